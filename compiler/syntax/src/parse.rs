@@ -1,0 +1,602 @@
+//! Text to AST. The only module that knows pest exists.
+//!
+//! A file is cut into chunks at each line that starts with the keyword `rule`, and every
+//! chunk is parsed on its own: a syntax error in one rule is reported, and the other rules
+//! are still parsed and checked. Strings cannot span lines, so the cut never splits a token.
+
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use std::sync::OnceLock;
+
+use crate::ast::*;
+use crate::{Diagnostic, FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/warden.pest"]
+struct Grammar;
+
+/// How deep expressions and blocks may nest; deeper input is refused with a diagnostic
+/// rather than risking the stack of later stages.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses one `.rule` file. Returns the rules that parsed and a diagnostic per broken rule.
+pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    init_pest();
+    let mut rules = Vec::new();
+    let mut diags = Vec::new();
+    let starts = chunk_starts(text);
+    let first = starts.first().copied().unwrap_or(text.len());
+    if let Err(e) = Grammar::parse(Rule::prelude, &text[..first]) {
+        let mut d = syntax_error(file, text, 0, &e);
+        let found = d.message.rsplit_once("found ").map_or(String::new(), |(_, f)| f.to_string());
+        d.message = format!("expected `rule`, found {found}");
+        d.help = Some("a .rule file holds rules: rule \"name\" { statements }".into());
+        diags.push(d);
+    }
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let chunk = &text[start..end];
+        match Grammar::parse(Rule::rule_chunk, chunk) {
+            Ok(pairs) => {
+                let mut b = Builder { file, offset: start, diags: Vec::new() };
+                if let Some(rule) = first_inner(pairs).map(|p| b.rule_decl(p)) {
+                    rules.push(rule);
+                }
+                diags.append(&mut b.diags);
+            }
+            Err(e) => diags.push(syntax_error(file, text, start, &e)),
+        }
+    }
+    (File { rules }, diags)
+}
+
+fn init_pest() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| pest::set_error_detail(true));
+}
+
+/// Byte offsets of the lines whose first word is the keyword `rule`.
+fn chunk_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("rule")
+            && !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        {
+            starts.push(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    starts
+}
+
+fn first_inner(mut pairs: Pairs<'_, Rule>) -> Option<Pair<'_, Rule>> {
+    pairs.next()?.into_inner().next()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syntax errors in words a user understands.
+
+fn syntax_error(file: FileId, text: &str, offset: usize, e: &pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    } + offset;
+    let found = describe_found(text, pos);
+    let mut expected: Vec<String> = Vec::new();
+    if let ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        for r in positives {
+            if let Some(w) = rule_words(*r)
+                && !expected.contains(&w.to_string())
+            {
+                expected.push(w.to_string());
+            }
+        }
+    }
+    if let Some(attempts) = e.parse_attempts()
+        && attempts.max_position + offset == pos
+    {
+        for t in attempts.expected_tokens() {
+            let token = t.to_string();
+            let w = format!("`{token}`");
+            if ["{", "}", "=", ":", ",", ")", "]"].contains(&token.as_str()) && !expected.contains(&w)
+            {
+                expected.push(w);
+            }
+        }
+    }
+    let end = (pos + found.1).min(text.len());
+    let message = if expected.is_empty() {
+        format!("unexpected {}", found.0)
+    } else {
+        format!("expected {}, found {}", join_or(&expected), found.0)
+    };
+    let mut d = Diagnostic::error("E0001", message).at(file, Span::new(pos, end), "unexpected here");
+    d = d.help(syntax_help(text, pos, &expected));
+    d
+}
+
+fn syntax_help(text: &str, pos: usize, expected: &[String]) -> String {
+    let rest = &text[pos.min(text.len())..];
+    if rest.starts_with('\'') {
+        return "strings use double quotes: \"like this\"".into();
+    }
+    if rest.starts_with("&&") || rest.starts_with("||") {
+        return "use `and` / `or` for boolean logic".into();
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return "use `not` to negate a condition".into();
+    }
+    if rest.starts_with('{') && expected.iter().any(|e| e == "a statement") {
+        return "blocks follow `if` conditions; a rule body holds statements".into();
+    }
+    if rest.starts_with('=') && !rest.starts_with("==") {
+        return "compare with `==`; `=` only assigns in `let`, `set`, `claim` and `persist`".into();
+    }
+    if expected.iter().any(|e| e == "a statement") {
+        return "statements start with one of: when, let, if, deny, set, unset, claim, scope, mfa, redirect, persist, log".into();
+    }
+    "see docs/language.md for the syntax of each statement".into()
+}
+
+fn describe_found(text: &str, pos: usize) -> (String, usize) {
+    let rest = &text[pos.min(text.len())..];
+    let Some(c) = rest.chars().next() else {
+        return ("end of file".into(), 0);
+    };
+    if c == '\n' || c == '\r' {
+        return ("end of line".into(), 1);
+    }
+    if c.is_alphanumeric() || c == '_' {
+        let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let len = word.len();
+        return (format!("`{word}`"), len);
+    }
+    (format!("`{c}`"), c.len_utf8())
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// Grammar rules named in words; `None` for rules a user need not hear about.
+fn rule_words(r: Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::rule_decl | Rule::kw_rule => "`rule`",
+        Rule::stmt => "a statement",
+        Rule::expr | Rule::postfixed => "an expression",
+        Rule::string => "a string",
+        Rule::ident => "a name",
+        Rule::field_name => "a field name",
+        Rule::deny_code => "`unauthorized` or `access_denied`",
+        Rule::token_kind => "`id_token` or `access_token`",
+        Rule::scope_op => "`add`, `remove` or `set`",
+        Rule::mfa_provider => "an MFA provider (`any`, `guardian`, `google-authenticator`, `duo`)",
+        Rule::metadata => "`app_metadata` or `user_metadata`",
+        Rule::modifier | Rule::kw_if | Rule::kw_unless => "`if` or `unless`",
+        Rule::block => "`{`",
+        Rule::kw_else => "`else`",
+        Rule::kw_in | Rule::op_in => "`in`",
+        Rule::kw_remember_browser => "`remember_browser`",
+        Rule::kw_with => "`with`",
+        Rule::mfa_option => "an option (`name: value`)",
+        Rule::EOI => "end of file",
+        Rule::op_or
+        | Rule::op_and
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_le
+        | Rule::op_ge
+        | Rule::op_lt
+        | Rule::op_gt
+        | Rule::op_not_in
+        | Rule::op_coalesce
+        | Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div
+        | Rule::op_rem => "an operator",
+        Rule::escape => "an escape (`\\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, `\\$`, `\\u{...}`)",
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pairs to AST.
+
+struct Builder {
+    file: FileId,
+    offset: usize,
+    diags: Vec<Diagnostic>,
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    P.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::prefix(Rule::op_not))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_ne, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left)
+                | Op::infix(Rule::op_in, Assoc::Left)
+                | Op::infix(Rule::op_not_in, Assoc::Left))
+            .op(Op::infix(Rule::op_coalesce, Assoc::Right))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_rem, Assoc::Left))
+            .op(Op::prefix(Rule::op_neg))
+    })
+}
+
+impl Builder {
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(s.start() + self.offset, s.end() + self.offset)
+    }
+
+    fn rule_decl(&mut self, p: Pair<'_, Rule>) -> Rule_ {
+        let span = self.span(&p);
+        let mut inner = p.into_inner();
+        inner.next(); // kw_rule
+        let name_pair = inner.next().expect("grammar: rule name");
+        let name_span = self.span(&name_pair);
+        let name = self.plain_string(name_pair);
+        let body = inner.map(|s| self.stmt(s, 0)).collect();
+        Rule_ { name, name_span, span, body }
+    }
+
+    fn block(&mut self, p: Pair<'_, Rule>, depth: usize) -> Vec<Stmt> {
+        p.into_inner().map(|s| self.stmt(s, depth + 1)).collect()
+    }
+
+    fn stmt(&mut self, p: Pair<'_, Rule>, depth: usize) -> Stmt {
+        let span = self.span(&p);
+        if depth > MAX_DEPTH {
+            self.too_deep(span);
+        }
+        let mut inner = p.into_inner();
+        let s = inner.next().expect("grammar: statement");
+        let modifier = inner.next().map(|m| {
+            let mspan = self.span(&m);
+            let mut mi = m.into_inner();
+            let unless = mi.next().expect("grammar: modifier keyword").as_rule() == Rule::kw_unless;
+            let cond = self.expr(mi.next().expect("grammar: modifier condition"));
+            Modifier { unless, cond, span: mspan }
+        });
+        let kind = self.stmt_kind(s, depth);
+        Stmt { kind, modifier, span }
+    }
+
+    fn stmt_kind(&mut self, s: Pair<'_, Rule>, depth: usize) -> StmtKind {
+        let rule = s.as_rule();
+        let mut it = s.into_inner();
+        it.next(); // the statement's keyword
+        match rule {
+            Rule::when_stmt => StmtKind::When(self.expr(next(&mut it))),
+            Rule::let_stmt => {
+                let name = self.ident(next(&mut it));
+                StmtKind::Let { name, value: self.expr(next(&mut it)) }
+            }
+            Rule::if_stmt => self.if_stmt(it, depth),
+            Rule::deny_stmt => {
+                let mut code = None;
+                let mut message = None;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::deny_code => {
+                            let c = if p.as_str() == "unauthorized" {
+                                DenyCode::Unauthorized
+                            } else {
+                                DenyCode::AccessDenied
+                            };
+                            code = Some((c, self.span(&p)));
+                        }
+                        _ => message = Some(self.expr(p)),
+                    }
+                }
+                StmtKind::Deny { code, message }
+            }
+            Rule::set_stmt => {
+                let target = self.target(next(&mut it));
+                StmtKind::Set { target, value: self.expr(next(&mut it)) }
+            }
+            Rule::unset_stmt => StmtKind::Unset { target: self.target(next(&mut it)) },
+            Rule::claim_stmt => {
+                let token = if next(&mut it).as_str() == "id_token" {
+                    TokenKind::IdToken
+                } else {
+                    TokenKind::AccessToken
+                };
+                let name_pair = next(&mut it);
+                let span = self.span(&name_pair);
+                let parts = self.string_parts(name_pair);
+                let name = StrLit { parts, span };
+                StmtKind::Claim { token, name, value: self.expr(next(&mut it)) }
+            }
+            Rule::scope_stmt => {
+                let op = match next(&mut it).as_str() {
+                    "add" => ScopeOp::Add,
+                    "remove" => ScopeOp::Remove,
+                    _ => ScopeOp::Set,
+                };
+                StmtKind::Scope { op, values: it.map(|e| self.expr(e)).collect() }
+            }
+            Rule::mfa_stmt => {
+                let pp = next(&mut it);
+                let provider_span = self.span(&pp);
+                let provider = pp.as_str().to_string();
+                let mut remember = None;
+                let mut options = Vec::new();
+                while let Some(p) = it.next() {
+                    match p.as_rule() {
+                        Rule::kw_remember_browser => remember = Some(self.expr(next(&mut it))),
+                        Rule::mfa_option => {
+                            let mut o = p.into_inner();
+                            let name = self.ident(next(&mut o));
+                            options.push((name, self.expr(next(&mut o))));
+                        }
+                        _ => {} // kw_with
+                    }
+                }
+                StmtKind::Mfa { provider, provider_span, remember, options }
+            }
+            Rule::redirect_stmt => StmtKind::Redirect(self.expr(next(&mut it))),
+            Rule::persist_stmt => {
+                let metadata = if next(&mut it).as_str() == "app_metadata" {
+                    Metadata::App
+                } else {
+                    Metadata::User
+                };
+                let kp = next(&mut it);
+                let key_span = self.span(&kp);
+                let key = match kp.as_rule() {
+                    Rule::string => self.plain_string(kp),
+                    _ => kp.as_str().to_string(),
+                };
+                StmtKind::Persist { metadata, key, key_span, value: self.expr(next(&mut it)) }
+            }
+            Rule::log_stmt => StmtKind::Log(self.expr(next(&mut it))),
+            other => unreachable!("grammar: unexpected statement {other:?}"),
+        }
+    }
+
+    fn if_stmt(&mut self, mut it: Pairs<'_, Rule>, depth: usize) -> StmtKind {
+        let cond = self.expr(next(&mut it));
+        let then = self.block(next(&mut it), depth);
+        let otherwise = it.find(|p| p.as_rule() != Rule::kw_else).map(|p| match p.as_rule() {
+            Rule::block => self.block(p, depth),
+            _ => {
+                let span = self.span(&p);
+                let mut inner = p.into_inner();
+                inner.next(); // kw_if
+                let kind = self.if_stmt(inner, depth + 1);
+                vec![Stmt { kind, modifier: None, span }]
+            }
+        });
+        StmtKind::If { cond, then, otherwise }
+    }
+
+    fn target(&mut self, p: Pair<'_, Rule>) -> Target {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let root = self.ident(next(&mut it));
+        let path = it
+            .map(|p| {
+                let span = self.span(&p);
+                let name = match p.as_rule() {
+                    Rule::string => self.plain_string(p),
+                    _ => p.as_str().to_string(),
+                };
+                Ident { name, span }
+            })
+            .collect();
+        Target { root, path, span }
+    }
+
+    fn ident(&self, p: Pair<'_, Rule>) -> Ident {
+        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        if !self.diags.iter().any(|d| d.code == "E0002") {
+            self.diags.push(
+                Diagnostic::error("E0002", "nesting is too deep")
+                    .at(self.file, span, "nested more than 64 levels")
+                    .help("split the condition with `let` bindings or separate rules"),
+            );
+        }
+    }
+
+    fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let e = self.expr_at(p);
+        if depth_exceeds(&e, MAX_DEPTH) {
+            self.too_deep(e.span);
+            return Expr { kind: ExprKind::Null, span: e.span };
+        }
+        e
+    }
+
+    fn expr_at(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let this = std::cell::RefCell::new(self);
+        pratt()
+            .map_primary(|p| this.borrow_mut().postfixed(p))
+            .map_prefix(|op, rhs| {
+                let span = this.borrow().span(&op).to(rhs.span);
+                let op = if op.as_rule() == Rule::op_not { UnOp::Not } else { UnOp::Neg };
+                Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let span = lhs.span.to(rhs.span);
+                let op = match op.as_rule() {
+                    Rule::op_or => BinOp::Or,
+                    Rule::op_and => BinOp::And,
+                    Rule::op_eq => BinOp::Eq,
+                    Rule::op_ne => BinOp::Ne,
+                    Rule::op_lt => BinOp::Lt,
+                    Rule::op_le => BinOp::Le,
+                    Rule::op_gt => BinOp::Gt,
+                    Rule::op_ge => BinOp::Ge,
+                    Rule::op_in => BinOp::In,
+                    Rule::op_not_in => BinOp::NotIn,
+                    Rule::op_coalesce => BinOp::Coalesce,
+                    Rule::op_add => BinOp::Add,
+                    Rule::op_sub => BinOp::Sub,
+                    Rule::op_mul => BinOp::Mul,
+                    Rule::op_div => BinOp::Div,
+                    _ => BinOp::Rem,
+                };
+                Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span }
+            })
+            .parse(p.into_inner())
+    }
+
+    fn postfixed(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let mut it = p.into_inner();
+        let mut e = self.primary(next(&mut it));
+        for post in it {
+            let span = e.span.to(self.span(&post));
+            let inner = post.clone().into_inner().next().expect("grammar: postfix operand");
+            e = match post.as_rule() {
+                Rule::field => Expr { kind: ExprKind::Field(Box::new(e), self.ident(inner)), span },
+                _ => Expr { kind: ExprKind::Index(Box::new(e), Box::new(self.expr(inner))), span },
+            };
+        }
+        e
+    }
+
+    fn primary(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::expr => return self.expr(p),
+            Rule::int => match p.as_str().parse::<i64>() {
+                Ok(n) => ExprKind::Int(n),
+                Err(_) => {
+                    self.diags.push(
+                        Diagnostic::error("E0003", "integer literal is too large")
+                            .at(self.file, span, "does not fit in 64 bits")
+                            .help("integers range from -9223372036854775808 to 9223372036854775807"),
+                    );
+                    ExprKind::Int(0)
+                }
+            },
+            Rule::float => ExprKind::Float(p.as_str().parse::<f64>().unwrap_or(f64::NAN)),
+            Rule::string => ExprKind::Str(self.string_parts(p)),
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::kw_null => ExprKind::Null,
+            Rule::ident => ExprKind::Var(self.ident(p)),
+            Rule::list => ExprKind::List(p.into_inner().map(|e| self.expr(e)).collect()),
+            Rule::call => {
+                let mut it = p.into_inner();
+                let name = self.ident(next(&mut it));
+                ExprKind::Call(name, it.map(|e| self.expr(e)).collect())
+            }
+            Rule::quantifier => {
+                let mut it = p.into_inner();
+                let kind = if next(&mut it).as_rule() == Rule::kw_any { Quantifier::Any } else { Quantifier::All };
+                let var = self.ident(next(&mut it));
+                it.next(); // kw_in
+                let list = self.postfixed(next(&mut it));
+                let body = self.expr(next(&mut it));
+                ExprKind::Quant { kind, var, list: Box::new(list), body: Box::new(body) }
+            }
+            other => unreachable!("grammar: unexpected primary {other:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    /// A string literal's text and interpolations.
+    fn string_parts(&mut self, p: Pair<'_, Rule>) -> Vec<StrPart> {
+        let mut parts: Vec<StrPart> = Vec::new();
+        let mut text = String::new();
+        for part in p.into_inner() {
+            match part.as_rule() {
+                Rule::str_chars => text.push_str(part.as_str()),
+                Rule::escape => text.push(unescape(part.as_str())),
+                _ => {
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    let e = part.into_inner().next().expect("grammar: interpolated expression");
+                    parts.push(StrPart::Interp(self.expr(e)));
+                }
+            }
+        }
+        if !text.is_empty() || parts.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        parts
+    }
+
+    /// A string that may not interpolate (rule names, keys).
+    fn plain_string(&mut self, p: Pair<'_, Rule>) -> String {
+        let span = self.span(&p);
+        let parts = self.string_parts(p);
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                StrPart::Text(t) => out.push_str(&t),
+                StrPart::Interp(_) => {
+                    self.diags.push(
+                        Diagnostic::error("E0004", "interpolation is not allowed here")
+                            .at(self.file, span, "must be a plain string")
+                            .help("names and keys are fixed when the rule is compiled; escape a literal `$` as `\\$`"),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+type Rule_ = crate::ast::Rule;
+
+fn next<'i>(it: &mut Pairs<'i, Rule>) -> Pair<'i, Rule> {
+    it.next().expect("grammar guarantees this child")
+}
+
+fn unescape(s: &str) -> char {
+    match &s[1..] {
+        "n" => '\n',
+        "t" => '\t',
+        "r" => '\r',
+        "\"" => '"',
+        "\\" => '\\',
+        "$" => '$',
+        u => u
+            .strip_prefix("u{")
+            .and_then(|h| h.strip_suffix('}'))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+            .unwrap_or('\u{FFFD}'),
+    }
+}
+
+/// Whether an expression nests deeper than `limit` (stops looking at `limit`).
+fn depth_exceeds(e: &Expr, limit: usize) -> bool {
+    if limit == 0 {
+        return true;
+    }
+    let l = limit - 1;
+    match &e.kind {
+        ExprKind::Str(parts) => parts.iter().any(|p| matches!(p, StrPart::Interp(e) if depth_exceeds(e, l))),
+        ExprKind::List(items) | ExprKind::Call(_, items) => items.iter().any(|e| depth_exceeds(e, l)),
+        ExprKind::Field(e, _) | ExprKind::Unary(_, e) => depth_exceeds(e, l),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => depth_exceeds(a, l) || depth_exceeds(b, l),
+        ExprKind::Quant { list, body, .. } => depth_exceeds(list, l) || depth_exceeds(body, l),
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null | ExprKind::Var(_) => false,
+    }
+}
