@@ -1,1 +1,335 @@
+//! The `warden` command line: argument parsing and the commands. `main.rs` only calls
+//! [`main_with`]; tests call the same functions.
 
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::Value as Json;
+use warden::{Exec, LoadError, Pipeline};
+use warden_check::Compiled;
+
+pub mod render;
+
+/// Exit codes of `warden run` (`docs/outcome.md`).
+pub const EXIT_ALLOW: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_DENY: u8 = 3;
+
+/// The largest `user` or `context` JSON file `warden run` reads.
+pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "warden",
+    version,
+    about = "Login rules for your own authentication stack: check, run and test .rule pipelines"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check rule files or a manifest and report every problem (exit 0 clean, 1 on errors)
+    Check(CheckArgs),
+    /// Decide one login: print the outcome JSON (exit 0 allow, 3 deny, 1 error, 2 usage)
+    Run(RunArgs),
+    /// Print the built-in schema of Auth0's user and context as Markdown
+    Schema,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// `.rule` files (one pipeline, in order), a `warden.toml`, or a directory holding one
+    /// [default: ./warden.toml]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also print the checked IR
+    #[arg(long)]
+    pub ir: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Rule files forming the pipeline, in order (otherwise the manifest)
+    pub files: Vec<PathBuf>,
+    /// The pipeline manifest [default: ./warden.toml]
+    #[arg(long, value_name = "PATH", conflicts_with = "files")]
+    pub manifest: Option<PathBuf>,
+    /// The user profile JSON (`-` for stdin)
+    #[arg(long, value_name = "PATH")]
+    pub user: PathBuf,
+    /// The transaction context JSON (`-` for stdin)
+    #[arg(long, value_name = "PATH")]
+    pub context: PathBuf,
+    /// A configuration value, overriding the manifest's (repeatable)
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub config: Vec<(String, String)>,
+    /// The time rules see as now(), RFC 3339 [default: the system clock]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<i64>,
+    /// Add a per-rule trace (guards, statements fired, changes) to the outcome
+    #[arg(long)]
+    pub trace: bool,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, found `{s}`")),
+    }
+}
+
+fn parse_now(s: &str) -> Result<i64, String> {
+    warden::parse_time(s)
+        .ok_or_else(|| format!("`{s}` is not an RFC 3339 time such as 2026-11-26T12:00:00Z"))
+}
+
+/// Where a command's output goes (so tests can capture it).
+#[derive(Debug, Default)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the CLI on `args` (without the program name).
+pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
+    let mut out = Output::default();
+    let cli = match Cli::try_parse_from(
+        std::iter::once("warden".to_string()).chain(args.iter().cloned()),
+    ) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                out.stderr = text
+            } else {
+                out.stdout = text
+            }
+            return (code, out);
+        }
+    };
+    let style = if color {
+        render::Style::Color
+    } else {
+        render::Style::Plain
+    };
+    let code = match cli.command {
+        Command::Check(a) => check(&a, style, &mut out),
+        Command::Run(a) => run(&a, style, &mut out),
+        Command::Schema => {
+            out.stdout = warden_check::schema::markdown(&warden_check::schema::Schema::new(
+                &BTreeMap::new(),
+            ));
+            0
+        }
+    };
+    (code, out)
+}
+
+/// The real process entry point.
+pub fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let (code, out) = main_with(&args, color);
+    let _ = std::io::stdout().write_all(out.stdout.as_bytes());
+    let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+    std::process::ExitCode::from(code)
+}
+
+fn check_paths(paths: &[PathBuf]) -> Result<Compiled, String> {
+    let manifest = match paths {
+        [] => Some(PathBuf::from("warden.toml")),
+        [one] if one.is_dir() => Some(one.join("warden.toml")),
+        [one] if one.extension().is_some_and(|e| e == "toml") => Some(one.clone()),
+        many => {
+            if let Some(t) = many
+                .iter()
+                .find(|p| p.is_dir() || p.extension().is_some_and(|e| e == "toml"))
+            {
+                return Err(format!(
+                    "`{}`: give one manifest, or rule files only",
+                    t.display()
+                ));
+            }
+            None
+        }
+    };
+    Ok(match manifest {
+        Some(m) => warden_check::check_manifest(&m),
+        None => warden_check::check_files(paths, Default::default()),
+    })
+}
+
+fn check(a: &CheckArgs, style: render::Style, out: &mut Output) -> u8 {
+    let compiled = match check_paths(&a.paths) {
+        Ok(c) => c,
+        Err(m) => {
+            out.stderr = format!("error: {m}\n");
+            return EXIT_USAGE;
+        }
+    };
+    let failed = compiled.has_errors();
+    match a.format {
+        Format::Json => {
+            let j = render::to_json(&compiled.diagnostics, &compiled.sources);
+            out.stdout = format!("{}\n", serde_json::to_string_pretty(&j).unwrap_or_default());
+        }
+        Format::Human => {
+            out.stderr = render::render(&compiled.diagnostics, &compiled.sources, style);
+            if failed {
+                out.stderr.push_str(&format!(
+                    "error: check failed: {}\n",
+                    render::summary(&compiled.diagnostics)
+                ));
+            } else {
+                let p = compiled.program.as_ref();
+                let rules = p.map_or(0, |p| p.steps.len());
+                let files = compiled.sources.files.len() - usize::from(compiled.manifest.is_some());
+                out.stderr.push_str(&format!(
+                    "ok: {rules} rule{} in {files} file{} ({})\n",
+                    if rules == 1 { "" } else { "s" },
+                    if files == 1 { "" } else { "s" },
+                    render::summary(&compiled.diagnostics)
+                ));
+            }
+        }
+    }
+    if a.ir
+        && let Some(p) = &compiled.program
+    {
+        out.stdout.push_str(&warden_ir::dump(p));
+    }
+    if failed { EXIT_ERROR } else { 0 }
+}
+
+fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
+    if a.user == Path::new("-") && a.context == Path::new("-") {
+        out.stderr = "error: only one of --user and --context can read stdin\n".into();
+        return EXIT_USAGE;
+    }
+    let loaded = if a.files.is_empty() {
+        Pipeline::from_manifest(
+            a.manifest
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("warden.toml")),
+        )
+    } else {
+        Pipeline::from_files(&a.files, Default::default())
+    };
+    let mut pipeline = match loaded {
+        Ok(p) => p,
+        Err(LoadError::Check(c)) => {
+            out.stderr = render::render(&c.diagnostics, &c.sources, style);
+            out.stderr.push_str(&format!(
+                "error: the pipeline does not check: {}\n",
+                render::summary(&c.diagnostics)
+            ));
+            return EXIT_ERROR;
+        }
+        Err(e) => {
+            out.stderr = format!("error: {e}\n");
+            return EXIT_ERROR;
+        }
+    };
+    for (k, v) in &a.config {
+        pipeline.set_config(k, v);
+    }
+    let user = match read_json(&a.user, "user") {
+        Ok(j) => j,
+        Err(m) => {
+            out.stderr = format!("error: {m}\n");
+            return EXIT_ERROR;
+        }
+    };
+    let context = match read_json(&a.context, "context") {
+        Ok(j) => j,
+        Err(m) => {
+            out.stderr = format!("error: {m}\n");
+            return EXIT_ERROR;
+        }
+    };
+    let mut exec = match a.now {
+        Some(now) => Exec::at(now),
+        None => Exec::now(),
+    };
+    exec.trace = a.trace;
+    match pipeline.execute(&user, &context, &exec) {
+        Ok(outcome) => {
+            out.stdout = format!(
+                "{}\n",
+                serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default()
+            );
+            if outcome.is_allow() {
+                EXIT_ALLOW
+            } else {
+                EXIT_DENY
+            }
+        }
+        Err(e) => {
+            out.stderr = format!("error: invalid input: {e}\n");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Reads a JSON file (or stdin for `-`), with line and column on syntax errors.
+pub fn read_json(path: &Path, what: &str) -> Result<Json, String> {
+    let shown = if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_INPUT_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes))
+    };
+    if let Err(e) = read {
+        let reason = if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file".to_string()
+        } else {
+            e.to_string()
+        };
+        return Err(format!("cannot read the {what} from `{shown}`: {reason}"));
+    }
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(format!(
+            "the {what} in `{shown}` is larger than the {} MiB limit",
+            MAX_INPUT_BYTES / 1024 / 1024
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        let what_kind = match e.classify() {
+            serde_json::error::Category::Eof => "unexpected end of input".to_string(),
+            _ => e
+                .to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or("invalid JSON")
+                .to_string(),
+        };
+        format!(
+            "invalid JSON in the {what} `{shown}` at line {}, column {}: {what_kind}",
+            e.line(),
+            e.column()
+        )
+    })
+}

@@ -1,1 +1,277 @@
+//! Checking: manifest loading, name resolution, types against Auth0's model, and lowering
+//! to the IR. Every error of every file is reported; a program is produced only when there
+//! are none.
+//!
+//! ```
+//! let c = warden_check::check_source("main.rule", r#"rule "r" { deny unless user.emial_verified }"#);
+//! assert!(c.program.is_none());
+//! assert_eq!(c.diagnostics[0].code, "E0100");
+//! assert_eq!(c.diagnostics[0].help.as_deref(), Some("did you mean `user.email_verified`?"));
+//! ```
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use warden_ir::{ClaimMode, Options, Program};
+use warden_syntax::{Diagnostic, SourceMap, Span};
+
+mod lower;
+pub mod manifest;
+pub mod schema;
+mod suggest;
+
+pub use manifest::{ConfigValue, Manifest, RuleRef};
+pub use suggest::did_you_mean;
+
+/// The largest rule or list file warden reads.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The result of checking a pipeline.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The checked program; `None` when there is any error.
+    pub program: Option<Program>,
+    /// Errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read, for rendering diagnostics.
+    pub sources: SourceMap,
+    pub manifest: Option<Manifest>,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// One pipeline entry to compile.
+struct Entry {
+    shown: String,
+    path: PathBuf,
+    text: Option<String>,
+    js_name: Option<String>,
+    manifest_span: Option<Span>,
+}
+
+/// Checks the pipeline a `warden.toml` describes.
+pub fn check_manifest(path: &Path) -> Compiled {
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    let text = match read_text(path) {
+        Ok(t) => t,
+        Err(reason) => {
+            diags.push(
+                Diagnostic::error(
+                    "E0201",
+                    format!("cannot read manifest `{}`: {reason}", path.display()),
+                )
+                .help("run `warden init` to create a project, or pass --manifest PATH"),
+            );
+            return Compiled {
+                program: None,
+                diagnostics: diags,
+                sources,
+                manifest: None,
+            };
+        }
+    };
+    let mfile = sources.add(path.display().to_string(), text.clone());
+    let Some((manifest, declared)) = manifest::parse(path, mfile, &text, &mut diags) else {
+        return Compiled {
+            program: None,
+            diagnostics: diags,
+            sources,
+            manifest: None,
+        };
+    };
+    let entries = manifest
+        .rules
+        .iter()
+        .map(|r| Entry {
+            shown: r.path.display().to_string(),
+            path: r.path.clone(),
+            text: None,
+            js_name: r.name.clone(),
+            manifest_span: Some(r.span),
+        })
+        .collect();
+    let keys = manifest
+        .configuration
+        .as_ref()
+        .map(|c| c.keys().cloned().collect());
+    let options = Options {
+        claim_mode: manifest.claim_mode,
+    };
+    let mut c = compile(
+        entries,
+        sources,
+        diags,
+        options,
+        keys,
+        &declared,
+        Some(mfile),
+    );
+    c.manifest = Some(manifest);
+    c
+}
+
+/// Checks `.rule` (and `.js`) files given directly, as one pipeline in the order given.
+pub fn check_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Compiled {
+    let entries = paths
+        .iter()
+        .map(|p| Entry {
+            shown: p.display().to_string(),
+            path: p.clone(),
+            text: None,
+            js_name: None,
+            manifest_span: None,
+        })
+        .collect();
+    compile(
+        entries,
+        SourceMap::default(),
+        Vec::new(),
+        Options { claim_mode },
+        None,
+        &BTreeMap::new(),
+        None,
+    )
+}
+
+/// Checks one in-memory `.rule` source (its `list()` files resolve against the current
+/// directory).
+pub fn check_source(name: &str, text: &str) -> Compiled {
+    check_sources(&[(name.to_string(), text.to_string())], Options::default())
+}
+
+/// Checks in-memory `.rule` sources as one pipeline, in order.
+pub fn check_sources(files: &[(String, String)], options: Options) -> Compiled {
+    let entries = files
+        .iter()
+        .map(|(name, text)| Entry {
+            shown: name.clone(),
+            path: PathBuf::from(name),
+            text: Some(text.clone()),
+            js_name: None,
+            manifest_span: None,
+        })
+        .collect();
+    compile(
+        entries,
+        SourceMap::default(),
+        Vec::new(),
+        options,
+        None,
+        &BTreeMap::new(),
+        None,
+    )
+}
+
+fn compile(
+    entries: Vec<Entry>,
+    mut sources: SourceMap,
+    mut diags: Vec<Diagnostic>,
+    options: Options,
+    config_keys: Option<Vec<String>>,
+    declared: &BTreeMap<String, schema::CTy>,
+    manifest_file: Option<u32>,
+) -> Compiled {
+    enum Loaded {
+        Rule(u32, PathBuf, warden_syntax::ast::File),
+        Js(u32, String),
+    }
+    let mut loaded = Vec::new();
+    for e in entries {
+        let ext = e.path.extension().and_then(|x| x.to_str()).unwrap_or("");
+        let text = match e.text {
+            Some(t) => Ok(t),
+            None => read_text(&e.path),
+        };
+        let text = match (ext, text) {
+            (_, Err(reason)) => {
+                let mut d = Diagnostic::error(
+                    "E0201",
+                    format!("cannot read rule file `{}`: {reason}", e.shown),
+                )
+                .help("paths in warden.toml are relative to the manifest's directory");
+                if let (Some(m), Some(s)) = (manifest_file, e.manifest_span) {
+                    d = d.at(m, s, "listed here");
+                }
+                diags.push(d);
+                continue;
+            }
+            (_, Ok(t)) => t,
+        };
+        match ext {
+            "rule" => {
+                let id = sources.add(e.shown.clone(), text.clone());
+                let (ast, mut d) = warden_syntax::parse_file(id, &text);
+                diags.append(&mut d);
+                loaded.push(Loaded::Rule(id, e.path, ast));
+            }
+            "js" => {
+                let id = sources.add(e.shown.clone(), text);
+                let name = e.js_name.unwrap_or_else(|| {
+                    e.path
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or("rule")
+                        .to_string()
+                });
+                loaded.push(Loaded::Js(id, name));
+            }
+            _ => {
+                let mut d = Diagnostic::error("E0204", format!("`{}` is not a rule file", e.shown))
+                    .help("pipelines hold `.rule` files and legacy Auth0 `.js` rules");
+                if let (Some(m), Some(s)) = (manifest_file, e.manifest_span) {
+                    d = d.at(m, s, "listed here");
+                }
+                diags.push(d);
+            }
+        }
+    }
+    let schema = schema::Schema::new(declared);
+    let mut lowerer = lower::Lowerer::new(&sources, &schema, options, config_keys);
+    for l in &loaded {
+        match l {
+            Loaded::Rule(id, path, ast) => lowerer.file(*id, path, ast),
+            Loaded::Js(id, name) => {
+                lowerer.prog.js_rules.push(warden_ir::JsRule {
+                    name: name.clone(),
+                    file: *id,
+                });
+                let js = (lowerer.prog.js_rules.len() - 1) as u32;
+                lowerer.prog.steps.push(warden_ir::Step::Js(js));
+            }
+        }
+    }
+    diags.append(&mut lowerer.diags);
+    let mut program = lowerer.prog;
+    lower::fill_refresh(&mut program);
+    diags.sort_by_key(|d| (d.file, d.span.map(|s| s.start)));
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    Compiled {
+        program: ok.then_some(program),
+        diagnostics: diags,
+        sources,
+        manifest: None,
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => e.to_string(),
+    })?;
+    if meta.is_dir() {
+        return Err("it is a directory".into());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "larger than the {} MiB limit",
+            MAX_FILE_BYTES / 1024 / 1024
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}

@@ -1,1 +1,422 @@
+//! warden's IR: the one contract between the compiler and every runtime (interpreter, JIT,
+//! artifacts).
+//!
+//! A [`Program`] is flat: expressions live in one arena ([`Program::exprs`]) and refer to each
+//! other by [`ExprId`]; statements form small trees of blocks. Every read of `user`, `context`
+//! or `config` is resolved at compile time to a typed [`Slot`]: the set of fields the pipeline
+//! reads, each with its type, decoded once per login. Constant lists and `list()` files are
+//! prebuilt [`ConstSet`]s; regular expressions and CIDR sets are stored once and compiled once
+//! at load.
+//!
+//! Invariants the checker guarantees and runtimes rely on:
+//! - every `ExprId`, `SlotId`, `SetId`, `RegexId`, `CidrId` and `LocalId` is in range;
+//! - expression types are sound for static data: a `Ty::Str` expression evaluates to a string
+//!   or null, never another type; only `Ty::Dyn` values need run-time type checks;
+//! - a local is written by `Let` or a quantifier before it is read;
+//! - regexes and CIDRs parse (they were parsed at check time).
 
+use serde::{Deserialize, Serialize};
+
+pub mod claims;
+mod dump;
+pub use dump::dump;
+
+/// Bumped whenever the meaning or the serialized form of the IR changes.
+pub const IR_VERSION: u32 = 1;
+
+pub type ExprId = u32;
+pub type SlotId = u32;
+pub type SetId = u32;
+pub type RegexId = u32;
+pub type CidrId = u32;
+pub type LocalId = u32;
+pub type RuleId = u32;
+
+/// A whole checked pipeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    pub ir_version: u32,
+    pub options: Options,
+    /// Source files, by path as given; [`Loc::file`] indexes this.
+    pub files: Vec<String>,
+    /// The pipeline in order.
+    pub steps: Vec<Step>,
+    pub rules: Vec<Rule>,
+    pub js_rules: Vec<JsRule>,
+    pub slots: Vec<Slot>,
+    pub sets: Vec<ConstSet>,
+    pub regexes: Vec<String>,
+    pub cidrs: Vec<CidrSet>,
+    pub exprs: Vec<Expr>,
+    /// Configuration keys the manifest declares (empty: undeclared, any key may be read).
+    pub config_keys: Vec<String>,
+}
+
+impl Program {
+    pub fn expr(&self, id: ExprId) -> &Expr {
+        &self.exprs[id as usize]
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    pub claim_mode: ClaimMode,
+}
+
+/// How custom claims are filtered at the end of the pipeline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimMode {
+    /// Auth0 since 2022: any claim name except the restricted ones.
+    #[default]
+    Modern,
+    /// Auth0 before 2022: only `http://` / `https://` namespaced claims.
+    Namespaced,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Rule(RuleId),
+    Js(u32),
+}
+
+/// A legacy JavaScript rule in the pipeline (run by the JS runtime).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsRule {
+    pub name: String,
+    pub file: u32,
+}
+
+/// A source location, resolved at compile time so runtimes need no source text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loc {
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// Where a slot's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Root {
+    User,
+    Context,
+    Config,
+}
+
+impl Root {
+    pub fn name(self) -> &'static str {
+        match self {
+            Root::User => "user",
+            Root::Context => "context",
+            Root::Config => "config",
+        }
+    }
+}
+
+/// One field the pipeline reads, decoded once per login from the input JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Slot {
+    pub root: Root,
+    pub path: Vec<String>,
+    pub ty: Ty,
+    /// Whether the input must have this type (known Auth0 fields and declared schemas);
+    /// a mismatch is an input error. Dynamic slots are checked where they are used.
+    pub checked: bool,
+}
+
+impl Slot {
+    /// `user.app_metadata.roles`
+    pub fn display(&self) -> String {
+        let mut s = self.root.name().to_string();
+        for p in &self.path {
+            if p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !p.is_empty() {
+                s.push('.');
+                s.push_str(p);
+            } else {
+                s.push_str(&format!("[{p:?}]"));
+            }
+        }
+        s
+    }
+}
+
+/// Static types. Any value may also be missing (null).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Ty {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    /// A date-time: an RFC 3339 string or epoch milliseconds.
+    Time,
+    List(Box<Ty>),
+    Object,
+    /// Unknown until run time: checked where used.
+    Dyn,
+}
+
+impl Ty {
+    pub fn name(&self) -> String {
+        match self {
+            Ty::Null => "null".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Int => "int".into(),
+            Ty::Float => "float".into(),
+            Ty::Str => "string".into(),
+            Ty::Time => "time".into(),
+            Ty::List(t) => format!("list<{}>", t.name()),
+            Ty::Object => "object".into(),
+            Ty::Dyn => "any".into(),
+        }
+    }
+}
+
+/// A prebuilt set for `x in [...]` and `x in list("file")`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConstSet {
+    /// `list("guests.txt")` or `[...]`, for explanations.
+    pub origin: String,
+    pub items: Vec<Const>,
+}
+
+/// A set of networks for `ip_in`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CidrSet {
+    pub nets: Vec<ipnet::IpNet>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Const {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Ty,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// Built-in functions that need no compile-time resources (see `docs/language.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Builtin {
+    Lower,
+    Upper,
+    Trim,
+    StartsWith,
+    EndsWith,
+    Contains,
+    Split,
+    Join,
+    Len,
+    EmailDomain,
+    Now,
+    DaysSince,
+    Weekday,
+}
+
+impl Builtin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Lower => "lower",
+            Builtin::Upper => "upper",
+            Builtin::Trim => "trim",
+            Builtin::StartsWith => "starts_with",
+            Builtin::EndsWith => "ends_with",
+            Builtin::Contains => "contains",
+            Builtin::Split => "split",
+            Builtin::Join => "join",
+            Builtin::Len => "len",
+            Builtin::EmailDomain => "email_domain",
+            Builtin::Now => "now",
+            Builtin::DaysSince => "days_since",
+            Builtin::Weekday => "weekday",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Part {
+    Text(String),
+    Expr(ExprId),
+}
+
+/// One node per construct; the interpreter has one arm per variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ExprKind {
+    Const(Const),
+    Slot(SlotId),
+    Local(LocalId),
+    List(Vec<ExprId>),
+    /// `"a ${x} b"`: null if any part is null.
+    Interp(Vec<Part>),
+    /// Field of an object value (null when the value is not an object).
+    Field(ExprId, String),
+    /// `list[int]` or `object[string]` (null when out of range or not a container).
+    Index(ExprId, ExprId),
+    Not(ExprId),
+    Neg(ExprId),
+    And(ExprId, ExprId),
+    Or(ExprId, ExprId),
+    Cmp(CmpOp, ExprId, ExprId),
+    Arith(ArithOp, ExprId, ExprId),
+    Coalesce(ExprId, ExprId),
+    /// Membership in a prebuilt set.
+    InSet(ExprId, SetId),
+    /// Membership in a list computed at run time.
+    InList(ExprId, ExprId),
+    Call(Builtin, Vec<ExprId>),
+    Matches(ExprId, RegexId),
+    IpIn(ExprId, CidrId),
+    /// `any`/`all var in list: body`.
+    Quant {
+        all: bool,
+        var: LocalId,
+        list: ExprId,
+        body: ExprId,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    pub loc: Loc,
+    /// Number of local variables (`let` and quantifier variables).
+    pub locals: u32,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenyCode {
+    Unauthorized,
+    AccessDenied,
+}
+
+impl DenyCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyCode::Unauthorized => "unauthorized",
+            DenyCode::AccessDenied => "access_denied",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Token {
+    IdToken,
+    AccessToken,
+}
+
+impl Token {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Token::IdToken => "id_token",
+            Token::AccessToken => "access_token",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScopeOp {
+    Add,
+    Remove,
+    Set,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Metadata {
+    App,
+    User,
+}
+
+impl Metadata {
+    /// The `user` field this metadata lives in.
+    pub fn field(self) -> &'static str {
+        match self {
+            Metadata::App => "app_metadata",
+            Metadata::User => "user_metadata",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StmtKind {
+    /// Guard: the rest of the rule runs only if the condition holds.
+    When(ExprId),
+    Let(LocalId, ExprId),
+    If {
+        cond: ExprId,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
+    Deny {
+        code: DenyCode,
+        message: Option<ExprId>,
+    },
+    /// Write into the user object; `refresh` lists the slots to decode again.
+    SetUser {
+        path: Vec<String>,
+        value: ExprId,
+        refresh: Vec<SlotId>,
+    },
+    UnsetUser {
+        path: Vec<String>,
+        refresh: Vec<SlotId>,
+    },
+    Claim {
+        token: Token,
+        name: String,
+        value: ExprId,
+    },
+    Scope {
+        op: ScopeOp,
+        values: Vec<ExprId>,
+    },
+    Mfa {
+        provider: String,
+        remember: Option<ExprId>,
+        options: Vec<(String, ExprId)>,
+    },
+    Redirect(ExprId),
+    /// A metadata patch for the host, also applied to the user seen by later rules.
+    Persist {
+        metadata: Metadata,
+        key: String,
+        value: ExprId,
+        refresh: Vec<SlotId>,
+    },
+    Log(ExprId),
+}

@@ -1,0 +1,172 @@
+//! `warden.toml`: the ordered pipeline, configuration, declared schemas and options.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use warden_ir::ClaimMode;
+use warden_syntax::{Diagnostic, FileId, Span};
+
+use crate::schema::{self, CTy};
+
+/// A loaded manifest, paths resolved against its directory.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub dir: PathBuf,
+    pub rules: Vec<RuleRef>,
+    pub claim_mode: ClaimMode,
+    /// `None` when the manifest has no `[configuration]` table (any key may be read).
+    pub configuration: Option<BTreeMap<String, ConfigValue>>,
+}
+
+/// One entry of `[pipeline] rules`.
+#[derive(Clone, Debug)]
+pub struct RuleRef {
+    /// As written in the manifest.
+    pub file: String,
+    /// Resolved against the manifest's directory.
+    pub path: PathBuf,
+    /// The name a JavaScript rule reports in outcomes.
+    pub name: Option<String>,
+    pub span: Span,
+}
+
+/// A configuration value: a literal, or the name of an environment variable read at load.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    Literal(String),
+    Env { env: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestToml {
+    pipeline: PipelineToml,
+    configuration: Option<BTreeMap<String, ConfigValue>>,
+    #[serde(default)]
+    schema: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineToml {
+    rules: Vec<RuleEntry>,
+    #[serde(default)]
+    claim_mode: ClaimMode,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RuleEntry {
+    Path(String),
+    Table { file: String, name: Option<String> },
+}
+
+/// Parses a manifest; diagnostics point into `file` (the manifest's text in the source map).
+pub fn parse(
+    path: &Path,
+    file: FileId,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Manifest, BTreeMap<String, CTy>)> {
+    let raw: ManifestToml = match toml::from_str(text) {
+        Ok(m) => m,
+        Err(e) => {
+            let span = e
+                .span()
+                .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+            let msg = e.message().trim().replace('\n', " ");
+            diags.push(
+                Diagnostic::error("E0200", format!("invalid manifest: {msg}"))
+                    .at(file, span, "here")
+                    .help("see docs/manifest.md for the keys warden.toml accepts"),
+            );
+            return None;
+        }
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let find = |needle: &str| {
+        let quoted = format!("\"{needle}\"");
+        text.find(&quoted)
+            .map_or(Span::new(0, 0), |i| Span::new(i, i + quoted.len()))
+    };
+    let rules = raw
+        .pipeline
+        .rules
+        .into_iter()
+        .map(|entry| {
+            let (file, name) = match entry {
+                RuleEntry::Path(p) => (p, None),
+                RuleEntry::Table { file, name } => (file, name),
+            };
+            let span = find(&file);
+            RuleRef {
+                path: dir.join(&file),
+                file,
+                name,
+                span,
+            }
+        })
+        .collect();
+    let mut declared = BTreeMap::new();
+    for (obj_path, table) in &raw.schema {
+        let span = find(obj_path);
+        if !schema::DECLARABLE.contains(&obj_path.as_str()) {
+            diags.push(
+                Diagnostic::error("E0202", format!("`{obj_path}` cannot be declared"))
+                    .at(file, span, "not a dynamic object")
+                    .help(format!(
+                        "declarable objects: {}",
+                        schema::DECLARABLE.join(", ")
+                    )),
+            );
+            continue;
+        }
+        if let Some(ty) = table_type(table, file, text, diags) {
+            declared.insert(obj_path.clone(), ty);
+        }
+    }
+    let manifest = Manifest {
+        path: path.to_path_buf(),
+        dir,
+        rules,
+        claim_mode: raw.pipeline.claim_mode,
+        configuration: raw.configuration,
+    };
+    Some((manifest, declared))
+}
+
+fn table_type(
+    table: &toml::Table,
+    file: FileId,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CTy> {
+    let mut fields = Vec::new();
+    let mut ok = true;
+    for (key, value) in table {
+        let ty = match value {
+            toml::Value::String(s) => schema::parse_type(s),
+            toml::Value::Table(t) => table_type(t, file, text, diags),
+            _ => None,
+        };
+        match ty {
+            Some(ty) => fields.push((key.clone(), ty)),
+            None => {
+                ok = false;
+                let shown = value.to_string();
+                let span = text
+                    .find(&shown)
+                    .map_or(Span::new(0, 0), |i| Span::new(i, i + shown.len()));
+                diags.push(
+                    Diagnostic::error("E0203", format!("invalid type {shown} for `{key}`"))
+                        .at(file, span, "not a type")
+                        .help("types are \"string\", \"int\", \"float\", \"bool\", \"time\", \"any\", \"list<T>\", or a table of fields"),
+                );
+            }
+        }
+    }
+    ok.then(|| schema::declared_object(fields))
+}

@@ -1,0 +1,387 @@
+//! The built-in schema of Auth0's `user` and `context` (reference sections 2 and 3), and the
+//! checker's types. `docs/schema.md` is generated from this table by `warden schema`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use warden_ir::Ty;
+
+/// The checker's view of a type: richer than [`Ty`] (objects know their fields, enums their
+/// values); lowered to `Ty` in the IR.
+#[derive(Clone, Debug)]
+pub enum CTy {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    /// A string with a known set of values (`context.protocol`, `weekday()`).
+    Enum(&'static [&'static str]),
+    Time,
+    List(Box<CTy>),
+    Obj(Arc<Shape>),
+    Dyn,
+}
+
+/// An object type with known fields.
+#[derive(Debug)]
+pub struct Shape {
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub name: String,
+    pub ty: CTy,
+    pub writable: bool,
+}
+
+impl Shape {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|f| f.name.as_str())
+    }
+}
+
+impl CTy {
+    pub fn to_ir(&self) -> Ty {
+        match self {
+            CTy::Null => Ty::Null,
+            CTy::Bool => Ty::Bool,
+            CTy::Int => Ty::Int,
+            CTy::Float => Ty::Float,
+            CTy::Str | CTy::Enum(_) => Ty::Str,
+            CTy::Time => Ty::Time,
+            CTy::List(t) => Ty::List(Box::new(t.to_ir())),
+            CTy::Obj(_) => Ty::Object,
+            CTy::Dyn => Ty::Dyn,
+        }
+    }
+    pub fn name(&self) -> String {
+        match self {
+            CTy::Obj(_) => "object".into(),
+            CTy::Enum(_) => "string".into(),
+            CTy::List(t) => format!("list<{}>", t.name()),
+            other => other.to_ir().name(),
+        }
+    }
+    pub fn is_dyn(&self) -> bool {
+        matches!(self, CTy::Dyn | CTy::Null)
+    }
+    pub fn is_str(&self) -> bool {
+        matches!(self, CTy::Str | CTy::Enum(_))
+    }
+    pub fn is_num(&self) -> bool {
+        matches!(self, CTy::Int | CTy::Float)
+    }
+    /// Whether a value of type `self` may be used where `want` is expected.
+    pub fn fits(&self, want: &CTy) -> bool {
+        match (self, want) {
+            (CTy::Dyn | CTy::Null, _) | (_, CTy::Dyn) => true,
+            (a, b) if a.is_str() && b.is_str() => true,
+            (CTy::Int, CTy::Float) => true,
+            (CTy::Bool, CTy::Bool) | (CTy::Int, CTy::Int) | (CTy::Float, CTy::Float) => true,
+            (CTy::Time, CTy::Time) => true,
+            (CTy::Str | CTy::Int, CTy::Time) => true,
+            (CTy::List(a), CTy::List(b)) => a.fits(b),
+            (CTy::Obj(_), CTy::Obj(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+pub const PROTOCOLS: &[&str] = &[
+    "oidc-basic-profile",
+    "oidc-implicit-profile",
+    "oauth2-device-code",
+    "oauth2-resource-owner",
+    "oauth2-resource-owner-jwt-bearer",
+    "oauth2-password",
+    "oauth2-refresh-token",
+    "samlp",
+    "wsfed",
+    "wstrust-usernamemixed",
+    "delegation",
+    "redirect-callback",
+];
+
+pub const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+const CONFIDENCE: &[&str] = &["low", "medium", "high", "neutral"];
+
+/// Dynamic objects whose shape a manifest may declare.
+pub const DECLARABLE: &[&str] = &[
+    "user.app_metadata",
+    "user.user_metadata",
+    "context.clientMetadata",
+    "context.connectionOptions",
+    "context.connectionMetadata",
+    "context.request.query",
+    "context.request.body",
+];
+
+/// The `user` and `context` types, with declared shapes replacing dynamic objects.
+#[derive(Debug)]
+pub struct Schema {
+    pub user: CTy,
+    pub context: CTy,
+}
+
+fn obj(fields: Vec<(&str, CTy)>) -> CTy {
+    obj_w(fields, false)
+}
+
+fn obj_w(fields: Vec<(&str, CTy)>, writable: bool) -> CTy {
+    CTy::Obj(Arc::new(Shape {
+        fields: fields
+            .into_iter()
+            .map(|(n, ty)| Field {
+                name: n.to_string(),
+                ty,
+                writable,
+            })
+            .collect(),
+    }))
+}
+
+fn list(t: CTy) -> CTy {
+    CTy::List(Box::new(t))
+}
+
+impl Schema {
+    pub fn new(declared: &BTreeMap<String, CTy>) -> Schema {
+        let d = |path: &str| declared.get(path).cloned().unwrap_or(CTy::Dyn);
+        use CTy::*;
+        let identity = obj(vec![
+            ("connection", Str),
+            ("isSocial", Bool),
+            ("provider", Str),
+            ("user_id", Dyn),
+            ("profileData", Dyn),
+            ("access_token", Str),
+            ("access_token_secret", Str),
+            ("refresh_token", Str),
+            ("expires_in", Int),
+        ]);
+        let mut user_fields = vec![
+            ("user_id", Str),
+            ("email", Str),
+            ("email_verified", Bool),
+            ("username", Str),
+            ("name", Str),
+            ("given_name", Str),
+            ("family_name", Str),
+            ("nickname", Str),
+            ("picture", Str),
+            ("phone_number", Str),
+            ("phone_verified", Bool),
+            ("created_at", Time),
+            ("updated_at", Time),
+            ("last_password_reset", Time),
+            ("last_login", Time),
+            ("last_ip", Str),
+            ("logins_count", Int),
+            ("blocked", Bool),
+            ("locale", Str),
+            ("multifactor", list(Str)),
+            ("identities", list(identity)),
+            ("app_metadata", d("user.app_metadata")),
+            ("user_metadata", d("user.user_metadata")),
+            ("permissions", Dyn),
+            ("groups", Dyn),
+            ("roles", Dyn),
+        ];
+        // Delegation flows merge the original JWT's claims into the user.
+        for claim in ["iss", "sub", "aud", "iat", "exp", "persistent"] {
+            user_fields.push((claim, Dyn));
+        }
+        let user = CTy::Obj(Arc::new(Shape {
+            fields: user_fields
+                .into_iter()
+                .map(|(n, ty)| Field {
+                    name: n.to_string(),
+                    ty,
+                    writable: !matches!(n, "user_id" | "identities"),
+                })
+                .collect(),
+        }));
+        let assessment = || {
+            obj(vec![
+                ("confidence", Enum(CONFIDENCE)),
+                ("code", Str),
+                ("details", Dyn),
+            ])
+        };
+        let geoip = obj(vec![
+            ("country_code", Str),
+            ("country_code3", Str),
+            ("country_name", Str),
+            ("city_name", Str),
+            ("latitude", Float),
+            ("longitude", Float),
+            ("time_zone", Str),
+            ("continent_code", Str),
+            ("subdivision_code", Str),
+            ("subdivision_name", Str),
+            ("region", Str),
+            ("city", Str),
+        ]);
+        let context = obj(vec![
+            ("tenant", Str),
+            ("clientID", Str),
+            ("clientName", Str),
+            ("clientMetadata", d("context.clientMetadata")),
+            ("connectionID", Str),
+            ("connection", Str),
+            ("connectionStrategy", Str),
+            ("connectionOptions", d("context.connectionOptions")),
+            ("connectionMetadata", d("context.connectionMetadata")),
+            ("samlConfiguration", Dyn),
+            ("protocol", Enum(PROTOCOLS)),
+            ("original_protocol", Enum(PROTOCOLS)),
+            (
+                "riskAssessment",
+                obj(vec![
+                    ("confidence", Enum(CONFIDENCE)),
+                    ("version", Str),
+                    (
+                        "assessments",
+                        obj(vec![
+                            ("NewDevice", assessment()),
+                            ("ImpossibleTravel", assessment()),
+                            ("UntrustedIP", assessment()),
+                        ]),
+                    ),
+                ]),
+            ),
+            ("stats", obj(vec![("loginsCount", Int)])),
+            (
+                "sso",
+                obj(vec![
+                    ("with_auth0", Bool),
+                    ("with_dbconn", Bool),
+                    ("current_clients", list(Str)),
+                ]),
+            ),
+            ("accessToken", Dyn),
+            ("idToken", Dyn),
+            ("multifactor", Dyn),
+            ("redirect", Dyn),
+            ("sessionID", Str),
+            (
+                "request",
+                obj(vec![
+                    ("userAgent", Str),
+                    ("ip", Str),
+                    ("hostname", Str),
+                    ("query", d("context.request.query")),
+                    ("body", d("context.request.body")),
+                    ("geoip", geoip),
+                ]),
+            ),
+            ("primaryUser", Str),
+            (
+                "authentication",
+                obj(vec![(
+                    "methods",
+                    list(obj(vec![("name", Str), ("timestamp", Int), ("url", Str)])),
+                )]),
+            ),
+            (
+                "authorization",
+                obj(vec![("roles", list(Str)), ("groups", list(Str))]),
+            ),
+            (
+                "organization",
+                obj(vec![
+                    ("id", Str),
+                    ("name", Str),
+                    ("display_name", Str),
+                    ("metadata", Dyn),
+                ]),
+            ),
+            ("jwtConfiguration", Dyn),
+        ]);
+        Schema { user, context }
+    }
+}
+
+/// Parses a manifest schema type: `string`, `int`, `float`, `bool`, `time`, `any`,
+/// `list<T>`, or (from a TOML table) an object.
+pub fn parse_type(s: &str) -> Option<CTy> {
+    let s = s.trim();
+    Some(match s {
+        "string" => CTy::Str,
+        "int" => CTy::Int,
+        "float" => CTy::Float,
+        "bool" => CTy::Bool,
+        "time" => CTy::Time,
+        "any" => CTy::Dyn,
+        _ => {
+            let inner = s.strip_prefix("list<")?.strip_suffix('>')?;
+            CTy::List(Box::new(parse_type(inner)?))
+        }
+    })
+}
+
+/// An object type from declared fields (declared objects are writable).
+pub fn declared_object(fields: Vec<(String, CTy)>) -> CTy {
+    CTy::Obj(Arc::new(Shape {
+        fields: fields
+            .into_iter()
+            .map(|(name, ty)| Field {
+                name,
+                ty,
+                writable: true,
+            })
+            .collect(),
+    }))
+}
+
+/// Renders the schema as Markdown (for `docs/schema.md`).
+pub fn markdown(schema: &Schema) -> String {
+    let mut out = String::new();
+    out.push_str("| path | type | writable with `set` |\n|---|---|---|\n");
+    fn walk(out: &mut String, prefix: &str, ty: &CTy, writable: bool) {
+        let shown = match ty {
+            CTy::Enum(vals) => format!("string (one of {})", vals.join(", ")),
+            CTy::List(inner) if matches!(**inner, CTy::Obj(_)) => "list<object>".into(),
+            other => other.name(),
+        };
+        out.push_str(&format!(
+            "| `{prefix}` | {shown} | {} |\n",
+            if writable { "yes" } else { "no" }
+        ));
+        let shape = match ty {
+            CTy::Obj(s) => Some((s, "")),
+            CTy::List(inner) => match &**inner {
+                CTy::Obj(s) => Some((s, "[i]")),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((shape, idx)) = shape {
+            for f in &shape.fields {
+                walk(
+                    out,
+                    &format!("{prefix}{idx}.{}", f.name),
+                    &f.ty,
+                    writable && f.writable,
+                );
+            }
+        }
+    }
+    walk(&mut out, "user", &schema.user, false);
+    walk(&mut out, "context", &schema.context, false);
+    out
+}

@@ -1,0 +1,206 @@
+//! The outcome of one execution (`../shared/design/outcome.md`), and the end-of-pipeline
+//! steps every backend shares: the claim policy and the `interaction_required` check.
+
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use warden_ir::ClaimMode;
+use warden_ir::claims::claim_rejection;
+
+use crate::txn::{ClaimEntry, NON_INTERACTIVE, Txn};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+/// Why a login was denied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    Denied,
+    RuleError,
+    Timeout,
+    ResourceLimit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorInfo {
+    /// The OAuth error: `unauthorized`, `access_denied` or `interaction_required`.
+    pub code: String,
+    pub description: String,
+    pub rule: String,
+    pub cause: Cause,
+    /// `file:line:col` of a rule error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectKind {
+    UpdateAppMetadata,
+    UpdateUserMetadata,
+}
+
+/// Persistence the host must carry out.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Effect {
+    pub kind: EffectKind,
+    pub user_id: String,
+    pub patch: Map<String, Json>,
+    /// The rule that asked (patches of one rule merge).
+    #[serde(skip)]
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    pub rule: String,
+    pub level: String,
+    pub message: String,
+}
+
+/// What one execution of a pipeline returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub decision: Decision,
+    pub error: Option<ErrorInfo>,
+    pub user: Json,
+    pub id_token: Map<String, Json>,
+    pub access_token: Map<String, Json>,
+    pub scope: Option<Vec<String>>,
+    pub multifactor: Option<Json>,
+    pub redirect: Option<Json>,
+    pub effects: Vec<Effect>,
+    pub logs: Vec<LogEntry>,
+    /// Present when a trace was asked for.
+    pub trace: Option<Json>,
+}
+
+impl Outcome {
+    pub fn is_allow(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+
+    /// The outcome as JSON, with exactly the contract's field names and order. A denied
+    /// login carries only `decision`, `error`, `effects` and `logs` (and `trace` if asked).
+    pub fn to_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("decision".into(), to_json(&self.decision));
+        m.insert("error".into(), to_json(&self.error));
+        if self.is_allow() {
+            m.insert("user".into(), self.user.clone());
+            m.insert("id_token".into(), Json::Object(self.id_token.clone()));
+            m.insert(
+                "access_token".into(),
+                Json::Object(self.access_token.clone()),
+            );
+            m.insert("scope".into(), to_json(&self.scope));
+            m.insert(
+                "multifactor".into(),
+                self.multifactor.clone().unwrap_or(Json::Null),
+            );
+            m.insert(
+                "redirect".into(),
+                self.redirect.clone().unwrap_or(Json::Null),
+            );
+        }
+        m.insert("effects".into(), to_json(&self.effects));
+        m.insert("logs".into(), to_json(&self.logs));
+        if let Some(t) = &self.trace {
+            m.insert("trace".into(), t.clone());
+        }
+        Json::Object(m)
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Json {
+    serde_json::to_value(v).unwrap_or(Json::Null)
+}
+
+/// Ends the pipeline: `stop` is the deny or error that stopped it, if any.
+pub fn finish(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> Outcome {
+    let mut error = stop;
+    if error.is_none() {
+        error = interaction_check(&mut txn);
+    }
+    let id_token = apply_claim_policy(&mut txn, claim_mode, true);
+    let access_token = apply_claim_policy(&mut txn, claim_mode, false);
+    let decision = if error.is_some() {
+        Decision::Deny
+    } else {
+        Decision::Allow
+    };
+    Outcome {
+        decision,
+        error,
+        user: txn.user,
+        id_token,
+        access_token,
+        scope: txn.scope,
+        multifactor: txn.multifactor.map(|(m, _)| m),
+        redirect: txn.redirect.map(|(r, _)| r),
+        effects: txn.effects,
+        logs: txn.logs,
+        trace: None,
+    }
+}
+
+/// MFA or a redirect on a flow that cannot interact with the user denies the login; a
+/// redirect on the way back (`redirect-callback`) is ignored.
+fn interaction_check(txn: &mut Txn) -> Option<ErrorInfo> {
+    let protocol = txn.protocol().map(str::to_string);
+    if protocol.as_deref() == Some("redirect-callback") {
+        txn.redirect = None;
+    }
+    let reason = match protocol.as_deref() {
+        Some(p) if NON_INTERACTIVE.contains(&p) => Some(format!("protocol {p:?}")),
+        _ if txn.prompt_none() => Some("prompt=none".to_string()),
+        _ => None,
+    }?;
+    let (what, rule) = match (&txn.multifactor, &txn.redirect) {
+        (Some((_, rule)), _) => ("multi-factor authentication", rule.clone()),
+        (None, Some((_, rule))) => ("a redirect", rule.clone()),
+        (None, None) => return None,
+    };
+    Some(ErrorInfo {
+        code: "interaction_required".into(),
+        description: format!(
+            "{what} requires user interaction, which is not possible on this flow ({reason})"
+        ),
+        rule,
+        cause: Cause::Denied,
+        location: None,
+    })
+}
+
+/// Drops the claims the claim mode does not allow, logging each drop.
+fn apply_claim_policy(txn: &mut Txn, mode: ClaimMode, id: bool) -> Map<String, Json> {
+    let (claims, token) = if id {
+        (std::mem::take(&mut txn.id_token), "id_token")
+    } else {
+        (std::mem::take(&mut txn.access_token), "access_token")
+    };
+    let mut out = Map::new();
+    for (name, ClaimEntry { value, rule }) in claims {
+        match claim_rejection(&name, mode) {
+            None => {
+                out.insert(name, value);
+            }
+            Some(why) => txn.log(
+                &rule,
+                "warn",
+                format!("claim {name:?} dropped from {token}: {why}"),
+            ),
+        }
+    }
+    out
+}

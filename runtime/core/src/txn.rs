@@ -1,0 +1,345 @@
+//! The state of one login as the pipeline runs: the user, decoded slots, and everything rules
+//! asked for. Every backend changes it through these methods only, so they share semantics.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json};
+use warden_ir::{Metadata, Program, SlotId, Token};
+
+use crate::Value;
+use crate::decode::{self, InputError, Inputs};
+use crate::outcome::{Effect, EffectKind, LogEntry};
+
+/// At most this many log entries per execution.
+pub const MAX_LOGS: usize = 256;
+/// Log messages are cut to this many bytes.
+pub const MAX_LOG_BYTES: usize = 4096;
+
+/// Protocols on which the host cannot interact with the user.
+pub const NON_INTERACTIVE: &[&str] = &[
+    "oauth2-password",
+    "oauth2-resource-owner",
+    "oauth2-refresh-token",
+];
+
+/// A claim and the rule that set it (for logs when the claim policy drops it).
+#[derive(Clone, Debug)]
+pub struct ClaimEntry {
+    pub value: Json,
+    pub rule: String,
+}
+
+/// One login in progress.
+#[derive(Debug)]
+pub struct Txn {
+    /// The user as rules left it.
+    pub user: Json,
+    pub context: Json,
+    pub config: BTreeMap<String, String>,
+    /// Decoded slot values, indexed by `SlotId`.
+    pub slots: Vec<Value>,
+    pub id_token: IndexMap<String, ClaimEntry>,
+    pub access_token: IndexMap<String, ClaimEntry>,
+    /// `None` until a scope statement runs.
+    pub scope: Option<Vec<String>>,
+    pub multifactor: Option<(Json, String)>,
+    pub redirect: Option<(Json, String)>,
+    pub effects: Vec<Effect>,
+    pub logs: Vec<LogEntry>,
+    /// Epoch milliseconds.
+    pub now: i64,
+}
+
+impl Txn {
+    /// Decodes the inputs into the program's slots.
+    pub fn new(
+        prog: &Program,
+        user: Json,
+        context: Json,
+        config: BTreeMap<String, String>,
+        now: i64,
+    ) -> Result<Txn, InputError> {
+        let slots = decode::decode_slots(
+            prog,
+            Inputs {
+                user: &user,
+                context: &context,
+                config: &config,
+            },
+        )?;
+        Ok(Txn {
+            user,
+            context,
+            config,
+            slots,
+            id_token: IndexMap::new(),
+            access_token: IndexMap::new(),
+            scope: None,
+            multifactor: None,
+            redirect: None,
+            effects: Vec::new(),
+            logs: Vec::new(),
+            now,
+        })
+    }
+
+    fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            user: &self.user,
+            context: &self.context,
+            config: &self.config,
+        }
+    }
+
+    /// Decodes the given slots again after the user changed.
+    pub fn refresh(&mut self, prog: &Program, slots: &[SlotId]) -> Result<(), String> {
+        for &s in slots {
+            let v = decode::decode_slot(&prog.slots[s as usize], self.inputs())
+                .map_err(|e| e.message)?;
+            self.slots[s as usize] = v;
+        }
+        Ok(())
+    }
+
+    /// `set user.PATH = value` (a null value removes the attribute).
+    pub fn set_user(&mut self, path: &[String], value: &Value) {
+        if value.is_null() {
+            return self.unset_user(path);
+        }
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        let mut cur = &mut self.user;
+        for p in parents {
+            let map = ensure_object(cur);
+            cur = map.entry(p.clone()).or_insert(Json::Null);
+        }
+        ensure_object(cur).insert(last.clone(), value.to_json());
+    }
+
+    /// `unset user.PATH`.
+    pub fn unset_user(&mut self, path: &[String]) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        let mut cur = &mut self.user;
+        for p in parents {
+            match cur.as_object_mut().and_then(|m| m.get_mut(p)) {
+                Some(next) => cur = next,
+                None => return,
+            }
+        }
+        if let Some(map) = cur.as_object_mut() {
+            map.shift_remove(last);
+        }
+    }
+
+    /// `claim TOKEN "name" = value` (a null value removes the claim).
+    pub fn claim(&mut self, token: Token, name: &str, value: &Value, rule: &str) {
+        let claims = match token {
+            Token::IdToken => &mut self.id_token,
+            Token::AccessToken => &mut self.access_token,
+        };
+        if value.is_null() {
+            claims.shift_remove(name);
+        } else {
+            claims.insert(
+                name.to_string(),
+                ClaimEntry {
+                    value: value.to_json(),
+                    rule: rule.to_string(),
+                },
+            );
+        }
+    }
+
+    /// The scope set, initialised from the host's starting point on first use.
+    pub fn scope_mut(&mut self) -> &mut Vec<String> {
+        if self.scope.is_none() {
+            self.scope = Some(starting_scope(&self.context));
+        }
+        self.scope.get_or_insert_with(Vec::new)
+    }
+
+    pub fn scope_add(&mut self, scope: &str) {
+        let set = self.scope_mut();
+        if !set.iter().any(|s| s == scope) {
+            set.push(scope.to_string());
+        }
+    }
+
+    pub fn scope_remove(&mut self, scope: &str) {
+        self.scope_mut().retain(|s| s != scope);
+    }
+
+    pub fn scope_set(&mut self, scopes: Vec<String>) {
+        let mut out: Vec<String> = Vec::new();
+        for s in scopes {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        self.scope = Some(out);
+    }
+
+    pub fn mfa(
+        &mut self,
+        provider: &str,
+        remember: bool,
+        options: Vec<(String, String)>,
+        rule: &str,
+    ) {
+        let mut m = Map::new();
+        m.insert("provider".into(), Json::from(provider));
+        m.insert("allowRememberBrowser".into(), Json::Bool(remember));
+        for (k, v) in options {
+            m.insert(k, Json::String(v));
+        }
+        self.multifactor = Some((Json::Object(m), rule.to_string()));
+    }
+
+    /// `redirect URL`; the URL must be absolute http(s).
+    pub fn redirect(&mut self, url: &str, rule: &str) -> Result<(), String> {
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) || url.len() <= 8 {
+            return Err(format!(
+                "redirect URL {url:?} is not an absolute http(s) URL"
+            ));
+        }
+        let mut m = Map::new();
+        m.insert("url".into(), Json::from(url));
+        self.redirect = Some((Json::Object(m), rule.to_string()));
+        Ok(())
+    }
+
+    /// `persist METADATA.key = value`: records the patch (merged with the same rule's earlier
+    /// patch of the same metadata) and applies it to the user.
+    pub fn persist(
+        &mut self,
+        metadata: Metadata,
+        key: &str,
+        value: &Value,
+        rule: &str,
+    ) -> Result<(), String> {
+        if key.is_empty() || key.contains('.') || key.contains('$') {
+            return Err(format!(
+                "metadata key {key:?} cannot be empty or contain `.` or `$`"
+            ));
+        }
+        let user_id = match self.user.get("user_id") {
+            Some(Json::String(id)) if !id.is_empty() => id.clone(),
+            _ => return Err("cannot persist metadata: the user has no `user_id`".into()),
+        };
+        let kind = match metadata {
+            Metadata::App => EffectKind::UpdateAppMetadata,
+            Metadata::User => EffectKind::UpdateUserMetadata,
+        };
+        let json = value.to_json();
+        match self
+            .effects
+            .iter_mut()
+            .rev()
+            .find(|e| e.kind == kind && e.rule == rule)
+        {
+            Some(e) => {
+                e.patch.insert(key.to_string(), json.clone());
+            }
+            None => {
+                let mut patch = Map::new();
+                patch.insert(key.to_string(), json.clone());
+                self.effects.push(Effect {
+                    kind,
+                    user_id,
+                    patch,
+                    rule: rule.to_string(),
+                });
+            }
+        }
+        let field = ensure_object(&mut self.user)
+            .entry(metadata.field().to_string())
+            .or_insert_with(|| Json::Object(Map::new()));
+        let map = ensure_object(field);
+        if json.is_null() {
+            map.shift_remove(key);
+        } else {
+            map.insert(key.to_string(), json);
+        }
+        Ok(())
+    }
+
+    pub fn log(&mut self, rule: &str, level: &str, message: String) {
+        if self.logs.len() >= MAX_LOGS {
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_BYTES {
+            let mut cut = MAX_LOG_BYTES;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        self.logs.push(LogEntry {
+            rule: rule.to_string(),
+            level: level.to_string(),
+            message,
+        });
+    }
+
+    /// `context.protocol`, if a string.
+    pub fn protocol(&self) -> Option<&str> {
+        self.context.get("protocol").and_then(Json::as_str)
+    }
+
+    /// Whether the login was requested with `prompt=none`.
+    pub fn prompt_none(&self) -> bool {
+        let query = self.context.get("request").and_then(|r| r.get("query"));
+        query.and_then(|q| q.get("prompt")).and_then(Json::as_str) == Some("none")
+    }
+}
+
+fn ensure_object(j: &mut Json) -> &mut Map<String, Json> {
+    if !j.is_object() {
+        *j = Json::Object(Map::new());
+    }
+    match j {
+        Json::Object(m) => m,
+        _ => unreachable!("just made an object"),
+    }
+}
+
+/// The host's scopes: `context.accessToken.scope` (list or string), else the requested scopes
+/// from `request.body.scope` or `request.query.scope`.
+pub fn starting_scope(context: &Json) -> Vec<String> {
+    let from = |j: &Json| -> Option<Vec<String>> {
+        match j {
+            Json::String(s) => Some(s.split_whitespace().map(String::from).collect()),
+            Json::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(Json::as_str)
+                    .map(String::from)
+                    .collect(),
+            ),
+            _ => None,
+        }
+    };
+    let at = |path: &[&str]| {
+        path.iter()
+            .try_fold(context, |cur, p| cur.get(p))
+            .and_then(from)
+    };
+    let scopes = at(&["accessToken", "scope"])
+        .or_else(|| at(&["request", "body", "scope"]))
+        .or_else(|| at(&["request", "query", "scope"]))
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for s in scopes {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
