@@ -93,8 +93,7 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 }
 
 fn parse_now(s: &str) -> Result<i64, String> {
-    warden::parse_time(s)
-        .ok_or_else(|| format!("`{s}` is not an RFC 3339 time such as 2026-11-26T12:00:00Z"))
+    warden::parse_time(s).ok_or_else(|| format!("`{s}` is not an RFC 3339 time such as 2026-11-26T12:00:00Z"))
 }
 
 /// Where a command's output goes (so tests can capture it).
@@ -107,9 +106,7 @@ pub struct Output {
 /// Runs the CLI on `args` (without the program name).
 pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
     let mut out = Output::default();
-    let cli = match Cli::try_parse_from(
-        std::iter::once("warden".to_string()).chain(args.iter().cloned()),
-    ) {
+    let cli = match Cli::try_parse_from(std::iter::once("warden".to_string()).chain(args.iter().cloned())) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
@@ -122,18 +119,12 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
             return (code, out);
         }
     };
-    let style = if color {
-        render::Style::Color
-    } else {
-        render::Style::Plain
-    };
+    let style = if color { render::Style::Color } else { render::Style::Plain };
     let code = match cli.command {
         Command::Check(a) => check(&a, style, &mut out),
         Command::Run(a) => run(&a, style, &mut out),
         Command::Schema => {
-            out.stdout = warden_check::schema::markdown(&warden_check::schema::Schema::new(
-                &BTreeMap::new(),
-            ));
+            out.stdout = warden_check::schema::markdown(&warden_check::schema::Schema::new(&BTreeMap::new()));
             0
         }
     };
@@ -156,14 +147,8 @@ fn check_paths(paths: &[PathBuf]) -> Result<Compiled, String> {
         [one] if one.is_dir() => Some(one.join("warden.toml")),
         [one] if one.extension().is_some_and(|e| e == "toml") => Some(one.clone()),
         many => {
-            if let Some(t) = many
-                .iter()
-                .find(|p| p.is_dir() || p.extension().is_some_and(|e| e == "toml"))
-            {
-                return Err(format!(
-                    "`{}`: give one manifest, or rule files only",
-                    t.display()
-                ));
+            if let Some(t) = many.iter().find(|p| p.is_dir() || p.extension().is_some_and(|e| e == "toml")) {
+                return Err(format!("`{}`: give one manifest, or rule files only", t.display()));
             }
             None
         }
@@ -191,10 +176,7 @@ fn check(a: &CheckArgs, style: render::Style, out: &mut Output) -> u8 {
         Format::Human => {
             out.stderr = render::render(&compiled.diagnostics, &compiled.sources, style);
             if failed {
-                out.stderr.push_str(&format!(
-                    "error: check failed: {}\n",
-                    render::summary(&compiled.diagnostics)
-                ));
+                out.stderr.push_str(&format!("error: check failed: {}\n", render::summary(&compiled.diagnostics)));
             } else {
                 let p = compiled.program.as_ref();
                 let rules = p.map_or(0, |p| p.steps.len());
@@ -222,11 +204,7 @@ fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         return EXIT_USAGE;
     }
     let loaded = if a.files.is_empty() {
-        Pipeline::from_manifest(
-            a.manifest
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("warden.toml")),
-        )
+        Pipeline::from_manifest(a.manifest.clone().unwrap_or_else(|| PathBuf::from("warden.toml")))
     } else {
         Pipeline::from_files(&a.files, Default::default())
     };
@@ -234,10 +212,7 @@ fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         Ok(p) => p,
         Err(LoadError::Check(c)) => {
             out.stderr = render::render(&c.diagnostics, &c.sources, style);
-            out.stderr.push_str(&format!(
-                "error: the pipeline does not check: {}\n",
-                render::summary(&c.diagnostics)
-            ));
+            out.stderr.push_str(&format!("error: the pipeline does not check: {}\n", render::summary(&c.diagnostics)));
             return EXIT_ERROR;
         }
         Err(e) => {
@@ -269,15 +244,8 @@ fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
     exec.trace = a.trace;
     match pipeline.execute(&user, &context, &exec) {
         Ok(outcome) => {
-            out.stdout = format!(
-                "{}\n",
-                serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default()
-            );
-            if outcome.is_allow() {
-                EXIT_ALLOW
-            } else {
-                EXIT_DENY
-            }
+            out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default());
+            if outcome.is_allow() { EXIT_ALLOW } else { EXIT_DENY }
         }
         Err(e) => {
             out.stderr = format!("error: invalid input: {e}\n");
@@ -288,48 +256,25 @@ fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
 
 /// Reads a JSON file (or stdin for `-`), with line and column on syntax errors.
 pub fn read_json(path: &Path, what: &str) -> Result<Json, String> {
-    let shown = if path == Path::new("-") {
-        "<stdin>".to_string()
-    } else {
-        path.display().to_string()
-    };
+    let shown = if path == Path::new("-") { "<stdin>".to_string() } else { path.display().to_string() };
     let mut bytes = Vec::new();
     let read = if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_INPUT_BYTES as u64 + 1)
-            .read_to_end(&mut bytes)
+        std::io::stdin().take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes))
+        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes))
     };
     if let Err(e) = read {
-        let reason = if e.kind() == std::io::ErrorKind::NotFound {
-            "no such file".to_string()
-        } else {
-            e.to_string()
-        };
+        let reason = if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_string() } else { e.to_string() };
         return Err(format!("cannot read the {what} from `{shown}`: {reason}"));
     }
     if bytes.len() > MAX_INPUT_BYTES {
-        return Err(format!(
-            "the {what} in `{shown}` is larger than the {} MiB limit",
-            MAX_INPUT_BYTES / 1024 / 1024
-        ));
+        return Err(format!("the {what} in `{shown}` is larger than the {} MiB limit", MAX_INPUT_BYTES / 1024 / 1024));
     }
     serde_json::from_slice(&bytes).map_err(|e| {
         let what_kind = match e.classify() {
             serde_json::error::Category::Eof => "unexpected end of input".to_string(),
-            _ => e
-                .to_string()
-                .split(" at line")
-                .next()
-                .unwrap_or("invalid JSON")
-                .to_string(),
+            _ => e.to_string().split(" at line").next().unwrap_or("invalid JSON").to_string(),
         };
-        format!(
-            "invalid JSON in the {what} `{shown}` at line {}, column {}: {what_kind}",
-            e.line(),
-            e.column()
-        )
+        format!("invalid JSON in the {what} `{shown}` at line {}, column {}: {what_kind}", e.line(), e.column())
     })
 }

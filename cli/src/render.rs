@@ -31,18 +31,12 @@ impl<'a> Report<'a> {
         });
         let mut labels = Vec::new();
         if let Some(span) = d.span {
-            labels.push(LabeledSpan::new_primary_with_span(
-                Some(d.label.clone()),
-                to_span(span),
-            ));
+            labels.push(LabeledSpan::new_primary_with_span(Some(d.label.clone()), to_span(span)));
         }
         let mut related = Vec::new();
         for r in &d.related {
             if Some(r.file) == d.file {
-                labels.push(LabeledSpan::new_with_span(
-                    Some(r.message.clone()),
-                    to_span(r.span),
-                ));
+                labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), to_span(r.span)));
             } else {
                 related.push(Report {
                     d,
@@ -51,19 +45,11 @@ impl<'a> Report<'a> {
                         NamedSource::new(file.path.clone(), file.text.clone())
                     }),
                     related: Vec::new(),
-                    labels: vec![LabeledSpan::new_with_span(
-                        Some(r.message.clone()),
-                        to_span(r.span),
-                    )],
+                    labels: vec![LabeledSpan::new_with_span(Some(r.message.clone()), to_span(r.span))],
                 });
             }
         }
-        Report {
-            d,
-            src,
-            related,
-            labels,
-        }
+        Report { d, src, related, labels }
     }
 }
 
@@ -96,10 +82,7 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.d
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
@@ -114,9 +97,7 @@ impl miette::Diagnostic for Report<'_> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(
-            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-        ))
+        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
     }
 }
 
@@ -126,19 +107,12 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String
         Style::Color => GraphicalTheme::unicode(),
         Style::Plain => GraphicalTheme::unicode_nocolor(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_links(false)
-        .with_width(100);
+    let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_width(100);
     let mut out = String::new();
     for d in diags {
         let report = Report::new(d, sources);
         if handler.render_report(&mut out, &report).is_err() {
-            out.push_str(&format!(
-                "{}[{}]: {}\n",
-                severity_word(d.severity),
-                d.code,
-                d.message
-            ));
+            out.push_str(&format!("{}[{}]: {}\n", severity_word(d.severity), d.code, d.message));
         }
     }
     out
@@ -163,11 +137,7 @@ pub fn to_json(diags: &[Diagnostic], sources: &SourceMap) -> Json {
                         let (l, c) = src.line_col(s.start);
                         (Json::from(src.path.clone()), Json::from(l), Json::from(c))
                     }
-                    (Some(f), None) => (
-                        Json::from(sources.get(f).path.clone()),
-                        Json::Null,
-                        Json::Null,
-                    ),
+                    (Some(f), None) => (Json::from(sources.get(f).path.clone()), Json::Null, Json::Null),
                     _ => (Json::Null, Json::Null, Json::Null),
                 };
                 json!({
@@ -191,9 +161,5 @@ pub fn summary(diags: &[Diagnostic]) -> String {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
 }

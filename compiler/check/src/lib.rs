@@ -61,28 +61,15 @@ pub fn check_manifest(path: &Path) -> Compiled {
         Ok(t) => t,
         Err(reason) => {
             diags.push(
-                Diagnostic::error(
-                    "E0201",
-                    format!("cannot read manifest `{}`: {reason}", path.display()),
-                )
-                .help("run `warden init` to create a project, or pass --manifest PATH"),
+                Diagnostic::error("E0201", format!("cannot read manifest `{}`: {reason}", path.display()))
+                    .help("run `warden init` to create a project, or pass --manifest PATH"),
             );
-            return Compiled {
-                program: None,
-                diagnostics: diags,
-                sources,
-                manifest: None,
-            };
+            return Compiled { program: None, diagnostics: diags, sources, manifest: None };
         }
     };
     let mfile = sources.add(path.display().to_string(), text.clone());
     let Some((manifest, declared)) = manifest::parse(path, mfile, &text, &mut diags) else {
-        return Compiled {
-            program: None,
-            diagnostics: diags,
-            sources,
-            manifest: None,
-        };
+        return Compiled { program: None, diagnostics: diags, sources, manifest: None };
     };
     let entries = manifest
         .rules
@@ -95,22 +82,9 @@ pub fn check_manifest(path: &Path) -> Compiled {
             manifest_span: Some(r.span),
         })
         .collect();
-    let keys = manifest
-        .configuration
-        .as_ref()
-        .map(|c| c.keys().cloned().collect());
-    let options = Options {
-        claim_mode: manifest.claim_mode,
-    };
-    let mut c = compile(
-        entries,
-        sources,
-        diags,
-        options,
-        keys,
-        &declared,
-        Some(mfile),
-    );
+    let keys = manifest.configuration.as_ref().map(|c| c.keys().cloned().collect());
+    let options = Options { claim_mode: manifest.claim_mode };
+    let mut c = compile(entries, sources, diags, options, keys, &declared, Some(mfile));
     c.manifest = Some(manifest);
     c
 }
@@ -127,15 +101,7 @@ pub fn check_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Compiled {
             manifest_span: None,
         })
         .collect();
-    compile(
-        entries,
-        SourceMap::default(),
-        Vec::new(),
-        Options { claim_mode },
-        None,
-        &BTreeMap::new(),
-        None,
-    )
+    compile(entries, SourceMap::default(), Vec::new(), Options { claim_mode }, None, &BTreeMap::new(), None)
 }
 
 /// Checks one in-memory `.rule` source (its `list()` files resolve against the current
@@ -156,15 +122,7 @@ pub fn check_sources(files: &[(String, String)], options: Options) -> Compiled {
             manifest_span: None,
         })
         .collect();
-    compile(
-        entries,
-        SourceMap::default(),
-        Vec::new(),
-        options,
-        None,
-        &BTreeMap::new(),
-        None,
-    )
+    compile(entries, SourceMap::default(), Vec::new(), options, None, &BTreeMap::new(), None)
 }
 
 fn compile(
@@ -189,11 +147,8 @@ fn compile(
         };
         let text = match (ext, text) {
             (_, Err(reason)) => {
-                let mut d = Diagnostic::error(
-                    "E0201",
-                    format!("cannot read rule file `{}`: {reason}", e.shown),
-                )
-                .help("paths in warden.toml are relative to the manifest's directory");
+                let mut d = Diagnostic::error("E0201", format!("cannot read rule file `{}`: {reason}", e.shown))
+                    .help("paths in warden.toml are relative to the manifest's directory");
                 if let (Some(m), Some(s)) = (manifest_file, e.manifest_span) {
                     d = d.at(m, s, "listed here");
                 }
@@ -211,13 +166,9 @@ fn compile(
             }
             "js" => {
                 let id = sources.add(e.shown.clone(), text);
-                let name = e.js_name.unwrap_or_else(|| {
-                    e.path
-                        .file_stem()
-                        .and_then(|s| s.to_str())
-                        .unwrap_or("rule")
-                        .to_string()
-                });
+                let name = e
+                    .js_name
+                    .unwrap_or_else(|| e.path.file_stem().and_then(|s| s.to_str()).unwrap_or("rule").to_string());
                 loaded.push(Loaded::Js(id, name));
             }
             _ => {
@@ -236,10 +187,7 @@ fn compile(
         match l {
             Loaded::Rule(id, path, ast) => lowerer.file(*id, path, ast),
             Loaded::Js(id, name) => {
-                lowerer.prog.js_rules.push(warden_ir::JsRule {
-                    name: name.clone(),
-                    file: *id,
-                });
+                lowerer.prog.js_rules.push(warden_ir::JsRule { name: name.clone(), file: *id });
                 let js = (lowerer.prog.js_rules.len() - 1) as u32;
                 lowerer.prog.steps.push(warden_ir::Step::Js(js));
             }
@@ -250,12 +198,7 @@ fn compile(
     lower::fill_refresh(&mut program);
     diags.sort_by_key(|d| (d.file, d.span.map(|s| s.start)));
     let ok = !diags.iter().any(Diagnostic::is_error);
-    Compiled {
-        program: ok.then_some(program),
-        diagnostics: diags,
-        sources,
-        manifest: None,
-    }
+    Compiled { program: ok.then_some(program), diagnostics: diags, sources, manifest: None }
 }
 
 fn read_text(path: &Path) -> Result<String, String> {
@@ -267,10 +210,7 @@ fn read_text(path: &Path) -> Result<String, String> {
         return Err("it is a directory".into());
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "larger than the {} MiB limit",
-            MAX_FILE_BYTES / 1024 / 1024
-        ));
+        return Err(format!("larger than the {} MiB limit", MAX_FILE_BYTES / 1024 / 1024));
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())

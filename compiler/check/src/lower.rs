@@ -87,11 +87,7 @@ impl<'a> Lowerer<'a> {
 
     fn loc(&self, span: Span) -> Loc {
         let (line, col) = self.sources.get(self.file).line_col(span.start);
-        Loc {
-            file: self.file,
-            line,
-            col,
-        }
+        Loc { file: self.file, line, col }
     }
 
     fn err(
@@ -120,20 +116,13 @@ impl<'a> Lowerer<'a> {
 
     fn push(&mut self, kind: ExprKind, ty: &CTy, span: Span) -> ExprId {
         let loc = self.loc(span);
-        self.prog.exprs.push(ir::Expr {
-            kind,
-            ty: ty.to_ir(),
-            loc,
-        });
+        self.prog.exprs.push(ir::Expr { kind, ty: ty.to_ir(), loc });
         (self.prog.exprs.len() - 1) as ExprId
     }
 
     /// A placeholder after an error: typed `any` so that no second error follows from it.
     fn poison(&mut self, span: Span) -> (ExprId, CTy) {
-        (
-            self.push(ExprKind::Const(ir::Const::Null), &CTy::Dyn, span),
-            CTy::Dyn,
-        )
+        (self.push(ExprKind::Const(ir::Const::Null), &CTy::Dyn, span), CTy::Dyn)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -149,50 +138,24 @@ impl<'a> Lowerer<'a> {
 
     fn rule(&mut self, rule: &ast::Rule) {
         if rule.name.trim().is_empty() {
-            self.err(
-                "E0122",
-                "rule names cannot be empty",
-                rule.name_span,
-                "empty name",
-            )
-            .help = Some(
-                "name the rule after what it does: rule \"require verified email\" { ... }".into(),
-            );
+            self.err("E0122", "rule names cannot be empty", rule.name_span, "empty name").help =
+                Some("name the rule after what it does: rule \"require verified email\" { ... }".into());
         } else if let Some(&(f, s)) = self.rule_names.get(&rule.name) {
             let file = self.file;
-            let d = self.err(
-                "E0107",
-                format!("duplicate rule name `{}`", rule.name),
-                rule.name_span,
-                "defined again here",
-            );
-            d.help = Some(
-                "rule names are unique in a pipeline; outcomes and logs refer to rules by name"
-                    .into(),
-            );
-            d.related.push(warden_syntax::Related {
-                file: f,
-                span: s,
-                message: "first defined here".into(),
-            });
+            let d =
+                self.err("E0107", format!("duplicate rule name `{}`", rule.name), rule.name_span, "defined again here");
+            d.help = Some("rule names are unique in a pipeline; outcomes and logs refer to rules by name".into());
+            d.related.push(warden_syntax::Related { file: f, span: s, message: "first defined here".into() });
             let _ = file;
         } else {
-            self.rule_names
-                .insert(rule.name.clone(), (self.file, rule.name_span));
+            self.rule_names.insert(rule.name.clone(), (self.file, rule.name_span));
         }
         self.scopes = vec![Vec::new()];
         self.rule_locals.clear();
         let body = self.block(&rule.body, true);
         let loc = self.loc(rule.span);
-        self.prog.rules.push(ir::Rule {
-            name: rule.name.clone(),
-            loc,
-            locals: self.rule_locals.len() as u32,
-            body,
-        });
-        self.prog
-            .steps
-            .push(ir::Step::Rule((self.prog.rules.len() - 1) as u32));
+        self.prog.rules.push(ir::Rule { name: rule.name.clone(), loc, locals: self.rule_locals.len() as u32, body });
+        self.prog.steps.push(ir::Step::Rule((self.prog.rules.len() - 1) as u32));
     }
 
     fn block(&mut self, stmts: &[ast::Stmt], top: bool) -> Vec<ir::Stmt> {
@@ -206,12 +169,11 @@ impl<'a> Lowerer<'a> {
                 reported = true;
                 let file = self.file;
                 let d = self.err("E0109", "unreachable statement", s.span, "never runs");
-                d.help = Some("a `deny` without `if`/`unless` always stops the pipeline; make it conditional or move it last".into());
-                d.related.push(warden_syntax::Related {
-                    file,
-                    span: deny_span,
-                    message: "this always denies".into(),
-                });
+                d.help = Some(
+                    "a `deny` without `if`/`unless` always stops the pipeline; make it conditional or move it last"
+                        .into(),
+                );
+                d.related.push(warden_syntax::Related { file, span: deny_span, message: "this always denies".into() });
             }
             if let Some(stmt) = self.stmt(s, top) {
                 if always_denies(&stmt) {
@@ -234,14 +196,7 @@ impl<'a> Lowerer<'a> {
         if m.unless {
             cond = self.push(ExprKind::Not(cond), &CTy::Bool, m.cond.span);
         }
-        Some(ir::Stmt {
-            kind: StmtKind::If {
-                cond,
-                then: vec![stmt],
-                otherwise: Vec::new(),
-            },
-            loc,
-        })
+        Some(ir::Stmt { kind: StmtKind::If { cond, then: vec![stmt], otherwise: Vec::new() }, loc })
     }
 
     fn stmt_kind(&mut self, s: &ast::Stmt, top: bool) -> Option<StmtKind> {
@@ -249,62 +204,39 @@ impl<'a> Lowerer<'a> {
         Some(match &s.kind {
             S::When(c) => {
                 if !top {
-                    self.err("E0119", "`when` must be at the top level of a rule", s.span, "inside a block")
-                        .help = Some("use `if COND { ... }` inside blocks, or move the guard to the rule's top level".into());
+                    self.err("E0119", "`when` must be at the top level of a rule", s.span, "inside a block").help =
+                        Some("use `if COND { ... }` inside blocks, or move the guard to the rule's top level".into());
                 }
                 if s.modifier.is_some() {
-                    self.err(
-                        "E0119",
-                        "`when` takes no `if`/`unless`",
-                        s.span,
-                        "combine the conditions with `and`",
-                    );
+                    self.err("E0119", "`when` takes no `if`/`unless`", s.span, "combine the conditions with `and`");
                 }
                 StmtKind::When(self.cond(c))
             }
             S::Let { name, value } => {
                 let (v, ty) = self.expr(value);
                 if s.modifier.is_some() {
-                    self.err(
-                        "E0111",
-                        "`let` takes no `if`/`unless`",
-                        s.span,
-                        "conditional binding",
-                    )
-                    .help = Some("use `??` or an `if` block".into());
+                    self.err("E0111", "`let` takes no `if`/`unless`", s.span, "conditional binding").help =
+                        Some("use `??` or an `if` block".into());
                 }
                 let id = self.declare(name, ty);
                 StmtKind::Let(id, v)
             }
-            S::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            S::If { cond, then, otherwise } => {
                 let cond = self.cond(cond);
                 self.scopes.push(Vec::new());
                 let then = self.block(then, false);
                 self.scopes.pop();
                 self.scopes.push(Vec::new());
-                let otherwise = otherwise
-                    .as_ref()
-                    .map(|b| self.block(b, false))
-                    .unwrap_or_default();
+                let otherwise = otherwise.as_ref().map(|b| self.block(b, false)).unwrap_or_default();
                 self.scopes.pop();
-                StmtKind::If {
-                    cond,
-                    then,
-                    otherwise,
-                }
+                StmtKind::If { cond, then, otherwise }
             }
             S::Deny { code, message } => {
                 let code = match code {
                     Some((ast::DenyCode::AccessDenied, _)) => ir::DenyCode::AccessDenied,
                     _ => ir::DenyCode::Unauthorized,
                 };
-                let message = message
-                    .as_ref()
-                    .map(|m| self.expect_ty(m, &CTy::Str, "a deny message"));
+                let message = message.as_ref().map(|m| self.expect_ty(m, &CTy::Str, "a deny message"));
                 StmtKind::Deny { code, message }
             }
             S::Set { target, value } => {
@@ -319,18 +251,11 @@ impl<'a> Lowerer<'a> {
                     )
                     .help = Some(format!("assign a value of type {}", want.name()));
                 }
-                StmtKind::SetUser {
-                    path,
-                    value: v,
-                    refresh: Vec::new(),
-                }
+                StmtKind::SetUser { path, value: v, refresh: Vec::new() }
             }
             S::Unset { target } => {
                 let (path, _) = self.target(target)?;
-                StmtKind::UnsetUser {
-                    path,
-                    refresh: Vec::new(),
-                }
+                StmtKind::UnsetUser { path, refresh: Vec::new() }
             }
             S::Claim { token, name, value } => {
                 let name = self.claim_name(name)?;
@@ -339,11 +264,7 @@ impl<'a> Lowerer<'a> {
                     ast::TokenKind::IdToken => ir::Token::IdToken,
                     ast::TokenKind::AccessToken => ir::Token::AccessToken,
                 };
-                StmtKind::Claim {
-                    token,
-                    name,
-                    value: v,
-                }
+                StmtKind::Claim { token, name, value: v }
             }
             S::Scope { op, values } => {
                 let op = match op {
@@ -352,41 +273,23 @@ impl<'a> Lowerer<'a> {
                     ast::ScopeOp::Set => ir::ScopeOp::Set,
                 };
                 if op == ir::ScopeOp::Set && values.len() != 1 {
-                    self.err(
-                        "E0103",
-                        "`scope set` takes one list",
-                        s.span,
-                        format!("{} values given", values.len()),
-                    )
-                    .help = Some("write `scope set [\"openid\", \"profile\"]`".into());
+                    self.err("E0103", "`scope set` takes one list", s.span, format!("{} values given", values.len()))
+                        .help = Some("write `scope set [\"openid\", \"profile\"]`".into());
                 }
                 let mut ids = Vec::new();
                 for v in values {
                     let (id, ty) = self.expr(v);
-                    let ok = ty.is_dyn()
-                        || ty.is_str()
-                        || matches!(&ty, CTy::List(t) if t.is_str() || t.is_dyn());
+                    let ok = ty.is_dyn() || ty.is_str() || matches!(&ty, CTy::List(t) if t.is_str() || t.is_dyn());
                     if !ok {
-                        self.err(
-                            "E0104",
-                            format!("scopes are strings, found {}", a(&ty)),
-                            v.span,
-                            "not a scope",
-                        )
-                        .help =
-                            Some("give a string like \"read:users\" or a list of strings".into());
+                        self.err("E0104", format!("scopes are strings, found {}", a(&ty)), v.span, "not a scope")
+                            .help = Some("give a string like \"read:users\" or a list of strings".into());
                     }
                     ids.push(id);
                 }
                 StmtKind::Scope { op, values: ids }
             }
-            S::Mfa {
-                provider,
-                remember,
-                options,
-                ..
-            } => {
-                let remember = remember.as_ref().map(|r| self.cond(r));
+            S::Mfa { provider, remember, options, .. } => {
+                let remember = remember.as_ref().map(|r| self.expect_ty(r, &CTy::Bool, "remember_browser"));
                 let mut opts = Vec::new();
                 for (name, value) in options {
                     if !["host", "ikey", "skey", "username"].contains(&name.name.as_str()) {
@@ -396,43 +299,25 @@ impl<'a> Lowerer<'a> {
                             name.span,
                             "not an option",
                         );
-                        d.help = Some(
-                            match did_you_mean(&name.name, ["host", "ikey", "skey", "username"]) {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => "MFA options are host, ikey, skey and username".into(),
-                            },
-                        );
+                        d.help = Some(match did_you_mean(&name.name, ["host", "ikey", "skey", "username"]) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "MFA options are host, ikey, skey and username".into(),
+                        });
                     }
                     let v = self.expect_ty(value, &CTy::Str, "an MFA option");
                     opts.push((name.name.clone(), v));
                 }
-                StmtKind::Mfa {
-                    provider: provider.clone(),
-                    remember,
-                    options: opts,
-                }
+                StmtKind::Mfa { provider: provider.clone(), remember, options: opts }
             }
-            S::Redirect(url) => {
-                StmtKind::Redirect(self.expect_ty(url, &CTy::Str, "a redirect URL"))
-            }
-            S::Persist {
-                metadata,
-                key,
-                key_span,
-                value,
-            } => {
+            S::Redirect(url) => StmtKind::Redirect(self.expect_ty(url, &CTy::Str, "a redirect URL")),
+            S::Persist { metadata, key, key_span, value } => {
                 let metadata = match metadata {
                     ast::Metadata::App => ir::Metadata::App,
                     ast::Metadata::User => ir::Metadata::User,
                 };
                 if key.is_empty() || key.contains('.') || key.contains('$') {
-                    self.err(
-                        "E0117",
-                        format!("invalid metadata key {key:?}"),
-                        *key_span,
-                        "Auth0 rejects this key",
-                    )
-                    .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
+                    self.err("E0117", format!("invalid metadata key {key:?}"), *key_span, "Auth0 rejects this key")
+                        .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
                 }
                 let (v, ty) = self.expr(value);
                 let field = self.user_field_type(metadata.field());
@@ -454,12 +339,7 @@ impl<'a> Lowerer<'a> {
                             let want = f.ty.clone();
                             self.err(
                                 "E0104",
-                                format!(
-                                    "`user.{}.{key}` is {}, not {}",
-                                    metadata.field(),
-                                    a(&want),
-                                    a(&ty)
-                                ),
+                                format!("`user.{}.{key}` is {}, not {}", metadata.field(), a(&want), a(&ty)),
                                 value.span,
                                 format!("this is {}", a(&ty)),
                             );
@@ -467,12 +347,7 @@ impl<'a> Lowerer<'a> {
                         Some(_) => {}
                     }
                 }
-                StmtKind::Persist {
-                    metadata,
-                    key: key.clone(),
-                    value: v,
-                    refresh: Vec::new(),
-                }
+                StmtKind::Persist { metadata, key: key.clone(), value: v, refresh: Vec::new() }
             }
             S::Log(m) => StmtKind::Log(self.expr(m).0),
         })
@@ -487,21 +362,11 @@ impl<'a> Lowerer<'a> {
 
     fn declare(&mut self, name: &ast::Ident, ty: CTy) -> ir::LocalId {
         if matches!(name.name.as_str(), "user" | "context" | "config") {
-            self.err(
-                "E0111",
-                format!("`{}` is reserved", name.name),
-                name.span,
-                "cannot be redefined",
-            )
-            .help = Some("choose another name".into());
+            self.err("E0111", format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
+                Some("choose another name".into());
         } else if self.rule_locals.contains(&name.name) {
-            self.err(
-                "E0111",
-                format!("`{}` is already defined in this rule", name.name),
-                name.span,
-                "defined again",
-            )
-            .help = Some("each name is defined once per rule; choose another name".into());
+            self.err("E0111", format!("`{}` is already defined in this rule", name.name), name.span, "defined again")
+                .help = Some("each name is defined once per rule; choose another name".into());
         }
         self.rule_locals.push(name.name.clone());
         let id = (self.rule_locals.len() - 1) as ir::LocalId;
@@ -528,18 +393,15 @@ impl<'a> Lowerer<'a> {
             } else {
                 format!("`{}` cannot be written", t.root.name)
             };
-            self.err("E0108", what, t.root.span, "only `user` can be changed")
-                .help = Some("rules change `user` with set/unset; tokens with claim and scope; the flow with mfa and redirect".into());
+            self.err("E0108", what, t.root.span, "only `user` can be changed").help = Some(
+                "rules change `user` with set/unset; tokens with claim and scope; the flow with mfa and redirect"
+                    .into(),
+            );
             return None;
         }
         let Some(first) = t.path.first() else {
-            self.err(
-                "E0123",
-                "cannot replace the whole user",
-                t.span,
-                "a field is needed",
-            )
-            .help = Some("set one attribute: `set user.name = ...`".into());
+            self.err("E0123", "cannot replace the whole user", t.span, "a field is needed").help =
+                Some("set one attribute: `set user.name = ...`".into());
             return None;
         };
         let mut ty = self.schema.user.clone();
@@ -549,19 +411,10 @@ impl<'a> Lowerer<'a> {
                     Some(f) if !f.writable => {
                         let path = format!(
                             "user.{}",
-                            t.path[..=i]
-                                .iter()
-                                .map(|s| s.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(".")
+                            t.path[..=i].iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
                         );
-                        self.err(
-                            "E0108",
-                            format!("`{path}` is read-only"),
-                            seg.span,
-                            "cannot be changed by rules",
-                        )
-                        .help = Some(format!(
+                        self.err("E0108", format!("`{path}` is read-only"), seg.span, "cannot be changed by rules")
+                            .help = Some(format!(
                             "`{}` identifies the user to the host; copy it into another attribute instead",
                             first.name
                         ));
@@ -577,12 +430,7 @@ impl<'a> Lowerer<'a> {
                 other => {
                     self.err(
                         "E0120",
-                        format!(
-                            "`{}` is {}: it has no field `{}`",
-                            target_prefix(t, i),
-                            a(&other),
-                            seg.name
-                        ),
+                        format!("`{}` is {}: it has no field `{}`", target_prefix(t, i), a(&other), seg.name),
                         seg.span,
                         "no such field",
                     );
@@ -599,20 +447,15 @@ impl<'a> Lowerer<'a> {
             match p {
                 StrPart::Text(t) => text.push_str(t),
                 StrPart::Interp(_) => {
-                    self.err(
-                        "E0118",
-                        "claim names must be plain strings",
-                        name.span,
-                        "interpolated",
-                    )
-                    .help = Some("claim names are fixed when the rule is compiled".into());
+                    self.err("E0118", "claim names must be plain strings", name.span, "interpolated").help =
+                        Some("claim names are fixed when the rule is compiled".into());
                     return None;
                 }
             }
         }
         if text.is_empty() {
-            self.err("E0118", "claim names cannot be empty", name.span, "empty")
-                .help = Some("namespace custom claims: \"https://example.com/roles\"".into());
+            self.err("E0118", "claim names cannot be empty", name.span, "empty").help =
+                Some("namespace custom claims: \"https://example.com/roles\"".into());
             return None;
         }
         let namespaced = text.starts_with("http://") || text.starts_with("https://");
@@ -623,9 +466,7 @@ impl<'a> Lowerer<'a> {
                 name.span,
                 "restricted claim name",
             )
-            .help = Some(format!(
-                "use a namespaced name such as \"https://example.com/{text}\""
-            ));
+            .help = Some(format!("use a namespaced name such as \"https://example.com/{text}\""));
         } else if namespaced && auth0_namespace(&text) {
             self.warn(
                 "W0001",
@@ -641,9 +482,7 @@ impl<'a> Lowerer<'a> {
                 name.span,
                 "claim_mode is \"namespaced\"",
             )
-            .help = Some(format!(
-                "use \"https://example.com/{text}\", or set claim_mode = \"modern\" in warden.toml"
-            ));
+            .help = Some(format!("use \"https://example.com/{text}\", or set claim_mode = \"modern\" in warden.toml"));
         }
         Some(text)
     }
@@ -658,9 +497,7 @@ impl<'a> Lowerer<'a> {
             CTy::Bool | CTy::Dyn | CTy::Null => {}
             other => {
                 let help = match other {
-                    CTy::Str | CTy::Enum(_) => {
-                        "compare it with a value (`== \"...\"`) or test presence with `!= null`"
-                    }
+                    CTy::Str | CTy::Enum(_) => "compare it with a value (`== \"...\"`) or test presence with `!= null`",
                     CTy::List(_) => "test membership with `in`, or emptiness with `len(x) > 0`",
                     CTy::Int | CTy::Float => "compare it with a number, such as `> 0`",
                     _ => "conditions are bool expressions",
@@ -675,13 +512,8 @@ impl<'a> Lowerer<'a> {
             }
         }
         if let ExprKind::Const(ir::Const::Bool(b)) = self.prog.expr(id).kind {
-            self.warn(
-                "W0003",
-                format!("condition is always {b}"),
-                e.span,
-                "constant condition",
-            )
-            .help = Some("remove the condition, or the statement it guards".into());
+            self.warn("W0003", format!("condition is always {b}"), e.span, "constant condition").help =
+                Some("remove the condition, or the statement it guards".into());
         }
         id
     }
@@ -709,22 +541,10 @@ impl<'a> Lowerer<'a> {
         let span = e.span;
         match &e.kind {
             E::Str(parts) => self.string(parts, span),
-            E::Int(n) => (
-                self.push(ExprKind::Const(ir::Const::Int(*n)), &CTy::Int, span),
-                CTy::Int,
-            ),
-            E::Float(f) => (
-                self.push(ExprKind::Const(ir::Const::Float(*f)), &CTy::Float, span),
-                CTy::Float,
-            ),
-            E::Bool(b) => (
-                self.push(ExprKind::Const(ir::Const::Bool(*b)), &CTy::Bool, span),
-                CTy::Bool,
-            ),
-            E::Null => (
-                self.push(ExprKind::Const(ir::Const::Null), &CTy::Null, span),
-                CTy::Null,
-            ),
+            E::Int(n) => (self.push(ExprKind::Const(ir::Const::Int(*n)), &CTy::Int, span), CTy::Int),
+            E::Float(f) => (self.push(ExprKind::Const(ir::Const::Float(*f)), &CTy::Float, span), CTy::Float),
+            E::Bool(b) => (self.push(ExprKind::Const(ir::Const::Bool(*b)), &CTy::Bool, span), CTy::Bool),
+            E::Null => (self.push(ExprKind::Const(ir::Const::Null), &CTy::Null, span), CTy::Null),
             E::List(items) => {
                 let mut ids = Vec::new();
                 let mut elem: Option<CTy> = None;
@@ -746,13 +566,8 @@ impl<'a> Lowerer<'a> {
                 match name.name.as_str() {
                     "user" | "context" => self.path(name, &[], span),
                     "config" => {
-                        self.err(
-                            "E0110",
-                            "`config` is read one key at a time",
-                            span,
-                            "whole configuration",
-                        )
-                        .help = Some("write `config.KEY`".into());
+                        self.err("E0110", "`config` is read one key at a time", span, "whole configuration").help =
+                            Some("write `config.KEY`".into());
                         self.poison(span)
                     }
                     _ => self.unknown_name(name),
@@ -769,10 +584,7 @@ impl<'a> Lowerer<'a> {
                     E::Field(base, field) => {
                         let (b, bty) = self.expr(base);
                         let ty = self.field_of(&bty, field, &expr_str(base));
-                        (
-                            self.push(ExprKind::Field(b, field.name.clone()), &ty, span),
-                            ty,
-                        )
+                        (self.push(ExprKind::Field(b, field.name.clone()), &ty, span), ty)
                     }
                     E::Index(base, index) => self.index(base, index, span),
                     _ => unreachable!(),
@@ -796,23 +608,13 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 if !(ty.is_num() || ty.is_dyn()) {
-                    self.err(
-                        "E0104",
-                        format!("cannot negate {}", a(&ty)),
-                        x.span,
-                        "not a number",
-                    );
+                    self.err("E0104", format!("cannot negate {}", a(&ty)), x.span, "not a number");
                     return self.poison(span);
                 }
                 (self.push(ExprKind::Neg(v), &ty, span), ty)
             }
             E::Binary(op, l, r) => self.binary(*op, l, r, span),
-            E::Quant {
-                kind,
-                var,
-                list,
-                body,
-            } => {
+            E::Quant { kind, var, list, body } => {
                 let (l, lty) = self.expr(list);
                 let elem = match &lty {
                     CTy::List(t) => (**t).clone(),
@@ -832,29 +634,14 @@ impl<'a> Lowerer<'a> {
                 let b = self.cond(body);
                 self.scopes.pop();
                 let all = *kind == ast::Quantifier::All;
-                (
-                    self.push(
-                        ExprKind::Quant {
-                            all,
-                            var: id,
-                            list: l,
-                            body: b,
-                        },
-                        &CTy::Bool,
-                        span,
-                    ),
-                    CTy::Bool,
-                )
+                (self.push(ExprKind::Quant { all, var: id, list: l, body: b }, &CTy::Bool, span), CTy::Bool)
             }
         }
     }
 
     fn string(&mut self, parts: &[StrPart], span: Span) -> (ExprId, CTy) {
         if let [StrPart::Text(t)] = parts {
-            return (
-                self.push(ExprKind::Const(ir::Const::Str(t.clone())), &CTy::Str, span),
-                CTy::Str,
-            );
+            return (self.push(ExprKind::Const(ir::Const::Str(t.clone())), &CTy::Str, span), CTy::Str);
         }
         let mut out = Vec::new();
         for p in parts {
@@ -885,23 +672,13 @@ impl<'a> Lowerer<'a> {
                     did_you_mean(key, keys.iter().map(String::as_str)),
                     "add the key to [configuration] in warden.toml",
                 );
-                self.err(
-                    "E0110",
-                    format!("unknown configuration key `{key}`"),
-                    *kspan,
-                    "not in [configuration]",
-                )
-                .help = Some(help);
+                self.err("E0110", format!("unknown configuration key `{key}`"), *kspan, "not in [configuration]")
+                    .help = Some(help);
                 return self.poison(span);
             }
             if let Some((_, s)) = path.get(1) {
-                self.err(
-                    "E0120",
-                    format!("`config.{key}` is a string: it has no fields"),
-                    *s,
-                    "no such field",
-                )
-                .help = Some("configuration values are strings; use split() to read lists".into());
+                self.err("E0120", format!("`config.{key}` is a string: it has no fields"), *s, "no such field").help =
+                    Some("configuration values are strings; use split() to read lists".into());
                 return self.poison(span);
             }
             ty = CTy::Str;
@@ -928,22 +705,14 @@ impl<'a> Lowerer<'a> {
                             ),
                             _ => format!("`{shown}` is {}", a(&other)),
                         };
-                        self.err(
-                            "E0120",
-                            format!("`{shown}` has no field `{seg}`"),
-                            *sspan,
-                            "no such field",
-                        )
-                        .help = Some(help);
+                        self.err("E0120", format!("`{shown}` has no field `{seg}`"), *sspan, "no such field").help =
+                            Some(help);
                         return self.poison(span);
                     }
                 };
             }
         }
-        let key = (
-            root_kind,
-            path.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(),
-        );
+        let key = (root_kind, path.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>());
         let slot = match self.slot_index.get(&key) {
             Some(&id) => id,
             None => {
@@ -962,37 +731,18 @@ impl<'a> Lowerer<'a> {
         (self.push(ExprKind::Slot(slot), &ty, span), ty)
     }
 
-    fn unknown_field(
-        &mut self,
-        shape: &crate::schema::Shape,
-        name: &str,
-        span: Span,
-        parent: &str,
-    ) {
+    fn unknown_field(&mut self, shape: &crate::schema::Shape, name: &str, span: Span, parent: &str) {
         let suggestion = did_you_mean(name, shape.names());
         let help = match &suggestion {
             Some(s) => format!("did you mean `{parent}.{s}`?"),
-            None if parent == "user" => {
-                "custom attributes live in `user.app_metadata` or `user.user_metadata`".into()
-            }
+            None if parent == "user" => "custom attributes live in `user.app_metadata` or `user.user_metadata`".into(),
             None => format!("see docs/schema.md for the fields of `{parent}`"),
         };
-        self.err(
-            "E0100",
-            format!("unknown field `{name}` in `{parent}`"),
-            span,
-            "unknown field",
-        )
-        .help = Some(help);
+        self.err("E0100", format!("unknown field `{name}` in `{parent}`"), span, "unknown field").help = Some(help);
     }
 
     fn unknown_name(&mut self, name: &ast::Ident) -> (ExprId, CTy) {
-        let mut candidates: Vec<String> = self
-            .scopes
-            .iter()
-            .flatten()
-            .map(|(n, _, _)| n.clone())
-            .collect();
+        let mut candidates: Vec<String> = self.scopes.iter().flatten().map(|(n, _, _)| n.clone()).collect();
         candidates.extend(["user", "context", "config"].map(String::from));
         let help = match name.name.as_str() {
             "configuration" => "the tenant configuration is `config`: `config.KEY`".into(),
@@ -1002,13 +752,7 @@ impl<'a> Lowerer<'a> {
                 "define it with `let` first",
             ),
         };
-        self.err(
-            "E0101",
-            format!("unknown name `{}`", name.name),
-            name.span,
-            "not defined",
-        )
-        .help = Some(help);
+        self.err("E0101", format!("unknown name `{}`", name.name), name.span, "not defined").help = Some(help);
         self.poison(name.span)
     }
 
@@ -1027,13 +771,8 @@ impl<'a> Lowerer<'a> {
                     CTy::List(_) => format!("`{base_str}` is a list: index it or use a quantifier"),
                     _ => format!("`{base_str}` is {}", a(other)),
                 };
-                self.err(
-                    "E0120",
-                    format!("`{base_str}` has no field `{}`", field.name),
-                    field.span,
-                    "no such field",
-                )
-                .help = Some(help);
+                self.err("E0120", format!("`{base_str}` has no field `{}`", field.name), field.span, "no such field")
+                    .help = Some(help);
                 CTy::Dyn
             }
         }
@@ -1059,21 +798,11 @@ impl<'a> Lowerer<'a> {
             },
             (CTy::Obj(_), CTy::Dyn | CTy::Null) | (CTy::Dyn | CTy::Null, _) => CTy::Dyn,
             (CTy::List(_), other) => {
-                self.err(
-                    "E0104",
-                    format!("list indexes are ints, found {}", a(other)),
-                    index.span,
-                    "not an int",
-                );
+                self.err("E0104", format!("list indexes are ints, found {}", a(other)), index.span, "not an int");
                 CTy::Dyn
             }
             (other, _) => {
-                self.err(
-                    "E0104",
-                    format!("cannot index {}", a(other)),
-                    base.span,
-                    "not a list or object",
-                );
+                self.err("E0104", format!("cannot index {}", a(other)), base.span, "not a list or object");
                 CTy::Dyn
             }
         };
@@ -1084,11 +813,7 @@ impl<'a> Lowerer<'a> {
         match op {
             BinOp::And | BinOp::Or => {
                 let (a_, b_) = (self.cond(l), self.cond(r));
-                let kind = if op == BinOp::And {
-                    ExprKind::And(a_, b_)
-                } else {
-                    ExprKind::Or(a_, b_)
-                };
+                let kind = if op == BinOp::And { ExprKind::And(a_, b_) } else { ExprKind::Or(a_, b_) };
                 (self.push(kind, &CTy::Bool, span), CTy::Bool)
             }
             BinOp::In | BinOp::NotIn => {
@@ -1103,10 +828,7 @@ impl<'a> Lowerer<'a> {
                 let (y, yt) = self.expr(r);
                 let ordering = !matches!(op, BinOp::Eq | BinOp::Ne);
                 let ok = if ordering {
-                    xt.is_dyn()
-                        || yt.is_dyn()
-                        || (xt.is_num() && yt.is_num())
-                        || (xt.is_str() && yt.is_str())
+                    xt.is_dyn() || yt.is_dyn() || (xt.is_num() && yt.is_num()) || (xt.is_str() && yt.is_str())
                 } else {
                     comparable(&xt, &yt)
                 };
@@ -1115,20 +837,13 @@ impl<'a> Lowerer<'a> {
                         (CTy::Bool, t) | (t, CTy::Bool) if t.is_str() => {
                             "compare bools with `true` or `false`, without quotes".to_string()
                         }
-                        (CTy::Time, _) | (_, CTy::Time) => {
-                            "use days_since() to compare date-times".to_string()
-                        }
+                        (CTy::Time, _) | (_, CTy::Time) => "use days_since() to compare date-times".to_string(),
                         _ if ordering => "ordering compares two numbers or two strings".to_string(),
                         _ => "compare values of the same type".to_string(),
                     };
                     self.err(
                         "E0106",
-                        format!(
-                            "cannot compare {} with {} using `{}`",
-                            a(&xt),
-                            a(&yt),
-                            op.symbol()
-                        ),
+                        format!("cannot compare {} with {} using `{}`", a(&xt), a(&yt), op.symbol()),
                         span,
                         "mismatched types",
                     )
@@ -1143,10 +858,7 @@ impl<'a> Lowerer<'a> {
                     BinOp::Gt => ir::CmpOp::Gt,
                     _ => ir::CmpOp::Ge,
                 };
-                (
-                    self.push(ExprKind::Cmp(cmp, x, y), &CTy::Bool, span),
-                    CTy::Bool,
-                )
+                (self.push(ExprKind::Cmp(cmp, x, y), &CTy::Bool, span), CTy::Bool)
             }
             BinOp::Coalesce => {
                 let (x, xt) = self.expr(l);
@@ -1156,11 +868,7 @@ impl<'a> Lowerer<'a> {
                     None => {
                         self.err(
                             "E0104",
-                            format!(
-                                "both sides of `??` must have one type, found {} and {}",
-                                a(&xt),
-                                a(&yt)
-                            ),
+                            format!("both sides of `??` must have one type, found {} and {}", a(&xt), a(&yt)),
                             span,
                             "mismatched types",
                         )
@@ -1179,27 +887,19 @@ impl<'a> Lowerer<'a> {
                     (a_, b_) if op == BinOp::Add && a_.is_str() && b_.is_str() => CTy::Str,
                     (a_, b_)
                         if (a_.is_dyn() || a_.is_num() || (op == BinOp::Add && a_.is_str()))
-                            && (b_.is_dyn()
-                                || b_.is_num()
-                                || (op == BinOp::Add && b_.is_str())) =>
+                            && (b_.is_dyn() || b_.is_num() || (op == BinOp::Add && b_.is_str())) =>
                     {
                         CTy::Dyn
                     }
                     _ => {
                         self.err(
                             "E0104",
-                            format!(
-                                "cannot apply `{}` to {} and {}",
-                                op.symbol(),
-                                a(&xt),
-                                a(&yt)
-                            ),
+                            format!("cannot apply `{}` to {} and {}", op.symbol(), a(&xt), a(&yt)),
                             span,
                             "mismatched types",
                         )
                         .help = Some(if op == BinOp::Add {
-                            "`+` adds numbers or joins strings; interpolate other values: \"${x}\""
-                                .into()
+                            "`+` adds numbers or joins strings; interpolate other values: \"${x}\"".into()
                         } else {
                             "arithmetic works on numbers".into()
                         });
@@ -1219,12 +919,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Warns when a string with known values is compared with a value it never has.
-    fn enum_check(
-        &mut self,
-        op: BinOp,
-        x: (ExprId, &CTy, &ast::Expr),
-        y: (ExprId, &CTy, &ast::Expr),
-    ) {
+    fn enum_check(&mut self, op: BinOp, x: (ExprId, &CTy, &ast::Expr), y: (ExprId, &CTy, &ast::Expr)) {
         for ((_, ty, side), (other, _, other_ast)) in [(x, y), (y, x)] {
             let CTy::Enum(values) = ty else { continue };
             let ExprKind::Const(ir::Const::Str(lit)) = &self.prog.expr(other).kind else {
@@ -1235,16 +930,11 @@ impl<'a> Lowerer<'a> {
             }
             let lit = lit.clone();
             let always = if op == BinOp::Eq { "false" } else { "true" };
-            let help = suggest_or(
-                did_you_mean(&lit, values.iter().copied()),
-                &format!("known values: {}", values.join(", ")),
-            );
+            let help =
+                suggest_or(did_you_mean(&lit, values.iter().copied()), &format!("known values: {}", values.join(", ")));
             self.warn(
                 "W0003",
-                format!(
-                    "`{}` is never `{lit}`: this comparison is always {always}",
-                    expr_str(side)
-                ),
+                format!("`{}` is never `{lit}`: this comparison is always {always}", expr_str(side)),
                 other_ast.span,
                 "unknown value",
             )
@@ -1265,12 +955,7 @@ impl<'a> Lowerer<'a> {
                     let origin = format!("list({:?})", list_arg(args).unwrap_or_default());
                     let id = self.add_set(origin, items.into_iter().map(ir::Const::Str).collect());
                     if !(xt.is_str() || xt.is_dyn()) {
-                        self.err(
-                            "E0104",
-                            format!("list files hold strings, found {}", a(&xt)),
-                            l.span,
-                            "not a string",
-                        );
+                        self.err("E0104", format!("list files hold strings, found {}", a(&xt)), l.span, "not a string");
                     }
                     self.push(ExprKind::InSet(x, id), &CTy::Bool, span)
                 }
@@ -1280,10 +965,7 @@ impl<'a> Lowerer<'a> {
         if let ast::ExprKind::List(items) = &r.kind
             && let Some(consts) = items.iter().map(const_of).collect::<Option<Vec<_>>>()
         {
-            let elem = consts
-                .iter()
-                .map(const_ty)
-                .reduce(|x, y| unify(&x, &y).unwrap_or(CTy::Dyn));
+            let elem = consts.iter().map(const_ty).reduce(|x, y| unify(&x, &y).unwrap_or(CTy::Dyn));
             if let Some(t) = elem
                 && !comparable(&xt, &t)
             {
@@ -1309,18 +991,10 @@ impl<'a> Lowerer<'a> {
             }
             CTy::List(_) | CTy::Dyn | CTy::Null => {}
             other => {
-                let help = if other.is_str() {
-                    "use contains(text, part) for substrings"
-                } else {
-                    "`in` looks into a list"
-                };
-                self.err(
-                    "E0104",
-                    format!("`in` needs a list, found {}", a(other)),
-                    r.span,
-                    "not a list",
-                )
-                .help = Some(help.into());
+                let help =
+                    if other.is_str() { "use contains(text, part) for substrings" } else { "`in` looks into a list" };
+                self.err("E0104", format!("`in` needs a list, found {}", a(other)), r.span, "not a list").help =
+                    Some(help.into());
             }
         }
         self.push(ExprKind::InList(x, y), &CTy::Bool, span)
@@ -1334,23 +1008,13 @@ impl<'a> Lowerer<'a> {
     /// Loads `list("file")` relative to the current rule file.
     fn list_file(&mut self, args: &[ast::Expr], span: Span) -> Option<Vec<String>> {
         let Some(name) = list_arg(args) else {
-            self.err(
-                "E0116",
-                "list() takes one string literal: the file name",
-                span,
-                "expected list(\"file.txt\")",
-            );
+            self.err("E0116", "list() takes one string literal: the file name", span, "expected list(\"file.txt\")");
             return None;
         };
         let path = self.dir.join(&name);
         if let Some(cached) = self.lists.get(&path).cloned() {
             if cached.is_none() {
-                self.err(
-                    "E0113",
-                    format!("cannot read list file `{name}`"),
-                    span,
-                    "unreadable file",
-                );
+                self.err("E0113", format!("cannot read list file `{name}`"), span, "unreadable file");
             }
             return cached;
         }
@@ -1369,10 +1033,7 @@ impl<'a> Lowerer<'a> {
                     span,
                     "unreadable file",
                 )
-                .help = Some(format!(
-                    "list files are read relative to the rule file, here `{}`",
-                    path.display()
-                ));
+                .help = Some(format!("list files are read relative to the rule file, here `{}`", path.display()));
                 None
             }
         };
@@ -1386,8 +1047,7 @@ impl<'a> Lowerer<'a> {
         let arity = |n: usize| -> (usize, usize) { (n, n) };
         let (min, max) = match f {
             "now" => arity(0),
-            "lower" | "upper" | "trim" | "len" | "email_domain" | "days_since" | "weekday"
-            | "list" => arity(1),
+            "lower" | "upper" | "trim" | "len" | "email_domain" | "days_since" | "weekday" | "list" => arity(1),
             "starts_with" | "ends_with" | "contains" | "split" | "join" | "matches" => arity(2),
             "ip_in" => (2, usize::MAX),
             _ => {
@@ -1395,13 +1055,7 @@ impl<'a> Lowerer<'a> {
                     did_you_mean(f, FUNCTIONS.iter().copied()),
                     "see the built-in functions in docs/language.md",
                 );
-                self.err(
-                    "E0102",
-                    format!("unknown function `{f}`"),
-                    name.span,
-                    "not a built-in",
-                )
-                .help = Some(help);
+                self.err("E0102", format!("unknown function `{f}`"), name.span, "not a built-in").help = Some(help);
                 for a_ in args {
                     self.expr(a_);
                 }
@@ -1409,11 +1063,7 @@ impl<'a> Lowerer<'a> {
             }
         };
         if args.len() < min || args.len() > max {
-            let want = if max == usize::MAX {
-                format!("at least {min}")
-            } else {
-                min.to_string()
-            };
+            let want = if max == usize::MAX { format!("at least {min}") } else { min.to_string() };
             self.err(
                 "E0103",
                 format!(
@@ -1451,31 +1101,21 @@ impl<'a> Lowerer<'a> {
                     return self.poison(span);
                 };
                 if let Err(e) = regex::Regex::new(&pattern) {
-                    let reason = e
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("invalid pattern")
-                        .trim()
-                        .to_string();
+                    let text = e.to_string();
+                    let last = text.lines().last().unwrap_or("invalid pattern").trim();
+                    let reason = last.strip_prefix("error: ").unwrap_or(last).to_string();
                     self.err(
                         "E0114",
                         format!("invalid regular expression: {reason}"),
                         args[1].span,
                         "does not compile",
                     )
-                    .help = Some(
-                        "warden uses the Rust regex syntax (no look-around or backreferences)"
-                            .into(),
-                    );
+                    .help = Some("warden uses the Rust regex syntax (no look-around or backreferences)".into());
                     return self.poison(span);
                 }
                 self.prog.regexes.push(pattern);
                 let id = (self.prog.regexes.len() - 1) as ir::RegexId;
-                (
-                    self.push(ExprKind::Matches(s, id), &CTy::Bool, span),
-                    CTy::Bool,
-                )
+                (self.push(ExprKind::Matches(s, id), &CTy::Bool, span), CTy::Bool)
             }
             "ip_in" => {
                 let ip = self.arg(&args[0], &CTy::Str, f);
@@ -1492,8 +1132,18 @@ impl<'a> Lowerer<'a> {
                                         Some(n) => nets.push(n),
                                         None => {
                                             ok = false;
-                                            self.err("E0115", format!("invalid network `{item}` in {}", list_arg(la).unwrap_or_default()), a_.span, "bad entry in list file")
-                                                .help = Some("entries are CIDRs (10.0.0.0/8, 2001:db8::/32) or addresses".into());
+                                            self.err(
+                                                "E0115",
+                                                format!(
+                                                    "invalid network `{item}` in {}",
+                                                    list_arg(la).unwrap_or_default()
+                                                ),
+                                                a_.span,
+                                                "bad entry in list file",
+                                            )
+                                            .help = Some(
+                                                "entries are CIDRs (10.0.0.0/8, 2001:db8::/32) or addresses".into(),
+                                            );
                                         }
                                     }
                                 }
@@ -1508,7 +1158,8 @@ impl<'a> Lowerer<'a> {
                             None => {
                                 ok = false;
                                 self.err("E0115", format!("invalid network `{s}`"), a_.span, "not a CIDR or address")
-                                    .help = Some("write networks as 10.0.0.0/8 or 2001:db8::/32, or single addresses".into());
+                                    .help =
+                                    Some("write networks as 10.0.0.0/8 or 2001:db8::/32, or single addresses".into());
                             }
                         },
                         None => {
@@ -1519,8 +1170,7 @@ impl<'a> Lowerer<'a> {
                                 a_.span,
                                 "not a literal",
                             )
-                            .help =
-                                Some("networks are parsed once, when the rule is compiled".into());
+                            .help = Some("networks are parsed once, when the rule is compiled".into());
                         }
                     }
                 }
@@ -1529,10 +1179,7 @@ impl<'a> Lowerer<'a> {
                 }
                 self.prog.cidrs.push(ir::CidrSet { nets });
                 let id = (self.prog.cidrs.len() - 1) as ir::CidrId;
-                (
-                    self.push(ExprKind::IpIn(ip, id), &CTy::Bool, span),
-                    CTy::Bool,
-                )
+                (self.push(ExprKind::IpIn(ip, id), &CTy::Bool, span), CTy::Bool)
             }
             _ => {
                 let (builtin, ret, params): (B, CTy, Vec<CTy>) = match f {
@@ -1541,24 +1188,15 @@ impl<'a> Lowerer<'a> {
                     "trim" => (B::Trim, CTy::Str, vec![CTy::Str]),
                     "starts_with" => (B::StartsWith, CTy::Bool, vec![CTy::Str, CTy::Str]),
                     "ends_with" => (B::EndsWith, CTy::Bool, vec![CTy::Str, CTy::Str]),
-                    "split" => (
-                        B::Split,
-                        CTy::List(Box::new(CTy::Str)),
-                        vec![CTy::Str, CTy::Str],
-                    ),
-                    "join" => (
-                        B::Join,
-                        CTy::Str,
-                        vec![CTy::List(Box::new(CTy::Str)), CTy::Str],
-                    ),
+                    "split" => (B::Split, CTy::List(Box::new(CTy::Str)), vec![CTy::Str, CTy::Str]),
+                    "join" => (B::Join, CTy::Str, vec![CTy::List(Box::new(CTy::Str)), CTy::Str]),
                     "email_domain" => (B::EmailDomain, CTy::Str, vec![CTy::Str]),
                     "now" => (B::Now, CTy::Int, vec![]),
                     "days_since" => (B::DaysSince, CTy::Float, vec![CTy::Time]),
                     "weekday" => (B::Weekday, CTy::Enum(WEEKDAYS), vec![CTy::Time]),
                     "len" => {
                         let (x, xt) = self.expr(&args[0]);
-                        if !(xt.is_dyn() || xt.is_str() || matches!(xt, CTy::List(_) | CTy::Obj(_)))
-                        {
+                        if !(xt.is_dyn() || xt.is_str() || matches!(xt, CTy::List(_) | CTy::Obj(_))) {
                             self.err(
                                 "E0104",
                                 format!("len() takes a string, list or object, found {}", a(&xt)),
@@ -1566,10 +1204,7 @@ impl<'a> Lowerer<'a> {
                                 "no length",
                             );
                         }
-                        return (
-                            self.push(ExprKind::Call(B::Len, vec![x]), &CTy::Int, span),
-                            CTy::Int,
-                        );
+                        return (self.push(ExprKind::Call(B::Len, vec![x]), &CTy::Int, span), CTy::Int);
                     }
                     _ => {
                         // contains(text, part) or contains(list, element)
@@ -1580,10 +1215,7 @@ impl<'a> Lowerer<'a> {
                                 if !yt.fits(&CTy::Str) {
                                     self.err(
                                         "E0104",
-                                        format!(
-                                            "contains(text, part) looks for a string, found {}",
-                                            a(&yt)
-                                        ),
+                                        format!("contains(text, part) looks for a string, found {}", a(&yt)),
                                         args[1].span,
                                         "not a string",
                                     );
@@ -1592,11 +1224,7 @@ impl<'a> Lowerer<'a> {
                             CTy::List(t) if !comparable(t, &yt) => {
                                 self.err(
                                     "E0106",
-                                    format!(
-                                        "cannot look for {} in a list of {}",
-                                        a(&yt),
-                                        plural(t)
-                                    ),
+                                    format!("cannot look for {} in a list of {}", a(&yt), plural(t)),
                                     args[1].span,
                                     "mismatched types",
                                 );
@@ -1605,26 +1233,16 @@ impl<'a> Lowerer<'a> {
                             other => {
                                 self.err(
                                     "E0104",
-                                    format!(
-                                        "contains() takes a string or a list, found {}",
-                                        a(other)
-                                    ),
+                                    format!("contains() takes a string or a list, found {}", a(other)),
                                     args[0].span,
                                     "not a string or list",
                                 );
                             }
                         }
-                        return (
-                            self.push(ExprKind::Call(B::Contains, vec![x, y]), &CTy::Bool, span),
-                            CTy::Bool,
-                        );
+                        return (self.push(ExprKind::Call(B::Contains, vec![x, y]), &CTy::Bool, span), CTy::Bool);
                     }
                 };
-                let ids = args
-                    .iter()
-                    .zip(&params)
-                    .map(|(a_, p)| self.arg(a_, p, f))
-                    .collect();
+                let ids = args.iter().zip(&params).map(|(a_, p)| self.arg(a_, p, f)).collect();
                 (self.push(ExprKind::Call(builtin, ids), &ret, span), ret)
             }
         }
@@ -1648,9 +1266,7 @@ impl<'a> Lowerer<'a> {
 fn always_denies(s: &ir::Stmt) -> bool {
     match &s.kind {
         StmtKind::Deny { .. } => true,
-        StmtKind::If {
-            then, otherwise, ..
-        } => then.iter().any(always_denies) && otherwise.iter().any(always_denies),
+        StmtKind::If { then, otherwise, .. } => then.iter().any(always_denies) && otherwise.iter().any(always_denies),
         _ => false,
     }
 }
@@ -1742,9 +1358,7 @@ fn list_arg(args: &[ast::Expr]) -> Option<String> {
 
 pub(crate) fn parse_net(s: &str) -> Option<ipnet::IpNet> {
     let s = s.trim();
-    s.parse::<ipnet::IpNet>()
-        .ok()
-        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+    s.parse::<ipnet::IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -1758,14 +1372,8 @@ fn io_reason(e: &std::io::Error) -> String {
 
 fn auth0_namespace(claim: &str) -> bool {
     let rest = claim.split_once("://").map_or("", |(_, r)| r);
-    let host = rest
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    AUTH0_NAMESPACES
-        .iter()
-        .any(|ns| host == *ns || host.ends_with(&format!(".{ns}")))
+    let host = rest.split(['/', ':']).next().unwrap_or("").to_ascii_lowercase();
+    AUTH0_NAMESPACES.iter().any(|ns| host == *ns || host.ends_with(&format!(".{ns}")))
 }
 
 /// A pure path `root.a.b["c"]`, if the expression is one.
@@ -1816,11 +1424,7 @@ fn expr_str(e: &ast::Expr) -> String {
         E::Var(v) => v.name.clone(),
         E::Field(b, f) => format!("{}.{}", expr_str(b), f.name),
         E::Index(b, i) => format!("{}[{}]", expr_str(b), expr_str(i)),
-        E::Call(f, args) => format!(
-            "{}({})",
-            f.name,
-            args.iter().map(expr_str).collect::<Vec<_>>().join(", ")
-        ),
+        E::Call(f, args) => format!("{}({})", f.name, args.iter().map(expr_str).collect::<Vec<_>>().join(", ")),
         E::Str(parts) => match parts.as_slice() {
             [StrPart::Text(t)] => format!("{t:?}"),
             _ => "\"...\"".into(),
@@ -1858,29 +1462,18 @@ pub(crate) fn fill_refresh(prog: &mut ir::Program) {
         slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| {
-                s.root == Root::User && (s.path.starts_with(path) || path.starts_with(&s.path))
-            })
+            .filter(|(_, s)| s.root == Root::User && (s.path.starts_with(path) || path.starts_with(&s.path)))
             .map(|(i, _)| i as ir::SlotId)
             .collect()
     };
     fn walk(stmts: &mut [ir::Stmt], f: &dyn Fn(&[String]) -> Vec<ir::SlotId>) {
         for s in stmts {
             match &mut s.kind {
-                StmtKind::SetUser { path, refresh, .. } | StmtKind::UnsetUser { path, refresh } => {
-                    *refresh = f(path)
-                }
-                StmtKind::Persist {
-                    metadata,
-                    key,
-                    refresh,
-                    ..
-                } => {
+                StmtKind::SetUser { path, refresh, .. } | StmtKind::UnsetUser { path, refresh } => *refresh = f(path),
+                StmtKind::Persist { metadata, key, refresh, .. } => {
                     *refresh = f(&[metadata.field().to_string(), key.clone()]);
                 }
-                StmtKind::If {
-                    then, otherwise, ..
-                } => {
+                StmtKind::If { then, otherwise, .. } => {
                     walk(then, f);
                     walk(otherwise, f);
                 }

@@ -74,9 +74,7 @@ pub fn parse(
     let raw: ManifestToml = match toml::from_str(text) {
         Ok(m) => m,
         Err(e) => {
-            let span = e
-                .span()
-                .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+            let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
             let msg = e.message().trim().replace('\n', " ");
             diags.push(
                 Diagnostic::error("E0200", format!("invalid manifest: {msg}"))
@@ -89,8 +87,7 @@ pub fn parse(
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let find = |needle: &str| {
         let quoted = format!("\"{needle}\"");
-        text.find(&quoted)
-            .map_or(Span::new(0, 0), |i| Span::new(i, i + quoted.len()))
+        text.find(&quoted).map_or(Span::new(0, 0), |i| Span::new(i, i + quoted.len()))
     };
     let rules = raw
         .pipeline
@@ -102,12 +99,7 @@ pub fn parse(
                 RuleEntry::Table { file, name } => (file, name),
             };
             let span = find(&file);
-            RuleRef {
-                path: dir.join(&file),
-                file,
-                name,
-                span,
-            }
+            RuleRef { path: dir.join(&file), file, name, span }
         })
         .collect();
     let mut declared = BTreeMap::new();
@@ -117,10 +109,7 @@ pub fn parse(
             diags.push(
                 Diagnostic::error("E0202", format!("`{obj_path}` cannot be declared"))
                     .at(file, span, "not a dynamic object")
-                    .help(format!(
-                        "declarable objects: {}",
-                        schema::DECLARABLE.join(", ")
-                    )),
+                    .help(format!("declarable objects: {}", schema::DECLARABLE.join(", "))),
             );
             continue;
         }
@@ -138,12 +127,7 @@ pub fn parse(
     Some((manifest, declared))
 }
 
-fn table_type(
-    table: &toml::Table,
-    file: FileId,
-    text: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<CTy> {
+fn table_type(table: &toml::Table, file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<CTy> {
     let mut fields = Vec::new();
     let mut ok = true;
     for (key, value) in table {
@@ -157,9 +141,7 @@ fn table_type(
             None => {
                 ok = false;
                 let shown = value.to_string();
-                let span = text
-                    .find(&shown)
-                    .map_or(Span::new(0, 0), |i| Span::new(i, i + shown.len()));
+                let span = text.find(&shown).map_or(Span::new(0, 0), |i| Span::new(i, i + shown.len()));
                 diags.push(
                     Diagnostic::error("E0203", format!("invalid type {shown} for `{key}`"))
                         .at(file, span, "not a type")

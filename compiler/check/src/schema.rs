@@ -107,15 +107,7 @@ pub const PROTOCOLS: &[&str] = &[
     "redirect-callback",
 ];
 
-pub const WEEKDAYS: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
+pub const WEEKDAYS: &[&str] = &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 const CONFIDENCE: &[&str] = &["low", "medium", "high", "neutral"];
 
@@ -143,14 +135,7 @@ fn obj(fields: Vec<(&str, CTy)>) -> CTy {
 
 fn obj_w(fields: Vec<(&str, CTy)>, writable: bool) -> CTy {
     CTy::Obj(Arc::new(Shape {
-        fields: fields
-            .into_iter()
-            .map(|(n, ty)| Field {
-                name: n.to_string(),
-                ty,
-                writable,
-            })
-            .collect(),
+        fields: fields.into_iter().map(|(n, ty)| Field { name: n.to_string(), ty, writable }).collect(),
     }))
 }
 
@@ -208,20 +193,10 @@ impl Schema {
         let user = CTy::Obj(Arc::new(Shape {
             fields: user_fields
                 .into_iter()
-                .map(|(n, ty)| Field {
-                    name: n.to_string(),
-                    ty,
-                    writable: !matches!(n, "user_id" | "identities"),
-                })
+                .map(|(n, ty)| Field { name: n.to_string(), ty, writable: !matches!(n, "user_id" | "identities") })
                 .collect(),
         }));
-        let assessment = || {
-            obj(vec![
-                ("confidence", Enum(CONFIDENCE)),
-                ("code", Str),
-                ("details", Dyn),
-            ])
-        };
+        let assessment = || obj(vec![("confidence", Enum(CONFIDENCE)), ("code", Str), ("details", Dyn)]);
         let geoip = obj(vec![
             ("country_code", Str),
             ("country_code3", Str),
@@ -265,14 +240,7 @@ impl Schema {
                 ]),
             ),
             ("stats", obj(vec![("loginsCount", Int)])),
-            (
-                "sso",
-                obj(vec![
-                    ("with_auth0", Bool),
-                    ("with_dbconn", Bool),
-                    ("current_clients", list(Str)),
-                ]),
-            ),
+            ("sso", obj(vec![("with_auth0", Bool), ("with_dbconn", Bool), ("current_clients", list(Str))])),
             ("accessToken", Dyn),
             ("idToken", Dyn),
             ("multifactor", Dyn),
@@ -292,24 +260,10 @@ impl Schema {
             ("primaryUser", Str),
             (
                 "authentication",
-                obj(vec![(
-                    "methods",
-                    list(obj(vec![("name", Str), ("timestamp", Int), ("url", Str)])),
-                )]),
+                obj(vec![("methods", list(obj(vec![("name", Str), ("timestamp", Int), ("url", Str)])))]),
             ),
-            (
-                "authorization",
-                obj(vec![("roles", list(Str)), ("groups", list(Str))]),
-            ),
-            (
-                "organization",
-                obj(vec![
-                    ("id", Str),
-                    ("name", Str),
-                    ("display_name", Str),
-                    ("metadata", Dyn),
-                ]),
-            ),
+            ("authorization", obj(vec![("roles", list(Str)), ("groups", list(Str))])),
+            ("organization", obj(vec![("id", Str), ("name", Str), ("display_name", Str), ("metadata", Dyn)])),
             ("jwtConfiguration", Dyn),
         ]);
         Schema { user, context }
@@ -337,14 +291,7 @@ pub fn parse_type(s: &str) -> Option<CTy> {
 /// An object type from declared fields (declared objects are writable).
 pub fn declared_object(fields: Vec<(String, CTy)>) -> CTy {
     CTy::Obj(Arc::new(Shape {
-        fields: fields
-            .into_iter()
-            .map(|(name, ty)| Field {
-                name,
-                ty,
-                writable: true,
-            })
-            .collect(),
+        fields: fields.into_iter().map(|(name, ty)| Field { name, ty, writable: true }).collect(),
     }))
 }
 
@@ -358,10 +305,7 @@ pub fn markdown(schema: &Schema) -> String {
             CTy::List(inner) if matches!(**inner, CTy::Obj(_)) => "list<object>".into(),
             other => other.name(),
         };
-        out.push_str(&format!(
-            "| `{prefix}` | {shown} | {} |\n",
-            if writable { "yes" } else { "no" }
-        ));
+        out.push_str(&format!("| `{prefix}` | {shown} | {} |\n", if writable { "yes" } else { "no" }));
         let shape = match ty {
             CTy::Obj(s) => Some((s, "")),
             CTy::List(inner) => match &**inner {
@@ -372,12 +316,7 @@ pub fn markdown(schema: &Schema) -> String {
         };
         if let Some((shape, idx)) = shape {
             for f in &shape.fields {
-                walk(
-                    out,
-                    &format!("{prefix}{idx}.{}", f.name),
-                    &f.ty,
-                    writable && f.writable,
-                );
+                walk(out, &format!("{prefix}{idx}.{}", f.name), &f.ty, writable && f.writable);
             }
         }
     }

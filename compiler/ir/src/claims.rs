@@ -10,25 +10,14 @@ pub const AUTH0_NAMESPACES: &[&str] = &["auth0.com", "webtask.io", "webtask.run"
 pub fn claim_rejection(name: &str, mode: ClaimMode) -> Option<&'static str> {
     let namespaced = name.starts_with("http://") || name.starts_with("https://");
     if namespaced {
-        let host = name
-            .split_once("://")
-            .map_or("", |(_, r)| r)
-            .split(['/', ':'])
-            .next()
-            .unwrap_or("");
+        let host = name.split_once("://").map_or("", |(_, r)| r).split(['/', ':']).next().unwrap_or("");
         let host = host.to_ascii_lowercase();
-        let reserved = AUTH0_NAMESPACES
-            .iter()
-            .any(|ns| host == *ns || host.ends_with(&format!(".{ns}")));
+        let reserved = AUTH0_NAMESPACES.iter().any(|ns| host == *ns || host.ends_with(&format!(".{ns}")));
         return reserved.then_some("Auth0 namespaces are reserved");
     }
     match mode {
-        ClaimMode::Namespaced => {
-            Some("claim_mode \"namespaced\" allows only http:// or https:// names")
-        }
-        ClaimMode::Modern => RESTRICTED_CLAIMS
-            .contains(&name)
-            .then_some("the name is restricted by Auth0"),
+        ClaimMode::Namespaced => Some("claim_mode \"namespaced\" allows only http:// or https:// names"),
+        ClaimMode::Modern => RESTRICTED_CLAIMS.contains(&name).then_some("the name is restricted by Auth0"),
     }
 }
 

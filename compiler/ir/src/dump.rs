@@ -7,11 +7,7 @@ use crate::*;
 /// Renders a program as text. The format is stable: golden files depend on it.
 pub fn dump(p: &Program) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "ir v{} claim_mode={:?}",
-        p.ir_version, p.options.claim_mode
-    );
+    let _ = writeln!(out, "ir v{} claim_mode={:?}", p.ir_version, p.options.claim_mode);
     for (i, f) in p.files.iter().enumerate() {
         let _ = writeln!(out, "file f{i} {f:?}");
     }
@@ -25,13 +21,7 @@ pub fn dump(p: &Program) -> String {
     for (i, s) in p.sets.iter().enumerate() {
         let shown: Vec<String> = s.items.iter().take(4).map(konst).collect();
         let more = if s.items.len() > 4 { ", ..." } else { "" };
-        let _ = writeln!(
-            out,
-            "set k{i} {} {} items [{}{more}]",
-            s.origin,
-            s.items.len(),
-            shown.join(", ")
-        );
+        let _ = writeln!(out, "set k{i} {} {} items [{}{more}]", s.origin, s.items.len(), shown.join(", "));
     }
     for (i, r) in p.regexes.iter().enumerate() {
         let _ = writeln!(out, "regex r{i} {r:?}");
@@ -44,13 +34,7 @@ pub fn dump(p: &Program) -> String {
         match *step {
             Step::Rule(id) => {
                 let r = &p.rules[id as usize];
-                let _ = writeln!(
-                    out,
-                    "rule {:?} at {} locals={}",
-                    r.name,
-                    loc(r.loc),
-                    r.locals
-                );
+                let _ = writeln!(out, "rule {:?} at {} locals={}", r.name, loc(r.loc), r.locals);
                 block(p, &r.body, 1, &mut out);
             }
             Step::Js(id) => {
@@ -73,11 +57,7 @@ fn block(p: &Program, stmts: &[Stmt], depth: usize, out: &mut String) {
         let line = match &s.kind {
             StmtKind::When(c) => format!("when {}", e(*c)),
             StmtKind::Let(l, v) => format!("let l{l} = {}", e(*v)),
-            StmtKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            StmtKind::If { cond, then, otherwise } => {
                 let _ = writeln!(out, "{pad}if {}  @{}", e(*cond), s.loc.line);
                 block(p, then, depth + 1, out);
                 if !otherwise.is_empty() {
@@ -89,17 +69,8 @@ fn block(p: &Program, stmts: &[Stmt], depth: usize, out: &mut String) {
             StmtKind::Deny { code, message } => {
                 format!("deny {} {}", code.as_str(), message.map_or("-".into(), e))
             }
-            StmtKind::SetUser {
-                path,
-                value,
-                refresh,
-            } => {
-                format!(
-                    "set user.{} = {} refresh={}",
-                    path.join("."),
-                    e(*value),
-                    slots(refresh)
-                )
+            StmtKind::SetUser { path, value, refresh } => {
+                format!("set user.{} = {} refresh={}", path.join("."), e(*value), slots(refresh))
             }
             StmtKind::UnsetUser { path, refresh } => {
                 format!("unset user.{} refresh={}", path.join("."), slots(refresh))
@@ -111,34 +82,13 @@ fn block(p: &Program, stmts: &[Stmt], depth: usize, out: &mut String) {
                 let vs: Vec<String> = values.iter().map(|v| e(*v)).collect();
                 format!("scope {op:?} {}", vs.join(", ")).to_lowercase_first()
             }
-            StmtKind::Mfa {
-                provider,
-                remember,
-                options,
-            } => {
-                let opts: Vec<String> = options
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {}", e(*v)))
-                    .collect();
-                format!(
-                    "mfa {provider} remember={} options={{{}}}",
-                    remember.map_or("-".into(), e),
-                    opts.join(", ")
-                )
+            StmtKind::Mfa { provider, remember, options } => {
+                let opts: Vec<String> = options.iter().map(|(k, v)| format!("{k}: {}", e(*v))).collect();
+                format!("mfa {provider} remember={} options={{{}}}", remember.map_or("-".into(), e), opts.join(", "))
             }
             StmtKind::Redirect(u) => format!("redirect {}", e(*u)),
-            StmtKind::Persist {
-                metadata,
-                key,
-                value,
-                refresh,
-            } => {
-                format!(
-                    "persist {}.{key} = {} refresh={}",
-                    metadata.field(),
-                    e(*value),
-                    slots(refresh)
-                )
+            StmtKind::Persist { metadata, key, value, refresh } => {
+                format!("persist {}.{key} = {} refresh={}", metadata.field(), e(*value), slots(refresh))
             }
             StmtKind::Log(m) => format!("log {}", e(*m)),
         };
@@ -208,26 +158,12 @@ pub(crate) fn expr(p: &Program, id: ExprId) -> String {
         ExprKind::InList(a, b) => format!("(in {} {})", e(*a), e(*b)),
         ExprKind::Call(f, args) => {
             let v: Vec<String> = args.iter().map(|a| e(*a)).collect();
-            if v.is_empty() {
-                format!("({})", f.name())
-            } else {
-                format!("({} {})", f.name(), v.join(" "))
-            }
+            if v.is_empty() { format!("({})", f.name()) } else { format!("({} {})", f.name(), v.join(" ")) }
         }
         ExprKind::Matches(a, r) => format!("(matches {} r{r})", e(*a)),
         ExprKind::IpIn(a, c) => format!("(ip_in {} c{c})", e(*a)),
-        ExprKind::Quant {
-            all,
-            var,
-            list,
-            body,
-        } => {
-            format!(
-                "({} l{var} {} {})",
-                if *all { "all" } else { "any" },
-                e(*list),
-                e(*body)
-            )
+        ExprKind::Quant { all, var, list, body } => {
+            format!("({} l{var} {} {})", if *all { "all" } else { "any" }, e(*list), e(*body))
         }
     }
 }

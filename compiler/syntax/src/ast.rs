@@ -41,44 +41,23 @@ pub enum StmtKind {
     /// `let name = EXPR`
     Let { name: Ident, value: Expr },
     /// `if COND { ... } else if COND { ... } else { ... }`
-    If {
-        cond: Expr,
-        then: Vec<Stmt>,
-        otherwise: Option<Vec<Stmt>>,
-    },
+    If { cond: Expr, then: Vec<Stmt>, otherwise: Option<Vec<Stmt>> },
     /// `deny [unauthorized|access_denied] [MESSAGE]`
-    Deny {
-        code: Option<(DenyCode, Span)>,
-        message: Option<Expr>,
-    },
+    Deny { code: Option<(DenyCode, Span)>, message: Option<Expr> },
     /// `set user.path = EXPR`
     Set { target: Target, value: Expr },
     /// `unset user.path`
     Unset { target: Target },
     /// `claim id_token|access_token "name" = EXPR`
-    Claim {
-        token: TokenKind,
-        name: StrLit,
-        value: Expr,
-    },
+    Claim { token: TokenKind, name: StrLit, value: Expr },
     /// `scope add|remove|set EXPR, ...`
     Scope { op: ScopeOp, values: Vec<Expr> },
     /// `mfa PROVIDER [remember_browser EXPR] [with { name: EXPR, ... }]`
-    Mfa {
-        provider: String,
-        provider_span: Span,
-        remember: Option<Expr>,
-        options: Vec<(Ident, Expr)>,
-    },
+    Mfa { provider: String, provider_span: Span, remember: Option<Expr>, options: Vec<(Ident, Expr)> },
     /// `redirect URL`
     Redirect(Expr),
     /// `persist app_metadata.key = EXPR`
-    Persist {
-        metadata: Metadata,
-        key: String,
-        key_span: Span,
-        value: Expr,
-    },
+    Persist { metadata: Metadata, key: String, key_span: Span, value: Expr },
     /// `log EXPR`
     Log(Expr),
 }
@@ -227,10 +206,5 @@ pub enum ExprKind {
     /// `a and b`, `a == b`, `a ?? b`
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `any x in LIST: COND`
-    Quant {
-        kind: Quantifier,
-        var: Ident,
-        list: Box<Expr>,
-        body: Box<Expr>,
-    },
+    Quant { kind: Quantifier, var: Ident, list: Box<Expr>, body: Box<Expr> },
 }

@@ -30,10 +30,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let first = starts.first().copied().unwrap_or(text.len());
     if let Err(e) = Grammar::parse(Rule::prelude, &text[..first]) {
         let mut d = syntax_error(file, text, 0, &e);
-        let found = d
-            .message
-            .rsplit_once("found ")
-            .map_or(String::new(), |(_, f)| f.to_string());
+        let found = d.message.rsplit_once("found ").map_or(String::new(), |(_, f)| f.to_string());
         d.message = format!("expected `rule`, found {found}");
         d.help = Some("a .rule file holds rules: rule \"name\" { statements }".into());
         diags.push(d);
@@ -43,11 +40,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         let chunk = &text[start..end];
         match Grammar::parse(Rule::rule_chunk, chunk) {
             Ok(pairs) => {
-                let mut b = Builder {
-                    file,
-                    offset: start,
-                    diags: Vec::new(),
-                };
+                let mut b = Builder { file, offset: start, diags: Vec::new() };
                 if let Some(rule) = first_inner(pairs).map(|p| b.rule_decl(p)) {
                     rules.push(rule);
                 }
@@ -87,12 +80,7 @@ fn first_inner(mut pairs: Pairs<'_, Rule>) -> Option<Pair<'_, Rule>> {
 // ---------------------------------------------------------------------------------------------
 // Syntax errors in words a user understands.
 
-fn syntax_error(
-    file: FileId,
-    text: &str,
-    offset: usize,
-    e: &pest::error::Error<Rule>,
-) -> Diagnostic {
+fn syntax_error(file: FileId, text: &str, offset: usize, e: &pest::error::Error<Rule>) -> Diagnostic {
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -114,9 +102,7 @@ fn syntax_error(
         for t in attempts.expected_tokens() {
             let token = t.to_string();
             let w = format!("`{token}`");
-            if ["{", "}", "=", ":", ",", ")", "]"].contains(&token.as_str())
-                && !expected.contains(&w)
-            {
+            if ["{", "}", "=", ":", ",", ")", "]"].contains(&token.as_str()) && !expected.contains(&w) {
                 expected.push(w);
             }
         }
@@ -127,14 +113,16 @@ fn syntax_error(
     } else {
         format!("expected {}, found {}", join_or(&expected), found.0)
     };
-    let mut d =
-        Diagnostic::error("E0001", message).at(file, Span::new(pos, end), "unexpected here");
+    let mut d = Diagnostic::error("E0001", message).at(file, Span::new(pos, end), "unexpected here");
     d = d.help(syntax_help(text, pos, &expected));
     d
 }
 
 fn syntax_help(text: &str, pos: usize, expected: &[String]) -> String {
     let rest = &text[pos.min(text.len())..];
+    if rest.starts_with("rule") && pos > 0 {
+        return "is a `}` missing before this rule?".into();
+    }
     if rest.starts_with('\'') {
         return "strings use double quotes: \"like this\"".into();
     }
@@ -165,10 +153,7 @@ fn describe_found(text: &str, pos: usize) -> (String, usize) {
         return ("end of line".into(), 1);
     }
     if c.is_alphanumeric() || c == '_' {
-        let word: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
+        let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
         let len = word.len();
         return (format!("`{word}`"), len);
     }
@@ -271,12 +256,7 @@ impl Builder {
         let name_span = self.span(&name_pair);
         let name = self.plain_string(name_pair);
         let body = inner.map(|s| self.stmt(s, 0)).collect();
-        Rule_ {
-            name,
-            name_span,
-            span,
-            body,
-        }
+        Rule_ { name, name_span, span, body }
     }
 
     fn block(&mut self, p: Pair<'_, Rule>, depth: usize) -> Vec<Stmt> {
@@ -295,18 +275,10 @@ impl Builder {
             let mut mi = m.into_inner();
             let unless = mi.next().expect("grammar: modifier keyword").as_rule() == Rule::kw_unless;
             let cond = self.expr(mi.next().expect("grammar: modifier condition"));
-            Modifier {
-                unless,
-                cond,
-                span: mspan,
-            }
+            Modifier { unless, cond, span: mspan }
         });
         let kind = self.stmt_kind(s, depth);
-        Stmt {
-            kind,
-            modifier,
-            span,
-        }
+        Stmt { kind, modifier, span }
     }
 
     fn stmt_kind(&mut self, s: Pair<'_, Rule>, depth: usize) -> StmtKind {
@@ -317,10 +289,7 @@ impl Builder {
             Rule::when_stmt => StmtKind::When(self.expr(next(&mut it))),
             Rule::let_stmt => {
                 let name = self.ident(next(&mut it));
-                StmtKind::Let {
-                    name,
-                    value: self.expr(next(&mut it)),
-                }
+                StmtKind::Let { name, value: self.expr(next(&mut it)) }
             }
             Rule::if_stmt => self.if_stmt(it, depth),
             Rule::deny_stmt => {
@@ -343,29 +312,17 @@ impl Builder {
             }
             Rule::set_stmt => {
                 let target = self.target(next(&mut it));
-                StmtKind::Set {
-                    target,
-                    value: self.expr(next(&mut it)),
-                }
+                StmtKind::Set { target, value: self.expr(next(&mut it)) }
             }
-            Rule::unset_stmt => StmtKind::Unset {
-                target: self.target(next(&mut it)),
-            },
+            Rule::unset_stmt => StmtKind::Unset { target: self.target(next(&mut it)) },
             Rule::claim_stmt => {
-                let token = if next(&mut it).as_str() == "id_token" {
-                    TokenKind::IdToken
-                } else {
-                    TokenKind::AccessToken
-                };
+                let token =
+                    if next(&mut it).as_str() == "id_token" { TokenKind::IdToken } else { TokenKind::AccessToken };
                 let name_pair = next(&mut it);
                 let span = self.span(&name_pair);
                 let parts = self.string_parts(name_pair);
                 let name = StrLit { parts, span };
-                StmtKind::Claim {
-                    token,
-                    name,
-                    value: self.expr(next(&mut it)),
-                }
+                StmtKind::Claim { token, name, value: self.expr(next(&mut it)) }
             }
             Rule::scope_stmt => {
                 let op = match next(&mut it).as_str() {
@@ -373,10 +330,7 @@ impl Builder {
                     "remove" => ScopeOp::Remove,
                     _ => ScopeOp::Set,
                 };
-                StmtKind::Scope {
-                    op,
-                    values: it.map(|e| self.expr(e)).collect(),
-                }
+                StmtKind::Scope { op, values: it.map(|e| self.expr(e)).collect() }
             }
             Rule::mfa_stmt => {
                 let pp = next(&mut it);
@@ -395,32 +349,18 @@ impl Builder {
                         _ => {} // kw_with
                     }
                 }
-                StmtKind::Mfa {
-                    provider,
-                    provider_span,
-                    remember,
-                    options,
-                }
+                StmtKind::Mfa { provider, provider_span, remember, options }
             }
             Rule::redirect_stmt => StmtKind::Redirect(self.expr(next(&mut it))),
             Rule::persist_stmt => {
-                let metadata = if next(&mut it).as_str() == "app_metadata" {
-                    Metadata::App
-                } else {
-                    Metadata::User
-                };
+                let metadata = if next(&mut it).as_str() == "app_metadata" { Metadata::App } else { Metadata::User };
                 let kp = next(&mut it);
                 let key_span = self.span(&kp);
                 let key = match kp.as_rule() {
                     Rule::string => self.plain_string(kp),
                     _ => kp.as_str().to_string(),
                 };
-                StmtKind::Persist {
-                    metadata,
-                    key,
-                    key_span,
-                    value: self.expr(next(&mut it)),
-                }
+                StmtKind::Persist { metadata, key, key_span, value: self.expr(next(&mut it)) }
             }
             Rule::log_stmt => StmtKind::Log(self.expr(next(&mut it))),
             other => unreachable!("grammar: unexpected statement {other:?}"),
@@ -430,27 +370,17 @@ impl Builder {
     fn if_stmt(&mut self, mut it: Pairs<'_, Rule>, depth: usize) -> StmtKind {
         let cond = self.expr(next(&mut it));
         let then = self.block(next(&mut it), depth);
-        let otherwise = it
-            .find(|p| p.as_rule() != Rule::kw_else)
-            .map(|p| match p.as_rule() {
-                Rule::block => self.block(p, depth),
-                _ => {
-                    let span = self.span(&p);
-                    let mut inner = p.into_inner();
-                    inner.next(); // kw_if
-                    let kind = self.if_stmt(inner, depth + 1);
-                    vec![Stmt {
-                        kind,
-                        modifier: None,
-                        span,
-                    }]
-                }
-            });
-        StmtKind::If {
-            cond,
-            then,
-            otherwise,
-        }
+        let otherwise = it.find(|p| p.as_rule() != Rule::kw_else).map(|p| match p.as_rule() {
+            Rule::block => self.block(p, depth),
+            _ => {
+                let span = self.span(&p);
+                let mut inner = p.into_inner();
+                inner.next(); // kw_if
+                let kind = self.if_stmt(inner, depth + 1);
+                vec![Stmt { kind, modifier: None, span }]
+            }
+        });
+        StmtKind::If { cond, then, otherwise }
     }
 
     fn target(&mut self, p: Pair<'_, Rule>) -> Target {
@@ -471,10 +401,7 @@ impl Builder {
     }
 
     fn ident(&self, p: Pair<'_, Rule>) -> Ident {
-        Ident {
-            name: p.as_str().to_string(),
-            span: self.span(&p),
-        }
+        Ident { name: p.as_str().to_string(), span: self.span(&p) }
     }
 
     fn too_deep(&mut self, span: Span) {
@@ -491,10 +418,7 @@ impl Builder {
         let e = self.expr_at(p);
         if depth_exceeds(&e, MAX_DEPTH) {
             self.too_deep(e.span);
-            return Expr {
-                kind: ExprKind::Null,
-                span: e.span,
-            };
+            return Expr { kind: ExprKind::Null, span: e.span };
         }
         e
     }
@@ -505,15 +429,8 @@ impl Builder {
             .map_primary(|p| this.borrow_mut().postfixed(p))
             .map_prefix(|op, rhs| {
                 let span = this.borrow().span(&op).to(rhs.span);
-                let op = if op.as_rule() == Rule::op_not {
-                    UnOp::Not
-                } else {
-                    UnOp::Neg
-                };
-                Expr {
-                    kind: ExprKind::Unary(op, Box::new(rhs)),
-                    span,
-                }
+                let op = if op.as_rule() == Rule::op_not { UnOp::Not } else { UnOp::Neg };
+                Expr { kind: ExprKind::Unary(op, Box::new(rhs)), span }
             })
             .map_infix(|lhs, op, rhs| {
                 let span = lhs.span.to(rhs.span);
@@ -535,10 +452,7 @@ impl Builder {
                     Rule::op_div => BinOp::Div,
                     _ => BinOp::Rem,
                 };
-                Expr {
-                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                    span,
-                }
+                Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span }
             })
             .parse(p.into_inner())
     }
@@ -548,20 +462,10 @@ impl Builder {
         let mut e = self.primary(next(&mut it));
         for post in it {
             let span = e.span.to(self.span(&post));
-            let inner = post
-                .clone()
-                .into_inner()
-                .next()
-                .expect("grammar: postfix operand");
+            let inner = post.clone().into_inner().next().expect("grammar: postfix operand");
             e = match post.as_rule() {
-                Rule::field => Expr {
-                    kind: ExprKind::Field(Box::new(e), self.ident(inner)),
-                    span,
-                },
-                _ => Expr {
-                    kind: ExprKind::Index(Box::new(e), Box::new(self.expr(inner))),
-                    span,
-                },
+                Rule::field => Expr { kind: ExprKind::Field(Box::new(e), self.ident(inner)), span },
+                _ => Expr { kind: ExprKind::Index(Box::new(e), Box::new(self.expr(inner))), span },
             };
         }
         e
@@ -571,19 +475,17 @@ impl Builder {
         let span = self.span(&p);
         let kind = match p.as_rule() {
             Rule::expr => return self.expr(p),
-            Rule::int => {
-                match p.as_str().parse::<i64>() {
-                    Ok(n) => ExprKind::Int(n),
-                    Err(_) => {
-                        self.diags.push(
+            Rule::int => match p.as_str().parse::<i64>() {
+                Ok(n) => ExprKind::Int(n),
+                Err(_) => {
+                    self.diags.push(
                         Diagnostic::error("E0003", "integer literal is too large")
                             .at(self.file, span, "does not fit in 64 bits")
                             .help("integers range from -9223372036854775808 to 9223372036854775807"),
                     );
-                        ExprKind::Int(0)
-                    }
+                    ExprKind::Int(0)
                 }
-            }
+            },
             Rule::float => ExprKind::Float(p.as_str().parse::<f64>().unwrap_or(f64::NAN)),
             Rule::string => ExprKind::Str(self.string_parts(p)),
             Rule::kw_true => ExprKind::Bool(true),
@@ -598,21 +500,12 @@ impl Builder {
             }
             Rule::quantifier => {
                 let mut it = p.into_inner();
-                let kind = if next(&mut it).as_rule() == Rule::kw_any {
-                    Quantifier::Any
-                } else {
-                    Quantifier::All
-                };
+                let kind = if next(&mut it).as_rule() == Rule::kw_any { Quantifier::Any } else { Quantifier::All };
                 let var = self.ident(next(&mut it));
                 it.next(); // kw_in
                 let list = self.postfixed(next(&mut it));
                 let body = self.expr(next(&mut it));
-                ExprKind::Quant {
-                    kind,
-                    var,
-                    list: Box::new(list),
-                    body: Box::new(body),
-                }
+                ExprKind::Quant { kind, var, list: Box::new(list), body: Box::new(body) }
             }
             other => unreachable!("grammar: unexpected primary {other:?}"),
         };
@@ -631,10 +524,7 @@ impl Builder {
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));
                     }
-                    let e = part
-                        .into_inner()
-                        .next()
-                        .expect("grammar: interpolated expression");
+                    let e = part.into_inner().next().expect("grammar: interpolated expression");
                     parts.push(StrPart::Interp(self.expr(e)));
                 }
             }
@@ -672,11 +562,9 @@ type Rule_ = crate::ast::Rule;
 /// pest skipped before trying it, so their end is their last child's.
 fn end_of(p: &Pair<'_, Rule>) -> usize {
     match p.as_rule() {
-        Rule::stmt | Rule::deny_stmt | Rule::if_stmt | Rule::mfa_stmt => p
-            .clone()
-            .into_inner()
-            .last()
-            .map_or(p.as_span().end(), |last| end_of(&last)),
+        Rule::stmt | Rule::deny_stmt | Rule::if_stmt | Rule::mfa_stmt => {
+            p.clone().into_inner().last().map_or(p.as_span().end(), |last| end_of(&last))
+        }
         _ => p.as_span().end(),
     }
 }
@@ -709,21 +597,11 @@ fn depth_exceeds(e: &Expr, limit: usize) -> bool {
     }
     let l = limit - 1;
     match &e.kind {
-        ExprKind::Str(parts) => parts
-            .iter()
-            .any(|p| matches!(p, StrPart::Interp(e) if depth_exceeds(e, l))),
-        ExprKind::List(items) | ExprKind::Call(_, items) => {
-            items.iter().any(|e| depth_exceeds(e, l))
-        }
+        ExprKind::Str(parts) => parts.iter().any(|p| matches!(p, StrPart::Interp(e) if depth_exceeds(e, l))),
+        ExprKind::List(items) | ExprKind::Call(_, items) => items.iter().any(|e| depth_exceeds(e, l)),
         ExprKind::Field(e, _) | ExprKind::Unary(_, e) => depth_exceeds(e, l),
-        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            depth_exceeds(a, l) || depth_exceeds(b, l)
-        }
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => depth_exceeds(a, l) || depth_exceeds(b, l),
         ExprKind::Quant { list, body, .. } => depth_exceeds(list, l) || depth_exceeds(body, l),
-        ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Null
-        | ExprKind::Var(_) => false,
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null | ExprKind::Var(_) => false,
     }
 }

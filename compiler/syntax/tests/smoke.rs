@@ -1,11 +1,7 @@
 use warden_syntax::parse_file;
 
 fn errs(src: &str) -> Vec<String> {
-    parse_file(0, src)
-        .1
-        .iter()
-        .map(|d| format!("{} {} @{:?} help={:?}", d.code, d.message, d.span, d.help))
-        .collect()
+    parse_file(0, src).1.iter().map(|d| format!("{} {} @{:?} help={:?}", d.code, d.message, d.span, d.help)).collect()
 }
 
 #[test]

@@ -25,9 +25,7 @@ impl std::error::Error for InputError {}
 
 impl InputError {
     pub fn new(message: impl Into<String>) -> InputError {
-        InputError {
-            message: message.into(),
-        }
+        InputError { message: message.into() }
     }
 }
 
@@ -42,16 +40,10 @@ pub struct Inputs<'a> {
 /// Decodes every slot of the program.
 pub fn decode_slots(prog: &Program, inputs: Inputs<'_>) -> Result<Vec<Value>, InputError> {
     if !inputs.user.is_object() {
-        return Err(InputError::new(format!(
-            "`user` must be a JSON object, found {}",
-            json_kind(inputs.user)
-        )));
+        return Err(InputError::new(format!("`user` must be a JSON object, found {}", json_kind(inputs.user))));
     }
     if !inputs.context.is_object() {
-        return Err(InputError::new(format!(
-            "`context` must be a JSON object, found {}",
-            json_kind(inputs.context)
-        )));
+        return Err(InputError::new(format!("`context` must be a JSON object, found {}", json_kind(inputs.context))));
     }
     prog.slots.iter().map(|s| decode_slot(s, inputs)).collect()
 }
@@ -63,10 +55,7 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
         Root::Context => inputs.context,
         Root::Config => {
             let key = slot.path.first().map(String::as_str).unwrap_or_default();
-            return Ok(inputs
-                .config
-                .get(key)
-                .map_or(Value::Null, |v| Value::str(v)));
+            return Ok(inputs.config.get(key).map_or(Value::Null, |v| Value::str(v)));
         }
     };
     let mut cur = root;
@@ -79,10 +68,7 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
             Json::Null => return Ok(Value::Null),
             other if slot.checked => {
                 let parent = display(slot, i);
-                return Err(InputError::new(format!(
-                    "`{parent}` must be an object, found {}",
-                    json_kind(other)
-                )));
+                return Err(InputError::new(format!("`{parent}` must be an object, found {}", json_kind(other))));
             }
             _ => return Ok(Value::Null),
         }
@@ -90,22 +76,13 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
     if slot.checked
         && let Err(found) = check(&slot.ty, cur)
     {
-        return Err(InputError::new(format!(
-            "`{}` must be {}, found {found}",
-            slot.display(),
-            ty_phrase(&slot.ty)
-        )));
+        return Err(InputError::new(format!("`{}` must be {}, found {found}", slot.display(), ty_phrase(&slot.ty))));
     }
     Ok(Value::from_json(cur))
 }
 
 fn display(slot: &Slot, n: usize) -> String {
-    let s = Slot {
-        root: slot.root,
-        path: slot.path[..n].to_vec(),
-        ty: Ty::Object,
-        checked: true,
-    };
+    let s = Slot { root: slot.root, path: slot.path[..n].to_vec(), ty: Ty::Object, checked: true };
     s.display()
 }
 
@@ -127,11 +104,7 @@ fn check(ty: &Ty, j: &Json) -> Result<(), String> {
         }
         _ => false,
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(json_kind(j).to_string())
-    }
+    if ok { Ok(()) } else { Err(json_kind(j).to_string()) }
 }
 
 fn ty_phrase(ty: &Ty) -> String {

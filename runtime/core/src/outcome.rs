@@ -93,19 +93,10 @@ impl Outcome {
         if self.is_allow() {
             m.insert("user".into(), self.user.clone());
             m.insert("id_token".into(), Json::Object(self.id_token.clone()));
-            m.insert(
-                "access_token".into(),
-                Json::Object(self.access_token.clone()),
-            );
+            m.insert("access_token".into(), Json::Object(self.access_token.clone()));
             m.insert("scope".into(), to_json(&self.scope));
-            m.insert(
-                "multifactor".into(),
-                self.multifactor.clone().unwrap_or(Json::Null),
-            );
-            m.insert(
-                "redirect".into(),
-                self.redirect.clone().unwrap_or(Json::Null),
-            );
+            m.insert("multifactor".into(), self.multifactor.clone().unwrap_or(Json::Null));
+            m.insert("redirect".into(), self.redirect.clone().unwrap_or(Json::Null));
         }
         m.insert("effects".into(), to_json(&self.effects));
         m.insert("logs".into(), to_json(&self.logs));
@@ -134,11 +125,7 @@ pub fn finish(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> O
     }
     let id_token = apply_claim_policy(&mut txn, claim_mode, true);
     let access_token = apply_claim_policy(&mut txn, claim_mode, false);
-    let decision = if error.is_some() {
-        Decision::Deny
-    } else {
-        Decision::Allow
-    };
+    let decision = if error.is_some() { Decision::Deny } else { Decision::Allow };
     Outcome {
         decision,
         error,
@@ -173,9 +160,7 @@ fn interaction_check(txn: &mut Txn) -> Option<ErrorInfo> {
     };
     Some(ErrorInfo {
         code: "interaction_required".into(),
-        description: format!(
-            "{what} requires user interaction, which is not possible on this flow ({reason})"
-        ),
+        description: format!("{what} requires user interaction, which is not possible on this flow ({reason})"),
         rule,
         cause: Cause::Denied,
         location: None,
@@ -195,11 +180,7 @@ fn apply_claim_policy(txn: &mut Txn, mode: ClaimMode, id: bool) -> Map<String, J
             None => {
                 out.insert(name, value);
             }
-            Some(why) => txn.log(
-                &rule,
-                "warn",
-                format!("claim {name:?} dropped from {token}: {why}"),
-            ),
+            Some(why) => txn.log(&rule, "warn", format!("claim {name:?} dropped from {token}: {why}")),
         }
     }
     out

@@ -17,11 +17,7 @@ pub const MAX_LOGS: usize = 256;
 pub const MAX_LOG_BYTES: usize = 4096;
 
 /// Protocols on which the host cannot interact with the user.
-pub const NON_INTERACTIVE: &[&str] = &[
-    "oauth2-password",
-    "oauth2-resource-owner",
-    "oauth2-refresh-token",
-];
+pub const NON_INTERACTIVE: &[&str] = &["oauth2-password", "oauth2-resource-owner", "oauth2-refresh-token"];
 
 /// A claim and the rule that set it (for logs when the claim policy drops it).
 #[derive(Clone, Debug)]
@@ -60,14 +56,7 @@ impl Txn {
         config: BTreeMap<String, String>,
         now: i64,
     ) -> Result<Txn, InputError> {
-        let slots = decode::decode_slots(
-            prog,
-            Inputs {
-                user: &user,
-                context: &context,
-                config: &config,
-            },
-        )?;
+        let slots = decode::decode_slots(prog, Inputs { user: &user, context: &context, config: &config })?;
         Ok(Txn {
             user,
             context,
@@ -85,18 +74,13 @@ impl Txn {
     }
 
     fn inputs(&self) -> Inputs<'_> {
-        Inputs {
-            user: &self.user,
-            context: &self.context,
-            config: &self.config,
-        }
+        Inputs { user: &self.user, context: &self.context, config: &self.config }
     }
 
     /// Decodes the given slots again after the user changed.
     pub fn refresh(&mut self, prog: &Program, slots: &[SlotId]) -> Result<(), String> {
         for &s in slots {
-            let v = decode::decode_slot(&prog.slots[s as usize], self.inputs())
-                .map_err(|e| e.message)?;
+            let v = decode::decode_slot(&prog.slots[s as usize], self.inputs()).map_err(|e| e.message)?;
             self.slots[s as usize] = v;
         }
         Ok(())
@@ -144,13 +128,7 @@ impl Txn {
         if value.is_null() {
             claims.shift_remove(name);
         } else {
-            claims.insert(
-                name.to_string(),
-                ClaimEntry {
-                    value: value.to_json(),
-                    rule: rule.to_string(),
-                },
-            );
+            claims.insert(name.to_string(), ClaimEntry { value: value.to_json(), rule: rule.to_string() });
         }
     }
 
@@ -183,13 +161,7 @@ impl Txn {
         self.scope = Some(out);
     }
 
-    pub fn mfa(
-        &mut self,
-        provider: &str,
-        remember: bool,
-        options: Vec<(String, String)>,
-        rule: &str,
-    ) {
+    pub fn mfa(&mut self, provider: &str, remember: bool, options: Vec<(String, String)>, rule: &str) {
         let mut m = Map::new();
         m.insert("provider".into(), Json::from(provider));
         m.insert("allowRememberBrowser".into(), Json::Bool(remember));
@@ -203,9 +175,7 @@ impl Txn {
     pub fn redirect(&mut self, url: &str, rule: &str) -> Result<(), String> {
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("https://") || lower.starts_with("http://")) || url.len() <= 8 {
-            return Err(format!(
-                "redirect URL {url:?} is not an absolute http(s) URL"
-            ));
+            return Err(format!("redirect URL {url:?} is not an absolute http(s) URL"));
         }
         let mut m = Map::new();
         m.insert("url".into(), Json::from(url));
@@ -215,17 +185,9 @@ impl Txn {
 
     /// `persist METADATA.key = value`: records the patch (merged with the same rule's earlier
     /// patch of the same metadata) and applies it to the user.
-    pub fn persist(
-        &mut self,
-        metadata: Metadata,
-        key: &str,
-        value: &Value,
-        rule: &str,
-    ) -> Result<(), String> {
+    pub fn persist(&mut self, metadata: Metadata, key: &str, value: &Value, rule: &str) -> Result<(), String> {
         if key.is_empty() || key.contains('.') || key.contains('$') {
-            return Err(format!(
-                "metadata key {key:?} cannot be empty or contain `.` or `$`"
-            ));
+            return Err(format!("metadata key {key:?} cannot be empty or contain `.` or `$`"));
         }
         let user_id = match self.user.get("user_id") {
             Some(Json::String(id)) if !id.is_empty() => id.clone(),
@@ -236,24 +198,14 @@ impl Txn {
             Metadata::User => EffectKind::UpdateUserMetadata,
         };
         let json = value.to_json();
-        match self
-            .effects
-            .iter_mut()
-            .rev()
-            .find(|e| e.kind == kind && e.rule == rule)
-        {
+        match self.effects.iter_mut().rev().find(|e| e.kind == kind && e.rule == rule) {
             Some(e) => {
                 e.patch.insert(key.to_string(), json.clone());
             }
             None => {
                 let mut patch = Map::new();
                 patch.insert(key.to_string(), json.clone());
-                self.effects.push(Effect {
-                    kind,
-                    user_id,
-                    patch,
-                    rule: rule.to_string(),
-                });
+                self.effects.push(Effect { kind, user_id, patch, rule: rule.to_string() });
             }
         }
         let field = ensure_object(&mut self.user)
@@ -281,11 +233,7 @@ impl Txn {
             message.truncate(cut);
             message.push('…');
         }
-        self.logs.push(LogEntry {
-            rule: rule.to_string(),
-            level: level.to_string(),
-            message,
-        });
+        self.logs.push(LogEntry { rule: rule.to_string(), level: level.to_string(), message });
     }
 
     /// `context.protocol`, if a string.
@@ -316,21 +264,11 @@ pub fn starting_scope(context: &Json) -> Vec<String> {
     let from = |j: &Json| -> Option<Vec<String>> {
         match j {
             Json::String(s) => Some(s.split_whitespace().map(String::from).collect()),
-            Json::Array(items) => Some(
-                items
-                    .iter()
-                    .filter_map(Json::as_str)
-                    .map(String::from)
-                    .collect(),
-            ),
+            Json::Array(items) => Some(items.iter().filter_map(Json::as_str).map(String::from).collect()),
             _ => None,
         }
     };
-    let at = |path: &[&str]| {
-        path.iter()
-            .try_fold(context, |cur, p| cur.get(p))
-            .and_then(from)
-    };
+    let at = |path: &[&str]| path.iter().try_fold(context, |cur, p| cur.get(p)).and_then(from);
     let scopes = at(&["accessToken", "scope"])
         .or_else(|| at(&["request", "body", "scope"]))
         .or_else(|| at(&["request", "query", "scope"]))

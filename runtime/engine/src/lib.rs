@@ -35,9 +35,7 @@ use warden_interp::Prepared;
 use warden_ir::{ClaimMode, Options, Program, Step};
 
 pub use warden_check::Manifest;
-pub use warden_runtime::{
-    Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome,
-};
+pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
 
 /// Why a pipeline could not be loaded.
 #[derive(Debug)]
@@ -53,11 +51,7 @@ impl fmt::Display for LoadError {
         match self {
             LoadError::Check(c) => {
                 let n = c.diagnostics.iter().filter(|d| d.is_error()).count();
-                write!(
-                    f,
-                    "the pipeline has {n} error{}",
-                    if n == 1 { "" } else { "s" }
-                )?;
+                write!(f, "the pipeline has {n} error{}", if n == 1 { "" } else { "s" })?;
                 for d in c.diagnostics.iter().filter(|d| d.is_error()) {
                     write!(f, "\n  error[{}]: {}", d.code, d.message)?;
                 }
@@ -133,11 +127,7 @@ impl Pipeline {
 
     /// Loads `.rule` files as one pipeline, in order.
     pub fn from_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Result<Pipeline, LoadError> {
-        Pipeline::load(
-            warden_check::check_files(paths, claim_mode),
-            BTreeMap::new(),
-            BTreeMap::new(),
-        )
+        Pipeline::load(warden_check::check_files(paths, claim_mode), BTreeMap::new(), BTreeMap::new())
     }
 
     /// Loads one in-memory `.rule` source.
@@ -146,15 +136,8 @@ impl Pipeline {
     }
 
     /// Loads in-memory `.rule` sources as one pipeline, in order.
-    pub fn from_sources(
-        files: &[(String, String)],
-        options: Options,
-    ) -> Result<Pipeline, LoadError> {
-        Pipeline::load(
-            warden_check::check_sources(files, options),
-            BTreeMap::new(),
-            BTreeMap::new(),
-        )
+    pub fn from_sources(files: &[(String, String)], options: Options) -> Result<Pipeline, LoadError> {
+        Pipeline::load(warden_check::check_sources(files, options), BTreeMap::new(), BTreeMap::new())
     }
 
     fn load(
@@ -167,20 +150,12 @@ impl Pipeline {
         };
         if program.steps.iter().any(|s| matches!(s, Step::Js(_))) {
             return Err(LoadError::Unsupported(
-                "this pipeline has JavaScript rules, which this build of warden cannot run yet"
-                    .into(),
+                "this pipeline has JavaScript rules, which this build of warden cannot run yet".into(),
             ));
         }
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
         let warnings = compiled.diagnostics.clone();
-        Ok(Pipeline {
-            program,
-            prepared,
-            config,
-            missing_config,
-            warnings,
-            compiled: Box::new(compiled),
-        })
+        Ok(Pipeline { program, prepared, config, missing_config, warnings, compiled: Box::new(compiled) })
     }
 
     /// Sets (or overrides) a configuration value.
@@ -213,13 +188,8 @@ impl Pipeline {
                 "configuration key `{key}` has no value: set the environment variable `{env}` or pass --config {key}=VALUE"
             )));
         }
-        let mut txn = warden_runtime::Txn::new(
-            &self.program,
-            user.clone(),
-            context.clone(),
-            self.config.clone(),
-            exec.now,
-        )?;
+        let mut txn =
+            warden_runtime::Txn::new(&self.program, user.clone(), context.clone(), self.config.clone(), exec.now)?;
         let mut trace = exec.trace.then(Vec::new);
         let stop = warden_interp::run(&self.program, &self.prepared, &mut txn, trace.as_mut());
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
@@ -230,7 +200,5 @@ impl Pipeline {
 
 /// Parses an RFC 3339 time (`2026-11-26T12:00:00Z`) to epoch milliseconds.
 pub fn parse_time(s: &str) -> Option<i64> {
-    s.parse::<jiff::Timestamp>()
-        .ok()
-        .map(|t| t.as_millisecond())
+    s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
 }

@@ -10,37 +10,18 @@ use warden_runtime::Value;
 type Failure = (usize, String);
 
 const DAY_MS: f64 = 86_400_000.0;
-const WEEKDAYS: [&str; 7] = [
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "monday",
-    "tuesday",
-    "wednesday",
-];
+const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday", "tuesday", "wednesday"];
 
 pub(crate) fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
     use Builtin as B;
     let predicate = matches!(f, B::StartsWith | B::EndsWith | B::Contains);
     if args.iter().any(Value::is_null) {
-        return Ok(if predicate {
-            Value::Bool(false)
-        } else {
-            Value::Null
-        });
+        return Ok(if predicate { Value::Bool(false) } else { Value::Null });
     }
     let s = |i: usize| -> Result<&str, Failure> {
         match &args[i] {
             Value::Str(s) => Ok(s),
-            other => Err((
-                i,
-                format!(
-                    "`{}` expects a string, found {}",
-                    f.name(),
-                    other.describe()
-                ),
-            )),
+            other => Err((i, format!("`{}` expects a string, found {}", f.name(), other.describe()))),
         }
     };
     Ok(match f {
@@ -53,21 +34,13 @@ pub(crate) fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failur
             Value::Str(hay) => Value::Bool(hay.contains(s(1)?)),
             Value::List(items) => Value::Bool(items.iter().any(|i| i.equals(&args[1]))),
             other => {
-                return Err((
-                    0,
-                    format!(
-                        "contains() needs a string or a list, found {}",
-                        other.describe()
-                    ),
-                ));
+                return Err((0, format!("contains() needs a string or a list, found {}", other.describe())));
             }
         },
         B::Split => {
             let (text, sep) = (s(0)?, s(1)?);
             let parts: Vec<Value> = if sep.is_empty() {
-                text.chars()
-                    .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
-                    .collect()
+                text.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect()
             } else {
                 text.split(sep).map(Value::str).collect()
             };
@@ -76,23 +49,14 @@ pub(crate) fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failur
         B::Join => {
             let sep = s(1)?;
             let Value::List(items) = &args[0] else {
-                return Err((
-                    0,
-                    format!("join() needs a list, found {}", args[0].describe()),
-                ));
+                return Err((0, format!("join() needs a list, found {}", args[0].describe())));
             };
             let mut parts = Vec::with_capacity(items.len());
             for item in items.iter() {
                 match item {
                     Value::Str(x) => parts.push(x.to_string()),
                     other => {
-                        return Err((
-                            0,
-                            format!(
-                                "join() needs a list of strings, found {} in it",
-                                other.describe()
-                            ),
-                        ));
+                        return Err((0, format!("join() needs a list of strings, found {} in it", other.describe())));
                     }
                 }
             }
@@ -103,13 +67,7 @@ pub(crate) fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failur
             Value::List(items) => items.len() as i64,
             Value::Object(map) => map.len() as i64,
             other => {
-                return Err((
-                    0,
-                    format!(
-                        "len() needs a string, list or object, found {}",
-                        other.describe()
-                    ),
-                ));
+                return Err((0, format!("len() needs a string, list or object, found {}", other.describe())));
             }
         }),
         B::EmailDomain => match s(0)?.rsplit_once('@') {
@@ -130,20 +88,8 @@ fn time_ms(v: &Value, f: Builtin) -> Result<i64, Failure> {
     match v {
         Value::Int(ms) => Ok(*ms),
         Value::Float(ms) if ms.is_finite() => Ok(*ms as i64),
-        Value::Str(s) => parse_time(s).ok_or_else(|| {
-            (
-                0,
-                format!("{s:?} is not a date-time (RFC 3339 or YYYY-MM-DD)"),
-            )
-        }),
-        other => Err((
-            0,
-            format!(
-                "`{}` expects a date-time, found {}",
-                f.name(),
-                other.describe()
-            ),
-        )),
+        Value::Str(s) => parse_time(s).ok_or_else(|| (0, format!("{s:?} is not a date-time (RFC 3339 or YYYY-MM-DD)"))),
+        other => Err((0, format!("`{}` expects a date-time, found {}", f.name(), other.describe()))),
     }
 }
 
@@ -153,10 +99,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
     }
     // A bare date is midnight UTC.
     let date = s.parse::<jiff::civil::Date>().ok()?;
-    format!("{date}T00:00:00Z")
-        .parse::<jiff::Timestamp>()
-        .ok()
-        .map(|ts| ts.as_millisecond())
+    format!("{date}T00:00:00Z").parse::<jiff::Timestamp>().ok().map(|ts| ts.as_millisecond())
 }
 
 /// Parses an address; IPv4-mapped IPv6 addresses become IPv4.

@@ -9,9 +9,7 @@ use std::collections::HashSet;
 use ipnet::IpNet;
 use regex::Regex;
 use serde_json::{Value as Json, json};
-use warden_ir::{
-    ArithOp, CmpOp, Const, ExprId, ExprKind, Loc, Program, ScopeOp, Step, Stmt, StmtKind,
-};
+use warden_ir::{ArithOp, CmpOp, Const, ExprId, ExprKind, Loc, Program, ScopeOp, Step, Stmt, StmtKind};
 use warden_runtime::{Cause, ErrorInfo, Txn, Value};
 
 mod builtins;
@@ -50,38 +48,21 @@ impl Prepared {
     /// Compiles the program's regexes and builds its sets. Fails only on an IR that did not
     /// come from the checker.
     pub fn new(prog: &Program) -> Result<Prepared, String> {
-        let sets = prog
-            .sets
-            .iter()
-            .map(|s| {
-                s.items
-                    .iter()
-                    .filter_map(|c| Key::of(&const_value(c)))
-                    .collect()
-            })
-            .collect();
+        let sets =
+            prog.sets.iter().map(|s| s.items.iter().filter_map(|c| Key::of(&const_value(c))).collect()).collect();
         let regexes = prog
             .regexes
             .iter()
             .map(|r| Regex::new(r).map_err(|e| format!("invalid regex {r:?}: {e}")))
             .collect::<Result<_, _>>()?;
         let cidrs = prog.cidrs.iter().map(|c| c.nets.clone()).collect();
-        Ok(Prepared {
-            sets,
-            regexes,
-            cidrs,
-        })
+        Ok(Prepared { sets, regexes, cidrs })
     }
 }
 
 /// Runs the pipeline's `.rule` steps on `txn`. Returns the deny or error that stopped it.
 /// With `trace`, one JSON entry per rule says whether its guards held and what fired.
-pub fn run(
-    prog: &Program,
-    prep: &Prepared,
-    txn: &mut Txn,
-    mut trace: Option<&mut Vec<Json>>,
-) -> Option<ErrorInfo> {
+pub fn run(prog: &Program, prep: &Prepared, txn: &mut Txn, mut trace: Option<&mut Vec<Json>>) -> Option<ErrorInfo> {
     for step in &prog.steps {
         let Step::Rule(id) = *step else {
             return Some(ErrorInfo {
@@ -137,10 +118,7 @@ pub fn run(
 
 /// `file:line:col`
 pub fn location(prog: &Program, loc: Loc) -> String {
-    let file = prog
-        .files
-        .get(loc.file as usize)
-        .map_or("?", String::as_str);
+    let file = prog.files.get(loc.file as usize).map_or("?", String::as_str);
     format!("{file}:{}:{}", loc.line, loc.col)
 }
 
@@ -177,16 +155,12 @@ struct Machine<'a> {
 
 impl Machine<'_> {
     fn fail<T>(&self, at: ExprId, message: impl Into<String>) -> R<T> {
-        Err(Fail {
-            loc: self.prog.expr(at).loc,
-            message: message.into(),
-        })
+        Err(Fail { loc: self.prog.expr(at).loc, message: message.into() })
     }
 
     fn fired(&mut self, loc: Loc, what: impl FnOnce() -> String) {
         if let Some(t) = &mut self.trace {
-            t.fired
-                .push(json!({ "line": loc.line, "statement": what() }));
+            t.fired.push(json!({ "line": loc.line, "statement": what() }));
         }
     }
 
@@ -212,16 +186,8 @@ impl Machine<'_> {
                 }
             }
             StmtKind::Let(local, e) => self.locals[*local as usize] = self.eval(*e)?,
-            StmtKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                return if self.cond(*cond)? {
-                    self.block(then)
-                } else {
-                    self.block(otherwise)
-                };
+            StmtKind::If { cond, then, otherwise } => {
+                return if self.cond(*cond)? { self.block(then) } else { self.block(otherwise) };
             }
             StmtKind::Deny { code, message } => {
                 let description = match message {
@@ -240,29 +206,20 @@ impl Machine<'_> {
                     location: None,
                 }));
             }
-            StmtKind::SetUser {
-                path,
-                value,
-                refresh,
-            } => {
+            StmtKind::SetUser { path, value, refresh } => {
                 let v = self.eval(*value)?;
-                self.fired(s.loc, || {
-                    format!("set user.{} = {}", path.join("."), v.to_json())
-                });
+                self.fired(s.loc, || format!("set user.{} = {}", path.join("."), v.to_json()));
                 self.txn.set_user(path, &v);
                 self.refresh(refresh, *value)?;
             }
             StmtKind::UnsetUser { path, refresh } => {
                 self.fired(s.loc, || format!("unset user.{}", path.join(".")));
                 self.txn.unset_user(path);
-                self.refresh(refresh, 0)
-                    .map_err(|f| Fail { loc: s.loc, ..f })?;
+                self.refresh(refresh, 0).map_err(|f| Fail { loc: s.loc, ..f })?;
             }
             StmtKind::Claim { token, name, value } => {
                 let v = self.eval(*value)?;
-                self.fired(s.loc, || {
-                    format!("claim {} {name:?} = {}", token.as_str(), v.to_json())
-                });
+                self.fired(s.loc, || format!("claim {} {name:?} = {}", token.as_str(), v.to_json()));
                 self.txn.claim(*token, name, &v, self.rule);
             }
             StmtKind::Scope { op, values } => {
@@ -271,24 +228,14 @@ impl Machine<'_> {
                     let val = self.eval(*v)?;
                     self.scopes_of(&val, *v, &mut scopes)?;
                 }
-                self.fired(s.loc, || {
-                    format!(
-                        "scope {} {}",
-                        format!("{op:?}").to_lowercase(),
-                        scopes.join(" ")
-                    )
-                });
+                self.fired(s.loc, || format!("scope {} {}", format!("{op:?}").to_lowercase(), scopes.join(" ")));
                 match op {
                     ScopeOp::Add => scopes.iter().for_each(|x| self.txn.scope_add(x)),
                     ScopeOp::Remove => scopes.iter().for_each(|x| self.txn.scope_remove(x)),
                     ScopeOp::Set => self.txn.scope_set(scopes),
                 }
             }
-            StmtKind::Mfa {
-                provider,
-                remember,
-                options,
-            } => {
+            StmtKind::Mfa { provider, remember, options } => {
                 let remember = match remember {
                     Some(r) => self.cond(*r)?,
                     None => false,
@@ -299,13 +246,8 @@ impl Machine<'_> {
                         Value::Null => {}
                         Value::Str(v) => opts.push((k.clone(), v.to_string())),
                         other => {
-                            return self.fail(
-                                *e,
-                                format!(
-                                    "MFA option `{k}` must be a string, found {}",
-                                    other.describe()
-                                ),
-                            );
+                            return self
+                                .fail(*e, format!("MFA option `{k}` must be a string, found {}", other.describe()));
                         }
                     }
                 }
@@ -321,22 +263,12 @@ impl Machine<'_> {
                     }
                 }
                 other => {
-                    return self.fail(
-                        *u,
-                        format!("the redirect URL is {}, not a string", other.describe()),
-                    );
+                    return self.fail(*u, format!("the redirect URL is {}, not a string", other.describe()));
                 }
             },
-            StmtKind::Persist {
-                metadata,
-                key,
-                value,
-                refresh,
-            } => {
+            StmtKind::Persist { metadata, key, value, refresh } => {
                 let v = self.eval(*value)?;
-                self.fired(s.loc, || {
-                    format!("persist {}.{key} = {}", metadata.field(), v.to_json())
-                });
+                self.fired(s.loc, || format!("persist {}.{key} = {}", metadata.field(), v.to_json()));
                 let rule = self.rule;
                 if let Err(m) = self.txn.persist(*metadata, key, &v, rule) {
                     return self.fail(*value, m);
@@ -370,19 +302,13 @@ impl Machine<'_> {
                         Value::Str(s) => out.push(s.to_string()),
                         Value::Null => {}
                         other => {
-                            return self.fail(
-                                at,
-                                format!("scopes are strings, found {}", other.describe()),
-                            );
+                            return self.fail(at, format!("scopes are strings, found {}", other.describe()));
                         }
                     }
                 }
             }
             other => {
-                return self.fail(
-                    at,
-                    format!("scopes are strings, found {}", other.describe()),
-                );
+                return self.fail(at, format!("scopes are strings, found {}", other.describe()));
             }
         }
         Ok(())
@@ -393,10 +319,7 @@ impl Machine<'_> {
         match self.eval(e)? {
             Value::Bool(b) => Ok(b),
             Value::Null => Ok(false),
-            other => self.fail(
-                e,
-                format!("a condition must be a bool, found {}", other.describe()),
-            ),
+            other => self.fail(e, format!("a condition must be a bool, found {}", other.describe())),
         }
     }
 
@@ -431,10 +354,9 @@ impl Machine<'_> {
                 _ => Value::Null,
             },
             ExprKind::Index(b, i) => match (self.eval(*b)?, self.eval(*i)?) {
-                (Value::List(items), Value::Int(n)) => usize::try_from(n)
-                    .ok()
-                    .and_then(|n| items.get(n).cloned())
-                    .unwrap_or_default(),
+                (Value::List(items), Value::Int(n)) => {
+                    usize::try_from(n).ok().and_then(|n| items.get(n).cloned()).unwrap_or_default()
+                }
                 (Value::Object(map), Value::Str(k)) => map.get(&*k).cloned().unwrap_or_default(),
                 _ => Value::Null,
             },
@@ -470,12 +392,9 @@ impl Machine<'_> {
                 let (x, list) = (self.eval(*a)?, self.eval(*l)?);
                 match list {
                     Value::Null => Value::Bool(false),
-                    Value::List(items) => {
-                        Value::Bool(!x.is_null() && items.iter().any(|i| i.equals(&x)))
-                    }
+                    Value::List(items) => Value::Bool(!x.is_null() && items.iter().any(|i| i.equals(&x))),
                     other => {
-                        return self
-                            .fail(*l, format!("`in` needs a list, found {}", other.describe()));
+                        return self.fail(*l, format!("`in` needs a list, found {}", other.describe()));
                     }
                 }
             }
@@ -495,38 +414,20 @@ impl Machine<'_> {
                 Value::Null => Value::Bool(false),
                 Value::Str(s) => Value::Bool(self.prep.regexes[*r as usize].is_match(&s)),
                 other => {
-                    return self.fail(
-                        *a,
-                        format!("matches() needs a string, found {}", other.describe()),
-                    );
+                    return self.fail(*a, format!("matches() needs a string, found {}", other.describe()));
                 }
             },
             ExprKind::IpIn(a, c) => match self.eval(*a)? {
                 Value::Null => Value::Bool(false),
                 Value::Str(s) => match builtins::parse_ip(&s) {
-                    Some(ip) => Value::Bool(
-                        self.prep.cidrs[*c as usize]
-                            .iter()
-                            .any(|n| builtins::net_contains(n, ip)),
-                    ),
+                    Some(ip) => Value::Bool(self.prep.cidrs[*c as usize].iter().any(|n| builtins::net_contains(n, ip))),
                     None => return self.fail(*a, format!("{:?} is not an IP address", &*s)),
                 },
                 other => {
-                    return self.fail(
-                        *a,
-                        format!(
-                            "ip_in() needs an address string, found {}",
-                            other.describe()
-                        ),
-                    );
+                    return self.fail(*a, format!("ip_in() needs an address string, found {}", other.describe()));
                 }
             },
-            ExprKind::Quant {
-                all,
-                var,
-                list,
-                body,
-            } => match self.eval(*list)? {
+            ExprKind::Quant { all, var, list, body } => match self.eval(*list)? {
                 Value::Null => Value::Bool(false),
                 Value::List(items) => {
                     let mut result = *all;
@@ -541,10 +442,7 @@ impl Machine<'_> {
                     Value::Bool(result)
                 }
                 other => {
-                    return self.fail(
-                        *list,
-                        format!("quantifiers need a list, found {}", other.describe()),
-                    );
+                    return self.fail(*list, format!("quantifiers need a list, found {}", other.describe()));
                 }
             },
         })
@@ -561,14 +459,9 @@ impl Machine<'_> {
             (Value::Null, _) | (_, Value::Null) => return Ok(false),
             (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
             (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
-            (a, b) if a.as_f64().is_some() && b.as_f64().is_some() => {
-                a.as_f64().partial_cmp(&b.as_f64())
-            }
+            (a, b) if a.as_f64().is_some() && b.as_f64().is_some() => a.as_f64().partial_cmp(&b.as_f64()),
             (a, b) => {
-                return self.fail(
-                    at,
-                    format!("cannot order {} against {}", a.describe(), b.describe()),
-                );
+                return self.fail(at, format!("cannot order {} against {}", a.describe(), b.describe()));
             }
         };
         Ok(match (op, ord) {
@@ -618,14 +511,7 @@ impl Machine<'_> {
                     Value::Float(r)
                 }
                 _ => {
-                    return self.fail(
-                        at,
-                        format!(
-                            "cannot apply arithmetic to {} and {}",
-                            a.describe(),
-                            b.describe()
-                        ),
-                    );
+                    return self.fail(at, format!("cannot apply arithmetic to {} and {}", a.describe(), b.describe()));
                 }
             },
         })
