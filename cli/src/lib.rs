@@ -271,10 +271,24 @@ pub fn read_json(path: &Path, what: &str) -> Result<Json, String> {
         return Err(format!("the {what} in `{shown}` is larger than the {} MiB limit", MAX_INPUT_BYTES / 1024 / 1024));
     }
     serde_json::from_slice(&bytes).map_err(|e| {
-        let what_kind = match e.classify() {
-            serde_json::error::Category::Eof => "unexpected end of input".to_string(),
-            _ => e.to_string().split(" at line").next().unwrap_or("invalid JSON").to_string(),
+        let raw = e.to_string();
+        let reason = match e.classify() {
+            serde_json::error::Category::Eof => "unexpected end of input",
+            _ if raw.starts_with("expected ident") => "invalid literal (JSON has true, false and null)",
+            _ => raw.split(" at line").next().unwrap_or("invalid JSON"),
         };
-        format!("invalid JSON in the {what} `{shown}` at line {}, column {}: {what_kind}", e.line(), e.column())
+        let (line, column) = json_position(&bytes, e.line(), e.column());
+        format!("invalid JSON in the {what} `{shown}` at line {line}, column {column}: {reason}")
     })
+}
+
+/// serde_json reports column 0 when the error is at a line break; point at the end of the
+/// previous line instead, where the user's mistake is.
+fn json_position(bytes: &[u8], line: usize, column: usize) -> (usize, usize) {
+    if column > 0 || line <= 1 {
+        return (line, column.max(1));
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let prev = text.lines().nth(line - 2).unwrap_or("");
+    (line - 1, prev.chars().count().max(1))
 }

@@ -1,0 +1,190 @@
+//! `warden check` and `warden run` as a user meets them: exit codes, messages, spans.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use warden_cli::main_with;
+use warden_tests::root;
+
+fn run(args: &[&str]) -> (u8, warden_cli::Output) {
+    main_with(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>(), false)
+}
+
+fn p(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("warden-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("readable") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn check_quickstart_is_clean() {
+    let (code, out) = run(&["check", &p(&root().join("examples/quickstart"))]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("ok: "), "{}", out.stderr);
+}
+
+/// Renaming `user.email` to `user.emial` in any quickstart rule fails the check with a
+/// suggestion pointing at the misspelt field.
+#[test]
+fn misspelt_field_in_any_quickstart_rule_is_caught() {
+    let src = root().join("examples/quickstart");
+    let mut tried = 0;
+    for entry in std::fs::read_dir(src.join("rules")).expect("rules dir") {
+        let rule = entry.expect("entry").path();
+        if rule.extension().is_none_or(|e| e != "rule") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&rule).expect("readable");
+        let Some(at) = text.find("user.email") else { continue };
+        if text[at..].starts_with("user.email_verified") {
+            continue;
+        }
+        tried += 1;
+        let dir = scratch(&format!("emial-{tried}"));
+        copy_dir(&src, &dir);
+        let copy = dir.join("rules").join(rule.file_name().expect("name"));
+        let broken = format!("{}user.emial{}", &text[..at], &text[at + "user.email".len()..]);
+        std::fs::write(&copy, &broken).expect("write");
+        let (code, out) = run(&["check", &p(&dir), "--format", "json"]);
+        assert_eq!(code, 1, "{}", out.stdout);
+        let diags: Json = serde_json::from_str(&out.stdout).expect("json diagnostics");
+        let d = diags.as_array().expect("array").iter().find(|d| d["code"] == "E0100").expect("an unknown-field error");
+        assert_eq!(d["help"], "did you mean `user.email`?");
+        let line = broken[..at].matches('\n').count() + 1;
+        assert_eq!(d["line"], line);
+        let col = at - broken[..at].rfind('\n').map_or(0, |i| i + 1) + 1 + "user.".len();
+        assert_eq!(d["column"], col, "the span points at `emial`");
+        assert_eq!(d["span"]["end"].as_u64().expect("end") - d["span"]["start"].as_u64().expect("start"), 5);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(tried >= 1, "the quickstart reads user.email somewhere");
+}
+
+#[test]
+fn five_independent_mistakes_give_five_errors() {
+    let file = root().join("tests/golden/check-err/five-mistakes.rule");
+    let (code, out) = run(&["check", &p(&file), "--format", "json"]);
+    assert_eq!(code, 1);
+    let diags: Json = serde_json::from_str(&out.stdout).expect("json");
+    let codes: Vec<&str> = diags.as_array().expect("array").iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["E0100", "E0106", "E0102", "E0108", "E0107"]);
+}
+
+#[test]
+fn human_output_is_plain_when_not_a_terminal() {
+    let file = root().join("tests/golden/check-err/five-mistakes.rule");
+    let (code, out) = run(&["check", &p(&file)]);
+    assert_eq!(code, 1);
+    assert!(!out.stderr.contains('\u{1b}'), "no colour codes in plain output");
+    assert!(out.stderr.contains("help: did you mean `user.email`?"));
+    assert!(out.stderr.ends_with("error: check failed: 5 errors, 0 warnings\n"), "{}", out.stderr);
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    p(&path)
+}
+
+#[test]
+fn run_exit_codes_and_input_errors() {
+    let dir = scratch("run");
+    let rule = write(&dir, "r.rule", "rule \"verify\" { deny \"Please verify.\" unless user.email_verified }\n");
+    let ok_user = write(&dir, "ok.json", r#"{"user_id": "auth0|1", "email_verified": true}"#);
+    let no_user = write(&dir, "no.json", r#"{"user_id": "auth0|1", "email_verified": false}"#);
+    let ctx = write(&dir, "c.json", r#"{"protocol": "oidc-basic-profile"}"#);
+    let now = "2026-11-26T12:00:00Z";
+
+    let (code, out) = run(&["run", &rule, "--user", &ok_user, "--context", &ctx, "--now", now]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    assert_eq!(serde_json::from_str::<Json>(&out.stdout).expect("json")["decision"], "allow");
+
+    let (code, out) = run(&["run", &rule, "--user", &no_user, "--context", &ctx, "--now", now]);
+    assert_eq!(code, 3);
+    let o: Json = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(o["error"]["description"], "Please verify.");
+
+    let bad = write(&dir, "bad.json", "{\n  \"user_id\": \"auth0|1\",\n  \"email_verified\": tru\n}");
+    let (code, out) = run(&["run", &rule, "--user", &bad, "--context", &ctx, "--now", now]);
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("at line 3, column 23: invalid literal"), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+
+    let mistyped = write(&dir, "mistyped.json", r#"{"user_id": "auth0|1", "email_verified": "yes"}"#);
+    let (code, out) = run(&["run", &rule, "--user", &mistyped, "--context", &ctx, "--now", now]);
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("`user.email_verified` must be a bool, found a string"), "{}", out.stderr);
+
+    let (code, out) = run(&["run", &rule, "--user", &ok_user]);
+    assert_eq!(code, 2, "missing --context is a usage error: {}", out.stderr);
+    let (code, _) = run(&["run", &rule, "--user", &ok_user, "--context", &ctx, "--now", "yesterday"]);
+    assert_eq!(code, 2);
+    let (code, out) = run(&["run", &rule, "--user", &p(&dir.join("missing.json")), "--context", &ctx]);
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("no such file"), "{}", out.stderr);
+
+    let broken = write(&dir, "broken.rule", "rule \"x\" { deny unless user.emial }\n");
+    let (code, out) = run(&["run", &broken, "--user", &ok_user, "--context", &ctx]);
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("did you mean `user.email`?"), "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_reads_the_manifest_configuration_and_overrides() {
+    let dir = scratch("config");
+    write(
+        &dir,
+        "warden.toml",
+        "[pipeline]\nrules = [\"r.rule\"]\n\n[configuration]\nDOMAIN = \"example.com\"\nSECRET = { env = \"WARDEN_TEST_UNSET_VARIABLE\" }\n",
+    );
+    write(
+        &dir,
+        "r.rule",
+        "rule \"domain\" { deny unless email_domain(user.email) == config.DOMAIN }\nrule \"secret\" { log config.SECRET }\n",
+    );
+    let user = write(&dir, "u.json", r#"{"user_id": "auth0|1", "email": "a@example.com"}"#);
+    let ctx = write(&dir, "c.json", "{}");
+    let manifest = p(&dir.join("warden.toml"));
+    let (code, out) = run(&["run", "--manifest", &manifest, "--user", &user, "--context", &ctx]);
+    assert_eq!(code, 1, "an env-backed key without a value is an error");
+    assert!(out.stderr.contains("WARDEN_TEST_UNSET_VARIABLE"), "{}", out.stderr);
+    let (code, out) =
+        run(&["run", "--manifest", &manifest, "--user", &user, "--context", &ctx, "--config", "SECRET=s3"]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    let o: Json = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(o["logs"][0]["message"], "s3");
+    let (code, _) = run(&[
+        "run",
+        "--manifest",
+        &manifest,
+        "--user",
+        &user,
+        "--context",
+        &ctx,
+        "--config",
+        "SECRET=s",
+        "--config",
+        "DOMAIN=other.org",
+    ]);
+    assert_eq!(code, 3, "--config overrides the manifest's literal");
+    let _ = std::fs::remove_dir_all(&dir);
+}

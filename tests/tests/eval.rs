@@ -1,0 +1,137 @@
+//! The eval corpus: data-driven cases in `tests/eval/*.toml` (rule + inputs + expected
+//! outcome), each run through the library. The format is described in `tests/eval/README.md`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+use warden::{Exec, Pipeline};
+use warden_ir::{ClaimMode, Options};
+use warden_tests::{merge_patch, mismatches, root};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    user: Option<String>,
+    context: Option<String>,
+    now: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    #[serde(default)]
+    defaults: Defaults,
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    rules: String,
+    user: Option<String>,
+    user_exact: Option<String>,
+    context: Option<String>,
+    context_exact: Option<String>,
+    #[serde(default)]
+    config: BTreeMap<String, String>,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    claim_mode: Option<ClaimMode>,
+    now: Option<String>,
+    expect: Option<String>,
+    expect_input_error: Option<String>,
+}
+
+fn json(text: &str, what: &str) -> Json {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{what} is not valid JSON: {e}"))
+}
+
+fn input(defaults: &Option<String>, patch: &Option<String>, exact: &Option<String>, what: &str) -> Json {
+    if let Some(e) = exact {
+        return json(e, what);
+    }
+    let mut base = defaults.as_deref().map_or(Json::Object(Default::default()), |d| json(d, what));
+    if let Some(p) = patch {
+        merge_patch(&mut base, &json(p, what));
+    }
+    base
+}
+
+/// Runs one case; `Err` describes the failure.
+fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    for (name, text) in &case.files {
+        std::fs::write(dir.join(name), text).map_err(|e| e.to_string())?;
+    }
+    let rule_path = dir.join("main.rule");
+    std::fs::write(&rule_path, &case.rules).map_err(|e| e.to_string())?;
+    let claim_mode = case.claim_mode.unwrap_or_default();
+    let _ = Options { claim_mode };
+    let mut pipeline = match Pipeline::from_files(&[rule_path], claim_mode) {
+        Ok(p) => p,
+        Err(warden::LoadError::Check(c)) => {
+            let errs: Vec<String> = c
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{} {} ({})", d.code, d.message, d.help.clone().unwrap_or_default()))
+                .collect();
+            return Err(format!("the rules do not check:\n    {}", errs.join("\n    ")));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    for (k, v) in &case.config {
+        pipeline.set_config(k, v);
+    }
+    let user = input(&defaults.user, &case.user, &case.user_exact, "user");
+    let context = input(&defaults.context, &case.context, &case.context_exact, "context");
+    let now = case.now.as_ref().or(defaults.now.as_ref()).map_or("2026-11-26T12:00:00Z", String::as_str);
+    let now = warden::parse_time(now).ok_or_else(|| format!("bad now {now:?}"))?;
+    let result = pipeline.execute(&user, &context, &Exec::at(now));
+    match (&case.expect, &case.expect_input_error, result) {
+        (Some(expect), None, Ok(outcome)) => {
+            let got = outcome.to_json();
+            let diffs = mismatches(&got, &json(expect, "expect"));
+            if diffs.is_empty() { Ok(()) } else { Err(format!("{}\n    outcome: {got}", diffs.join("\n    "))) }
+        }
+        (Some(_), None, Err(e)) => Err(format!("unexpected input error: {e}")),
+        (None, Some(want), Err(e)) if e.message.contains(want.as_str()) => Ok(()),
+        (None, Some(want), Err(e)) => Err(format!("input error {:?} does not mention {want:?}", e.message)),
+        (None, Some(_), Ok(o)) => Err(format!("expected an input error, got {}", o.to_json())),
+        _ => Err("a case needs exactly one of `expect` and `expect_input_error`".into()),
+    }
+}
+
+#[test]
+fn eval_corpus() {
+    let dir = root().join("tests/eval");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/eval exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let scratch = std::env::temp_dir().join(format!("warden-eval-{}", std::process::id()));
+    let (mut total, mut failures) = (0, Vec::new());
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable");
+        let parsed: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("cases");
+        let mut names = std::collections::HashSet::new();
+        for (i, case) in parsed.case.iter().enumerate() {
+            total += 1;
+            assert!(names.insert(case.name.clone()), "{}: duplicate case name {:?}", file.display(), case.name);
+            let case_dir = scratch.join(stem).join(i.to_string());
+            if let Err(e) = run_case(case, &parsed.defaults, &case_dir) {
+                failures.push(format!("{stem}: {}\n    {e}", case.name));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!("{} passed, {} failed", total - failures.len(), failures.len());
+    assert!(total >= 150, "the eval corpus should hold at least 150 cases, found {total}");
+    assert!(failures.is_empty(), "{} of {total} eval cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}

@@ -1,0 +1,99 @@
+//! Every example pipeline checks clean, and every sample gives exactly its expected outcome,
+//! through the library and through `warden run` (exit codes included).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use warden::{Exec, Pipeline};
+use warden_tests::root;
+
+const NOW: &str = "2026-11-26T12:00:00Z";
+
+fn examples() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("warden.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn samples(example: &Path) -> Vec<PathBuf> {
+    let mut s: Vec<PathBuf> = std::fs::read_dir(example.join("samples"))
+        .map(|rd| rd.map(|e| e.expect("entry").path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    s.sort();
+    s
+}
+
+fn read(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn examples_check_clean() {
+    let all = examples();
+    assert!(all.len() >= 4, "expected the quickstart and at least 3 scenarios");
+    for dir in all {
+        let c = warden_check::check_manifest(&dir.join("warden.toml"));
+        let errors: Vec<_> =
+            c.diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{} {}", d.code, d.message)).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", dir.display());
+    }
+}
+
+#[test]
+fn quickstart_has_eight_rules() {
+    let p = Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("quickstart loads");
+    assert!(p.program().rules.len() >= 8, "the quickstart shows at least 8 rules");
+}
+
+#[test]
+fn samples_give_expected_outcomes_through_the_library() {
+    let now = warden::parse_time(NOW).expect("valid time");
+    let mut count = 0;
+    for dir in examples() {
+        let pipeline = Pipeline::from_manifest(dir.join("warden.toml")).expect("example loads");
+        let cases = samples(&dir);
+        assert!(cases.len() >= 4, "{}: at least 4 samples", dir.display());
+        for case in cases {
+            count += 1;
+            let outcome = pipeline
+                .execute(&read(&case.join("user.json")), &read(&case.join("context.json")), &Exec::at(now))
+                .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+            let expected = read(&case.join("expected.json"));
+            assert_eq!(outcome.to_json(), expected, "{}", case.display());
+        }
+    }
+    assert!(count >= 16);
+}
+
+#[test]
+fn samples_give_expected_outcomes_through_the_cli() {
+    for dir in examples() {
+        for case in samples(&dir) {
+            let s = |p: PathBuf| p.display().to_string();
+            let args: Vec<String> = vec![
+                "run".into(),
+                "--manifest".into(),
+                s(dir.join("warden.toml")),
+                "--user".into(),
+                s(case.join("user.json")),
+                "--context".into(),
+                s(case.join("context.json")),
+                "--now".into(),
+                NOW.into(),
+            ];
+            let (code, out) = warden_cli::main_with(&args, false);
+            let expected = read(&case.join("expected.json"));
+            let got: Json = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+                panic!("{}: stdout is not JSON ({e}): {}{}", case.display(), out.stdout, out.stderr)
+            });
+            assert_eq!(got, expected, "{}", case.display());
+            let want_code = if expected["decision"] == "allow" { 0 } else { 3 };
+            assert_eq!(code, want_code, "{}: exit code", case.display());
+        }
+    }
+}
