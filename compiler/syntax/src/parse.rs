@@ -38,6 +38,14 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(text.len());
         let chunk = &text[start..end];
+        if let Some(at) = too_deep_at(chunk) {
+            diags.push(
+                Diagnostic::error("E0002", "nesting is too deep")
+                    .at(file, Span::new(start + at, start + at + 1), "nested more than 64 levels")
+                    .help("split the condition with `let` bindings or separate rules"),
+            );
+            continue;
+        }
         match Grammar::parse(Rule::rule_chunk, chunk) {
             Ok(pairs) => {
                 let mut b = Builder { file, offset: start, diags: Vec::new() };
@@ -71,6 +79,54 @@ fn chunk_starts(text: &str) -> Vec<usize> {
         offset += line.len();
     }
     starts
+}
+
+/// The offset where brackets, blocks or interpolations nest deeper than [`MAX_DEPTH`], found
+/// by a quick scan before pest (whose recursion must stay bounded too).
+fn too_deep_at(text: &str) -> Option<usize> {
+    // Each entry is the closing byte expected; `"` marks a string.
+    let mut stack: Vec<u8> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if stack.last() == Some(&b'"') {
+            match b {
+                b'\\' => i += 1,
+                b'"' | b'\n' => {
+                    stack.pop();
+                }
+                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                    stack.push(b'}');
+                    i += 1;
+                }
+                _ => {}
+            }
+        } else {
+            match b {
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'"' => stack.push(b'"'),
+                b'(' => stack.push(b')'),
+                b'[' => stack.push(b']'),
+                b'{' => stack.push(b'}'),
+                b')' | b']' | b'}' => {
+                    if stack.last() == Some(&b) {
+                        stack.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        if stack.len() > MAX_DEPTH {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 fn first_inner(mut pairs: Pairs<'_, Rule>) -> Option<Pair<'_, Rule>> {
@@ -424,6 +480,22 @@ impl Builder {
     }
 
     fn expr_at(&mut self, p: Pair<'_, Rule>) -> Expr {
+        // pest's Pratt parser recurses on prefix and right-associative operators: bound them.
+        let (mut run, mut longest_run, mut right_assoc, mut infix) = (0, 0, 0, 0);
+        for pair in p.clone().into_inner() {
+            match pair.as_rule() {
+                Rule::op_not | Rule::op_neg => run += 1,
+                Rule::postfixed => run = 0,
+                Rule::op_coalesce => right_assoc += 1,
+                _ => infix += 1,
+            }
+            longest_run = longest_run.max(run);
+        }
+        if longest_run > MAX_DEPTH || right_assoc > MAX_DEPTH || infix > 16 * MAX_DEPTH {
+            let span = self.span(&p);
+            self.too_deep(span);
+            return Expr { kind: ExprKind::Null, span };
+        }
         let this = std::cell::RefCell::new(self);
         pratt()
             .map_primary(|p| this.borrow_mut().postfixed(p))
