@@ -320,7 +320,12 @@ pub fn markdown(schema: &Schema) -> String {
             }
         }
     }
-    walk(&mut out, "user", &schema.user, false);
-    walk(&mut out, "context", &schema.context, false);
+    for (root, ty) in [("user", &schema.user), ("context", &schema.context)] {
+        if let CTy::Obj(shape) = ty {
+            for f in &shape.fields {
+                walk(&mut out, &format!("{root}.{}", f.name), &f.ty, root == "user" && f.writable);
+            }
+        }
+    }
     out
 }

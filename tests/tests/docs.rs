@@ -1,0 +1,28 @@
+//! Documentation that is generated or enumerates code stays true.
+
+use warden_tests::root;
+
+#[test]
+fn schema_doc_matches_warden_schema() {
+    let doc = std::fs::read_to_string(root().join("docs/schema.md")).expect("docs/schema.md");
+    let (code, out) = warden_cli::main_with(&["schema".to_string()], false);
+    assert_eq!(code, 0);
+    assert!(doc.ends_with(&out.stdout), "docs/schema.md is stale: regenerate it with `warden schema`");
+}
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let mut found = 0;
+    for dir in ["compiler/syntax/src", "compiler/check/src"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("dir") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("text");
+            for (i, _) in text.match_indices("\"E0").chain(text.match_indices("\"W0")) {
+                let code = &text[i + 1..i + 6];
+                found += 1;
+                assert!(doc.contains(&format!("| {code} |")), "{code} is not in docs/diagnostics.md");
+            }
+        }
+    }
+    assert!(found > 30);
+}
