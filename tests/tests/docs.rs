@@ -14,9 +14,17 @@ fn schema_doc_matches_warden_schema() {
 fn every_diagnostic_code_is_documented() {
     let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
     let mut found = 0;
-    for dir in ["compiler/syntax/src", "compiler/check/src"] {
-        for entry in std::fs::read_dir(root().join(dir)).expect("dir") {
-            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("text");
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join("compiler/syntax/src"), root().join("compiler/check/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() { dirs.push(path) } else { files.push(path) }
+        }
+    }
+    {
+        for path in files {
+            let text = std::fs::read_to_string(path).expect("text");
             for (i, _) in text.match_indices("\"E0").chain(text.match_indices("\"W0")) {
                 let code = &text[i + 1..i + 6];
                 found += 1;

@@ -6,18 +6,40 @@ use crate::ClaimMode;
 /// Hosts whose namespaces Auth0 reserves.
 pub const AUTH0_NAMESPACES: &[&str] = &["auth0.com", "webtask.io", "webtask.run"];
 
-/// Why the claim mode drops a claim name, if it does.
-pub fn claim_rejection(name: &str, mode: ClaimMode) -> Option<&'static str> {
+/// Why the claim policy drops a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// A name Auth0 restricts (`sub`, `iss`, ...), in `modern` mode.
+    Restricted,
+    /// A namespace on an Auth0 domain, in both modes.
+    Auth0Namespace,
+    /// Not an `http(s)://` name, in `namespaced` mode.
+    NotNamespaced,
+}
+
+impl Rejection {
+    /// The reason, as the runtimes log it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Rejection::Restricted => "the name is restricted by Auth0",
+            Rejection::Auth0Namespace => "Auth0 namespaces are reserved",
+            Rejection::NotNamespaced => "claim_mode \"namespaced\" allows only http:// or https:// names",
+        }
+    }
+}
+
+/// Whether the claim mode drops a claim name, and why.
+pub fn claim_rejection(name: &str, mode: ClaimMode) -> Option<Rejection> {
     let namespaced = name.starts_with("http://") || name.starts_with("https://");
     if namespaced {
         let host = name.split_once("://").map_or("", |(_, r)| r).split(['/', ':']).next().unwrap_or("");
         let host = host.to_ascii_lowercase();
         let reserved = AUTH0_NAMESPACES.iter().any(|ns| host == *ns || host.ends_with(&format!(".{ns}")));
-        return reserved.then_some("Auth0 namespaces are reserved");
+        return reserved.then_some(Rejection::Auth0Namespace);
     }
     match mode {
-        ClaimMode::Namespaced => Some("claim_mode \"namespaced\" allows only http:// or https:// names"),
-        ClaimMode::Modern => RESTRICTED_CLAIMS.contains(&name).then_some("the name is restricted by Auth0"),
+        ClaimMode::Namespaced => Some(Rejection::NotNamespaced),
+        ClaimMode::Modern => RESTRICTED_CLAIMS.contains(&name).then_some(Rejection::Restricted),
     }
 }
 

@@ -180,7 +180,7 @@ fn apply_claim_policy(txn: &mut Txn, mode: ClaimMode, id: bool) -> Map<String, J
             None => {
                 out.insert(name, value);
             }
-            Some(why) => txn.log(&rule, "warn", format!("claim {name:?} dropped from {token}: {why}")),
+            Some(why) => txn.log(&rule, "warn", format!("claim {name:?} dropped from {token}: {}", why.reason())),
         }
     }
     out

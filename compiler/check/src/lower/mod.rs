@@ -1,0 +1,513 @@
+//! Resolution, type checking and lowering of one pipeline's `.rule` files to the IR, in one
+//! pass that reports every error it finds.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use warden_ir::{self as ir, ExprId, ExprKind, Loc, Root, StmtKind};
+use warden_syntax::ast::{self, StrPart};
+use warden_syntax::{Diagnostic, FileId, SourceMap, Span};
+
+use crate::schema::{CTy, Schema};
+use crate::suggest::did_you_mean;
+
+mod call;
+mod expr;
+
+use expr::{a, suggest_or, target_prefix, target_str};
+
+pub(crate) struct Lowerer<'a> {
+    pub prog: ir::Program,
+    pub diags: Vec<Diagnostic>,
+    sources: &'a SourceMap,
+    schema: &'a Schema,
+    config_keys: Option<Vec<String>>,
+    slot_index: HashMap<(Root, Vec<String>), ir::SlotId>,
+    slot_types: Vec<CTy>,
+    lists: HashMap<PathBuf, Option<Vec<String>>>,
+    rule_names: HashMap<String, (FileId, Span)>,
+    // Per file and per rule:
+    file: FileId,
+    dir: PathBuf,
+    scopes: Vec<Vec<(String, ir::LocalId, CTy)>>,
+    rule_locals: Vec<String>,
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(
+        sources: &'a SourceMap,
+        schema: &'a Schema,
+        options: ir::Options,
+        config_keys: Option<Vec<String>>,
+    ) -> Lowerer<'a> {
+        Lowerer {
+            prog: ir::Program {
+                ir_version: ir::IR_VERSION,
+                options,
+                files: sources.files.iter().map(|f| f.path.clone()).collect(),
+                steps: Vec::new(),
+                rules: Vec::new(),
+                js_rules: Vec::new(),
+                slots: Vec::new(),
+                sets: Vec::new(),
+                regexes: Vec::new(),
+                cidrs: Vec::new(),
+                exprs: Vec::new(),
+                config_keys: config_keys.clone().unwrap_or_default(),
+            },
+            diags: Vec::new(),
+            sources,
+            schema,
+            config_keys,
+            slot_index: HashMap::new(),
+            slot_types: Vec::new(),
+            lists: HashMap::new(),
+            rule_names: HashMap::new(),
+            file: 0,
+            dir: PathBuf::new(),
+            scopes: Vec::new(),
+            rule_locals: Vec::new(),
+        }
+    }
+
+    fn loc(&self, span: Span) -> Loc {
+        let (line, col) = self.sources.get(self.file).line_col(span.start);
+        Loc { file: self.file, line, col }
+    }
+
+    fn err(
+        &mut self,
+        code: &'static str,
+        msg: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::error(code, msg).at(self.file, span, label);
+        self.diags.push(d);
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn warn(
+        &mut self,
+        code: &'static str,
+        msg: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::warning(code, msg).at(self.file, span, label);
+        self.diags.push(d);
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn push(&mut self, kind: ExprKind, ty: &CTy, span: Span) -> ExprId {
+        let loc = self.loc(span);
+        self.prog.exprs.push(ir::Expr { kind, ty: ty.to_ir(), loc });
+        (self.prog.exprs.len() - 1) as ExprId
+    }
+
+    /// A placeholder after an error: typed `any` so that no second error follows from it.
+    fn poison(&mut self, span: Span) -> (ExprId, CTy) {
+        (self.push(ExprKind::Const(ir::Const::Null), &CTy::Dyn, span), CTy::Dyn)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Rules and statements
+
+    pub fn file(&mut self, file: FileId, path: &Path, ast: &ast::File) {
+        self.file = file;
+        self.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for rule in &ast.rules {
+            self.rule(rule);
+        }
+    }
+
+    fn rule(&mut self, rule: &ast::Rule) {
+        if rule.name.trim().is_empty() {
+            self.err("E0122", "rule names cannot be empty", rule.name_span, "empty name").help =
+                Some("name the rule after what it does: rule \"require verified email\" { ... }".into());
+        } else if let Some(&(f, s)) = self.rule_names.get(&rule.name) {
+            let file = self.file;
+            let d =
+                self.err("E0107", format!("duplicate rule name `{}`", rule.name), rule.name_span, "defined again here");
+            d.help = Some("rule names are unique in a pipeline; outcomes and logs refer to rules by name".into());
+            d.related.push(warden_syntax::Related { file: f, span: s, message: "first defined here".into() });
+            let _ = file;
+        } else {
+            self.rule_names.insert(rule.name.clone(), (self.file, rule.name_span));
+        }
+        self.scopes = vec![Vec::new()];
+        self.rule_locals.clear();
+        let body = self.block(&rule.body, true);
+        let loc = self.loc(rule.span);
+        self.prog.rules.push(ir::Rule { name: rule.name.clone(), loc, locals: self.rule_locals.len() as u32, body });
+        self.prog.steps.push(ir::Step::Rule((self.prog.rules.len() - 1) as u32));
+    }
+
+    fn block(&mut self, stmts: &[ast::Stmt], top: bool) -> Vec<ir::Stmt> {
+        let mut out = Vec::new();
+        let mut denied_at: Option<Span> = None;
+        let mut reported = false;
+        for s in stmts {
+            if let Some(deny_span) = denied_at
+                && !reported
+            {
+                reported = true;
+                let file = self.file;
+                let d = self.err("E0109", "unreachable statement", s.span, "never runs");
+                d.help = Some(
+                    "a `deny` without `if`/`unless` always stops the pipeline; make it conditional or move it last"
+                        .into(),
+                );
+                d.related.push(warden_syntax::Related { file, span: deny_span, message: "this always denies".into() });
+            }
+            if let Some(stmt) = self.stmt(s, top) {
+                if always_denies(&stmt) {
+                    denied_at.get_or_insert(s.span);
+                }
+                out.push(stmt);
+            }
+        }
+        out
+    }
+
+    fn stmt(&mut self, s: &ast::Stmt, top: bool) -> Option<ir::Stmt> {
+        let loc = self.loc(s.span);
+        let kind = self.stmt_kind(s, top)?;
+        let stmt = ir::Stmt { kind, loc };
+        let Some(m) = &s.modifier else {
+            return Some(stmt);
+        };
+        let mut cond = self.cond(&m.cond);
+        if m.unless {
+            cond = self.push(ExprKind::Not(cond), &CTy::Bool, m.cond.span);
+        }
+        Some(ir::Stmt { kind: StmtKind::If { cond, then: vec![stmt], otherwise: Vec::new() }, loc })
+    }
+
+    fn stmt_kind(&mut self, s: &ast::Stmt, top: bool) -> Option<StmtKind> {
+        use ast::StmtKind as S;
+        Some(match &s.kind {
+            S::When(c) => {
+                if !top {
+                    self.err("E0119", "`when` must be at the top level of a rule", s.span, "inside a block").help =
+                        Some("use `if COND { ... }` inside blocks, or move the guard to the rule's top level".into());
+                }
+                if s.modifier.is_some() {
+                    self.err("E0119", "`when` takes no `if`/`unless`", s.span, "combine the conditions with `and`");
+                }
+                StmtKind::When(self.cond(c))
+            }
+            S::Let { name, value } => {
+                let (v, ty) = self.expr(value);
+                if s.modifier.is_some() {
+                    self.err("E0111", "`let` takes no `if`/`unless`", s.span, "conditional binding").help =
+                        Some("use `??` or an `if` block".into());
+                }
+                let id = self.declare(name, ty);
+                StmtKind::Let(id, v)
+            }
+            S::If { cond, then, otherwise } => {
+                let cond = self.cond(cond);
+                self.scopes.push(Vec::new());
+                let then = self.block(then, false);
+                self.scopes.pop();
+                self.scopes.push(Vec::new());
+                let otherwise = otherwise.as_ref().map(|b| self.block(b, false)).unwrap_or_default();
+                self.scopes.pop();
+                StmtKind::If { cond, then, otherwise }
+            }
+            S::Deny { code, message } => {
+                let code = match code {
+                    Some((ast::DenyCode::AccessDenied, _)) => ir::DenyCode::AccessDenied,
+                    _ => ir::DenyCode::Unauthorized,
+                };
+                let message = message.as_ref().map(|m| self.expect_ty(m, &CTy::Str, "a deny message"));
+                StmtKind::Deny { code, message }
+            }
+            S::Set { target, value } => {
+                let (path, want) = self.target(target)?;
+                let (v, ty) = self.expr(value);
+                if !ty.fits(&want) {
+                    self.err(
+                        "E0104",
+                        format!("`{}` is {}, not {}", target_str(target), a(&want), a(&ty)),
+                        value.span,
+                        format!("this is {}", a(&ty)),
+                    )
+                    .help = Some(format!("assign a value of type {}", want.name()));
+                }
+                StmtKind::SetUser { path, value: v, refresh: Vec::new() }
+            }
+            S::Unset { target } => {
+                let (path, _) = self.target(target)?;
+                StmtKind::UnsetUser { path, refresh: Vec::new() }
+            }
+            S::Claim { token, name, value } => {
+                let name = self.claim_name(name)?;
+                let (v, _) = self.expr(value);
+                let token = match token {
+                    ast::TokenKind::IdToken => ir::Token::IdToken,
+                    ast::TokenKind::AccessToken => ir::Token::AccessToken,
+                };
+                StmtKind::Claim { token, name, value: v }
+            }
+            S::Scope { op, values } => {
+                let op = match op {
+                    ast::ScopeOp::Add => ir::ScopeOp::Add,
+                    ast::ScopeOp::Remove => ir::ScopeOp::Remove,
+                    ast::ScopeOp::Set => ir::ScopeOp::Set,
+                };
+                if op == ir::ScopeOp::Set && values.len() != 1 {
+                    self.err("E0103", "`scope set` takes one list", s.span, format!("{} values given", values.len()))
+                        .help = Some("write `scope set [\"openid\", \"profile\"]`".into());
+                }
+                let mut ids = Vec::new();
+                for v in values {
+                    let (id, ty) = self.expr(v);
+                    let ok = ty.is_dyn() || ty.is_str() || matches!(&ty, CTy::List(t) if t.is_str() || t.is_dyn());
+                    if !ok {
+                        self.err("E0104", format!("scopes are strings, found {}", a(&ty)), v.span, "not a scope")
+                            .help = Some("give a string like \"read:users\" or a list of strings".into());
+                    }
+                    ids.push(id);
+                }
+                StmtKind::Scope { op, values: ids }
+            }
+            S::Mfa { provider, remember, options, .. } => {
+                let remember = remember.as_ref().map(|r| self.expect_ty(r, &CTy::Bool, "remember_browser"));
+                let mut opts = Vec::new();
+                for (name, value) in options {
+                    if !["host", "ikey", "skey", "username"].contains(&name.name.as_str()) {
+                        let d = self.err(
+                            "E0121",
+                            format!("unknown MFA option `{}`", name.name),
+                            name.span,
+                            "not an option",
+                        );
+                        d.help = Some(match did_you_mean(&name.name, ["host", "ikey", "skey", "username"]) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "MFA options are host, ikey, skey and username".into(),
+                        });
+                    }
+                    let v = self.expect_ty(value, &CTy::Str, "an MFA option");
+                    opts.push((name.name.clone(), v));
+                }
+                StmtKind::Mfa { provider: provider.clone(), remember, options: opts }
+            }
+            S::Redirect(url) => StmtKind::Redirect(self.expect_ty(url, &CTy::Str, "a redirect URL")),
+            S::Persist { metadata, key, key_span, value } => {
+                let metadata = match metadata {
+                    ast::Metadata::App => ir::Metadata::App,
+                    ast::Metadata::User => ir::Metadata::User,
+                };
+                if key.is_empty() || key.contains('.') || key.contains('$') {
+                    self.err("E0117", format!("invalid metadata key {key:?}"), *key_span, "Auth0 rejects this key")
+                        .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
+                }
+                let (v, ty) = self.expr(value);
+                let field = self.user_field_type(metadata.field());
+                if let CTy::Obj(shape) = &field {
+                    match shape.field(key) {
+                        None => {
+                            let d = self.err(
+                                "E0100",
+                                format!("unknown field `{key}` in `user.{}`", metadata.field()),
+                                *key_span,
+                                "not declared in the manifest",
+                            );
+                            d.help = Some(suggest_or(
+                                did_you_mean(key, shape.names()),
+                                "declare it under [schema] in warden.toml",
+                            ));
+                        }
+                        Some(f) if !ty.fits(&f.ty) => {
+                            let want = f.ty.clone();
+                            self.err(
+                                "E0104",
+                                format!("`user.{}.{key}` is {}, not {}", metadata.field(), a(&want), a(&ty)),
+                                value.span,
+                                format!("this is {}", a(&ty)),
+                            );
+                        }
+                        Some(_) => {}
+                    }
+                }
+                StmtKind::Persist { metadata, key: key.clone(), value: v, refresh: Vec::new() }
+            }
+            S::Log(m) => StmtKind::Log(self.expr(m).0),
+        })
+    }
+
+    fn user_field_type(&self, name: &str) -> CTy {
+        match &self.schema.user {
+            CTy::Obj(s) => s.field(name).map_or(CTy::Dyn, |f| f.ty.clone()),
+            _ => CTy::Dyn,
+        }
+    }
+
+    fn declare(&mut self, name: &ast::Ident, ty: CTy) -> ir::LocalId {
+        if matches!(name.name.as_str(), "user" | "context" | "config") {
+            self.err("E0111", format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
+                Some("choose another name".into());
+        } else if self.rule_locals.contains(&name.name) {
+            self.err("E0111", format!("`{}` is already defined in this rule", name.name), name.span, "defined again")
+                .help = Some("each name is defined once per rule; choose another name".into());
+        }
+        self.rule_locals.push(name.name.clone());
+        let id = (self.rule_locals.len() - 1) as ir::LocalId;
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push((name.name.clone(), id, ty));
+        }
+        id
+    }
+
+    fn lookup_local(&self, name: &str) -> Option<(ir::LocalId, CTy)> {
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.iter().rev())
+            .find(|(n, _, _)| n == name)
+            .map(|(_, id, ty)| (*id, ty.clone()))
+    }
+
+    /// Resolves a `set`/`unset` target to a path under `user` and the type it holds.
+    fn target(&mut self, t: &ast::Target) -> Option<(Vec<String>, CTy)> {
+        if t.root.name != "user" {
+            let what = if t.root.name == "context" || t.root.name == "config" {
+                format!("`{}` is read-only", t.root.name)
+            } else {
+                format!("`{}` cannot be written", t.root.name)
+            };
+            self.err("E0108", what, t.root.span, "only `user` can be changed").help = Some(
+                "rules change `user` with set/unset; tokens with claim and scope; the flow with mfa and redirect"
+                    .into(),
+            );
+            return None;
+        }
+        let Some(first) = t.path.first() else {
+            self.err("E0123", "cannot replace the whole user", t.span, "a field is needed").help =
+                Some("set one attribute: `set user.name = ...`".into());
+            return None;
+        };
+        let mut ty = self.schema.user.clone();
+        for (i, seg) in t.path.iter().enumerate() {
+            ty = match ty {
+                CTy::Obj(shape) => match shape.field(&seg.name) {
+                    Some(f) if !f.writable => {
+                        let path = format!(
+                            "user.{}",
+                            t.path[..=i].iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
+                        );
+                        self.err("E0108", format!("`{path}` is read-only"), seg.span, "cannot be changed by rules")
+                            .help = Some(format!(
+                            "`{}` identifies the user to the host; copy it into another attribute instead",
+                            first.name
+                        ));
+                        return None;
+                    }
+                    Some(f) => f.ty.clone(),
+                    None => {
+                        self.unknown_field(&shape, &seg.name, seg.span, &target_prefix(t, i));
+                        return None;
+                    }
+                },
+                CTy::Dyn => CTy::Dyn,
+                other => {
+                    self.err(
+                        "E0120",
+                        format!("`{}` is {}: it has no field `{}`", target_prefix(t, i), a(&other), seg.name),
+                        seg.span,
+                        "no such field",
+                    );
+                    return None;
+                }
+            };
+        }
+        Some((t.path.iter().map(|s| s.name.clone()).collect(), ty))
+    }
+
+    fn claim_name(&mut self, name: &ast::StrLit) -> Option<String> {
+        let mut text = String::new();
+        for p in &name.parts {
+            match p {
+                StrPart::Text(t) => text.push_str(t),
+                StrPart::Interp(_) => {
+                    self.err("E0118", "claim names must be plain strings", name.span, "interpolated").help =
+                        Some("claim names are fixed when the rule is compiled".into());
+                    return None;
+                }
+            }
+        }
+        if text.is_empty() {
+            self.err("E0118", "claim names cannot be empty", name.span, "empty").help =
+                Some("namespace custom claims: \"https://example.com/roles\"".into());
+            return None;
+        }
+        use warden_ir::claims::{Rejection, claim_rejection};
+        let (code, message, label, help) = match claim_rejection(&text, self.prog.options.claim_mode) {
+            None => return Some(text),
+            Some(Rejection::Restricted) => (
+                "W0001",
+                format!("claim `{text}` is restricted by Auth0 and will be dropped"),
+                "restricted claim name",
+                format!("use a namespaced name such as \"https://example.com/{text}\""),
+            ),
+            Some(Rejection::Auth0Namespace) => (
+                "W0001",
+                format!("claim `{text}` uses a namespace Auth0 reserves and will be dropped"),
+                "reserved namespace",
+                "use a namespace on a domain you own".to_string(),
+            ),
+            Some(Rejection::NotNamespaced) => (
+                "W0002",
+                format!("claim `{text}` is not namespaced and will be dropped"),
+                "claim_mode is \"namespaced\"",
+                format!("use \"https://example.com/{text}\", or set claim_mode = \"modern\" in warden.toml"),
+            ),
+        };
+        self.warn(code, message, name.span, label).help = Some(help);
+        Some(text)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Expressions
+}
+
+fn always_denies(s: &ir::Stmt) -> bool {
+    match &s.kind {
+        StmtKind::Deny { .. } => true,
+        StmtKind::If { then, otherwise, .. } => then.iter().any(always_denies) && otherwise.iter().any(always_denies),
+        _ => false,
+    }
+}
+
+/// Fills each write's list of slots to decode again, now that every slot is known.
+pub(crate) fn fill_refresh(prog: &mut ir::Program) {
+    let slots = prog.slots.clone();
+    let overlapping = |path: &[String]| -> Vec<ir::SlotId> {
+        slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.root == Root::User && (s.path.starts_with(path) || path.starts_with(&s.path)))
+            .map(|(i, _)| i as ir::SlotId)
+            .collect()
+    };
+    fn walk(stmts: &mut [ir::Stmt], f: &dyn Fn(&[String]) -> Vec<ir::SlotId>) {
+        for s in stmts {
+            match &mut s.kind {
+                StmtKind::SetUser { path, refresh, .. } | StmtKind::UnsetUser { path, refresh } => *refresh = f(path),
+                StmtKind::Persist { metadata, key, refresh, .. } => {
+                    *refresh = f(&[metadata.field().to_string(), key.clone()]);
+                }
+                StmtKind::If { then, otherwise, .. } => {
+                    walk(then, f);
+                    walk(otherwise, f);
+                }
+                _ => {}
+            }
+        }
+    }
+    for r in &mut prog.rules {
+        walk(&mut r.body, &overlapping);
+    }
+}
