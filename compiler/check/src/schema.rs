@@ -55,7 +55,7 @@ impl CTy {
             CTy::Str | CTy::Enum(_) => Ty::Str,
             CTy::Time => Ty::Time,
             CTy::List(t) => Ty::List(Box::new(t.to_ir())),
-            CTy::Obj(_) => Ty::Object,
+            CTy::Obj(shape) => Ty::Object(shape.fields.iter().map(|f| (f.name.clone(), f.ty.to_ir())).collect()),
             CTy::Dyn => Ty::Dyn,
         }
     }

@@ -152,7 +152,8 @@ pub enum Ty {
     /// A date-time: an RFC 3339 string or epoch milliseconds.
     Time,
     List(Box<Ty>),
-    Object,
+    /// An object; the fields listed have known types (others may be present, untyped).
+    Object(Vec<(String, Ty)>),
     /// Unknown until run time: checked where used.
     Dyn,
 }
@@ -167,7 +168,7 @@ impl Ty {
             Ty::Str => "string".into(),
             Ty::Time => "time".into(),
             Ty::List(t) => format!("list<{}>", t.name()),
-            Ty::Object => "object".into(),
+            Ty::Object(_) => "object".into(),
             Ty::Dyn => "any".into(),
         }
     }

@@ -74,43 +74,71 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
         }
     }
     if slot.checked
-        && let Err(found) = check(&slot.ty, cur)
+        && let Err(bad) = check(&slot.ty, cur, &mut slot.display())
     {
-        return Err(InputError::new(format!("`{}` must be {}, found {found}", slot.display(), ty_phrase(&slot.ty))));
+        return Err(InputError::new(format!("`{}` must be {}, found {}", bad.path, ty_phrase(&bad.want), bad.found)));
     }
-    Ok(Value::from_json(cur))
+    let value = Value::from_json(cur);
+    // `int` fields accept integral numbers written as floats (`3.0`).
+    Ok(match (&slot.ty, value) {
+        (Ty::Int, Value::Float(f)) => Value::Int(f as i64),
+        (_, v) => v,
+    })
 }
 
 fn display(slot: &Slot, n: usize) -> String {
-    let s = Slot { root: slot.root, path: slot.path[..n].to_vec(), ty: Ty::Object, checked: true };
+    let s = Slot { root: slot.root, path: slot.path[..n].to_vec(), ty: Ty::Dyn, checked: true };
     s.display()
 }
 
-/// Whether `j` has type `ty` (null always fits); `Err` describes what was found.
-fn check(ty: &Ty, j: &Json) -> Result<(), String> {
+/// Where a value does not have its known type.
+struct Mismatch {
+    path: String,
+    want: Ty,
+    found: &'static str,
+}
+
+/// Whether `j` has type `ty`, recursively through known object fields (null always fits).
+fn check(ty: &Ty, j: &Json, path: &mut String) -> Result<(), Mismatch> {
     let ok = match (ty, j) {
         (_, Json::Null) | (Ty::Dyn, _) => true,
         (Ty::Bool, Json::Bool(_)) => true,
-        (Ty::Int, Json::Number(n)) => n.as_i64().is_some(),
+        (Ty::Int, Json::Number(n)) => {
+            n.as_i64().is_some() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() <= 9.0e15)
+        }
         (Ty::Float, Json::Number(_)) => true,
         (Ty::Str, Json::String(_)) => true,
         (Ty::Time, Json::String(_) | Json::Number(_)) => true,
-        (Ty::Object, Json::Object(_)) => true,
+        (Ty::Object(fields), Json::Object(map)) => {
+            for (name, fty) in fields {
+                if let Some(v) = map.get(name) {
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(name);
+                    check(fty, v, path)?;
+                    path.truncate(len);
+                }
+            }
+            true
+        }
         (Ty::List(inner), Json::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                check(inner, item).map_err(|found| format!("{found} at index {i}"))?;
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check(inner, item, path)?;
+                path.truncate(len);
             }
             true
         }
         _ => false,
     };
-    if ok { Ok(()) } else { Err(json_kind(j).to_string()) }
+    if ok { Ok(()) } else { Err(Mismatch { path: path.clone(), want: ty.clone(), found: json_kind(j) }) }
 }
 
 fn ty_phrase(ty: &Ty) -> String {
     match ty {
         Ty::Int => "an integer".into(),
-        Ty::Object => "an object".into(),
+        Ty::Object(_) => "an object".into(),
         Ty::Time => "a date-time (string or epoch milliseconds)".into(),
         Ty::List(inner) => format!("a list of {}", ty_plural(inner)),
         other => format!("a {}", other.name()),
@@ -119,7 +147,7 @@ fn ty_phrase(ty: &Ty) -> String {
 
 fn ty_plural(ty: &Ty) -> String {
     match ty {
-        Ty::Object => "objects".into(),
+        Ty::Object(_) => "objects".into(),
         Ty::Str => "strings".into(),
         other => format!("{}s", other.name()),
     }
