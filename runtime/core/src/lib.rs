@@ -1,12 +1,18 @@
 //! What every warden backend shares at run time: values, decoding inputs into slots, the
-//! state of a login ([`Txn`]) and the [`Outcome`] it produces.
+//! meaning of each operator and statement, the state of a login ([`Txn`]) and the
+//! [`Outcome`] it produces.
 
+pub mod builtins;
 mod decode;
+mod effects;
+pub mod ops;
 mod outcome;
 mod txn;
 mod value;
 
 pub use decode::{InputError, Inputs, decode_slot, decode_slots, json_kind};
+pub use effects::{Applied, StmtFailure, apply};
+pub use ops::Prepared;
 pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, LogEntry, Outcome, finish};
 pub use txn::{ClaimEntry, MAX_LOG_BYTES, MAX_LOGS, NON_INTERACTIVE, Txn, starting_scope};
 pub use value::Value;

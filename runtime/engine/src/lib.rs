@@ -31,8 +31,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 use warden_check::{Compiled, ConfigValue};
-use warden_interp::Prepared;
 use warden_ir::{ClaimMode, Options, Program, Step};
+use warden_runtime::Prepared;
 
 pub use warden_check::Manifest;
 pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};

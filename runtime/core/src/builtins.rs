@@ -2,17 +2,18 @@
 
 use std::net::IpAddr;
 
+use crate::Value;
 use ipnet::IpNet;
 use warden_ir::Builtin;
-use warden_runtime::Value;
 
 /// A failed call: the index of the offending argument and the message.
-type Failure = (usize, String);
+pub type Failure = (usize, String);
 
 const DAY_MS: f64 = 86_400_000.0;
 const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday", "tuesday", "wednesday"];
 
-pub(crate) fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
+/// Calls a built-in on evaluated arguments.
+pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
     use Builtin as B;
     let predicate = matches!(f, B::StartsWith | B::EndsWith | B::Contains);
     if args.iter().any(Value::is_null) {
@@ -103,11 +104,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
 }
 
 /// Parses an address; IPv4-mapped IPv6 addresses become IPv4.
-pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
     let ip: IpAddr = s.trim().parse().ok()?;
     Some(ip.to_canonical())
 }
 
-pub(crate) fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
+pub fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
     net.contains(&ip)
 }

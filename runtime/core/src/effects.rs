@@ -1,0 +1,118 @@
+//! What each statement does with its evaluated operands: shared by every backend, so a
+//! `claim` or a `persist` means the same everywhere.
+
+use warden_ir::{Program, ScopeOp, StmtKind};
+
+use crate::outcome::{Cause, ErrorInfo};
+use crate::{Txn, Value, ops};
+
+/// The result of a statement.
+#[derive(Debug)]
+pub enum Applied {
+    Next,
+    Deny(ErrorInfo),
+}
+
+/// Where a statement failed: the index of the operand at fault, or `None` for the statement.
+pub type StmtFailure = (Option<usize>, String);
+
+/// Applies an effect statement (not `when`, `let` or `if`) given its operands, evaluated in
+/// order: deny `[message]`, set `[value]`, unset `[]`, claim `[value]`, scope `[values..]`,
+/// mfa `[remember?, options..]`, redirect `[url]`, persist `[value]`, log `[message]`.
+pub fn apply(
+    txn: &mut Txn,
+    prog: &Program,
+    stmt: &StmtKind,
+    vals: &[Value],
+    rule: &str,
+) -> Result<Applied, StmtFailure> {
+    let at = |i: usize| move |m: String| (Some(i), m);
+    match stmt {
+        StmtKind::Deny { code, .. } => {
+            let description = match vals.first() {
+                None | Some(Value::Null) => "Access denied.".to_string(),
+                Some(v) => v.to_text(),
+            };
+            return Ok(Applied::Deny(ErrorInfo {
+                code: code.as_str().into(),
+                description,
+                rule: rule.to_string(),
+                cause: Cause::Denied,
+                location: None,
+            }));
+        }
+        StmtKind::SetUser { path, refresh, .. } => {
+            txn.set_user(path, &vals[0]);
+            txn.refresh(prog, refresh).map_err(|m| breaks(m)).map_err(at(0))?;
+        }
+        StmtKind::UnsetUser { path, refresh } => {
+            txn.unset_user(path);
+            txn.refresh(prog, refresh).map_err(|m| (None, breaks(m)))?;
+        }
+        StmtKind::Claim { token, name, .. } => txn.claim(*token, name, &vals[0], rule),
+        StmtKind::Scope { op, .. } => {
+            let mut scopes = Vec::new();
+            for (i, v) in vals.iter().enumerate() {
+                scopes_of(v, &mut scopes).map_err(at(i))?;
+            }
+            match op {
+                ScopeOp::Add => scopes.iter().for_each(|s| txn.scope_add(s)),
+                ScopeOp::Remove => scopes.iter().for_each(|s| txn.scope_remove(s)),
+                ScopeOp::Set => txn.scope_set(scopes),
+            }
+        }
+        StmtKind::Mfa { provider, remember, options } => {
+            let (remember, first) = match remember {
+                Some(_) => (ops::truth(&vals[0]).map_err(at(0))?, 1),
+                None => (false, 0),
+            };
+            let mut opts = Vec::new();
+            for (i, (k, _)) in options.iter().enumerate() {
+                match &vals[first + i] {
+                    Value::Null => {}
+                    Value::Str(v) => opts.push((k.clone(), v.to_string())),
+                    other => {
+                        return Err((
+                            Some(first + i),
+                            format!("MFA option `{k}` must be a string, found {}", other.describe()),
+                        ));
+                    }
+                }
+            }
+            txn.mfa(provider, remember, opts, rule);
+        }
+        StmtKind::Redirect(_) => match &vals[0] {
+            Value::Str(url) => txn.redirect(url, rule).map_err(at(0))?,
+            other => return Err((Some(0), format!("the redirect URL is {}, not a string", other.describe()))),
+        },
+        StmtKind::Persist { metadata, key, refresh, .. } => {
+            txn.persist(*metadata, key, &vals[0], rule).map_err(at(0))?;
+            txn.refresh(prog, refresh).map_err(|m| breaks(m)).map_err(at(0))?;
+        }
+        StmtKind::Log(_) => txn.log(rule, "log", vals[0].to_text()),
+        StmtKind::When(_) | StmtKind::Let(..) | StmtKind::If { .. } => {}
+    }
+    Ok(Applied::Next)
+}
+
+fn breaks(m: String) -> String {
+    format!("the change breaks a typed field: {m}")
+}
+
+fn scopes_of(v: &Value, out: &mut Vec<String>) -> Result<(), String> {
+    match v {
+        Value::Null => {}
+        Value::Str(s) => out.extend(s.split_whitespace().map(String::from)),
+        Value::List(items) => {
+            for item in items.iter() {
+                match item {
+                    Value::Str(s) => out.push(s.to_string()),
+                    Value::Null => {}
+                    other => return Err(format!("scopes are strings, found {}", other.describe())),
+                }
+            }
+        }
+        other => return Err(format!("scopes are strings, found {}", other.describe())),
+    }
+    Ok(())
+}
