@@ -81,8 +81,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<i64>,
     /// Add a per-rule trace (guards, statements fired, changes) to the outcome
+    /// (traces come from the interpreter)
     #[arg(long)]
     pub trace: bool,
+    /// How to run the rules: native code (jit) or the reference interpreter (interp); the
+    /// outcome is the same
+    #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
+    pub backend: BackendArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Jit,
+    Interp,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -242,6 +253,10 @@ fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         None => Exec::now(),
     };
     exec.trace = a.trace;
+    exec.backend = match a.backend {
+        BackendArg::Jit => warden::Backend::Jit,
+        BackendArg::Interp => warden::Backend::Interp,
+    };
     match pipeline.execute(&user, &context, &exec) {
         Ok(outcome) => {
             out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default());

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
-use warden::{Exec, Pipeline};
+use warden::{Backend, Exec, Pipeline};
 use warden_ir::{ClaimMode, Options};
 use warden_tests::{merge_patch, mismatches, root};
 
@@ -90,7 +90,20 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
     let context = input(&defaults.context, &case.context, &case.context_exact, "context");
     let now = case.now.as_ref().or(defaults.now.as_ref()).map_or("2026-11-26T12:00:00Z", String::as_str);
     let now = warden::parse_time(now).ok_or_else(|| format!("bad now {now:?}"))?;
-    let result = pipeline.execute(&user, &context, &Exec::at(now));
+    // Every case runs on every backend; the JIT must agree with the interpreter exactly.
+    let result = pipeline.execute(&user, &context, &Exec::at(now).on(Backend::Interp));
+    let jit = pipeline.execute(&user, &context, &Exec::at(now).on(Backend::Jit));
+    let show = |r: &Result<warden::Outcome, warden::InputError>| match r {
+        Ok(o) => o.to_json().to_string(),
+        Err(e) => format!("input error: {e}"),
+    };
+    if show(&result) != show(&jit) {
+        return Err(format!(
+            "the JIT disagrees with the interpreter:\n    interp: {}\n    jit:    {}",
+            show(&result),
+            show(&jit)
+        ));
+    }
     match (&case.expect, &case.expect_input_error, result) {
         (Some(expect), None, Ok(outcome)) => {
             let got = outcome.to_json();

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use warden::{Exec, Pipeline};
+use warden::{Backend, Exec, Pipeline};
 use warden_tests::root;
 
 const NOW: &str = "2026-11-26T12:00:00Z";
@@ -56,15 +56,22 @@ fn samples_give_expected_outcomes_through_the_library() {
     let mut count = 0;
     for dir in examples() {
         let pipeline = Pipeline::from_manifest(dir.join("warden.toml")).expect("example loads");
+        assert!(pipeline.has_jit(), "the JIT compiles every example");
         let cases = samples(&dir);
         assert!(cases.len() >= 4, "{}: at least 4 samples", dir.display());
         for case in cases {
             count += 1;
-            let outcome = pipeline
-                .execute(&read(&case.join("user.json")), &read(&case.join("context.json")), &Exec::at(now))
-                .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
             let expected = read(&case.join("expected.json"));
-            assert_eq!(outcome.to_json(), expected, "{}", case.display());
+            for backend in [Backend::Interp, Backend::Jit] {
+                let outcome = pipeline
+                    .execute(
+                        &read(&case.join("user.json")),
+                        &read(&case.join("context.json")),
+                        &Exec::at(now).on(backend),
+                    )
+                    .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+                assert_eq!(outcome.to_json(), expected, "{} on {backend:?}", case.display());
+            }
         }
     }
     assert!(count >= 16);
@@ -72,7 +79,7 @@ fn samples_give_expected_outcomes_through_the_library() {
 
 #[test]
 fn samples_give_expected_outcomes_through_the_cli() {
-    for dir in examples() {
+    for (dir, backend) in examples().into_iter().flat_map(|d| [(d.clone(), "interp"), (d, "jit")]) {
         for case in samples(&dir) {
             let s = |p: PathBuf| p.display().to_string();
             let args: Vec<String> = vec![
@@ -85,6 +92,8 @@ fn samples_give_expected_outcomes_through_the_cli() {
                 s(case.join("context.json")),
                 "--now".into(),
                 NOW.into(),
+                "--backend".into(),
+                backend.into(),
             ];
             let (code, out) = warden_cli::main_with(&args, false);
             let expected = read(&case.join("expected.json"));

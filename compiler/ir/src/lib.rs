@@ -303,6 +303,34 @@ pub enum ExprKind {
     },
 }
 
+impl ExprKind {
+    /// The operands a node evaluates, in evaluation order (for nodes that evaluate all of
+    /// them before applying the operator; `And`, `Or`, `Coalesce` and `Quant` are lazy).
+    pub fn operands(&self) -> Vec<ExprId> {
+        match self {
+            ExprKind::Const(_) | ExprKind::Slot(_) | ExprKind::Local(_) => Vec::new(),
+            ExprKind::List(items) | ExprKind::Call(_, items) => items.clone(),
+            ExprKind::Interp(parts) => {
+                parts.iter().filter_map(|p| if let Part::Expr(e) = p { Some(*e) } else { None }).collect()
+            }
+            ExprKind::Field(x, _)
+            | ExprKind::Not(x)
+            | ExprKind::Neg(x)
+            | ExprKind::InSet(x, _)
+            | ExprKind::Matches(x, _)
+            | ExprKind::IpIn(x, _) => vec![*x],
+            ExprKind::Index(a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Cmp(_, a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::Coalesce(a, b)
+            | ExprKind::InList(a, b) => vec![*a, *b],
+            ExprKind::Quant { list, body, .. } => vec![*list, *body],
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub name: String,
@@ -369,6 +397,26 @@ impl Metadata {
         match self {
             Metadata::App => "app_metadata",
             Metadata::User => "user_metadata",
+        }
+    }
+}
+
+impl StmtKind {
+    /// The operands an effect statement evaluates, in order: deny `[message]`, set `[value]`,
+    /// unset `[]`, claim `[value]`, scope `[values..]`, mfa `[remember?, options..]`,
+    /// redirect `[url]`, persist `[value]`, log `[message]`. Empty for `when`, `let`, `if`.
+    pub fn operands(&self) -> Vec<ExprId> {
+        match self {
+            StmtKind::Deny { message, .. } => message.iter().copied().collect(),
+            StmtKind::SetUser { value, .. } | StmtKind::Claim { value, .. } | StmtKind::Persist { value, .. } => {
+                vec![*value]
+            }
+            StmtKind::Scope { values, .. } => values.clone(),
+            StmtKind::Mfa { remember, options, .. } => {
+                remember.iter().copied().chain(options.iter().map(|(_, e)| *e)).collect()
+            }
+            StmtKind::Redirect(e) | StmtKind::Log(e) => vec![*e],
+            StmtKind::UnsetUser { .. } | StmtKind::When(_) | StmtKind::Let(..) | StmtKind::If { .. } => Vec::new(),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::Value;
 /// What a program needs at run time besides the IR: sets, regexes and networks, built once.
 #[derive(Debug)]
 pub struct Prepared {
-    pub sets: Vec<HashSet<SetKey>>,
+    pub sets: Vec<ConstSet>,
     pub regexes: Vec<Regex>,
     pub cidrs: Vec<Vec<IpNet>>,
     /// The program's constants as values, by expression id (null where not a constant).
@@ -24,8 +24,22 @@ impl Prepared {
     /// Compiles the program's regexes and builds its sets. Fails only on an IR that did not
     /// come from the checker.
     pub fn new(prog: &Program) -> Result<Prepared, String> {
-        let sets =
-            prog.sets.iter().map(|s| s.items.iter().filter_map(|c| SetKey::of(&const_value(c))).collect()).collect();
+        let sets = prog
+            .sets
+            .iter()
+            .map(|s| {
+                let mut set = ConstSet::default();
+                for item in &s.items {
+                    match const_value(item) {
+                        Value::Str(x) => {
+                            set.strs.insert(Box::from(&*x));
+                        }
+                        v => set.others.extend(SetKey::of(&v)),
+                    }
+                }
+                set
+            })
+            .collect();
         let regexes = prog
             .regexes
             .iter()
@@ -44,7 +58,16 @@ impl Prepared {
     }
 
     pub fn in_set(&self, set: u32, v: &Value) -> bool {
-        SetKey::of(v).is_some_and(|k| self.sets[set as usize].contains(&k))
+        let set = &self.sets[set as usize];
+        match v {
+            Value::Str(s) => set.strs.contains(&**s),
+            other => SetKey::of(other).is_some_and(|k| set.others.contains(&k)),
+        }
+    }
+
+    /// `in` for a string, without allocating: the hot path of allow and deny lists.
+    pub fn in_set_str(&self, set: u32, s: &str) -> bool {
+        self.sets[set as usize].strs.contains(s)
     }
 
     /// `matches()`: null is false; a non-string is an error.
@@ -69,10 +92,16 @@ impl Prepared {
     }
 }
 
-/// A set element: strings, integers (floats with integral values fold into them), bools.
+/// A prebuilt set: strings apart, so that lookups by `&str` allocate nothing.
+#[derive(Debug, Default)]
+pub struct ConstSet {
+    pub strs: HashSet<Box<str>>,
+    pub others: HashSet<SetKey>,
+}
+
+/// A non-string set element: integers (floats with integral values fold into them), bools.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SetKey {
-    Str(Box<str>),
     Int(i64),
     Float(u64),
     Bool(bool),
@@ -81,7 +110,6 @@ pub enum SetKey {
 impl SetKey {
     pub fn of(v: &Value) -> Option<SetKey> {
         Some(match v {
-            Value::Str(s) => SetKey::Str(Box::from(&**s)),
             Value::Int(i) => SetKey::Int(*i),
             Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => SetKey::Int(*f as i64),
             Value::Float(f) => SetKey::Float(f.to_bits()),
@@ -239,4 +267,21 @@ pub fn interpolate<'a>(parts: impl IntoIterator<Item = Part<'a>>) -> Value {
 pub enum Part<'a> {
     Text(&'a str),
     Value(&'a Value),
+}
+
+/// The outcome error of a rule error at `loc`.
+pub fn rule_error(prog: &Program, rule: &str, loc: warden_ir::Loc, message: String) -> crate::ErrorInfo {
+    crate::ErrorInfo {
+        code: "access_denied".into(),
+        description: format!("rule error: {message}"),
+        rule: rule.to_string(),
+        cause: crate::Cause::RuleError,
+        location: Some(location(prog, loc)),
+    }
+}
+
+/// `file:line:col`
+pub fn location(prog: &Program, loc: warden_ir::Loc) -> String {
+    let file = prog.files.get(loc.file as usize).map_or("?", String::as_str);
+    format!("{file}:{}:{}", loc.line, loc.col)
 }

@@ -28,6 +28,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 use warden_check::{Compiled, ConfigValue};
@@ -64,19 +65,37 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// How a pipeline runs. Both give the same outcome, byte for byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// Native code compiled by Cranelift when the pipeline loads (the default).
+    #[default]
+    Jit,
+    /// The reference interpreter.
+    Interp,
+}
+
 /// Options of one execution.
 #[derive(Clone, Debug, Default)]
 pub struct Exec {
     /// The time rules see as `now()`, in epoch milliseconds.
     pub now: i64,
-    /// Adds a per-rule trace to the outcome (`trace` key).
+    /// Adds a per-rule trace to the outcome (`trace` key). Traces come from the interpreter,
+    /// whatever the backend.
     pub trace: bool,
+    pub backend: Backend,
 }
 
 impl Exec {
-    /// Executes at a fixed time (epoch milliseconds).
+    /// Executes at a fixed time (epoch milliseconds), on the JIT.
     pub fn at(now: i64) -> Exec {
-        Exec { now, trace: false }
+        Exec { now, trace: false, backend: Backend::Jit }
+    }
+
+    /// The same, on another backend.
+    pub fn on(mut self, backend: Backend) -> Exec {
+        self.backend = backend;
+        self
     }
     /// Executes at the current time of the system clock.
     pub fn now() -> Exec {
@@ -87,8 +106,11 @@ impl Exec {
 /// A checked, loaded pipeline, ready to decide logins. Cheap to share across threads.
 #[derive(Debug)]
 pub struct Pipeline {
-    program: Program,
+    program: Arc<Program>,
     prepared: Prepared,
+    /// The JIT's code; `None` where Cranelift does not support the machine (the
+    /// interpreter then runs, with the same outcomes).
+    jit: Option<warden_jit::Compiled>,
     config: BTreeMap<String, String>,
     /// Configuration keys whose environment variable was not set at load.
     missing_config: BTreeMap<String, String>,
@@ -154,8 +176,10 @@ impl Pipeline {
             ));
         }
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
+        let program = Arc::new(program);
+        let jit = warden_jit::compile(program.clone()).ok();
         let warnings = compiled.diagnostics.clone();
-        Ok(Pipeline { program, prepared, config, missing_config, warnings, compiled: Box::new(compiled) })
+        Ok(Pipeline { program, prepared, jit, config, missing_config, warnings, compiled: Box::new(compiled) })
     }
 
     /// Sets (or overrides) a configuration value.
@@ -168,6 +192,11 @@ impl Pipeline {
     /// The checked program.
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// Whether native code is available (else the JIT backend runs the interpreter).
+    pub fn has_jit(&self) -> bool {
+        self.jit.is_some()
     }
 
     /// Warnings found while checking.
@@ -191,7 +220,10 @@ impl Pipeline {
         let mut txn =
             warden_runtime::Txn::new(&self.program, user.clone(), context.clone(), self.config.clone(), exec.now)?;
         let mut trace = exec.trace.then(Vec::new);
-        let stop = warden_interp::run(&self.program, &self.prepared, &mut txn, trace.as_mut());
+        let stop = match (&self.jit, exec.backend, exec.trace) {
+            (Some(jit), Backend::Jit, false) => jit.run(&self.prepared, &mut txn),
+            _ => warden_interp::run(&self.program, &self.prepared, &mut txn, trace.as_mut()),
+        };
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
         outcome.trace = trace.map(Json::Array);
         Ok(outcome)

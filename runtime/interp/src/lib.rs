@@ -61,38 +61,7 @@ pub fn unsupported_js() -> ErrorInfo {
     }
 }
 
-/// The outcome error of a rule error at `loc`.
-pub fn rule_error(prog: &Program, rule: &str, loc: Loc, message: String) -> ErrorInfo {
-    ErrorInfo {
-        code: "access_denied".into(),
-        description: format!("rule error: {message}"),
-        rule: rule.to_string(),
-        cause: Cause::RuleError,
-        location: Some(location(prog, loc)),
-    }
-}
-
-/// `file:line:col`
-pub fn location(prog: &Program, loc: Loc) -> String {
-    let file = prog.files.get(loc.file as usize).map_or("?", String::as_str);
-    format!("{file}:{}:{}", loc.line, loc.col)
-}
-
-/// The operands of an effect statement, in the order `warden_runtime::apply` takes them.
-pub fn operands(kind: &StmtKind) -> Vec<ExprId> {
-    match kind {
-        StmtKind::Deny { message, .. } => message.iter().copied().collect(),
-        StmtKind::SetUser { value, .. } | StmtKind::Claim { value, .. } | StmtKind::Persist { value, .. } => {
-            vec![*value]
-        }
-        StmtKind::Scope { values, .. } => values.clone(),
-        StmtKind::Mfa { remember, options, .. } => {
-            remember.iter().copied().chain(options.iter().map(|(_, e)| *e)).collect()
-        }
-        StmtKind::Redirect(e) | StmtKind::Log(e) => vec![*e],
-        StmtKind::UnsetUser { .. } | StmtKind::When(_) | StmtKind::Let(..) | StmtKind::If { .. } => Vec::new(),
-    }
-}
+pub use warden_runtime::ops::{location, rule_error};
 
 /// A rule error: where and why.
 #[derive(Debug)]
@@ -165,7 +134,7 @@ impl Machine<'_> {
                 }
             }
             effect => {
-                let exprs = operands(effect);
+                let exprs = effect.operands();
                 let mut vals = Vec::with_capacity(exprs.len());
                 for e in &exprs {
                     vals.push(self.eval(*e)?);

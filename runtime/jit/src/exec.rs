@@ -1,0 +1,165 @@
+//! Running generated code: the context it sees, the state behind it, and the call itself.
+#![allow(unsafe_code)]
+
+use cranelift_jit::JITModule;
+use warden_ir::{Loc, Program, Step, Stmt};
+use warden_runtime::{ErrorInfo, Prepared, Txn, ops};
+
+use crate::cell::{Arena, Cell};
+use crate::helpers;
+
+/// What generated code sees, at fixed offsets (see `translate`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct Ctx {
+    /// The slots' cells, by `SlotId`.
+    pub slots: *const Cell,
+    /// Constant cells, by `ExprId` (only string constants are read from here).
+    pub consts: *const Cell,
+    /// The helper table.
+    pub helpers: *const usize,
+    /// The `Rt` of the running call.
+    pub rt: *mut (),
+}
+
+pub(crate) const CTX_SLOTS: i32 = 0;
+pub(crate) const CTX_CONSTS: i32 = 8;
+pub(crate) const CTX_HELPERS: i32 = 16;
+
+/// Rust-side state of one rule's execution, reached by helpers through `Ctx::rt`.
+pub(crate) struct Rt<'a> {
+    pub prog: &'a Program,
+    pub prep: &'a Prepared,
+    pub txn: &'a mut Txn,
+    pub rule: &'a str,
+    pub stmts: &'a [&'a Stmt],
+    pub arena: &'a mut Arena,
+    pub slot_cells: &'a mut Vec<Cell>,
+    pub error: Option<(Loc, String)>,
+    pub deny: Option<ErrorInfo>,
+}
+
+/// Statuses generated rule functions return.
+pub(crate) const DONE: u32 = 0;
+pub(crate) const ENDED: u32 = 1;
+pub(crate) const DENIED: u32 = 2;
+pub(crate) const FAILED: u32 = 3;
+
+type RuleFn = extern "C" fn(*mut Ctx) -> u32;
+
+/// A pipeline compiled to native code. Dropping it frees the code.
+pub struct Compiled {
+    module: Option<JITModule>,
+    /// One entry point per rule, by `RuleId`.
+    funcs: Vec<*const u8>,
+    /// Each rule's effect statements in the order generated code numbers them.
+    stmts: Vec<Vec<*const Stmt>>,
+    helpers: Vec<usize>,
+    /// Constant cells by expression id; strings point into `program`.
+    consts: Vec<Cell>,
+    program: std::sync::Arc<Program>,
+}
+
+// SAFETY: the raw pointers point into `module` (code) and `program` (statements, constant
+// strings), both owned by `Compiled` and never mutated after compilation, so sharing them
+// across threads is sound; each execution has its own `Ctx` and `Rt`.
+unsafe impl Send for Compiled {}
+unsafe impl Sync for Compiled {}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled").field("rules", &self.funcs.len()).finish()
+    }
+}
+
+impl Compiled {
+    pub(crate) fn new(
+        module: JITModule,
+        funcs: Vec<*const u8>,
+        stmts: Vec<Vec<*const Stmt>>,
+        program: std::sync::Arc<Program>,
+    ) -> Compiled {
+        let consts = program
+            .exprs
+            .iter()
+            .map(|e| match &e.kind {
+                warden_ir::ExprKind::Const(warden_ir::Const::Str(s)) => {
+                    Cell { tag: crate::cell::STR, a: s.as_ptr() as u64, b: s.len() as u64 }
+                }
+                _ => Cell::default(),
+            })
+            .collect();
+        Compiled { module: Some(module), funcs, stmts, helpers: helpers::table(), consts, program }
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Runs the pipeline's rules on `txn`, as `warden_interp::run` does.
+    pub fn run(&self, prep: &Prepared, txn: &mut Txn) -> Option<ErrorInfo> {
+        let prog = &*self.program;
+        let mut arena = Arena::default();
+        let mut slot_cells: Vec<Cell> = txn.slots.iter().map(|v| helpers::cell_of_slot(&mut arena, v)).collect();
+        for step in &prog.steps {
+            let Step::Rule(id) = *step else {
+                return Some(ErrorInfo {
+                    code: "access_denied".into(),
+                    description: "this engine was built without the JavaScript runtime".into(),
+                    rule: String::new(),
+                    cause: warden_runtime::Cause::RuleError,
+                    location: None,
+                });
+            };
+            let rule = &prog.rules[id as usize];
+            // SAFETY: the pointers were taken from `self.program`, which `self` owns.
+            let stmts: Vec<&Stmt> = self.stmts[id as usize].iter().map(|p| unsafe { &**p }).collect();
+            let mut rt = Rt {
+                prog,
+                prep,
+                txn: &mut *txn,
+                rule: &rule.name,
+                stmts: &stmts,
+                arena: &mut arena,
+                slot_cells: &mut slot_cells,
+                error: None,
+                deny: None,
+            };
+            let mut ctx = Ctx {
+                slots: rt.slot_cells.as_ptr(),
+                consts: self.consts.as_ptr(),
+                helpers: self.helpers.as_ptr(),
+                rt: &mut rt as *mut Rt<'_> as *mut (),
+            };
+            // SAFETY: `funcs[id]` is the finalized code of this rule, compiled by
+            // `translate` with the signature `extern "C" fn(*mut Ctx) -> u32`; the module
+            // that owns it lives as long as `self`. `ctx` and `rt` outlive the call. Helpers
+            // only replace cells inside `slot_cells` (never resize it), so `ctx.slots` stays
+            // valid.
+            let status = unsafe {
+                let f: RuleFn = std::mem::transmute::<*const u8, RuleFn>(self.funcs[id as usize]);
+                f(&mut ctx)
+            };
+            match status {
+                DONE | ENDED => {}
+                DENIED => return rt.deny.take(),
+                _ => {
+                    let (loc, message) = rt.error.take().unwrap_or((rule.loc, "internal error".into()));
+                    return Some(ops::rule_error(prog, &rule.name, loc, message));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        self.funcs.clear();
+        if let Some(module) = self.module.take() {
+            // SAFETY: the function pointers into this module were just cleared, and no
+            // execution can be running: `run` borrows `self`.
+            unsafe { module.free_memory() };
+        }
+    }
+}
