@@ -131,8 +131,7 @@ fn bool_expr(depth: u32) -> BoxedStrategy<String> {
 }
 
 fn any_expr() -> BoxedStrategy<String> {
-    prop_oneof![string_expr(2), int_expr(2), bool_expr(2), dyn_expr(), Just("[1, \"two\", null]".to_string())]
-        .boxed()
+    prop_oneof![string_expr(2), int_expr(2), bool_expr(2), dyn_expr(), Just("[1, \"two\", null]".to_string())].boxed()
 }
 
 fn statement(depth: u32, n: usize) -> BoxedStrategy<String> {
@@ -178,10 +177,7 @@ fn rule_text(index: usize) -> BoxedStrategy<String> {
 }
 
 fn program() -> BoxedStrategy<String> {
-    (1..4usize)
-        .prop_flat_map(|n| (0..n).map(rule_text).collect::<Vec<_>>())
-        .prop_map(|rules| rules.concat())
-        .boxed()
+    (1..4usize).prop_flat_map(|n| (0..n).map(rule_text).collect::<Vec<_>>()).prop_map(|rules| rules.concat()).boxed()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -210,7 +206,7 @@ fn user() -> BoxedStrategy<Json> {
         opt(leaf(&["alice@example.com", "Bob@Example.COM ", "\"x@y\"@evil.com", "noat", "", "ü@ü.de"]).boxed()),
         opt(any::<bool>().boxed()),
         opt(leaf(&["Alice", "  ", "Ωmega"]).boxed()),
-        opt((-3i64..100).boxed()),
+        opt((-1i64..4).boxed()),
         opt(any::<bool>().boxed()),
         (dynamic_value(), dynamic_value(), dynamic_value()),
         opt(leaf(&["google-oauth2", "Username-Password-Authentication"]).boxed()),
@@ -229,7 +225,10 @@ fn user() -> BoxedStrategy<Json> {
             put("logins_count", logins.map(Json::from));
             put("blocked", blocked.map(Json::from));
             put("app_metadata", Some(json!({ "n": n, "flag": flag, "roles": roles })));
-            put("identities", conn.map(|c| json!([{ "connection": c, "isSocial": c != "Username-Password-Authentication" }])));
+            put(
+                "identities",
+                conn.map(|c| json!([{ "connection": c, "isSocial": c != "Username-Password-Authentication" }])),
+            );
             u
         })
         .boxed()
@@ -292,7 +291,11 @@ fn jit_agrees_with_the_interpreter_on_generated_programs() {
         panic!("{e}");
     }
     let total = compiled.get();
-    println!("{} passed, 0 failed ({} generated programs, {INPUTS_PER_PROGRAM} inputs each)", total * INPUTS_PER_PROGRAM, total);
+    println!(
+        "{} passed, 0 failed ({} generated programs, {INPUTS_PER_PROGRAM} inputs each)",
+        total * INPUTS_PER_PROGRAM,
+        total
+    );
     // Most generated programs must check, or this test would prove little.
     assert!(total * 10 >= programs as usize * 8, "only {total} of {programs} generated programs checked");
 }
