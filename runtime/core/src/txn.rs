@@ -27,7 +27,7 @@ pub struct ClaimEntry {
 }
 
 /// One login in progress.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Txn {
     /// The user as rules left it.
     pub user: Json,

@@ -103,6 +103,10 @@ impl Exec {
     }
 }
 
+/// A login's inputs decoded into a pipeline's slots, ready to run.
+#[derive(Clone, Debug)]
+pub struct Decoded(warden_runtime::Txn);
+
 /// A checked, loaded pipeline, ready to decide logins. Cheap to share across threads.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -212,13 +216,29 @@ impl Pipeline {
     /// Decides one login. Bad input (wrong JSON shapes, known fields of the wrong type,
     /// configuration without a value) is an `Err`; a denied login is an `Ok` outcome.
     pub fn execute(&self, user: &Json, context: &Json, exec: &Exec) -> Result<Outcome, InputError> {
+        self.execute_owned(user.clone(), context.clone(), exec)
+    }
+
+    /// [`Pipeline::execute`] without copying the inputs.
+    pub fn execute_owned(&self, user: Json, context: Json, exec: &Exec) -> Result<Outcome, InputError> {
+        let decoded = self.decode(user, context, exec.now)?;
+        Ok(self.run_decoded(decoded, exec))
+    }
+
+    /// Decodes a login's inputs into the pipeline's slots (the first half of `execute`).
+    pub fn decode(&self, user: Json, context: Json, now: i64) -> Result<Decoded, InputError> {
         if let Some((key, env)) = self.missing_config.iter().next() {
             return Err(InputError::new(format!(
                 "configuration key `{key}` has no value: set the environment variable `{env}` or pass --config {key}=VALUE"
             )));
         }
-        let mut txn =
-            warden_runtime::Txn::new(&self.program, user.clone(), context.clone(), self.config.clone(), exec.now)?;
+        Ok(Decoded(warden_runtime::Txn::new(&self.program, user, context, self.config.clone(), now)?))
+    }
+
+    /// Runs the rules on decoded inputs and assembles the outcome (the second half).
+    pub fn run_decoded(&self, decoded: Decoded, exec: &Exec) -> Outcome {
+        let mut txn = decoded.0;
+        txn.now = exec.now;
         let mut trace = exec.trace.then(Vec::new);
         let stop = match (&self.jit, exec.backend, exec.trace) {
             (Some(jit), Backend::Jit, false) => jit.run(&self.prepared, &mut txn),
@@ -226,7 +246,18 @@ impl Pipeline {
         };
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
         outcome.trace = trace.map(Json::Array);
-        Ok(outcome)
+        outcome
+    }
+
+    /// Decides one login from JSON bytes to JSON bytes (the outcome, compact).
+    pub fn execute_bytes(&self, user: &[u8], context: &[u8], exec: &Exec) -> Result<Vec<u8>, InputError> {
+        let parse = |bytes: &[u8], what: &str| {
+            serde_json::from_slice::<Json>(bytes).map_err(|e| {
+                InputError::new(format!("invalid JSON in the {what} at line {}, column {}: {e}", e.line(), e.column()))
+            })
+        };
+        let outcome = self.execute_owned(parse(user, "user")?, parse(context, "context")?, exec)?;
+        serde_json::to_vec(&outcome).map_err(|e| InputError::new(e.to_string()))
     }
 }
 
