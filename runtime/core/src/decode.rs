@@ -74,9 +74,11 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
         }
     }
     if slot.checked
-        && let Err(bad) = check(&slot.ty, cur, &mut slot.display())
+        && let Err(bad) = check(&slot.ty, cur)
     {
-        return Err(InputError::new(format!("`{}` must be {}, found {}", bad.path, ty_phrase(&bad.want), bad.found)));
+        let inner: String = bad.path.iter().rev().map(String::as_str).collect();
+        let path = format!("{}{inner}", slot.display());
+        return Err(InputError::new(format!("`{path}` must be {}, found {}", ty_phrase(&bad.want), bad.found)));
     }
     let value = Value::from_json(cur);
     // `int` fields accept integral numbers written as floats (`3.0`).
@@ -93,13 +95,14 @@ fn display(slot: &Slot, n: usize) -> String {
 
 /// Where a value does not have its known type.
 struct Mismatch {
-    path: String,
+    /// Path segments below the slot, innermost first (built only on failure).
+    path: Vec<String>,
     want: Ty,
     found: &'static str,
 }
 
 /// Whether `j` has type `ty`, recursively through known object fields (null always fits).
-fn check(ty: &Ty, j: &Json, path: &mut String) -> Result<(), Mismatch> {
+fn check(ty: &Ty, j: &Json) -> Result<(), Mismatch> {
     let ok = match (ty, j) {
         (_, Json::Null) | (Ty::Dyn, _) => true,
         (Ty::Bool, Json::Bool(_)) => true,
@@ -112,27 +115,26 @@ fn check(ty: &Ty, j: &Json, path: &mut String) -> Result<(), Mismatch> {
         (Ty::Object(fields), Json::Object(map)) => {
             for (name, fty) in fields {
                 if let Some(v) = map.get(name) {
-                    let len = path.len();
-                    path.push('.');
-                    path.push_str(name);
-                    check(fty, v, path)?;
-                    path.truncate(len);
+                    check(fty, v).map_err(|mut m| {
+                        m.path.push(format!(".{name}"));
+                        m
+                    })?;
                 }
             }
             true
         }
         (Ty::List(inner), Json::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                check(inner, item, path)?;
-                path.truncate(len);
+                check(inner, item).map_err(|mut m| {
+                    m.path.push(format!("[{i}]"));
+                    m
+                })?;
             }
             true
         }
         _ => false,
     };
-    if ok { Ok(()) } else { Err(Mismatch { path: path.clone(), want: ty.clone(), found: json_kind(j) }) }
+    if ok { Ok(()) } else { Err(Mismatch { path: Vec::new(), want: ty.clone(), found: json_kind(j) }) }
 }
 
 fn ty_phrase(ty: &Ty) -> String {

@@ -67,7 +67,7 @@ pub struct LogEntry {
 pub struct Outcome {
     pub decision: Decision,
     pub error: Option<ErrorInfo>,
-    pub user: Json,
+    pub user: std::sync::Arc<Json>,
     pub id_token: Map<String, Json>,
     pub access_token: Map<String, Json>,
     pub scope: Option<Vec<String>>,
@@ -87,34 +87,31 @@ impl Outcome {
     /// The outcome as JSON, with exactly the contract's field names and order. A denied
     /// login carries only `decision`, `error`, `effects` and `logs` (and `trace` if asked).
     pub fn to_json(&self) -> Json {
-        let mut m = Map::new();
-        m.insert("decision".into(), to_json(&self.decision));
-        m.insert("error".into(), to_json(&self.error));
-        if self.is_allow() {
-            m.insert("user".into(), self.user.clone());
-            m.insert("id_token".into(), Json::Object(self.id_token.clone()));
-            m.insert("access_token".into(), Json::Object(self.access_token.clone()));
-            m.insert("scope".into(), to_json(&self.scope));
-            m.insert("multifactor".into(), self.multifactor.clone().unwrap_or(Json::Null));
-            m.insert("redirect".into(), self.redirect.clone().unwrap_or(Json::Null));
-        }
-        m.insert("effects".into(), to_json(&self.effects));
-        m.insert("logs".into(), to_json(&self.logs));
-        if let Some(t) = &self.trace {
-            m.insert("trace".into(), t.clone());
-        }
-        Json::Object(m)
+        serde_json::to_value(self).unwrap_or(Json::Null)
     }
 }
 
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(s)
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("decision", &self.decision)?;
+        m.serialize_entry("error", &self.error)?;
+        if self.is_allow() {
+            m.serialize_entry("user", &*self.user)?;
+            m.serialize_entry("id_token", &self.id_token)?;
+            m.serialize_entry("access_token", &self.access_token)?;
+            m.serialize_entry("scope", &self.scope)?;
+            m.serialize_entry("multifactor", &self.multifactor)?;
+            m.serialize_entry("redirect", &self.redirect)?;
+        }
+        m.serialize_entry("effects", &self.effects)?;
+        m.serialize_entry("logs", &self.logs)?;
+        if let Some(t) = &self.trace {
+            m.serialize_entry("trace", t)?;
+        }
+        m.end()
     }
-}
-
-fn to_json<T: Serialize>(v: &T) -> Json {
-    serde_json::to_value(v).unwrap_or(Json::Null)
 }
 
 /// Ends the pipeline: `stop` is the deny or error that stopped it, if any.

@@ -2,6 +2,7 @@
 //! asked for. Every backend changes it through these methods only, so they share semantics.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
@@ -29,10 +30,10 @@ pub struct ClaimEntry {
 /// One login in progress.
 #[derive(Clone, Debug)]
 pub struct Txn {
-    /// The user as rules left it.
-    pub user: Json,
-    pub context: Json,
-    pub config: BTreeMap<String, String>,
+    /// The user as rules left it (copied on the first write).
+    pub user: Arc<Json>,
+    pub context: Arc<Json>,
+    pub config: Arc<BTreeMap<String, String>>,
     /// Decoded slot values, indexed by `SlotId`.
     pub slots: Vec<Value>,
     pub id_token: IndexMap<String, ClaimEntry>,
@@ -51,9 +52,9 @@ impl Txn {
     /// Decodes the inputs into the program's slots.
     pub fn new(
         prog: &Program,
-        user: Json,
-        context: Json,
-        config: BTreeMap<String, String>,
+        user: Arc<Json>,
+        context: Arc<Json>,
+        config: Arc<BTreeMap<String, String>>,
         now: i64,
     ) -> Result<Txn, InputError> {
         let slots = decode::decode_slots(prog, Inputs { user: &user, context: &context, config: &config })?;
@@ -94,7 +95,7 @@ impl Txn {
         let Some((last, parents)) = path.split_last() else {
             return;
         };
-        let mut cur = &mut self.user;
+        let mut cur = Arc::make_mut(&mut self.user);
         for p in parents {
             let map = ensure_object(cur);
             cur = map.entry(p.clone()).or_insert(Json::Null);
@@ -107,7 +108,7 @@ impl Txn {
         let Some((last, parents)) = path.split_last() else {
             return;
         };
-        let mut cur = &mut self.user;
+        let mut cur = Arc::make_mut(&mut self.user);
         for p in parents {
             match cur.as_object_mut().and_then(|m| m.get_mut(p)) {
                 Some(next) => cur = next,
@@ -208,7 +209,7 @@ impl Txn {
                 self.effects.push(Effect { kind, user_id, patch, rule: rule.to_string() });
             }
         }
-        let field = ensure_object(&mut self.user)
+        let field = ensure_object(Arc::make_mut(&mut self.user))
             .entry(metadata.field().to_string())
             .or_insert_with(|| Json::Object(Map::new()));
         let map = ensure_object(field);

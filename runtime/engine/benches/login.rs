@@ -3,122 +3,22 @@
 //! `cargo bench -p warden --bench login` (see BENCHMARKS.md).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::{Value as Json, json};
 use warden::{Backend, Exec, Pipeline};
 
-const NOW: i64 = 1_764_158_400_000; // 2026-11-26T12:00:00Z, a Thursday
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A small deterministic generator (no dependency, same inputs every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
-/// 1,000 varied logins of Auth0 size (about 2 KB of user profile each).
-pub fn logins() -> Vec<(Json, Json)> {
-    let mut r = Lcg(42);
-    (0..1000)
-        .map(|i| {
-            let domain = r.pick(&["example.com", "example.org", "gmail.com", "corp.example.net", "x.io"]);
-            let local = if domain == "x.io" && r.next() % 2 == 0 { format!("b{}", r.next() % 200_000) } else { format!("user{i}") };
-            let email = if r.next() % 5 == 0 { format!(" {}@{} ", local.to_uppercase(), domain) } else { format!("{local}@{domain}") };
-            let roles: Vec<&str> = ["admin", "editor", "viewer", "billing"].into_iter().filter(|_| r.next() % 3 == 0).collect();
-            let ip = match r.next() % 6 {
-                0 => format!("10.{}.{}.{}", r.next() % 256, r.next() % 256, r.next() % 256),
-                1 => format!("203.0.113.{}", r.next() % 256),
-                2 => format!("2001:db8:{:x}::{:x}", r.next() % 65536, r.next() % 65536),
-                3 => format!("::ffff:172.16.{}.{}", r.next() % 256, r.next() % 256),
-                _ => format!("{}.{}.{}.{}", 20 + r.next() % 200, r.next() % 256, r.next() % 256, r.next() % 256),
-            };
-            let methods = if r.next() % 4 == 0 {
-                json!([{ "name": "pwd", "timestamp": NOW - 5000 }, { "name": "mfa", "timestamp": NOW - 4000 }])
-            } else {
-                json!([{ "name": "pwd", "timestamp": NOW - 5000 }])
-            };
-            let user = json!({
-                "user_id": format!("auth0|{:024x}", r.next()),
-                "email": email,
-                "email_verified": r.next() % 10 != 0,
-                "given_name": r.pick(&["Ada", "Grace", "Alan", "Edsger", "Barbara"]),
-                "family_name": r.pick(&["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov"]),
-                "nickname": format!("user{i}"),
-                "picture": format!("https://s.gravatar.com/avatar/{:032x}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2Fus.png", r.next()),
-                "created_at": "2021-03-04T05:06:07.000Z",
-                "updated_at": "2026-11-20T10:00:00.000Z",
-                "last_login": "2026-11-25T09:00:00.000Z",
-                "last_ip": "188.6.125.49",
-                "logins_count": r.next() % 500,
-                "locale": "en",
-                "multifactor": if r.next() % 3 == 0 { json!(["guardian"]) } else { json!([]) },
-                "identities": [{
-                    "connection": "Username-Password-Authentication",
-                    "provider": "auth0",
-                    "user_id": format!("{:024x}", r.next()),
-                    "isSocial": false
-                }],
-                "app_metadata": {
-                    "plan": r.pick(&["free", "team", "enterprise"]),
-                    "customer_id": format!("cus_{:016x}", r.next()),
-                    "signup_source": "web",
-                    "feature_flags": ["new-dashboard", "beta-reports", "dark-mode"],
-                    "seats": r.next() % 50,
-                    "billing": { "currency": "EUR", "country": "GR", "vat_id": "EL123456789" }
-                },
-                "user_metadata": {
-                    "theme": "dark",
-                    "language": "en-GB",
-                    "timezone": "Europe/Athens",
-                    "newsletter": true,
-                    "address": { "street": "1 Example Street", "city": "Athens", "postcode": "10558" },
-                    "bio": "Writes software and rules about software. Likes long walks through abstract syntax trees."
-                }
-            });
-            let context = json!({
-                "tenant": "example",
-                "clientID": format!("cid_{:x}", r.next() % 16),
-                "clientName": r.pick(&["Web App", "Web App", "Web App", "Admin Console", "Payroll", "Mobile"]),
-                "connection": "Username-Password-Authentication",
-                "connectionStrategy": "auth0",
-                "protocol": r.pick(&["oidc-basic-profile", "oidc-basic-profile", "oauth2-refresh-token", "oauth2-resource-owner"]),
-                "stats": { "loginsCount": r.next() % 500 },
-                "sso": { "with_auth0": false, "with_dbconn": false, "current_clients": [] },
-                "authentication": { "methods": methods },
-                "authorization": { "roles": roles },
-                "accessToken": { "scope": ["openid", "profile", "email", "read:docs", "delete:users"] },
-                "idToken": {},
-                "riskAssessment": { "confidence": "high", "version": "1", "assessments": {
-                    "NewDevice": { "confidence": r.pick(&["low", "high", "neutral"]), "code": "match" } } },
-                "request": {
-                    "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
-                    "ip": ip,
-                    "hostname": "login.example.com",
-                    "query": { "scope": "openid profile email", "response_type": "code", "state": format!("{:x}", r.next()) },
-                    "body": {},
-                    "geoip": { "country_code": "GR", "country_name": "Greece", "city_name": "Athens", "time_zone": "Europe/Athens", "latitude": 37.98, "longitude": 23.72 }
-                }
-            });
-            (user, context)
-        })
-        .collect()
-}
+mod common;
+use common::{NOW, generated_rules, logins, root};
 
 fn per_login(c: &mut Criterion) {
-    let pipeline = Pipeline::from_manifest(root().join("examples/bench/warden.toml")).expect("bench pipeline loads");
+    login_group(c, "login", "examples/bench/warden.toml");
+    login_group(c, "login-allow-deny", "examples/bench/allow-deny.toml");
+}
+
+fn login_group(c: &mut Criterion, group_name: &str, manifest: &str) {
+    let pipeline = Pipeline::from_manifest(root().join(manifest)).expect("bench pipeline loads");
     assert!(pipeline.has_jit());
     let inputs = logins();
     let bytes: Vec<(Vec<u8>, Vec<u8>)> = inputs
@@ -133,7 +33,7 @@ fn per_login(c: &mut Criterion) {
         let b = pipeline.execute(u, c, &Exec::at(NOW).on(Backend::Jit)).expect("valid").to_json();
         assert_eq!(a, b);
     }
-    let mut group = c.benchmark_group("login");
+    let mut group = c.benchmark_group(group_name);
     for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
         let exec = Exec::at(NOW).on(backend);
         let mut i = 0;
@@ -167,19 +67,6 @@ fn per_login(c: &mut Criterion) {
         });
     }
     group.finish();
-}
-
-/// A pipeline of `n` rules in the style of the bench rules, different constants each.
-pub fn generated_rules(n: usize) -> String {
-    (0..n)
-        .map(|i| match i % 5 {
-            0 => format!("rule \"r{i}\" {{\n    when context.clientName == \"App {i}\"\n    deny \"no\" unless email_domain(user.email) in [\"d{i}.example\", \"e{i}.example\"]\n}}\n"),
-            1 => format!("rule \"r{i}\" {{\n    deny access_denied \"net {i}\" if ip_in(context.request.ip, \"10.{}.0.0/16\")\n}}\n", i % 256),
-            2 => format!("rule \"r{i}\" {{\n    claim id_token \"https://example.com/c{i}\" = user.logins_count + {i} if user.email_verified\n}}\n"),
-            3 => format!("rule \"r{i}\" {{\n    when \"role{i}\" in context.authorization.roles\n    scope add \"s{i}:read\"\n}}\n"),
-            _ => format!("rule \"r{i}\" {{\n    set user.nickname = lower(\"${{user.given_name}}-{i}\") if user.nickname == null\n}}\n"),
-        })
-        .collect()
 }
 
 fn compile(c: &mut Criterion) {

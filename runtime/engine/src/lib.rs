@@ -115,7 +115,7 @@ pub struct Pipeline {
     /// The JIT's code; `None` where Cranelift does not support the machine (the
     /// interpreter then runs, with the same outcomes).
     jit: Option<warden_jit::Compiled>,
-    config: BTreeMap<String, String>,
+    config: Arc<BTreeMap<String, String>>,
     /// Configuration keys whose environment variable was not set at load.
     missing_config: BTreeMap<String, String>,
     warnings: Vec<warden_syntax::Diagnostic>,
@@ -183,14 +183,22 @@ impl Pipeline {
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone()).ok();
         let warnings = compiled.diagnostics.clone();
-        Ok(Pipeline { program, prepared, jit, config, missing_config, warnings, compiled: Box::new(compiled) })
+        Ok(Pipeline {
+            program,
+            prepared,
+            jit,
+            config: Arc::new(config),
+            missing_config,
+            warnings,
+            compiled: Box::new(compiled),
+        })
     }
 
     /// Sets (or overrides) a configuration value.
     pub fn set_config(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
         self.missing_config.remove(&key);
-        self.config.insert(key, value.into());
+        Arc::make_mut(&mut self.config).insert(key, value.into());
     }
 
     /// The checked program.
@@ -232,7 +240,13 @@ impl Pipeline {
                 "configuration key `{key}` has no value: set the environment variable `{env}` or pass --config {key}=VALUE"
             )));
         }
-        Ok(Decoded(warden_runtime::Txn::new(&self.program, user, context, self.config.clone(), now)?))
+        Ok(Decoded(warden_runtime::Txn::new(
+            &self.program,
+            Arc::new(user),
+            Arc::new(context),
+            self.config.clone(),
+            now,
+        )?))
     }
 
     /// Runs the rules on decoded inputs and assembles the outcome (the second half).

@@ -32,7 +32,9 @@ pub(crate) struct Rt<'a> {
     pub prep: &'a Prepared,
     pub txn: &'a mut Txn,
     pub rule: &'a str,
-    pub stmts: &'a [&'a Stmt],
+    /// The rule's effect statements, as generated code numbers them (pointers into the
+    /// program, which `Compiled` owns).
+    pub stmts: &'a [*const Stmt],
     pub arena: &'a mut Arena,
     pub slot_cells: &'a mut Vec<Cell>,
     pub error: Option<(Loc, String)>,
@@ -112,14 +114,12 @@ impl Compiled {
                 });
             };
             let rule = &prog.rules[id as usize];
-            // SAFETY: the pointers were taken from `self.program`, which `self` owns.
-            let stmts: Vec<&Stmt> = self.stmts[id as usize].iter().map(|p| unsafe { &**p }).collect();
             let mut rt = Rt {
                 prog,
                 prep,
                 txn: &mut *txn,
                 rule: &rule.name,
-                stmts: &stmts,
+                stmts: &self.stmts[id as usize],
                 arena: &mut arena,
                 slot_cells: &mut slot_cells,
                 error: None,

@@ -231,7 +231,8 @@ extern "C" fn h_fail(ctx: *mut Ctx, expr: u64, what: u64) -> u64 {
 extern "C" fn h_stmt(ctx: *mut Ctx, stmt: u64, args: *const Cell) -> u64 {
     // SAFETY: see `rt`.
     let rt = unsafe { rt(ctx) };
-    let s = rt.stmts[stmt as usize];
+    // SAFETY: the pointer was taken from the program `Compiled` owns and never mutates.
+    let s = unsafe { &*rt.stmts[stmt as usize] };
     let exprs = s.kind.operands();
     // SAFETY: generated code stored one cell per operand at `args`.
     let vals: Vec<Value> = unsafe { cells(args, exprs.len()) }.iter().map(|c| unsafe { value(c) }).collect();
