@@ -31,6 +31,9 @@ fn string_expr(depth: u32) -> BoxedStrategy<String> {
         "\"Ünïcode@Example.COM\"",
         "user.identities[0].connection",
         "context.authorization.roles[1]",
+        "weekday(now())",
+        "weekday(user.logins_count)",
+        "\"  MiXed Case  \"",
     ])
     .prop_map(String::from);
     if depth == 0 {
@@ -61,6 +64,7 @@ fn int_expr(depth: u32) -> BoxedStrategy<String> {
         "-3",
         "9223372036854775807",
         "4611686018427387904",
+        "now()",
     ])
     .prop_map(String::from);
     if depth == 0 {

@@ -26,9 +26,10 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
         }
     };
     Ok(match f {
-        B::Lower => Value::str(&s(0)?.to_lowercase()),
-        B::Upper => Value::str(&s(0)?.to_uppercase()),
-        B::Trim => Value::str(s(0)?.trim()),
+        B::Lower | B::Upper | B::Trim | B::EmailDomain => match text_fn(f, s(0)?) {
+            Some(t) => Value::str(&t),
+            None => Value::Null,
+        },
         B::StartsWith => Value::Bool(s(0)?.starts_with(s(1)?)),
         B::EndsWith => Value::Bool(s(0)?.ends_with(s(1)?)),
         B::Contains => match &args[0] {
@@ -71,17 +72,43 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
                 return Err((0, format!("len() needs a string, list or object, found {}", other.describe())));
             }
         }),
-        B::EmailDomain => match s(0)?.rsplit_once('@') {
-            Some((_, domain)) if !domain.is_empty() => Value::str(&domain.to_lowercase()),
-            _ => Value::Null,
-        },
         B::Now => Value::Int(now),
         B::DaysSince => Value::Float((now - time_ms(&args[0], f)?) as f64 / DAY_MS),
-        B::Weekday => {
-            let days = time_ms(&args[0], f)?.div_euclid(86_400_000);
-            Value::str(WEEKDAYS[days.rem_euclid(7) as usize])
-        }
+        B::Weekday => Value::str(weekday(time_ms(&args[0], f)?)),
     })
+}
+
+/// `lower`, `upper`, `trim` and `email_domain` on a string: borrowed from the input when
+/// nothing changes (the common case), `None` for a missing result (an email without domain).
+pub fn text_fn(f: Builtin, s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    fn lower(s: &str) -> Cow<'_, str> {
+        if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            Cow::Borrowed(s)
+        } else {
+            Cow::Owned(s.to_lowercase())
+        }
+    }
+    Some(match f {
+        Builtin::Lower => lower(s),
+        Builtin::Upper => {
+            if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_lowercase()) {
+                Cow::Borrowed(s)
+            } else {
+                Cow::Owned(s.to_uppercase())
+            }
+        }
+        Builtin::Trim => Cow::Borrowed(s.trim()),
+        _ => match s.rsplit_once('@') {
+            Some((_, domain)) if !domain.is_empty() => lower(domain),
+            _ => return None,
+        },
+    })
+}
+
+/// The day of the week of a time in epoch milliseconds, in UTC.
+pub fn weekday(ms: i64) -> &'static str {
+    WEEKDAYS[ms.div_euclid(86_400_000).rem_euclid(7) as usize]
 }
 
 /// A date-time as epoch milliseconds: RFC 3339, `YYYY-MM-DD`, or a number of milliseconds.

@@ -141,6 +141,9 @@ pub fn finish(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> O
 /// MFA or a redirect on a flow that cannot interact with the user denies the login; a
 /// redirect on the way back (`redirect-callback`) is ignored.
 fn interaction_check(txn: &mut Txn) -> Option<ErrorInfo> {
+    if txn.multifactor.is_none() && txn.redirect.is_none() {
+        return None;
+    }
     let protocol = txn.protocol().map(str::to_string);
     if protocol.as_deref() == Some("redirect-callback") {
         txn.redirect = None;

@@ -15,12 +15,14 @@ fn main() {
         common::logins().into_iter().map(|(u, c)| pipeline.decode(u, c, common::NOW).expect("valid")).collect();
     let exec = Exec::at(common::NOW).on(backend);
     let mut allowed = 0;
-    let start = std::time::Instant::now();
-    for i in 0..n {
-        let d = decoded[i % decoded.len()].clone();
-        if pipeline.run_decoded(d, &exec).is_allow() {
-            allowed += 1;
-        }
+    let mut timed = std::time::Duration::ZERO;
+    for _ in 0..n / decoded.len() {
+        // Copies are made and outcomes dropped outside the timed part, as in the benchmark.
+        let batch: Vec<_> = decoded.to_vec();
+        let start = std::time::Instant::now();
+        let outcomes: Vec<_> = batch.into_iter().map(|d| pipeline.run_decoded(d, &exec)).collect();
+        timed += start.elapsed();
+        allowed += outcomes.iter().filter(|o| o.is_allow()).count();
     }
-    println!("{allowed} allowed, {:.0} ns per login including the clone", start.elapsed().as_nanos() as f64 / n as f64);
+    println!("{allowed} allowed, {:.0} ns per login (run and outcome only)", timed.as_nanos() as f64 / n as f64);
 }

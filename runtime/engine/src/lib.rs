@@ -104,8 +104,18 @@ impl Exec {
 }
 
 /// A login's inputs decoded into a pipeline's slots, ready to run.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Decoded(warden_runtime::Txn);
+
+/// A copy owns its user (as `execute_owned` does), so that rules writing the user do not pay
+/// for copying a shared one; the context is never written and stays shared.
+impl Clone for Decoded {
+    fn clone(&self) -> Decoded {
+        let mut txn = self.0.clone();
+        txn.user = Arc::new((*self.0.user).clone());
+        Decoded(txn)
+    }
+}
 
 /// A checked, loaded pipeline, ready to decide logins. Cheap to share across threads.
 #[derive(Debug)]

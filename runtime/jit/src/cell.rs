@@ -41,6 +41,7 @@ pub struct Cell {
 #[derive(Debug, Default)]
 pub struct Arena {
     values: Vec<Box<Value>>,
+    strings: Vec<String>,
 }
 
 impl Arena {
@@ -63,6 +64,13 @@ impl Arena {
                 c
             }
         }
+    }
+
+    /// The cell for a computed string (its buffer does not move when the arena grows).
+    pub fn str_cell(&mut self, s: String) -> Cell {
+        let c = Cell { tag: STR, a: s.as_ptr() as u64, b: s.len() as u64 };
+        self.strings.push(s);
+        c
     }
 
     /// Keeps a value alive until the execution ends (slots replaced by a refresh).

@@ -20,11 +20,14 @@ pub struct Ctx {
     pub helpers: *const usize,
     /// The `Rt` of the running call.
     pub rt: *mut (),
+    /// `now()`, epoch milliseconds.
+    pub now: i64,
 }
 
 pub(crate) const CTX_SLOTS: i32 = 0;
 pub(crate) const CTX_CONSTS: i32 = 8;
 pub(crate) const CTX_HELPERS: i32 = 16;
+pub(crate) const CTX_NOW: i32 = 32;
 
 /// Rust-side state of one rule's execution, reached by helpers through `Ctx::rt`.
 pub(crate) struct Rt<'a> {
@@ -59,6 +62,8 @@ pub struct Compiled {
     helpers: Vec<usize>,
     /// Constant cells by expression id; strings point into `program`.
     consts: Vec<Cell>,
+    /// Slots no statement refreshes, by `SlotId`.
+    stable: Vec<bool>,
     program: std::sync::Arc<Program>,
 }
 
@@ -91,7 +96,20 @@ impl Compiled {
                 _ => Cell::default(),
             })
             .collect();
-        Compiled { module: Some(module), funcs, stmts, helpers: helpers::table(), consts, program }
+        let mut stable = vec![true; program.slots.len()];
+        for rule in &stmts {
+            for s in rule {
+                // SAFETY: pointers into `program`, which is alive and not mutated.
+                let s = unsafe { &**s };
+                if let warden_ir::StmtKind::SetUser { refresh, .. }
+                | warden_ir::StmtKind::UnsetUser { refresh, .. }
+                | warden_ir::StmtKind::Persist { refresh, .. } = &s.kind
+                {
+                    refresh.iter().for_each(|r| stable[*r as usize] = false);
+                }
+            }
+        }
+        Compiled { module: Some(module), funcs, stmts, helpers: helpers::table(), consts, stable, program }
     }
 
     pub fn program(&self) -> &Program {
@@ -101,8 +119,21 @@ impl Compiled {
     /// Runs the pipeline's rules on `txn`, as `warden_interp::run` does.
     pub fn run(&self, prep: &Prepared, txn: &mut Txn) -> Option<ErrorInfo> {
         let prog = &*self.program;
+        let txn_now = txn.now;
         let mut arena = Arena::default();
-        let mut slot_cells: Vec<Cell> = txn.slots.iter().map(|v| helpers::cell_of_slot(&mut arena, v)).collect();
+        let mut slot_cells: Vec<Cell> = txn
+            .slots
+            .iter()
+            .zip(&self.stable)
+            .map(|(v, stable)| match v {
+                // A slot no statement rewrites keeps its value for the whole execution: its
+                // cell may point straight at it.
+                warden_runtime::Value::List(_) | warden_runtime::Value::Object(_) if *stable => {
+                    Cell { tag: crate::cell::VAL, a: v as *const warden_runtime::Value as u64, b: 0 }
+                }
+                _ => helpers::cell_of_slot(&mut arena, v),
+            })
+            .collect();
         for step in &prog.steps {
             let Step::Rule(id) = *step else {
                 return Some(ErrorInfo {
@@ -130,6 +161,7 @@ impl Compiled {
                 consts: self.consts.as_ptr(),
                 helpers: self.helpers.as_ptr(),
                 rt: &mut rt as *mut Rt<'_> as *mut (),
+                now: txn_now,
             };
             // SAFETY: `funcs[id]` is the finalized code of this rule, compiled by
             // `translate` with the signature `extern "C" fn(*mut Ctx) -> u32`; the module

@@ -28,6 +28,8 @@ pub(crate) fn table() -> Vec<usize> {
         h_stmt as *const () as usize,
         h_quant_len as *const () as usize,
         h_quant_item as *const () as usize,
+        h_text as *const () as usize,
+        h_weekday as *const () as usize,
     ]
 }
 
@@ -59,6 +61,10 @@ pub(crate) enum Helper {
     QuantLen,
     /// `(ctx, list: *Cell, i, out: *Cell) -> 0`
     QuantItem,
+    /// `(ctx, builtin, p, len, out: *Cell) -> 0`: lower, upper, trim or email_domain
+    Text,
+    /// `(ctx, ms, out: *Cell) -> 0`
+    Weekday,
 }
 
 impl Helper {
@@ -66,8 +72,8 @@ impl Helper {
     pub(crate) fn arity(self) -> usize {
         match self {
             Helper::Expr | Helper::MemEq | Helper::InSetStr | Helper::Matches | Helper::QuantItem => 4,
-            Helper::Truth | Helper::InSet | Helper::Fail | Helper::Stmt | Helper::QuantLen => 3,
-            Helper::StrCmp | Helper::IpIn => 5,
+            Helper::Truth | Helper::InSet | Helper::Fail | Helper::Stmt | Helper::QuantLen | Helper::Weekday => 3,
+            Helper::StrCmp | Helper::IpIn | Helper::Text => 5,
         }
     }
 }
@@ -310,5 +316,34 @@ extern "C" fn h_quant_item(ctx: *mut Ctx, list: *const Cell, i: u64, out: *mut C
     let c = rt.arena.cell(item);
     // SAFETY: `out` points to a cell in the caller's stack frame.
     unsafe { *out = c };
+    0
+}
+
+/// String built-ins over a string cell, borrowing the input where nothing changes.
+extern "C" fn h_text(ctx: *mut Ctx, builtin: u64, p: u64, len: u64, out: *mut Cell) -> u64 {
+    use warden_ir::Builtin;
+    // SAFETY: see `rt` and `str_of`.
+    let (rt, s) = unsafe { (rt(ctx), str_of(p, len)) };
+    let f = match builtin {
+        0 => Builtin::Lower,
+        1 => Builtin::Upper,
+        2 => Builtin::Trim,
+        _ => Builtin::EmailDomain,
+    };
+    let c = match builtins::text_fn(f, s) {
+        None => Cell::default(),
+        // A borrowed result is a part of the input string, which outlives the execution.
+        Some(std::borrow::Cow::Borrowed(b)) => Cell { tag: STR, a: b.as_ptr() as u64, b: b.len() as u64 },
+        Some(std::borrow::Cow::Owned(o)) => rt.arena.str_cell(o),
+    };
+    // SAFETY: `out` points to a cell in the caller's stack frame.
+    unsafe { *out = c };
+    0
+}
+
+extern "C" fn h_weekday(_ctx: *mut Ctx, ms: u64, out: *mut Cell) -> u64 {
+    let day = builtins::weekday(ms as i64);
+    // SAFETY: `out` points to a cell in the caller's stack frame; `day` is static.
+    unsafe { *out = Cell { tag: STR, a: day.as_ptr() as u64, b: day.len() as u64 } };
     0
 }

@@ -8,10 +8,10 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, StackSlotData, StackSlotKind, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
-use warden_ir::{ArithOp, CmpOp, Const, ExprId, ExprKind, Program, Stmt, StmtKind, Ty};
+use warden_ir::{ArithOp, Builtin, CmpOp, Const, ExprId, ExprKind, Program, Stmt, StmtKind, Ty};
 
 use crate::cell::{self, BOOL, INT, NULL, STR};
-use crate::exec::{CTX_CONSTS, CTX_HELPERS, CTX_SLOTS, DENIED, DONE, ENDED, FAILED};
+use crate::exec::{CTX_CONSTS, CTX_HELPERS, CTX_NOW, CTX_SLOTS, DENIED, DONE, ENDED, FAILED};
 use crate::helpers::Helper;
 
 /// A value in registers: tag and two payload words (see `cell`).
@@ -333,6 +333,31 @@ impl<'p> Translator<'_, '_, 'p> {
                 self.bool_jv(r)
             }
             ExprKind::Quant { all, var, list, body } => self.translate_quant(*all, *var, *list, *body),
+            ExprKind::Call(Builtin::Now, _) => {
+                let now = self.b.ins().load(I64, MemFlagsData::trusted(), self.ctx, CTX_NOW);
+                Jv { tag: self.iconst(INT as i64), a: now, b: self.iconst(0) }
+            }
+            ExprKind::Call(f @ (Builtin::Lower | Builtin::Upper | Builtin::Trim | Builtin::EmailDomain), args)
+                if self.ty(args[0]) == &Ty::Str =>
+            {
+                let v = self.translate_expr(args[0]);
+                let code = match f {
+                    Builtin::Lower => 0,
+                    Builtin::Upper => 1,
+                    Builtin::Trim => 2,
+                    _ => 3,
+                };
+                let code = self.iconst(code);
+                self.if_tag(v, STR, |t, v, out| {
+                    t.call(Helper::Text, &[code, v.a, v.b, out]);
+                })
+            }
+            ExprKind::Call(Builtin::Weekday, args) if self.ty(args[0]) == &Ty::Int => {
+                let v = self.translate_expr(args[0]);
+                self.if_tag(v, INT, |t, v, out| {
+                    t.call(Helper::Weekday, &[v.a, out]);
+                })
+            }
             _ => self.generic(id),
         }
     }
@@ -366,6 +391,27 @@ impl<'p> Translator<'_, '_, 'p> {
         self.b.ins().jump(merge, &[]);
         self.b.switch_to_block(merge);
         self.b.use_var(res)
+    }
+
+    /// A value function of `v` when its tag is `tag` (the helper writes the result to `out`);
+    /// null otherwise.
+    fn if_tag(&mut self, v: Jv, tag: u64, f: impl FnOnce(&mut Self, Jv, Value)) -> Jv {
+        let vars = [self.b.declare_var(I64), self.b.declare_var(I64), self.b.declare_var(I64)];
+        let zero = self.iconst(0);
+        vars.iter().for_each(|var| self.b.def_var(*var, zero));
+        let (yes, merge) = (self.b.create_block(), self.b.create_block());
+        let hit = self.eq_imm(v.tag, tag);
+        self.b.ins().brif(hit, yes, &[], merge, &[]);
+        self.b.switch_to_block(yes);
+        let out = self.out_cell();
+        f(self, v, out);
+        let r = self.load_cell(out, 0);
+        for (var, x) in vars.iter().zip([r.tag, r.a, r.b]) {
+            self.b.def_var(*var, x);
+        }
+        self.b.ins().jump(merge, &[]);
+        self.b.switch_to_block(merge);
+        Jv { tag: self.b.use_var(vars[0]), a: self.b.use_var(vars[1]), b: self.b.use_var(vars[2]) }
     }
 
     fn translate_cmp(&mut self, id: ExprId, op: CmpOp, x: ExprId, y: ExprId) -> Jv {
