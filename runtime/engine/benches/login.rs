@@ -15,6 +15,43 @@ use common::{NOW, generated_rules, logins, root};
 fn per_login(c: &mut Criterion) {
     login_group(c, "login", "examples/bench/warden.toml");
     login_group(c, "login-allow-deny", "examples/bench/allow-deny.toml");
+    conditions(c);
+}
+
+/// Twenty typed conditions that never fire (every login is allowed), and the same pipeline
+/// with one condition: the difference is the cost of the conditions themselves.
+fn conditions(c: &mut Criterion) {
+    let twenty: String = (0..20)
+        .map(|i| match i % 4 {
+            0 => format!("    deny if context.clientName == \"Blocked App {i}\" and user.email_verified\n"),
+            1 => format!("    deny if user.logins_count > {} and context.stats.loginsCount < 0\n", 1000 + i),
+            2 => format!("    deny if context.protocol == \"samlp\" and context.connection == \"legacy-{i}\"\n"),
+            _ => format!("    deny if user.blocked and context.request.hostname != \"login{i}.example.com\"\n"),
+        })
+        .collect();
+    let one = "    deny if user.blocked and context.clientName == \"Never\"\n".to_string();
+    let inputs = logins();
+    let mut group = c.benchmark_group("conditions");
+    for (label, body) in [("1", one), ("20", twenty)] {
+        let text = format!("rule \"typed conditions\" {{\n{body}}}\n");
+        let p = Pipeline::from_sources(&[("conditions.rule".into(), text)], Default::default()).expect("checks");
+        let decoded: Vec<_> = inputs.iter().map(|(u, c)| p.decode(u.clone(), c.clone(), NOW).expect("valid")).collect();
+        for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
+            let exec = Exec::at(NOW).on(backend);
+            let mut i = 0;
+            group.bench_function(BenchmarkId::new(name, label), |b| {
+                b.iter_batched(
+                    || {
+                        i = (i + 1) % decoded.len();
+                        decoded[i].clone()
+                    },
+                    |d| black_box(p.run_decoded(d, &exec)),
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+    }
+    group.finish();
 }
 
 fn login_group(c: &mut Criterion, group_name: &str, manifest: &str) {
