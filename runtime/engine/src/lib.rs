@@ -239,24 +239,28 @@ impl Pipeline {
 
     /// [`Pipeline::execute`] without copying the inputs.
     pub fn execute_owned(&self, user: Json, context: Json, exec: &Exec) -> Result<Outcome, InputError> {
-        let decoded = self.decode(user, context, exec.now)?;
+        self.execute_shared(Arc::new(user), Arc::new(context), exec)
+    }
+
+    /// [`Pipeline::execute`] on inputs the host shares: nothing is copied unless a rule
+    /// changes the user (then the outcome's `user` is a changed copy).
+    pub fn execute_shared(&self, user: Arc<Json>, context: Arc<Json>, exec: &Exec) -> Result<Outcome, InputError> {
+        let decoded = self.decode_shared(user, context, exec.now)?;
         Ok(self.run_decoded(decoded, exec))
     }
 
     /// Decodes a login's inputs into the pipeline's slots (the first half of `execute`).
     pub fn decode(&self, user: Json, context: Json, now: i64) -> Result<Decoded, InputError> {
+        self.decode_shared(Arc::new(user), Arc::new(context), now)
+    }
+
+    fn decode_shared(&self, user: Arc<Json>, context: Arc<Json>, now: i64) -> Result<Decoded, InputError> {
         if let Some((key, env)) = self.missing_config.iter().next() {
             return Err(InputError::new(format!(
                 "configuration key `{key}` has no value: set the environment variable `{env}` or pass --config {key}=VALUE"
             )));
         }
-        Ok(Decoded(warden_runtime::Txn::new(
-            &self.program,
-            Arc::new(user),
-            Arc::new(context),
-            self.config.clone(),
-            now,
-        )?))
+        Ok(Decoded(warden_runtime::Txn::new(&self.program, user, context, self.config.clone(), now)?))
     }
 
     /// Runs the rules on decoded inputs and assembles the outcome (the second half).
