@@ -281,7 +281,8 @@ fn run_case(text: &str, inputs: &[(Json, Json)], compiled: &mut usize) -> Result
 
 #[test]
 fn jit_agrees_with_the_interpreter_on_generated_programs() {
-    let programs: u32 = std::env::var("WARDEN_DIFF_PROGRAMS").ok().and_then(|v| v.parse().ok()).unwrap_or(2400);
+    let configured: Option<u32> = std::env::var("WARDEN_DIFF_PROGRAMS").ok().and_then(|v| v.parse().ok());
+    let programs = configured.unwrap_or(2400);
     let mut runner = TestRunner::new(Config { cases: programs, failure_persistence: None, ..Config::default() });
     let compiled = std::cell::Cell::new(0usize);
     let strategy = (program(), prop::collection::vec((user(), context()), INPUTS_PER_PROGRAM));
@@ -302,4 +303,7 @@ fn jit_agrees_with_the_interpreter_on_generated_programs() {
     );
     // Most generated programs must check, or this test would prove little.
     assert!(total * 10 >= programs as usize * 8, "only {total} of {programs} generated programs checked");
+    if configured.is_none() {
+        assert!(total * INPUTS_PER_PROGRAM >= 10_000, "CI runs at least 10,000 differential cases");
+    }
 }
