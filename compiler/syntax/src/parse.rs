@@ -113,10 +113,8 @@ fn too_deep_at(text: &str) -> Option<usize> {
                 b'(' => stack.push(b')'),
                 b'[' => stack.push(b']'),
                 b'{' => stack.push(b'}'),
-                b')' | b']' | b'}' => {
-                    if stack.last() == Some(&b) {
-                        stack.pop();
-                    }
+                b')' | b']' | b'}' if stack.last() == Some(&b) => {
+                    stack.pop();
                 }
                 _ => {}
             }

@@ -43,7 +43,7 @@ pub fn apply(
         }
         StmtKind::SetUser { path, refresh, .. } => {
             txn.set_user(path, &vals[0]);
-            txn.refresh(prog, refresh).map_err(|m| breaks(m)).map_err(at(0))?;
+            txn.refresh(prog, refresh).map_err(breaks).map_err(at(0))?;
         }
         StmtKind::UnsetUser { path, refresh } => {
             txn.unset_user(path);
@@ -87,7 +87,7 @@ pub fn apply(
         },
         StmtKind::Persist { metadata, key, refresh, .. } => {
             txn.persist(*metadata, key, &vals[0], rule).map_err(at(0))?;
-            txn.refresh(prog, refresh).map_err(|m| breaks(m)).map_err(at(0))?;
+            txn.refresh(prog, refresh).map_err(breaks).map_err(at(0))?;
         }
         StmtKind::Log(_) => txn.log(rule, "log", vals[0].to_text()),
         StmtKind::When(_) | StmtKind::Let(..) | StmtKind::If { .. } => {}

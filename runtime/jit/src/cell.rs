@@ -40,6 +40,8 @@ pub struct Cell {
 /// Values an execution must keep alive because cells point into them.
 #[derive(Debug, Default)]
 pub struct Arena {
+    // Boxed on purpose: cells point at these values, which must not move when the vector grows.
+    #[allow(clippy::vec_box)]
     values: Vec<Box<Value>>,
     strings: Vec<String>,
 }
