@@ -88,7 +88,7 @@ pub struct JsRule {
 }
 
 /// A source location, resolved at compile time so runtimes need no source text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Loc {
     pub file: u32,
     pub line: u32,
@@ -337,6 +337,8 @@ pub struct Rule {
     pub loc: Loc,
     /// Number of local variables (`let` and quantifier variables).
     pub locals: u32,
+    /// Each local's name as written (for explanations), by `LocalId`.
+    pub local_names: Vec<String>,
     pub body: Vec<Stmt>,
 }
 

@@ -36,6 +36,7 @@ use warden_ir::{ClaimMode, Options, Program, Step};
 use warden_runtime::Prepared;
 
 pub use warden_check::Manifest;
+pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
 pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
 
 /// Why a pipeline could not be loaded.
@@ -267,13 +268,27 @@ impl Pipeline {
     pub fn run_decoded(&self, decoded: Decoded, exec: &Exec) -> Outcome {
         let mut txn = decoded.0;
         txn.now = exec.now;
-        let mut trace = exec.trace.then(Vec::new);
-        let stop = match (&self.jit, exec.backend, exec.trace) {
-            (Some(jit), Backend::Jit, false) => jit.run(&self.prepared, &mut txn),
-            _ => warden_interp::run(&self.program, &self.prepared, &mut txn, trace.as_mut()),
+        let (stop, trace) = match (&self.jit, exec.backend, exec.trace) {
+            (Some(jit), Backend::Jit, false) => (jit.run(&self.prepared, &mut txn), None),
+            _ => {
+                let mut observe = warden_interp::Observe { trace: exec.trace, coverage: None };
+                warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe)
+            }
         };
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
-        outcome.trace = trace.map(Json::Array);
+        outcome.trace = trace;
+        outcome
+    }
+
+    /// Runs on the interpreter and adds what the run covered to `coverage`.
+    pub fn run_covered(&self, decoded: Decoded, exec: &Exec, coverage: &mut Coverage) -> Outcome {
+        let mut txn = decoded.0;
+        txn.now = exec.now;
+        let mut observe = warden_interp::Observe { trace: exec.trace, coverage: Some(std::mem::take(coverage)) };
+        let (stop, trace) = warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe);
+        *coverage = observe.coverage.unwrap_or_default();
+        let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
+        outcome.trace = trace;
         outcome
     }
 

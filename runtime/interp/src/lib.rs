@@ -6,25 +6,50 @@
 //! semantics are those of `docs/language.md`: missing values are `Value::Null`, predicates
 //! over them are false, and a value of an unexpected type stops the login with a rule error.
 
+use std::collections::HashMap;
+
 use serde_json::{Value as Json, json};
-use warden_ir::{ExprId, ExprKind, Loc, Program, Step, Stmt, StmtKind};
+use warden_ir::{ExprId, ExprKind, Loc, Program, Rule, Step, Stmt, StmtKind};
 use warden_runtime::{Applied, Cause, ErrorInfo, Prepared, Txn, Value, builtins, ops};
 
-/// Runs the pipeline's `.rule` steps on `txn`. Returns the deny or error that stopped it.
-/// With `trace`, one JSON entry per rule says whether its guards held and what fired.
-pub fn run(prog: &Program, prep: &Prepared, txn: &mut Txn, mut trace: Option<&mut Vec<Json>>) -> Option<ErrorInfo> {
+mod coverage;
+mod explain;
+
+pub use coverage::{Coverage, Point, points};
+pub use explain::show;
+
+/// What a run records besides the outcome.
+#[derive(Debug, Default)]
+pub struct Observe {
+    /// Record a trace: per rule, its guards and what fired; and why the decision came out
+    /// as it did, with the values of the conditions' parts.
+    pub trace: bool,
+    /// Accumulate coverage here.
+    pub coverage: Option<Coverage>,
+}
+
+/// Runs the pipeline's `.rule` steps on `txn`. Returns the deny or error that stopped it,
+/// and the trace when one was asked for.
+pub fn run(prog: &Program, prep: &Prepared, txn: &mut Txn, observe: &mut Observe) -> (Option<ErrorInfo>, Option<Json>) {
+    let mut rules_trace = Vec::new();
+    let mut decision = None;
+    let mut applied = Vec::new();
     for step in &prog.steps {
         let Step::Rule(id) = *step else {
-            return Some(unsupported_js());
+            return (Some(unsupported_js()), None);
         };
         let rule = &prog.rules[id as usize];
+        if let Some(c) = &mut observe.coverage {
+            c.hit(Point::Rule(id));
+        }
         let mut m = Machine {
             prog,
             prep,
             txn: &mut *txn,
-            rule: &rule.name,
+            rule,
             locals: vec![Value::Null; rule.locals as usize],
-            trace: trace.as_ref().map(|_| RuleTrace::default()),
+            trace: observe.trace.then(RuleTrace::default),
+            coverage: observe.coverage.as_mut(),
         };
         let flow = m.block(&rule.body);
         let rule_trace = m.trace.take();
@@ -34,8 +59,14 @@ pub fn run(prog: &Program, prep: &Prepared, txn: &mut Txn, mut trace: Option<&mu
             Ok(Flow::Deny(e)) => ("denied", Some(e)),
             Err(fail) => ("rule error", Some(rule_error(prog, &rule.name, fail.loc, fail.message))),
         };
-        if let (Some(t), Some(rt)) = (trace.as_deref_mut(), rule_trace) {
-            t.push(json!({
+        if let Some(rt) = rule_trace {
+            if status != "skipped by a guard" {
+                applied.push(json!(rule.name));
+            }
+            if stop.is_some() {
+                decision = rt.decision.clone();
+            }
+            rules_trace.push(json!({
                 "rule": rule.name,
                 "location": location(prog, rule.loc),
                 "status": status,
@@ -44,10 +75,13 @@ pub fn run(prog: &Program, prep: &Prepared, txn: &mut Txn, mut trace: Option<&mu
             }));
         }
         if stop.is_some() {
-            return stop;
+            let trace = observe.trace.then(|| json!({ "decision": decision, "rules": rules_trace }));
+            return (stop, trace);
         }
     }
-    None
+    let trace =
+        observe.trace.then(|| json!({ "decision": { "kind": "allow", "applied": applied }, "rules": rules_trace }));
+    (None, trace)
 }
 
 /// The error for a pipeline step this build cannot run.
@@ -79,27 +113,62 @@ enum Flow {
     Deny(ErrorInfo),
 }
 
+/// A rule's trace while it runs.
 #[derive(Default)]
 struct RuleTrace {
     guards: Vec<Json>,
     fired: Vec<Json>,
+    /// The value each expression last had.
+    values: HashMap<ExprId, Value>,
+    /// The guards that held and the branches taken to reach the current statement.
+    path: Vec<(ExprId, bool)>,
+    /// Why the rule stopped the pipeline.
+    decision: Option<Json>,
 }
 
 struct Machine<'a> {
     prog: &'a Program,
     prep: &'a Prepared,
     txn: &'a mut Txn,
-    rule: &'a str,
+    rule: &'a Rule,
     locals: Vec<Value>,
     trace: Option<RuleTrace>,
+    coverage: Option<&'a mut Coverage>,
 }
 
 impl Machine<'_> {
-    fn fail<T>(&self, at: ExprId, message: impl Into<String>) -> R<T> {
-        Err(Fail { loc: self.prog.expr(at).loc, message: message.into() })
+    fn fail<T>(&mut self, at: ExprId, message: impl Into<String>) -> R<T> {
+        let loc = self.prog.expr(at).loc;
+        self.explain_stop(loc, "rule_error", format!("rule error in {}", show(self.prog, self.rule, at)));
+        Err(Fail { loc, message: message.into() })
     }
 
-    fn or_fail<T>(&self, at: ExprId, r: Result<T, String>) -> R<T> {
+    fn hit(&mut self, p: Point) {
+        if let Some(c) = &mut self.coverage {
+            c.hit(p);
+        }
+    }
+
+    /// Records why the pipeline stops here: the statement and the conditions that led to it.
+    fn explain_stop(&mut self, loc: Loc, kind: &str, statement: String) {
+        let (prog, rule) = (self.prog, self.rule);
+        let location = location(prog, loc);
+        if let Some(t) = &mut self.trace
+            && t.decision.is_none()
+        {
+            let because: Vec<Json> =
+                t.path.iter().map(|(c, held)| explain::condition(prog, rule, *c, *held, &t.values)).collect();
+            t.decision = Some(json!({
+                "kind": kind,
+                "rule": rule.name,
+                "location": location,
+                "statement": statement,
+                "because": because,
+            }));
+        }
+    }
+
+    fn or_fail<T>(&mut self, at: ExprId, r: Result<T, String>) -> R<T> {
         r.or_else(|m| self.fail(at, m))
     }
 
@@ -114,11 +183,14 @@ impl Machine<'_> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> R<Flow> {
+        self.hit(Point::Stmt(s.loc));
         match &s.kind {
             StmtKind::When(c) => {
                 let held = self.cond(*c)?;
+                self.hit(Point::Branch(s.loc, held));
                 if let Some(t) = &mut self.trace {
                     t.guards.push(json!({ "line": s.loc.line, "held": held }));
+                    t.path.push((*c, held));
                 }
                 Ok(if held { Flow::Next } else { Flow::EndRule })
             }
@@ -127,11 +199,16 @@ impl Machine<'_> {
                 Ok(Flow::Next)
             }
             StmtKind::If { cond, then, otherwise } => {
-                if self.cond(*cond)? {
-                    self.block(then)
-                } else {
-                    self.block(otherwise)
+                let taken = self.cond(*cond)?;
+                self.hit(Point::Branch(s.loc, taken));
+                if let Some(t) = &mut self.trace {
+                    t.path.push((*cond, taken));
                 }
+                let flow = if taken { self.block(then) } else { self.block(otherwise) };
+                if let Some(t) = &mut self.trace {
+                    t.path.pop();
+                }
+                flow
             }
             effect => {
                 let exprs = effect.operands();
@@ -139,14 +216,22 @@ impl Machine<'_> {
                 for e in &exprs {
                     vals.push(self.eval(*e)?);
                 }
+                let what = describe(effect, &vals);
                 if let Some(t) = &mut self.trace {
-                    t.fired.push(json!({ "line": s.loc.line, "statement": describe(effect, &vals) }));
+                    t.fired.push(json!({ "line": s.loc.line, "statement": what }));
                 }
-                match warden_runtime::apply(self.txn, self.prog, effect, &vals, self.rule) {
+                match warden_runtime::apply(self.txn, self.prog, effect, &vals, &self.rule.name) {
                     Ok(Applied::Next) => Ok(Flow::Next),
-                    Ok(Applied::Deny(e)) => Ok(Flow::Deny(e)),
+                    Ok(Applied::Deny(e)) => {
+                        let statement = format!("{what} {:?}", e.description);
+                        self.explain_stop(s.loc, "deny", statement);
+                        Ok(Flow::Deny(e))
+                    }
                     Err((Some(i), message)) => self.fail(exprs[i], message),
-                    Err((None, message)) => Err(Fail { loc: s.loc, message }),
+                    Err((None, message)) => {
+                        self.explain_stop(s.loc, "rule_error", what);
+                        Err(Fail { loc: s.loc, message })
+                    }
                 }
             }
         }
@@ -159,6 +244,14 @@ impl Machine<'_> {
     }
 
     fn eval(&mut self, id: ExprId) -> R<Value> {
+        let v = self.eval_node(id)?;
+        if let Some(t) = &mut self.trace {
+            t.values.insert(id, v.clone());
+        }
+        Ok(v)
+    }
+
+    fn eval_node(&mut self, id: ExprId) -> R<Value> {
         let e = self.prog.expr(id);
         Ok(match &e.kind {
             ExprKind::Const(c) => ops::const_value(c),
@@ -198,8 +291,16 @@ impl Machine<'_> {
                     Err(m) => return self.fail(*x, m),
                 }
             }
-            ExprKind::And(a, b) => Value::Bool(self.cond(*a)? && self.cond(*b)?),
-            ExprKind::Or(a, b) => Value::Bool(self.cond(*a)? || self.cond(*b)?),
+            ExprKind::And(a, b) => {
+                let left = self.cond(*a)?;
+                self.hit(Point::Arm(id, left));
+                Value::Bool(left && self.cond(*b)?)
+            }
+            ExprKind::Or(a, b) => {
+                let left = self.cond(*a)?;
+                self.hit(Point::Arm(id, !left));
+                Value::Bool(left || self.cond(*b)?)
+            }
             ExprKind::Cmp(op, a, b) => {
                 let x = self.eval(*a)?;
                 let y = self.eval(*b)?;

@@ -139,7 +139,13 @@ impl<'a> Lowerer<'a> {
         self.rule_locals.clear();
         let body = self.block(&rule.body, true);
         let loc = self.loc(rule.span);
-        self.prog.rules.push(ir::Rule { name: rule.name.clone(), loc, locals: self.rule_locals.len() as u32, body });
+        self.prog.rules.push(ir::Rule {
+            name: rule.name.clone(),
+            loc,
+            locals: self.rule_locals.len() as u32,
+            local_names: self.rule_locals.clone(),
+            body,
+        });
         self.prog.steps.push(ir::Step::Rule((self.prog.rules.len() - 1) as u32));
     }
 
