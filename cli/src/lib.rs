@@ -10,7 +10,10 @@ use serde_json::Value as Json;
 use warden::{Exec, LoadError, Pipeline};
 use warden_check::Compiled;
 
+pub mod coverage;
+pub mod init;
 pub mod render;
+pub mod testing;
 
 /// Exit codes of `warden run` (`docs/outcome.md`).
 pub const EXIT_ALLOW: u8 = 0;
@@ -38,8 +41,43 @@ pub enum Command {
     Check(CheckArgs),
     /// Decide one login: print the outcome JSON (exit 0 allow, 3 deny, 1 error, 2 usage)
     Run(RunArgs),
+    /// Run the test files of a pipeline on every backend (exit 0 all pass, 1 otherwise)
+    Test(TestArgs),
+    /// Create a new project: a manifest, two rule files and a test file
+    Init(InitArgs),
     /// Print the built-in schema of Auth0's user and context as Markdown
     Schema,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TestArgs {
+    /// Test files (`*.test.toml`), manifests or directories [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Run only the cases whose name contains this text
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+    /// Report which rules, statements and branches the cases exercised, and write an lcov file
+    #[arg(long)]
+    pub coverage: bool,
+    /// Where --coverage writes the lcov file
+    #[arg(long, value_name = "PATH", default_value = "lcov.info")]
+    pub lcov: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    /// The directory to create
+    pub dir: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +122,9 @@ pub struct RunArgs {
     /// (traces come from the interpreter)
     #[arg(long)]
     pub trace: bool,
+    /// Explain the decision in plain words on stderr (and add the trace to the outcome)
+    #[arg(long)]
+    pub explain: bool,
     /// How to run the rules: native code (jit) or the reference interpreter (interp); the
     /// outcome is the same
     #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
@@ -134,6 +175,21 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
     let code = match cli.command {
         Command::Check(a) => check(&a, style, &mut out),
         Command::Run(a) => run(&a, style, &mut out),
+        Command::Test(a) => test(&a, style, &mut out),
+        Command::Init(a) => match init::init(&a.dir) {
+            Ok(files) => {
+                out.stderr = format!(
+                    "created {}\nnext: cd {} && warden check && warden test\n",
+                    files.join(", "),
+                    a.dir.display()
+                );
+                0
+            }
+            Err(m) => {
+                out.stderr = format!("error: {m}\n");
+                EXIT_ERROR
+            }
+        },
         Command::Schema => {
             out.stdout = warden_check::schema::markdown(&warden_check::schema::Schema::new(&BTreeMap::new()));
             0
@@ -252,7 +308,7 @@ fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         Some(now) => Exec::at(now),
         None => Exec::now(),
     };
-    exec.trace = a.trace;
+    exec.trace = a.trace || a.explain;
     exec.backend = match a.backend {
         BackendArg::Jit => warden::Backend::Jit,
         BackendArg::Interp => warden::Backend::Interp,
@@ -260,6 +316,11 @@ fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
     match pipeline.execute(&user, &context, &exec) {
         Ok(outcome) => {
             out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default());
+            if a.explain
+                && let Some(trace) = &outcome.trace
+            {
+                out.stderr.push_str(&explain_text(trace));
+            }
             if outcome.is_allow() { EXIT_ALLOW } else { EXIT_DENY }
         }
         Err(e) => {
@@ -306,4 +367,100 @@ fn json_position(bytes: &[u8], line: usize, column: usize) -> (usize, usize) {
     let text = String::from_utf8_lossy(bytes);
     let prev = text.lines().nth(line - 2).unwrap_or("");
     (line - 1, prev.chars().count().max(1))
+}
+
+/// A trace's decision in plain words.
+pub fn explain_text(trace: &Json) -> String {
+    let d = &trace["decision"];
+    let mut out = String::new();
+    match d["kind"].as_str() {
+        Some("allow") => {
+            out.push_str("allowed: no rule denied the login\n");
+            for r in trace["rules"].as_array().into_iter().flatten() {
+                let fired = r["fired"].as_array().map_or(0, Vec::len);
+                match r["status"].as_str() {
+                    Some("skipped by a guard") => out.push_str(&format!(
+                        "  {:?} ({}) did not apply: a guard did not hold\n",
+                        r["rule"].as_str().unwrap_or(""),
+                        r["location"].as_str().unwrap_or("")
+                    )),
+                    _ if fired == 0 => {
+                        out.push_str(&format!("  {:?} applied and changed nothing\n", r["rule"].as_str().unwrap_or("")))
+                    }
+                    _ => {
+                        out.push_str(&format!("  {:?} applied:\n", r["rule"].as_str().unwrap_or("")));
+                        for f in r["fired"].as_array().into_iter().flatten() {
+                            out.push_str(&format!(
+                                "    line {}: {}\n",
+                                f["line"],
+                                f["statement"].as_str().unwrap_or("")
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Some(kind) => {
+            let verb = if kind == "deny" { "denied by" } else { "a rule error in" };
+            out.push_str(&format!(
+                "{verb} rule {:?} at {}\n  {}\n",
+                d["rule"].as_str().unwrap_or(""),
+                d["location"].as_str().unwrap_or(""),
+                d["statement"].as_str().unwrap_or("")
+            ));
+            let because = d["because"].as_array().cloned().unwrap_or_default();
+            if because.is_empty() {
+                out.push_str("  unconditionally\n");
+            }
+            for c in because {
+                out.push_str(&format!("  because `{}` was {}\n", c["condition"].as_str().unwrap_or(""), c["was"]));
+                for p in c["parts"].as_array().into_iter().flatten() {
+                    if p["expr"] != c["condition"] {
+                        out.push_str(&format!("    `{}` was {}\n", p["expr"].as_str().unwrap_or(""), p["value"]));
+                    }
+                }
+            }
+        }
+        None => {}
+    }
+    out
+}
+
+fn test(a: &TestArgs, style: render::Style, out: &mut Output) -> u8 {
+    let files = testing::discover(&a.paths);
+    if files.is_empty() {
+        out.stderr = "error: no test files (`*.test.toml`) found; `warden init` shows one\n".into();
+        return EXIT_ERROR;
+    }
+    let report = testing::run(&files, a.filter.as_deref(), a.coverage);
+    if !report.diagnostics.is_empty() {
+        out.stderr.push_str(&render::render(&report.diagnostics, &report.sources, style));
+    }
+    match a.format {
+        TestFormat::Human => out.stdout.push_str(&testing::human(&report)),
+        TestFormat::Json => out.stdout.push_str(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&testing::json_report(&report)).unwrap_or_default()
+        )),
+        TestFormat::Junit => out.stdout.push_str(&testing::junit(&report)),
+    }
+    if a.coverage {
+        let mut all = std::collections::BTreeMap::new();
+        for (pipeline, cov) in &report.coverage {
+            all.extend(coverage::by_file(pipeline, cov));
+        }
+        out.stderr.push_str(&coverage::summary(&all));
+        match std::fs::write(&a.lcov, coverage::lcov(&all)) {
+            Ok(()) => out.stderr.push_str(&format!("wrote {}\n", a.lcov.display())),
+            Err(e) => {
+                out.stderr.push_str(&format!("error: cannot write {}: {e}\n", a.lcov.display()));
+                return EXIT_ERROR;
+            }
+        }
+    }
+    if report.failed() > 0 || report.diagnostics.iter().any(|d| d.is_error()) || report.results.is_empty() {
+        EXIT_ERROR
+    } else {
+        0
+    }
 }

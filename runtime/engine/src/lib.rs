@@ -256,12 +256,30 @@ impl Pipeline {
     }
 
     fn decode_shared(&self, user: Arc<Json>, context: Arc<Json>, now: i64) -> Result<Decoded, InputError> {
-        if let Some((key, env)) = self.missing_config.iter().next() {
+        self.decode_with(user, context, now, &BTreeMap::new())
+    }
+
+    /// Decodes with configuration values overriding the pipeline's for this login only.
+    pub fn decode_with(
+        &self,
+        user: Arc<Json>,
+        context: Arc<Json>,
+        now: i64,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Decoded, InputError> {
+        if let Some((key, env)) = self.missing_config.iter().find(|(k, _)| !overrides.contains_key(*k)) {
             return Err(InputError::new(format!(
                 "configuration key `{key}` has no value: set the environment variable `{env}` or pass --config {key}=VALUE"
             )));
         }
-        Ok(Decoded(warden_runtime::Txn::new(&self.program, user, context, self.config.clone(), now)?))
+        let config = if overrides.is_empty() {
+            self.config.clone()
+        } else {
+            let mut c = (*self.config).clone();
+            c.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+            Arc::new(c)
+        };
+        Ok(Decoded(warden_runtime::Txn::new(&self.program, user, context, config, now)?))
     }
 
     /// Runs the rules on decoded inputs and assembles the outcome (the second half).

@@ -1,0 +1,428 @@
+//! `warden test`: test files next to the manifest, run on every backend, with readable
+//! diffs, JSON and JUnit reports, and coverage.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+use warden::{Backend, Coverage, Exec, Pipeline};
+use warden_syntax::{Diagnostic, SourceMap, Span};
+
+/// A test file (`*.test.toml`), see `docs/testing.md`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    /// The manifest to test, relative to this file (default: `warden.toml` beside it).
+    pub manifest: Option<String>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default, rename = "case")]
+    pub cases: Vec<Case>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub user: toml::Table,
+    #[serde(default)]
+    pub context: toml::Table,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    #[serde(default)]
+    pub user: toml::Table,
+    #[serde(default)]
+    pub context: toml::Table,
+    /// Paths to delete after merging, such as `user.email` (TOML has no null).
+    #[serde(default)]
+    pub remove: Vec<String>,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    pub now: Option<String>,
+    pub expect: Expect,
+}
+
+/// What a case expects; keys left out are not checked.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub decision: Option<String>,
+    /// Compared key by key: give the keys that matter (`code`, `description`, `rule`, `cause`).
+    pub error: Option<toml::Table>,
+    /// The final user must contain these fields with these values (recursively).
+    pub user: Option<toml::Table>,
+    pub id_token: Option<toml::Table>,
+    pub id_token_includes: Option<toml::Table>,
+    pub access_token: Option<toml::Table>,
+    pub access_token_includes: Option<toml::Table>,
+    pub scope: Option<Vec<String>>,
+    /// `true`: no rule changed the scopes (the outcome's `scope` is null).
+    pub scope_unchanged: Option<bool>,
+    /// A table for `{"provider": ..., "allowRememberBrowser": ...}`, or `false` for none.
+    pub multifactor: Option<toml::Value>,
+    /// The redirect URL, or `false` for none.
+    pub redirect: Option<toml::Value>,
+    pub effects: Option<Vec<toml::Table>>,
+    /// The log messages, exactly, in order.
+    pub logs: Option<Vec<String>>,
+    /// Each of these must appear in some log message.
+    pub logs_include: Option<Vec<String>>,
+}
+
+/// One case's result.
+#[derive(Debug)]
+pub struct CaseResult {
+    pub file: String,
+    pub name: String,
+    pub failures: Vec<String>,
+}
+
+/// The outcome of running test files.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub results: Vec<CaseResult>,
+    /// Diagnostics for test files that could not be read or parsed, or pipelines that do not
+    /// check.
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+    /// Coverage per manifest, when asked for.
+    pub coverage: Vec<(Arc<Pipeline>, Coverage)>,
+}
+
+impl Report {
+    pub fn passed(&self) -> usize {
+        self.results.iter().filter(|r| r.failures.is_empty()).count()
+    }
+    pub fn failed(&self) -> usize {
+        self.results.len() - self.passed()
+    }
+}
+
+/// Test files for the given paths: a test file, a manifest or a directory (its `warden.toml`
+/// and the `*.test.toml` files in it and in its `tests/` folder).
+pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
+    let mut out = Vec::new();
+    for p in roots {
+        if p.is_file() && p.to_string_lossy().ends_with(".test.toml") {
+            out.push(p);
+            continue;
+        }
+        let dir = if p.is_dir() { p } else { p.parent().map(Path::to_path_buf).unwrap_or_default() };
+        for d in [dir.clone(), dir.join("tests")] {
+            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".test.toml"))
+                .collect();
+            found.sort();
+            out.extend(found);
+        }
+    }
+    out
+}
+
+/// Runs every case of the test files on the interpreter and the JIT.
+pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
+    let mut report = Report::default();
+    let mut pipelines: BTreeMap<PathBuf, Option<(Arc<Pipeline>, usize)>> = BTreeMap::new();
+    for file in files {
+        let shown = file.display().to_string();
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                report.diagnostics.push(Diagnostic::error("E0300", format!("cannot read test file `{shown}`: {e}")));
+                continue;
+            }
+        };
+        let fid = report.sources.add(shown.clone(), text.clone());
+        let tf: TestFile = match toml::from_str(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+                report.diagnostics.push(
+                    Diagnostic::error("E0300", format!("invalid test file: {}", e.message().trim().replace('\n', " ")))
+                        .at(fid, span, "here")
+                        .help("see docs/testing.md for the keys test files accept"),
+                );
+                continue;
+            }
+        };
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let manifest = dir.join(tf.manifest.as_deref().unwrap_or("warden.toml"));
+        let entry = pipelines.entry(manifest.clone()).or_insert_with(|| match Pipeline::from_manifest(&manifest) {
+            Ok(p) => {
+                report.coverage.push((Arc::new(p), Coverage::default()));
+                Some((report.coverage.last().map(|(p, _)| p.clone()).expect("just pushed"), report.coverage.len() - 1))
+            }
+            Err(warden::LoadError::Check(c)) => {
+                let offset = report.sources.files.len() as u32;
+                for f in c.sources.files {
+                    report.sources.add(f.path, f.text);
+                }
+                for mut d in c.diagnostics {
+                    d.file = d.file.map(|f| f + offset);
+                    for r in &mut d.related {
+                        r.file += offset;
+                    }
+                    report.diagnostics.push(d);
+                }
+                None
+            }
+            Err(e) => {
+                report
+                    .diagnostics
+                    .push(Diagnostic::error("E0301", format!("cannot load `{}`: {e}", manifest.display())));
+                None
+            }
+        });
+        let Some((pipeline, cov_index)) = entry.clone() else { continue };
+        for case in &tf.cases {
+            if filter.is_some_and(|f| !case.name.contains(f)) {
+                continue;
+            }
+            let cov = coverage.then(|| &mut report.coverage[cov_index].1);
+            let failures = run_case(&pipeline, &tf.defaults, case, cov);
+            report.results.push(CaseResult { file: shown.clone(), name: case.name.clone(), failures });
+        }
+    }
+    if !coverage {
+        report.coverage.clear();
+    }
+    report
+}
+
+fn to_json(t: &toml::Table) -> Json {
+    serde_json::to_value(t).unwrap_or(Json::Null)
+}
+
+fn merge(base: &mut Json, patch: &Json) {
+    match (base, patch) {
+        (Json::Object(b), Json::Object(p)) => {
+            for (k, v) in p {
+                merge(b.entry(k.clone()).or_insert(Json::Null), v);
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+fn remove(user: &mut Json, context: &mut Json, path: &str) -> Result<(), String> {
+    let mut parts = path.split('.');
+    let root = match parts.next() {
+        Some("user") => user,
+        Some("context") => context,
+        _ => return Err(format!("`remove` paths start with `user.` or `context.`, found `{path}`")),
+    };
+    let segs: Vec<&str> = parts.collect();
+    let Some((last, parents)) = segs.split_last() else { return Err(format!("`{path}` names no field")) };
+    let mut cur = root;
+    for p in parents {
+        match cur.get_mut(*p) {
+            Some(next) => cur = next,
+            None => return Ok(()),
+        }
+    }
+    if let Some(m) = cur.as_object_mut() {
+        m.shift_remove(*last);
+    }
+    Ok(())
+}
+
+fn run_case(pipeline: &Pipeline, defaults: &Defaults, case: &Case, coverage: Option<&mut Coverage>) -> Vec<String> {
+    let mut user = to_json(&defaults.user);
+    merge(&mut user, &to_json(&case.user));
+    let mut context = to_json(&defaults.context);
+    merge(&mut context, &to_json(&case.context));
+    for path in &case.remove {
+        if let Err(m) = remove(&mut user, &mut context, path) {
+            return vec![m];
+        }
+    }
+    let mut config = defaults.config.clone();
+    config.extend(case.config.clone());
+    let now_text = case.now.as_ref().or(defaults.now.as_ref());
+    let now = match now_text {
+        Some(t) => match warden::parse_time(t) {
+            Some(n) => n,
+            None => return vec![format!("`now` is not an RFC 3339 time: {t:?}")],
+        },
+        None => jiff::Timestamp::now().as_millisecond(),
+    };
+    let (user, context) = (Arc::new(user), Arc::new(context));
+    let decode = || pipeline.decode_with(user.clone(), context.clone(), now, &config);
+    let interp = match decode() {
+        Ok(d) => match coverage {
+            Some(cov) => pipeline.run_covered(d, &Exec::at(now).on(Backend::Interp), cov),
+            None => pipeline.run_decoded(d, &Exec::at(now).on(Backend::Interp)),
+        },
+        Err(e) => return vec![format!("invalid input: {e}")],
+    };
+    let actual = interp.to_json();
+    let mut failures = Vec::new();
+    if let Ok(d) = decode() {
+        let jit = pipeline.run_decoded(d, &Exec::at(now).on(Backend::Jit)).to_json();
+        if jit != actual {
+            failures.push(format!("the backends disagree:\n      interp: {actual}\n      jit:    {jit}"));
+        }
+    }
+    check(&case.expect, &actual, &mut failures);
+    failures
+}
+
+fn show(v: &Json) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn field(failures: &mut Vec<String>, name: &str, want: &Json, got: &Json) {
+    if want != got {
+        failures.push(format!("{name}: expected {}, found {}", show(want), show(got)));
+    }
+}
+
+/// Whether `got` contains everything in `want` (objects recursively, other values equal).
+fn includes(want: &Json, got: &Json, path: &str, failures: &mut Vec<String>) {
+    match (want, got) {
+        (Json::Object(w), Json::Object(g)) => {
+            for (k, v) in w {
+                includes(v, g.get(k).unwrap_or(&Json::Null), &format!("{path}.{k}"), failures);
+            }
+        }
+        (w, g) if w != g => failures.push(format!("{path}: expected {}, found {}", show(w), show(g))),
+        _ => {}
+    }
+}
+
+fn check(e: &Expect, actual: &Json, f: &mut Vec<String>) {
+    let get = |k: &str| actual.get(k).cloned().unwrap_or(Json::Null);
+    if let Some(d) = &e.decision {
+        field(f, "decision", &json!(d), &get("decision"));
+    }
+    if let Some(err) = &e.error {
+        let got = get("error");
+        for (k, v) in err {
+            let want = serde_json::to_value(v).unwrap_or(Json::Null);
+            field(f, &format!("error.{k}"), &want, got.get(k).unwrap_or(&Json::Null));
+        }
+    }
+    if let Some(u) = &e.user {
+        includes(&to_json(u), &get("user"), "user", f);
+    }
+    for (exact, subset, key) in
+        [(&e.id_token, &e.id_token_includes, "id_token"), (&e.access_token, &e.access_token_includes, "access_token")]
+    {
+        if let Some(t) = exact {
+            field(f, key, &to_json(t), &get(key));
+        }
+        if let Some(t) = subset {
+            includes(&to_json(t), &get(key), key, f);
+        }
+    }
+    if let Some(s) = &e.scope {
+        field(f, "scope", &json!(s), &get("scope"));
+    }
+    if e.scope_unchanged == Some(true) {
+        field(f, "scope", &Json::Null, &get("scope"));
+    }
+    if let Some(m) = &e.multifactor {
+        let want = if m.as_bool() == Some(false) { Json::Null } else { serde_json::to_value(m).unwrap_or(Json::Null) };
+        field(f, "multifactor", &want, &get("multifactor"));
+    }
+    if let Some(r) = &e.redirect {
+        let want = match r {
+            toml::Value::String(url) => json!({ "url": url }),
+            _ => Json::Null,
+        };
+        field(f, "redirect", &want, &get("redirect"));
+    }
+    if let Some(effects) = &e.effects {
+        let want = Json::Array(effects.iter().map(to_json).collect());
+        field(f, "effects", &want, &get("effects"));
+    }
+    let messages: Vec<String> = get("logs")
+        .as_array()
+        .map(|logs| logs.iter().filter_map(|l| l["message"].as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    if let Some(logs) = &e.logs {
+        field(f, "logs", &json!(logs), &json!(messages));
+    }
+    for part in e.logs_include.iter().flatten() {
+        if !messages.iter().any(|m| m.contains(part.as_str())) {
+            f.push(format!("logs: no message contains {part:?}; messages: {}", show(&json!(messages))));
+        }
+    }
+}
+
+/// Human report: failures with their diffs, then `N passed, M failed`.
+pub fn human(report: &Report) -> String {
+    let mut out = String::new();
+    for r in &report.results {
+        if r.failures.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("FAIL {}: {}\n", r.file, r.name));
+        for failure in &r.failures {
+            out.push_str(&format!("    {failure}\n"));
+        }
+    }
+    out.push_str(&format!("{} passed, {} failed\n", report.passed(), report.failed()));
+    out
+}
+
+pub fn json_report(report: &Report) -> Json {
+    json!({
+        "passed": report.passed(),
+        "failed": report.failed(),
+        "cases": report.results.iter().map(|r| json!({
+            "file": r.file, "name": r.name, "passed": r.failures.is_empty(), "failures": r.failures,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+pub fn junit(report: &Report) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n",
+        report.results.len(),
+        report.failed()
+    );
+    let mut files: Vec<&str> = report.results.iter().map(|r| r.file.as_str()).collect();
+    files.dedup();
+    for file in files {
+        let cases: Vec<&CaseResult> = report.results.iter().filter(|r| r.file == file).collect();
+        let failed = cases.iter().filter(|c| !c.failures.is_empty()).count();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">\n",
+            xml(file),
+            cases.len()
+        ));
+        for c in cases {
+            out.push_str(&format!("    <testcase classname=\"{}\" name=\"{}\"", xml(file), xml(&c.name)));
+            if c.failures.is_empty() {
+                out.push_str("/>\n");
+            } else {
+                let text = c.failures.join("\n");
+                out.push_str(&format!(
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml(c.failures.first().map(String::as_str).unwrap_or("")),
+                    xml(&text)
+                ));
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
