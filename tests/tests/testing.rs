@@ -1,0 +1,156 @@
+//! `warden init`, `warden test` (diffs, formats, coverage) and `warden run --explain`, as a
+//! user meets them.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use warden_cli::main_with;
+use warden_tests::root;
+
+fn run(args: &[&str]) -> (u8, warden_cli::Output) {
+    main_with(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>(), false)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("warden-testing-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn p(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[test]
+fn init_then_test_passes_and_a_broken_rule_fails_with_a_diff() {
+    let dir = scratch("init");
+    let (code, out) = run(&["init", &p(&dir)]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    let (code, out) = run(&["check", &p(&dir)]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    let (code, out) = run(&["test", &p(&dir)]);
+    assert_eq!(code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.ends_with("4 passed, 0 failed\n"), "{}", out.stdout);
+
+    let (code, _) = run(&["init", &p(&dir)]);
+    assert_eq!(code, 1, "init refuses a directory that is not empty");
+
+    // Break a rule: the domain check now lets every domain through.
+    let rule = dir.join("rules/access.rule");
+    let text = std::fs::read_to_string(&rule).expect("rule");
+    std::fs::write(
+        &rule,
+        text.replace("deny unauthorized \"Access denied.\" unless", "deny unauthorized \"Access denied.\" if"),
+    )
+    .expect("write");
+    let (code, out) = run(&["test", &p(&dir)]);
+    assert_eq!(code, 1);
+    assert!(out.stdout.contains("FAIL "), "{}", out.stdout);
+    assert!(out.stdout.contains("warden.test.toml: another domain is denied"), "{}", out.stdout);
+    assert!(out.stdout.contains("error.rule: expected \"company domains only\""), "{}", out.stdout);
+    assert!(out.stdout.contains("decision: expected \"allow\", found \"deny\""), "{}", out.stdout);
+    assert!(out.stdout.ends_with("1 passed, 3 failed\n"), "{}", out.stdout);
+
+    // Machine-readable reports.
+    let (_, out) = run(&["test", &p(&dir), "--format", "json"]);
+    let j: Json = serde_json::from_str(&out.stdout).expect("json report");
+    assert_eq!(j["failed"], 3);
+    let (_, out) = run(&["test", &p(&dir), "--format", "junit"]);
+    assert!(out.stdout.starts_with("<?xml") && out.stdout.contains("<failure message="), "{}", out.stdout);
+    let (_, out) = run(&["test", &p(&dir), "--filter", "unverified"]);
+    assert!(out.stdout.ends_with("1 passed, 0 failed\n"), "{}", out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_keys_in_test_files_are_errors_with_a_span() {
+    let dir = scratch("badkey");
+    run(&["init", &p(&dir)]);
+    let file = dir.join("warden.test.toml");
+    let text = std::fs::read_to_string(&file).expect("test file").replace("decision = \"deny\"", "decison = \"deny\"");
+    std::fs::write(&file, text).expect("write");
+    let (code, out) = run(&["test", &p(&dir)]);
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("E0300"), "{}", out.stderr);
+    assert!(out.stderr.contains("unknown field `decison`"), "{}", out.stderr);
+    assert!(out.stderr.contains("warden.test.toml:"), "the error points into the file: {}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Lines and branches hit, from an lcov file.
+fn lcov_totals(path: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).expect("lcov written");
+    let sum = |key: &str| text.lines().filter_map(|l| l.strip_prefix(key)).filter_map(|v| v.parse::<u64>().ok()).sum();
+    (sum("LH:"), sum("BRH:"))
+}
+
+#[test]
+fn coverage_drops_when_a_case_is_removed() {
+    let src = root().join("examples/quickstart");
+    let dir = scratch("coverage");
+    copy_dir(&src, &dir);
+    let lcov = dir.join("full.lcov");
+    let (code, out) = run(&["test", &p(&dir), "--coverage", "--lcov", &p(&lcov)]);
+    assert_eq!(code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("coverage:"), "{}", out.stderr);
+    let full = lcov_totals(&lcov);
+    let tests_path = dir.join("warden.test.toml");
+    let original = std::fs::read_to_string(&tests_path).expect("quickstart ships a test file");
+    let doc: toml::Table = toml::from_str(&original).expect("toml");
+    let cases = doc["case"].as_array().expect("cases").len();
+    let mut dropped = 0;
+    for i in 0..cases {
+        let mut fewer = doc.clone();
+        fewer["case"].as_array_mut().expect("cases").remove(i);
+        std::fs::write(&tests_path, toml::to_string(&fewer).expect("toml")).expect("write");
+        let lcov_i = dir.join(format!("minus-{i}.lcov"));
+        let (code, out) = run(&["test", &p(&dir), "--coverage", "--lcov", &p(&lcov_i)]);
+        assert_eq!(code, 0, "{}", out.stdout);
+        let less = lcov_totals(&lcov_i);
+        assert!(less.0 <= full.0 && less.1 <= full.1, "removing a case never adds coverage");
+        if less != full {
+            dropped += 1;
+            assert!(out.stderr.contains("never"), "the summary names what is no longer covered: {}", out.stderr);
+        }
+    }
+    assert!(dropped > 0, "some case must cover something no other case does");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_names_the_rule_the_line_and_the_values() {
+    let s = root().join("examples/quickstart/samples/admin-dashboard-personal-account");
+    let manifest = root().join("examples/quickstart/warden.toml");
+    let (code, out) = run(&[
+        "run",
+        "--manifest",
+        &p(&manifest),
+        "--user",
+        &p(&s.join("user.json")),
+        "--context",
+        &p(&s.join("context.json")),
+        "--now",
+        "2026-11-26T12:00:00Z",
+        "--explain",
+    ]);
+    assert_eq!(code, 3);
+    assert!(out.stderr.contains("denied by rule \"admin dashboard for company domains\" at "), "{}", out.stderr);
+    assert!(out.stderr.contains("rules/10-access.rule:23:5"), "{}", out.stderr);
+    assert!(out.stderr.contains("`email_domain(user.email)` was \"gmail.com\""), "{}", out.stderr);
+    assert!(out.stderr.contains("`email_domain(user.email) not in allowed` was true"), "{}", out.stderr);
+    let o: Json = serde_json::from_str(&out.stdout).expect("outcome");
+    assert_eq!(o["trace"]["decision"]["rule"], "admin dashboard for company domains");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("readable") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
