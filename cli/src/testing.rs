@@ -1,4 +1,5 @@
-//! `warden test`: test files next to the manifest, run on every backend, with readable
+//! `warden test`: test files next to the manifest, run on every backend (interpreter, JIT,
+//! and the pipeline's artifact built in memory), with readable
 //! diffs, JSON and JUnit reports, and coverage.
 
 use std::collections::BTreeMap;
@@ -135,6 +136,8 @@ pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
 pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
     let mut report = Report::default();
     let mut pipelines: BTreeMap<PathBuf, Option<(Arc<Pipeline>, usize)>> = BTreeMap::new();
+    // Each pipeline also runs from its artifact, built in memory.
+    let mut artifacts: BTreeMap<PathBuf, Option<Arc<Pipeline>>> = BTreeMap::new();
     for file in files {
         let shown = file.display().to_string();
         let text = match std::fs::read_to_string(file) {
@@ -186,12 +189,18 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
             }
         });
         let Some((pipeline, cov_index)) = entry.clone() else { continue };
+        let artifact = artifacts
+            .entry(manifest.clone())
+            .or_insert_with(|| {
+                Pipeline::from_artifact(&pipeline.to_artifact(None, true), None, &BTreeMap::new()).ok().map(Arc::new)
+            })
+            .clone();
         for case in &tf.cases {
             if filter.is_some_and(|f| !case.name.contains(f)) {
                 continue;
             }
             let cov = coverage.then(|| &mut report.coverage[cov_index].1);
-            let failures = run_case(&pipeline, &tf.defaults, case, cov);
+            let failures = run_case(&pipeline, artifact.as_deref(), &tf.defaults, case, cov);
             report.results.push(CaseResult { file: shown.clone(), name: case.name.clone(), failures });
         }
     }
@@ -238,7 +247,13 @@ fn remove(user: &mut Json, context: &mut Json, path: &str) -> Result<(), String>
     Ok(())
 }
 
-fn run_case(pipeline: &Pipeline, defaults: &Defaults, case: &Case, coverage: Option<&mut Coverage>) -> Vec<String> {
+fn run_case(
+    pipeline: &Pipeline,
+    artifact: Option<&Pipeline>,
+    defaults: &Defaults,
+    case: &Case,
+    coverage: Option<&mut Coverage>,
+) -> Vec<String> {
     let mut user = to_json(&defaults.user);
     merge(&mut user, &to_json(&case.user));
     let mut context = to_json(&defaults.context);
@@ -273,6 +288,16 @@ fn run_case(pipeline: &Pipeline, defaults: &Defaults, case: &Case, coverage: Opt
         let jit = pipeline.run_decoded(d, &Exec::at(now).on(Backend::Jit)).to_json();
         if jit != actual {
             failures.push(format!("the backends disagree:\n      interp: {actual}\n      jit:    {jit}"));
+        }
+    }
+    if let Some(a) = artifact
+        && let Ok(d) = a.decode_with(user.clone(), context.clone(), now, &config)
+    {
+        let built = a.run_decoded(d, &Exec::at(now).on(Backend::Jit)).to_json();
+        if built != actual {
+            failures.push(format!(
+                "the artifact disagrees with the sources:\n      sources:  {actual}\n      artifact: {built}"
+            ));
         }
     }
     check(&case.expect, &actual, &mut failures);

@@ -1,5 +1,6 @@
 //! The eval corpus: data-driven cases in `tests/eval/*.toml` (rule + inputs + expected
-//! outcome), each run through the library. The format is described in `tests/eval/README.md`.
+//! outcome), each run through the library on the interpreter, the JIT, and from the
+//! pipeline's artifact. The format is described in `tests/eval/README.md`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -102,6 +103,17 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
             "the JIT disagrees with the interpreter:\n    interp: {}\n    jit:    {}",
             show(&result),
             show(&jit)
+        ));
+    }
+    // ... and so must the pipeline rebuilt from its artifact.
+    let artifact = Pipeline::from_artifact(&pipeline.to_artifact(None, true), None, &case.config)
+        .map_err(|e| format!("the artifact does not load: {e}"))?;
+    let from_artifact = artifact.execute(&user, &context, &Exec::at(now));
+    if show(&result) != show(&from_artifact) {
+        return Err(format!(
+            "the artifact disagrees with the sources:\n    sources:  {}\n    artifact: {}",
+            show(&result),
+            show(&from_artifact)
         ));
     }
     match (&case.expect, &case.expect_input_error, result) {

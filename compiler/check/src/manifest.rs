@@ -18,6 +18,8 @@ pub struct Manifest {
     pub claim_mode: ClaimMode,
     /// `None` when the manifest has no `[configuration]` table (any key may be read).
     pub configuration: Option<BTreeMap<String, ConfigValue>>,
+    /// `[bundle] verify_key`: artifacts run with this manifest must be signed by this key.
+    pub verify_key: Option<PathBuf>,
 }
 
 /// One entry of `[pipeline] rules`.
@@ -47,6 +49,13 @@ struct ManifestToml {
     configuration: Option<BTreeMap<String, ConfigValue>>,
     #[serde(default)]
     schema: BTreeMap<String, toml::Table>,
+    bundle: Option<BundleToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BundleToml {
+    verify_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -117,12 +126,14 @@ pub fn parse(
             declared.insert(obj_path.clone(), ty);
         }
     }
+    let verify_key = raw.bundle.and_then(|b| b.verify_key).map(|k| dir.join(k));
     let manifest = Manifest {
         path: path.to_path_buf(),
         dir,
         rules,
         claim_mode: raw.pipeline.claim_mode,
         configuration: raw.configuration,
+        verify_key,
     };
     Some((manifest, declared))
 }

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod claims;
 mod dump;
+mod validate;
 pub use dump::dump;
+pub use validate::MAX_IR_DEPTH;
 
 /// Bumped whenever the meaning or the serialized form of the IR changes.
 pub const IR_VERSION: u32 = 1;

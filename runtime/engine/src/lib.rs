@@ -35,7 +35,10 @@ use warden_check::{Compiled, ConfigValue};
 use warden_ir::{ClaimMode, Options, Program, Step};
 use warden_runtime::Prepared;
 
+pub use warden_artifact::{PublicKey, SecretKey};
 pub use warden_check::Manifest;
+
+mod artifact;
 pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
 pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
 
@@ -46,6 +49,9 @@ pub enum LoadError {
     Check(Box<Compiled>),
     /// The pipeline checks but this build cannot run it.
     Unsupported(String),
+    /// An artifact that is truncated, corrupted, foreign, of another version, wrongly signed,
+    /// or missing configuration.
+    Refused(String),
 }
 
 impl fmt::Display for LoadError {
@@ -60,6 +66,7 @@ impl fmt::Display for LoadError {
                 Ok(())
             }
             LoadError::Unsupported(m) => f.write_str(m),
+            LoadError::Refused(m) => f.write_str(m),
         }
     }
 }
@@ -127,10 +134,14 @@ pub struct Pipeline {
     /// interpreter then runs, with the same outcomes).
     jit: Option<warden_jit::Compiled>,
     config: Arc<BTreeMap<String, String>>,
-    /// Configuration keys whose environment variable was not set at load.
-    missing_config: BTreeMap<String, String>,
+    /// Configuration keys without a value at load, with the environment variable that was
+    /// expected to hold it.
+    missing_config: BTreeMap<String, Option<String>>,
+    /// How the manifest gives each configuration key its value (for artifacts).
+    config_spec: Vec<warden_artifact::ConfigKey>,
     warnings: Vec<warden_syntax::Diagnostic>,
-    compiled: Box<Compiled>,
+    /// The files the pipeline was compiled from, by the program's file index.
+    sources: Vec<warden_artifact::Source>,
 }
 
 impl Pipeline {
@@ -138,33 +149,27 @@ impl Pipeline {
     /// `{ env = "NAME" }` are read from the environment now.
     pub fn from_manifest(path: impl AsRef<Path>) -> Result<Pipeline, LoadError> {
         let compiled = warden_check::check_manifest(path.as_ref());
-        let mut config = BTreeMap::new();
-        let mut missing = BTreeMap::new();
+        let mut spec = Vec::new();
         if let Some(m) = &compiled.manifest
             && let Some(cfg) = &m.configuration
         {
             for (key, value) in cfg {
-                match value {
+                spec.push(match value {
                     ConfigValue::Literal(v) => {
-                        config.insert(key.clone(), v.clone());
+                        warden_artifact::ConfigKey { key: key.clone(), env: None, value: Some(v.clone()) }
                     }
-                    ConfigValue::Env { env } => match std::env::var(env) {
-                        Ok(v) => {
-                            config.insert(key.clone(), v);
-                        }
-                        Err(_) => {
-                            missing.insert(key.clone(), env.clone());
-                        }
-                    },
-                }
+                    ConfigValue::Env { env } => {
+                        warden_artifact::ConfigKey { key: key.clone(), env: Some(env.clone()), value: None }
+                    }
+                });
             }
         }
-        Pipeline::load(compiled, config, missing)
+        Pipeline::load(compiled, spec)
     }
 
     /// Loads `.rule` files as one pipeline, in order.
     pub fn from_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Result<Pipeline, LoadError> {
-        Pipeline::load(warden_check::check_files(paths, claim_mode), BTreeMap::new(), BTreeMap::new())
+        Pipeline::load(warden_check::check_files(paths, claim_mode), Vec::new())
     }
 
     /// Loads one in-memory `.rule` source.
@@ -174,34 +179,59 @@ impl Pipeline {
 
     /// Loads in-memory `.rule` sources as one pipeline, in order.
     pub fn from_sources(files: &[(String, String)], options: Options) -> Result<Pipeline, LoadError> {
-        Pipeline::load(warden_check::check_sources(files, options), BTreeMap::new(), BTreeMap::new())
+        Pipeline::load(warden_check::check_sources(files, options), Vec::new())
     }
 
-    fn load(
-        mut compiled: Compiled,
-        config: BTreeMap<String, String>,
-        missing_config: BTreeMap<String, String>,
-    ) -> Result<Pipeline, LoadError> {
+    fn load(mut compiled: Compiled, config_spec: Vec<warden_artifact::ConfigKey>) -> Result<Pipeline, LoadError> {
         let Some(program) = compiled.program.take() else {
             return Err(LoadError::Check(Box::new(compiled)));
         };
+        let sources = compiled
+            .sources
+            .files
+            .iter()
+            .map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() })
+            .collect();
+        Pipeline::assemble(program, sources, config_spec, compiled.diagnostics)
+    }
+
+    /// A pipeline from a checked (or verified) program: prepares sets and compiles the JIT.
+    fn assemble(
+        program: Program,
+        sources: Vec<warden_artifact::Source>,
+        config_spec: Vec<warden_artifact::ConfigKey>,
+        warnings: Vec<warden_syntax::Diagnostic>,
+    ) -> Result<Pipeline, LoadError> {
         if program.steps.iter().any(|s| matches!(s, Step::Js(_))) {
             return Err(LoadError::Unsupported(
                 "this pipeline has JavaScript rules, which this build of warden cannot run yet".into(),
             ));
         }
+        let mut config = BTreeMap::new();
+        let mut missing = BTreeMap::new();
+        for k in &config_spec {
+            let from_env = k.env.as_ref().and_then(|e| std::env::var(e).ok());
+            match k.value.clone().or(from_env) {
+                Some(v) => {
+                    config.insert(k.key.clone(), v);
+                }
+                None => {
+                    missing.insert(k.key.clone(), k.env.clone());
+                }
+            }
+        }
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone()).ok();
-        let warnings = compiled.diagnostics.clone();
         Ok(Pipeline {
             program,
             prepared,
             jit,
             config: Arc::new(config),
-            missing_config,
+            missing_config: missing,
+            config_spec,
             warnings,
-            compiled: Box::new(compiled),
+            sources,
         })
     }
 
@@ -227,9 +257,14 @@ impl Pipeline {
         &self.warnings
     }
 
-    /// The sources and manifest the pipeline was loaded from.
-    pub fn compiled(&self) -> &Compiled {
-        &self.compiled
+    /// The files the pipeline was compiled from, by the program's file index.
+    pub fn sources(&self) -> &[warden_artifact::Source] {
+        &self.sources
+    }
+
+    /// How each configuration key gets its value.
+    pub fn config_spec(&self) -> &[warden_artifact::ConfigKey] {
+        &self.config_spec
     }
 
     /// Decides one login. Bad input (wrong JSON shapes, known fields of the wrong type,
@@ -268,8 +303,12 @@ impl Pipeline {
         overrides: &BTreeMap<String, String>,
     ) -> Result<Decoded, InputError> {
         if let Some((key, env)) = self.missing_config.iter().find(|(k, _)| !overrides.contains_key(*k)) {
+            let from = match env {
+                Some(env) => format!("set the environment variable `{env}` or "),
+                None => String::new(),
+            };
             return Err(InputError::new(format!(
-                "configuration key `{key}` has no value: set the environment variable `{env}` or pass --config {key}=VALUE"
+                "configuration key `{key}` has no value: {from}pass --config {key}=VALUE"
             )));
         }
         let config = if overrides.is_empty() {

@@ -1,0 +1,275 @@
+//! Ahead-of-time artifacts: a checked pipeline in one file that loads without parsing or
+//! checking, and refuses tampering.
+//!
+//! Layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0..8 | magic `\x89WARDN\r\n` |
+//! | 8..12 | format version |
+//! | 12..16 | IR version |
+//! | 16..32 | warden version, NUL-padded |
+//! | 32..48 | QuickJS version, NUL-padded (empty: no JavaScript) |
+//! | 48..56 | body length `N` |
+//! | 56..56+N | body: [`Contents`] as JSON |
+//! | +32 | SHA-256 of everything before it |
+//! | +1 | signature kind: 0 none, 1 Ed25519 |
+//! | +64 | Ed25519 signature of the SHA-256 (kind 1 only) |
+//!
+//! Reading checks, in order and before anything else: size limit, magic, versions, lengths
+//! (against the file's real size: nothing is allocated from a length field), the hash, and —
+//! when the caller gives a verification key — the signature. Whether a signature is required
+//! is the caller's decision, never the artifact's. Only then is the body parsed, and its
+//! program validated structurally before any runtime sees it.
+
+use std::fmt;
+
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use warden_ir::Program;
+
+pub const MAGIC: &[u8; 8] = b"\x89WARDN\r\n";
+pub const FORMAT_VERSION: u32 = 1;
+/// The largest artifact a loader reads.
+pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
+/// The version of warden that writes and reads artifacts.
+pub const WARDEN_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const HEADER: usize = 56;
+const HASH: usize = 32;
+const SIG: usize = 64;
+
+/// What an artifact holds besides the header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contents {
+    /// The checked pipeline: rules in order, options, slots, prebuilt sets (lists included).
+    pub program: Program,
+    /// Each rule file as it was compiled, by the program's file index (for inspection and
+    /// error messages).
+    pub sources: Vec<Source>,
+    /// The configuration keys the pipeline needs, and how each gets its value.
+    pub config: Vec<ConfigKey>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
+}
+
+/// A configuration key: baked in only when the build was asked to (`value`), else taken
+/// from the environment variable the manifest named (`env`) or given when loading.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigKey {
+    pub key: String,
+    pub env: Option<String>,
+    pub value: Option<String>,
+}
+
+/// Why an artifact was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused(pub String);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "artifact refused: {}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn refuse<T>(why: impl Into<String>) -> Result<T, Refused> {
+    Err(Refused(why.into()))
+}
+
+/// What `inspect` shows without trusting more than the header and hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub format_version: u32,
+    pub ir_version: u32,
+    pub warden_version: String,
+    pub quickjs_version: Option<String>,
+    pub body_len: usize,
+    pub hash: [u8; 32],
+    pub signed: bool,
+}
+
+/// Writes an artifact; signs it when a key is given. The same contents give the same bytes.
+pub fn write(contents: &Contents, key: Option<&SigningKey>) -> Vec<u8> {
+    let body = serde_json::to_vec(contents).unwrap_or_default();
+    let mut out = Vec::with_capacity(HEADER + body.len() + HASH + 1 + SIG);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&warden_ir::IR_VERSION.to_le_bytes());
+    out.extend_from_slice(&padded(WARDEN_VERSION));
+    out.extend_from_slice(&padded(""));
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    let hash: [u8; 32] = Sha256::digest(&out).into();
+    out.extend_from_slice(&hash);
+    match key {
+        Some(k) => {
+            out.push(1);
+            out.extend_from_slice(&k.sign(&hash).to_bytes());
+        }
+        None => out.push(0),
+    }
+    out
+}
+
+fn padded(s: &str) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    let n = s.len().min(16);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    b
+}
+
+fn unpadded(b: &[u8]) -> Result<String, Refused> {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    match std::str::from_utf8(&b[..end]) {
+        Ok(s) => Ok(s.to_string()),
+        Err(_) => refuse("the header's version text is not UTF-8"),
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
+/// Checks everything but the body: size, magic, versions, lengths, hash, and the signature
+/// when `verify` is given. Returns the header and the body's bytes.
+pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Header, &'a [u8]), Refused> {
+    if bytes.len() > MAX_ARTIFACT_BYTES {
+        return refuse(format!("larger than {} MiB", MAX_ARTIFACT_BYTES / 1024 / 1024));
+    }
+    if bytes.len() < 8 || &bytes[..8] != MAGIC {
+        return refuse("not a warden artifact (wrong magic bytes)");
+    }
+    if bytes.len() < HEADER {
+        return refuse("truncated header");
+    }
+    let format_version = u32_at(bytes, 8);
+    if format_version != FORMAT_VERSION {
+        return refuse(format!("format version {format_version}, this warden reads {FORMAT_VERSION}"));
+    }
+    let ir_version = u32_at(bytes, 12);
+    if ir_version != warden_ir::IR_VERSION {
+        return refuse(format!("IR version {ir_version}, this warden runs {}", warden_ir::IR_VERSION));
+    }
+    let warden_version = unpadded(&bytes[16..32])?;
+    if warden_version != WARDEN_VERSION {
+        return refuse(format!("built by warden {warden_version}, this is warden {WARDEN_VERSION}: rebuild it"));
+    }
+    let quickjs = unpadded(&bytes[32..48])?;
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&bytes[48..56]);
+    let body_len = u64::from_le_bytes(len);
+    // The length is compared with the real size before it is used for anything.
+    let available = (bytes.len() - HEADER) as u64;
+    if body_len > available || available - body_len < (HASH + 1) as u64 {
+        return refuse("truncated (the body or the hash is missing)");
+    }
+    let body_end = HEADER + body_len as usize;
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&bytes[body_end..body_end + HASH]);
+    let tag = bytes[body_end + HASH];
+    let sig_len = match tag {
+        0 => 0,
+        1 => SIG,
+        other => return refuse(format!("unknown signature kind {other}")),
+    };
+    if bytes.len() != body_end + HASH + 1 + sig_len {
+        return refuse(if bytes.len() < body_end + HASH + 1 + sig_len {
+            "truncated signature"
+        } else {
+            "trailing bytes after the signature"
+        });
+    }
+    let actual: [u8; 32] = Sha256::digest(&bytes[..body_end]).into();
+    if actual != hash {
+        return refuse("content hash mismatch: the file was changed after it was built");
+    }
+    if let Some(key) = verify {
+        if tag != 1 {
+            return refuse("unsigned, and a verification key is required");
+        }
+        let mut sig = [0u8; SIG];
+        sig.copy_from_slice(&bytes[body_end + HASH + 1..]);
+        let sig = ed25519_dalek::Signature::from_bytes(&sig);
+        if key.verify_strict(&hash, &sig).is_err() {
+            return refuse("the signature does not match the verification key");
+        }
+    }
+    let header = Header {
+        format_version,
+        ir_version,
+        warden_version,
+        quickjs_version: (!quickjs.is_empty()).then_some(quickjs),
+        body_len: body_len as usize,
+        hash,
+        signed: tag == 1,
+    };
+    Ok((header, &bytes[HEADER..body_end]))
+}
+
+/// Verifies an artifact, then parses and validates its contents.
+pub fn read(bytes: &[u8], verify_key: Option<&VerifyingKey>) -> Result<(Header, Contents), Refused> {
+    let (header, body) = verify(bytes, verify_key)?;
+    let contents: Contents = match serde_json::from_slice(body) {
+        Ok(c) => c,
+        Err(e) => return refuse(format!("the body is not valid: {e}")),
+    };
+    if let Err(m) = contents.program.validate() {
+        return refuse(format!("the program is not valid: {m}"));
+    }
+    if contents.program.files.len() != contents.sources.len() {
+        return refuse("the sources do not match the program's files");
+    }
+    Ok((header, contents))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+const SECRET_PREFIX: &str = "warden-ed25519-secret:";
+const PUBLIC_PREFIX: &str = "warden-ed25519-public:";
+
+/// A new signing key from the operating system's randomness.
+pub fn generate_key() -> Result<SigningKey, String> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| format!("no randomness available: {e}"))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The text of a secret key file.
+pub fn secret_key_text(k: &SigningKey) -> String {
+    format!("{SECRET_PREFIX}{}\n", hex::encode(k.to_bytes()))
+}
+
+/// The text of a public key file.
+pub fn public_key_text(k: &VerifyingKey) -> String {
+    format!("{PUBLIC_PREFIX}{}\n", hex::encode(k.to_bytes()))
+}
+
+fn key_bytes(text: &str, prefix: &str, what: &str) -> Result<[u8; 32], String> {
+    let hex_part = text
+        .trim()
+        .strip_prefix(prefix)
+        .ok_or_else(|| format!("not a warden {what} key (expected a line starting with `{prefix}`)"))?;
+    let bytes = hex::decode(hex_part).map_err(|_| format!("the {what} key is not hexadecimal"))?;
+    bytes.try_into().map_err(|_| format!("the {what} key is not 32 bytes"))
+}
+
+pub fn parse_secret_key(text: &str) -> Result<SigningKey, String> {
+    Ok(SigningKey::from_bytes(&key_bytes(text, SECRET_PREFIX, "secret")?))
+}
+
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
+    VerifyingKey::from_bytes(&key_bytes(text, PUBLIC_PREFIX, "public")?)
+        .map_err(|_| "not a valid Ed25519 public key".into())
+}
+
+pub use ed25519_dalek::{SigningKey as SecretKey, VerifyingKey as PublicKey};

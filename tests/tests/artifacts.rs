@@ -1,0 +1,215 @@
+//! Ahead-of-time artifacts: same outcomes as sources, reproducible, signatures enforced by
+//! the loader, and no mutation of a valid artifact makes the loader panic.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use serde_json::Value as Json;
+use warden::{Backend, Exec, LoadError, Pipeline};
+use warden_tests::root;
+
+const NOW: &str = "2026-11-26T12:00:00Z";
+
+fn examples() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("warden.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn read(path: &Path) -> Json {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("json")
+}
+
+fn no_config() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+#[test]
+fn every_example_gives_the_same_outcomes_from_its_artifact() {
+    let now = warden::parse_time(NOW).expect("time");
+    for dir in examples() {
+        let from_sources = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+        let bytes = from_sources.to_artifact(None, true);
+        let from_artifact = Pipeline::from_artifact(&bytes, None, &no_config()).expect("artifact loads");
+        assert!(from_artifact.has_jit());
+        let mut samples: Vec<PathBuf> =
+            std::fs::read_dir(dir.join("samples")).expect("samples").map(|e| e.expect("entry").path()).collect();
+        samples.sort();
+        for s in samples {
+            let (user, context) = (read(&s.join("user.json")), read(&s.join("context.json")));
+            let expected = read(&s.join("expected.json"));
+            for backend in [Backend::Interp, Backend::Jit] {
+                let o = from_artifact.execute(&user, &context, &Exec::at(now).on(backend)).expect("valid input");
+                assert_eq!(o.to_json(), expected, "{} from the artifact on {backend:?}", s.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn building_twice_gives_identical_bytes() {
+    for dir in examples() {
+        let a = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads").to_artifact(None, false);
+        let b = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads").to_artifact(None, false);
+        assert_eq!(a, b, "{}", dir.display());
+    }
+}
+
+fn quickstart_bytes(sign: Option<&warden::SecretKey>) -> Vec<u8> {
+    Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads").to_artifact(sign, true)
+}
+
+fn refused(r: Result<Pipeline, LoadError>) -> String {
+    match r {
+        Err(LoadError::Refused(m)) => m,
+        Err(other) => panic!("expected a refusal, got {other}"),
+        Ok(_) => panic!("expected a refusal, the artifact loaded"),
+    }
+}
+
+#[test]
+fn signatures_are_required_by_the_loader_not_the_artifact() {
+    let key = warden_artifact::generate_key().expect("key");
+    let other = warden_artifact::generate_key().expect("key");
+    let signed = quickstart_bytes(Some(&key));
+    let unsigned = quickstart_bytes(None);
+    let cfg = no_config();
+    // Valid signature with the right key.
+    assert!(Pipeline::from_artifact(&signed, Some(&key.verifying_key()), &cfg).is_ok());
+    // Without a key, signed and unsigned artifacts both load (integrity is still checked).
+    assert!(Pipeline::from_artifact(&signed, None, &cfg).is_ok());
+    assert!(Pipeline::from_artifact(&unsigned, None, &cfg).is_ok());
+    // With a key: unsigned, wrongly signed, and stripped signatures are refused.
+    let m = refused(Pipeline::from_artifact(&unsigned, Some(&key.verifying_key()), &cfg));
+    assert!(m.contains("unsigned, and a verification key is required"), "{m}");
+    let m = refused(Pipeline::from_artifact(&signed, Some(&other.verifying_key()), &cfg));
+    assert!(m.contains("signature does not match"), "{m}");
+    let mut stripped = signed[..signed.len() - 65].to_vec();
+    stripped.push(0);
+    let m = refused(Pipeline::from_artifact(&stripped, Some(&key.verifying_key()), &cfg));
+    assert!(m.contains("unsigned"), "{m}");
+    // Tampered after signing: the hash no longer matches.
+    let mut tampered = signed.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0x20;
+    let m = refused(Pipeline::from_artifact(&tampered, Some(&key.verifying_key()), &cfg));
+    assert!(m.contains("hash mismatch"), "{m}");
+    // Tampered and re-hashed by an attacker without the key: the signature fails.
+    let body_end = tampered.len() - 65 - 32;
+    let hash: [u8; 32] = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&tampered[..body_end]).into()
+    };
+    tampered[body_end..body_end + 32].copy_from_slice(&hash);
+    let m = refused(Pipeline::from_artifact(&tampered, Some(&key.verifying_key()), &cfg));
+    assert!(m.contains("signature does not match"), "{m}");
+}
+
+#[test]
+fn foreign_truncated_and_mismatched_files_are_refused_clearly() {
+    let good = quickstart_bytes(None);
+    let cfg = no_config();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"{\"not\": \"an artifact\"}".to_vec(), "not a warden artifact"),
+        (good[..40].to_vec(), "truncated header"),
+        (good[..good.len() - 10].to_vec(), "truncated"),
+        ([good.clone(), vec![0]].concat(), "trailing bytes"),
+        (
+            {
+                let mut b = good.clone();
+                b[8] = 9;
+                b
+            },
+            "format version 9",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[12] = 7;
+                b
+            },
+            "IR version 7",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[16..32].copy_from_slice(b"9.9.9\0\0\0\0\0\0\0\0\0\0\0");
+                b
+            },
+            "built by warden 9.9.9",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[48..56].copy_from_slice(&u64::MAX.to_le_bytes());
+                b
+            },
+            "truncated",
+        ),
+    ];
+    for (bytes, want) in cases {
+        let m = refused(Pipeline::from_artifact(&bytes, None, &cfg));
+        assert!(m.contains(want), "expected {want:?} in {m:?}");
+    }
+    // Configuration the artifact needs and nobody gives.
+    let without_values = Pipeline::from_manifest(root().join("examples/quickstart/warden.toml"))
+        .expect("loads")
+        .to_artifact(None, false);
+    let m = refused(Pipeline::from_artifact(&without_values, None, &cfg));
+    assert!(m.contains("needs configuration `ADMIN_APP_NAME`"), "{m}");
+    let given: BTreeMap<String, String> = ["ADMIN_APP_NAME", "ALLOWED_DOMAINS", "KIOSK_CLIENT_ID", "SUPPORT_EMAIL"]
+        .iter()
+        .map(|k| (k.to_string(), "x".to_string()))
+        .collect();
+    assert!(Pipeline::from_artifact(&without_values, None, &given).is_ok());
+}
+
+#[test]
+fn a_doctored_program_is_refused_before_it_runs() {
+    // A program whose expression points past the arena, with a correct hash: validation
+    // refuses it before any runtime indexes with it.
+    let p = Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads");
+    let bytes = p.to_artifact(None, true);
+    let body = &bytes[56..bytes.len() - 33];
+    let mut contents: serde_json::Value = serde_json::from_slice(body).expect("body");
+    contents["program"]["exprs"][3]["kind"] = serde_json::json!({ "Not": 4_000_000 });
+    let contents: warden_artifact::Contents = serde_json::from_value(contents).expect("contents");
+    let doctored = warden_artifact::write(&contents, None);
+    let m = refused(Pipeline::from_artifact(&doctored, None, &no_config()));
+    assert!(m.contains("the program is not valid"), "{m}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_artifacts_never_panic_the_loader(
+        cut in any::<prop::sample::Index>(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), 0u8..8), 0..4),
+        length in prop::option::of(any::<u64>()),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = GOOD.clone();
+        for (at, bit) in &flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= 1 << bit;
+        }
+        if let Some(n) = length {
+            bytes[48..56].copy_from_slice(&n.to_le_bytes());
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        let changed = bytes != *GOOD;
+        let result = Pipeline::from_artifact(&bytes, None, &BTreeMap::new());
+        // Any change is caught: by the header checks, the lengths, or the hash.
+        prop_assert!(!changed || matches!(result, Err(LoadError::Refused(_))));
+    }
+}
+
+static GOOD: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| quickstart_bytes(None));
