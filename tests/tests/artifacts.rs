@@ -89,25 +89,38 @@ fn signatures_are_required_by_the_loader_not_the_artifact() {
     assert!(m.contains("unsigned, and a verification key is required"), "{m}");
     let m = refused(Pipeline::from_artifact(&signed, Some(&other.verifying_key()), &cfg));
     assert!(m.contains("signature does not match"), "{m}");
-    let mut stripped = signed[..signed.len() - 65].to_vec();
-    stripped.push(0);
+    // An attacker without the key may strip the signature and reseal: still refused.
+    let body_end = signed.len() - 32 - 64 - 1 - 32;
+    let reseal = |mut b: Vec<u8>, tag_and_sig: &[u8]| {
+        use sha2::Digest;
+        let hash: [u8; 32] = sha2::Sha256::digest(&b[..body_end]).into();
+        b.truncate(body_end);
+        b.extend_from_slice(&hash);
+        b.extend_from_slice(tag_and_sig);
+        let seal: [u8; 32] = sha2::Sha256::digest(&b[body_end..]).into();
+        b.extend_from_slice(&seal);
+        b
+    };
+    let stripped = reseal(signed.clone(), &[0]);
+    assert!(Pipeline::from_artifact(&stripped, None, &cfg).is_ok(), "a resealed unsigned artifact is intact");
     let m = refused(Pipeline::from_artifact(&stripped, Some(&key.verifying_key()), &cfg));
     assert!(m.contains("unsigned"), "{m}");
-    // Tampered after signing: the hash no longer matches.
+    // Tampered after signing: the content hash no longer matches.
     let mut tampered = signed.clone();
     let at = tampered.len() / 2;
     tampered[at] ^= 0x20;
     let m = refused(Pipeline::from_artifact(&tampered, Some(&key.verifying_key()), &cfg));
     assert!(m.contains("hash mismatch"), "{m}");
-    // Tampered and re-hashed by an attacker without the key: the signature fails.
-    let body_end = tampered.len() - 65 - 32;
-    let hash: [u8; 32] = {
-        use sha2::Digest;
-        sha2::Sha256::digest(&tampered[..body_end]).into()
-    };
-    tampered[body_end..body_end + 32].copy_from_slice(&hash);
-    let m = refused(Pipeline::from_artifact(&tampered, Some(&key.verifying_key()), &cfg));
+    // Tampered, rehashed and resealed by an attacker without the key: the signature fails.
+    let old_sig = signed[body_end + 32..body_end + 32 + 65].to_vec();
+    let forged = reseal(tampered, &old_sig);
+    let m = refused(Pipeline::from_artifact(&forged, Some(&key.verifying_key()), &cfg));
     assert!(m.contains("signature does not match"), "{m}");
+    // A changed signature byte is caught even without a key.
+    let mut sig_changed = signed.clone();
+    sig_changed[body_end + 40] ^= 1;
+    let m = refused(Pipeline::from_artifact(&sig_changed, None, &cfg));
+    assert!(m.contains("seal mismatch"), "{m}");
 }
 
 #[test]
@@ -175,7 +188,7 @@ fn a_doctored_program_is_refused_before_it_runs() {
     // refuses it before any runtime indexes with it.
     let p = Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads");
     let bytes = p.to_artifact(None, true);
-    let body = &bytes[56..bytes.len() - 33];
+    let body = &bytes[56..bytes.len() - 65];
     let mut contents: serde_json::Value = serde_json::from_slice(body).expect("body");
     contents["program"]["exprs"][3]["kind"] = serde_json::json!({ "Not": 4_000_000 });
     let contents: warden_artifact::Contents = serde_json::from_value(contents).expect("contents");

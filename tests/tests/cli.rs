@@ -188,3 +188,88 @@ fn run_reads_the_manifest_configuration_and_overrides() {
     assert_eq!(code, 3, "--config overrides the manifest's literal");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `warden build` then `warden run --bundle` reproduces every example; a one-byte change is
+/// refused; with `--verify-key`, unsigned and wrongly signed artifacts are refused.
+#[test]
+fn build_then_run_bundle_reproduces_every_example() {
+    let dir = scratch("bundle");
+    let keys = p(&dir.join("release"));
+    let (code, out) = run(&["keygen", "-o", &keys]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    let (code, _) = run(&["keygen", "-o", &keys]);
+    assert_eq!(code, 1, "keygen never overwrites a key");
+    run(&["keygen", "-o", &p(&dir.join("other"))]);
+    let (public, other) = (p(&dir.join("release.pub")), p(&dir.join("other.pub")));
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples")
+        .map(|e| e.expect("entry").path())
+        .filter(|d| d.join("warden.toml").is_file())
+        .collect();
+    examples.sort();
+    for example in examples {
+        let name = example.file_name().expect("name").to_string_lossy().to_string();
+        let artifact = p(&dir.join(format!("{name}.wdn")));
+        let unsigned = p(&dir.join(format!("{name}-unsigned.wdn")));
+        let manifest = p(&example.join("warden.toml"));
+        let (code, out) =
+            run(&["build", "--manifest", &manifest, "-o", &artifact, "--sign-key", &p(&dir.join("release.key")), "--embed-config"]);
+        assert_eq!(code, 0, "{}", out.stderr);
+        let (code, out) = run(&["build", "--manifest", &manifest, "-o", &unsigned, "--embed-config"]);
+        assert_eq!(code, 0, "{}", out.stderr);
+        let (code, out) = run(&["inspect", &artifact, "--verify-key", &public]);
+        assert_eq!(code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("signed, and the signature matches"), "{}", out.stdout);
+        let mut samples: Vec<PathBuf> =
+            std::fs::read_dir(example.join("samples")).expect("samples").map(|e| e.expect("entry").path()).collect();
+        samples.sort();
+        for s in samples {
+            let (user, ctx) = (p(&s.join("user.json")), p(&s.join("context.json")));
+            let expected: Json = serde_json::from_str(&std::fs::read_to_string(s.join("expected.json")).expect("expected"))
+                .expect("json");
+            let args = |bundle: &str, key: Option<&str>| {
+                let mut v = vec!["run", "--bundle", bundle, "--user", &user, "--context", &ctx, "--now", "2026-11-26T12:00:00Z"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect::<Vec<_>>();
+                if let Some(k) = key {
+                    v.push("--verify-key".into());
+                    v.push(k.into());
+                }
+                v
+            };
+            let (code, out) = warden_cli::main_with(&args(&artifact, Some(&public)), false);
+            let got: Json = serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{}: {}", s.display(), out.stderr));
+            assert_eq!(got, expected, "{} from the artifact", s.display());
+            assert_eq!(code, if expected["decision"] == "allow" { 0 } else { 3 });
+            let (code, out) = warden_cli::main_with(&args(&unsigned, Some(&public)), false);
+            assert_eq!(code, 1);
+            assert!(out.stderr.contains("unsigned, and a verification key is required"), "{}", out.stderr);
+            let (code, out) = warden_cli::main_with(&args(&artifact, Some(&other)), false);
+            assert_eq!(code, 1);
+            assert!(out.stderr.contains("signature does not match"), "{}", out.stderr);
+        }
+        // Any one-byte change is refused.
+        let bytes = std::fs::read(&artifact).expect("artifact");
+        for at in [0, 10, 60, bytes.len() / 2, bytes.len() - 70, bytes.len() - 1] {
+            let mut changed = bytes.clone();
+            changed[at] = changed[at].wrapping_add(1);
+            let tampered = dir.join("tampered.wdn");
+            std::fs::write(&tampered, &changed).expect("write");
+            let s = example.join("samples");
+            let first = std::fs::read_dir(&s).expect("samples").next().expect("a sample").expect("entry").path();
+            let (code, out) = run(&[
+                "run",
+                "--bundle",
+                &p(&tampered),
+                "--user",
+                &p(&first.join("user.json")),
+                "--context",
+                &p(&first.join("context.json")),
+            ]);
+            assert_eq!(code, 1, "byte {at} changed");
+            assert!(out.stderr.contains("artifact refused"), "{}", out.stderr);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,9 +12,13 @@
 //! | 32..48 | QuickJS version, NUL-padded (empty: no JavaScript) |
 //! | 48..56 | body length `N` |
 //! | 56..56+N | body: [`Contents`] as JSON |
-//! | +32 | SHA-256 of everything before it |
+//! | +32 | content hash: SHA-256 of the header and body |
 //! | +1 | signature kind: 0 none, 1 Ed25519 |
-//! | +64 | Ed25519 signature of the SHA-256 (kind 1 only) |
+//! | +64 | Ed25519 signature of the content hash (kind 1 only) |
+//! | +32 | seal: SHA-256 of the content hash, the kind and the signature |
+//!
+//! The content hash and the seal together make any change to any byte detectable without a
+//! key; the signature makes the content attributable when the loader has the public key.
 //!
 //! Reading checks, in order and before anything else: size limit, magic, versions, lengths
 //! (against the file's real size: nothing is allocated from a length field), the hash, and —
@@ -98,7 +102,7 @@ pub struct Header {
 /// Writes an artifact; signs it when a key is given. The same contents give the same bytes.
 pub fn write(contents: &Contents, key: Option<&SigningKey>) -> Vec<u8> {
     let body = serde_json::to_vec(contents).unwrap_or_default();
-    let mut out = Vec::with_capacity(HEADER + body.len() + HASH + 1 + SIG);
+    let mut out = Vec::with_capacity(HEADER + body.len() + HASH + 1 + SIG + HASH);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&warden_ir::IR_VERSION.to_le_bytes());
@@ -107,6 +111,7 @@ pub fn write(contents: &Contents, key: Option<&SigningKey>) -> Vec<u8> {
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
     let hash: [u8; 32] = Sha256::digest(&out).into();
+    let trailer_start = out.len();
     out.extend_from_slice(&hash);
     match key {
         Some(k) => {
@@ -115,6 +120,8 @@ pub fn write(contents: &Contents, key: Option<&SigningKey>) -> Vec<u8> {
         }
         None => out.push(0),
     }
+    let seal: [u8; 32] = Sha256::digest(&out[trailer_start..]).into();
+    out.extend_from_slice(&seal);
     out
 }
 
@@ -169,8 +176,8 @@ pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Hea
     let body_len = u64::from_le_bytes(len);
     // The length is compared with the real size before it is used for anything.
     let available = (bytes.len() - HEADER) as u64;
-    if body_len > available || available - body_len < (HASH + 1) as u64 {
-        return refuse("truncated (the body or the hash is missing)");
+    if body_len > available || available - body_len < (HASH + 1 + HASH) as u64 {
+        return refuse("truncated (the body or the hashes are missing)");
     }
     let body_end = HEADER + body_len as usize;
     let mut hash = [0u8; 32];
@@ -181,12 +188,13 @@ pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Hea
         1 => SIG,
         other => return refuse(format!("unknown signature kind {other}")),
     };
-    if bytes.len() != body_end + HASH + 1 + sig_len {
-        return refuse(if bytes.len() < body_end + HASH + 1 + sig_len {
-            "truncated signature"
-        } else {
-            "trailing bytes after the signature"
-        });
+    let seal_at = body_end + HASH + 1 + sig_len;
+    if bytes.len() != seal_at + HASH {
+        return refuse(if bytes.len() < seal_at + HASH { "truncated signature or seal" } else { "trailing bytes after the seal" });
+    }
+    let seal: [u8; 32] = Sha256::digest(&bytes[body_end..seal_at]).into();
+    if seal[..] != bytes[seal_at..] {
+        return refuse("seal mismatch: the hash or signature was changed after the file was built");
     }
     let actual: [u8; 32] = Sha256::digest(&bytes[..body_end]).into();
     if actual != hash {
@@ -197,7 +205,7 @@ pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Hea
             return refuse("unsigned, and a verification key is required");
         }
         let mut sig = [0u8; SIG];
-        sig.copy_from_slice(&bytes[body_end + HASH + 1..]);
+        sig.copy_from_slice(&bytes[body_end + HASH + 1..seal_at]);
         let sig = ed25519_dalek::Signature::from_bytes(&sig);
         if key.verify_strict(&hash, &sig).is_err() {
             return refuse("the signature does not match the verification key");
