@@ -212,8 +212,16 @@ fn build_then_run_bundle_reproduces_every_example() {
         let artifact = p(&dir.join(format!("{name}.wdn")));
         let unsigned = p(&dir.join(format!("{name}-unsigned.wdn")));
         let manifest = p(&example.join("warden.toml"));
-        let (code, out) =
-            run(&["build", "--manifest", &manifest, "-o", &artifact, "--sign-key", &p(&dir.join("release.key")), "--embed-config"]);
+        let (code, out) = run(&[
+            "build",
+            "--manifest",
+            &manifest,
+            "-o",
+            &artifact,
+            "--sign-key",
+            &p(&dir.join("release.key")),
+            "--embed-config",
+        ]);
         assert_eq!(code, 0, "{}", out.stderr);
         let (code, out) = run(&["build", "--manifest", &manifest, "-o", &unsigned, "--embed-config"]);
         assert_eq!(code, 0, "{}", out.stderr);
@@ -225,13 +233,24 @@ fn build_then_run_bundle_reproduces_every_example() {
         samples.sort();
         for s in samples {
             let (user, ctx) = (p(&s.join("user.json")), p(&s.join("context.json")));
-            let expected: Json = serde_json::from_str(&std::fs::read_to_string(s.join("expected.json")).expect("expected"))
-                .expect("json");
+            let expected: Json =
+                serde_json::from_str(&std::fs::read_to_string(s.join("expected.json")).expect("expected"))
+                    .expect("json");
             let args = |bundle: &str, key: Option<&str>| {
-                let mut v = vec!["run", "--bundle", bundle, "--user", &user, "--context", &ctx, "--now", "2026-11-26T12:00:00Z"]
-                    .into_iter()
-                    .map(String::from)
-                    .collect::<Vec<_>>();
+                let mut v = vec![
+                    "run",
+                    "--bundle",
+                    bundle,
+                    "--user",
+                    &user,
+                    "--context",
+                    &ctx,
+                    "--now",
+                    "2026-11-26T12:00:00Z",
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>();
                 if let Some(k) = key {
                     v.push("--verify-key".into());
                     v.push(k.into());
@@ -239,7 +258,8 @@ fn build_then_run_bundle_reproduces_every_example() {
                 v
             };
             let (code, out) = warden_cli::main_with(&args(&artifact, Some(&public)), false);
-            let got: Json = serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{}: {}", s.display(), out.stderr));
+            let got: Json =
+                serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{}: {}", s.display(), out.stderr));
             assert_eq!(got, expected, "{} from the artifact", s.display());
             assert_eq!(code, if expected["decision"] == "allow" { 0 } else { 3 });
             let (code, out) = warden_cli::main_with(&args(&unsigned, Some(&public)), false);

@@ -190,7 +190,11 @@ pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Hea
     };
     let seal_at = body_end + HASH + 1 + sig_len;
     if bytes.len() != seal_at + HASH {
-        return refuse(if bytes.len() < seal_at + HASH { "truncated signature or seal" } else { "trailing bytes after the seal" });
+        return refuse(if bytes.len() < seal_at + HASH {
+            "truncated signature or seal"
+        } else {
+            "trailing bytes after the seal"
+        });
     }
     let seal: [u8; 32] = Sha256::digest(&bytes[body_end..seal_at]).into();
     if seal[..] != bytes[seal_at..] {

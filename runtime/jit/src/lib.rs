@@ -30,6 +30,9 @@ pub use exec::Compiled;
 pub fn compile(program: Arc<Program>) -> Result<Compiled, String> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
+    // Cranelift's IR verifier checks the translator's output: on in debug builds (every test
+    // runs it), off in release builds, where it would double the compile time.
+    flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(|e| e.to_string())?;
     flags.set("is_pic", "false").map_err(|e| e.to_string())?;
     flags.set("use_colocated_libcalls", "false").map_err(|e| e.to_string())?;
     let isa = cranelift_native::builder()

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Time from process start to first decision: `warden run` from sources against
+`warden run --bundle` from a built artifact, for the quickstart and a generated 100-rule
+pipeline, with artifact sizes. Usage: python3 bench/startup.py [RUNS] (see BENCHMARKS.md)."""
+import os, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WARDEN = os.path.join(ROOT, "target", "release", "warden")
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+NOW = "2026-11-26T12:00:00Z"
+
+
+def generated_rules(n):
+    out = []
+    for i in range(n):
+        k = i % 5
+        if k == 0:
+            out.append(f'rule "r{i}" {{\n    when context.clientName == "App {i}"\n    deny "no" unless email_domain(user.email) in ["d{i}.example", "e{i}.example"]\n}}\n')
+        elif k == 1:
+            out.append(f'rule "r{i}" {{\n    deny access_denied "net {i}" if ip_in(context.request.ip, "10.{i % 256}.0.0/16")\n}}\n')
+        elif k == 2:
+            out.append(f'rule "r{i}" {{\n    claim id_token "https://example.com/c{i}" = user.logins_count + {i} if user.email_verified\n}}\n')
+        elif k == 3:
+            out.append(f'rule "r{i}" {{\n    when "role{i}" in context.authorization.roles\n    scope add "s{i}:read"\n}}\n')
+        else:
+            out.append(f'rule "r{i}" {{\n    set user.nickname = lower("${{user.given_name}}-{i}") if user.nickname == null\n}}\n')
+    return "".join(out)
+
+
+def median_ms(args):
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        times.append((time.perf_counter() - start) * 1000)
+        if r.returncode not in (0, 3):
+            sys.exit(f"{' '.join(args)} failed: {r.stderr.decode()}")
+    return statistics.median(times)
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "warden-cli"], cwd=ROOT, check=True)
+    tmp = tempfile.mkdtemp()
+    gen = os.path.join(tmp, "gen")
+    os.makedirs(gen)
+    with open(os.path.join(gen, "rules.rule"), "w") as f:
+        f.write(generated_rules(100))
+    with open(os.path.join(gen, "warden.toml"), "w") as f:
+        f.write('[pipeline]\nrules = ["rules.rule"]\n')
+    sample = os.path.join(ROOT, "examples", "quickstart", "samples", "employee-login")
+    inputs = ["--user", os.path.join(sample, "user.json"), "--context", os.path.join(sample, "context.json"), "--now", NOW]
+    print(f"{'pipeline':<24} {'from sources':>14} {'from artifact':>14} {'artifact size':>14}")
+    for name, manifest in [("quickstart (13 rules)", os.path.join(ROOT, "examples", "quickstart", "warden.toml")),
+                           ("generated (100 rules)", os.path.join(gen, "warden.toml"))]:
+        artifact = os.path.join(tmp, name.split()[0] + ".wdn")
+        subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", artifact, "--embed-config"], check=True,
+                       stderr=subprocess.DEVNULL)
+        src = median_ms([WARDEN, "run", "--manifest", manifest] + inputs)
+        art = median_ms([WARDEN, "run", "--bundle", artifact] + inputs)
+        print(f"{name:<24} {src:>11.1f} ms {art:>11.1f} ms {os.path.getsize(artifact):>11,} B")
+
+
+main()
