@@ -11,6 +11,8 @@ use serde_json::{Value as Json, json};
 use warden::{Backend, Coverage, Exec, Pipeline};
 use warden_syntax::{Diagnostic, SourceMap, Span};
 
+use crate::{EXIT_ERROR, Output, TestArgs, TestFormat, coverage, render};
+
 /// A test file (`*.test.toml`), see `docs/testing.md`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -450,4 +452,43 @@ pub fn junit(report: &Report) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// `warden test`.
+pub(crate) fn command(a: &TestArgs, style: render::Style, out: &mut Output) -> u8 {
+    let files = discover(&a.paths);
+    if files.is_empty() {
+        out.stderr = "error: no test files (`*.test.toml`) found; `warden init` shows one\n".into();
+        return EXIT_ERROR;
+    }
+    let report = run(&files, a.filter.as_deref(), a.coverage);
+    if !report.diagnostics.is_empty() {
+        out.stderr.push_str(&render::render(&report.diagnostics, &report.sources, style));
+    }
+    match a.format {
+        TestFormat::Human => out.stdout.push_str(&human(&report)),
+        TestFormat::Json => out
+            .stdout
+            .push_str(&format!("{}\n", serde_json::to_string_pretty(&json_report(&report)).unwrap_or_default())),
+        TestFormat::Junit => out.stdout.push_str(&junit(&report)),
+    }
+    if a.coverage {
+        let mut all = std::collections::BTreeMap::new();
+        for (pipeline, cov) in &report.coverage {
+            all.extend(coverage::by_file(pipeline, cov));
+        }
+        out.stderr.push_str(&coverage::summary(&all));
+        match std::fs::write(&a.lcov, coverage::lcov(&all)) {
+            Ok(()) => out.stderr.push_str(&format!("wrote {}\n", a.lcov.display())),
+            Err(e) => {
+                out.stderr.push_str(&format!("error: cannot write {}: {e}\n", a.lcov.display()));
+                return EXIT_ERROR;
+            }
+        }
+    }
+    if report.failed() > 0 || report.diagnostics.iter().any(|d| d.is_error()) || report.results.is_empty() {
+        EXIT_ERROR
+    } else {
+        0
+    }
 }
