@@ -76,3 +76,17 @@ pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
         Err(format!("{} differs:\n--- expected\n{expected}\n--- actual\n{actual}", path.display()))
     }
 }
+
+/// Copies a directory tree (for tests that change a copy of an example).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("readable") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}

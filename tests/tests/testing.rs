@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 use warden_cli::main_with;
-use warden_tests::root;
+use warden_tests::{copy_dir, root};
 
 fn run(args: &[&str]) -> (u8, warden_cli::Output) {
     main_with(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>(), false)
@@ -140,17 +140,4 @@ fn explain_names_the_rule_the_line_and_the_values() {
     assert!(out.stderr.contains("`email_domain(user.email) not in allowed` was true"), "{}", out.stderr);
     let o: Json = serde_json::from_str(&out.stdout).expect("outcome");
     assert_eq!(o["trace"]["decision"]["rule"], "admin dashboard for company domains");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("readable") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
 }

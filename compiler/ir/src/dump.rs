@@ -151,8 +151,8 @@ pub(crate) fn expr(p: &Program, id: ExprId) -> String {
         ExprKind::Neg(x) => format!("(neg {})", e(*x)),
         ExprKind::And(a, b) => format!("(and {} {})", e(*a), e(*b)),
         ExprKind::Or(a, b) => format!("(or {} {})", e(*a), e(*b)),
-        ExprKind::Cmp(op, a, b) => format!("({} {} {})", cmp(*op), e(*a), e(*b)),
-        ExprKind::Arith(op, a, b) => format!("({} {} {})", arith(*op), e(*a), e(*b)),
+        ExprKind::Cmp(op, a, b) => format!("({} {} {})", op.symbol(), e(*a), e(*b)),
+        ExprKind::Arith(op, a, b) => format!("({} {} {})", op.symbol(), e(*a), e(*b)),
         ExprKind::Coalesce(a, b) => format!("(?? {} {})", e(*a), e(*b)),
         ExprKind::InSet(a, s) => format!("(in-set {} k{s})", e(*a)),
         ExprKind::InList(a, b) => format!("(in {} {})", e(*a), e(*b)),
@@ -165,26 +165,5 @@ pub(crate) fn expr(p: &Program, id: ExprId) -> String {
         ExprKind::Quant { all, var, list, body } => {
             format!("({} l{var} {} {})", if *all { "all" } else { "any" }, e(*list), e(*body))
         }
-    }
-}
-
-fn cmp(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "==",
-        CmpOp::Ne => "!=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
-    }
-}
-
-fn arith(op: ArithOp) -> &'static str {
-    match op {
-        ArithOp::Add => "+",
-        ArithOp::Sub => "-",
-        ArithOp::Mul => "*",
-        ArithOp::Div => "/",
-        ArithOp::Rem => "%",
     }
 }

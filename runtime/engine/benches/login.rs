@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 use warden::{Backend, Exec, Pipeline};
 
 mod common;
@@ -38,17 +38,7 @@ fn conditions(c: &mut Criterion) {
         let decoded: Vec<_> = inputs.iter().map(|(u, c)| p.decode(u.clone(), c.clone(), NOW).expect("valid")).collect();
         for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
             let exec = Exec::at(NOW).on(backend);
-            let mut i = 0;
-            group.bench_function(BenchmarkId::new(name, label), |b| {
-                b.iter_batched(
-                    || {
-                        i = (i + 1) % decoded.len();
-                        decoded[i].clone()
-                    },
-                    |d| black_box(p.run_decoded(d, &exec)),
-                    BatchSize::SmallInput,
-                )
-            });
+            bench_decoded(&mut group, BenchmarkId::new(name, label), &p, &decoded, &exec);
         }
     }
     group.finish();
@@ -73,17 +63,7 @@ fn login_group(c: &mut Criterion, group_name: &str, manifest: &str) {
     let mut group = c.benchmark_group(group_name);
     for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
         let exec = Exec::at(NOW).on(backend);
-        let mut i = 0;
-        group.bench_function(BenchmarkId::new("a-decoded", name), |b| {
-            b.iter_batched(
-                || {
-                    i = (i + 1) % decoded.len();
-                    decoded[i].clone()
-                },
-                |d| black_box(pipeline.run_decoded(d, &exec)),
-                BatchSize::SmallInput,
-            )
-        });
+        bench_decoded(&mut group, BenchmarkId::new("a-decoded", name), &pipeline, &decoded, &exec);
         let mut i = 0;
         group.bench_function(BenchmarkId::new("b-value", name), |b| {
             b.iter_batched(
@@ -140,21 +120,32 @@ fn list_size(c: &mut Criterion) {
             .collect();
         for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
             let exec = Exec::at(NOW).on(backend);
-            let mut i = 0;
-            group.bench_function(BenchmarkId::new(name, n), |b| {
-                b.iter_batched(
-                    || {
-                        i = (i + 1) % decoded.len();
-                        decoded[i].clone()
-                    },
-                    |d| black_box(p.run_decoded(d, &exec)),
-                    BatchSize::SmallInput,
-                )
-            });
+            bench_decoded(&mut group, BenchmarkId::new(name, n), &p, &decoded, &exec);
         }
     }
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Times `run_decoded` over inputs decoded once (copies are made outside the timing).
+fn bench_decoded(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    p: &Pipeline,
+    decoded: &[warden::Decoded],
+    exec: &Exec,
+) {
+    let mut i = 0;
+    group.bench_function(id, |b| {
+        b.iter_batched(
+            || {
+                i = (i + 1) % decoded.len();
+                decoded[i].clone()
+            },
+            |d| black_box(p.run_decoded(d, exec)),
+            BatchSize::SmallInput,
+        )
+    });
 }
 
 fn config() -> Criterion {

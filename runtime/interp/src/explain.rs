@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value as Json, json};
-use warden_ir::{ArithOp, CmpOp, Const, ExprId, ExprKind, Part, Program, Rule};
+use warden_ir::{Const, ExprId, ExprKind, Part, Program, Rule};
 use warden_runtime::Value;
 
 /// An expression as source-like text.
@@ -42,27 +42,8 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
         ExprKind::Neg(x) => format!("-{}", paren(prog, rule, *x)),
         ExprKind::And(a, b) => format!("{} and {}", paren(prog, rule, *a), paren(prog, rule, *b)),
         ExprKind::Or(a, b) => format!("{} or {}", paren(prog, rule, *a), paren(prog, rule, *b)),
-        ExprKind::Cmp(op, a, b) => {
-            let op = match op {
-                CmpOp::Eq => "==",
-                CmpOp::Ne => "!=",
-                CmpOp::Lt => "<",
-                CmpOp::Le => "<=",
-                CmpOp::Gt => ">",
-                CmpOp::Ge => ">=",
-            };
-            format!("{} {op} {}", paren(prog, rule, *a), paren(prog, rule, *b))
-        }
-        ExprKind::Arith(op, a, b) => {
-            let op = match op {
-                ArithOp::Add => "+",
-                ArithOp::Sub => "-",
-                ArithOp::Mul => "*",
-                ArithOp::Div => "/",
-                ArithOp::Rem => "%",
-            };
-            format!("{} {op} {}", paren(prog, rule, *a), paren(prog, rule, *b))
-        }
+        ExprKind::Cmp(op, a, b) => format!("{} {} {}", paren(prog, rule, *a), op.symbol(), paren(prog, rule, *b)),
+        ExprKind::Arith(op, a, b) => format!("{} {} {}", paren(prog, rule, *a), op.symbol(), paren(prog, rule, *b)),
         ExprKind::Coalesce(a, b) => format!("{} ?? {}", paren(prog, rule, *a), paren(prog, rule, *b)),
         ExprKind::InSet(x, set) => {
             let set = &prog.sets[*set as usize];
