@@ -365,3 +365,13 @@ impl Pipeline {
 pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
 }
+
+#[cfg(test)]
+mod tests {
+    /// A loaded pipeline is shared by the threads of a server.
+    #[test]
+    fn pipelines_are_send_and_sync() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<super::Pipeline>();
+    }
+}
