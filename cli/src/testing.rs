@@ -45,6 +45,9 @@ pub struct Case {
     pub user: toml::Table,
     #[serde(default)]
     pub context: toml::Table,
+    /// The same as JSON text, merged after `user` (for values TOML cannot write, like null).
+    pub user_json: Option<String>,
+    pub context_json: Option<String>,
     /// Paths to delete after merging, such as `user.email` (TOML has no null).
     #[serde(default)]
     pub remove: Vec<String>,
@@ -79,6 +82,9 @@ pub struct Expect {
     pub logs: Option<Vec<String>>,
     /// Each of these must appear in some log message.
     pub logs_include: Option<Vec<String>>,
+    /// Outcome keys given as JSON text (for values TOML cannot write, like null), each
+    /// compared exactly: `json = '''{"effects": [{"kind": ..., "patch": {"a": null}}]}'''`.
+    pub json: Option<String>,
 }
 
 /// One case's result.
@@ -260,6 +266,16 @@ fn run_case(
     merge(&mut user, &to_json(&case.user));
     let mut context = to_json(&defaults.context);
     merge(&mut context, &to_json(&case.context));
+    for (text, target, what) in
+        [(&case.user_json, &mut user, "user_json"), (&case.context_json, &mut context, "context_json")]
+    {
+        if let Some(text) = text {
+            match serde_json::from_str::<Json>(text) {
+                Ok(patch) => merge(target, &patch),
+                Err(e) => return vec![format!("`{what}` is not valid JSON: {e}")],
+            }
+        }
+    }
     for path in &case.remove {
         if let Err(m) = remove(&mut user, &mut context, path) {
             return vec![m];
@@ -381,6 +397,16 @@ fn check(e: &Expect, actual: &Json, f: &mut Vec<String>) {
         .unwrap_or_default();
     if let Some(logs) = &e.logs {
         field(f, "logs", &json!(logs), &json!(messages));
+    }
+    if let Some(text) = &e.json {
+        match serde_json::from_str::<Json>(text) {
+            Ok(Json::Object(keys)) => {
+                for (k, want) in keys {
+                    field(f, &k, &want, &get(&k));
+                }
+            }
+            _ => f.push("`expect.json` must be a JSON object of outcome keys".into()),
+        }
     }
     for part in e.logs_include.iter().flatten() {
         if !messages.iter().any(|m| m.contains(part.as_str())) {

@@ -11,7 +11,9 @@ fn user_from_stdin() {
     std::fs::write(&rule, "rule \"verify\" { deny \"Please verify.\" unless user.email_verified }\n").expect("write");
     let ctx = dir.join("c.json");
     std::fs::write(&ctx, "{}").expect("write");
-    for (user, code) in [(r#"{"user_id": "auth0|1", "email_verified": true}"#, 0), (r#"{"user_id": "auth0|1"}"#, 3), ("{", 1)] {
+    for (user, code) in
+        [(r#"{"user_id": "auth0|1", "email_verified": true}"#, 0), (r#"{"user_id": "auth0|1"}"#, 3), ("{", 1)]
+    {
         let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
             .args(["run", rule.to_str().expect("utf-8"), "--user", "-", "--context", ctx.to_str().expect("utf-8")])
             .stdin(Stdio::piped())
