@@ -141,3 +141,38 @@ fn explain_names_the_rule_the_line_and_the_values() {
     let o: Json = serde_json::from_str(&out.stdout).expect("outcome");
     assert_eq!(o["trace"]["decision"]["rule"], "admin dashboard for company domains");
 }
+
+#[test]
+fn json_inputs_and_expectations_carry_nulls() {
+    let dir = scratch("json");
+    run(&["init", &p(&dir)]);
+    let file = dir.join("nulls.test.toml");
+    std::fs::write(
+        &file,
+        r#"[defaults]
+now = "2026-11-26T12:00:00Z"
+[defaults.user]
+user_id = "auth0|1"
+email = "alice@example.com"
+email_verified = true
+
+[[case]]
+name = "a null email is denied by the domain rule"
+user_json = '{"email": null}'
+[case.expect]
+json = '{"decision": "deny", "effects": []}'
+error = { rule = "company domains only" }
+
+[[case]]
+name = "json expectations are compared exactly"
+[case.expect]
+json = '{"scope": null, "multifactor": null, "redirect": "wrong"}'
+"#,
+    )
+    .expect("write");
+    let (code, out) = run(&["test", &p(&file)]);
+    assert_eq!(code, 1);
+    assert!(out.stdout.contains("redirect: expected \"wrong\", found null"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("1 passed, 1 failed\n"), "{}", out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
