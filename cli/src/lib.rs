@@ -155,6 +155,9 @@ pub struct RunArgs {
     /// Require the artifact to be signed by this public key
     #[arg(long, value_name = "PUB", requires = "bundle")]
     pub verify_key: Option<PathBuf>,
+    /// The pipeline's time budget in milliseconds (default: the manifest's, else 20000)
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
     /// The user profile JSON (`-` for stdin)
     #[arg(long, value_name = "PATH")]
     pub user: PathBuf,

@@ -38,6 +38,14 @@ pub(crate) fn check(a: &CheckArgs, style: render::Style, out: &mut Output) -> u8
             return EXIT_USAGE;
         }
     };
+    let mut compiled = compiled;
+    if let Some(p) = &compiled.program {
+        let js = warden::js_diagnostics(p, &compiled.sources);
+        if !js.is_empty() {
+            compiled.diagnostics.extend(js);
+            compiled.program = None;
+        }
+    }
     let failed = compiled.has_errors();
     match a.format {
         Format::Json => {
@@ -115,6 +123,7 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         None => Exec::now(),
     };
     exec.trace = a.trace || a.explain;
+    exec.timeout = a.timeout_ms.map(std::time::Duration::from_millis);
     exec.backend = match a.backend {
         BackendArg::Jit => warden::Backend::Jit,
         BackendArg::Interp => warden::Backend::Interp,

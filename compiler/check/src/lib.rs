@@ -83,7 +83,7 @@ pub fn check_manifest(path: &Path) -> Compiled {
         })
         .collect();
     let keys = manifest.configuration.as_ref().map(|c| c.keys().cloned().collect());
-    let options = Options { claim_mode: manifest.claim_mode };
+    let options = Options { claim_mode: manifest.claim_mode, timeout_ms: manifest.timeout_ms };
     let mut c = compile(entries, sources, diags, options, keys, &declared, Some(mfile));
     c.manifest = Some(manifest);
     c
@@ -101,7 +101,7 @@ pub fn check_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Compiled {
             manifest_span: None,
         })
         .collect();
-    compile(entries, SourceMap::default(), Vec::new(), Options { claim_mode }, None, &BTreeMap::new(), None)
+    compile(entries, SourceMap::default(), Vec::new(), Options { claim_mode, timeout_ms: None }, None, &BTreeMap::new(), None)
 }
 
 /// Checks one in-memory `.rule` source (its `list()` files resolve against the current

@@ -16,6 +16,7 @@ pub struct Manifest {
     pub dir: PathBuf,
     pub rules: Vec<RuleRef>,
     pub claim_mode: ClaimMode,
+    pub timeout_ms: Option<u64>,
     /// `None` when the manifest has no `[configuration]` table (any key may be read).
     pub configuration: Option<BTreeMap<String, ConfigValue>>,
     /// `[bundle] verify_key`: artifacts run with this manifest must be signed by this key.
@@ -64,6 +65,7 @@ struct PipelineToml {
     rules: Vec<RuleEntry>,
     #[serde(default)]
     claim_mode: ClaimMode,
+    timeout_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +134,7 @@ pub fn parse(
         dir,
         rules,
         claim_mode: raw.pipeline.claim_mode,
+        timeout_ms: raw.pipeline.timeout_ms,
         configuration: raw.configuration,
         verify_key,
     };

@@ -63,6 +63,9 @@ impl Program {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     pub claim_mode: ClaimMode,
+    /// The pipeline's time budget in milliseconds (`[pipeline] timeout_ms`; default 20,000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
 }
 
 /// How custom claims are filtered at the end of the pipeline.

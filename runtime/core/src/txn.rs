@@ -221,6 +221,16 @@ impl Txn {
         Ok(())
     }
 
+    /// A metadata patch a JavaScript rule sent (`auth0.users.update*Metadata`): recorded for
+    /// the host like `persist`, without changing the user the rules see (as in Auth0).
+    pub fn record_patch(&mut self, metadata: Metadata, user_id: &str, patch: &Map<String, Json>, rule: &str) {
+        let kind = match metadata {
+            Metadata::App => EffectKind::UpdateAppMetadata,
+            Metadata::User => EffectKind::UpdateUserMetadata,
+        };
+        self.effects.push(Effect { kind, user_id: user_id.to_string(), patch: patch.clone(), rule: rule.to_string() });
+    }
+
     pub fn log(&mut self, rule: &str, level: &str, message: String) {
         if self.logs.len() >= MAX_LOGS {
             return;

@@ -29,10 +29,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 use warden_check::{Compiled, ConfigValue};
-use warden_ir::{ClaimMode, Options, Program, Step};
+use warden_ir::{ClaimMode, Options, Program};
 use warden_runtime::Prepared;
 
 pub use warden_artifact::{PublicKey, SecretKey};
@@ -92,12 +93,14 @@ pub struct Exec {
     /// whatever the backend.
     pub trace: bool,
     pub backend: Backend,
+    /// Overrides the pipeline's time budget (`[pipeline] timeout_ms`, default 20 s).
+    pub timeout: Option<Duration>,
 }
 
 impl Exec {
     /// Executes at a fixed time (epoch milliseconds), on the JIT.
     pub fn at(now: i64) -> Exec {
-        Exec { now, trace: false, backend: Backend::Jit }
+        Exec { now, trace: false, backend: Backend::Jit, timeout: None }
     }
 
     /// The same, on another backend.
@@ -133,6 +136,8 @@ pub struct Pipeline {
     /// The JIT's code; `None` where Cranelift does not support the machine (the
     /// interpreter then runs, with the same outcomes).
     jit: Option<warden_jit::Compiled>,
+    /// The legacy JavaScript rules, when the pipeline has any.
+    js: Option<warden_js::JsRules>,
     config: Arc<BTreeMap<String, String>>,
     /// Configuration keys without a value at load, with the environment variable that was
     /// expected to hold it.
@@ -186,6 +191,11 @@ impl Pipeline {
         let Some(program) = compiled.program.take() else {
             return Err(LoadError::Check(Box::new(compiled)));
         };
+        let js_errors = js_diagnostics(&program, &compiled.sources);
+        if !js_errors.is_empty() {
+            compiled.diagnostics.extend(js_errors);
+            return Err(LoadError::Check(Box::new(compiled)));
+        }
         let sources = compiled
             .sources
             .files
@@ -202,11 +212,6 @@ impl Pipeline {
         config_spec: Vec<warden_artifact::ConfigKey>,
         warnings: Vec<warden_syntax::Diagnostic>,
     ) -> Result<Pipeline, LoadError> {
-        if program.steps.iter().any(|s| matches!(s, Step::Js(_))) {
-            return Err(LoadError::Unsupported(
-                "this pipeline has JavaScript rules, which this build of warden cannot run yet".into(),
-            ));
-        }
         let mut config = BTreeMap::new();
         let mut missing = BTreeMap::new();
         for k in &config_spec {
@@ -221,12 +226,25 @@ impl Pipeline {
             }
         }
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
+        let js = if program.js_rules.is_empty() {
+            None
+        } else {
+            let rules = js_sources(&program, &sources);
+            match warden_js::JsRules::new(rules, &config, warden_js::Limits::default()) {
+                Ok(js) => Some(js),
+                Err(errors) => {
+                    let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
+                    return Err(LoadError::Unsupported(format!("a JavaScript rule does not compile: {e}")));
+                }
+            }
+        };
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone()).ok();
         Ok(Pipeline {
             program,
             prepared,
             jit,
+            js,
             config: Arc::new(config),
             missing_config: missing,
             config_spec,
@@ -325,11 +343,13 @@ impl Pipeline {
     pub fn run_decoded(&self, decoded: Decoded, exec: &Exec) -> Outcome {
         let mut txn = decoded.0;
         txn.now = exec.now;
+        let deadline = Instant::now() + self.timeout(exec);
+        let mut js = |j: u32, txn: &mut warden_runtime::Txn| self.run_js(j, txn, deadline);
         let (stop, trace) = match (&self.jit, exec.backend, exec.trace) {
-            (Some(jit), Backend::Jit, false) => (jit.run(&self.prepared, &mut txn), None),
+            (Some(jit), Backend::Jit, false) => (jit.run(&self.prepared, &mut txn, &mut js), None),
             _ => {
                 let mut observe = warden_interp::Observe { trace: exec.trace, coverage: None };
-                warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe)
+                warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe, &mut js)
             }
         };
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
@@ -342,11 +362,41 @@ impl Pipeline {
         let mut txn = decoded.0;
         txn.now = exec.now;
         let mut observe = warden_interp::Observe { trace: exec.trace, coverage: Some(std::mem::take(coverage)) };
-        let (stop, trace) = warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe);
+        let deadline = Instant::now() + self.timeout(exec);
+        let mut js = |j: u32, txn: &mut warden_runtime::Txn| self.run_js(j, txn, deadline);
+        let (stop, trace) = warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe, &mut js);
         *coverage = observe.coverage.unwrap_or_default();
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
         outcome.trace = trace;
         outcome
+    }
+
+    fn timeout(&self, exec: &Exec) -> Duration {
+        exec.timeout.or(self.program.options.timeout_ms.map(Duration::from_millis)).unwrap_or(Duration::from_secs(20))
+    }
+
+    /// Runs JavaScript rule `j`, then decodes the slots again from what it left.
+    fn run_js(&self, j: u32, txn: &mut warden_runtime::Txn, deadline: Instant) -> Option<ErrorInfo> {
+        let Some(js) = &self.js else {
+            return Some(ErrorInfo {
+                code: "access_denied".into(),
+                description: "no JavaScript runtime for this pipeline".into(),
+                rule: String::new(),
+                cause: Cause::RuleError,
+                location: None,
+            });
+        };
+        if let Some(stop) = js.run(j as usize, txn, deadline) {
+            return Some(stop);
+        }
+        let all: Vec<u32> = (0..self.program.slots.len() as u32).collect();
+        txn.refresh(&self.program, &all).err().map(|m| ErrorInfo {
+            code: "access_denied".into(),
+            description: format!("rule error: the rule left a typed field with the wrong type: {m}"),
+            rule: self.program.js_rules[j as usize].name.clone(),
+            cause: Cause::RuleError,
+            location: js.rules.get(j as usize).map(|r| r.path.clone()),
+        })
     }
 
     /// Decides one login from JSON bytes to JSON bytes (the outcome, compact).
@@ -374,4 +424,53 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<super::Pipeline>();
     }
+}
+
+/// The JavaScript rules of a program with their sources.
+fn js_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<warden_js::JsSource> {
+    program
+        .js_rules
+        .iter()
+        .map(|j| {
+            let src = sources.get(j.file as usize);
+            warden_js::JsSource {
+                name: j.name.clone(),
+                path: src.map_or(String::new(), |s| s.path.clone()),
+                text: src.map_or(String::new(), |s| s.text.clone()),
+            }
+        })
+        .collect()
+}
+
+/// Syntax errors in a pipeline's JavaScript rules, as diagnostics (E0400).
+pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> Vec<warden_syntax::Diagnostic> {
+    if program.js_rules.is_empty() {
+        return Vec::new();
+    }
+    let srcs: Vec<warden_artifact::Source> = sources
+        .files
+        .iter()
+        .map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() })
+        .collect();
+    let rules = js_sources(program, &srcs);
+    let Err(errors) = warden_js::JsRules::new(rules, &BTreeMap::new(), warden_js::Limits::default()) else {
+        return Vec::new();
+    };
+    errors
+        .into_iter()
+        .map(|e| {
+            let file = program.js_rules.iter().map(|j| j.file).find(|f| sources.get(*f).path == e.path);
+            let mut d = warden_syntax::Diagnostic::error("E0400", format!("JavaScript rule does not compile: {}", e.message))
+                .help("a rule is one function expression, `function (user, context, callback) { ... }`, with no `;` after it");
+            if let Some(f) = file {
+                let text = &sources.get(f).text;
+                let line = e.line.unwrap_or(1).max(1) as usize;
+                let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+                let col = (e.column.unwrap_or(1).max(1) as usize - 1).min(text.len().saturating_sub(start));
+                let at = (start + col).min(text.len());
+                d = d.at(f, warden_syntax::Span::new(at, (at + 1).min(text.len())), "here");
+            }
+            d
+        })
+        .collect()
 }

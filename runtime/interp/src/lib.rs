@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value as Json, json};
 use warden_ir::{ExprId, ExprKind, Loc, Program, Rule, Step, Stmt, StmtKind};
-use warden_runtime::{Applied, Cause, ErrorInfo, Prepared, Txn, Value, builtins, ops};
+use warden_runtime::{Applied, ErrorInfo, Prepared, Txn, Value, builtins, ops};
 
 mod coverage;
 mod explain;
@@ -30,13 +30,35 @@ pub struct Observe {
 
 /// Runs the pipeline's `.rule` steps on `txn`. Returns the deny or error that stopped it,
 /// and the trace when one was asked for.
-pub fn run(prog: &Program, prep: &Prepared, txn: &mut Txn, observe: &mut Observe) -> (Option<ErrorInfo>, Option<Json>) {
+/// `js` runs the pipeline's JavaScript steps (by index in `Program::js_rules`).
+pub fn run(
+    prog: &Program,
+    prep: &Prepared,
+    txn: &mut Txn,
+    observe: &mut Observe,
+    js: &mut dyn FnMut(u32, &mut Txn) -> Option<ErrorInfo>,
+) -> (Option<ErrorInfo>, Option<Json>) {
     let mut rules_trace = Vec::new();
     let mut decision = None;
     let mut applied = Vec::new();
     for step in &prog.steps {
-        let Step::Rule(id) = *step else {
-            return (Some(unsupported_js()), None);
+        let id = match *step {
+            Step::Rule(id) => id,
+            Step::Js(j) => {
+                let stop = js(j, txn);
+                if let Some(e) = &stop {
+                    if observe.trace {
+                        decision = Some(json!({ "kind": "js", "rule": e.rule, "location": e.location, "statement": e.description, "because": [] }));
+                    }
+                } else {
+                    applied.push(json!(prog.js_rules[j as usize].name));
+                }
+                if stop.is_some() {
+                    let trace = observe.trace.then(|| json!({ "decision": decision, "rules": rules_trace }));
+                    return (stop, trace);
+                }
+                continue;
+            }
         };
         let rule = &prog.rules[id as usize];
         if let Some(c) = &mut observe.coverage {
@@ -82,17 +104,6 @@ pub fn run(prog: &Program, prep: &Prepared, txn: &mut Txn, observe: &mut Observe
     let trace =
         observe.trace.then(|| json!({ "decision": { "kind": "allow", "applied": applied }, "rules": rules_trace }));
     (None, trace)
-}
-
-/// The error for a pipeline step this build cannot run.
-pub fn unsupported_js() -> ErrorInfo {
-    ErrorInfo {
-        code: "access_denied".into(),
-        description: "this engine was built without the JavaScript runtime".into(),
-        rule: String::new(),
-        cause: Cause::RuleError,
-        location: None,
-    }
 }
 
 pub use warden_runtime::ops::{location, rule_error};

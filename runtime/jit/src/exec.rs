@@ -96,7 +96,8 @@ impl Compiled {
                 _ => Cell::default(),
             })
             .collect();
-        let mut stable = vec![true; program.slots.len()];
+        // With JavaScript steps, any slot may change between rules.
+        let mut stable = vec![program.js_rules.is_empty(); program.slots.len()];
         for rule in &stmts {
             for s in rule {
                 // SAFETY: pointers into `program`, which is alive and not mutated.
@@ -117,7 +118,13 @@ impl Compiled {
     }
 
     /// Runs the pipeline's rules on `txn`, as `warden_interp::run` does.
-    pub fn run(&self, prep: &Prepared, txn: &mut Txn) -> Option<ErrorInfo> {
+    /// `js` runs the pipeline's JavaScript steps (by index in `Program::js_rules`).
+    pub fn run(
+        &self,
+        prep: &Prepared,
+        txn: &mut Txn,
+        js: &mut dyn FnMut(u32, &mut Txn) -> Option<ErrorInfo>,
+    ) -> Option<ErrorInfo> {
         let prog = &*self.program;
         let txn_now = txn.now;
         let mut arena = Arena::default();
@@ -135,14 +142,21 @@ impl Compiled {
             })
             .collect();
         for step in &prog.steps {
-            let Step::Rule(id) = *step else {
-                return Some(ErrorInfo {
-                    code: "access_denied".into(),
-                    description: "this engine was built without the JavaScript runtime".into(),
-                    rule: String::new(),
-                    cause: warden_runtime::Cause::RuleError,
-                    location: None,
-                });
+            let id = match *step {
+                Step::Rule(id) => id,
+                Step::Js(j) => {
+                    // Values cells point into may be replaced: keep them alive.
+                    for v in &txn.slots {
+                        arena.keep(v.clone());
+                    }
+                    if let Some(stop) = js(j, txn) {
+                        return Some(stop);
+                    }
+                    for (c, v) in slot_cells.iter_mut().zip(&txn.slots) {
+                        *c = helpers::cell_of_slot(&mut arena, v);
+                    }
+                    continue;
+                }
             };
             let rule = &prog.rules[id as usize];
             let mut rt = Rt {

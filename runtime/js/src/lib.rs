@@ -1,0 +1,445 @@
+//! Legacy Auth0 JavaScript rules, unmodified, in a QuickJS sandbox (rquickjs), as steps of
+//! warden's pipeline.
+//!
+//! Each thread keeps one QuickJS runtime per pipeline (rquickjs runtimes are not shared
+//! across threads). A runtime has a memory limit, a stack limit and an interrupt handler
+//! that stops the rule at the pipeline's deadline; the rule contract (callback, errors,
+//! timers, globals) lives in `prelude.js`, and Rust exchanges JSON text with it only. What a
+//! rule did is applied to the transaction through `warden_runtime::Txn`, like any rule.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rquickjs::context::EvalOptions;
+use rquickjs::{Context, Ctx, Runtime};
+use serde_json::{Map, Value as Json, json};
+use warden_ir::{Metadata, Token};
+use warden_runtime::{Cause, ErrorInfo, Txn, Value};
+
+const PRELUDE: &str = include_str!("prelude.js");
+
+/// The QuickJS version this crate embeds (recorded in artifacts).
+pub const QUICKJS_VERSION: &str = "quickjs-ng 0.16";
+
+/// Sandbox limits of a JavaScript pipeline.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The whole pipeline's time budget (Auth0 allowed 20 s).
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+    pub stack_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { timeout: Duration::from_secs(20), memory_bytes: 64 * 1024 * 1024, stack_bytes: 512 * 1024 }
+    }
+}
+
+/// A JavaScript rule as loaded.
+#[derive(Clone, Debug)]
+pub struct JsSource {
+    pub name: String,
+    pub path: String,
+    pub text: String,
+}
+
+/// The JavaScript rules of a pipeline and what they need at run time.
+#[derive(Debug)]
+pub struct JsRules {
+    id: u64,
+    pub rules: Vec<JsSource>,
+    pub limits: Limits,
+    config_json: String,
+    auth0_json: String,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's runtimes, by pipeline.
+    static RUNTIMES: RefCell<HashMap<u64, Sandbox>> = RefCell::new(HashMap::new());
+}
+
+/// A syntax problem in a JavaScript rule.
+#[derive(Clone, Debug)]
+pub struct JsError {
+    pub path: String,
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl JsRules {
+    /// Compiles every rule once, to report syntax errors before any login runs.
+    pub fn new(
+        rules: Vec<JsSource>,
+        config: &std::collections::BTreeMap<String, String>,
+        limits: Limits,
+    ) -> Result<JsRules, Vec<JsError>> {
+        let auth0 = json!({ "domain": config.get("AUTH0_DOMAIN").cloned().unwrap_or_else(|| "tenant.example".into()), "accessToken": "" });
+        let js = JsRules {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            rules,
+            limits,
+            config_json: serde_json::to_string(config).unwrap_or_else(|_| "{}".into()),
+            auth0_json: auth0.to_string(),
+        };
+        Sandbox::new(&js).map(|_| js)
+    }
+
+    /// Runs JavaScript rule `index` on the transaction. `deadline` is the pipeline's.
+    pub fn run(&self, index: usize, txn: &mut Txn, deadline: Instant) -> Option<ErrorInfo> {
+        let rule = &self.rules[index];
+        RUNTIMES.with(|cell| {
+            let mut map = cell.borrow_mut();
+            if !map.contains_key(&self.id) {
+                match Sandbox::new(self) {
+                    Ok(s) => {
+                        map.insert(self.id, s);
+                    }
+                    Err(errors) => {
+                        let m = errors.first().map_or("cannot load".to_string(), |e| e.message.clone());
+                        return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+                    }
+                }
+            }
+            let sandbox = map.get_mut(&self.id)?;
+            let (result, recycle) = sandbox.run(index, rule, txn, deadline);
+            if recycle {
+                // A timeout or a memory limit leaves the runtime in an unknown state:
+                // the next login gets a fresh one (and a fresh `global`, as in Auth0).
+                map.remove(&self.id);
+            }
+            result
+        })
+    }
+}
+
+fn failure(rule: &str, cause: Cause, description: String, path: &str) -> ErrorInfo {
+    ErrorInfo {
+        code: "access_denied".into(),
+        description,
+        rule: rule.to_string(),
+        cause,
+        location: (cause == Cause::RuleError).then(|| path.to_string()),
+    }
+}
+
+/// One QuickJS runtime with the pipeline's rules compiled in it.
+struct Sandbox {
+    runtime: Runtime,
+    context: Context,
+    deadline: Arc<AtomicU64>,
+    interrupted: Arc<AtomicBool>,
+}
+
+fn epoch() -> Instant {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+fn millis(t: Instant) -> u64 {
+    t.saturating_duration_since(epoch()).as_millis() as u64
+}
+
+fn exception(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
+    match e {
+        rquickjs::Error::Exception => {
+            let v = ctx.catch();
+            if let Some(ex) = v.as_exception() {
+                ex.message().unwrap_or_default()
+            } else {
+                v.as_string().and_then(|s| s.to_string().ok()).unwrap_or_else(|| "exception".into())
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+impl Sandbox {
+    fn new(js: &JsRules) -> Result<Sandbox, Vec<JsError>> {
+        let err = |m: String| vec![JsError { path: String::new(), message: m, line: None, column: None }];
+        let runtime = Runtime::new().map_err(|e| err(e.to_string()))?;
+        runtime.set_memory_limit(js.limits.memory_bytes);
+        runtime.set_max_stack_size(js.limits.stack_bytes);
+        let deadline = Arc::new(AtomicU64::new(u64::MAX));
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let (d, i) = (deadline.clone(), interrupted.clone());
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            let stop = millis(Instant::now()) >= d.load(Ordering::Relaxed);
+            if stop {
+                i.store(true, Ordering::Relaxed);
+            }
+            stop
+        })));
+        let context = Context::full(&runtime).map_err(|e| err(e.to_string()))?;
+        let mut errors = Vec::new();
+        context.with(|ctx| {
+            let prelude = PRELUDE.trim_end().trim_end_matches(';');
+            let setup: Result<rquickjs::Function, _> = ctx.eval(format!("({prelude})"));
+            let setup = match setup {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(JsError { path: "prelude.js".into(), message: exception(&ctx, e), line: None, column: None });
+                    return;
+                }
+            };
+            if let Err(e) = setup.call::<_, ()>((js.config_json.as_str(), js.auth0_json.as_str())) {
+                errors.push(JsError { path: "prelude.js".into(), message: exception(&ctx, e), line: None, column: None });
+                return;
+            }
+            for rule in &js.rules {
+                if let Some(e) = compile(&ctx, rule) {
+                    errors.push(e);
+                }
+            }
+        });
+        if errors.is_empty() { Ok(Sandbox { runtime, context, deadline, interrupted }) } else { Err(errors) }
+    }
+
+    /// Runs one rule; the flag says whether the runtime must be recycled.
+    fn run(&mut self, index: usize, rule: &JsSource, txn: &mut Txn, deadline: Instant) -> (Option<ErrorInfo>, bool) {
+        self.deadline.store(millis(deadline), Ordering::Relaxed);
+        self.interrupted.store(false, Ordering::Relaxed);
+        let user = txn.user.to_string();
+        let context = context_json(txn);
+        let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
+        // Calls `__warden.NAME(args)` in the context.
+        fn call<'a, A, R>(context: &Context, name: &str, args: A) -> Result<R, String>
+        where
+            A: for<'js> rquickjs::function::IntoArgs<'js>,
+            R: for<'js> rquickjs::FromJs<'js>,
+        {
+            context.with(|ctx| {
+                let w: rquickjs::Object = ctx.globals().get("__warden").map_err(|e| e.to_string())?;
+                let f: rquickjs::Function = w.get(name).map_err(|e| e.to_string())?;
+                let mut all = rquickjs::function::Args::new(ctx.clone(), 8);
+                all.this(w).map_err(|e| e.to_string())?;
+                args.into_args(&mut all).map_err(|e| e.to_string())?;
+                f.call_arg::<R>(all).map_err(|e| exception(&ctx, e))
+            })
+        }
+        let outcome: Result<String, String> = (|| {
+            call::<_, ()>(&self.context, "begin", (index as u32, rule.name.as_str(), user.as_str(), context.as_str()))?;
+            loop {
+                // Promise jobs run outside the context's lock.
+                while self.runtime.is_job_pending() {
+                    if self.runtime.execute_pending_job().is_err() {
+                        break;
+                    }
+                }
+                if call::<_, bool>(&self.context, "settled", ())? {
+                    break;
+                }
+                if !call::<_, bool>(&self.context, "tick", (budget as f64,))? {
+                    break;
+                }
+            }
+            call::<_, String>(&self.context, "finish", ())
+        })();
+        let interrupted = self.interrupted.load(Ordering::Relaxed);
+        match outcome {
+            Err(m) if interrupted || m.contains("interrupted") => {
+                (Some(timeout(rule)), true)
+            }
+            Err(m) if m.contains("out of memory") => (
+                Some(failure(&rule.name, Cause::ResourceLimit, format!("the rule exceeded its memory limit ({m})"), &rule.path)),
+                true,
+            ),
+            Err(m) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path)), false),
+            Ok(text) => match serde_json::from_str::<Json>(&text) {
+                Ok(r) if r["status"] == "threw" && r["error"]["message"].as_str().is_some_and(|m| m.contains("out of memory")) => (
+                    Some(failure(&rule.name, Cause::ResourceLimit, "the rule exceeded its memory limit".into(), &rule.path)),
+                    true,
+                ),
+                // A built-in the rule changed in a way that cannot be undone: a fresh runtime
+                // for the next login.
+                Ok(r) => (apply(&r, rule, txn), r["clean"] != true),
+                Err(e) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {e}"), &rule.path)), false),
+            },
+        }
+    }
+}
+
+fn timeout(rule: &JsSource) -> ErrorInfo {
+    failure(&rule.name, Cause::Timeout, "Request to Webtask exceeded allowed execution time".into(), &rule.path)
+}
+
+/// Compiles a rule: its source must be one function expression (Auth0 evaluated `(SOURCE)`).
+fn compile(ctx: &Ctx<'_>, rule: &JsSource) -> Option<JsError> {
+    let mut opts = EvalOptions::default();
+    opts.strict = false;
+    opts.filename = Some(rule.path.clone());
+    let src = format!("__warden.rules.push(({}\n)); typeof __warden.rules[__warden.rules.length - 1]", rule.text);
+    match ctx.eval_with_options::<String, _>(src, opts) {
+        Ok(t) if t == "function" => None,
+        Ok(t) => Some(JsError {
+            path: rule.path.clone(),
+            message: format!("a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {t}"),
+            line: None,
+            column: None,
+        }),
+        Err(e) => {
+            let (message, line, column) = match e {
+                rquickjs::Error::Exception => {
+                    let v = ctx.catch();
+                    match v.as_exception() {
+                        Some(ex) => {
+                            let (line, column) = position(&ex.stack().unwrap_or_default(), &rule.path);
+                            (ex.message().unwrap_or_default(), line, column)
+                        }
+                        None => ("invalid rule".into(), None, None),
+                    }
+                }
+                other => (other.to_string(), None, None),
+            };
+            Some(JsError { path: rule.path.clone(), message, line, column })
+        }
+    }
+}
+
+/// `path:line:column` from a QuickJS stack trace.
+fn position(stack: &str, path: &str) -> (Option<u32>, Option<u32>) {
+    let Some(at) = stack.find(&format!("{path}:")) else { return (None, None) };
+    let mut nums = stack[at + path.len() + 1..].split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    let line = nums.next().and_then(|n| n.parse().ok());
+    let column = nums.next().and_then(|n| n.parse().ok());
+    (line, column)
+}
+
+/// The context a JavaScript rule sees: the transaction's, with the claims, scopes, MFA and
+/// redirect that earlier rules asked for.
+fn context_json(txn: &Txn) -> String {
+    let mut ctx = match &*txn.context {
+        Json::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    let claims = |m: &indexmap::IndexMap<String, warden_runtime::ClaimEntry>| {
+        Json::Object(m.iter().map(|(k, c)| (k.clone(), c.value.clone())).collect())
+    };
+    let mut id = match ctx.get("idToken") {
+        Some(Json::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    if let Json::Object(m) = claims(&txn.id_token) {
+        id.extend(m);
+    }
+    ctx.insert("idToken".into(), Json::Object(id));
+    let mut at = match ctx.get("accessToken") {
+        Some(Json::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    if let Json::Object(m) = claims(&txn.access_token) {
+        at.extend(m);
+    }
+    if let Some(scope) = &txn.scope {
+        at.insert("scope".into(), json!(scope));
+    }
+    ctx.insert("accessToken".into(), Json::Object(at));
+    if let Some((m, _)) = &txn.multifactor {
+        ctx.insert("multifactor".into(), m.clone());
+    }
+    if let Some((r, _)) = &txn.redirect {
+        ctx.insert("redirect".into(), r.clone());
+    }
+    Json::Object(ctx).to_string()
+}
+
+/// Applies what a rule did (its result from `__warden.finish()`) to the transaction.
+fn apply(r: &Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
+    for l in r["logs"].as_array().into_iter().flatten() {
+        txn.log(&rule.name, l["level"].as_str().unwrap_or("log"), l["message"].as_str().unwrap_or("").to_string());
+    }
+    for w in r["warnings"].as_array().into_iter().flatten() {
+        txn.log(&rule.name, "warn", w.as_str().unwrap_or("").to_string());
+    }
+    for e in r["effects"].as_array().into_iter().flatten() {
+        let metadata = if e["kind"] == "update_user_metadata" { Metadata::User } else { Metadata::App };
+        if let Json::Object(patch) = &e["patch"] {
+            txn.record_patch(metadata, e["user_id"].as_str().unwrap_or(""), patch, &rule.name);
+        }
+    }
+    match r["status"].as_str() {
+        Some("ok") => {}
+        Some("denied") => {
+            let err = &r["error"];
+            let code = if err["unauthorized"] == true { "unauthorized" } else { "access_denied" };
+            return Some(ErrorInfo {
+                code: code.into(),
+                description: err["message"].as_str().unwrap_or("").to_string(),
+                rule: rule.name.clone(),
+                cause: Cause::Denied,
+                location: None,
+            });
+        }
+        Some("threw") => {
+            let m = r["error"]["message"].as_str().unwrap_or("exception").to_string();
+            return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+        }
+        _ => return Some(timeout(rule)),
+    }
+    // The final objects, as the rule left them (it may have replaced them whole).
+    let context = &r["context"];
+    for (token, key) in [(Token::IdToken, "idToken"), (Token::AccessToken, "accessToken")] {
+        let before = match token {
+            Token::IdToken => &txn.id_token,
+            Token::AccessToken => &txn.access_token,
+        };
+        let before: Vec<(String, Json)> = before.iter().map(|(k, c)| (k.clone(), c.value.clone())).collect();
+        let after = context[key].as_object().cloned().unwrap_or_default();
+        for (k, v) in &after {
+            if k == "scope" && token == Token::AccessToken {
+                continue;
+            }
+            if before.iter().all(|(bk, bv)| bk != k || bv != v) {
+                txn.claim(token, k, &Value::from_json(v), &rule.name);
+            }
+        }
+        for (k, _) in before {
+            if !after.contains_key(&k) {
+                txn.claim(token, &k, &Value::Null, &rule.name);
+            }
+        }
+    }
+    let scope_before = txn.scope.clone();
+    match &context["accessToken"]["scope"] {
+        Json::Array(items) => {
+            let s: Vec<String> = items.iter().filter_map(|i| i.as_str().map(String::from)).collect();
+            if scope_before.as_ref() != Some(&s) {
+                txn.scope_set(s);
+            }
+        }
+        Json::String(s) => {
+            let s: Vec<String> = s.split_whitespace().map(String::from).collect();
+            if scope_before.as_ref() != Some(&s) {
+                txn.scope_set(s);
+            }
+        }
+        _ => {}
+    }
+    if let Some(m) = context["multifactor"].as_object()
+        && let Some(provider) = m.get("provider").and_then(Json::as_str)
+    {
+        let remember = m.get("allowRememberBrowser").and_then(Json::as_bool).unwrap_or(false);
+        let options = ["host", "ikey", "skey", "username"]
+            .iter()
+            .filter_map(|k| m.get(*k).and_then(Json::as_str).map(|v| (k.to_string(), v.to_string())))
+            .collect();
+        if txn.multifactor.as_ref().map(|(j, _)| j) != Some(&context["multifactor"]) {
+            txn.mfa(provider, remember, options, &rule.name);
+        }
+    }
+    if let Some(url) = context["redirect"]["url"].as_str()
+        && txn.redirect.as_ref().map(|(j, _)| &j["url"]) != Some(&json!(url))
+        && let Err(m) = txn.redirect(url, &rule.name)
+    {
+        return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+    }
+    txn.user = Arc::new(r["user"].clone());
+    txn.context = Arc::new(context.clone());
+    None
+}
