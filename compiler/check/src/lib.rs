@@ -85,6 +85,26 @@ pub fn check_manifest(path: &Path) -> Compiled {
     let keys = manifest.configuration.as_ref().map(|c| c.keys().cloned().collect());
     let options = Options { claim_mode: manifest.claim_mode, timeout_ms: manifest.timeout_ms };
     let mut c = compile(entries, sources, diags, options, keys, &declared, Some(mfile));
+    // Vendored CommonJS modules travel with the program (and into artifacts).
+    for m in &manifest.modules {
+        match read_text(&m.path) {
+            Ok(text) => {
+                let file = c.sources.add(m.path.display().to_string(), text);
+                if let Some(p) = &mut c.program {
+                    p.files.push(m.path.display().to_string());
+                    p.js_modules.push(warden_ir::JsModule { name: m.name.clone().unwrap_or_default(), file });
+                }
+            }
+            Err(reason) => {
+                c.diagnostics.push(
+                    Diagnostic::error("E0201", format!("cannot read module file `{}`: {reason}", m.file))
+                        .at(mfile, m.span, "listed here")
+                        .help("paths in warden.toml are relative to the manifest's directory"),
+                );
+                c.program = None;
+            }
+        }
+    }
     c.manifest = Some(manifest);
     c
 }
@@ -101,7 +121,15 @@ pub fn check_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Compiled {
             manifest_span: None,
         })
         .collect();
-    compile(entries, SourceMap::default(), Vec::new(), Options { claim_mode, timeout_ms: None }, None, &BTreeMap::new(), None)
+    compile(
+        entries,
+        SourceMap::default(),
+        Vec::new(),
+        Options { claim_mode, timeout_ms: None },
+        None,
+        &BTreeMap::new(),
+        None,
+    )
 }
 
 /// Checks one in-memory `.rule` source (its `list()` files resolve against the current

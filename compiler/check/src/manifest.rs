@@ -21,6 +21,8 @@ pub struct Manifest {
     pub configuration: Option<BTreeMap<String, ConfigValue>>,
     /// `[bundle] verify_key`: artifacts run with this manifest must be signed by this key.
     pub verify_key: Option<PathBuf>,
+    /// `[modules]`: CommonJS files JavaScript rules may `require`, by module name.
+    pub modules: Vec<RuleRef>,
 }
 
 /// One entry of `[pipeline] rules`.
@@ -51,6 +53,8 @@ struct ManifestToml {
     #[serde(default)]
     schema: BTreeMap<String, toml::Table>,
     bundle: Option<BundleToml>,
+    #[serde(default)]
+    modules: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +133,16 @@ pub fn parse(
         }
     }
     let verify_key = raw.bundle.and_then(|b| b.verify_key).map(|k| dir.join(k));
+    let modules = raw
+        .modules
+        .iter()
+        .map(|(name, file)| RuleRef {
+            path: dir.join(file),
+            file: file.clone(),
+            name: Some(name.clone()),
+            span: find(file),
+        })
+        .collect();
     let manifest = Manifest {
         path: path.to_path_buf(),
         dir,
@@ -137,6 +151,7 @@ pub fn parse(
         timeout_ms: raw.pipeline.timeout_ms,
         configuration: raw.configuration,
         verify_key,
+        modules,
     };
     Some((manifest, declared))
 }

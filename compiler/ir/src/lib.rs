@@ -45,6 +45,9 @@ pub struct Program {
     pub steps: Vec<Step>,
     pub rules: Vec<Rule>,
     pub js_rules: Vec<JsRule>,
+    /// CommonJS modules JavaScript rules may `require`, by name.
+    #[serde(default)]
+    pub js_modules: Vec<JsModule>,
     pub slots: Vec<Slot>,
     pub sets: Vec<ConstSet>,
     pub regexes: Vec<String>,
@@ -88,6 +91,13 @@ pub enum Step {
 /// A legacy JavaScript rule in the pipeline (run by the JS runtime).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsRule {
+    pub name: String,
+    pub file: u32,
+}
+
+/// A vendored CommonJS module (`[modules]` in the manifest).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsModule {
     pub name: String,
     pub file: u32,
 }

@@ -226,11 +226,12 @@ impl Pipeline {
             }
         }
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
-        let js = if program.js_rules.is_empty() {
+        let js = if program.js_rules.is_empty() && program.js_modules.is_empty() {
             None
         } else {
             let rules = js_sources(&program, &sources);
-            match warden_js::JsRules::new(rules, &config, warden_js::Limits::default()) {
+            let modules = module_sources(&program, &sources);
+            match warden_js::JsRules::new(rules, modules, &config, warden_js::Limits::default()) {
                 Ok(js) => Some(js),
                 Err(errors) => {
                     let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
@@ -442,26 +443,45 @@ fn js_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<war
         .collect()
 }
 
+/// The vendored modules of a program with their sources.
+fn module_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<warden_js::JsSource> {
+    program
+        .js_modules
+        .iter()
+        .map(|m| {
+            let src = sources.get(m.file as usize);
+            warden_js::JsSource {
+                name: m.name.clone(),
+                path: src.map_or(String::new(), |s| s.path.clone()),
+                text: src.map_or(String::new(), |s| s.text.clone()),
+            }
+        })
+        .collect()
+}
+
 /// Syntax errors in a pipeline's JavaScript rules, as diagnostics (E0400).
 pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> Vec<warden_syntax::Diagnostic> {
-    if program.js_rules.is_empty() {
+    if program.js_rules.is_empty() && program.js_modules.is_empty() {
         return Vec::new();
     }
-    let srcs: Vec<warden_artifact::Source> = sources
-        .files
-        .iter()
-        .map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() })
-        .collect();
+    let srcs: Vec<warden_artifact::Source> =
+        sources.files.iter().map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() }).collect();
     let rules = js_sources(program, &srcs);
-    let Err(errors) = warden_js::JsRules::new(rules, &BTreeMap::new(), warden_js::Limits::default()) else {
+    let modules = module_sources(program, &srcs);
+    let Err(errors) = warden_js::JsRules::new(rules, modules, &BTreeMap::new(), warden_js::Limits::default()) else {
         return Vec::new();
     };
     errors
         .into_iter()
         .map(|e| {
             let file = program.js_rules.iter().map(|j| j.file).find(|f| sources.get(*f).path == e.path);
-            let mut d = warden_syntax::Diagnostic::error("E0400", format!("JavaScript rule does not compile: {}", e.message))
-                .help("a rule is one function expression, `function (user, context, callback) { ... }`, with no `;` after it");
+            let mut d = warden_syntax::Diagnostic::error(
+                "E0400",
+                format!("JavaScript rule does not compile: {}", e.message),
+            )
+            .help(
+                "a rule is one function expression, `function (user, context, callback) { ... }`, with no `;` after it",
+            );
             if let Some(f) = file {
                 let text = &sources.get(f).text;
                 let line = e.line.unwrap_or(1).max(1) as usize;

@@ -48,7 +48,9 @@ pub fn run(
                 let stop = js(j, txn);
                 if let Some(e) = &stop {
                     if observe.trace {
-                        decision = Some(json!({ "kind": "js", "rule": e.rule, "location": e.location, "statement": e.description, "because": [] }));
+                        decision = Some(
+                            json!({ "kind": "js", "rule": e.rule, "location": e.location, "statement": e.description, "because": [] }),
+                        );
                     }
                 } else {
                     applied.push(json!(prog.js_rules[j as usize].name));

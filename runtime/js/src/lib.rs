@@ -52,6 +52,8 @@ pub struct JsSource {
 pub struct JsRules {
     id: u64,
     pub rules: Vec<JsSource>,
+    /// Vendored CommonJS modules (`name` is the module name).
+    pub modules: Vec<JsSource>,
     pub limits: Limits,
     config_json: String,
     auth0_json: String,
@@ -77,6 +79,7 @@ impl JsRules {
     /// Compiles every rule once, to report syntax errors before any login runs.
     pub fn new(
         rules: Vec<JsSource>,
+        modules: Vec<JsSource>,
         config: &std::collections::BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
@@ -84,6 +87,7 @@ impl JsRules {
         let js = JsRules {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             rules,
+            modules,
             limits,
             config_json: serde_json::to_string(config).unwrap_or_else(|_| "{}".into()),
             auth0_json: auth0.to_string(),
@@ -184,13 +188,41 @@ impl Sandbox {
             let setup = match setup {
                 Ok(f) => f,
                 Err(e) => {
-                    errors.push(JsError { path: "prelude.js".into(), message: exception(&ctx, e), line: None, column: None });
+                    errors.push(JsError {
+                        path: "prelude.js".into(),
+                        message: exception(&ctx, e),
+                        line: None,
+                        column: None,
+                    });
                     return;
                 }
             };
             if let Err(e) = setup.call::<_, ()>((js.config_json.as_str(), js.auth0_json.as_str())) {
-                errors.push(JsError { path: "prelude.js".into(), message: exception(&ctx, e), line: None, column: None });
+                errors.push(JsError {
+                    path: "prelude.js".into(),
+                    message: exception(&ctx, e),
+                    line: None,
+                    column: None,
+                });
                 return;
+            }
+            for m in &js.modules {
+                let mut opts = EvalOptions::default();
+                opts.strict = false;
+                opts.filename = Some(m.path.clone());
+                let src = format!(
+                    "__warden.module({}, function (module, exports, require) {{\n{}\n}});",
+                    serde_json::to_string(&m.name).unwrap_or_default(),
+                    m.text
+                );
+                if let Err(e) = ctx.eval_with_options::<(), _>(src, opts) {
+                    errors.push(JsError {
+                        path: m.path.clone(),
+                        message: exception(&ctx, e),
+                        line: None,
+                        column: None,
+                    });
+                }
             }
             for rule in &js.rules {
                 if let Some(e) = compile(&ctx, rule) {
@@ -239,26 +271,47 @@ impl Sandbox {
                     break;
                 }
             }
+            // Work a rule left running after it called back (fire-and-forget metadata
+            // updates) finishes before the result is read: promise jobs only, not timers.
+            while self.runtime.is_job_pending() {
+                if self.runtime.execute_pending_job().is_err() {
+                    break;
+                }
+            }
             call::<_, String>(&self.context, "finish", ())
         })();
         let interrupted = self.interrupted.load(Ordering::Relaxed);
         match outcome {
-            Err(m) if interrupted || m.contains("interrupted") => {
-                (Some(timeout(rule)), true)
-            }
+            Err(m) if interrupted || m.contains("interrupted") => (Some(timeout(rule)), true),
             Err(m) if m.contains("out of memory") => (
-                Some(failure(&rule.name, Cause::ResourceLimit, format!("the rule exceeded its memory limit ({m})"), &rule.path)),
+                Some(failure(
+                    &rule.name,
+                    Cause::ResourceLimit,
+                    format!("the rule exceeded its memory limit ({m})"),
+                    &rule.path,
+                )),
                 true,
             ),
             Err(m) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path)), false),
             Ok(text) => match serde_json::from_str::<Json>(&text) {
-                Ok(r) if r["status"] == "threw" && r["error"]["message"].as_str().is_some_and(|m| m.contains("out of memory")) => (
-                    Some(failure(&rule.name, Cause::ResourceLimit, "the rule exceeded its memory limit".into(), &rule.path)),
-                    true,
-                ),
-                // A built-in the rule changed in a way that cannot be undone: a fresh runtime
-                // for the next login.
-                Ok(r) => (apply(&r, rule, txn), r["clean"] != true),
+                Ok(r)
+                    if r["status"] == "threw"
+                        && r["error"]["message"].as_str().is_some_and(|m| m.contains("out of memory")) =>
+                {
+                    (
+                        Some(failure(
+                            &rule.name,
+                            Cause::ResourceLimit,
+                            "the rule exceeded its memory limit".into(),
+                            &rule.path,
+                        )),
+                        true,
+                    )
+                }
+                // A rule that never called back timed out: like Auth0's container, the runtime
+                // (and its `global`) is recycled. So is one whose changes to built-ins could
+                // not be undone.
+                Ok(r) => (apply(&r, rule, txn), r["clean"] != true || r["status"] == "pending"),
                 Err(e) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {e}"), &rule.path)), false),
             },
         }
@@ -279,7 +332,9 @@ fn compile(ctx: &Ctx<'_>, rule: &JsSource) -> Option<JsError> {
         Ok(t) if t == "function" => None,
         Ok(t) => Some(JsError {
             path: rule.path.clone(),
-            message: format!("a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {t}"),
+            message: format!(
+                "a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {t}"
+            ),
             line: None,
             column: None,
         }),

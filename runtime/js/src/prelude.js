@@ -98,12 +98,23 @@
       return Object.keys(o || {}).map((k) => [].concat(o[k]).map((v) => encodeURIComponent(k) + '=' + encodeURIComponent(v)).join('&')).join('&');
     },
   });
-  const modules = { querystring };
+  // Vendored modules (the manifest's [modules]) come first, then the built-in ones.
+  const factories = {};
+  const loaded = {};
+  const builtins = { querystring };
   function require(name) {
     const n = String(name);
     const at = n.lastIndexOf('@');
     const base = at > 0 ? n.slice(0, at) : n; // `lodash@4.17.19` and `@scope/pkg@1.0` name a version
-    if (Object.prototype.hasOwnProperty.call(modules, base)) return modules[base];
+    if (Object.prototype.hasOwnProperty.call(loaded, base)) return loaded[base];
+    if (Object.prototype.hasOwnProperty.call(factories, base)) {
+      const module = { exports: {} };
+      loaded[base] = module.exports;
+      factories[base](module, module.exports, require);
+      loaded[base] = module.exports;
+      return module.exports;
+    }
+    if (Object.prototype.hasOwnProperty.call(builtins, base)) return builtins[base];
     throw new Error("Cannot find module '" + name + "'");
   }
 
@@ -158,6 +169,7 @@
 
   G.__warden = {
     rules: [],
+    module(name, factory) { factories[name] = factory; },
     // Starts rule `i` on the given user and context (JSON text).
     begin(i, name, userJson, contextJson) {
       const user = JSON.parse(userJson), context = JSON.parse(contextJson);

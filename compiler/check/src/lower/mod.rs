@@ -48,6 +48,7 @@ impl<'a> Lowerer<'a> {
                 steps: Vec::new(),
                 rules: Vec::new(),
                 js_rules: Vec::new(),
+                js_modules: Vec::new(),
                 slots: Vec::new(),
                 sets: Vec::new(),
                 regexes: Vec::new(),

@@ -1,0 +1,617 @@
+//! Legacy Auth0 JavaScript rules: the conformance vectors R1-R32 of the behaviour reference
+//! (those that need no network), mixed pipelines, and sandbox attacks. Every case runs on the
+//! interpreter and the JIT (which drive the same JavaScript runtime) through the library.
+
+use serde_json::{Value as Json, json};
+use warden::{Backend, Exec, Pipeline};
+use warden_tests::{merge_patch, mismatches};
+
+struct Case {
+    name: &'static str,
+    /// Pipeline steps in order: `.js` or `.rule` file name and text.
+    files: &'static [(&'static str, &'static str)],
+    /// Extra manifest text (`claim_mode`, `[modules]`...), and extra files it names.
+    manifest: &'static str,
+    extra: &'static [(&'static str, &'static str)],
+    user: Json,
+    context: Json,
+    expect: Json,
+}
+
+fn base_user() -> Json {
+    json!({"user_id":"auth0|12345","email":"superuser@users.com","email_verified":true,"name":"Super User",
+           "nickname":"Super User","picture":"http://localhost/photo.png","username":"superuser","logins_count":12,
+           "multifactor":[],"app_metadata":{},"user_metadata":{},
+           "identities":[{"connection":"Username-Password-Authentication","provider":"auth0","user_id":"12345","isSocial":false}]})
+}
+
+fn base_context() -> Json {
+    json!({"clientID":"cid_1","clientName":"Default App","connection":"Username-Password-Authentication",
+           "connectionStrategy":"auth0","protocol":"oidc-basic-profile","stats":{"loginsCount":111},
+           "idToken":{},"accessToken":{},"authentication":{"methods":[{"name":"pwd","timestamp":1434454643024i64}]},
+           "request":{"ip":"188.6.125.49","hostname":"mydomain.auth0.com","query":{"scope":"openid"},"body":{},
+                      "geoip":{"country_name":"Greece","time_zone":"Europe/Athens","country_code":"GR"}}})
+}
+
+fn run_case(c: &Case, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut rules = Vec::new();
+    for (name, text) in c.files.iter().chain(c.extra) {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(path, text).map_err(|e| e.to_string())?;
+    }
+    for (name, _) in c.files {
+        rules.push(format!("{name:?}"));
+    }
+    let manifest = format!("[pipeline]\nrules = [{}]\n{}\n", rules.join(", "), c.manifest);
+    std::fs::write(dir.join("warden.toml"), manifest).map_err(|e| e.to_string())?;
+    let p = Pipeline::from_manifest(dir.join("warden.toml")).map_err(|e| format!("does not load: {e}"))?;
+    let mut user = base_user();
+    merge_patch(&mut user, &c.user);
+    let mut context = base_context();
+    merge_patch(&mut context, &c.context);
+    let run = |b: Backend| match p.execute(&user, &context, &Exec::at(1_700_000_000_000).on(b)) {
+        Ok(o) => o.to_json(),
+        Err(e) => json!({ "input_error": e.to_string() }),
+    };
+    let (interp, jit) = (run(Backend::Interp), run(Backend::Jit));
+    if interp != jit {
+        return Err(format!("backends disagree:\n  interp: {interp}\n  jit:    {jit}"));
+    }
+    let diffs = mismatches(&interp, &c.expect);
+    if diffs.is_empty() { Ok(()) } else { Err(format!("{}\n  outcome: {interp}", diffs.join("\n  "))) }
+}
+
+#[test]
+fn conformance_vectors_and_sandbox() {
+    let deny = |code: &str, description: &str, cause: &str| json!({"decision": "deny", "error": {"code": code, "description": description, "cause": cause}});
+    let cases = vec![
+        Case {
+            name: "R1 callback continues",
+            files: &[("r.js", "function (user, context, callback) { callback(null, user, context); }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {}, "access_token": {}, "scope": null}),
+        },
+        Case {
+            name: "R2 a claim",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.idToken['https://x/a'] = 1; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/a": 1}}),
+        },
+        Case {
+            name: "R3 idToken replaced whole",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.idToken = {'https://x/b': true}; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/b": true}}),
+        },
+        Case {
+            name: "R4 UnauthorizedError",
+            files: &[("r.js", "function (user, context, callback) { callback(new UnauthorizedError('nope')); }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: deny("unauthorized", "nope", "denied"),
+        },
+        Case {
+            name: "R5 Error",
+            files: &[("r.js", "function (user, context, callback) { callback(new Error('boom')); }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: deny("access_denied", "boom", "denied"),
+        },
+        Case {
+            name: "R6 a string error",
+            files: &[("r.js", "function (user, context, callback) { callback('plain'); }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: deny("access_denied", "plain", "denied"),
+        },
+        Case {
+            name: "R7 a synchronous throw",
+            files: &[("r.js", "function (user, context, callback) { throw new Error('sync'); }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"code": "access_denied", "description": "rule error: sync", "cause": "rule_error"}}),
+        },
+        Case {
+            name: "R8 no callback times out",
+            files: &[("r.js", "function (user, context, callback) { }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: deny("access_denied", "Request to Webtask exceeded allowed execution time", "timeout"),
+        },
+        Case {
+            name: "R9 an infinite loop times out",
+            files: &[("r.js", "function (user, context, callback) { while (true) {} }")],
+            manifest: "timeout_ms = 300",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: deny("access_denied", "Request to Webtask exceeded allowed execution time", "timeout"),
+        },
+        Case {
+            name: "R10 the first callback wins",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { callback(null, user, context); callback(new Error('late')); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "logs": [{"rule": "r", "level": "warn", "message": "callback called more than once in rule r; later calls are ignored"}]}),
+        },
+        Case {
+            name: "R11 setTimeout",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { setTimeout(() => callback(null, user, context), 50); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow"}),
+        },
+        Case {
+            name: "R12 a promise job",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { Promise.resolve().then(() => callback(new UnauthorizedError('p'))); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: deny("unauthorized", "p", "denied"),
+        },
+        Case {
+            name: "R13 async with await",
+            files: &[(
+                "r.js",
+                "async function (user, context, callback) { await new Promise((r) => setTimeout(r, 10)); return callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow"}),
+        },
+        Case {
+            name: "R14 an async throw",
+            files: &[("r.js", "async function (user, context, callback) { throw new Error('x'); }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"code": "access_denied", "description": "rule error: x", "cause": "rule_error"}}),
+        },
+        Case {
+            name: "R15 an update after the callback still counts",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { callback(null, user, context); Promise.resolve().then(() => auth0.users.updateAppMetadata(user.user_id, {a: 1})); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "effects": [{"kind": "update_app_metadata", "user_id": "auth0|12345", "patch": {"a": 1}}]}),
+        },
+        Case {
+            name: "R16 global is shared by rules",
+            files: &[
+                (
+                    "r1.js",
+                    "function (user, context, callback) { global.f = global.f || ((x) => x + 1); callback(null, user, context); }",
+                ),
+                (
+                    "r2.js",
+                    "function (user, context, callback) { context.idToken['https://x/f'] = global.f(1); callback(null, user, context); }",
+                ),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/f": 2}}),
+        },
+        Case {
+            name: "R17 user changes reach later rules, not the store",
+            files: &[
+                ("r1.js", "function (user, context, callback) { user.tag = 'y'; callback(null, user, context); }"),
+                (
+                    "r2.js",
+                    "function (user, context, callback) { context.idToken['https://x/t'] = user.tag; callback(null, user, context); }",
+                ),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/t": "y"}, "effects": []}),
+        },
+        Case {
+            name: "R18 the objects passed to callback are honoured",
+            files: &[
+                ("r1.js", "function (user, context, callback) { callback(null, {user_id: 'auth0|9'}, context); }"),
+                (
+                    "r2.js",
+                    "function (user, context, callback) { context.idToken['https://x/u'] = Object.keys(user).join(','); callback(null, user, context); }",
+                ),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/u": "user_id"}, "user": {"user_id": "auth0|9"}}),
+        },
+        Case {
+            name: "R19 scope as a list",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.accessToken.scope = ['read:a']; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "scope": ["read:a"], "access_token": {}}),
+        },
+        Case {
+            name: "R20 scope as a string",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.accessToken.scope = 'openid read:a'; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "scope": ["openid", "read:a"]}),
+        },
+        Case {
+            name: "R21 a plain claim in namespaced mode is dropped",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.idToken.foo = 'bar'; callback(null, user, context); }",
+            )],
+            manifest: "claim_mode = \"namespaced\"",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {}}),
+        },
+        Case {
+            name: "R21 a plain claim in modern mode is kept",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.idToken.foo = 'bar'; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"foo": "bar"}}),
+        },
+        Case {
+            name: "R22 sub is restricted",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.idToken.sub = 'evil'; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {}}),
+        },
+        Case {
+            name: "R23 multifactor",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.multifactor = {provider: 'any', allowRememberBrowser: false}; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "multifactor": {"provider": "any", "allowRememberBrowser": false}}),
+        },
+        Case {
+            name: "R24 a redirect on the password grant",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.redirect = {url: 'https://e.x/f'}; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({"protocol": "oauth2-password"}),
+            expect: json!({"decision": "deny", "error": {"code": "interaction_required"}}),
+        },
+        Case {
+            name: "R25 a redirect with prompt=none",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.redirect = {url: 'https://e.x/f'}; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({"request": {"query": {"prompt": "none"}}}),
+            expect: json!({"decision": "deny", "error": {"code": "interaction_required"}}),
+        },
+        Case {
+            name: "R26 a redirect on the way back is ignored",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.redirect = {url: 'https://e.x/f'}; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({"protocol": "redirect-callback"}),
+            expect: json!({"decision": "allow", "redirect": null}),
+        },
+        Case {
+            name: "R27 the last redirect wins",
+            files: &[
+                (
+                    "r1.js",
+                    "function (user, context, callback) { context.redirect = {url: 'https://e.x/1'}; callback(null, user, context); }",
+                ),
+                (
+                    "r2.js",
+                    "function (user, context, callback) { context.redirect = {url: 'https://e.x/2'}; callback(null, user, context); }",
+                ),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "redirect": {"url": "https://e.x/2"}}),
+        },
+        Case {
+            name: "R28 a metadata patch with null",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { auth0.users.updateAppMetadata(user.user_id, {roles: null, plan: 'pro'}).then(() => callback(null, user, context)); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({"app_metadata": {"roles": ["a"], "x": 1}}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "effects": [{"kind": "update_app_metadata", "user_id": "auth0|12345", "patch": {"roles": null, "plan": "pro"}}]}),
+        },
+        Case {
+            name: "R29 a dot in a metadata key is rejected",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { auth0.users.updateAppMetadata(user.user_id, {'a.b': 1}).then(() => callback(null, user, context), (e) => callback(e)); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"code": "access_denied", "cause": "denied"}, "effects": []}),
+        },
+        Case {
+            name: "R30 return without callback times out",
+            files: &[("r.js", "function (user, context, callback) { return; }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "timeout"}}),
+        },
+        Case {
+            name: "R32 require with a version resolves a vendored module",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { const _ = require('lodash@4.17.19'); context.idToken['https://x/c'] = _.capitalize('ada'); callback(null, user, context); }",
+            )],
+            manifest: "[modules]\nlodash = \"vendor/lodash.js\"",
+            extra: &[(
+                "vendor/lodash.js",
+                "module.exports = { capitalize: (s) => s.charAt(0).toUpperCase() + s.slice(1) };",
+            )],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/c": "Ada"}}),
+        },
+        // Mixed pipelines.
+        Case {
+            name: "a JS rule sees a user normalized by an earlier .rule",
+            files: &[
+                ("n.rule", "rule \"normalize\" { set user.email = lower(trim(user.email)) }"),
+                (
+                    "r.js",
+                    "function (user, context, callback) { context.idToken['https://x/e'] = user.email; callback(null, user, context); }",
+                ),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({"email": "  Ada@Example.COM "}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/e": "ada@example.com"}}),
+        },
+        Case {
+            name: "a .rule after a JS rule sees its changes, claims and scopes",
+            files: &[
+                (
+                    "r.js",
+                    "function (user, context, callback) { user.app_metadata.plan = 'pro'; context.idToken['https://x/a'] = 'js'; context.accessToken.scope = ['openid', 'admin']; callback(null, user, context); }",
+                ),
+                (
+                    "after.rule",
+                    "rule \"after\" {\n  deny \"not pro\" unless user.app_metadata.plan == \"pro\"\n  deny \"no claim\" unless context.idToken[\"https://x/a\"] == \"js\"\n  scope add \"extra\" if \"admin\" in context.accessToken.scope\n}",
+                ),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "scope": ["openid", "admin", "extra"], "id_token": {"https://x/a": "js"}}),
+        },
+        Case {
+            name: "a JS rule that breaks a typed field fails closed",
+            files: &[
+                (
+                    "r.js",
+                    "function (user, context, callback) { user.email_verified = 'yes'; callback(null, user, context); }",
+                ),
+                ("v.rule", "rule \"v\" { deny unless user.email_verified }"),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "rule": "r"}}),
+        },
+        // Sandbox.
+        Case {
+            name: "no file system: require('fs') fails",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { try { require('fs'); callback(null, user, context); } catch (e) { callback(e); } }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: deny("access_denied", "Cannot find module 'fs'", "denied"),
+        },
+        Case {
+            name: "no process",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { callback(typeof process === 'undefined' ? null : new Error('process exists'), user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow"}),
+        },
+        Case {
+            name: "eval-built loops are stopped too",
+            files: &[("r.js", "function (user, context, callback) { eval('while (true) {}'); }")],
+            manifest: "timeout_ms = 300",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "timeout"}}),
+        },
+        Case {
+            name: "deep recursion is a rule error",
+            files: &[("r.js", "function (user, context, callback) { const f = (n) => f(n + 1) + 1; f(0); }")],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error"}}),
+        },
+        Case {
+            name: "a memory bomb hits the limit",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { const a = []; while (true) a.push('x'.repeat(1 << 20)); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "resource_limit"}}),
+        },
+        Case {
+            name: "console output is captured by level",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { console.warn('careful', {a: 1}); console.log(user.email); callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"logs": [{"rule": "r", "level": "warn", "message": "careful {\"a\":1}"}, {"rule": "r", "level": "log", "message": "superuser@users.com"}]}),
+        },
+        Case {
+            name: "configuration is frozen",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { 'use strict'; try { configuration.K = 'x'; callback(new Error('changed')); } catch (e) { context.idToken['https://x/k'] = configuration.K; callback(null, user, context); } }",
+            )],
+            manifest: "[configuration]\nK = \"v\"",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/k": "v"}}),
+        },
+    ];
+    let scratch = std::env::temp_dir().join(format!("warden-js-{}", std::process::id()));
+    let mut failures = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        if let Err(e) = run_case(c, &scratch.join(i.to_string())) {
+            failures.push(format!("{}: {e}", c.name));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn the_next_login_runs_after_a_timeout_a_memory_bomb_and_a_missing_callback() {
+    let dir = std::env::temp_dir().join(format!("warden-js-recover-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("r.js"),
+        "function (user, context, callback) {\n  const mode = user.app_metadata.mode;\n  if (mode === 'loop') while (true) {}\n  if (mode === 'bomb') { const a = []; while (true) a.push('x'.repeat(1 << 20)); }\n  if (mode === 'silent') return;\n  if (mode === 'pollute') Object.prototype.isAdmin = true;\n  context.idToken['https://x/admin'] = ({}).isAdmin === true;\n  global.count = (global.count || 0) + 1;\n  context.idToken['https://x/count'] = global.count;\n  callback(null, user, context);\n}\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\ntimeout_ms = 300\n").expect("write");
+    let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    let login = |mode: &str| {
+        let user = json!({"user_id": "auth0|1", "app_metadata": {"mode": mode}});
+        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+    };
+    assert_eq!(login("ok")["id_token"]["https://x/count"], 1);
+    assert_eq!(login("ok")["id_token"]["https://x/count"], 2, "global persists across logins");
+    for (mode, cause) in [("loop", "timeout"), ("bomb", "resource_limit"), ("silent", "timeout")] {
+        assert_eq!(login(mode)["error"]["cause"], cause, "{mode}");
+        let next = login("ok");
+        assert_eq!(next["decision"], "allow", "the login after {mode} succeeds: {next}");
+        assert_eq!(next["id_token"]["https://x/count"], 1, "a recycled runtime starts a new global");
+    }
+    // A polluted prototype is restored before the next login.
+    assert_eq!(login("pollute")["id_token"]["https://x/admin"], true);
+    assert_eq!(login("ok")["id_token"]["https://x/admin"], false, "prototype pollution does not leak");
+    let _ = std::fs::remove_dir_all(&dir);
+}
