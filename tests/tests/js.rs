@@ -447,6 +447,36 @@ fn conformance_vectors_and_sandbox() {
             context: json!({}),
             expect: json!({"decision": "allow", "id_token": {"https://x/c": "Ada"}}),
         },
+        Case {
+            name: "host modules: crypto, querystring, url, Buffer, URL, TextEncoder",
+            files: &[(
+                "r.js",
+                r#"function (user, context, callback) {
+  const crypto = require('crypto'), qs = require('querystring'), url = require('url');
+  const u = new URL('https://example.com:8443/a/b?x=1&y=two#frag');
+  u.searchParams.set('x', '3');
+  context.idToken['https://x/r'] = [
+    crypto.createHash('sha256').update('abc').digest('hex'),
+    crypto.createHash('md5').update('abc').digest('base64'),
+    crypto.createHmac('sha256', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex'),
+    u.href, u.host, Buffer.from('hello ü').toString('base64'), Buffer.from('aGVsbG8gw7w=', 'base64').toString(),
+    url.parse('https://h.example/p?q=1', true).query.q, qs.stringify({a: [1, 2], b: 'c d'}),
+    crypto.randomBytes(8).length, crypto.timingSafeEqual(Buffer.from('a'), Buffer.from('a')),
+    Array.from(new TextEncoder().encode('é')).join(','),
+  ];
+  callback(null, user, context);
+}"#,
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/r": [
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "kAFQmDzST7DWlj99KOF/cg==",
+                "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+                "https://example.com:8443/a/b?x=3&y=two#frag", "example.com:8443", "aGVsbG8gw7w=", "hello ü", "1",
+                "a=1&a=2&b=c%20d", 8, true, "195,169"]}}),
+        },
         // Mixed pipelines.
         Case {
             name: "a JS rule sees a user normalized by an earlier .rule",

@@ -19,6 +19,8 @@ use serde_json::{Map, Value as Json, json};
 use warden_ir::{Metadata, Token};
 use warden_runtime::{Cause, ErrorInfo, Txn, Value};
 
+mod host;
+
 const PRELUDE: &str = include_str!("prelude.js");
 
 /// The QuickJS version this crate embeds (recorded in artifacts).
@@ -183,6 +185,10 @@ impl Sandbox {
         let context = Context::full(&runtime).map_err(|e| err(e.to_string()))?;
         let mut errors = Vec::new();
         context.with(|ctx| {
+            if let Err(e) = host::install(&ctx) {
+                errors.push(JsError { path: "host".into(), message: e.to_string(), line: None, column: None });
+                return;
+            }
             let prelude = PRELUDE.trim_end().trim_end_matches(';');
             let setup: Result<rquickjs::Function, _> = ctx.eval(format!("({prelude})"));
             let setup = match setup {

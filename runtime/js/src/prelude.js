@@ -98,10 +98,207 @@
       return Object.keys(o || {}).map((k) => [].concat(o[k]).map((v) => encodeURIComponent(k) + '=' + encodeURIComponent(v)).join('&')).join('&');
     },
   });
+
+  // ---- Bytes, Buffer, TextEncoder ------------------------------------------------------
+  const HOST_DIGEST = G.__host_digest, HOST_RANDOM = G.__host_random, HOST_URL = G.__host_url;
+  delete G.__host_digest; delete G.__host_random; delete G.__host_url;
+  function utf8(str) {
+    const out = [];
+    for (const ch of String(str)) {
+      let c = ch.codePointAt(0);
+      if (c < 0x80) out.push(c);
+      else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return out;
+  }
+  function fromUtf8(bytes) {
+    let s = '', i = 0;
+    while (i < bytes.length) {
+      const b = bytes[i];
+      let c, n;
+      if (b < 0x80) { c = b; n = 1; } else if (b < 0xe0) { c = b & 31; n = 2; } else if (b < 0xf0) { c = b & 15; n = 3; } else { c = b & 7; n = 4; }
+      for (let k = 1; k < n; k++) c = (c << 6) | ((bytes[i + k] || 0) & 63);
+      s += String.fromCodePoint(c);
+      i += n;
+    }
+    return s;
+  }
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  function toBase64(bytes) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+      s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? B64[n & 63] : '=');
+    }
+    return s;
+  }
+  function fromBase64(str) {
+    const clean = String(str).replace(/[^A-Za-z0-9+/_-]/g, '').replace(/-/g, '+').replace(/_/g, '/');
+    const out = [];
+    let buf = 0, bits = 0;
+    for (const ch of clean) {
+      buf = (buf << 6) | B64.indexOf(ch);
+      bits += 6;
+      if (bits >= 8) { bits -= 8; out.push((buf >> bits) & 255); }
+    }
+    return out;
+  }
+  const toHex = (bytes) => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+  const fromHex = (h) => { const out = []; for (let i = 0; i + 1 < h.length; i += 2) out.push(parseInt(h.slice(i, i + 2), 16)); return out; };
+  class Buffer extends Uint8Array {
+    static from(data, encoding) {
+      if (typeof data === 'string') {
+        const enc = String(encoding || 'utf8').toLowerCase();
+        const bytes = enc === 'base64' || enc === 'base64url' ? fromBase64(data) : enc === 'hex' ? fromHex(data) : utf8(data);
+        return new Buffer(bytes);
+      }
+      return new Buffer(Array.from(data || []));
+    }
+    static isBuffer(b) { return b instanceof Buffer; }
+    static concat(list) { return new Buffer(list.flatMap((b) => Array.from(b))); }
+    toString(encoding) {
+      const enc = String(encoding || 'utf8').toLowerCase();
+      if (enc === 'base64') return toBase64(this);
+      if (enc === 'base64url') return toBase64(this).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      if (enc === 'hex') return toHex(this);
+      return fromUtf8(this);
+    }
+    toJSON() { return { type: 'Buffer', data: Array.from(this) }; }
+  }
+  class TextEncoder { get encoding() { return 'utf-8'; } encode(s) { return new Uint8Array(utf8(s === undefined ? '' : s)); } }
+  class TextDecoder { decode(b) { return fromUtf8(Array.from(b || [])); } }
+  const bytesOf = (d, enc) => (d instanceof Uint8Array ? Array.from(d) : Array.from(Buffer.from(String(d), enc)));
+
+  // ---- crypto ---------------------------------------------------------------------------
+  function hashObject(alg, key) {
+    let data = [];
+    return {
+      update(d, enc) { data = data.concat(bytesOf(d, enc)); return this; },
+      digest(enc) {
+        const hex = HOST_DIGEST(String(alg), key ? toHex(key) : '', toHex(data));
+        if (hex == null) throw new Error('Digest method not supported: ' + alg);
+        const out = Buffer.from(hex, 'hex');
+        return enc ? out.toString(enc) : out;
+      },
+    };
+  }
+  const crypto = Object.freeze({
+    createHash(alg) { return hashObject(alg, null); },
+    createHmac(alg, key) {
+      const k = bytesOf(key);
+      return hashObject(alg, k.length ? k : [0]);
+    },
+    randomBytes(n) {
+      const hex = HOST_RANDOM(Number(n));
+      if (hex == null) throw new RangeError('randomBytes: bad size');
+      return Buffer.from(hex, 'hex');
+    },
+    timingSafeEqual(a, b) {
+      if (a.length !== b.length) throw new RangeError('Input buffers must have the same byte length');
+      let diff = 0;
+      for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+      return diff === 0;
+    },
+  });
+
+  // ---- URL, URLSearchParams, url --------------------------------------------------------
+  class URLSearchParams {
+    constructor(init) {
+      this._list = [];
+      if (typeof init === 'string') {
+        for (const part of init.replace(/^\?/, '').split('&')) {
+          if (!part) continue;
+          const i = part.indexOf('=');
+          const dec = (x) => decodeURIComponent(x.replace(/\+/g, ' '));
+          this._list.push([dec(i < 0 ? part : part.slice(0, i)), i < 0 ? '' : dec(part.slice(i + 1))]);
+        }
+      } else if (init && typeof init === 'object') {
+        for (const [k, v] of Array.isArray(init) ? init : Object.entries(init)) this._list.push([String(k), String(v)]);
+      }
+    }
+    append(k, v) { this._list.push([String(k), String(v)]); this._sync(); }
+    delete(k) { this._list = this._list.filter(([x]) => x !== String(k)); this._sync(); }
+    get(k) { const e = this._list.find(([x]) => x === String(k)); return e ? e[1] : null; }
+    getAll(k) { return this._list.filter(([x]) => x === String(k)).map(([, v]) => v); }
+    has(k) { return this._list.some(([x]) => x === String(k)); }
+    set(k, v) {
+      const key = String(k);
+      const i = this._list.findIndex(([x]) => x === key);
+      if (i < 0) this._list.push([key, String(v)]);
+      else { this._list[i] = [key, String(v)]; this._list = this._list.filter(([x], j) => x !== key || j === i); }
+      this._sync();
+    }
+    forEach(f) { for (const [k, v] of this._list) f(v, k, this); }
+    entries() { return this._list.map((e) => e.slice())[Symbol.iterator](); }
+    keys() { return this._list.map(([k]) => k)[Symbol.iterator](); }
+    values() { return this._list.map(([, v]) => v)[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    toString() {
+      const enc = (x) => encodeURIComponent(x).replace(/%20/g, '+');
+      return this._list.map(([k, v]) => enc(k) + '=' + enc(v)).join('&');
+    }
+    _sync() { if (this._url) { const s = this.toString(); this._url._parts.search = s ? '?' + s : ''; } }
+  }
+  class URL {
+    constructor(input, base) {
+      const json = HOST_URL(String(input), base === undefined ? '' : String(base));
+      if (json == null) throw new TypeError('Invalid URL: ' + input);
+      this._parts = JSON.parse(json);
+      this.searchParams = new URLSearchParams(this._parts.search);
+      this.searchParams._url = this;
+    }
+    get href() {
+      const p = this._parts;
+      const auth = p.username ? p.username + (p.password ? ':' + p.password : '') + '@' : '';
+      return p.protocol + (p.host || p.protocol === 'file:' ? '//' : '') + auth + p.host + p.pathname + p.search + p.hash;
+    }
+    get protocol() { return this._parts.protocol; }
+    get host() { return this._parts.host; }
+    get hostname() { return this._parts.hostname; }
+    get port() { return this._parts.port; }
+    get pathname() { return this._parts.pathname; }
+    get search() { return this._parts.search; }
+    set search(s) { this._parts.search = s ? (String(s).startsWith('?') ? String(s) : '?' + s) : ''; this.searchParams = new URLSearchParams(this._parts.search); this.searchParams._url = this; }
+    get hash() { return this._parts.hash; }
+    get origin() { return this._parts.origin; }
+    get username() { return this._parts.username; }
+    get password() { return this._parts.password; }
+    toString() { return this.href; }
+    toJSON() { return this.href; }
+  }
+  const url = Object.freeze({
+    URL, URLSearchParams,
+    parse(str, parseQuery) {
+      let u;
+      try { u = new URL(str); } catch (e) { u = null; }
+      if (!u) {
+        const [pathAndQuery, hash = ''] = String(str).split('#');
+        const [pathname, query = null] = pathAndQuery.split('?');
+        return { protocol: null, host: null, hostname: null, port: null, pathname, search: query === null ? null : '?' + query,
+          query: parseQuery ? querystring.parse(query || '') : query, hash: hash ? '#' + hash : null, href: String(str) };
+      }
+      const q = u.search ? u.search.slice(1) : null;
+      return { protocol: u.protocol, slashes: true, auth: u.username ? u.username + (u.password ? ':' + u.password : '') : null,
+        host: u.host, port: u.port || null, hostname: u.hostname, hash: u.hash || null, search: u.search || null,
+        query: parseQuery ? querystring.parse(q || '') : q, pathname: u.pathname, path: u.pathname + (u.search || ''), href: u.href };
+    },
+    format(o) {
+      if (o instanceof URL) return o.href;
+      const proto = o.protocol ? (o.protocol.endsWith(':') ? o.protocol : o.protocol + ':') : '';
+      const host = o.host || (o.hostname ? o.hostname + (o.port ? ':' + o.port : '') : '');
+      let search = o.search || '';
+      if (!search && o.query && typeof o.query === 'object') { const q = querystring.stringify(o.query); search = q ? '?' + q : ''; }
+      else if (!search && typeof o.query === 'string' && o.query) search = '?' + o.query;
+      return proto + (host ? '//' : '') + (o.auth ? o.auth + '@' : '') + host + (o.pathname || '') + search + (o.hash || '');
+    },
+  });
+
   // Vendored modules (the manifest's [modules]) come first, then the built-in ones.
   const factories = {};
   const loaded = {};
-  const builtins = { querystring };
+  const builtins = { querystring, crypto, url, buffer: Object.freeze({ Buffer }) };
   function require(name) {
     const n = String(name);
     const at = n.lastIndexOf('@');
@@ -122,6 +319,7 @@
   const globalObject = {};
 
   Object.assign(G, {
+    Buffer, TextEncoder, TextDecoder, URL, URLSearchParams,
     UnauthorizedError, console, setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout, setImmediate,
     require, configuration, global: globalObject, auth0,
   });
@@ -143,7 +341,8 @@
     String.prototype, Number, Number.prototype, Boolean.prototype, Symbol, Symbol.prototype, Date, Date.prototype,
     RegExp, RegExp.prototype, Error, Error.prototype, TypeError.prototype, RangeError.prototype, Promise,
     Promise.prototype, Map.prototype, Set.prototype, WeakMap.prototype, WeakSet.prototype, JSON, Math, Reflect,
-    UnauthorizedError.prototype, AuthorizationError.prototype];
+    UnauthorizedError.prototype, AuthorizationError.prototype, Uint8Array.prototype, Buffer.prototype, URL.prototype,
+    URLSearchParams.prototype];
   const snapshot = intrinsics.map((o) => [o, Object.getOwnPropertyDescriptors(o), Object.getPrototypeOf(o)]);
   const sameDescriptor = (a, b) => a && b && a.value === b.value && a.get === b.get && a.set === b.set &&
     a.writable === b.writable && a.enumerable === b.enumerable && a.configurable === b.configurable;
