@@ -66,6 +66,14 @@ pub fn by_file(pipeline: &Pipeline, cov: &Coverage) -> BTreeMap<String, FileCove
             }
         }
     }
+    // JavaScript rules: covered per rule (a rule is its file's one function).
+    for (j, rule) in prog.js_rules.iter().enumerate() {
+        let path = prog.files.get(rule.file as usize).cloned().unwrap_or_default();
+        let hits = cov.js.get(&(j as u32)).copied().unwrap_or(0);
+        let f = files.entry(path).or_default();
+        f.rules.push((1, rule.name.clone(), hits));
+        *f.lines.entry(1).or_default() += hits;
+    }
     files
 }
 

@@ -41,8 +41,9 @@ pub(crate) fn check(a: &CheckArgs, style: render::Style, out: &mut Output) -> u8
     let mut compiled = compiled;
     if let Some(p) = &compiled.program {
         let js = warden::js_diagnostics(p, &compiled.sources);
-        if !js.is_empty() {
-            compiled.diagnostics.extend(js);
+        let failed = js.iter().any(|d| d.is_error());
+        compiled.diagnostics.extend(js);
+        if failed {
             compiled.program = None;
         }
     }

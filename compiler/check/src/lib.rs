@@ -193,10 +193,12 @@ fn compile(
                 loaded.push(Loaded::Rule(id, e.path, ast));
             }
             "js" => {
-                let id = sources.add(e.shown.clone(), text);
+                // A JavaScript rule's name: the manifest's, else its function's, else the file's.
                 let name = e
                     .js_name
+                    .or_else(|| js_function_name(&text))
                     .unwrap_or_else(|| e.path.file_stem().and_then(|s| s.to_str()).unwrap_or("rule").to_string());
+                let id = sources.add(e.shown.clone(), text);
                 loaded.push(Loaded::Js(id, name));
             }
             _ => {
@@ -242,4 +244,23 @@ fn read_text(path: &Path) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}
+
+/// The name of the function a JavaScript rule's source starts with, after comments:
+/// `function name(user, context, callback)` or `async function name(...)`.
+pub fn js_function_name(text: &str) -> Option<String> {
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after).trim_start();
+        } else {
+            break;
+        }
+    }
+    let rest = rest.strip_prefix("async").map_or(rest, str::trim_start);
+    let rest = rest.strip_prefix("function")?.trim_start();
+    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$').collect();
+    (!name.is_empty()).then_some(name)
 }

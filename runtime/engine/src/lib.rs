@@ -191,9 +191,10 @@ impl Pipeline {
         let Some(program) = compiled.program.take() else {
             return Err(LoadError::Check(Box::new(compiled)));
         };
-        let js_errors = js_diagnostics(&program, &compiled.sources);
-        if !js_errors.is_empty() {
-            compiled.diagnostics.extend(js_errors);
+        let js = js_diagnostics(&program, &compiled.sources);
+        let failed = js.iter().any(warden_syntax::Diagnostic::is_error);
+        compiled.diagnostics.extend(js);
+        if failed {
             return Err(LoadError::Check(Box::new(compiled)));
         }
         let sources = compiled
@@ -364,9 +365,16 @@ impl Pipeline {
         txn.now = exec.now;
         let mut observe = warden_interp::Observe { trace: exec.trace, coverage: Some(std::mem::take(coverage)) };
         let deadline = Instant::now() + self.timeout(exec);
-        let mut js = |j: u32, txn: &mut warden_runtime::Txn| self.run_js(j, txn, deadline);
+        let mut js_runs: Vec<u32> = Vec::new();
+        let mut js = |j: u32, txn: &mut warden_runtime::Txn| {
+            js_runs.push(j);
+            self.run_js(j, txn, deadline)
+        };
         let (stop, trace) = warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe, &mut js);
         *coverage = observe.coverage.unwrap_or_default();
+        for j in js_runs {
+            *coverage.js.entry(j).or_default() += 1;
+        }
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
         outcome.trace = trace;
         outcome
@@ -459,7 +467,8 @@ fn module_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec
         .collect()
 }
 
-/// Syntax errors in a pipeline's JavaScript rules, as diagnostics (E0400).
+/// Syntax errors in a pipeline's JavaScript rules, as diagnostics (E0400), and `require`s
+/// no module answers (W0400).
 pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> Vec<warden_syntax::Diagnostic> {
     if program.js_rules.is_empty() && program.js_modules.is_empty() {
         return Vec::new();
@@ -468,29 +477,53 @@ pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> 
         sources.files.iter().map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() }).collect();
     let rules = js_sources(program, &srcs);
     let modules = module_sources(program, &srcs);
+    // `require`s of modules nobody provides throw at run time: say so now.
+    let mut out = Vec::new();
+    for j in &program.js_rules {
+        let text = &sources.get(j.file).text;
+        for (at, _) in text.match_indices("require(") {
+            let arg = &text[at + "require(".len()..];
+            let Some(quote) = arg.chars().next().filter(|c| *c == '\'' || *c == '"') else { continue };
+            let Some(end) = arg[1..].find(quote) else { continue };
+            let name = &arg[1..1 + end];
+            let base = match name.rfind('@') {
+                Some(i) if i > 0 => &name[..i],
+                _ => name,
+            };
+            if !warden_js::BUILTIN_MODULES.contains(&base) && !program.js_modules.iter().any(|m| m.name == base) {
+                out.push(
+                    warden_syntax::Diagnostic::warning("W0400", format!("`require('{name}')` cannot be resolved"))
+                        .at(
+                            j.file,
+                            warden_syntax::Span::new(at, at + "require(".len() + end + 2),
+                            "throws `Cannot find module` at run time",
+                        )
+                        .help(format!(
+                            "built-in modules are {}; vendor others under [modules] in warden.toml",
+                            warden_js::BUILTIN_MODULES.join(", ")
+                        )),
+                );
+            }
+        }
+    }
     let Err(errors) = warden_js::JsRules::new(rules, modules, &BTreeMap::new(), warden_js::Limits::default()) else {
-        return Vec::new();
+        return out;
     };
-    errors
-        .into_iter()
-        .map(|e| {
-            let file = program.js_rules.iter().map(|j| j.file).find(|f| sources.get(*f).path == e.path);
-            let mut d = warden_syntax::Diagnostic::error(
-                "E0400",
-                format!("JavaScript rule does not compile: {}", e.message),
-            )
-            .help(
+    out.extend(errors.into_iter().map(|e| {
+        let file = program.js_rules.iter().map(|j| j.file).find(|f| sources.get(*f).path == e.path);
+        let mut d =
+            warden_syntax::Diagnostic::error("E0400", format!("JavaScript rule does not compile: {}", e.message)).help(
                 "a rule is one function expression, `function (user, context, callback) { ... }`, with no `;` after it",
             );
-            if let Some(f) = file {
-                let text = &sources.get(f).text;
-                let line = e.line.unwrap_or(1).max(1) as usize;
-                let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
-                let col = (e.column.unwrap_or(1).max(1) as usize - 1).min(text.len().saturating_sub(start));
-                let at = (start + col).min(text.len());
-                d = d.at(f, warden_syntax::Span::new(at, (at + 1).min(text.len())), "here");
-            }
-            d
-        })
-        .collect()
+        if let Some(f) = file {
+            let text = &sources.get(f).text;
+            let line = e.line.unwrap_or(1).max(1) as usize;
+            let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+            let col = (e.column.unwrap_or(1).max(1) as usize - 1).min(text.len().saturating_sub(start));
+            let at = (start + col).min(text.len());
+            d = d.at(f, warden_syntax::Span::new(at, (at + 1).min(text.len())), "here");
+        }
+        d
+    }));
+    out
 }

@@ -22,6 +22,8 @@ pub enum Point {
 #[derive(Clone, Debug, Default)]
 pub struct Coverage {
     pub hits: BTreeMap<Point, u64>,
+    /// How often each JavaScript rule ran, by index in `Program::js_rules`.
+    pub js: BTreeMap<u32, u64>,
 }
 
 impl Coverage {
@@ -33,6 +35,9 @@ impl Coverage {
     pub fn merge(&mut self, other: &Coverage) {
         for (p, n) in &other.hits {
             *self.hits.entry(*p).or_default() += n;
+        }
+        for (j, n) in &other.js {
+            *self.js.entry(*j).or_default() += n;
         }
     }
 

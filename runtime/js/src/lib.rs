@@ -23,6 +23,9 @@ mod host;
 
 const PRELUDE: &str = include_str!("prelude.js");
 
+/// Modules `require` answers without a vendored file.
+pub const BUILTIN_MODULES: &[&str] = &["crypto", "querystring", "url", "buffer"];
+
 /// The QuickJS version this crate embeds (recorded in artifacts).
 pub const QUICKJS_VERSION: &str = "quickjs-ng 0.16";
 
