@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value as Json;
 use warden::{Backend, Exec, Pipeline};
-use warden_ir::{ClaimMode, Options};
+use warden_ir::ClaimMode;
 use warden_tests::{merge_patch, mismatches, root};
 
 #[derive(Deserialize, Default)]
@@ -70,7 +70,6 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
     let rule_path = dir.join("main.rule");
     std::fs::write(&rule_path, &case.rules).map_err(|e| e.to_string())?;
     let claim_mode = case.claim_mode.unwrap_or_default();
-    let _ = Options { claim_mode };
     let mut pipeline = match Pipeline::from_files(&[rule_path], claim_mode) {
         Ok(p) => p,
         Err(warden::LoadError::Check(c)) => {
