@@ -626,7 +626,7 @@ fn the_next_login_runs_after_a_timeout_a_memory_bomb_and_a_missing_callback() {
         "function (user, context, callback) {\n  const mode = user.app_metadata.mode;\n  if (mode === 'loop') while (true) {}\n  if (mode === 'bomb') { const a = []; while (true) a.push('x'.repeat(1 << 20)); }\n  if (mode === 'silent') return;\n  if (mode === 'pollute') Object.prototype.isAdmin = true;\n  context.idToken['https://x/admin'] = ({}).isAdmin === true;\n  global.count = (global.count || 0) + 1;\n  context.idToken['https://x/count'] = global.count;\n  callback(null, user, context);\n}\n",
     )
     .expect("write");
-    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\ntimeout_ms = 300\n").expect("write");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\ntimeout_ms = 2000\n").expect("write");
     let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
     let login = |mode: &str| {
         let user = json!({"user_id": "auth0|1", "app_metadata": {"mode": mode}});
@@ -643,5 +643,34 @@ fn the_next_login_runs_after_a_timeout_a_memory_bomb_and_a_missing_callback() {
     // A polluted prototype is restored before the next login.
     assert_eq!(login("pollute")["id_token"]["https://x/admin"], true);
     assert_eq!(login("ok")["id_token"]["https://x/admin"], false, "prototype pollution does not leak");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn javascript_runs_on_several_threads_at_once() {
+    let dir = std::env::temp_dir().join(format!("warden-js-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("r.js"),
+        "function (user, context, callback) { global.n = (global.n || 0) + 1; context.idToken['https://x/id'] = user.user_id; callback(null, user, context); }",
+    )
+    .expect("write");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\n").expect("write");
+    let p = std::sync::Arc::new(Pipeline::from_manifest(dir.join("warden.toml")).expect("loads"));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let id = format!("auth0|{t}-{i}");
+                    let o = p.execute(&json!({"user_id": id}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+                    assert_eq!(o["id_token"]["https://x/id"], id);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("no thread panicked");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
