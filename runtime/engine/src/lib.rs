@@ -267,6 +267,14 @@ impl Pipeline {
         &self.program
     }
 
+    /// Drops this thread's JavaScript runtime for the pipeline; the next login starts a fresh
+    /// one (its `global` starts empty). Timeouts and sandbox limits do this by themselves.
+    pub fn recycle_js(&self) {
+        if let Some(js) = &self.js {
+            js.recycle();
+        }
+    }
+
     /// Whether native code is available (else the JIT backend runs the interpreter).
     pub fn has_jit(&self) -> bool {
         self.jit.is_some()

@@ -334,34 +334,47 @@
     return { unauthorized: false, message: String(e) };
   }
 
-  // Built-ins stay as they were: a rule may change them while it runs (legacy code does),
-  // but every change is undone when its execution ends, so nothing leaks into the next
-  // login. `global` is the one object meant to persist (as in Auth0's containers).
-  const intrinsics = [Object, Object.prototype, Array, Array.prototype, Function.prototype, String,
-    String.prototype, Number, Number.prototype, Boolean.prototype, Symbol, Symbol.prototype, Date, Date.prototype,
-    RegExp, RegExp.prototype, Error, Error.prototype, TypeError.prototype, RangeError.prototype, Promise,
-    Promise.prototype, Map.prototype, Set.prototype, WeakMap.prototype, WeakSet.prototype, JSON, Math, Reflect,
-    UnauthorizedError.prototype, AuthorizationError.prototype, Uint8Array.prototype, Buffer.prototype, URL.prototype,
-    URLSearchParams.prototype];
-  const snapshot = intrinsics.map((o) => [o, Object.getOwnPropertyDescriptors(o), Object.getPrototypeOf(o)]);
-  const sameDescriptor = (a, b) => a && b && a.value === b.value && a.get === b.get && a.set === b.set &&
-    a.writable === b.writable && a.enumerable === b.enumerable && a.configurable === b.configurable;
+  // Built-ins stay as they were, so that nothing one login does leaks into the next:
+  // - constructors and namespaces (Object, Array, JSON, Math, ...) are frozen;
+  // - prototypes cannot grow (`Object.prototype.isAdmin = true` is ignored, or throws in
+  //   strict code), yet stay writable, so legacy code that assigns `obj.toString` keeps working;
+  // - a rule may still replace an existing prototype method while it runs: on the prototypes
+  //   of Object, Array, Function, String, Number and Promise such changes are found after
+  //   the login and undone.
+  // `global` is the one object meant to persist (as in Auth0's containers).
+  const namespaces = [Object, Array, Function, String, Number, Boolean, Symbol, Date, RegExp, Error, TypeError,
+    RangeError, SyntaxError, Promise, Map, Set, WeakMap, WeakSet, JSON, Math, Reflect, Uint8Array, Buffer, URL,
+    URLSearchParams, TextEncoder, TextDecoder, UnauthorizedError, AuthorizationError];
+  const prototypes = namespaces.map((c) => c.prototype).filter((p) => p && typeof p === 'object');
+  prototypes.push(Object.getPrototypeOf(Uint8Array.prototype));
+  const saved = prototypes.map((p) => [p, Object.getOwnPropertyDescriptors(p)]);
+  // Values are compared on the prototypes every rule and library leans on; the others
+  // cannot grow, and keep whatever a rule replaces on them until the runtime is recycled.
+  const compared = new Set([Object.prototype, Array.prototype, Function.prototype, String.prototype,
+    Number.prototype, Promise.prototype]);
+  const vObjects = [], vKeys = [], vValues = [];
+  for (const [p, d] of saved) {
+    if (!compared.has(p)) continue;
+    for (const k of Reflect.ownKeys(d)) {
+      if ('value' in d[k]) { vObjects.push(p); vKeys.push(k); vValues.push(d[k].value); }
+    }
+  }
+  for (const c of namespaces) Object.freeze(c);
+  for (const p of prototypes) Object.preventExtensions(p);
   // Returns false when a change cannot be undone (the runtime is then replaced).
   function restoreIntrinsics() {
+    let i = vKeys.length;
+    while (i-- > 0) if (vObjects[i][vKeys[i]] !== vValues[i]) break;
+    if (i < 0) return true;
     let ok = true;
-    for (const [o, descriptors, proto] of snapshot) {
-      try {
-        if (Object.getPrototypeOf(o) !== proto) Object.setPrototypeOf(o, proto);
-        for (const k of Reflect.ownKeys(o)) {
-          if (!Object.prototype.hasOwnProperty.call(descriptors, k)) { if (!Reflect.deleteProperty(o, k)) ok = false; }
+    for (const [p, d] of saved) {
+      for (const k of Reflect.ownKeys(d)) {
+        const cur = Object.getOwnPropertyDescriptor(p, k);
+        const want = d[k];
+        if (!cur || cur.value !== want.value || cur.get !== want.get || cur.set !== want.set) {
+          if (!Reflect.defineProperty(p, k, want)) ok = false;
         }
-        for (const k of Reflect.ownKeys(descriptors)) {
-          if (!sameDescriptor(Object.getOwnPropertyDescriptor(o, k), descriptors[k])) {
-            if (!Reflect.defineProperty(o, k, descriptors[k])) ok = false;
-          }
-        }
-        if (!Object.isExtensible(o)) ok = false;
-      } catch (e) { ok = false; }
+      }
     }
     return ok;
   }

@@ -1,0 +1,44 @@
+//! A warm legacy JavaScript rule with Auth0-size inputs, a 5-rule JavaScript pipeline, and a
+//! cold start, timed in one run (`bench/js/run.sh` runs Node's `vm` on the same rule next).
+//! `cargo run --release -p warden --example js_bench -- DIR USER.json CONTEXT.json`
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use warden::{Exec, Pipeline};
+
+fn time(label: &str, n: usize, mut f: impl FnMut()) {
+    for _ in 0..n / 10 {
+        f();
+    }
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    println!("warden {label:<34} {:>9.2} us/login", start.elapsed().as_secs_f64() * 1e6 / n as f64);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let dir = std::path::PathBuf::from(&args[1]);
+    let user: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&args[2]).expect("user")).expect("json");
+    let context: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&args[3]).expect("ctx")).expect("json");
+    let (user, context) = (Arc::new(user), Arc::new(context));
+    let exec = Exec::at(0);
+    let one = Pipeline::from_manifest(dir.join("one.toml")).expect("loads");
+    let five = Pipeline::from_manifest(dir.join("five.toml")).expect("loads");
+    let o = one.execute_shared(user.clone(), context.clone(), &exec).expect("valid");
+    assert!(o.is_allow(), "{}", o.to_json());
+    time("1 JS rule, warm", 20_000, || {
+        std::hint::black_box(one.execute_shared(user.clone(), context.clone(), &exec).expect("valid"));
+    });
+    time("5 JS rules, warm", 5_000, || {
+        std::hint::black_box(five.execute_shared(user.clone(), context.clone(), &exec).expect("valid"));
+    });
+    time("1 JS rule, cold (fresh runtime)", 300, || {
+        one.recycle_js();
+        std::hint::black_box(one.execute_shared(user.clone(), context.clone(), &exec).expect("valid"));
+    });
+}
