@@ -280,3 +280,22 @@ fn build_then_run_bundle_reproduces_every_example() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Out-of-range limits in the manifest are errors with a span and the accepted range.
+#[test]
+fn manifest_limits_out_of_range_are_errors() {
+    let dir = scratch("limits");
+    write(&dir, "r.rule", "rule \"r\" { log \"x\" }\n");
+    for (line, key, range) in
+        [("timeout_ms = 0", "timeout_ms", "1 and 600000"), ("js_memory_mib = 100000", "js_memory_mib", "1 and 4096")]
+    {
+        write(&dir, "warden.toml", &format!("[pipeline]\nrules = [\"r.rule\"]\n{line}\n"));
+        let (code, out) = run(&["check", &p(&dir)]);
+        assert_eq!(code, 1, "{line}: {}", out.stderr);
+        assert!(out.stderr.contains("E0200") && out.stderr.contains(key), "{line}: {}", out.stderr);
+        assert!(out.stderr.contains(range), "{line}: {}", out.stderr);
+    }
+    write(&dir, "warden.toml", "[pipeline]\nrules = [\"r.rule\"]\ntimeout_ms = 500\njs_memory_mib = 16\n");
+    let (code, out) = run(&["check", &p(&dir)]);
+    assert_eq!(code, 0, "{}", out.stderr);
+}

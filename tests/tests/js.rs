@@ -18,6 +18,9 @@ struct Case {
     expect: Json,
 }
 
+/// Keeps 16 distinct 1 MiB strings alive, then reports how many it made.
+const HEAP_16_MIB: &str = "function (user, context, callback) { const a = []; for (let i = 0; i < 16; i++) a.push(String(i).padEnd(1 << 20, 'x')); context.idToken['https://x/n'] = a.length; callback(null, user, context); }";
+
 fn base_user() -> Json {
     json!({"user_id":"auth0|12345","email":"superuser@users.com","email_verified":true,"name":"Super User",
            "nickname":"Super User","picture":"http://localhost/photo.png","username":"superuser","logins_count":12,
@@ -576,6 +579,24 @@ fn conformance_vectors_and_sandbox() {
                 "function (user, context, callback) { const a = []; while (true) a.push('x'.repeat(1 << 20)); }",
             )],
             manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "resource_limit"}}),
+        },
+        Case {
+            name: "16 MiB of strings fit the default heap limit",
+            files: &[("r.js", HEAP_16_MIB)],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/n": 16}}),
+        },
+        Case {
+            name: "js_memory_mib lowers the heap limit",
+            files: &[("r.js", HEAP_16_MIB)],
+            manifest: "js_memory_mib = 8",
             extra: &[],
             user: json!({}),
             context: json!({}),

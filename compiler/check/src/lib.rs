@@ -83,7 +83,11 @@ pub fn check_manifest(path: &Path) -> Compiled {
         })
         .collect();
     let keys = manifest.configuration.as_ref().map(|c| c.keys().cloned().collect());
-    let options = Options { claim_mode: manifest.claim_mode, timeout_ms: manifest.timeout_ms };
+    let options = Options {
+        claim_mode: manifest.claim_mode,
+        timeout_ms: manifest.timeout_ms,
+        js_memory_mib: manifest.js_memory_mib,
+    };
     let mut c = compile(entries, sources, diags, options, keys, &declared, Some(mfile));
     // Vendored CommonJS modules travel with the program (and into artifacts).
     for m in &manifest.modules {
@@ -125,7 +129,7 @@ pub fn check_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Compiled {
         entries,
         SourceMap::default(),
         Vec::new(),
-        Options { claim_mode, timeout_ms: None },
+        Options { claim_mode, ..Options::default() },
         None,
         &BTreeMap::new(),
         None,

@@ -17,6 +17,8 @@ pub struct Manifest {
     pub rules: Vec<RuleRef>,
     pub claim_mode: ClaimMode,
     pub timeout_ms: Option<u64>,
+    /// `[pipeline] js_memory_mib`: the JavaScript heap limit per runtime.
+    pub js_memory_mib: Option<u64>,
     /// `None` when the manifest has no `[configuration]` table (any key may be read).
     pub configuration: Option<BTreeMap<String, ConfigValue>>,
     /// `[bundle] verify_key`: artifacts run with this manifest must be signed by this key.
@@ -70,6 +72,7 @@ struct PipelineToml {
     #[serde(default)]
     claim_mode: ClaimMode,
     timeout_ms: Option<u64>,
+    js_memory_mib: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +103,21 @@ pub fn parse(
         }
     };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let key_span = |key: &str| text.find(key).map_or(Span::new(0, 0), |i| Span::new(i, i + key.len()));
+    if let Some(ms) = raw.pipeline.timeout_ms.filter(|ms| !(1..=600_000).contains(ms)) {
+        diags.push(
+            Diagnostic::error("E0200", format!("invalid manifest: timeout_ms = {ms} is out of range"))
+                .at(file, key_span("timeout_ms"), "here")
+                .help("the pipeline's time budget is between 1 and 600000 milliseconds (default 20000)"),
+        );
+    }
+    if let Some(mib) = raw.pipeline.js_memory_mib.filter(|mib| !(1..=4096).contains(mib)) {
+        diags.push(
+            Diagnostic::error("E0200", format!("invalid manifest: js_memory_mib = {mib} is out of range"))
+                .at(file, key_span("js_memory_mib"), "here")
+                .help("the JavaScript heap limit is between 1 and 4096 MiB (default 64)"),
+        );
+    }
     let find = |needle: &str| {
         let quoted = format!("\"{needle}\"");
         text.find(&quoted).map_or(Span::new(0, 0), |i| Span::new(i, i + quoted.len()))
@@ -149,6 +167,7 @@ pub fn parse(
         rules,
         claim_mode: raw.pipeline.claim_mode,
         timeout_ms: raw.pipeline.timeout_ms,
+        js_memory_mib: raw.pipeline.js_memory_mib,
         configuration: raw.configuration,
         verify_key,
         modules,

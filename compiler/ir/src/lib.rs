@@ -69,6 +69,9 @@ pub struct Options {
     /// The pipeline's time budget in milliseconds (`[pipeline] timeout_ms`; default 20,000).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// The JavaScript heap limit per runtime in MiB (`[pipeline] js_memory_mib`; default 64).
+    #[serde(default)]
+    pub js_memory_mib: Option<u64>,
 }
 
 /// How custom claims are filtered at the end of the pipeline.

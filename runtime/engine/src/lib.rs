@@ -232,7 +232,11 @@ impl Pipeline {
         } else {
             let rules = js_sources(&program, &sources);
             let modules = module_sources(&program, &sources);
-            match warden_js::JsRules::new(rules, modules, &config, warden_js::Limits::default()) {
+            let mut limits = warden_js::Limits::default();
+            if let Some(mib) = program.options.js_memory_mib {
+                limits.memory_bytes = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+            }
+            match warden_js::JsRules::new(rules, modules, &config, limits) {
                 Ok(js) => Some(js),
                 Err(errors) => {
                     let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
