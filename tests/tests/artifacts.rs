@@ -60,6 +60,18 @@ fn building_twice_gives_identical_bytes() {
     }
 }
 
+#[test]
+fn the_header_names_quickjs_only_for_pipelines_with_javascript() {
+    for (example, quickjs) in [("mixed-legacy", true), ("quickstart", false)] {
+        let bytes = Pipeline::from_manifest(root().join("examples").join(example).join("warden.toml"))
+            .expect("loads")
+            .to_artifact(None, false);
+        let i = Pipeline::inspect_artifact(&bytes, None).expect("reads");
+        let expected = quickjs.then(|| warden::QUICKJS_VERSION.to_string());
+        assert_eq!(i.header.quickjs_version, expected, "{example}");
+    }
+}
+
 fn quickstart_bytes(sign: Option<&warden::SecretKey>) -> Vec<u8> {
     Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads").to_artifact(sign, true)
 }
@@ -192,7 +204,7 @@ fn a_doctored_program_is_refused_before_it_runs() {
     let mut contents: serde_json::Value = serde_json::from_slice(body).expect("body");
     contents["program"]["exprs"][3]["kind"] = serde_json::json!({ "Not": 4_000_000 });
     let contents: warden_artifact::Contents = serde_json::from_value(contents).expect("contents");
-    let doctored = warden_artifact::write(&contents, None);
+    let doctored = warden_artifact::write(&contents, None, None);
     let m = refused(Pipeline::from_artifact(&doctored, None, &no_config()));
     assert!(m.contains("the program is not valid"), "{m}");
 }

@@ -100,14 +100,16 @@ pub struct Header {
 }
 
 /// Writes an artifact; signs it when a key is given. The same contents give the same bytes.
-pub fn write(contents: &Contents, key: Option<&SigningKey>) -> Vec<u8> {
+/// `quickjs` names the embedded QuickJS when the pipeline has JavaScript rules (informational:
+/// they are stored as source).
+pub fn write(contents: &Contents, key: Option<&SigningKey>, quickjs: Option<&str>) -> Vec<u8> {
     let body = serde_json::to_vec(contents).unwrap_or_default();
     let mut out = Vec::with_capacity(HEADER + body.len() + HASH + 1 + SIG + HASH);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&warden_ir::IR_VERSION.to_le_bytes());
     out.extend_from_slice(&padded(WARDEN_VERSION));
-    out.extend_from_slice(&padded(""));
+    out.extend_from_slice(&padded(quickjs.unwrap_or("")));
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
     let hash: [u8; 32] = Sha256::digest(&out).into();

@@ -40,7 +40,8 @@ impl Pipeline {
             }
         }
         let contents = Contents { program: (*self.program).clone(), sources: self.sources.clone(), config };
-        warden_artifact::write(&contents, sign)
+        let has_js = !self.program.js_rules.is_empty() || !self.program.js_modules.is_empty();
+        warden_artifact::write(&contents, sign, has_js.then_some(warden_js::QUICKJS_VERSION))
     }
 
     /// Loads an artifact: verifies it (header, versions, hash, and the signature when a key

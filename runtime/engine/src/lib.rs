@@ -41,6 +41,8 @@ pub use warden_check::Manifest;
 
 mod artifact;
 pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
+/// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
+pub use warden_js::QUICKJS_VERSION;
 pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
 
 /// Why a pipeline could not be loaded.
