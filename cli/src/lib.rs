@@ -31,7 +31,7 @@ pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 #[command(
     name = "warden",
     version,
-    about = "Login rules for your own authentication stack: check, run and test .rule pipelines"
+    about = "Login rules for your own authentication stack: check, run, test and build pipelines of .rule files and legacy Auth0 .js rules"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -124,7 +124,7 @@ pub struct InitArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// `.rule` files (one pipeline, in order), a `warden.toml`, or a directory holding one
+    /// `.rule` and `.js` files (one pipeline, in order), a `warden.toml`, or a directory holding one
     /// [default: ./warden.toml]
     pub paths: Vec<PathBuf>,
     /// Output format
