@@ -299,3 +299,35 @@ fn manifest_limits_out_of_range_are_errors() {
     let (code, out) = run(&["check", &p(&dir)]);
     assert_eq!(code, 0, "{}", out.stderr);
 }
+
+/// Sandbox attacks through `warden run`, as a user meets them: each ends the login with the
+/// right cause and exit code 3, and the process carries on to print the outcome.
+#[test]
+fn run_stops_javascript_attacks_with_the_right_cause() {
+    let dir = scratch("js-attacks");
+    let user = write(&dir, "u.json", r#"{"user_id": "auth0|1", "email": "a@example.com"}"#);
+    let ctx = write(&dir, "c.json", "{}");
+    let cases = [
+        ("loop.js", "function (user, context, callback) { while (true) {} }", "timeout"),
+        ("silent.js", "function (user, context, callback) { }", "timeout"),
+        (
+            "bomb.js",
+            "function (user, context, callback) { const a = []; while (true) a.push('x'.repeat(1 << 20)); }",
+            "resource_limit",
+        ),
+        ("deep.js", "function (user, context, callback) { const f = (n) => f(n + 1) + 1; f(0); }", "rule_error"),
+        ("fs.js", "function (user, context, callback) { require('fs').readFileSync('/etc/passwd'); }", "rule_error"),
+        ("process.js", "function (user, context, callback) { process.exit(0); }", "rule_error"),
+    ];
+    for (name, text, cause) in cases {
+        let rule = write(&dir, name, text);
+        let (code, out) = run(&["run", &rule, "--user", &user, "--context", &ctx, "--timeout-ms", "300"]);
+        assert_eq!(code, 3, "{name}: {}{}", out.stdout, out.stderr);
+        let o: Json = serde_json::from_str(&out.stdout).expect("json");
+        assert_eq!(o["decision"], "deny", "{name}: {o}");
+        assert_eq!(o["error"]["cause"], cause, "{name}: {o}");
+    }
+    let ok = write(&dir, "ok.js", "function (user, context, callback) { callback(null, user, context); }");
+    let (code, out) = run(&["run", &ok, "--user", &user, "--context", &ctx]);
+    assert_eq!(code, 0, "{}{}", out.stdout, out.stderr);
+}
