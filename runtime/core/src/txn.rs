@@ -81,9 +81,18 @@ impl Txn {
     /// Decodes the given slots again after the user changed.
     pub fn refresh(&mut self, prog: &Program, slots: &[SlotId]) -> Result<(), String> {
         for &s in slots {
-            let v = decode::decode_slot(&prog.slots[s as usize], self.inputs()).map_err(|e| e.message)?;
-            self.slots[s as usize] = v;
+            self.refresh_slot(prog, s as usize)?;
         }
+        Ok(())
+    }
+
+    /// Decodes every slot again (after a JavaScript rule, which may change anything).
+    pub fn refresh_all(&mut self, prog: &Program) -> Result<(), String> {
+        (0..prog.slots.len()).try_for_each(|s| self.refresh_slot(prog, s))
+    }
+
+    fn refresh_slot(&mut self, prog: &Program, s: usize) -> Result<(), String> {
+        self.slots[s] = decode::decode_slot(&prog.slots[s], self.inputs()).map_err(|e| e.message)?;
         Ok(())
     }
 

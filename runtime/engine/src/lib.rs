@@ -412,8 +412,7 @@ impl Pipeline {
         if let Some(stop) = js.run(j as usize, txn, deadline) {
             return Some(stop);
         }
-        let all: Vec<u32> = (0..self.program.slots.len() as u32).collect();
-        txn.refresh(&self.program, &all).err().map(|m| ErrorInfo {
+        txn.refresh_all(&self.program).err().map(|m| ErrorInfo {
             code: "access_denied".into(),
             description: format!("rule error: the rule left a typed field with the wrong type: {m}"),
             rule: self.program.js_rules[j as usize].name.clone(),
@@ -451,34 +450,21 @@ mod tests {
 
 /// The JavaScript rules of a program with their sources.
 fn js_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<warden_js::JsSource> {
-    program
-        .js_rules
-        .iter()
-        .map(|j| {
-            let src = sources.get(j.file as usize);
-            warden_js::JsSource {
-                name: j.name.clone(),
-                path: src.map_or(String::new(), |s| s.path.clone()),
-                text: src.map_or(String::new(), |s| s.text.clone()),
-            }
-        })
-        .collect()
+    program.js_rules.iter().map(|j| js_source(&j.name, j.file, sources)).collect()
 }
 
 /// The vendored modules of a program with their sources.
 fn module_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<warden_js::JsSource> {
-    program
-        .js_modules
-        .iter()
-        .map(|m| {
-            let src = sources.get(m.file as usize);
-            warden_js::JsSource {
-                name: m.name.clone(),
-                path: src.map_or(String::new(), |s| s.path.clone()),
-                text: src.map_or(String::new(), |s| s.text.clone()),
-            }
-        })
-        .collect()
+    program.js_modules.iter().map(|m| js_source(&m.name, m.file, sources)).collect()
+}
+
+fn js_source(name: &str, file: u32, sources: &[warden_artifact::Source]) -> warden_js::JsSource {
+    let src = sources.get(file as usize);
+    warden_js::JsSource {
+        name: name.to_string(),
+        path: src.map_or(String::new(), |s| s.path.clone()),
+        text: src.map_or(String::new(), |s| s.text.clone()),
+    }
 }
 
 /// Syntax errors in a pipeline's JavaScript rules, as diagnostics (E0400), and `require`s

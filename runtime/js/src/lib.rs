@@ -80,6 +80,13 @@ pub struct JsError {
     pub column: Option<u32>,
 }
 
+impl JsError {
+    /// An error without a position.
+    fn new(path: impl Into<String>, message: impl Into<String>) -> JsError {
+        JsError { path: path.into(), message: message.into(), line: None, column: None }
+    }
+}
+
 impl JsRules {
     /// Compiles every rule once, to report syntax errors before any login runs.
     pub fn new(
@@ -179,7 +186,7 @@ fn exception(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
 
 impl Sandbox {
     fn new(js: &JsRules) -> Result<Sandbox, Vec<JsError>> {
-        let err = |m: String| vec![JsError { path: String::new(), message: m, line: None, column: None }];
+        let err = |m: String| vec![JsError::new("", m)];
         let runtime = Runtime::new().map_err(|e| err(e.to_string()))?;
         runtime.set_memory_limit(js.limits.memory_bytes);
         runtime.set_max_stack_size(js.limits.stack_bytes);
@@ -197,7 +204,7 @@ impl Sandbox {
         let mut errors = Vec::new();
         context.with(|ctx| {
             if let Err(e) = host::install(&ctx) {
-                errors.push(JsError { path: "host".into(), message: e.to_string(), line: None, column: None });
+                errors.push(JsError::new("host", e.to_string()));
                 return;
             }
             let prelude = PRELUDE.trim_end().trim_end_matches(';');
@@ -205,22 +212,12 @@ impl Sandbox {
             let setup = match setup {
                 Ok(f) => f,
                 Err(e) => {
-                    errors.push(JsError {
-                        path: "prelude.js".into(),
-                        message: exception(&ctx, e),
-                        line: None,
-                        column: None,
-                    });
+                    errors.push(JsError::new("prelude.js", exception(&ctx, e)));
                     return;
                 }
             };
             if let Err(e) = setup.call::<_, ()>((js.config_json.as_str(), js.auth0_json.as_str())) {
-                errors.push(JsError {
-                    path: "prelude.js".into(),
-                    message: exception(&ctx, e),
-                    line: None,
-                    column: None,
-                });
+                errors.push(JsError::new("prelude.js", exception(&ctx, e)));
                 return;
             }
             for m in &js.modules {
@@ -233,12 +230,7 @@ impl Sandbox {
                     m.text
                 );
                 if let Err(e) = ctx.eval_with_options::<(), _>(src, opts) {
-                    errors.push(JsError {
-                        path: m.path.clone(),
-                        message: exception(&ctx, e),
-                        line: None,
-                        column: None,
-                    });
+                    errors.push(JsError::new(m.path.clone(), exception(&ctx, e)));
                 }
             }
             for rule in &js.rules {
@@ -347,14 +339,10 @@ fn compile(ctx: &Ctx<'_>, rule: &JsSource) -> Option<JsError> {
     let src = format!("__warden.rules.push(({}\n)); typeof __warden.rules[__warden.rules.length - 1]", rule.text);
     match ctx.eval_with_options::<String, _>(src, opts) {
         Ok(t) if t == "function" => None,
-        Ok(t) => Some(JsError {
-            path: rule.path.clone(),
-            message: format!(
-                "a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {t}"
-            ),
-            line: None,
-            column: None,
-        }),
+        Ok(t) => Some(JsError::new(
+            rule.path.clone(),
+            format!("a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {t}"),
+        )),
         Err(e) => {
             let (message, line, column) = match e {
                 rquickjs::Error::Exception => {

@@ -83,9 +83,7 @@ impl<'a> Lowerer<'a> {
         span: Span,
         label: impl Into<String>,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::error(code, msg).at(self.file, span, label);
-        self.diags.push(d);
-        self.diags.last_mut().expect("just pushed")
+        self.report(Diagnostic::error(code, msg).at(self.file, span, label))
     }
 
     fn warn(
@@ -95,7 +93,10 @@ impl<'a> Lowerer<'a> {
         span: Span,
         label: impl Into<String>,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::warning(code, msg).at(self.file, span, label);
+        self.report(Diagnostic::warning(code, msg).at(self.file, span, label))
+    }
+
+    fn report(&mut self, d: Diagnostic) -> &mut Diagnostic {
         self.diags.push(d);
         self.diags.last_mut().expect("just pushed")
     }
