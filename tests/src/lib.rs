@@ -90,3 +90,33 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The example projects (directories of `examples/` with a `warden.toml`), sorted.
+pub fn examples() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("warden.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// An example's sample logins (directories of `samples/` holding `user.json`, `context.json`
+/// and `expected.json`), sorted. Every example has at least one.
+pub fn samples(example: &Path) -> Vec<PathBuf> {
+    let mut s: Vec<PathBuf> = std::fs::read_dir(example.join("samples"))
+        .unwrap_or_else(|e| panic!("{}: no samples/: {e}", example.display()))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    s.sort();
+    assert!(!s.is_empty(), "{}: no samples", example.display());
+    s
+}
+
+/// A JSON file, or a panic naming it.
+pub fn read_json(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

@@ -2,28 +2,12 @@
 //! the loader, and no mutation of a valid artifact makes the loader panic.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use serde_json::Value as Json;
 use warden::{Backend, Exec, LoadError, Pipeline};
-use warden_tests::root;
+use warden_tests::{examples, read_json as read, root, samples};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
-
-fn examples() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
-        .expect("examples")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("warden.toml").is_file())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn read(path: &Path) -> Json {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("json")
-}
 
 fn no_config() -> BTreeMap<String, String> {
     BTreeMap::new()
@@ -37,10 +21,7 @@ fn every_example_gives_the_same_outcomes_from_its_artifact() {
         let bytes = from_sources.to_artifact(None, true);
         let from_artifact = Pipeline::from_artifact(&bytes, None, &no_config()).expect("artifact loads");
         assert!(from_artifact.has_jit());
-        let mut samples: Vec<PathBuf> =
-            std::fs::read_dir(dir.join("samples")).expect("samples").map(|e| e.expect("entry").path()).collect();
-        samples.sort();
-        for s in samples {
+        for s in samples(&dir) {
             let (user, context) = (read(&s.join("user.json")), read(&s.join("context.json")));
             let expected = read(&s.join("expected.json"));
             for backend in [Backend::Interp, Backend::Jit] {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 use warden_cli::main_with;
-use warden_tests::{copy_dir, root};
+use warden_tests::{copy_dir, examples, root, samples};
 
 fn run(args: &[&str]) -> (u8, warden_cli::Output) {
     main_with(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>(), false)
@@ -188,13 +188,7 @@ fn build_then_run_bundle_reproduces_every_example() {
     assert_eq!(code, 1, "keygen never overwrites a key");
     run(&["keygen", "-o", &p(&dir.join("other"))]);
     let (public, other) = (p(&dir.join("release.pub")), p(&dir.join("other.pub")));
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
-        .expect("examples")
-        .map(|e| e.expect("entry").path())
-        .filter(|d| d.join("warden.toml").is_file())
-        .collect();
-    examples.sort();
-    for example in examples {
+    for example in examples() {
         let name = example.file_name().expect("name").to_string_lossy().to_string();
         let artifact = p(&dir.join(format!("{name}.wdn")));
         let unsigned = p(&dir.join(format!("{name}-unsigned.wdn")));
@@ -215,10 +209,7 @@ fn build_then_run_bundle_reproduces_every_example() {
         let (code, out) = run(&["inspect", &artifact, "--verify-key", &public]);
         assert_eq!(code, 0, "{}", out.stderr);
         assert!(out.stdout.contains("signed, and the signature matches"), "{}", out.stdout);
-        let mut samples: Vec<PathBuf> =
-            std::fs::read_dir(example.join("samples")).expect("samples").map(|e| e.expect("entry").path()).collect();
-        samples.sort();
-        for s in samples {
+        for s in samples(&example) {
             let (user, ctx) = (p(&s.join("user.json")), p(&s.join("context.json")));
             let expected: Json =
                 serde_json::from_str(&std::fs::read_to_string(s.join("expected.json")).expect("expected"))

@@ -1,36 +1,13 @@
 //! Every example pipeline checks clean, and every sample gives exactly its expected outcome,
 //! through the library and through `warden run` (exit codes included).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value as Json;
 use warden::{Backend, Exec, Pipeline};
-use warden_tests::root;
+use warden_tests::{examples, read_json as read, root, samples};
 
 const NOW: &str = "2026-11-26T12:00:00Z";
-
-fn examples() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
-        .expect("examples/ exists")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("warden.toml").is_file())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn samples(example: &Path) -> Vec<PathBuf> {
-    let mut s: Vec<PathBuf> = std::fs::read_dir(example.join("samples"))
-        .map(|rd| rd.map(|e| e.expect("entry").path()).filter(|p| p.is_dir()).collect())
-        .unwrap_or_default();
-    s.sort();
-    s
-}
-
-fn read(path: &Path) -> Json {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 #[test]
 fn examples_check_clean() {
