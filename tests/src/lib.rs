@@ -106,7 +106,7 @@ pub fn examples() -> Vec<PathBuf> {
 /// and `expected.json`), sorted. Every example has at least one.
 pub fn samples(example: &Path) -> Vec<PathBuf> {
     let mut s: Vec<PathBuf> = std::fs::read_dir(example.join("samples"))
-        .unwrap_or_else(|e| panic!("{}: no samples/: {e}", example.display()))
+        .expect("every example has samples/")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.is_dir())
         .collect();
@@ -117,6 +117,7 @@ pub fn samples(example: &Path) -> Vec<PathBuf> {
 
 /// A JSON file, or a panic naming it.
 pub fn read_json(path: &Path) -> Json {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
+    let json = text.and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{}: {e}", path.display())));
+    json.expect("a readable JSON file")
 }
