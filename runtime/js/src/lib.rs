@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -120,18 +121,16 @@ impl JsRules {
         let rule = &self.rules[index];
         RUNTIMES.with(|cell| {
             let mut map = cell.borrow_mut();
-            if !map.contains_key(&self.id) {
-                match Sandbox::new(self) {
-                    Ok(s) => {
-                        map.insert(self.id, s);
-                    }
+            let sandbox = match map.entry(self.id) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => match Sandbox::new(self) {
+                    Ok(s) => v.insert(s),
                     Err(errors) => {
                         let m = errors.first().map_or("cannot load".to_string(), |e| e.message.clone());
                         return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
                     }
-                }
-            }
-            let sandbox = map.get_mut(&self.id)?;
+                },
+            };
             let (result, recycle) = sandbox.run(index, rule, txn, deadline);
             if recycle {
                 // A timeout or a memory limit leaves the runtime in an unknown state:
