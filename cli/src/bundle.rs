@@ -146,8 +146,19 @@ pub(crate) fn inspect(a: &InspectArgs, out: &mut Output) -> u8 {
             warden_ir::Step::Js(id) => {
                 let j = &prog.js_rules[id as usize];
                 let file = prog.files.get(j.file as usize).map_or("?", String::as_str);
-                s.push_str(&format!("  js    {:?}  {file}\n", j.name));
+                let code = i.contents.js_bytecode.as_ref().and_then(|c| c.rules.get(id as usize));
+                let size = code.map_or("no bytecode".to_string(), |h| format!("{} bytes of bytecode", h.len() / 2));
+                s.push_str(&format!("  js    {:?}  {file}  ({size})\n", j.name));
             }
+        }
+    }
+    if !prog.js_modules.is_empty() {
+        s.push_str("modules (require):\n");
+        for (n, m) in prog.js_modules.iter().enumerate() {
+            let file = prog.files.get(m.file as usize).map_or("?", String::as_str);
+            let code = i.contents.js_bytecode.as_ref().and_then(|c| c.modules.get(n));
+            let size = code.map_or("no bytecode".to_string(), |h| format!("{} bytes of bytecode", h.len() / 2));
+            s.push_str(&format!("  {:?}  {file}  ({size})\n", m.name));
         }
     }
     s.push_str("configuration keys:\n");

@@ -219,3 +219,72 @@ proptest! {
 }
 
 static GOOD: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| quickstart_bytes(None));
+
+fn mixed_legacy() -> (Pipeline, Vec<u8>) {
+    let p = Pipeline::from_manifest(root().join("examples/mixed-legacy/warden.toml")).expect("loads");
+    let bytes = p.to_artifact(None, true);
+    (p, bytes)
+}
+
+/// Rewrites an artifact's contents (and header's QuickJS version) as a builder would: a
+/// well-formed, intact artifact with different contents.
+fn rewritten(bytes: &[u8], quickjs: Option<&str>, change: impl FnOnce(&mut warden_artifact::Contents)) -> Vec<u8> {
+    let (_, mut contents) = warden_artifact::read(bytes, None).expect("reads");
+    change(&mut contents);
+    warden_artifact::write(&contents, None, quickjs)
+}
+
+#[test]
+fn javascript_rules_load_from_bytecode_not_from_source() {
+    let (_, bytes) = mixed_legacy();
+    let (_, contents) = warden_artifact::read(&bytes, None).expect("reads");
+    let code = contents.js_bytecode.as_ref().expect("the artifact carries bytecode");
+    assert_eq!(code.rules.len(), contents.program.js_rules.len());
+    assert_eq!(code.modules.len(), contents.program.js_modules.len());
+    assert!(code.rules.iter().chain(&code.modules).all(|h| !h.is_empty()));
+    // Replace every JavaScript source with text that does not compile: the artifact still
+    // loads and decides as before, so what runs is the bytecode.
+    let js_files: Vec<u32> =
+        contents.program.js_rules.iter().map(|j| j.file).chain(contents.program.js_modules.iter().map(|m| m.file)).collect();
+    let doctored = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| {
+        for f in &js_files {
+            c.sources[*f as usize].text = "this is ((( not JavaScript".into();
+        }
+    });
+    let p = Pipeline::from_artifact(&doctored, None, &no_config()).expect("loads without compiling JavaScript");
+    let now = warden::parse_time(NOW).expect("time");
+    let dir = root().join("examples/mixed-legacy");
+    for s in samples(&dir) {
+        let o = p.execute(&read(&s.join("user.json")), &read(&s.join("context.json")), &Exec::at(now)).expect("valid");
+        assert_eq!(o.to_json(), read(&s.join("expected.json")), "{}", s.display());
+    }
+}
+
+#[test]
+fn javascript_for_another_quickjs_or_without_bytecode_is_refused() {
+    let (_, bytes) = mixed_legacy();
+    let cfg = no_config();
+    let other = rewritten(&bytes, Some("quickjs-ng 0.9"), |_| {});
+    let m = refused(Pipeline::from_artifact(&other, None, &cfg));
+    assert!(m.contains("compiled for quickjs-ng 0.9") && m.contains("rebuild"), "{m}");
+    let none = rewritten(&bytes, None, |_| {});
+    let m = refused(Pipeline::from_artifact(&none, None, &cfg));
+    assert!(m.contains("compiled for no QuickJS"), "{m}");
+    let missing = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| c.js_bytecode = None);
+    let m = refused(Pipeline::from_artifact(&missing, None, &cfg));
+    assert!(m.contains("no bytecode"), "{m}");
+    let short = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| {
+        if let Some(code) = &mut c.js_bytecode {
+            code.rules.pop();
+        }
+    });
+    let m = refused(Pipeline::from_artifact(&short, None, &cfg));
+    assert!(m.contains("does not match its rules"), "{m}");
+    let not_hex = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| {
+        if let Some(code) = &mut c.js_bytecode {
+            code.rules[0] = "zz".into();
+        }
+    });
+    let m = refused(Pipeline::from_artifact(&not_hex, None, &cfg));
+    assert!(m.contains("not hexadecimal"), "{m}");
+}

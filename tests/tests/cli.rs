@@ -209,6 +209,12 @@ fn build_then_run_bundle_reproduces_every_example() {
         let (code, out) = run(&["inspect", &artifact, "--verify-key", &public]);
         assert_eq!(code, 0, "{}", out.stderr);
         assert!(out.stdout.contains("signed, and the signature matches"), "{}", out.stdout);
+        if name == "mixed-legacy" {
+            // JavaScript rules and modules are listed with their bytecode.
+            assert!(out.stdout.contains("QuickJS quickjs-ng"), "{}", out.stdout);
+            assert_eq!(out.stdout.matches(" bytes of bytecode)").count(), 3, "{}", out.stdout);
+            assert!(out.stdout.contains("modules (require):\n  \"rolemap\""), "{}", out.stdout);
+        }
         for s in samples(&example) {
             let (user, ctx) = (p(&s.join("user.json")), p(&s.join("context.json")));
             let expected: Json =

@@ -695,3 +695,41 @@ fn javascript_runs_on_several_threads_at_once() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A run-time error in a JavaScript rule points at the rule's file, line and column, from
+/// sources and from an artifact (whose rules run as bytecode) alike.
+#[test]
+fn run_time_errors_point_at_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("warden-js-location-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("r.js"),
+        "function (user, context, callback) {\n  var roles = user.app_metadata.roles;\n  callback(null, user, context);\n}\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\n").expect("write");
+    let from_sources = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    let from_artifact =
+        Pipeline::from_artifact(&from_sources.to_artifact(None, false), None, &Default::default()).expect("loads");
+    for p in [&from_sources, &from_artifact] {
+        let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+        assert_eq!(o["error"]["cause"], "rule_error", "{o}");
+        let location = o["error"]["location"].as_str().unwrap_or_default();
+        // `user.app_metadata` is undefined: reading `.roles` throws at line 2.
+        assert!(location.ends_with("r.js:2:15"), "{location}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Loading evaluates each rule's expression once: one that never ends is stopped by the
+/// pipeline's time budget and reported, instead of hanging `warden check`.
+#[test]
+fn a_rule_that_never_finishes_loading_is_an_error_not_a_hang() {
+    let dir = std::env::temp_dir().join(format!("warden-js-iife-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("r.js"), "function () { while (true) {} }()\n").expect("write");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\ntimeout_ms = 200\n").expect("write");
+    let e = Pipeline::from_manifest(dir.join("warden.toml")).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("interrupted"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

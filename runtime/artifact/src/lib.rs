@@ -34,7 +34,8 @@ use sha2::{Digest, Sha256};
 use warden_ir::Program;
 
 pub const MAGIC: &[u8; 8] = b"\x89WARDN\r\n";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: JavaScript rules and modules carry QuickJS bytecode.
+pub const FORMAT_VERSION: u32 = 2;
 /// The largest artifact a loader reads.
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 /// The version of warden that writes and reads artifacts.
@@ -54,6 +55,17 @@ pub struct Contents {
     pub sources: Vec<Source>,
     /// The configuration keys the pipeline needs, and how each gets its value.
     pub config: Vec<ConfigKey>,
+    /// The JavaScript rules and vendored modules compiled to QuickJS bytecode (for the
+    /// QuickJS version the header names); absent when the pipeline has no JavaScript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub js_bytecode: Option<JsBytecode>,
+}
+
+/// QuickJS bytecode, hexadecimal, by index in the program's `js_rules` and `js_modules`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsBytecode {
+    pub rules: Vec<String>,
+    pub modules: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -100,8 +112,8 @@ pub struct Header {
 }
 
 /// Writes an artifact; signs it when a key is given. The same contents give the same bytes.
-/// `quickjs` names the embedded QuickJS when the pipeline has JavaScript rules (informational:
-/// they are stored as source).
+/// `quickjs` names the embedded QuickJS when the pipeline has JavaScript rules: their bytecode
+/// only loads in a warden embedding the same version.
 pub fn write(contents: &Contents, key: Option<&SigningKey>, quickjs: Option<&str>) -> Vec<u8> {
     let body = serde_json::to_vec(contents).unwrap_or_default();
     let mut out = Vec::with_capacity(HEADER + body.len() + HASH + 1 + SIG + HASH);

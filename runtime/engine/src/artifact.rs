@@ -39,21 +39,28 @@ impl Pipeline {
                 config.push(warden_artifact::ConfigKey { key: key.clone(), env: None, value: None });
             }
         }
-        let contents = Contents { program: (*self.program).clone(), sources: self.sources.clone(), config };
-        let has_js = !self.program.js_rules.is_empty() || !self.program.js_modules.is_empty();
+        let js_bytecode = self.js.as_ref().map(|js| warden_artifact::JsBytecode {
+            rules: js.bytecode().rules.iter().map(hex::encode).collect(),
+            modules: js.bytecode().modules.iter().map(hex::encode).collect(),
+        });
+        let has_js = js_bytecode.is_some();
+        let contents = Contents { program: (*self.program).clone(), sources: self.sources.clone(), config, js_bytecode };
         warden_artifact::write(&contents, sign, has_js.then_some(warden_js::QUICKJS_VERSION))
     }
 
     /// Loads an artifact: verifies it (header, versions, hash, and the signature when a key
     /// is given: then an unsigned or differently signed artifact is refused), then compiles
-    /// the JIT from its program. No parsing or checking of rules happens here.
+    /// the JIT from its program and loads the JavaScript rules' bytecode. No parsing,
+    /// checking or JavaScript compilation happens here.
     /// `config` gives configuration values; every key the artifact needs must have one.
     pub fn from_artifact(
         bytes: &[u8],
         verify: Option<&PublicKey>,
         config: &BTreeMap<String, String>,
     ) -> Result<Pipeline, LoadError> {
-        let (_, contents) = warden_artifact::read(bytes, verify).map_err(|e| LoadError::Refused(e.to_string()))?;
+        let (header, contents) =
+            warden_artifact::read(bytes, verify).map_err(|e| LoadError::Refused(e.to_string()))?;
+        let bytecode = js_bytecode(&header, &contents)?;
         let spec: Vec<warden_artifact::ConfigKey> = contents
             .config
             .iter()
@@ -77,7 +84,7 @@ impl Pipeline {
                 missing.join(", ")
             )));
         }
-        Pipeline::assemble(contents.program, contents.sources, spec, Vec::new())
+        Pipeline::assemble(contents.program, contents.sources, spec, Vec::new(), bytecode)
     }
 
     /// Reads what an artifact holds, verifying its integrity (and its signature when a key
@@ -87,4 +94,37 @@ impl Pipeline {
         let signature_ok = verify.map(|k| warden_artifact::verify(bytes, Some(k)).is_ok());
         Ok(Inspection { header, contents, signature_ok })
     }
+}
+
+/// The JavaScript bytecode of a verified artifact, refused unless it was compiled by the
+/// QuickJS this warden embeds and matches the program's rules and modules.
+fn js_bytecode(
+    header: &warden_artifact::Header,
+    contents: &Contents,
+) -> Result<Option<crate::VerifiedBytecode>, LoadError> {
+    let program = &contents.program;
+    let refuse = |m: String| Err(LoadError::Refused(format!("artifact refused: {m}")));
+    if program.js_rules.is_empty() && program.js_modules.is_empty() {
+        return Ok(None);
+    }
+    if header.quickjs_version.as_deref() != Some(warden_js::QUICKJS_VERSION) {
+        return refuse(format!(
+            "its JavaScript was compiled for {}, this warden embeds {}: rebuild it",
+            header.quickjs_version.as_deref().unwrap_or("no QuickJS"),
+            warden_js::QUICKJS_VERSION
+        ));
+    }
+    let Some(code) = &contents.js_bytecode else {
+        return refuse("it has JavaScript rules but no bytecode".into());
+    };
+    if code.rules.len() != program.js_rules.len() || code.modules.len() != program.js_modules.len() {
+        return refuse("its JavaScript bytecode does not match its rules and modules".into());
+    }
+    let decode = |items: &[String]| -> Result<Vec<Vec<u8>>, LoadError> {
+        items
+            .iter()
+            .map(|h| hex::decode(h).map_err(|_| LoadError::Refused("artifact refused: bytecode is not hexadecimal".into())))
+            .collect()
+    };
+    Ok(Some(crate::VerifiedBytecode(warden_js::Bytecode { rules: decode(&code.rules)?, modules: decode(&code.modules)? })))
 }

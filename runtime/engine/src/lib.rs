@@ -205,15 +205,17 @@ impl Pipeline {
             .iter()
             .map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() })
             .collect();
-        Pipeline::assemble(program, sources, config_spec, compiled.diagnostics)
+        Pipeline::assemble(program, sources, config_spec, compiled.diagnostics, None)
     }
 
-    /// A pipeline from a checked (or verified) program: prepares sets and compiles the JIT.
+    /// A pipeline from a checked (or verified) program: prepares sets, compiles the JIT, and
+    /// compiles the JavaScript rules (or loads a verified artifact's bytecode).
     fn assemble(
         program: Program,
         sources: Vec<warden_artifact::Source>,
         config_spec: Vec<warden_artifact::ConfigKey>,
         warnings: Vec<warden_syntax::Diagnostic>,
+        bytecode: Option<VerifiedBytecode>,
     ) -> Result<Pipeline, LoadError> {
         let mut config = BTreeMap::new();
         let mut missing = BTreeMap::new();
@@ -234,11 +236,18 @@ impl Pipeline {
         } else {
             let rules = js_sources(&program, &sources);
             let modules = module_sources(&program, &sources);
-            let mut limits = warden_js::Limits::default();
-            if let Some(mib) = program.options.js_memory_mib {
-                limits.memory_bytes = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
-            }
-            match warden_js::JsRules::new(rules, modules, &config, limits) {
+            let limits = js_limits(&program);
+            let loaded = match bytecode {
+                // SAFETY: `VerifiedBytecode` is only made by `artifact::js_bytecode`, from an
+                // artifact whose hash (and signature, when a key was given) `warden_artifact::read`
+                // verified, and whose header names the QuickJS this build embeds.
+                #[allow(unsafe_code)]
+                Some(VerifiedBytecode(code)) => unsafe {
+                    warden_js::JsRules::from_bytecode(rules, modules, code, &config, limits)
+                },
+                None => warden_js::JsRules::new(rules, modules, &config, limits),
+            };
+            match loaded {
                 Ok(js) => Some(js),
                 Err(errors) => {
                     let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
@@ -448,6 +457,21 @@ mod tests {
     }
 }
 
+/// QuickJS bytecode from an artifact that passed verification (see `artifact::js_bytecode`).
+struct VerifiedBytecode(warden_js::Bytecode);
+
+/// The sandbox limits the manifest asked for (the time budget also bounds loading).
+fn js_limits(program: &Program) -> warden_js::Limits {
+    let mut limits = warden_js::Limits::default();
+    if let Some(mib) = program.options.js_memory_mib {
+        limits.memory_bytes = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    }
+    if let Some(ms) = program.options.timeout_ms {
+        limits.timeout = Duration::from_millis(ms);
+    }
+    limits
+}
+
 /// The JavaScript rules of a program with their sources.
 fn js_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<warden_js::JsSource> {
     program.js_rules.iter().map(|j| js_source(&j.name, j.file, sources)).collect()
@@ -506,7 +530,7 @@ pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> 
             }
         }
     }
-    let Err(errors) = warden_js::JsRules::new(rules, modules, &BTreeMap::new(), warden_js::Limits::default()) else {
+    let Err(errors) = warden_js::JsRules::new(rules, modules, &BTreeMap::new(), js_limits(program)) else {
         return out;
     };
     out.extend(errors.into_iter().map(|e| {

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rquickjs::context::EvalOptions;
 use rquickjs::{Context, Ctx, Runtime};
 use serde_json::{Map, Value as Json, json};
 use warden_ir::{Metadata, Token};
 use warden_runtime::{Cause, ErrorInfo, Txn, Value};
 
+mod bytecode;
 mod host;
 
 const PRELUDE: &str = include_str!("prelude.js");
@@ -61,8 +61,18 @@ pub struct JsRules {
     /// Vendored CommonJS modules (`name` is the module name).
     pub modules: Vec<JsSource>,
     pub limits: Limits,
+    /// The rules and modules as QuickJS bytecode: compiled once, loaded by every runtime.
+    bytecode: Bytecode,
     config_json: String,
     auth0_json: String,
+}
+
+/// A pipeline's JavaScript compiled to QuickJS bytecode (with debug information), by index
+/// in [`JsRules::rules`] and [`JsRules::modules`]. Artifacts store it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bytecode {
+    pub rules: Vec<Vec<u8>>,
+    pub modules: Vec<Vec<u8>>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -89,10 +99,44 @@ impl JsError {
 }
 
 impl JsRules {
-    /// Compiles every rule once, to report syntax errors before any login runs.
+    /// Compiles every rule and module once to bytecode (syntax errors are reported here,
+    /// before any login runs), then loads them in a first runtime to check that each rule
+    /// is a function.
     pub fn new(
         rules: Vec<JsSource>,
         modules: Vec<JsSource>,
+        config: &std::collections::BTreeMap<String, String>,
+        limits: Limits,
+    ) -> Result<JsRules, Vec<JsError>> {
+        let bytecode = compile_all(&rules, &modules)?;
+        JsRules::assemble(rules, modules, bytecode, config, limits)
+    }
+
+    /// Rules whose bytecode was compiled earlier (by [`JsRules::new`], then stored in an
+    /// artifact): nothing is parsed or compiled.
+    ///
+    /// # Safety
+    /// QuickJS trusts bytecode. `bytecode` must be what [`JsRules::bytecode`] returned in a
+    /// build embedding the same QuickJS ([`QUICKJS_VERSION`]), carried by an artifact whose
+    /// integrity (and signature, when required) was verified before this call.
+    #[allow(unsafe_code)]
+    pub unsafe fn from_bytecode(
+        rules: Vec<JsSource>,
+        modules: Vec<JsSource>,
+        bytecode: Bytecode,
+        config: &std::collections::BTreeMap<String, String>,
+        limits: Limits,
+    ) -> Result<JsRules, Vec<JsError>> {
+        if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
+            return Err(vec![JsError::new("", "the bytecode does not match the rules and modules")]);
+        }
+        JsRules::assemble(rules, modules, bytecode, config, limits)
+    }
+
+    fn assemble(
+        rules: Vec<JsSource>,
+        modules: Vec<JsSource>,
+        bytecode: Bytecode,
         config: &std::collections::BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
@@ -102,10 +146,16 @@ impl JsRules {
             rules,
             modules,
             limits,
+            bytecode,
             config_json: serde_json::to_string(config).unwrap_or_else(|_| "{}".into()),
             auth0_json: auth0.to_string(),
         };
         Sandbox::new(&js).map(|_| js)
+    }
+
+    /// The compiled rules and modules.
+    pub fn bytecode(&self) -> &Bytecode {
+        &self.bytecode
     }
 
     /// Drops this thread's runtime for these rules: the next execution starts a fresh one
@@ -184,12 +234,16 @@ fn exception(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
 }
 
 impl Sandbox {
+    #[allow(unsafe_code)] // loads the pipeline's bytecode (see `JsRules::bytecode`)
     fn new(js: &JsRules) -> Result<Sandbox, Vec<JsError>> {
         let err = |m: String| vec![JsError::new("", m)];
+        let prelude = prelude_bytecode().map_err(|m| err(format!("prelude.js: {m}")))?;
         let runtime = Runtime::new().map_err(|e| err(e.to_string()))?;
         runtime.set_memory_limit(js.limits.memory_bytes);
         runtime.set_max_stack_size(js.limits.stack_bytes);
-        let deadline = Arc::new(AtomicU64::new(u64::MAX));
+        // Loading runs each rule's top-level expression: it gets the pipeline's time budget
+        // too (a rule written as a never-ending IIFE must not hang `warden check`).
+        let deadline = Arc::new(AtomicU64::new(millis(Instant::now() + js.limits.timeout)));
         let interrupted = Arc::new(AtomicBool::new(false));
         let (d, i) = (deadline.clone(), interrupted.clone());
         runtime.set_interrupt_handler(Some(Box::new(move || {
@@ -206,8 +260,8 @@ impl Sandbox {
                 errors.push(JsError::new("host", e.to_string()));
                 return;
             }
-            let prelude = PRELUDE.trim_end().trim_end_matches(';');
-            let setup: Result<rquickjs::Function, _> = ctx.eval(format!("({prelude})"));
+            // SAFETY: compiled by `prelude_bytecode` in this process.
+            let setup: Result<rquickjs::Function, _> = unsafe { bytecode::run(&ctx, prelude) };
             let setup = match setup {
                 Ok(f) => f,
                 Err(e) => {
@@ -219,25 +273,39 @@ impl Sandbox {
                 errors.push(JsError::new("prelude.js", exception(&ctx, e)));
                 return;
             }
-            for m in &js.modules {
-                let mut opts = EvalOptions::default();
-                opts.strict = false;
-                opts.filename = Some(m.path.clone());
-                let src = format!(
-                    "__warden.module({}, function (module, exports, require) {{\n{}\n}});",
-                    serde_json::to_string(&m.name).unwrap_or_default(),
-                    m.text
-                );
-                if let Err(e) = ctx.eval_with_options::<(), _>(src, opts) {
+            for (m, code) in js.modules.iter().zip(&js.bytecode.modules) {
+                // SAFETY: `JsRules::bytecode` holds bytes from `compile_all` (this process) or
+                // from a verified artifact (`JsRules::from_bytecode`'s contract).
+                if let Err(e) = unsafe { bytecode::run::<()>(&ctx, code) } {
                     errors.push(JsError::new(m.path.clone(), exception(&ctx, e)));
                 }
             }
-            for rule in &js.rules {
-                if let Some(e) = compile(&ctx, rule) {
-                    errors.push(e);
+            let added: Result<rquickjs::Array, _> =
+                ctx.globals().get::<_, rquickjs::Object>("__warden").and_then(|w| w.get("rules"));
+            let Ok(list) = added else {
+                errors.push(JsError::new("prelude.js", "no rule list"));
+                return;
+            };
+            for (rule, code) in js.rules.iter().zip(&js.bytecode.rules) {
+                // SAFETY: as for the modules above.
+                match unsafe { bytecode::run::<rquickjs::Value>(&ctx, code) } {
+                    Ok(v) if v.is_function() => {
+                        if let Err(e) = list.set(list.len(), v) {
+                            errors.push(JsError::new(rule.path.clone(), e.to_string()));
+                        }
+                    }
+                    Ok(v) => errors.push(JsError::new(
+                        rule.path.clone(),
+                        format!(
+                            "a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {}",
+                            v.type_name()
+                        ),
+                    )),
+                    Err(e) => errors.push(JsError::new(rule.path.clone(), exception(&ctx, e))),
                 }
             }
         });
+        deadline.store(u64::MAX, Ordering::Relaxed);
         if errors.is_empty() { Ok(Sandbox { runtime, context, deadline, interrupted }) } else { Err(errors) }
     }
 
@@ -330,35 +398,68 @@ fn timeout(rule: &JsSource) -> ErrorInfo {
     failure(&rule.name, Cause::Timeout, "Request to Webtask exceeded allowed execution time".into(), &rule.path)
 }
 
-/// Compiles a rule: its source must be one function expression (Auth0 evaluated `(SOURCE)`).
-fn compile(ctx: &Ctx<'_>, rule: &JsSource) -> Option<JsError> {
-    let mut opts = EvalOptions::default();
-    opts.strict = false;
-    opts.filename = Some(rule.path.clone());
-    let src = format!("__warden.rules.push(({}\n)); typeof __warden.rules[__warden.rules.length - 1]", rule.text);
-    match ctx.eval_with_options::<String, _>(src, opts) {
-        Ok(t) if t == "function" => None,
-        Ok(t) => Some(JsError::new(
-            rule.path.clone(),
-            format!("a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {t}"),
-        )),
-        Err(e) => {
-            let (message, line, column) = match e {
-                rquickjs::Error::Exception => {
-                    let v = ctx.catch();
-                    match v.as_exception() {
-                        Some(ex) => {
-                            let (line, column) = position(&ex.stack().unwrap_or_default(), &rule.path);
-                            (ex.message().unwrap_or_default(), line, column)
-                        }
-                        None => ("invalid rule".into(), None, None),
-                    }
-                }
-                other => (other.to_string(), None, None),
-            };
-            Some(JsError { path: rule.path.clone(), message, line, column })
+/// The prelude as bytecode, compiled once per process.
+fn prelude_bytecode() -> Result<&'static [u8], String> {
+    static PRELUDE_BYTECODE: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    PRELUDE_BYTECODE
+        .get_or_init(|| {
+            let runtime = Runtime::new().map_err(|e| e.to_string())?;
+            let context = Context::full(&runtime).map_err(|e| e.to_string())?;
+            let prelude = PRELUDE.trim_end().trim_end_matches(';');
+            context.with(|ctx| bytecode::compile(&ctx, &format!("({prelude})"), "prelude.js").map_err(|e| exception(&ctx, e)))
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
+}
+
+/// Compiles every rule and vendored module to bytecode, in a scratch runtime. A rule's
+/// source must be one function expression (Auth0 evaluated `(SOURCE)`); a module is the body
+/// of a CommonJS factory.
+fn compile_all(rules: &[JsSource], modules: &[JsSource]) -> Result<Bytecode, Vec<JsError>> {
+    let err = |m: String| vec![JsError::new("", m)];
+    let runtime = Runtime::new().map_err(|e| err(e.to_string()))?;
+    let context = Context::full(&runtime).map_err(|e| err(e.to_string()))?;
+    let mut out = Bytecode::default();
+    let mut errors = Vec::new();
+    context.with(|ctx| {
+        for m in modules {
+            let src = format!(
+                "__warden.module({}, function (module, exports, require) {{\n{}\n}});",
+                serde_json::to_string(&m.name).unwrap_or_default(),
+                m.text
+            );
+            match bytecode::compile(&ctx, &src, &m.path) {
+                Ok(code) => out.modules.push(code),
+                Err(e) => errors.push(syntax_error(&ctx, e, &m.path)),
+            }
         }
-    }
+        for rule in rules {
+            match bytecode::compile(&ctx, &format!("({}\n)", rule.text), &rule.path) {
+                Ok(code) => out.rules.push(code),
+                Err(e) => errors.push(syntax_error(&ctx, e, &rule.path)),
+            }
+        }
+    });
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// A compile error with its position.
+fn syntax_error(ctx: &Ctx<'_>, e: rquickjs::Error, path: &str) -> JsError {
+    let (message, line, column) = match e {
+        rquickjs::Error::Exception => {
+            let v = ctx.catch();
+            match v.as_exception() {
+                Some(ex) => {
+                    let (line, column) = position(&ex.stack().unwrap_or_default(), path);
+                    (ex.message().unwrap_or_default(), line, column)
+                }
+                None => ("invalid rule".into(), None, None),
+            }
+        }
+        other => (other.to_string(), None, None),
+    };
+    JsError { path: path.to_string(), message, line, column }
 }
 
 /// `path:line:column` from a QuickJS stack trace.
@@ -437,7 +538,12 @@ fn apply(r: &Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
         }
         Some("threw") => {
             let m = r["error"]["message"].as_str().unwrap_or("exception").to_string();
-            return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+            let mut e = failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path);
+            // `file:line:col` of the innermost frame in the rule's file, as for `.rule` errors.
+            if let (Some(line), Some(col)) = position(r["error"]["stack"].as_str().unwrap_or(""), &rule.path) {
+                e.location = Some(format!("{}:{line}:{col}", rule.path));
+            }
+            return Some(e);
         }
         _ => return Some(timeout(rule)),
     }

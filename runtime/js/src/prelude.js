@@ -329,7 +329,7 @@
     if (e && typeof e === 'object') {
       const unauthorized = e instanceof UnauthorizedError || e.code === 'unauthorized';
       const message = typeof e.message === 'string' ? e.message : (typeof e.description === 'string' ? e.description : text(e));
-      return { unauthorized, message };
+      return { unauthorized, message, stack: typeof e.stack === 'string' ? e.stack.slice(0, MAX_LOG) : '' };
     }
     return { unauthorized: false, message: String(e) };
   }
