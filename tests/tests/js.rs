@@ -733,3 +733,79 @@ fn a_rule_that_never_finishes_loading_is_an_error_not_a_hang() {
     assert!(e.contains("interrupted"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn pipeline_in(dir_name: &str, files: &[(&str, &str)], manifest: &str) -> (std::path::PathBuf, Pipeline) {
+    let dir = std::env::temp_dir().join(format!("warden-js-{dir_name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write");
+    }
+    let rules: Vec<String> = files.iter().map(|(n, _)| format!("{n:?}")).collect();
+    std::fs::write(dir.join("warden.toml"), format!("[pipeline]\nrules = [{}]\n{manifest}\n", rules.join(", ")))
+        .expect("write");
+    let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    (dir, p)
+}
+
+/// Consecutive JavaScript rules share their objects (a function stored on `context` is
+/// still there for the next JS rule), a `.rule` between them sees the JS changes, and the
+/// JS rule after it starts from JSON again. Claims are attributed to the rule that set them.
+#[test]
+fn consecutive_javascript_rules_share_their_objects() {
+    let (dir, p) = pipeline_in(
+        "chain",
+        &[
+            ("a.js", "function a(user, context, callback) {\n  user.app_metadata.seen = ['a'];\n  context.idToken.plain = 'dropped';\n  context.idToken['https://x/a'] = 1;\n  context.helper = function () { return 2; };\n  callback(null, user, context);\n}\n"),
+            ("b.js", "function b(user, context, callback) {\n  user.app_metadata.seen.push('b');\n  context.idToken['https://x/b'] = context.helper();\n  context.idToken['https://x/fn'] = typeof context.helper;\n  context.accessToken.scope = 'openid b';\n  callback(null, user, context);\n}\n"),
+            ("gate.rule", "rule \"gate\" {\n    deny access_denied \"b did not run\" unless \"b\" in user.app_metadata.seen\n    claim id_token \"https://x/scopes\" = context.accessToken.scope\n}\n"),
+            ("c.js", "function c(user, context, callback) {\n  context.idToken['https://x/c'] = typeof context.helper;\n  context.idToken['https://x/seen'] = user.app_metadata.seen.join(',');\n  callback(null, user, context);\n}\n"),
+        ],
+        "claim_mode = \"namespaced\"",
+    );
+    let user = json!({"user_id": "auth0|1", "app_metadata": {}});
+    for backend in [Backend::Interp, Backend::Jit] {
+        let o = p.execute(&user, &json!({}), &Exec::at(0).on(backend)).expect("valid").to_json();
+        assert_eq!(o["decision"], "allow", "{o}");
+        assert_eq!(
+            o["id_token"],
+            json!({"https://x/a": 1, "https://x/b": 2, "https://x/fn": "function", "https://x/scopes": ["openid", "b"],
+                   "https://x/c": "undefined", "https://x/seen": "a,b"}),
+            "{o}"
+        );
+        assert_eq!(o["scope"], json!(["openid", "b"]));
+        assert_eq!(o["user"]["app_metadata"]["seen"], json!(["a", "b"]));
+        let dropped: Vec<&Json> =
+            o["logs"].as_array().into_iter().flatten().filter(|l| l["message"].as_str().unwrap_or("").contains("\"plain\"")).collect();
+        assert_eq!(dropped.len(), 1, "{o}");
+        assert_eq!(dropped[0]["rule"], "a", "the claim is attributed to the rule that set it: {o}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A rule that stops the login in the middle of a run of JavaScript rules: what earlier
+/// rules recorded (effects, logs) stays, the next login starts clean.
+#[test]
+fn a_deny_in_the_middle_of_a_run_of_javascript_rules() {
+    let (dir, p) = pipeline_in(
+        "chain-deny",
+        &[
+            ("a.js", "function a(user, context, callback) {\n  console.log('a ran');\n  context.idToken['https://x/a'] = 1;\n  auth0.users.updateAppMetadata(user.user_id, { step: 'a' }).then(function () { callback(null, user, context); });\n}\n"),
+            ("b.js", "function b(user, context, callback) {\n  if (user.app_metadata.deny) return callback(new UnauthorizedError('no'));\n  context.idToken['https://x/b'] = context.idToken['https://x/a'] + 1;\n  callback(null, user, context);\n}\n"),
+        ],
+        "",
+    );
+    let login = |deny: bool| {
+        let user = json!({"user_id": "auth0|1", "app_metadata": {"deny": deny}});
+        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+    };
+    let o = login(true);
+    assert_eq!(o["decision"], "deny", "{o}");
+    assert_eq!(o["error"]["code"], "unauthorized");
+    assert_eq!(o["error"]["rule"], "b");
+    assert_eq!(o["effects"].as_array().map(Vec::len), Some(1), "{o}");
+    assert_eq!(o["logs"][0]["message"], "a ran", "{o}");
+    let o = login(false);
+    assert_eq!(o["decision"], "allow", "{o}");
+    assert_eq!(o["id_token"], json!({"https://x/a": 1, "https://x/b": 2}), "{o}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -140,6 +140,8 @@ pub struct Pipeline {
     jit: Option<warden_jit::Compiled>,
     /// The legacy JavaScript rules, when the pipeline has any.
     js: Option<warden_js::JsRules>,
+    /// For each JavaScript rule, whether the steps around it are JavaScript too.
+    js_links: Vec<warden_js::Link>,
     config: Arc<BTreeMap<String, String>>,
     /// Configuration keys without a value at load, with the environment variable that was
     /// expected to hold it.
@@ -255,6 +257,7 @@ impl Pipeline {
                 }
             }
         };
+        let js_links = js_links(&program);
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone()).ok();
         Ok(Pipeline {
@@ -262,6 +265,7 @@ impl Pipeline {
             prepared,
             jit,
             js,
+            js_links,
             config: Arc::new(config),
             missing_config: missing,
             config_spec,
@@ -418,8 +422,14 @@ impl Pipeline {
                 location: None,
             });
         };
-        if let Some(stop) = js.run(j as usize, txn, deadline) {
+        let link = self.js_links.get(j as usize).copied().unwrap_or(warden_js::Link::ALONE);
+        if let Some(stop) = js.run(j as usize, txn, deadline, link) {
             return Some(stop);
+        }
+        if !link.last {
+            // The next step is JavaScript too and continues with the same objects: the
+            // transaction is brought up to date after the last of them.
+            return None;
         }
         txn.refresh_all(&self.program).err().map(|m| ErrorInfo {
             code: "access_denied".into(),
@@ -459,6 +469,20 @@ mod tests {
 
 /// QuickJS bytecode from an artifact that passed verification (see `artifact::js_bytecode`).
 struct VerifiedBytecode(warden_js::Bytecode);
+
+/// Where each JavaScript rule stands among consecutive JavaScript steps.
+fn js_links(program: &Program) -> Vec<warden_js::Link> {
+    let mut links = vec![warden_js::Link::ALONE; program.js_rules.len()];
+    let is_js = |i: usize| matches!(program.steps.get(i), Some(warden_ir::Step::Js(_)));
+    for (i, step) in program.steps.iter().enumerate() {
+        if let warden_ir::Step::Js(j) = *step
+            && let Some(link) = links.get_mut(j as usize)
+        {
+            *link = warden_js::Link { first: i == 0 || !is_js(i - 1), last: !is_js(i + 1) };
+        }
+    }
+    links
+}
 
 /// The sandbox limits the manifest asked for (the time budget also bounds loading).
 fn js_limits(program: &Program) -> warden_js::Limits {

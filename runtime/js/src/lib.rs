@@ -167,7 +167,9 @@ impl JsRules {
     }
 
     /// Runs JavaScript rule `index` on the transaction. `deadline` is the pipeline's.
-    pub fn run(&self, index: usize, txn: &mut Txn, deadline: Instant) -> Option<ErrorInfo> {
+    /// `link` says where the rule stands in its run of consecutive JavaScript steps: such
+    /// rules share their JS objects, and only the last one hands them back to `txn`.
+    pub fn run(&self, index: usize, txn: &mut Txn, deadline: Instant, link: Link) -> Option<ErrorInfo> {
         let rule = &self.rules[index];
         RUNTIMES.with(|cell| {
             let mut map = cell.borrow_mut();
@@ -181,7 +183,7 @@ impl JsRules {
                     }
                 },
             };
-            let (result, recycle) = sandbox.run(index, rule, txn, deadline);
+            let (result, recycle) = sandbox.run(index, rule, txn, deadline, link);
             if recycle {
                 // A timeout or a memory limit leaves the runtime in an unknown state:
                 // the next login gets a fresh one (and a fresh `global`, as in Auth0).
@@ -190,6 +192,22 @@ impl JsRules {
             result
         })
     }
+}
+
+/// Where a JavaScript step stands among the pipeline's consecutive JavaScript steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The step before it is not JavaScript (or there is none): it builds `user` and
+    /// `context` from the transaction.
+    pub first: bool,
+    /// The step after it is not JavaScript (or there is none): it applies the objects to
+    /// the transaction.
+    pub last: bool,
+}
+
+impl Link {
+    /// A JavaScript step between two non-JavaScript steps.
+    pub const ALONE: Link = Link { first: true, last: true };
 }
 
 fn failure(rule: &str, cause: Cause, description: String, path: &str) -> ErrorInfo {
@@ -208,6 +226,8 @@ struct Sandbox {
     context: Context,
     deadline: Arc<AtomicU64>,
     interrupted: Arc<AtomicBool>,
+    /// The previous rule handed its objects on to the next (see [`Link`]).
+    carry: bool,
 }
 
 fn epoch() -> Instant {
@@ -306,15 +326,24 @@ impl Sandbox {
             }
         });
         deadline.store(u64::MAX, Ordering::Relaxed);
-        if errors.is_empty() { Ok(Sandbox { runtime, context, deadline, interrupted }) } else { Err(errors) }
+        if errors.is_empty() { Ok(Sandbox { runtime, context, deadline, interrupted, carry: false }) } else { Err(errors) }
     }
 
     /// Runs one rule; the flag says whether the runtime must be recycled.
-    fn run(&mut self, index: usize, rule: &JsSource, txn: &mut Txn, deadline: Instant) -> (Option<ErrorInfo>, bool) {
+    fn run(
+        &mut self,
+        index: usize,
+        rule: &JsSource,
+        txn: &mut Txn,
+        deadline: Instant,
+        link: Link,
+    ) -> (Option<ErrorInfo>, bool) {
         self.deadline.store(millis(deadline), Ordering::Relaxed);
         self.interrupted.store(false, Ordering::Relaxed);
-        let user = txn.user.to_string();
-        let context = context_json(txn);
+        // The objects the previous rule left are used only when it said to keep them.
+        let first = link.first || !self.carry;
+        self.carry = false;
+        let (user, context) = if first { (txn.user.to_string(), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
         // Calls `__warden.NAME(args)` in the context.
         fn call<'a, A, R>(context: &Context, name: &str, args: A) -> Result<R, String>
@@ -332,7 +361,11 @@ impl Sandbox {
             })
         }
         let outcome: Result<String, String> = (|| {
-            call::<_, ()>(&self.context, "begin", (index as u32, rule.name.as_str(), user.as_str(), context.as_str()))?;
+            let mut settled = call::<_, bool>(
+                &self.context,
+                "begin",
+                (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), first, link.last),
+            )?;
             loop {
                 // Promise jobs run outside the context's lock.
                 while self.runtime.is_job_pending() {
@@ -340,9 +373,10 @@ impl Sandbox {
                         break;
                     }
                 }
-                if call::<_, bool>(&self.context, "settled", ())? {
+                if settled || call::<_, bool>(&self.context, "settled", ())? {
                     break;
                 }
+                settled = false;
                 if !call::<_, bool>(&self.context, "tick", (budget as f64,))? {
                     break;
                 }
@@ -387,7 +421,11 @@ impl Sandbox {
                 // A rule that never called back timed out: like Auth0's container, the runtime
                 // (and its `global`) is recycled. So is one whose changes to built-ins could
                 // not be undone.
-                Ok(r) => (apply(&r, rule, txn), r["clean"] != true || r["status"] == "pending"),
+                Ok(r) => {
+                    let recycle = r["clean"] != true || r["status"] == "pending";
+                    self.carry = !link.last && r["status"] == "ok";
+                    (apply(r, rule, txn), recycle)
+                }
                 Err(e) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {e}"), &rule.path)), false),
             },
         }
@@ -509,8 +547,10 @@ fn context_json(txn: &Txn) -> String {
     Json::Object(ctx).to_string()
 }
 
-/// Applies what a rule did (its result from `__warden.finish()`) to the transaction.
-fn apply(r: &Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
+/// Applies what a rule did (its result from `__warden.finish()`) to the transaction: logs,
+/// warnings and effects always; the final objects when the rule was the last of its run of
+/// JavaScript rules, each change attributed to the rule that made it.
+fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
     for l in r["logs"].as_array().into_iter().flatten() {
         txn.log(&rule.name, l["level"].as_str().unwrap_or("log"), l["message"].as_str().unwrap_or("").to_string());
     }
@@ -547,26 +587,33 @@ fn apply(r: &Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
         }
         _ => return Some(timeout(rule)),
     }
-    // The final objects, as the rule left them (it may have replaced them whole).
-    let context = &r["context"];
-    for (token, key) in [(Token::IdToken, "idToken"), (Token::AccessToken, "accessToken")] {
+    let Some(result) = r.as_object_mut() else { return None };
+    let (Some(user), Some(context)) = (result.remove("user"), result.remove("context")) else {
+        // Not the last of its run: the next rule continues with the objects.
+        return None;
+    };
+    let owners = result.remove("owners").unwrap_or(Json::Null);
+    let owner = |key: &str| owners.get(key).and_then(Json::as_str).unwrap_or(&rule.name).to_string();
+    // The final objects, as the rules left them (they may have replaced them whole).
+    for (token, key, tag) in [(Token::IdToken, "idToken", "id:"), (Token::AccessToken, "accessToken", "at:")] {
         let before = match token {
             Token::IdToken => &txn.id_token,
             Token::AccessToken => &txn.access_token,
         };
         let before: Vec<(String, Json)> = before.iter().map(|(k, c)| (k.clone(), c.value.clone())).collect();
-        let after = context[key].as_object().cloned().unwrap_or_default();
-        for (k, v) in &after {
+        let empty = Map::new();
+        let after = context[key].as_object().unwrap_or(&empty);
+        for (k, v) in after {
             if k == "scope" && token == Token::AccessToken {
                 continue;
             }
             if before.iter().all(|(bk, bv)| bk != k || bv != v) {
-                txn.claim(token, k, &Value::from_json(v), &rule.name);
+                txn.claim(token, k, &Value::from_json(v), &owner(&format!("{tag}{k}")));
             }
         }
         for (k, _) in before {
             if !after.contains_key(&k) {
-                txn.claim(token, &k, &Value::Null, &rule.name);
+                txn.claim(token, &k, &Value::Null, &owner(&format!("{tag}{k}")));
             }
         }
     }
@@ -595,16 +642,23 @@ fn apply(r: &Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
             .filter_map(|k| m.get(*k).and_then(Json::as_str).map(|v| (k.to_string(), v.to_string())))
             .collect();
         if txn.multifactor.as_ref().map(|(j, _)| j) != Some(&context["multifactor"]) {
-            txn.mfa(provider, remember, options, &rule.name);
+            txn.mfa(provider, remember, options, &owner("multifactor"));
         }
     }
     if let Some(url) = context["redirect"]["url"].as_str()
         && txn.redirect.as_ref().map(|(j, _)| &j["url"]) != Some(&json!(url))
-        && let Err(m) = txn.redirect(url, &rule.name)
+        && let Err(m) = txn.redirect(url, &owner("redirect"))
     {
         return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
     }
-    txn.user = Arc::new(r["user"].clone());
-    txn.context = Arc::new(context.clone());
+    // Later `.rule` steps read the scope normalized, whichever form the rule wrote.
+    let mut context = context;
+    if let (Some(scope), Some(at)) = (&txn.scope, context.get_mut("accessToken").and_then(Json::as_object_mut))
+        && at.contains_key("scope")
+    {
+        at.insert("scope".into(), json!(scope));
+    }
+    txn.user = Arc::new(user);
+    txn.context = Arc::new(context);
     None
 }

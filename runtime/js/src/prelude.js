@@ -361,11 +361,17 @@
   }
   for (const c of namespaces) Object.freeze(c);
   for (const p of prototypes) Object.preventExtensions(p);
+  // Whether every compared value is still in place: one generated function with constant
+  // property names (a loop over computed keys costs twice as much in QuickJS).
+  const protoIndex = [...compared];
+  const checkArgs = [protoIndex, vKeys, vValues];
+  const unchanged = new Function('P', 'K', 'V', 'return ' + (vKeys.map((k, i) => {
+    const p = 'P[' + protoIndex.indexOf(vObjects[i]) + ']';
+    return (typeof k === 'string' && /^[A-Za-z_$][\w$]*$/.test(k) ? p + '.' + k : p + '[K[' + i + ']]') + ' === V[' + i + ']';
+  }).join(' && ') || 'true') + ';');
   // Returns false when a change cannot be undone (the runtime is then replaced).
   function restoreIntrinsics() {
-    let i = vKeys.length;
-    while (i-- > 0) if (vObjects[i][vKeys[i]] !== vValues[i]) break;
-    if (i < 0) return true;
+    if (unchanged(...checkArgs)) return true;
     let ok = true;
     for (const [p, d] of saved) {
       for (const k of Reflect.ownKeys(d)) {
@@ -379,13 +385,51 @@
     return ok;
   }
 
+  // Consecutive JavaScript rules share their objects: the first of a run of them parses
+  // `user` and `context`, the last hands them back, and in between nothing is copied.
+  let live = null;
+  // During such a run, which rule last changed each claim, the scope, MFA and the redirect
+  // (so that outcomes name the rule that set a claim, as for `.rule` files).
+  let owners = null;
+  function tokenView(context, key) {
+    const t = context !== null && typeof context === 'object' ? context[key] : undefined;
+    return t !== null && typeof t === 'object' ? t : {};
+  }
+  function snapshot(context) {
+    const c = context !== null && typeof context === 'object' ? context : {};
+    return { id: Object.assign({}, tokenView(c, 'idToken')), at: Object.assign({}, tokenView(c, 'accessToken')),
+      multifactor: c.multifactor, redirect: c.redirect };
+  }
+  function recordOwners(before, context, name) {
+    const c = context !== null && typeof context === 'object' ? context : {};
+    for (const [tag, key] of [['id', 'idToken'], ['at', 'accessToken']]) {
+      const now = tokenView(c, key), was = before[tag];
+      for (const k of Object.keys(now)) if (now[k] !== was[k] || !(k in was)) owners[tag + ':' + k] = name;
+      for (const k of Object.keys(was)) if (!(k in now)) owners[tag + ':' + k] = name;
+    }
+    if (c.multifactor !== before.multifactor) owners.multifactor = name;
+    if (c.redirect !== before.redirect) owners.redirect = name;
+  }
+
   G.__warden = {
     rules: [],
     module(name, factory) { factories[name] = factory; },
-    // Starts rule `i` on the given user and context (JSON text).
-    begin(i, name, userJson, contextJson) {
-      const user = JSON.parse(userJson), context = JSON.parse(contextJson);
-      run = { name, status: 'pending', user, context, logs: [], effects: [], warnings: [], error: null };
+    // Starts rule `i`. `first`: the first of a run of consecutive JavaScript rules, which
+    // parses `user` and `context` (JSON text); the others continue with the objects the
+    // previous rule left. `last`: its result hands the objects back.
+    begin(i, name, userJson, contextJson, first, last) {
+      let user, context;
+      if (first || live === null) {
+        user = JSON.parse(userJson);
+        context = JSON.parse(contextJson);
+        owners = {};
+      } else {
+        user = live.user;
+        context = live.context;
+      }
+      live = null;
+      const before = first && last ? null : snapshot(context);
+      run = { name, status: 'pending', user, context, logs: [], effects: [], warnings: [], error: null, last, before };
       const state = run;
       const callback = function (err, u, c) {
         if (state.status !== 'pending') {
@@ -410,6 +454,7 @@
         if (state.status === 'pending') { state.status = 'threw'; state.error = errorOf(e); }
         else state.warnings.push('rule ' + name + ' threw after calling back: ' + errorOf(e).message);
       }
+      return state.status !== 'pending';
     },
     settled() { return run === null || run.status !== 'pending'; },
     // Runs the next timer due within `budget` ms of virtual time; false when there is none.
@@ -425,23 +470,31 @@
       }
       return true;
     },
-    // The execution's result as JSON text (`undefined` values dropped, dates as ISO strings).
+    // The execution's result as JSON text (`undefined` values dropped, dates as ISO
+    // strings): logs, effects and warnings; and, from the last rule of a run (or one that
+    // stopped the login), the final objects with who changed what.
     finish() {
       const r = run;
       run = null;
       timers.clear();
       clock = 0;
-      let out;
-      try {
-        out = JSON.stringify({
-          status: r.status, error: r.error, user: r.user, context: r.context,
-          logs: r.logs, effects: r.effects, warnings: r.warnings, clean: true,
-        });
-      } catch (e) {
-        out = JSON.stringify({ status: 'threw', error: { unauthorized: false, message: 'the rule left objects that are not JSON: ' + errorOf(e).message }, logs: [], effects: [], warnings: [], clean: true });
+      const ok = r.status === 'ok';
+      if (ok && r.before !== null) recordOwners(r.before, r.context, r.name);
+      const out = { status: r.status, error: r.error, logs: r.logs, effects: r.effects, warnings: r.warnings, clean: true };
+      if (ok && !r.last) {
+        live = { user: r.user, context: r.context };
+      } else {
+        if (ok) { out.user = r.user; out.context = r.context; out.owners = owners; }
+        live = null;
+        owners = null;
+        out.clean = restoreIntrinsics();
       }
-      if (!restoreIntrinsics()) out = out.slice(0, -'true}'.length) + 'false}';
-      return out;
+      try {
+        return JSON.stringify(out);
+      } catch (e) {
+        live = null;
+        return JSON.stringify({ status: 'threw', error: { unauthorized: false, message: 'the rule left objects that are not JSON: ' + errorOf(e).message }, logs: [], effects: [], warnings: [], clean: out.clean });
+      }
     },
   };
 });
