@@ -809,3 +809,61 @@ fn a_deny_in_the_middle_of_a_run_of_javascript_rules() {
     assert_eq!(o["id_token"], json!({"https://x/a": 1, "https://x/b": 2}), "{o}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Built-ins are frozen once the rules are loaded: what a login does to them is ignored (or
+/// throws in strict code) in that login and every later one, the prelude cannot be
+/// replaced, and legacy code that assigns `toString`, `name` or `message` on its own
+/// objects still works.
+#[test]
+fn built_ins_are_locked_down_and_the_override_mistake_is_tamed() {
+    let attack = "function (user, context, callback) {\n\
+        Array.prototype.map = function () { return ['pwned']; };\n\
+        Map.prototype.get = function () { return 'pwned'; };\n\
+        Object.getPrototypeOf([][Symbol.iterator]()).next = function () { return { done: true }; };\n\
+        Object.prototype.isAdmin = true;\n\
+        JSON = { parse: function () { return {}; }, stringify: function () { return '{}'; } };\n\
+        try { __warden.finish = function () { return '{\"status\":\"ok\"}'; }; } catch (e) {}\n\
+        try { __warden.rules[0] = function (u, c, cb) { cb(null, u, c); }; } catch (e) {}\n\
+        context.idToken['https://x/map'] = [1].map(function (x) { return x + 1; });\n\
+        context.idToken['https://x/mapget'] = new Map([['k', 'v']]).get('k');\n\
+        context.idToken['https://x/spread'] = [...[1, 2]].length;\n\
+        context.idToken['https://x/admin'] = ({}).isAdmin === true;\n\
+        callback(null, user, context);\n}\n";
+    let check = "function (user, context, callback) {\n\
+        if (user.app_metadata.deny) return callback(new UnauthorizedError('denied by the check'));\n\
+        var o = {}; o.toString = function () { return 'custom'; };\n\
+        function MyError(m) { this.message = m; } MyError.prototype = Object.create(Error.prototype);\n\
+        MyError.prototype.name = 'MyError';\n\
+        class Typed extends Error { constructor(m) { super(m); this.name = 'Typed'; } }\n\
+        var e = new Error(); e.message = 'set later';\n\
+        context.idToken['https://x/tamed'] = [String(o), new MyError('m').name, new Typed('t').name, e.message,\n\
+          Object.prototype.toString.call([]), [3, 1, 2].map(function (x) { return x * 2; }).join(',')];\n\
+        context.idToken['https://x/admin'] = ({}).isAdmin === true;\n\
+        callback(null, user, context);\n}\n";
+    let strict = "function (user, context, callback) {\n  'use strict';\n  Object.prototype.isAdmin = true;\n  callback(null, user, context);\n}\n";
+    let (dir, attacked) = pipeline_in("lockdown", &[("attack.js", attack), ("check.js", check)], "");
+    let (dir2, strict) = pipeline_in("lockdown-strict", &[("strict.js", strict)], "");
+    let login = |p: &Pipeline, deny: bool| {
+        p.execute(&json!({"user_id": "auth0|1", "app_metadata": {"deny": deny}}), &json!({}), &Exec::at(0))
+            .expect("valid")
+            .to_json()
+    };
+    let tamed = json!(["custom", "MyError", "Typed", "set later", "[object Array]", "6,2,4"]);
+    for round in 0..3 {
+        let o = login(&attacked, false);
+        assert_eq!(o["decision"], "allow", "round {round}: {o}");
+        assert_eq!(o["id_token"]["https://x/map"], json!([2]), "round {round}: {o}");
+        assert_eq!(o["id_token"]["https://x/mapget"], "v", "round {round}: {o}");
+        assert_eq!(o["id_token"]["https://x/spread"], 2, "round {round}: {o}");
+        assert_eq!(o["id_token"]["https://x/admin"], false, "round {round}: {o}");
+        assert_eq!(o["id_token"]["https://x/tamed"], tamed, "round {round}: {o}");
+        // The check rule still runs as itself: replacing the prelude or the rule list failed.
+        let denied = login(&attacked, true);
+        assert_eq!(denied["error"]["description"], "denied by the check", "round {round}: {denied}");
+    }
+    let o = login(&strict, false);
+    assert_eq!(o["error"]["cause"], "rule_error", "{o}");
+    assert!(o["error"]["description"].as_str().unwrap_or("").contains("not extensible"), "{o}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
+}

@@ -478,7 +478,11 @@ fn js_links(program: &Program) -> Vec<warden_js::Link> {
         if let warden_ir::Step::Js(j) = *step
             && let Some(link) = links.get_mut(j as usize)
         {
-            *link = warden_js::Link { first: i == 0 || !is_js(i - 1), last: !is_js(i + 1) };
+            *link = warden_js::Link {
+                first: i == 0 || !is_js(i - 1),
+                last: !is_js(i + 1),
+                end: i + 1 == program.steps.len(),
+            };
         }
     }
     links

@@ -203,11 +203,14 @@ pub struct Link {
     /// The step after it is not JavaScript (or there is none): it applies the objects to
     /// the transaction.
     pub last: bool,
+    /// No step comes after it: only what the outcome needs is read back (the user, the
+    /// tokens, MFA and the redirect), not the rest of `context`.
+    pub end: bool,
 }
 
 impl Link {
     /// A JavaScript step between two non-JavaScript steps.
-    pub const ALONE: Link = Link { first: true, last: true };
+    pub const ALONE: Link = Link { first: true, last: true, end: false };
 }
 
 fn failure(rule: &str, cause: Cause, description: String, path: &str) -> ErrorInfo {
@@ -324,6 +327,16 @@ impl Sandbox {
                     Err(e) => errors.push(JsError::new(rule.path.clone(), exception(&ctx, e))),
                 }
             }
+            if errors.is_empty() {
+                // Freeze the built-ins and the prelude (see `lockdown` in prelude.js).
+                let locked = ctx.globals().get::<_, rquickjs::Object>("__warden").and_then(|w| {
+                    let lock: rquickjs::Function = w.get("lock")?;
+                    lock.call::<_, ()>((rquickjs::function::This(w),))
+                });
+                if let Err(e) = locked {
+                    errors.push(JsError::new("prelude.js", exception(&ctx, e)));
+                }
+            }
         });
         deadline.store(u64::MAX, Ordering::Relaxed);
         if errors.is_empty() { Ok(Sandbox { runtime, context, deadline, interrupted, carry: false }) } else { Err(errors) }
@@ -364,7 +377,7 @@ impl Sandbox {
             let mut settled = call::<_, bool>(
                 &self.context,
                 "begin",
-                (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), first, link.last),
+                (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), first, link.last, link.last && link.end),
             )?;
             loop {
                 // Promise jobs run outside the context's lock.
@@ -419,10 +432,9 @@ impl Sandbox {
                     )
                 }
                 // A rule that never called back timed out: like Auth0's container, the runtime
-                // (and its `global`) is recycled. So is one whose changes to built-ins could
-                // not be undone.
+                // (and its `global`) is recycled.
                 Ok(r) => {
-                    let recycle = r["clean"] != true || r["status"] == "pending";
+                    let recycle = r["status"] == "pending";
                     self.carry = !link.last && r["status"] == "ok";
                     (apply(r, rule, txn), recycle)
                 }
@@ -587,7 +599,7 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
         }
         _ => return Some(timeout(rule)),
     }
-    let Some(result) = r.as_object_mut() else { return None };
+    let result = r.as_object_mut()?;
     let (Some(user), Some(context)) = (result.remove("user"), result.remove("context")) else {
         // Not the last of its run: the next rule continues with the objects.
         return None;
@@ -659,6 +671,8 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
         at.insert("scope".into(), json!(scope));
     }
     txn.user = Arc::new(user);
-    txn.context = Arc::new(context);
+    if result.get("partial") != Some(&Json::Bool(true)) {
+        txn.context = Arc::new(context);
+    }
     None
 }

@@ -334,55 +334,75 @@
     return { unauthorized: false, message: String(e) };
   }
 
-  // Built-ins stay as they were, so that nothing one login does leaks into the next:
-  // - constructors and namespaces (Object, Array, JSON, Math, ...) are frozen;
-  // - prototypes cannot grow (`Object.prototype.isAdmin = true` is ignored, or throws in
-  //   strict code), yet stay writable, so legacy code that assigns `obj.toString` keeps working;
-  // - a rule may still replace an existing prototype method while it runs: on the prototypes
-  //   of Object, Array, Function, String, Number and Promise such changes are found after
-  //   the login and undone.
-  // `global` is the one object meant to persist (as in Auth0's containers).
-  const namespaces = [Object, Array, Function, String, Number, Boolean, Symbol, Date, RegExp, Error, TypeError,
-    RangeError, SyntaxError, Promise, Map, Set, WeakMap, WeakSet, JSON, Math, Reflect, Uint8Array, Buffer, URL,
-    URLSearchParams, TextEncoder, TextDecoder, UnauthorizedError, AuthorizationError];
-  const prototypes = namespaces.map((c) => c.prototype).filter((p) => p && typeof p === 'object');
-  prototypes.push(Object.getPrototypeOf(Uint8Array.prototype));
-  const saved = prototypes.map((p) => [p, Object.getOwnPropertyDescriptors(p)]);
-  // Values are compared on the prototypes every rule and library leans on; the others
-  // cannot grow, and keep whatever a rule replaces on them until the runtime is recycled.
-  const compared = new Set([Object.prototype, Array.prototype, Function.prototype, String.prototype,
-    Number.prototype, Promise.prototype]);
-  const vObjects = [], vKeys = [], vValues = [];
-  for (const [p, d] of saved) {
-    if (!compared.has(p)) continue;
-    for (const k of Reflect.ownKeys(d)) {
-      if ('value' in d[k]) { vObjects.push(p); vKeys.push(k); vValues.push(d[k].value); }
-    }
-  }
-  for (const c of namespaces) Object.freeze(c);
-  for (const p of prototypes) Object.preventExtensions(p);
-  // Whether every compared value is still in place: one generated function with constant
-  // property names (a loop over computed keys costs twice as much in QuickJS).
-  const protoIndex = [...compared];
-  const checkArgs = [protoIndex, vKeys, vValues];
-  const unchanged = new Function('P', 'K', 'V', 'return ' + (vKeys.map((k, i) => {
-    const p = 'P[' + protoIndex.indexOf(vObjects[i]) + ']';
-    return (typeof k === 'string' && /^[A-Za-z_$][\w$]*$/.test(k) ? p + '.' + k : p + '[K[' + i + ']]') + ' === V[' + i + ']';
-  }).join(' && ') || 'true') + ';');
-  // Returns false when a change cannot be undone (the runtime is then replaced).
-  function restoreIntrinsics() {
-    if (unchanged(...checkArgs)) return true;
-    let ok = true;
-    for (const [p, d] of saved) {
-      for (const k of Reflect.ownKeys(d)) {
-        const cur = Object.getOwnPropertyDescriptor(p, k);
-        const want = d[k];
-        if (!cur || cur.value !== want.value || cur.get !== want.get || cur.set !== want.set) {
-          if (!Reflect.defineProperty(p, k, want)) ok = false;
-        }
+  // Lockdown: nothing one login does to the built-ins reaches the next (nor the prelude).
+  // - Every intrinsic is frozen: constructors, namespaces (JSON, Math, Reflect...), their
+  //   prototypes, and the hidden ones (iterator, generator and async prototypes, %TypedArray%).
+  //   `Object.prototype.isAdmin = true` and `Array.prototype.map = f` are ignored (or throw in
+  //   strict code).
+  // - Assigning a property that a frozen prototype defines (`obj.toString = f`, `this.name =
+  //   'MyError'`) would then fail too (the "override mistake"), so the properties legacy
+  //   code assigns on its own objects become accessors whose setter gives the receiver its
+  //   own property.
+  // - The global object's bindings of built-ins and warden's globals are read-only, so that
+  //   `JSON = fake` cannot change what the prelude (or a later rule) calls. New globals can
+  //   still be created; like `global`, they persist in the runtime, as in Auth0's containers.
+  const overridable = ['constructor', 'toString', 'toLocaleString', 'valueOf', 'toJSON', 'name', 'message',
+    'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'then', 'catch', 'finally'];
+  const seen = new Set([G]);
+  const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  // Freezes one object (taming the properties above), its prototype chain and its
+  // `prototype` (a constructor's, or %GeneratorFunction.prototype%'s). Built-in methods (functions without `prototype`) have only
+  // read-only `name` and `length`, and are left as they are.
+  function hardenOne(o) {
+    if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) return;
+    seen.add(o);
+    if (typeof o === 'object') {
+      for (const k of overridable) {
+        if (!own(o, k)) continue;
+        const d = Reflect.getOwnPropertyDescriptor(o, k);
+        if (!('value' in d) || !d.writable || !d.configurable) continue;
+        const value = d.value, home = o;
+        Reflect.defineProperty(o, k, {
+          get() { return value; },
+          set(v) {
+            if (this !== home) Reflect.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
+          },
+          enumerable: d.enumerable, configurable: false,
+        });
       }
     }
-    return ok;
+    Object.freeze(o);
+    hardenOne(Reflect.getPrototypeOf(o));
+    if (own(o, 'prototype')) hardenOne(Reflect.getOwnPropertyDescriptor(o, 'prototype').value);
+  }
+  // Freezes a namespace-like object and every object and constructor it holds.
+  function harden(o) {
+    if (o === null || typeof o !== 'object' || seen.has(o)) {
+      hardenOne(o);
+      return;
+    }
+    hardenOne(o);
+    for (const k of Reflect.ownKeys(o)) {
+      const d = Reflect.getOwnPropertyDescriptor(o, k);
+      if ('value' in d) harden(d.value);
+    }
+  }
+  function lockdown() {
+    const hidden = [
+      Reflect.getPrototypeOf(function* () {}), Reflect.getPrototypeOf(async function () {}),
+      Reflect.getPrototypeOf(async function* () {}), Reflect.getPrototypeOf([][Symbol.iterator]()),
+      Reflect.getPrototypeOf(new Map()[Symbol.iterator]()), Reflect.getPrototypeOf(new Set()[Symbol.iterator]()),
+      Reflect.getPrototypeOf(''[Symbol.iterator]()), Reflect.getPrototypeOf(/x/[Symbol.matchAll]('')),
+      Reflect.getPrototypeOf(Uint8Array), Array.prototype[Symbol.unscopables],
+    ];
+    for (const h of hidden) hardenOne(h);
+    for (const k of Reflect.ownKeys(G)) {
+      if (k === 'global' || k === '__warden') continue;
+      const d = Reflect.getOwnPropertyDescriptor(G, k);
+      if ('value' in d) harden(d.value);
+      Reflect.defineProperty(G, k, { value: d.value, writable: false, enumerable: d.enumerable, configurable: false });
+    }
+    Reflect.defineProperty(G, 'global', { value: globalObject, writable: false, enumerable: false, configurable: false });
   }
 
   // Consecutive JavaScript rules share their objects: the first of a run of them parses
@@ -400,6 +420,10 @@
     return { id: Object.assign({}, tokenView(c, 'idToken')), at: Object.assign({}, tokenView(c, 'accessToken')),
       multifactor: c.multifactor, redirect: c.redirect };
   }
+  function outcomeParts(context) {
+    const c = context !== null && typeof context === 'object' ? context : {};
+    return { idToken: c.idToken, accessToken: c.accessToken, multifactor: c.multifactor, redirect: c.redirect };
+  }
   function recordOwners(before, context, name) {
     const c = context !== null && typeof context === 'object' ? context : {};
     for (const [tag, key] of [['id', 'idToken'], ['at', 'accessToken']]) {
@@ -413,11 +437,18 @@
 
   G.__warden = {
     rules: [],
+    // Called once the rules are loaded: from then on nothing in the sandbox can change.
+    lock() {
+      lockdown();
+      harden(this);
+      Reflect.defineProperty(G, '__warden', { value: this, writable: false, enumerable: false, configurable: false });
+    },
     module(name, factory) { factories[name] = factory; },
     // Starts rule `i`. `first`: the first of a run of consecutive JavaScript rules, which
     // parses `user` and `context` (JSON text); the others continue with the objects the
     // previous rule left. `last`: its result hands the objects back.
-    begin(i, name, userJson, contextJson, first, last) {
+    // `end`: no step follows, so only the parts of `context` the outcome needs are read back.
+    begin(i, name, userJson, contextJson, first, last, end) {
       let user, context;
       if (first || live === null) {
         user = JSON.parse(userJson);
@@ -429,7 +460,7 @@
       }
       live = null;
       const before = first && last ? null : snapshot(context);
-      run = { name, status: 'pending', user, context, logs: [], effects: [], warnings: [], error: null, last, before };
+      run = { name, status: 'pending', user, context, logs: [], effects: [], warnings: [], error: null, last, end, before };
       const state = run;
       const callback = function (err, u, c) {
         if (state.status !== 'pending') {
@@ -480,20 +511,24 @@
       clock = 0;
       const ok = r.status === 'ok';
       if (ok && r.before !== null) recordOwners(r.before, r.context, r.name);
-      const out = { status: r.status, error: r.error, logs: r.logs, effects: r.effects, warnings: r.warnings, clean: true };
+      const out = { status: r.status, error: r.error, logs: r.logs, effects: r.effects, warnings: r.warnings };
       if (ok && !r.last) {
         live = { user: r.user, context: r.context };
       } else {
-        if (ok) { out.user = r.user; out.context = r.context; out.owners = owners; }
+        if (ok) {
+          out.user = r.user;
+          out.context = r.end ? outcomeParts(r.context) : r.context;
+          out.partial = r.end;
+          out.owners = owners;
+        }
         live = null;
         owners = null;
-        out.clean = restoreIntrinsics();
       }
       try {
         return JSON.stringify(out);
       } catch (e) {
         live = null;
-        return JSON.stringify({ status: 'threw', error: { unauthorized: false, message: 'the rule left objects that are not JSON: ' + errorOf(e).message }, logs: [], effects: [], warnings: [], clean: out.clean });
+        return JSON.stringify({ status: 'threw', error: { unauthorized: false, message: 'the rule left objects that are not JSON: ' + errorOf(e).message }, logs: [], effects: [], warnings: [] });
       }
     },
   };
