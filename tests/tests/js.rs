@@ -626,6 +626,60 @@ fn conformance_vectors_and_sandbox() {
             context: json!({}),
             expect: json!({"decision": "allow", "id_token": {"https://x/k": "v"}}),
         },
+        Case {
+            name: "JSON semantics on the way out",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) {\n  var t = context.idToken;\n  t['https://x/date'] = new Date(Date.UTC(2026, 10, 26, 12, 0, 0));\n  t['https://x/undef'] = undefined;\n  t['https://x/fn'] = function () {};\n  t['https://x/list'] = [undefined, function () {}, NaN, Infinity, 2.0, -0, 0.5, 1e21];\n  t['https://x/custom'] = { toJSON: function () { return { as: 'json' }; } };\n  t['https://x/nested'] = { keep: 1, drop: undefined, sym: Symbol('s') };\n  t['https://x/order'] = { b: 1, a: 2, 1: 'one' };\n  user.app_metadata.when = new Date(0);\n  callback(null, user, context);\n}\n",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {
+                "https://x/date": "2026-11-26T12:00:00.000Z",
+                "https://x/list": [null, null, null, null, 2, 0, 0.5, 1e21],
+                "https://x/custom": {"as": "json"},
+                "https://x/nested": {"keep": 1},
+                "https://x/order": {"1": "one", "b": 1, "a": 2},
+            }}),
+        },
+        Case {
+            name: "a cyclic object left in the token is a rule error",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { var a = {}; a.self = a; context.idToken['https://x/a'] = a; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: nested more than 256 levels deep (or cyclic)"}}),
+        },
+        Case {
+            name: "a BigInt left in the token is a rule error",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.idToken['https://x/n'] = 10n; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: a BigInt cannot be serialized"}}),
+        },
+        Case {
+            name: "a getter that throws while the result is read is a rule error",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { Object.defineProperty(context.idToken, 'https://x/g', { enumerable: true, get: function () { throw new Error('getter'); } }); callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: getter"}}),
+        },
     ];
     let scratch = std::env::temp_dir().join(format!("warden-js-{}", std::process::id()));
     let mut failures = Vec::new();

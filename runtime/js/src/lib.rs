@@ -21,6 +21,7 @@ use warden_runtime::{Cause, ErrorInfo, Txn, Value};
 
 mod bytecode;
 mod host;
+mod marshal;
 
 const PRELUDE: &str = include_str!("prelude.js");
 
@@ -373,7 +374,7 @@ impl Sandbox {
                 f.call_arg::<R>(all).map_err(|e| exception(&ctx, e))
             })
         }
-        let outcome: Result<String, String> = (|| {
+        let outcome: Result<Option<Json>, String> = (|| {
             let mut settled = call::<_, bool>(
                 &self.context,
                 "begin",
@@ -401,7 +402,25 @@ impl Sandbox {
                     break;
                 }
             }
-            call::<_, String>(&self.context, "finish", ())
+            // The result is read straight from the JS objects (see marshal.rs); the empty
+            // string says the next rule continues with nothing to report.
+            self.context.with(|ctx| {
+                let w: rquickjs::Object = ctx.globals().get("__warden").map_err(|e| e.to_string())?;
+                let finish: rquickjs::Function = w.get("finish").map_err(|e| e.to_string())?;
+                let out: rquickjs::Value =
+                    finish.call((rquickjs::function::This(w),)).map_err(|e| exception(&ctx, e))?;
+                if out.as_string().is_some() {
+                    return Ok(None);
+                }
+                match marshal::to_json(&ctx, out) {
+                    Ok(r) => Ok(r),
+                    Err(marshal::Unreadable::Js(e)) => Err(exception(&ctx, e)),
+                    Err(marshal::Unreadable::NotJson(m)) => Ok(Some(json!({
+                        "status": "threw",
+                        "error": { "message": format!("the rule left objects that are not JSON: {m}") },
+                    }))),
+                }
+            })
         })();
         let interrupted = self.interrupted.load(Ordering::Relaxed);
         match outcome {
@@ -416,30 +435,31 @@ impl Sandbox {
                 true,
             ),
             Err(m) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path)), false),
-            Ok(text) => match serde_json::from_str::<Json>(&text) {
-                Ok(r)
-                    if r["status"] == "threw"
-                        && r["error"]["message"].as_str().is_some_and(|m| m.contains("out of memory")) =>
-                {
-                    (
-                        Some(failure(
-                            &rule.name,
-                            Cause::ResourceLimit,
-                            "the rule exceeded its memory limit".into(),
-                            &rule.path,
-                        )),
-                        true,
-                    )
-                }
-                // A rule that never called back timed out: like Auth0's container, the runtime
-                // (and its `global`) is recycled.
-                Ok(r) => {
-                    let recycle = r["status"] == "pending";
-                    self.carry = !link.last && r["status"] == "ok";
-                    (apply(r, rule, txn), recycle)
-                }
-                Err(e) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {e}"), &rule.path)), false),
-            },
+            Ok(None) => {
+                self.carry = !link.last;
+                (None, false)
+            }
+            Ok(Some(r))
+                if r["status"] == "threw"
+                    && r["error"]["message"].as_str().is_some_and(|m| m.contains("out of memory")) =>
+            {
+                (
+                    Some(failure(
+                        &rule.name,
+                        Cause::ResourceLimit,
+                        "the rule exceeded its memory limit".into(),
+                        &rule.path,
+                    )),
+                    true,
+                )
+            }
+            // A rule that never called back timed out: like Auth0's container, the runtime
+            // (and its `global`) is recycled.
+            Ok(Some(r)) => {
+                let recycle = r["status"] == "pending";
+                self.carry = !link.last && r["status"] == "ok";
+                (apply(r, rule, txn), recycle)
+            }
         }
     }
 }

@@ -426,13 +426,19 @@
   }
   function recordOwners(before, context, name) {
     const c = context !== null && typeof context === 'object' ? context : {};
-    for (const [tag, key] of [['id', 'idToken'], ['at', 'accessToken']]) {
-      const now = tokenView(c, key), was = before[tag];
-      for (const k of Object.keys(now)) if (now[k] !== was[k] || !(k in was)) owners[tag + ':' + k] = name;
-      for (const k of Object.keys(was)) if (!(k in now)) owners[tag + ':' + k] = name;
-    }
+    compareToken('id:', tokenView(c, 'idToken'), before.id, name);
+    compareToken('at:', tokenView(c, 'accessToken'), before.at, name);
     if (c.multifactor !== before.multifactor) owners.multifactor = name;
     if (c.redirect !== before.redirect) owners.redirect = name;
+  }
+  function compareToken(tag, now, was, name) {
+    const keys = Object.keys(now);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (now[k] !== was[k] || !own(was, k)) owners[tag + k] = name;
+    }
+    const old = Object.keys(was);
+    for (let i = 0; i < old.length; i++) if (!own(now, old[i])) owners[tag + old[i]] = name;
   }
 
   G.__warden = {
@@ -501,9 +507,10 @@
       }
       return true;
     },
-    // The execution's result as JSON text (`undefined` values dropped, dates as ISO
-    // strings): logs, effects and warnings; and, from the last rule of a run (or one that
-    // stopped the login), the final objects with who changed what.
+    // The execution's result, which Rust reads with JSON's rules (marshal.rs): logs, effects
+    // and warnings; and, from the last rule of a run (or one that stopped the login), the
+    // final objects with who changed what. The empty string: the rule called back with
+    // nothing to report, and the next rule continues.
     finish() {
       const r = run;
       run = null;
@@ -511,10 +518,13 @@
       clock = 0;
       const ok = r.status === 'ok';
       if (ok && r.before !== null) recordOwners(r.before, r.context, r.name);
-      const out = { status: r.status, error: r.error, logs: r.logs, effects: r.effects, warnings: r.warnings };
       if (ok && !r.last) {
         live = { user: r.user, context: r.context };
-      } else {
+        // The common case between two JavaScript rules: nothing to report.
+        if (r.logs.length === 0 && r.effects.length === 0 && r.warnings.length === 0) return '';
+      }
+      const out = { status: r.status, error: r.error, logs: r.logs, effects: r.effects, warnings: r.warnings };
+      if (!ok || r.last) {
         if (ok) {
           out.user = r.user;
           out.context = r.end ? outcomeParts(r.context) : r.context;
@@ -524,12 +534,7 @@
         live = null;
         owners = null;
       }
-      try {
-        return JSON.stringify(out);
-      } catch (e) {
-        live = null;
-        return JSON.stringify({ status: 'threw', error: { unauthorized: false, message: 'the rule left objects that are not JSON: ' + errorOf(e).message }, logs: [], effects: [], warnings: [] });
-      }
+      return out;
     },
   };
 });
