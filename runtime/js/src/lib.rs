@@ -624,10 +624,20 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
         // Not the last of its run: the next rule continues with the objects.
         return None;
     };
+    // `[what, key, rule, ...]` in the order the changes were made: the last one counts.
     let owners = result.remove("owners").unwrap_or(Json::Null);
-    let owner = |key: &str| owners.get(key).and_then(Json::as_str).unwrap_or(&rule.name).to_string();
+    let owners: Vec<&Json> = owners.as_array().map(|a| a.iter().collect()).unwrap_or_default();
+    let owner = |what: &str, key: &str| {
+        owners
+            .chunks(3)
+            .rev()
+            .find(|t| t.len() == 3 && t[0] == what && t[1] == key)
+            .and_then(|t| t[2].as_str())
+            .unwrap_or(&rule.name)
+            .to_string()
+    };
     // The final objects, as the rules left them (they may have replaced them whole).
-    for (token, key, tag) in [(Token::IdToken, "idToken", "id:"), (Token::AccessToken, "accessToken", "at:")] {
+    for (token, key, tag) in [(Token::IdToken, "idToken", "id"), (Token::AccessToken, "accessToken", "at")] {
         let before = match token {
             Token::IdToken => &txn.id_token,
             Token::AccessToken => &txn.access_token,
@@ -640,12 +650,12 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
                 continue;
             }
             if before.iter().all(|(bk, bv)| bk != k || bv != v) {
-                txn.claim(token, k, &Value::from_json(v), &owner(&format!("{tag}{k}")));
+                txn.claim(token, k, &Value::from_json(v), &owner(tag, k));
             }
         }
         for (k, _) in before {
             if !after.contains_key(&k) {
-                txn.claim(token, &k, &Value::Null, &owner(&format!("{tag}{k}")));
+                txn.claim(token, &k, &Value::Null, &owner(tag, &k));
             }
         }
     }
@@ -674,12 +684,12 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
             .filter_map(|k| m.get(*k).and_then(Json::as_str).map(|v| (k.to_string(), v.to_string())))
             .collect();
         if txn.multifactor.as_ref().map(|(j, _)| j) != Some(&context["multifactor"]) {
-            txn.mfa(provider, remember, options, &owner("multifactor"));
+            txn.mfa(provider, remember, options, &owner("multifactor", ""));
         }
     }
     if let Some(url) = context["redirect"]["url"].as_str()
         && txn.redirect.as_ref().map(|(j, _)| &j["url"]) != Some(&json!(url))
-        && let Err(m) = txn.redirect(url, &owner("redirect"))
+        && let Err(m) = txn.redirect(url, &owner("redirect", ""))
     {
         return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
     }

@@ -349,7 +349,7 @@
   const overridable = ['constructor', 'toString', 'toLocaleString', 'valueOf', 'toJSON', 'name', 'message',
     'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'then', 'catch', 'finally'];
   const seen = new Set([G]);
-  const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  const own = Object.hasOwn;
   // Freezes one object (taming the properties above), its prototype chain and its
   // `prototype` (a constructor's, or %GeneratorFunction.prototype%'s). Built-in methods (functions without `prototype`) have only
   // read-only `name` and `length`, and are left as they are.
@@ -408,37 +408,44 @@
   // Consecutive JavaScript rules share their objects: the first of a run of them parses
   // `user` and `context`, the last hands them back, and in between nothing is copied.
   let live = null;
-  // During such a run, which rule last changed each claim, the scope, MFA and the redirect
-  // (so that outcomes name the rule that set a claim, as for `.rule` files).
+  // During such a run, which rule changed each claim, the scope, MFA and the redirect (so
+  // that outcomes name the rule that set a claim, as for `.rule` files): flat triples.
   let owners = null;
   function tokenView(context, key) {
     const t = context !== null && typeof context === 'object' ? context[key] : undefined;
     return t !== null && typeof t === 'object' ? t : {};
   }
+  // What a rule starts from, to find what it changed: each token's keys and values (by
+  // identity), MFA and the redirect. Arrays, not objects keyed by name: cheaper in QuickJS.
+  function entries(o) {
+    const keys = Object.keys(o), values = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = o[keys[i]];
+    return [keys, values];
+  }
   function snapshot(context) {
     const c = context !== null && typeof context === 'object' ? context : {};
-    return { id: Object.assign({}, tokenView(c, 'idToken')), at: Object.assign({}, tokenView(c, 'accessToken')),
-      multifactor: c.multifactor, redirect: c.redirect };
+    return [entries(tokenView(c, 'idToken')), entries(tokenView(c, 'accessToken')), c.multifactor, c.redirect];
   }
   function outcomeParts(context) {
     const c = context !== null && typeof context === 'object' ? context : {};
     return { idToken: c.idToken, accessToken: c.accessToken, multifactor: c.multifactor, redirect: c.redirect };
   }
+  // Appends `[what, key, rule]` to `owners` for each change since `before`.
   function recordOwners(before, context, name) {
     const c = context !== null && typeof context === 'object' ? context : {};
-    compareToken('id:', tokenView(c, 'idToken'), before.id, name);
-    compareToken('at:', tokenView(c, 'accessToken'), before.at, name);
-    if (c.multifactor !== before.multifactor) owners.multifactor = name;
-    if (c.redirect !== before.redirect) owners.redirect = name;
+    compareToken('id', tokenView(c, 'idToken'), before[0], name);
+    compareToken('at', tokenView(c, 'accessToken'), before[1], name);
+    if (c.multifactor !== before[2]) owners.push('multifactor', '', name);
+    if (c.redirect !== before[3]) owners.push('redirect', '', name);
   }
   function compareToken(tag, now, was, name) {
+    const [oldKeys, oldValues] = was;
     const keys = Object.keys(now);
     for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      if (now[k] !== was[k] || !own(was, k)) owners[tag + k] = name;
+      const k = keys[i], at = oldKeys.indexOf(k);
+      if (at < 0 || oldValues[at] !== now[k]) owners.push(tag, k, name);
     }
-    const old = Object.keys(was);
-    for (let i = 0; i < old.length; i++) if (!own(now, old[i])) owners[tag + old[i]] = name;
+    for (let i = 0; i < oldKeys.length; i++) if (!own(now, oldKeys[i])) owners.push(tag, oldKeys[i], name);
   }
 
   G.__warden = {
@@ -459,7 +466,7 @@
       if (first || live === null) {
         user = JSON.parse(userJson);
         context = JSON.parse(contextJson);
-        owners = {};
+        owners = [];
       } else {
         user = live.user;
         context = live.context;
