@@ -541,42 +541,62 @@ fn position(stack: &str, path: &str) -> (Option<u32>, Option<u32>) {
     (line, column)
 }
 
-/// The context a JavaScript rule sees: the transaction's, with the claims, scopes, MFA and
-/// redirect that earlier rules asked for.
+/// The context a JavaScript rule sees, as JSON text: the transaction's, with the claims,
+/// scopes, MFA and redirect that earlier rules asked for. Written entry by entry, so the
+/// (large) rest of the context is not copied.
 fn context_json(txn: &Txn) -> String {
-    let mut ctx = match &*txn.context {
-        Json::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
-    let claims = |m: &indexmap::IndexMap<String, warden_runtime::ClaimEntry>| {
-        Json::Object(m.iter().map(|(k, c)| (k.clone(), c.value.clone())).collect())
-    };
-    let mut id = match ctx.get("idToken") {
-        Some(Json::Object(m)) => m.clone(),
-        _ => Map::new(),
-    };
-    if let Json::Object(m) = claims(&txn.id_token) {
-        id.extend(m);
+    fn entry<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &T) {
+        if !std::mem::take(first) {
+            out.push(b',');
+        }
+        // Writing to a Vec cannot fail, and these values are JSON already.
+        let _ = serde_json::to_writer(&mut *out, key);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut *out, value);
     }
-    ctx.insert("idToken".into(), Json::Object(id));
-    let mut at = match ctx.get("accessToken") {
-        Some(Json::Object(m)) => m.clone(),
-        _ => Map::new(),
+    let empty = Map::new();
+    let context = txn.context.as_object().unwrap_or(&empty);
+    let token = |key: &str, claims: &indexmap::IndexMap<String, warden_runtime::ClaimEntry>| {
+        let mut t = context.get(key).and_then(Json::as_object).cloned().unwrap_or_default();
+        t.extend(claims.iter().map(|(k, c)| (k.clone(), c.value.clone())));
+        t
     };
-    if let Json::Object(m) = claims(&txn.access_token) {
-        at.extend(m);
-    }
+    let id = token("idToken", &txn.id_token);
+    let mut at = token("accessToken", &txn.access_token);
     if let Some(scope) = &txn.scope {
         at.insert("scope".into(), json!(scope));
     }
-    ctx.insert("accessToken".into(), Json::Object(at));
-    if let Some((m, _)) = &txn.multifactor {
-        ctx.insert("multifactor".into(), m.clone());
+    let mut out = Vec::with_capacity(2048);
+    out.push(b'{');
+    let mut first = true;
+    // Keys keep their place; those the context lacks come last.
+    for (k, v) in context {
+        match (k.as_str(), &txn.multifactor, &txn.redirect) {
+            ("idToken", _, _) => entry(&mut out, &mut first, k, &id),
+            ("accessToken", _, _) => entry(&mut out, &mut first, k, &at),
+            ("multifactor", Some((m, _)), _) => entry(&mut out, &mut first, k, m),
+            ("redirect", _, Some((r, _))) => entry(&mut out, &mut first, k, r),
+            _ => entry(&mut out, &mut first, k, v),
+        }
     }
-    if let Some((r, _)) = &txn.redirect {
-        ctx.insert("redirect".into(), r.clone());
+    if !context.contains_key("idToken") {
+        entry(&mut out, &mut first, "idToken", &id);
     }
-    Json::Object(ctx).to_string()
+    if !context.contains_key("accessToken") {
+        entry(&mut out, &mut first, "accessToken", &at);
+    }
+    if let Some((m, _)) = &txn.multifactor
+        && !context.contains_key("multifactor")
+    {
+        entry(&mut out, &mut first, "multifactor", m);
+    }
+    if let Some((r, _)) = &txn.redirect
+        && !context.contains_key("redirect")
+    {
+        entry(&mut out, &mut first, "redirect", r);
+    }
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_else(|_| "{}".into())
 }
 
 /// Applies what a rule did (its result from `__warden.finish()`) to the transaction: logs,
