@@ -47,11 +47,17 @@ def main():
         f.write(generated_rules(100))
     with open(os.path.join(gen, "warden.toml"), "w") as f:
         f.write('[pipeline]\nrules = ["rules.rule"]\n')
-    sample = os.path.join(ROOT, "examples", "quickstart", "samples", "employee-login")
-    inputs = ["--user", os.path.join(sample, "user.json"), "--context", os.path.join(sample, "context.json"), "--now", NOW]
+    def inputs(example, sample):
+        d = os.path.join(ROOT, "examples", example, "samples", sample)
+        return ["--user", os.path.join(d, "user.json"), "--context", os.path.join(d, "context.json"), "--now", NOW]
+    quickstart = inputs("quickstart", "employee-login")
     print(f"{'pipeline':<24} {'from sources':>14} {'from artifact':>14} {'artifact size':>14}")
-    for name, manifest in [("quickstart (13 rules)", os.path.join(ROOT, "examples", "quickstart", "warden.toml")),
-                           ("generated (100 rules)", os.path.join(gen, "warden.toml"))]:
+    for name, manifest, inputs in [
+        ("quickstart (13 rules)", os.path.join(ROOT, "examples", "quickstart", "warden.toml"), quickstart),
+        ("generated (100 rules)", os.path.join(gen, "warden.toml"), quickstart),
+        ("mixed-legacy (2 JS)", os.path.join(ROOT, "examples", "mixed-legacy", "warden.toml"),
+         inputs("mixed-legacy", sorted(os.listdir(os.path.join(ROOT, "examples", "mixed-legacy", "samples")))[0])),
+    ]:
         artifact = os.path.join(tmp, name.split()[0] + ".wdn")
         subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", artifact, "--embed-config"], check=True,
                        stderr=subprocess.DEVNULL)

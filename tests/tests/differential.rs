@@ -130,7 +130,7 @@ fn bool_expr(depth: u32) -> BoxedStrategy<String> {
         1 => b().prop_map(|x| format!("(any r in context.authorization.roles: {x} or r == \"admin\")")),
         1 => s().prop_map(|x| format!("(all m in context.authentication.methods: m.name != {x})")),
         1 => dyn_expr().prop_map(|x| format!("(any v in {x}: v == 1)")),
-        1 => dyn_expr().prop_map(|x| format!("{x}")),
+        1 => dyn_expr(),
     ]
     .boxed()
 }
@@ -293,9 +293,7 @@ fn jit_agrees_with_the_interpreter_on_generated_programs() {
         compiled.set(n);
         r
     });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    assert!(result.is_ok(), "{}", result.err().map(|e| e.to_string()).unwrap_or_default());
     let total = compiled.get();
     println!(
         "{} passed, 0 failed ({} generated programs, {INPUTS_PER_PROGRAM} inputs each)",

@@ -21,7 +21,7 @@ fn run_dir(dir: &str, expect_errors: bool, syntax_only: bool) {
         let shown = PathBuf::from("golden").join(dir).join(path.file_name().expect("file name"));
         // Cargo runs tests in the package directory (tests/), so paths are shown relative to
         // it and the golden text does not depend on where the checkout lives.
-        let c = warden_check::check_files(&[shown.clone()], Default::default());
+        let c = warden_check::check_files(std::slice::from_ref(&shown), Default::default());
         let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
         if expect_errors && errors == 0 {
             failures.push(format!("{}: expected errors, found none", shown.display()));

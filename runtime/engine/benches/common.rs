@@ -12,15 +12,16 @@ pub fn root() -> PathBuf {
 }
 
 /// A small deterministic generator (no dependency, same inputs every run).
+#[derive(Debug)]
 pub struct Lcg(pub u64);
 
 impl Lcg {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
+        items[(self.next_u64() % items.len() as u64) as usize]
     }
 }
 
@@ -30,48 +31,48 @@ pub fn logins() -> Vec<(Json, Json)> {
     (0..1000)
         .map(|i| {
             let domain = r.pick(&["example.com", "example.org", "gmail.com", "corp.example.net", "x.io"]);
-            let local = if domain == "x.io" && r.next() % 2 == 0 { format!("b{}", r.next() % 200_000) } else { format!("user{i}") };
-            let email = if r.next() % 5 == 0 { format!(" {}@{} ", local.to_uppercase(), domain) } else { format!("{local}@{domain}") };
-            let roles: Vec<&str> = ["admin", "editor", "viewer", "billing"].into_iter().filter(|_| r.next() % 3 == 0).collect();
-            let ip = match r.next() % 6 {
-                0 => format!("10.{}.{}.{}", r.next() % 256, r.next() % 256, r.next() % 256),
-                1 => format!("203.0.113.{}", r.next() % 256),
-                2 => format!("2001:db8:{:x}::{:x}", r.next() % 65536, r.next() % 65536),
-                3 => format!("::ffff:172.16.{}.{}", r.next() % 256, r.next() % 256),
-                _ => format!("{}.{}.{}.{}", 20 + r.next() % 200, r.next() % 256, r.next() % 256, r.next() % 256),
+            let local = if domain == "x.io" && r.next_u64().is_multiple_of(2) { format!("b{}", r.next_u64() % 200_000) } else { format!("user{i}") };
+            let email = if r.next_u64().is_multiple_of(5) { format!(" {}@{} ", local.to_uppercase(), domain) } else { format!("{local}@{domain}") };
+            let roles: Vec<&str> = ["admin", "editor", "viewer", "billing"].into_iter().filter(|_| r.next_u64().is_multiple_of(3)).collect();
+            let ip = match r.next_u64() % 6 {
+                0 => format!("10.{}.{}.{}", r.next_u64() % 256, r.next_u64() % 256, r.next_u64() % 256),
+                1 => format!("203.0.113.{}", r.next_u64() % 256),
+                2 => format!("2001:db8:{:x}::{:x}", r.next_u64() % 65536, r.next_u64() % 65536),
+                3 => format!("::ffff:172.16.{}.{}", r.next_u64() % 256, r.next_u64() % 256),
+                _ => format!("{}.{}.{}.{}", 20 + r.next_u64() % 200, r.next_u64() % 256, r.next_u64() % 256, r.next_u64() % 256),
             };
-            let methods = if r.next() % 4 == 0 {
+            let methods = if r.next_u64().is_multiple_of(4) {
                 json!([{ "name": "pwd", "timestamp": NOW - 5000 }, { "name": "mfa", "timestamp": NOW - 4000 }])
             } else {
                 json!([{ "name": "pwd", "timestamp": NOW - 5000 }])
             };
             let user = json!({
-                "user_id": format!("auth0|{:024x}", r.next()),
+                "user_id": format!("auth0|{:024x}", r.next_u64()),
                 "email": email,
-                "email_verified": r.next() % 10 != 0,
+                "email_verified": !r.next_u64().is_multiple_of(10),
                 "given_name": r.pick(&["Ada", "Grace", "Alan", "Edsger", "Barbara"]),
                 "family_name": r.pick(&["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov"]),
                 "nickname": format!("user{i}"),
-                "picture": format!("https://s.gravatar.com/avatar/{:032x}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2Fus.png", r.next()),
+                "picture": format!("https://s.gravatar.com/avatar/{:032x}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2Fus.png", r.next_u64()),
                 "created_at": "2021-03-04T05:06:07.000Z",
                 "updated_at": "2026-11-20T10:00:00.000Z",
                 "last_login": "2026-11-25T09:00:00.000Z",
                 "last_ip": "188.6.125.49",
-                "logins_count": r.next() % 500,
+                "logins_count": r.next_u64() % 500,
                 "locale": "en",
-                "multifactor": if r.next() % 3 == 0 { json!(["guardian"]) } else { json!([]) },
+                "multifactor": if r.next_u64().is_multiple_of(3) { json!(["guardian"]) } else { json!([]) },
                 "identities": [{
                     "connection": "Username-Password-Authentication",
                     "provider": "auth0",
-                    "user_id": format!("{:024x}", r.next()),
+                    "user_id": format!("{:024x}", r.next_u64()),
                     "isSocial": false
                 }],
                 "app_metadata": {
                     "plan": r.pick(&["free", "team", "enterprise"]),
-                    "customer_id": format!("cus_{:016x}", r.next()),
+                    "customer_id": format!("cus_{:016x}", r.next_u64()),
                     "signup_source": "web",
                     "feature_flags": ["new-dashboard", "beta-reports", "dark-mode"],
-                    "seats": r.next() % 50,
+                    "seats": r.next_u64() % 50,
                     "billing": { "currency": "EUR", "country": "GR", "vat_id": "EL123456789" }
                 },
                 "user_metadata": {
@@ -85,12 +86,12 @@ pub fn logins() -> Vec<(Json, Json)> {
             });
             let context = json!({
                 "tenant": "example",
-                "clientID": format!("cid_{:x}", r.next() % 16),
+                "clientID": format!("cid_{:x}", r.next_u64() % 16),
                 "clientName": r.pick(&["Web App", "Web App", "Web App", "Admin Console", "Payroll", "Mobile"]),
                 "connection": "Username-Password-Authentication",
                 "connectionStrategy": "auth0",
                 "protocol": r.pick(&["oidc-basic-profile", "oidc-basic-profile", "oauth2-refresh-token", "oauth2-resource-owner"]),
-                "stats": { "loginsCount": r.next() % 500 },
+                "stats": { "loginsCount": r.next_u64() % 500 },
                 "sso": { "with_auth0": false, "with_dbconn": false, "current_clients": [] },
                 "authentication": { "methods": methods },
                 "authorization": { "roles": roles },
@@ -102,7 +103,7 @@ pub fn logins() -> Vec<(Json, Json)> {
                     "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
                     "ip": ip,
                     "hostname": "login.example.com",
-                    "query": { "scope": "openid profile email", "response_type": "code", "state": format!("{:x}", r.next()) },
+                    "query": { "scope": "openid profile email", "response_type": "code", "state": format!("{:x}", r.next_u64()) },
                     "body": {},
                     "geoip": { "country_code": "GR", "country_name": "Greece", "city_name": "Athens", "time_zone": "Europe/Athens", "latitude": 37.98, "longitude": 23.72 }
                 }

@@ -31,7 +31,10 @@ fn main() {
         match pipeline.execute(u, c, &exec) {
             Ok(o) if o.is_allow() => allowed += 1,
             Ok(_) => denied += 1,
-            Err(e) => panic!("{e}"),
+            Err(e) => {
+                eprintln!("invalid input: {e}");
+                std::process::exit(1);
+            }
         }
         if (i + 1) % 100_000 == 0 || i == 0 {
             println!("{},{},{:.1}", i + 1, rss_kib(), start.elapsed().as_secs_f64());

@@ -457,15 +457,6 @@ pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
 }
 
-#[cfg(test)]
-mod tests {
-    /// A loaded pipeline is shared by the threads of a server.
-    #[test]
-    fn pipelines_are_send_and_sync() {
-        fn shareable<T: Send + Sync>() {}
-        shareable::<super::Pipeline>();
-    }
-}
 
 /// QuickJS bytecode from an artifact that passed verification (see `artifact::js_bytecode`).
 struct VerifiedBytecode(warden_js::Bytecode);
@@ -578,4 +569,14 @@ pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> 
         d
     }));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// A loaded pipeline is shared by the threads of a server.
+    #[test]
+    fn pipelines_are_send_and_sync() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<super::Pipeline>();
+    }
 }

@@ -4,7 +4,10 @@
 //! Each thread keeps one QuickJS runtime per pipeline (rquickjs runtimes are not shared
 //! across threads). A runtime has a memory limit, a stack limit and an interrupt handler
 //! that stops the rule at the pipeline's deadline; the rule contract (callback, errors,
-//! timers, globals) lives in `prelude.js`, and Rust exchanges JSON text with it only. What a
+//! timers, globals, the lockdown of the built-ins) lives in `prelude.js`. Rules and modules
+//! are compiled once per pipeline to bytecode (`bytecode.rs`). `user` and `context` go in as
+//! JSON text for the first of a run of consecutive JS rules, stay JS objects across the run,
+//! and come back from the last one read straight from QuickJS values (`marshal.rs`). What a
 //! rule did is applied to the transaction through `warden_runtime::Txn`, like any rule.
 
 use std::cell::RefCell;

@@ -1,7 +1,8 @@
 // The host side of a legacy Auth0 rule, written in JavaScript inside the sandbox: the
 // callback contract, UnauthorizedError, console, timers on a virtual clock, `global`,
 // `configuration`, `auth0.users.update*Metadata`, and `require` of built-in modules.
-// Rust drives it through `__warden` (see runtime/js/src/lib.rs) and exchanges JSON only.
+// Rust drives it through `__warden` (see runtime/js/src/lib.rs): inputs as JSON text,
+// results as plain objects Rust reads with JSON's rules (marshal.rs).
 (function (CONFIG_JSON, AUTH0_JSON) {
   'use strict';
   const G = globalThis;
