@@ -657,6 +657,18 @@ fn conformance_vectors_and_sandbox() {
             expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: nested more than 256 levels deep (or cyclic)"}}),
         },
         Case {
+            name: "a result that would expand past the heap limit outside QuickJS is a resource limit",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { var s = 'x'.repeat(1 << 20); var a = []; for (var i = 0; i < 1000; i++) a.push(s); context.idToken['https://x/a'] = a; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "resource_limit", "description": "the rule exceeded its memory limit (out of memory: the result has more bytes than its memory limit)"}}),
+        },
+        Case {
             name: "a BigInt left in the token is a rule error",
             files: &[(
                 "r.js",

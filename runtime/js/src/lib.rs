@@ -235,6 +235,8 @@ struct Sandbox {
     interrupted: Arc<AtomicBool>,
     /// The previous rule handed its objects on to the next (see [`Link`]).
     carry: bool,
+    /// The heap limit, also the most a result may take once read into Rust.
+    memory_bytes: usize,
 }
 
 fn epoch() -> Instant {
@@ -343,7 +345,11 @@ impl Sandbox {
             }
         });
         deadline.store(u64::MAX, Ordering::Relaxed);
-        if errors.is_empty() { Ok(Sandbox { runtime, context, deadline, interrupted, carry: false }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Sandbox { runtime, context, deadline, interrupted, carry: false, memory_bytes: js.limits.memory_bytes })
+        } else {
+            Err(errors)
+        }
     }
 
     /// Runs one rule; the flag says whether the runtime must be recycled.
@@ -362,6 +368,7 @@ impl Sandbox {
         self.carry = false;
         let (user, context) = if first { (txn.user.to_string(), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
+        let memory_bytes = self.memory_bytes;
         // Calls `__warden.NAME(args)` in the context.
         fn call<'a, A, R>(context: &Context, name: &str, args: A) -> Result<R, String>
         where
@@ -415,9 +422,11 @@ impl Sandbox {
                 if out.as_string().is_some() {
                     return Ok(None);
                 }
-                match marshal::to_json(&ctx, out) {
+                match marshal::to_json(&ctx, out, memory_bytes) {
                     Ok(r) => Ok(r),
                     Err(marshal::Unreadable::Js(e)) => Err(exception(&ctx, e)),
+                    // Reported like an allocation past the heap limit.
+                    Err(marshal::Unreadable::TooLarge(m)) => Err(format!("out of memory: the result has {m}")),
                     Err(marshal::Unreadable::NotJson(m)) => Ok(Some(json!({
                         "status": "threw",
                         "error": { "message": format!("the rule left objects that are not JSON: {m}") },

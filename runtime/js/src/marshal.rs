@@ -10,15 +10,18 @@ use serde_json::{Map, Number, Value as Json};
 
 /// Objects nested deeper than this are refused (a cycle ends here too).
 pub(crate) const MAX_DEPTH: usize = 256;
-/// Values read back from one rule, at most (an array of a million references to one object
-/// would otherwise expand without bound outside the JS heap limit).
+/// Values read back from one rule, at most. With the byte budget below, this bounds what a
+/// rule can make the host allocate: an array of a million references to one large string is
+/// small in the JS heap but would expand without bound outside it.
 pub(crate) const MAX_NODES: usize = 1_000_000;
 
 /// Why a value could not be read back.
 #[derive(Debug)]
 pub(crate) enum Unreadable {
-    /// Not JSON: a cycle, a `BigInt`, too deep, or too many values.
+    /// Not JSON: a cycle, a `BigInt`, or too deep.
     NotJson(String),
+    /// More values, or more bytes of keys and strings, than the budget allows.
+    TooLarge(String),
     /// JavaScript ran (a getter or `toJSON`) and threw, or was interrupted.
     Js(rquickjs::Error),
 }
@@ -29,24 +32,40 @@ impl From<rquickjs::Error> for Unreadable {
     }
 }
 
-/// Reads `v` as JSON; `None` where `JSON.stringify` would leave the value out.
-pub(crate) fn to_json<'js>(ctx: &Ctx<'js>, v: Value<'js>) -> Result<Option<Json>, Unreadable> {
-    let mut nodes = 0;
-    read(ctx, v, 0, &mut nodes)
+/// What reading may still take.
+struct Budget {
+    nodes: usize,
+    bytes: usize,
 }
 
-fn read<'js>(ctx: &Ctx<'js>, v: Value<'js>, depth: usize, nodes: &mut usize) -> Result<Option<Json>, Unreadable> {
-    *nodes += 1;
-    if *nodes > MAX_NODES {
-        return Err(Unreadable::NotJson(format!("more than {MAX_NODES} values")));
+impl Budget {
+    fn take(&mut self, nodes: usize, bytes: usize) -> Result<(), Unreadable> {
+        self.nodes = self.nodes.checked_sub(nodes).ok_or_else(|| Unreadable::TooLarge(format!("more than {MAX_NODES} values")))?;
+        self.bytes = self.bytes.checked_sub(bytes).ok_or_else(|| Unreadable::TooLarge("more bytes than its memory limit".into()))?;
+        Ok(())
     }
+}
+
+/// Reads `v` as JSON; `None` where `JSON.stringify` would leave the value out. At most
+/// `max_bytes` of keys and strings (and 16 bytes per value) are read.
+pub(crate) fn to_json<'js>(ctx: &Ctx<'js>, v: Value<'js>, max_bytes: usize) -> Result<Option<Json>, Unreadable> {
+    let mut budget = Budget { nodes: MAX_NODES, bytes: max_bytes };
+    read(ctx, v, 0, &mut budget)
+}
+
+fn read<'js>(ctx: &Ctx<'js>, v: Value<'js>, depth: usize, budget: &mut Budget) -> Result<Option<Json>, Unreadable> {
+    budget.take(1, 16)?;
     Ok(Some(match v.type_of() {
         Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => return Ok(None),
         Type::Null => Json::Null,
         Type::Bool => Json::Bool(v.as_bool().unwrap_or(false)),
         Type::Int => Json::from(v.as_int().unwrap_or(0)),
         Type::Float => number(v.as_float().unwrap_or(f64::NAN)),
-        Type::String => Json::String(v.as_string().map(|s| s.to_string()).transpose()?.unwrap_or_default()),
+        Type::String => {
+            let s = v.as_string().map(|s| s.to_string()).transpose()?.unwrap_or_default();
+            budget.take(0, s.len())?;
+            Json::String(s)
+        }
         Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
         Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
             if depth >= MAX_DEPTH {
@@ -56,27 +75,28 @@ fn read<'js>(ctx: &Ctx<'js>, v: Value<'js>, depth: usize, nodes: &mut usize) -> 
             let to_json: Value = obj.get("toJSON")?;
             if let Some(f) = to_json.as_function() {
                 let replaced: Value = f.call((This(obj.clone()), ""))?;
-                return read(ctx, replaced, depth + 1, nodes);
+                return read(ctx, replaced, depth + 1, budget);
             }
             if let Some(array) = v.as_array() {
                 let mut out = Vec::with_capacity(array.len());
                 for item in array.iter::<Value>() {
-                    out.push(read(ctx, item?, depth + 1, nodes)?.unwrap_or(Json::Null));
+                    out.push(read(ctx, item?, depth + 1, budget)?.unwrap_or(Json::Null));
                 }
                 Json::Array(out)
             } else {
-                object(ctx, obj, depth, nodes)?
+                object(ctx, obj, depth, budget)?
             }
         }
         Type::Module | Type::Unknown => return Ok(None),
     }))
 }
 
-fn object<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, depth: usize, nodes: &mut usize) -> Result<Json, Unreadable> {
+fn object<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, depth: usize, budget: &mut Budget) -> Result<Json, Unreadable> {
     let mut out = Map::new();
     for prop in obj.props::<String, Value>() {
         let (k, item) = prop?;
-        if let Some(j) = read(ctx, item, depth + 1, nodes)? {
+        budget.take(0, k.len())?;
+        if let Some(j) = read(ctx, item, depth + 1, budget)? {
             out.insert(k, j);
         }
     }
