@@ -51,7 +51,9 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, String> {
 }
 
 /// Declares and defines one function per rule in any Cranelift module (the JIT here; an
-/// object file for ahead-of-time artifacts).
+/// object file for ahead-of-time artifacts). Rules are translated and compiled on up to
+/// four threads (Cranelift compiles one function per context, independently), then defined
+/// in the module in rule order, so the result does not depend on the number of threads.
 pub fn define_rules<'p, M: Module>(
     module: &mut M,
     program: &'p Program,
@@ -59,21 +61,74 @@ pub fn define_rules<'p, M: Module>(
     let mut sig = module.make_signature();
     sig.params.push(AbiParam::new(I64));
     sig.returns.push(AbiParam::new(I32));
-    let mut ctx = module.make_context();
-    let mut fb = FunctionBuilderContext::new();
-    let mut ids = Vec::new();
-    let mut all_stmts = Vec::new();
-    for rule in 0..program.rules.len() as u32 {
-        let id =
-            module.declare_function(&format!("warden_rule_{rule}"), Linkage::Local, &sig).map_err(|e| e.to_string())?;
-        ctx.func = Function::with_name_signature(UserFuncName::user(0, rule), sig.clone());
-        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fb);
-        let stmts = translate::translate_rule(&mut b, program, rule);
-        b.finalize(module.target_config());
-        module.define_function(id, &mut ctx).map_err(|e| format!("rule {rule}: {e:?}"))?;
-        module.clear_context(&mut ctx);
-        ids.push(id);
-        all_stmts.push(stmts);
+    let n = program.rules.len();
+    let mut ids = Vec::with_capacity(n);
+    for rule in 0..n as u32 {
+        ids.push(
+            module.declare_function(&format!("warden_rule_{rule}"), Linkage::Local, &sig).map_err(|e| e.to_string())?,
+        );
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).clamp(1, 4).min(n.max(1));
+    let config = module.target_config();
+    let isa = module.isa();
+    let chunk = n.div_ceil(threads).max(1);
+    let compiled: Vec<Result<Vec<Compiled1<'p>>, String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let sig = sig.clone();
+                let ids = &ids;
+                scope.spawn(move || {
+                    let mut ctx = cranelift_codegen::Context::new();
+                    let mut fb = FunctionBuilderContext::new();
+                    let mut out = Vec::new();
+                    for rule in start..(start + chunk).min(n) {
+                        ctx.clear();
+                        ctx.func = Function::with_name_signature(UserFuncName::user(0, rule as u32), sig.clone());
+                        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fb);
+                        let stmts = translate::translate_rule(&mut b, program, rule as u32);
+                        b.finalize(config);
+                        ctx.compile(isa, &mut Default::default()).map_err(|e| format!("rule {rule}: {:?}", e.inner))?;
+                        let Some(code) = ctx.compiled_code() else {
+                            return Err(format!("rule {rule}: no code"));
+                        };
+                        let relocs = code
+                            .buffer
+                            .relocs()
+                            .iter()
+                            .map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, ids[rule]))
+                            .collect();
+                        out.push(Compiled1 {
+                            alignment: u64::from(code.buffer.alignment),
+                            bytes: code.code_buffer().to_vec(),
+                            relocs,
+                            stmts,
+                        });
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Err("a JIT worker panicked".into()))).collect()
+    });
+    let mut all_stmts = Vec::with_capacity(n);
+    let mut rule = 0;
+    for part in compiled {
+        for c in part? {
+            module
+                .define_function_bytes(ids[rule], c.alignment, &c.bytes, &c.relocs)
+                .map_err(|e| format!("rule {rule}: {e:?}"))?;
+            all_stmts.push(c.stmts);
+            rule += 1;
+        }
     }
     Ok((ids, all_stmts))
+}
+
+/// One rule's machine code, compiled on a worker thread.
+struct Compiled1<'p> {
+    alignment: u64,
+    bytes: Vec<u8>,
+    relocs: Vec<cranelift_module::ModuleReloc>,
+    stmts: Vec<&'p warden_ir::Stmt>,
 }
