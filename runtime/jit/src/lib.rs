@@ -82,7 +82,7 @@ pub fn define_rules<'p, M: Module>(
                     let mut ctx = cranelift_codegen::Context::new();
                     let mut fb = FunctionBuilderContext::new();
                     let mut out = Vec::new();
-                    for rule in start..(start + chunk).min(n) {
+                    for (rule, &id) in ids.iter().enumerate().skip(start).take(chunk) {
                         ctx.clear();
                         ctx.func = Function::with_name_signature(UserFuncName::user(0, rule as u32), sig.clone());
                         let mut b = FunctionBuilder::new(&mut ctx.func, &mut fb);
@@ -96,7 +96,7 @@ pub fn define_rules<'p, M: Module>(
                             .buffer
                             .relocs()
                             .iter()
-                            .map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, ids[rule]))
+                            .map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, id))
                             .collect();
                         out.push(Compiled1 {
                             alignment: u64::from(code.buffer.alignment),
