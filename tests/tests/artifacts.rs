@@ -244,8 +244,13 @@ fn javascript_rules_load_from_bytecode_not_from_source() {
     assert!(code.rules.iter().chain(&code.modules).all(|h| !h.is_empty()));
     // Replace every JavaScript source with text that does not compile: the artifact still
     // loads and decides as before, so what runs is the bytecode.
-    let js_files: Vec<u32> =
-        contents.program.js_rules.iter().map(|j| j.file).chain(contents.program.js_modules.iter().map(|m| m.file)).collect();
+    let js_files: Vec<u32> = contents
+        .program
+        .js_rules
+        .iter()
+        .map(|j| j.file)
+        .chain(contents.program.js_modules.iter().map(|m| m.file))
+        .collect();
     let doctored = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| {
         for f in &js_files {
             c.sources[*f as usize].text = "this is ((( not JavaScript".into();

@@ -821,10 +821,22 @@ fn consecutive_javascript_rules_share_their_objects() {
     let (dir, p) = pipeline_in(
         "chain",
         &[
-            ("a.js", "function a(user, context, callback) {\n  user.app_metadata.seen = ['a'];\n  context.idToken.plain = 'dropped';\n  context.idToken['https://x/a'] = 1;\n  context.helper = function () { return 2; };\n  callback(null, user, context);\n}\n"),
-            ("b.js", "function b(user, context, callback) {\n  user.app_metadata.seen.push('b');\n  context.idToken['https://x/b'] = context.helper();\n  context.idToken['https://x/fn'] = typeof context.helper;\n  context.accessToken.scope = 'openid b';\n  callback(null, user, context);\n}\n"),
-            ("gate.rule", "rule \"gate\" {\n    deny access_denied \"b did not run\" unless \"b\" in user.app_metadata.seen\n    claim id_token \"https://x/scopes\" = context.accessToken.scope\n}\n"),
-            ("c.js", "function c(user, context, callback) {\n  context.idToken['https://x/c'] = typeof context.helper;\n  context.idToken['https://x/seen'] = user.app_metadata.seen.join(',');\n  callback(null, user, context);\n}\n"),
+            (
+                "a.js",
+                "function a(user, context, callback) {\n  user.app_metadata.seen = ['a'];\n  context.idToken.plain = 'dropped';\n  context.idToken['https://x/a'] = 1;\n  context.helper = function () { return 2; };\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "b.js",
+                "function b(user, context, callback) {\n  user.app_metadata.seen.push('b');\n  context.idToken['https://x/b'] = context.helper();\n  context.idToken['https://x/fn'] = typeof context.helper;\n  context.accessToken.scope = 'openid b';\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "gate.rule",
+                "rule \"gate\" {\n    deny access_denied \"b did not run\" unless \"b\" in user.app_metadata.seen\n    claim id_token \"https://x/scopes\" = context.accessToken.scope\n}\n",
+            ),
+            (
+                "c.js",
+                "function c(user, context, callback) {\n  context.idToken['https://x/c'] = typeof context.helper;\n  context.idToken['https://x/seen'] = user.app_metadata.seen.join(',');\n  callback(null, user, context);\n}\n",
+            ),
         ],
         "claim_mode = \"namespaced\"",
     );
@@ -840,8 +852,12 @@ fn consecutive_javascript_rules_share_their_objects() {
         );
         assert_eq!(o["scope"], json!(["openid", "b"]));
         assert_eq!(o["user"]["app_metadata"]["seen"], json!(["a", "b"]));
-        let dropped: Vec<&Json> =
-            o["logs"].as_array().into_iter().flatten().filter(|l| l["message"].as_str().unwrap_or("").contains("\"plain\"")).collect();
+        let dropped: Vec<&Json> = o["logs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|l| l["message"].as_str().unwrap_or("").contains("\"plain\""))
+            .collect();
         assert_eq!(dropped.len(), 1, "{o}");
         assert_eq!(dropped[0]["rule"], "a", "the claim is attributed to the rule that set it: {o}");
     }
@@ -855,8 +871,14 @@ fn a_deny_in_the_middle_of_a_run_of_javascript_rules() {
     let (dir, p) = pipeline_in(
         "chain-deny",
         &[
-            ("a.js", "function a(user, context, callback) {\n  console.log('a ran');\n  context.idToken['https://x/a'] = 1;\n  auth0.users.updateAppMetadata(user.user_id, { step: 'a' }).then(function () { callback(null, user, context); });\n}\n"),
-            ("b.js", "function b(user, context, callback) {\n  if (user.app_metadata.deny) return callback(new UnauthorizedError('no'));\n  context.idToken['https://x/b'] = context.idToken['https://x/a'] + 1;\n  callback(null, user, context);\n}\n"),
+            (
+                "a.js",
+                "function a(user, context, callback) {\n  console.log('a ran');\n  context.idToken['https://x/a'] = 1;\n  auth0.users.updateAppMetadata(user.user_id, { step: 'a' }).then(function () { callback(null, user, context); });\n}\n",
+            ),
+            (
+                "b.js",
+                "function b(user, context, callback) {\n  if (user.app_metadata.deny) return callback(new UnauthorizedError('no'));\n  context.idToken['https://x/b'] = context.idToken['https://x/a'] + 1;\n  callback(null, user, context);\n}\n",
+            ),
         ],
         "",
     );

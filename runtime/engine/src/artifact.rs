@@ -44,7 +44,8 @@ impl Pipeline {
             modules: js.bytecode().modules.iter().map(hex::encode).collect(),
         });
         let has_js = js_bytecode.is_some();
-        let contents = Contents { program: (*self.program).clone(), sources: self.sources.clone(), config, js_bytecode };
+        let contents =
+            Contents { program: (*self.program).clone(), sources: self.sources.clone(), config, js_bytecode };
         warden_artifact::write(&contents, sign, has_js.then_some(warden_js::QUICKJS_VERSION))
     }
 
@@ -58,8 +59,7 @@ impl Pipeline {
         verify: Option<&PublicKey>,
         config: &BTreeMap<String, String>,
     ) -> Result<Pipeline, LoadError> {
-        let (header, contents) =
-            warden_artifact::read(bytes, verify).map_err(|e| LoadError::Refused(e.to_string()))?;
+        let (header, contents) = warden_artifact::read(bytes, verify).map_err(|e| LoadError::Refused(e.to_string()))?;
         let bytecode = js_bytecode(&header, &contents)?;
         let spec: Vec<warden_artifact::ConfigKey> = contents
             .config
@@ -123,8 +123,13 @@ fn js_bytecode(
     let decode = |items: &[String]| -> Result<Vec<Vec<u8>>, LoadError> {
         items
             .iter()
-            .map(|h| hex::decode(h).map_err(|_| LoadError::Refused("artifact refused: bytecode is not hexadecimal".into())))
+            .map(|h| {
+                hex::decode(h).map_err(|_| LoadError::Refused("artifact refused: bytecode is not hexadecimal".into()))
+            })
             .collect()
     };
-    Ok(Some(crate::VerifiedBytecode(warden_js::Bytecode { rules: decode(&code.rules)?, modules: decode(&code.modules)? })))
+    Ok(Some(crate::VerifiedBytecode(warden_js::Bytecode {
+        rules: decode(&code.rules)?,
+        modules: decode(&code.modules)?,
+    })))
 }

@@ -457,7 +457,6 @@ pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
 }
 
-
 /// QuickJS bytecode from an artifact that passed verification (see `artifact::js_bytecode`).
 struct VerifiedBytecode(warden_js::Bytecode);
 

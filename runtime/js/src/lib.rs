@@ -366,7 +366,8 @@ impl Sandbox {
         // The objects the previous rule left are used only when it said to keep them.
         let first = link.first || !self.carry;
         self.carry = false;
-        let (user, context) = if first { (txn.user.to_string(), context_json(txn)) } else { (String::new(), String::new()) };
+        let (user, context) =
+            if first { (txn.user.to_string(), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
         let memory_bytes = self.memory_bytes;
         // Calls `__warden.NAME(args)` in the context.
@@ -388,7 +389,15 @@ impl Sandbox {
             let mut settled = call::<_, bool>(
                 &self.context,
                 "begin",
-                (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), first, link.last, link.last && link.end),
+                (
+                    index as u32,
+                    rule.name.as_str(),
+                    user.as_str(),
+                    context.as_str(),
+                    first,
+                    link.last,
+                    link.last && link.end,
+                ),
             )?;
             loop {
                 // Promise jobs run outside the context's lock.
@@ -488,7 +497,9 @@ fn prelude_bytecode() -> Result<&'static [u8], String> {
             let runtime = Runtime::new().map_err(|e| e.to_string())?;
             let context = Context::full(&runtime).map_err(|e| e.to_string())?;
             let prelude = PRELUDE.trim_end().trim_end_matches(';');
-            context.with(|ctx| bytecode::compile(&ctx, &format!("({prelude})"), "prelude.js").map_err(|e| exception(&ctx, e)))
+            context.with(|ctx| {
+                bytecode::compile(&ctx, &format!("({prelude})"), "prelude.js").map_err(|e| exception(&ctx, e))
+            })
         })
         .as_ref()
         .map(Vec::as_slice)

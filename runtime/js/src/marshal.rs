@@ -40,8 +40,14 @@ struct Budget {
 
 impl Budget {
     fn take(&mut self, nodes: usize, bytes: usize) -> Result<(), Unreadable> {
-        self.nodes = self.nodes.checked_sub(nodes).ok_or_else(|| Unreadable::TooLarge(format!("more than {MAX_NODES} values")))?;
-        self.bytes = self.bytes.checked_sub(bytes).ok_or_else(|| Unreadable::TooLarge("more bytes than its memory limit".into()))?;
+        self.nodes = self
+            .nodes
+            .checked_sub(nodes)
+            .ok_or_else(|| Unreadable::TooLarge(format!("more than {MAX_NODES} values")))?;
+        self.bytes = self
+            .bytes
+            .checked_sub(bytes)
+            .ok_or_else(|| Unreadable::TooLarge("more bytes than its memory limit".into()))?;
         Ok(())
     }
 }
