@@ -216,9 +216,26 @@ proptest! {
         // Any change is caught: by the header checks, the lengths, or the hash.
         prop_assert!(!changed || matches!(result, Err(LoadError::Refused(_))));
     }
+
+    /// The same with JavaScript: no mutated byte of the body (bytecode included) reaches
+    /// QuickJS, which trusts bytecode.
+    #[test]
+    fn mutated_javascript_artifacts_are_refused_before_quickjs(
+        flips in prop::collection::vec((any::<prop::sample::Index>(), 0u8..8), 1..4),
+    ) {
+        let mut bytes = GOOD_JS.clone();
+        for (at, bit) in &flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= 1 << bit;
+        }
+        let changed = bytes != *GOOD_JS;
+        let result = Pipeline::from_artifact(&bytes, None, &BTreeMap::new());
+        prop_assert!(!changed || matches!(result, Err(LoadError::Refused(_))));
+    }
 }
 
 static GOOD: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| quickstart_bytes(None));
+static GOOD_JS: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| mixed_legacy().1);
 
 fn mixed_legacy() -> (Pipeline, Vec<u8>) {
     let p = Pipeline::from_manifest(root().join("examples/mixed-legacy/warden.toml")).expect("loads");
