@@ -48,7 +48,7 @@ fn the_header_names_quickjs_only_for_pipelines_with_javascript() {
             .expect("loads")
             .to_artifact(None, false);
         let i = Pipeline::inspect_artifact(&bytes, None).expect("reads");
-        let expected = quickjs.then(|| warden::QUICKJS_VERSION.to_string());
+        let expected = quickjs.then(|| warden::quickjs_version().to_string());
         assert_eq!(i.header.quickjs_version, expected, "{example}");
     }
 }
@@ -243,12 +243,17 @@ fn mixed_legacy() -> (Pipeline, Vec<u8>) {
     (p, bytes)
 }
 
+/// The key the rewritten artifacts below are signed with: bytecode is only used from a
+/// signed artifact whose signature the loader checked.
+static KEY: std::sync::LazyLock<warden::SecretKey> =
+    std::sync::LazyLock::new(|| warden_artifact::generate_key().expect("key"));
+
 /// Rewrites an artifact's contents (and header's QuickJS version) as a builder would: a
-/// well-formed, intact artifact with different contents.
+/// well-formed, intact artifact with different contents, signed with `KEY`.
 fn rewritten(bytes: &[u8], quickjs: Option<&str>, change: impl FnOnce(&mut warden_artifact::Contents)) -> Vec<u8> {
     let (_, mut contents) = warden_artifact::read(bytes, None).expect("reads");
     change(&mut contents);
-    warden_artifact::write(&contents, None, quickjs)
+    warden_artifact::write(&contents, Some(&KEY), quickjs)
 }
 
 #[test]
@@ -268,12 +273,13 @@ fn javascript_rules_load_from_bytecode_not_from_source() {
         .map(|j| j.file)
         .chain(contents.program.js_modules.iter().map(|m| m.file))
         .collect();
-    let doctored = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| {
+    let doctored = rewritten(&bytes, Some(warden::quickjs_version()), |c| {
         for f in &js_files {
             c.sources[*f as usize].text = "this is ((( not JavaScript".into();
         }
     });
-    let p = Pipeline::from_artifact(&doctored, None, &no_config()).expect("loads without compiling JavaScript");
+    let p = Pipeline::from_artifact(&doctored, Some(&KEY.verifying_key()), &no_config())
+        .expect("loads without compiling JavaScript");
     let now = warden::parse_time(NOW).expect("time");
     let dir = root().join("examples/mixed-legacy");
     for s in samples(&dir) {
@@ -286,27 +292,50 @@ fn javascript_rules_load_from_bytecode_not_from_source() {
 fn javascript_for_another_quickjs_or_without_bytecode_is_refused() {
     let (_, bytes) = mixed_legacy();
     let cfg = no_config();
+    let key = KEY.verifying_key();
+    let from_artifact = |b: &[u8]| Pipeline::from_artifact(b, Some(&key), &cfg);
     let other = rewritten(&bytes, Some("quickjs-ng 0.9"), |_| {});
-    let m = refused(Pipeline::from_artifact(&other, None, &cfg));
+    let m = refused(from_artifact(&other));
     assert!(m.contains("compiled for quickjs-ng 0.9") && m.contains("rebuild"), "{m}");
     let none = rewritten(&bytes, None, |_| {});
-    let m = refused(Pipeline::from_artifact(&none, None, &cfg));
+    let m = refused(from_artifact(&none));
     assert!(m.contains("compiled for no QuickJS"), "{m}");
-    let missing = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| c.js_bytecode = None);
-    let m = refused(Pipeline::from_artifact(&missing, None, &cfg));
+    let missing = rewritten(&bytes, Some(warden::quickjs_version()), |c| c.js_bytecode = None);
+    let m = refused(from_artifact(&missing));
     assert!(m.contains("no bytecode"), "{m}");
-    let short = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| {
+    let short = rewritten(&bytes, Some(warden::quickjs_version()), |c| {
         if let Some(code) = &mut c.js_bytecode {
             code.rules.pop();
         }
     });
-    let m = refused(Pipeline::from_artifact(&short, None, &cfg));
+    let m = refused(from_artifact(&short));
     assert!(m.contains("does not match its rules"), "{m}");
-    let not_hex = rewritten(&bytes, Some(warden::QUICKJS_VERSION), |c| {
+    let not_hex = rewritten(&bytes, Some(warden::quickjs_version()), |c| {
         if let Some(code) = &mut c.js_bytecode {
             code.rules[0] = "zz".into();
         }
     });
-    let m = refused(Pipeline::from_artifact(&not_hex, None, &cfg));
+    let m = refused(from_artifact(&not_hex));
     assert!(m.contains("not hexadecimal"), "{m}");
+}
+
+/// Without a verification key, an artifact's bytecode never reaches QuickJS: anyone who can
+/// write the file can recompute its hash. The JavaScript is compiled from the artifact's
+/// sources instead, so garbage bytecode is harmless and the outcomes are the same.
+#[test]
+fn without_a_key_javascript_is_compiled_from_the_artifact_sources() {
+    let (_, bytes) = mixed_legacy();
+    let garbage = rewritten(&bytes, Some(warden::quickjs_version()), |c| {
+        if let Some(code) = &mut c.js_bytecode {
+            for h in code.rules.iter_mut().chain(code.modules.iter_mut()) {
+                *h = "ff".repeat(h.len() / 2);
+            }
+        }
+    });
+    let p = Pipeline::from_artifact(&garbage, None, &no_config()).expect("loads from its sources");
+    let now = warden::parse_time(NOW).expect("time");
+    for s in samples(&root().join("examples/mixed-legacy")) {
+        let o = p.execute(&read(&s.join("user.json")), &read(&s.join("context.json")), &Exec::at(now)).expect("valid");
+        assert_eq!(o.to_json(), read(&s.join("expected.json")), "{}", s.display());
+    }
 }

@@ -211,7 +211,7 @@ fn build_then_run_bundle_reproduces_every_example() {
         assert!(out.stdout.contains("signed, and the signature matches"), "{}", out.stdout);
         if name == "mixed-legacy" {
             // JavaScript rules and modules are listed with their bytecode.
-            assert!(out.stdout.contains("QuickJS quickjs-ng"), "{}", out.stdout);
+            assert!(out.stdout.contains("QuickJS qjs-ng 0."), "{}", out.stdout);
             assert_eq!(out.stdout.matches(" bytes of bytecode)").count(), 3, "{}", out.stdout);
             assert!(out.stdout.contains("modules (require):\n  \"rolemap\""), "{}", out.stdout);
         }

@@ -669,6 +669,35 @@ fn conformance_vectors_and_sandbox() {
             expect: json!({"decision": "deny", "error": {"cause": "resource_limit", "description": "the rule exceeded its memory limit (out of memory: the result has more bytes than its memory limit)"}}),
         },
         Case {
+            name: "an array whose length was set past what can be read is a resource limit, not a crash",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { var a = []; a.length = 4294967295; context.idToken['https://x/a'] = a; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "resource_limit"}}),
+        },
+        Case {
+            name: "boxed primitives, large integers and toJSON keys as JSON.stringify writes them",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) {\n  var t = context.idToken;\n  t['https://x/boxed'] = [new String('ab'), new Number(5), new Boolean(false)];\n  t['https://x/big'] = [Math.pow(2, 53), Math.pow(2, 60), -Math.pow(2, 53)];\n  t['https://x/keyed'] = { inner: { toJSON: function (k) { return 'key ' + k; } } };\n  t['https://x/sparse'] = [1, , 3];\n  callback(null, user, context);\n}\n",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {
+                "https://x/boxed": ["ab", 5, false],
+                "https://x/big": [9_007_199_254_740_992_i64, 1_152_921_504_606_846_976_i64, -9_007_199_254_740_992_i64],
+                "https://x/keyed": {"inner": "key inner"},
+                "https://x/sparse": [1, null, 3],
+            }}),
+        },
+        Case {
             name: "a BigInt left in the token is a rule error",
             files: &[(
                 "r.js",
@@ -954,4 +983,72 @@ fn built_ins_are_locked_down_and_the_override_mistake_is_tamed() {
     assert!(o["error"]["description"].as_str().unwrap_or("").contains("not extensible"), "{o}");
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&dir2);
+}
+
+/// Everything a rule can reach from the global object, the hidden intrinsics and the
+/// built-in modules is frozen, except the global object itself and `global`.
+#[test]
+fn every_reachable_built_in_is_frozen() {
+    let walker = r#"function (user, context, callback) {
+  var gp = Object.getPrototypeOf;
+  var roots = [
+    ['GeneratorFunction.prototype', gp(function* () {})], ['AsyncFunction.prototype', gp(async function () {})],
+    ['AsyncGeneratorFunction.prototype', gp(async function* () {})], ['ArrayIterator', gp([][Symbol.iterator]())],
+    ['MapIterator', gp(new Map()[Symbol.iterator]())], ['SetIterator', gp(new Set()[Symbol.iterator]())],
+    ['StringIterator', gp(''[Symbol.iterator]())], ['RegExpStringIterator', gp(/x/g[Symbol.matchAll]('x'))],
+    ['IteratorHelper', gp([].values().map(function (x) { return x; }))],
+    ['WrapForValidIterator', gp(Iterator.from({ next: function () { return { done: true }; } }))],
+    ['arguments', gp(arguments)], ['crypto', require('crypto')], ['url', require('url')],
+    ['querystring', require('querystring')], ['buffer', require('buffer')],
+    ['hash', gp(require('crypto').createHash('sha256'))],
+  ];
+  Object.getOwnPropertyNames(globalThis).forEach(function (n) { if (n !== 'global') roots.push([n, globalThis[n]]); });
+  var seen = new Set([globalThis, global]), todo = roots.slice(), open = [];
+  while (todo.length > 0) {
+    var item = todo.pop(), path = item[0], v = item[1];
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v)) continue;
+    seen.add(v);
+    if (!Object.isFrozen(v)) open.push(path);
+    todo.push([path + '.__proto__', gp(v)]);
+    Reflect.ownKeys(v).forEach(function (k) {
+      var d = Object.getOwnPropertyDescriptor(v, k), name = path + '.' + String(k);
+      if ('value' in d) todo.push([name, d.value]); else { todo.push([name + '.get', d.get]); todo.push([name + '.set', d.set]); }
+    });
+  }
+  context.idToken['https://x/open'] = open.sort();
+  context.idToken['https://x/seen'] = seen.size;
+  callback(null, user, context);
+}
+"#;
+    let (dir, p) = pipeline_in("walk", &[("walk.js", walker)], "");
+    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    assert_eq!(o["decision"], "allow", "{o}");
+    assert_eq!(o["id_token"]["https://x/open"], json!([]), "{o}");
+    assert!(o["id_token"]["https://x/seen"].as_u64().unwrap_or(0) > 800, "the walk reached the built-ins: {o}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What one login leaves behind cannot reach the next: a rule file's top-level code runs
+/// after the lockdown, the prelude's `__warden` is not reachable, `Error.prepareStackTrace`
+/// cannot be hooked, and promise jobs still queued after a login never run in a later one.
+#[test]
+fn nothing_a_login_plants_runs_in_the_next() {
+    let early = "Object.freeze = function (o) { return o; }, function (user, context, callback) {\n  if (user.app_metadata.mode === 'plant') { try { Object.prototype.isAdmin = true; } catch (e) {} }\n  context.idToken['https://x/admin'] = ({}).isAdmin === true;\n  callback(null, user, context);\n}\n";
+    let hooks = "function (user, context, callback) {\n  var mode = user.app_metadata.mode;\n  if (mode === 'plant') {\n    try { Error.prepareStackTrace = function (e) { auth0.users.updateAppMetadata('auth0|attacker', { seen: e.message }); return ''; }; } catch (e) {}\n    try { Error.stackTraceLimit = 0; } catch (e) {}\n    try { __warden.module('crypto', function (m) { m.exports = { timingSafeEqual: function () { return true; } }; }); } catch (e) { context.idToken['https://x/warden'] = e.name; }\n    queueMicrotask(function () { throw new Error('first'); });\n    Promise.resolve().then(function () { return null; }).then(function () { auth0.users.updateAppMetadata('auth0|attacker', { late: true }); console.log('late'); });\n    return callback(null, user, context);\n  }\n  var e = new Error('secret for ' + user.email);\n  context.idToken['https://x/stack'] = typeof e.stack === 'string' && e.stack.length > 0;\n  context.idToken['https://x/eq'] = require('crypto').timingSafeEqual(Buffer.from('a'), Buffer.from('b'));\n  callback(null, user, context);\n}\n";
+    let (dir, p) = pipeline_in("plant", &[("early.js", early), ("hooks.js", hooks)], "");
+    let login = |id: &str, mode: &str| {
+        let user = json!({"user_id": id, "email": format!("{id}@example.com"), "app_metadata": {"mode": mode}});
+        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+    };
+    let planted = login("auth0|attacker", "plant");
+    assert_eq!(planted["decision"], "allow", "{planted}");
+    assert_eq!(planted["id_token"]["https://x/warden"], "ReferenceError", "{planted}");
+    let victim = login("auth0|victim", "ok");
+    assert_eq!(victim["decision"], "allow", "{victim}");
+    assert_eq!(victim["id_token"]["https://x/admin"], false, "{victim}");
+    assert_eq!(victim["id_token"]["https://x/stack"], true, "{victim}");
+    assert_eq!(victim["id_token"]["https://x/eq"], false, "{victim}");
+    assert_eq!(victim["effects"], json!([]), "{victim}");
+    assert_eq!(victim["logs"], json!([]), "{victim}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

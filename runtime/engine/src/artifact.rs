@@ -46,13 +46,15 @@ impl Pipeline {
         let has_js = js_bytecode.is_some();
         let contents =
             Contents { program: (*self.program).clone(), sources: self.sources.clone(), config, js_bytecode };
-        warden_artifact::write(&contents, sign, has_js.then_some(warden_js::QUICKJS_VERSION))
+        warden_artifact::write(&contents, sign, has_js.then_some(warden_js::quickjs_version()))
     }
 
     /// Loads an artifact: verifies it (header, versions, hash, and the signature when a key
     /// is given: then an unsigned or differently signed artifact is refused), then compiles
-    /// the JIT from its program and loads the JavaScript rules' bytecode. No parsing,
-    /// checking or JavaScript compilation happens here.
+    /// the JIT from its program. No parsing or checking happens here. JavaScript rules load
+    /// from the artifact's QuickJS bytecode when the signature was verified with `verify`;
+    /// without a key they are compiled from the artifact's sources (QuickJS cannot check
+    /// bytecode, and anyone can recompute a hash).
     /// `config` gives configuration values; every key the artifact needs must have one.
     pub fn from_artifact(
         bytes: &[u8],
@@ -60,7 +62,10 @@ impl Pipeline {
         config: &BTreeMap<String, String>,
     ) -> Result<Pipeline, LoadError> {
         let (header, contents) = warden_artifact::read(bytes, verify).map_err(|e| LoadError::Refused(e.to_string()))?;
-        let bytecode = js_bytecode(&header, &contents)?;
+        // QuickJS trusts bytecode, and a hash proves integrity, not origin: the bytecode is
+        // used only when a signature by the caller's key was verified. Otherwise the
+        // JavaScript is compiled from the sources the artifact carries.
+        let bytecode = if verify.is_some() { js_bytecode(&header, &contents)? } else { None };
         let spec: Vec<warden_artifact::ConfigKey> = contents
             .config
             .iter()
@@ -96,8 +101,9 @@ impl Pipeline {
     }
 }
 
-/// The JavaScript bytecode of a verified artifact, refused unless it was compiled by the
-/// QuickJS this warden embeds and matches the program's rules and modules.
+/// The JavaScript bytecode of an artifact whose signature was verified, refused unless it
+/// was compiled by the QuickJS this warden embeds and matches the program's rules and
+/// modules.
 fn js_bytecode(
     header: &warden_artifact::Header,
     contents: &Contents,
@@ -107,11 +113,11 @@ fn js_bytecode(
     if program.js_rules.is_empty() && program.js_modules.is_empty() {
         return Ok(None);
     }
-    if header.quickjs_version.as_deref() != Some(warden_js::QUICKJS_VERSION) {
+    if header.quickjs_version.as_deref() != Some(warden_js::quickjs_version()) {
         return refuse(format!(
             "its JavaScript was compiled for {}, this warden embeds {}: rebuild it",
             header.quickjs_version.as_deref().unwrap_or("no QuickJS"),
-            warden_js::QUICKJS_VERSION
+            warden_js::quickjs_version()
         ));
     }
     let Some(code) = &contents.js_bytecode else {

@@ -42,7 +42,7 @@ pub use warden_check::Manifest;
 mod artifact;
 pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
 /// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
-pub use warden_js::QUICKJS_VERSION;
+pub use warden_js::quickjs_version;
 pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
 
 /// Why a pipeline could not be loaded.
@@ -240,9 +240,10 @@ impl Pipeline {
             let modules = module_sources(&program, &sources);
             let limits = js_limits(&program);
             let loaded = match bytecode {
-                // SAFETY: `VerifiedBytecode` is only made by `artifact::js_bytecode`, from an
-                // artifact whose hash (and signature, when a key was given) `warden_artifact::read`
-                // verified, and whose header names the QuickJS this build embeds.
+                // SAFETY: `VerifiedBytecode` is only made by `artifact::js_bytecode`, called by
+                // `from_artifact` only when the caller gave a key and `warden_artifact::read`
+                // verified the artifact's signature with it (and its hash), and only when the
+                // header names the QuickJS this build embeds.
                 #[allow(unsafe_code)]
                 Some(VerifiedBytecode(code)) => unsafe {
                     warden_js::JsRules::from_bytecode(rules, modules, code, &config, limits)

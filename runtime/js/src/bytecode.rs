@@ -66,3 +66,10 @@ pub(crate) unsafe fn run<'js, T: FromJs<'js>>(ctx: &Ctx<'js>, bytes: &[u8]) -> R
     };
     T::from_js(ctx, value)
 }
+
+/// The embedded QuickJS's version (`0.16.2`), from QuickJS itself.
+pub(crate) fn engine_version() -> String {
+    // SAFETY: JS_GetVersion returns a pointer to a static NUL-terminated string.
+    let v = unsafe { std::ffi::CStr::from_ptr(qjs::JS_GetVersion()) };
+    v.to_string_lossy().into_owned()
+}

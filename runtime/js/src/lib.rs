@@ -31,8 +31,19 @@ const PRELUDE: &str = include_str!("prelude.js");
 /// Modules `require` answers without a vendored file.
 pub const BUILTIN_MODULES: &[&str] = &["crypto", "querystring", "url", "buffer"];
 
-/// The QuickJS version this crate embeds (recorded in artifacts).
-pub const QUICKJS_VERSION: &str = "quickjs-ng 0.16";
+/// The QuickJS this crate embeds, as recorded in artifacts (`qjs-ng 0.16.2`): read from
+/// QuickJS itself, so that bytecode compiled by another build, even a patch release apart,
+/// is refused before it reaches QuickJS. At most 16 bytes (the artifact header's field).
+pub fn quickjs_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut v = format!("qjs-ng {}", bytecode::engine_version());
+        while v.len() > 16 {
+            v.pop();
+        }
+        v
+    })
+}
 
 /// Sandbox limits of a JavaScript pipeline.
 #[derive(Clone, Debug)]
@@ -121,7 +132,7 @@ impl JsRules {
     ///
     /// # Safety
     /// QuickJS trusts bytecode. `bytecode` must be what [`JsRules::bytecode`] returned in a
-    /// build embedding the same QuickJS ([`QUICKJS_VERSION`]), carried by an artifact whose
+    /// build embedding the same QuickJS ([`quickjs_version`]), carried by an artifact whose
     /// integrity (and signature, when required) was verified before this call.
     #[allow(unsafe_code)]
     pub unsafe fn from_bytecode(
@@ -229,6 +240,9 @@ fn failure(rule: &str, cause: Cause, description: String, path: &str) -> ErrorIn
 
 /// One QuickJS runtime with the pipeline's rules compiled in it.
 struct Sandbox {
+    /// The prelude's `__warden` object (no longer a global once rules load). Declared first:
+    /// it must be released before the context and the runtime.
+    warden: rquickjs::Persistent<rquickjs::Object<'static>>,
     runtime: Runtime,
     context: Context,
     deadline: Arc<AtomicU64>,
@@ -284,6 +298,7 @@ impl Sandbox {
         })));
         let context = Context::full(&runtime).map_err(|e| err(e.to_string()))?;
         let mut errors = Vec::new();
+        let mut warden = None;
         context.with(|ctx| {
             if let Err(e) = host::install(&ctx) {
                 errors.push(JsError::new("host", e.to_string()));
@@ -309,9 +324,23 @@ impl Sandbox {
                     errors.push(JsError::new(m.path.clone(), exception(&ctx, e)));
                 }
             }
-            let added: Result<rquickjs::Array, _> =
-                ctx.globals().get::<_, rquickjs::Object>("__warden").and_then(|w| w.get("rules"));
-            let Ok(list) = added else {
+            if !errors.is_empty() {
+                return;
+            }
+            // Rust keeps the prelude's handle; the global goes before any rule file runs.
+            let handle: Result<rquickjs::Object, _> = ctx.globals().get("__warden").and_then(|w: rquickjs::Object| {
+                let lock: rquickjs::Function = w.get("lock")?;
+                lock.call::<_, ()>((rquickjs::function::This(w.clone()),))?;
+                Ok(w)
+            });
+            let w = match handle {
+                Ok(w) => w,
+                Err(e) => {
+                    errors.push(JsError::new("prelude.js", exception(&ctx, e)));
+                    return;
+                }
+            };
+            let Ok(list) = w.get::<_, rquickjs::Array>("rules") else {
                 errors.push(JsError::new("prelude.js", "no rule list"));
                 return;
             };
@@ -333,22 +362,21 @@ impl Sandbox {
                     Err(e) => errors.push(JsError::new(rule.path.clone(), exception(&ctx, e))),
                 }
             }
-            if errors.is_empty() {
-                // Freeze the built-ins and the prelude (see `lockdown` in prelude.js).
-                let locked = ctx.globals().get::<_, rquickjs::Object>("__warden").and_then(|w| {
-                    let lock: rquickjs::Function = w.get("lock")?;
-                    lock.call::<_, ()>((rquickjs::function::This(w),))
-                });
-                if let Err(e) = locked {
-                    errors.push(JsError::new("prelude.js", exception(&ctx, e)));
-                }
-            }
+            warden = Some(rquickjs::Persistent::save(&ctx, w));
         });
         deadline.store(u64::MAX, Ordering::Relaxed);
-        if errors.is_empty() {
-            Ok(Sandbox { runtime, context, deadline, interrupted, carry: false, memory_bytes: js.limits.memory_bytes })
-        } else {
-            Err(errors)
+        match warden {
+            Some(warden) if errors.is_empty() => Ok(Sandbox {
+                warden,
+                runtime,
+                context,
+                deadline,
+                interrupted,
+                carry: false,
+                memory_bytes: js.limits.memory_bytes,
+            }),
+            _ if errors.is_empty() => Err(vec![JsError::new("prelude.js", "the prelude did not load")]),
+            _ => Err(errors),
         }
     }
 
@@ -371,13 +399,18 @@ impl Sandbox {
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
         let memory_bytes = self.memory_bytes;
         // Calls `__warden.NAME(args)` in the context.
-        fn call<'a, A, R>(context: &Context, name: &str, args: A) -> Result<R, String>
+        fn call<'a, A, R>(
+            context: &Context,
+            warden: &rquickjs::Persistent<rquickjs::Object<'static>>,
+            name: &str,
+            args: A,
+        ) -> Result<R, String>
         where
             A: for<'js> rquickjs::function::IntoArgs<'js>,
             R: for<'js> rquickjs::FromJs<'js>,
         {
             context.with(|ctx| {
-                let w: rquickjs::Object = ctx.globals().get("__warden").map_err(|e| e.to_string())?;
+                let w = warden.clone().restore(&ctx).map_err(|e| e.to_string())?;
                 let f: rquickjs::Function = w.get(name).map_err(|e| e.to_string())?;
                 let mut all = rquickjs::function::Args::new(ctx.clone(), 8);
                 all.this(w).map_err(|e| e.to_string())?;
@@ -388,6 +421,7 @@ impl Sandbox {
         let outcome: Result<Option<Json>, String> = (|| {
             let mut settled = call::<_, bool>(
                 &self.context,
+                &self.warden,
                 "begin",
                 (
                     index as u32,
@@ -401,30 +435,22 @@ impl Sandbox {
             )?;
             loop {
                 // Promise jobs run outside the context's lock.
-                while self.runtime.is_job_pending() {
-                    if self.runtime.execute_pending_job().is_err() {
-                        break;
-                    }
-                }
-                if settled || call::<_, bool>(&self.context, "settled", ())? {
+                self.drain_jobs(deadline);
+                if settled || call::<_, bool>(&self.context, &self.warden, "settled", ())? {
                     break;
                 }
                 settled = false;
-                if !call::<_, bool>(&self.context, "tick", (budget as f64,))? {
+                if !call::<_, bool>(&self.context, &self.warden, "tick", (budget as f64,))? {
                     break;
                 }
             }
             // Work a rule left running after it called back (fire-and-forget metadata
             // updates) finishes before the result is read: promise jobs only, not timers.
-            while self.runtime.is_job_pending() {
-                if self.runtime.execute_pending_job().is_err() {
-                    break;
-                }
-            }
+            self.drain_jobs(deadline);
             // The result is read straight from the JS objects (see marshal.rs); the empty
             // string says the next rule continues with nothing to report.
             self.context.with(|ctx| {
-                let w: rquickjs::Object = ctx.globals().get("__warden").map_err(|e| e.to_string())?;
+                let w = self.warden.clone().restore(&ctx).map_err(|e| e.to_string())?;
                 let finish: rquickjs::Function = w.get("finish").map_err(|e| e.to_string())?;
                 let out: rquickjs::Value =
                     finish.call((rquickjs::function::This(w),)).map_err(|e| exception(&ctx, e))?;
@@ -443,7 +469,36 @@ impl Sandbox {
                 }
             })
         })();
+        // Jobs queued after the result was taken (by getters, `toJSON`, or a rule's promise
+        // chains) run now, while no login is current: none may run inside the next login.
+        // A runtime that still has some at the deadline is replaced.
+        let leftover = !self.drain_jobs(deadline);
         let interrupted = self.interrupted.load(Ordering::Relaxed);
+        let (result, recycle) = self.judge(outcome, interrupted, rule, txn, link);
+        (result, recycle || leftover)
+    }
+
+    /// Runs pending promise jobs until there are none (true) or the deadline passed (false).
+    /// A job that throws does not stop the others.
+    fn drain_jobs(&self, deadline: Instant) -> bool {
+        while self.runtime.is_job_pending() {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            let _ = self.runtime.execute_pending_job();
+        }
+        true
+    }
+
+    /// What a rule's run comes to, and whether the runtime must be recycled.
+    fn judge(
+        &mut self,
+        outcome: Result<Option<Json>, String>,
+        interrupted: bool,
+        rule: &JsSource,
+        txn: &mut Txn,
+        link: Link,
+    ) -> (Option<ErrorInfo>, bool) {
         match outcome {
             Err(m) if interrupted || m.contains("interrupted") => (Some(timeout(rule)), true),
             Err(m) if m.contains("out of memory") => (

@@ -52,14 +52,60 @@ impl Budget {
     }
 }
 
+/// The property a value is read from: `toJSON` receives it, as in `JSON.stringify`.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Root,
+    Name(&'a str),
+    Index(u32),
+}
+
+/// The prototypes of the boxed primitives (`new String('x')` is written as `"x"`).
+struct Boxes<'js> {
+    string: Option<Object<'js>>,
+    number: Option<Object<'js>>,
+    boolean: Option<Object<'js>>,
+}
+
+impl<'js> Boxes<'js> {
+    fn new(ctx: &Ctx<'js>) -> Boxes<'js> {
+        let proto = |name: &str| -> Option<Object<'js>> {
+            ctx.globals().get::<_, Object>(name).and_then(|c| c.get::<_, Object>("prototype")).ok()
+        };
+        Boxes { string: proto("String"), number: proto("Number"), boolean: proto("Boolean") }
+    }
+
+    /// The primitive inside a boxed primitive.
+    fn unbox(&self, obj: &Object<'js>) -> Result<Option<Value<'js>>, rquickjs::Error> {
+        let Some(p) = obj.get_prototype() else { return Ok(None) };
+        let is = |b: &Option<Object<'js>>| b.as_ref().is_some_and(|b| *b == p);
+        if !(is(&self.string) || is(&self.number) || is(&self.boolean)) {
+            return Ok(None);
+        }
+        let value_of: Value = obj.get("valueOf")?;
+        match value_of.as_function() {
+            Some(f) => Ok(Some(f.call((This(obj.clone()),))?)),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Reads `v` as JSON; `None` where `JSON.stringify` would leave the value out. At most
 /// `max_bytes` of keys and strings (and 16 bytes per value) are read.
 pub(crate) fn to_json<'js>(ctx: &Ctx<'js>, v: Value<'js>, max_bytes: usize) -> Result<Option<Json>, Unreadable> {
     let mut budget = Budget { nodes: MAX_NODES, bytes: max_bytes };
-    read(ctx, v, 0, &mut budget)
+    let boxes = Boxes::new(ctx);
+    read(ctx, &boxes, v, Key::Root, 0, &mut budget)
 }
 
-fn read<'js>(ctx: &Ctx<'js>, v: Value<'js>, depth: usize, budget: &mut Budget) -> Result<Option<Json>, Unreadable> {
+fn read<'js>(
+    ctx: &Ctx<'js>,
+    boxes: &Boxes<'js>,
+    v: Value<'js>,
+    key: Key<'_>,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Option<Json>, Unreadable> {
     budget.take(1, 16)?;
     Ok(Some(match v.type_of() {
         Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => return Ok(None),
@@ -80,40 +126,63 @@ fn read<'js>(ctx: &Ctx<'js>, v: Value<'js>, depth: usize, budget: &mut Budget) -
             let Some(obj) = v.as_object() else { return Ok(None) };
             let to_json: Value = obj.get("toJSON")?;
             if let Some(f) = to_json.as_function() {
-                let replaced: Value = f.call((This(obj.clone()), ""))?;
-                return read(ctx, replaced, depth + 1, budget);
+                let name = match key {
+                    Key::Root => String::new(),
+                    Key::Name(k) => k.to_string(),
+                    Key::Index(i) => i.to_string(),
+                };
+                let replaced: Value = f.call((This(obj.clone()), name))?;
+                return read(ctx, boxes, replaced, key, depth + 1, budget);
             }
-            if let Some(array) = v.as_array() {
-                let mut out = Vec::with_capacity(array.len());
-                for item in array.iter::<Value>() {
-                    out.push(read(ctx, item?, depth + 1, budget)?.unwrap_or(Json::Null));
+            if let Some(inner) = boxes.unbox(obj)? {
+                return read(ctx, boxes, inner, key, depth + 1, budget);
+            }
+            if v.is_array() {
+                // `length` is read as a number (a rule may set it to anything up to 2^32 - 1)
+                // and checked against the budget before anything is allocated.
+                let length: Value = obj.get("length")?;
+                let len = length.as_number().unwrap_or(0.0).clamp(0.0, f64::from(u32::MAX)) as usize;
+                if len > budget.nodes {
+                    return Err(Unreadable::TooLarge(format!("more than {MAX_NODES} values")));
+                }
+                let mut out = Vec::with_capacity(len);
+                for i in 0..len as u32 {
+                    let item: Value = obj.get(i)?;
+                    out.push(read(ctx, boxes, item, Key::Index(i), depth + 1, budget)?.unwrap_or(Json::Null));
                 }
                 Json::Array(out)
             } else {
-                object(ctx, obj, depth, budget)?
+                object(ctx, boxes, obj, depth, budget)?
             }
         }
         Type::Module | Type::Unknown => return Ok(None),
     }))
 }
 
-fn object<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, depth: usize, budget: &mut Budget) -> Result<Json, Unreadable> {
+fn object<'js>(
+    ctx: &Ctx<'js>,
+    boxes: &Boxes<'js>,
+    obj: &Object<'js>,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Json, Unreadable> {
     let mut out = Map::new();
     for prop in obj.props::<String, Value>() {
         let (k, item) = prop?;
         budget.take(0, k.len())?;
-        if let Some(j) = read(ctx, item, depth + 1, budget)? {
+        if let Some(j) = read(ctx, boxes, item, Key::Name(&k), depth + 1, budget)? {
             out.insert(k, j);
         }
     }
     Ok(Json::Object(out))
 }
 
-/// A number as `JSON.stringify` writes it: integers without a fraction, non-finite as null.
+/// A number as `JSON.stringify` writes it: integers without a fraction (those that fit in
+/// 64 bits; larger ones keep their exponent form), non-finite as null.
 fn number(f: f64) -> Json {
     if !f.is_finite() {
         Json::Null
-    } else if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+    } else if f.fract() == 0.0 && f.abs() < 9.2e18 {
         Json::from(f as i64)
     } else {
         Number::from_f64(f).map_or(Json::Null, Json::Number)

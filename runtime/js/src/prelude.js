@@ -351,13 +351,15 @@
     'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'then', 'catch', 'finally'];
   const seen = new Set([G]);
   const own = Object.hasOwn;
-  // Freezes one object (taming the properties above), its prototype chain and its
-  // `prototype` (a constructor's, or %GeneratorFunction.prototype%'s). Built-in methods (functions without `prototype`) have only
-  // read-only `name` and `length`, and are left as they are.
+  // Freezes one object (taming the properties above), its prototype chain, its `prototype`
+  // (a constructor's, or %GeneratorFunction.prototype%'s) and its `constructor` (which is how
+  // the hidden constructors, such as GeneratorFunction, are reached). Built-in methods
+  // (functions without `prototype`) have only read-only `name` and `length`: they cannot
+  // change what a built-in does, and are left as they are.
   function hardenOne(o) {
     if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) return;
     seen.add(o);
-    if (typeof o === 'object') {
+    if (typeof o === 'object' || o === Function.prototype) {
       for (const k of overridable) {
         if (!own(o, k)) continue;
         const d = Reflect.getOwnPropertyDescriptor(o, k);
@@ -366,15 +368,31 @@
         Reflect.defineProperty(o, k, {
           get() { return value; },
           set(v) {
-            if (this !== home) Reflect.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
+            // Primitives and the prototype itself: ignored, like a failed sloppy assignment.
+            if (this === home || Object(this) !== this) return;
+            Reflect.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
           },
           enumerable: d.enumerable, configurable: false,
         });
       }
     }
     Object.freeze(o);
+    // Its methods are frozen too, without walking into them: a method's own prototype
+    // could otherwise be swapped, changing what `method.call(...)` means in later logins.
+    const all = Object.getOwnPropertyDescriptors(o);
+    for (const k of Reflect.ownKeys(all)) {
+      const d = all[k];
+      for (const f of [d.value, d.get, d.set]) {
+        if (typeof f === 'function' && !seen.has(f)) {
+          if (own(f, 'prototype')) hardenOne(f); else Object.freeze(f);
+        }
+      }
+    }
     hardenOne(Reflect.getPrototypeOf(o));
-    if (own(o, 'prototype')) hardenOne(Reflect.getOwnPropertyDescriptor(o, 'prototype').value);
+    for (const k of ['prototype', 'constructor']) {
+      const d = own(o, k) ? Reflect.getOwnPropertyDescriptor(o, k) : undefined;
+      if (d && 'value' in d) hardenOne(d.value);
+    }
   }
   // Freezes a namespace-like object and every object and constructor it holds.
   function harden(o) {
@@ -388,15 +406,37 @@
       if ('value' in d) harden(d.value);
     }
   }
-  function lockdown() {
-    const hidden = [
+  // Intrinsics no global names, found through values that have them as prototypes.
+  function hiddenIntrinsics() {
+    const found = [
       Reflect.getPrototypeOf(function* () {}), Reflect.getPrototypeOf(async function () {}),
       Reflect.getPrototypeOf(async function* () {}), Reflect.getPrototypeOf([][Symbol.iterator]()),
       Reflect.getPrototypeOf(new Map()[Symbol.iterator]()), Reflect.getPrototypeOf(new Set()[Symbol.iterator]()),
       Reflect.getPrototypeOf(''[Symbol.iterator]()), Reflect.getPrototypeOf(/x/[Symbol.matchAll]('')),
       Reflect.getPrototypeOf(Uint8Array), Array.prototype[Symbol.unscopables],
     ];
-    for (const h of hidden) hardenOne(h);
+    const it = [][Symbol.iterator]();
+    if (typeof it.map === 'function') found.push(Reflect.getPrototypeOf(it.map((x) => x)));
+    if (typeof G.Iterator === 'function' && typeof G.Iterator.from === 'function') {
+      found.push(Reflect.getPrototypeOf(G.Iterator.from({ next() { return { done: true }; } })));
+    }
+    return found;
+  }
+  // Runs at the end of setup, before any module or rule is loaded: a rule file's top-level
+  // expression runs after it too.
+  function lockdown() {
+    // quickjs-ng keeps these two in the context, behind accessors on `Error`: a hook set by
+    // one login would run on the next one's errors. They become fixed data properties.
+    for (const k of ['prepareStackTrace', 'stackTraceLimit']) {
+      const d = Reflect.getOwnPropertyDescriptor(Error, k);
+      if (d === undefined) continue;
+      const value = 'value' in d ? d.value : (d.get ? Reflect.apply(d.get, Error, []) : undefined);
+      if (!Reflect.defineProperty(Error, k, { value, writable: false, enumerable: false, configurable: false })) {
+        throw new Error('cannot fix Error.' + k);
+      }
+    }
+    for (const h of hiddenIntrinsics()) hardenOne(h);
+    harden(builtins); // what `require` answers for crypto, querystring, url, buffer
     for (const k of Reflect.ownKeys(G)) {
       if (k === 'global' || k === '__warden') continue;
       const d = Reflect.getOwnPropertyDescriptor(G, k);
@@ -449,15 +489,20 @@
     for (let i = 0; i < oldKeys.length; i++) if (!own(now, oldKeys[i])) owners.push(tag, oldKeys[i], name);
   }
 
+  let locked = false;
   G.__warden = {
     rules: [],
-    // Called once the rules are loaded: from then on nothing in the sandbox can change.
+    // Called once the modules are registered, before any rule file is evaluated: the global
+    // goes away (Rust keeps its own handle on this object, and adds the rules to `rules`),
+    // so no rule can reach the functions below.
     lock() {
-      lockdown();
-      harden(this);
-      Reflect.defineProperty(G, '__warden', { value: this, writable: false, enumerable: false, configurable: false });
+      locked = true;
+      delete G.__warden;
     },
-    module(name, factory) { factories[name] = factory; },
+    module(name, factory) {
+      if (locked) throw new Error('modules are loaded before the rules run');
+      factories[name] = factory;
+    },
     // Starts rule `i`. `first`: the first of a run of consecutive JavaScript rules, which
     // parses `user` and `context` (JSON text); the others continue with the objects the
     // previous rule left. `last`: its result hands the objects back.
@@ -545,4 +590,5 @@
       return out;
     },
   };
+  lockdown();
 });
