@@ -47,16 +47,16 @@ def main():
         f.write(generated_rules(100))
     with open(os.path.join(gen, "warden.toml"), "w") as f:
         f.write('[pipeline]\nrules = ["rules.rule"]\n')
-    def inputs(example, sample):
+    def sample_args(example, sample):
         d = os.path.join(ROOT, "examples", example, "samples", sample)
         return ["--user", os.path.join(d, "user.json"), "--context", os.path.join(d, "context.json"), "--now", NOW]
-    quickstart = inputs("quickstart", "employee-login")
+    quickstart = sample_args("quickstart", "employee-login")
     print(f"{'pipeline':<24} {'from sources':>14} {'from artifact':>14} {'artifact size':>14}")
     for name, manifest, inputs in [
         ("quickstart (13 rules)", os.path.join(ROOT, "examples", "quickstart", "warden.toml"), quickstart),
         ("generated (100 rules)", os.path.join(gen, "warden.toml"), quickstart),
         ("mixed-legacy (2 JS)", os.path.join(ROOT, "examples", "mixed-legacy", "warden.toml"),
-         inputs("mixed-legacy", sorted(os.listdir(os.path.join(ROOT, "examples", "mixed-legacy", "samples")))[0])),
+         sample_args("mixed-legacy", sorted(os.listdir(os.path.join(ROOT, "examples", "mixed-legacy", "samples")))[0])),
     ]:
         artifact = os.path.join(tmp, name.split()[0] + ".wdn")
         subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", artifact, "--embed-config"], check=True,
@@ -64,6 +64,18 @@ def main():
         src = median_ms([WARDEN, "run", "--manifest", manifest] + inputs)
         art = median_ms([WARDEN, "run", "--bundle", artifact] + inputs)
         print(f"{name:<24} {src:>11.1f} ms {art:>11.1f} ms {os.path.getsize(artifact):>11,} B")
+    # JavaScript bytecode is used only from a signed artifact whose signature the loader
+    # checks; without a key the JavaScript is compiled from the artifact's sources.
+    keys = os.path.join(tmp, "release")
+    subprocess.run([WARDEN, "keygen", "-o", keys], check=True, stdout=subprocess.DEVNULL)
+    manifest = os.path.join(ROOT, "examples", "mixed-legacy", "warden.toml")
+    signed = os.path.join(tmp, "mixed-signed.wdn")
+    subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", signed, "--embed-config", "--sign-key", keys + ".key"],
+                   check=True, stderr=subprocess.DEVNULL)
+    sample = sample_args("mixed-legacy", sorted(os.listdir(os.path.join(ROOT, "examples", "mixed-legacy", "samples")))[0])
+    art = median_ms([WARDEN, "run", "--bundle", signed, "--verify-key", keys + ".pub"] + sample)
+    print(f"{'mixed-legacy, signed':<24} {'':>14} {art:>11.1f} ms {os.path.getsize(signed):>11,} B"
+          "  (--verify-key: loads the bytecode)")
 
 
 main()

@@ -89,7 +89,12 @@ impl Pipeline {
                 missing.join(", ")
             )));
         }
-        Pipeline::assemble(contents.program, contents.sources, spec, Vec::new(), bytecode)
+        let (config, missing) = crate::resolve_config(&spec);
+        let js = crate::load_js(&contents.program, &contents.sources, &config, bytecode).map_err(|errors| {
+            let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
+            LoadError::Unsupported(format!("a JavaScript rule does not load: {e}"))
+        })?;
+        Pipeline::assemble(contents.program, contents.sources, spec, Vec::new(), js, config, missing)
     }
 
     /// Reads what an artifact holds, verifying its integrity (and its signature when a key

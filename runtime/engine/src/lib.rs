@@ -195,69 +195,37 @@ impl Pipeline {
         let Some(program) = compiled.program.take() else {
             return Err(LoadError::Check(Box::new(compiled)));
         };
-        let js = js_diagnostics(&program, &compiled.sources);
-        let failed = js.iter().any(warden_syntax::Diagnostic::is_error);
-        compiled.diagnostics.extend(js);
-        if failed {
-            return Err(LoadError::Check(Box::new(compiled)));
-        }
-        let sources = compiled
+        compiled.diagnostics.extend(require_warnings(&program, &compiled.sources));
+        let sources: Vec<warden_artifact::Source> = compiled
             .sources
             .files
             .iter()
             .map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() })
             .collect();
-        Pipeline::assemble(program, sources, config_spec, compiled.diagnostics, None)
+        let (config, missing) = resolve_config(&config_spec);
+        // The JavaScript rules compile here once: their errors become diagnostics (E0400).
+        let js = match load_js(&program, &sources, &config, None) {
+            Ok(js) => js,
+            Err(errors) => {
+                compiled.diagnostics.extend(js_error_diagnostics(&program, &compiled.sources, errors));
+                return Err(LoadError::Check(Box::new(compiled)));
+            }
+        };
+        Pipeline::assemble(program, sources, config_spec, compiled.diagnostics, js, config, missing)
     }
 
-    /// A pipeline from a checked (or verified) program: prepares sets, compiles the JIT, and
-    /// compiles the JavaScript rules (or loads a verified artifact's bytecode).
+    /// A pipeline from a checked (or verified) program and its loaded JavaScript rules:
+    /// prepares sets and compiles the JIT.
     fn assemble(
         program: Program,
         sources: Vec<warden_artifact::Source>,
         config_spec: Vec<warden_artifact::ConfigKey>,
         warnings: Vec<warden_syntax::Diagnostic>,
-        bytecode: Option<VerifiedBytecode>,
+        js: Option<warden_js::JsRules>,
+        config: BTreeMap<String, String>,
+        missing: BTreeMap<String, Option<String>>,
     ) -> Result<Pipeline, LoadError> {
-        let mut config = BTreeMap::new();
-        let mut missing = BTreeMap::new();
-        for k in &config_spec {
-            let from_env = k.env.as_ref().and_then(|e| std::env::var(e).ok());
-            match k.value.clone().or(from_env) {
-                Some(v) => {
-                    config.insert(k.key.clone(), v);
-                }
-                None => {
-                    missing.insert(k.key.clone(), k.env.clone());
-                }
-            }
-        }
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
-        let js = if program.js_rules.is_empty() && program.js_modules.is_empty() {
-            None
-        } else {
-            let rules = js_sources(&program, &sources);
-            let modules = module_sources(&program, &sources);
-            let limits = js_limits(&program);
-            let loaded = match bytecode {
-                // SAFETY: `VerifiedBytecode` is only made by `artifact::js_bytecode`, called by
-                // `from_artifact` only when the caller gave a key and `warden_artifact::read`
-                // verified the artifact's signature with it (and its hash), and only when the
-                // header names the QuickJS this build embeds.
-                #[allow(unsafe_code)]
-                Some(VerifiedBytecode(code)) => unsafe {
-                    warden_js::JsRules::from_bytecode(rules, modules, code, &config, limits)
-                },
-                None => warden_js::JsRules::new(rules, modules, &config, limits),
-            };
-            match loaded {
-                Ok(js) => Some(js),
-                Err(errors) => {
-                    let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
-                    return Err(LoadError::Unsupported(format!("a JavaScript rule does not compile: {e}")));
-                }
-            }
-        };
         let js_links = js_links(&program);
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone()).ok();
@@ -458,6 +426,53 @@ pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
 }
 
+/// Configuration values from the manifest or the environment, and the keys still without
+/// one (with the environment variable that was expected to hold it).
+fn resolve_config(spec: &[warden_artifact::ConfigKey]) -> (BTreeMap<String, String>, BTreeMap<String, Option<String>>) {
+    let mut config = BTreeMap::new();
+    let mut missing = BTreeMap::new();
+    for k in spec {
+        let from_env = k.env.as_ref().and_then(|e| std::env::var(e).ok());
+        match k.value.clone().or(from_env) {
+            Some(v) => {
+                config.insert(k.key.clone(), v);
+            }
+            None => {
+                missing.insert(k.key.clone(), k.env.clone());
+            }
+        }
+    }
+    (config, missing)
+}
+
+/// The pipeline's JavaScript rules, compiled (or loaded from a verified artifact's
+/// bytecode); `None` when it has none.
+fn load_js(
+    program: &Program,
+    sources: &[warden_artifact::Source],
+    config: &BTreeMap<String, String>,
+    bytecode: Option<VerifiedBytecode>,
+) -> Result<Option<warden_js::JsRules>, Vec<warden_js::JsError>> {
+    if program.js_rules.is_empty() && program.js_modules.is_empty() {
+        return Ok(None);
+    }
+    let rules = js_sources(program, sources);
+    let modules = module_sources(program, sources);
+    let limits = js_limits(program);
+    match bytecode {
+        // SAFETY: `VerifiedBytecode` is only made by `artifact::js_bytecode`, called by
+        // `from_artifact` only when the caller gave a key and `warden_artifact::read` verified
+        // the artifact's signature with it (and its hash), and only when the header names the
+        // QuickJS this build embeds.
+        #[allow(unsafe_code)]
+        Some(VerifiedBytecode(code)) => unsafe {
+            warden_js::JsRules::from_bytecode(rules, modules, code, config, limits)
+        },
+        None => warden_js::JsRules::new(rules, modules, config, limits),
+    }
+    .map(Some)
+}
+
 /// QuickJS bytecode from an artifact that passed verification (see `artifact::js_bytecode`).
 struct VerifiedBytecode(warden_js::Bytecode);
 
@@ -516,11 +531,18 @@ pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> 
     if program.js_rules.is_empty() && program.js_modules.is_empty() {
         return Vec::new();
     }
+    let mut out = require_warnings(program, sources);
     let srcs: Vec<warden_artifact::Source> =
         sources.files.iter().map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() }).collect();
-    let rules = js_sources(program, &srcs);
-    let modules = module_sources(program, &srcs);
-    // `require`s of modules nobody provides throw at run time: say so now.
+    if let Err(errors) = load_js(program, &srcs, &BTreeMap::new(), None) {
+        out.extend(js_error_diagnostics(program, sources, errors));
+    }
+    out
+}
+
+/// W0400 for each literal `require('name')` in a JavaScript rule that no module answers (it
+/// throws `Cannot find module` at run time).
+fn require_warnings(program: &Program, sources: &warden_syntax::SourceMap) -> Vec<warden_syntax::Diagnostic> {
     let mut out = Vec::new();
     for j in &program.js_rules {
         let text = &sources.get(j.file).text;
@@ -549,26 +571,37 @@ pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> 
             }
         }
     }
-    let Err(errors) = warden_js::JsRules::new(rules, modules, &BTreeMap::new(), js_limits(program)) else {
-        return out;
-    };
-    out.extend(errors.into_iter().map(|e| {
-        let file = program.js_rules.iter().map(|j| j.file).find(|f| sources.get(*f).path == e.path);
-        let mut d =
-            warden_syntax::Diagnostic::error("E0400", format!("JavaScript rule does not compile: {}", e.message)).help(
+    out
+}
+
+/// JavaScript compile errors as E0400 diagnostics, at their file, line and column.
+fn js_error_diagnostics(
+    program: &Program,
+    sources: &warden_syntax::SourceMap,
+    errors: Vec<warden_js::JsError>,
+) -> Vec<warden_syntax::Diagnostic> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let file = program.js_rules.iter().map(|j| j.file).find(|f| sources.get(*f).path == e.path);
+            let mut d = warden_syntax::Diagnostic::error(
+                "E0400",
+                format!("JavaScript rule does not compile: {}", e.message),
+            )
+            .help(
                 "a rule is one function expression, `function (user, context, callback) { ... }`, with no `;` after it",
             );
-        if let Some(f) = file {
-            let text = &sources.get(f).text;
-            let line = e.line.unwrap_or(1).max(1) as usize;
-            let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
-            let col = (e.column.unwrap_or(1).max(1) as usize - 1).min(text.len().saturating_sub(start));
-            let at = (start + col).min(text.len());
-            d = d.at(f, warden_syntax::Span::new(at, (at + 1).min(text.len())), "here");
-        }
-        d
-    }));
-    out
+            if let Some(f) = file {
+                let text = &sources.get(f).text;
+                let line = e.line.unwrap_or(1).max(1) as usize;
+                let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+                let col = (e.column.unwrap_or(1).max(1) as usize - 1).min(text.len().saturating_sub(start));
+                let at = (start + col).min(text.len());
+                d = d.at(f, warden_syntax::Span::new(at, (at + 1).min(text.len())), "here");
+            }
+            d
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -72,6 +72,9 @@ pub struct JsSource {
 #[derive(Debug)]
 pub struct JsRules {
     id: u64,
+    /// Runtimes hold a weak reference: a thread drops the runtimes of pipelines that are gone
+    /// the next time it runs JavaScript.
+    alive: Arc<()>,
     pub rules: Vec<JsSource>,
     /// Vendored CommonJS modules (`name` is the module name).
     pub modules: Vec<JsSource>,
@@ -95,6 +98,18 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// This thread's runtimes, by pipeline.
     static RUNTIMES: RefCell<HashMap<u64, Sandbox>> = RefCell::new(HashMap::new());
+}
+
+impl Drop for JsRules {
+    /// Frees this thread's runtime at once; other threads free theirs on their next run.
+    fn drop(&mut self) {
+        // A thread being torn down may no longer have its runtimes: nothing to free then.
+        let _ = RUNTIMES.try_with(|cell| {
+            if let Ok(mut map) = cell.try_borrow_mut() {
+                map.remove(&self.id);
+            }
+        });
+    }
 }
 
 /// A syntax problem in a JavaScript rule.
@@ -158,6 +173,7 @@ impl JsRules {
         let auth0 = json!({ "domain": config.get("AUTH0_DOMAIN").cloned().unwrap_or_else(|| "tenant.example".into()), "accessToken": "" });
         let js = JsRules {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
             rules,
             modules,
             limits,
@@ -165,7 +181,12 @@ impl JsRules {
             config_json: serde_json::to_string(config).unwrap_or_else(|_| "{}".into()),
             auth0_json: auth0.to_string(),
         };
-        Sandbox::new(&js).map(|_| js)
+        // The runtime that proved the rules load serves this thread's first login.
+        let sandbox = Sandbox::new(&js)?;
+        RUNTIMES.with(|cell| {
+            cell.borrow_mut().insert(js.id, sandbox);
+        });
+        Ok(js)
     }
 
     /// The compiled rules and modules.
@@ -188,6 +209,7 @@ impl JsRules {
         let rule = &self.rules[index];
         RUNTIMES.with(|cell| {
             let mut map = cell.borrow_mut();
+            map.retain(|_, s| s.owner.strong_count() > 0);
             let sandbox = match map.entry(self.id) {
                 Entry::Occupied(o) => o.into_mut(),
                 Entry::Vacant(v) => match Sandbox::new(self) {
@@ -249,6 +271,8 @@ struct Sandbox {
     interrupted: Arc<AtomicBool>,
     /// The previous rule handed its objects on to the next (see [`Link`]).
     carry: bool,
+    /// The rules' liveness (see [`JsRules`]).
+    owner: std::sync::Weak<()>,
     /// The heap limit, also the most a result may take once read into Rust.
     memory_bytes: usize,
 }
@@ -373,6 +397,7 @@ impl Sandbox {
                 deadline,
                 interrupted,
                 carry: false,
+                owner: Arc::downgrade(&js.alive),
                 memory_bytes: js.limits.memory_bytes,
             }),
             _ if errors.is_empty() => Err(vec![JsError::new("prelude.js", "the prelude did not load")]),
