@@ -360,7 +360,8 @@
     if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) return;
     seen.add(o);
     if (typeof o === 'object' || o === Function.prototype) {
-      for (const k of overridable) {
+      for (let i = 0; i < overridable.length; i++) {
+        const k = overridable[i];
         if (!own(o, k)) continue;
         const d = Reflect.getOwnPropertyDescriptor(o, k);
         if (!('value' in d) || !d.writable || !d.configurable) continue;
@@ -380,18 +381,26 @@
     // Its methods are frozen too, without walking into them: a method's own prototype
     // could otherwise be swapped, changing what `method.call(...)` means in later logins.
     const all = Object.getOwnPropertyDescriptors(o);
-    for (const k of Reflect.ownKeys(all)) {
-      const d = all[k];
-      for (const f of [d.value, d.get, d.set]) {
-        if (typeof f === 'function' && !seen.has(f)) {
-          if (own(f, 'prototype')) hardenOne(f); else Object.freeze(f);
-        }
-      }
+    const keys = Reflect.ownKeys(all);
+    for (let i = 0; i < keys.length; i++) {
+      const d = all[keys[i]];
+      freezeFunction(d.value);
+      freezeFunction(d.get);
+      freezeFunction(d.set);
     }
     hardenOne(Reflect.getPrototypeOf(o));
-    for (const k of ['prototype', 'constructor']) {
-      const d = own(o, k) ? Reflect.getOwnPropertyDescriptor(o, k) : undefined;
-      if (d && 'value' in d) hardenOne(d.value);
+    const p = own(all, 'prototype') ? all.prototype : undefined;
+    const c = own(all, 'constructor') ? all.constructor : undefined;
+    if (p !== undefined && 'value' in p) hardenOne(p.value);
+    if (c !== undefined && 'value' in c) hardenOne(c.value);
+  }
+  function freezeFunction(f) {
+    if (typeof f !== 'function' || seen.has(f)) return;
+    if (own(f, 'prototype') || f === Function.prototype) {
+      hardenOne(f);
+    } else {
+      seen.add(f);
+      Object.freeze(f);
     }
   }
   // Freezes a namespace-like object and every object and constructor it holds.
@@ -401,8 +410,10 @@
       return;
     }
     hardenOne(o);
-    for (const k of Reflect.ownKeys(o)) {
-      const d = Reflect.getOwnPropertyDescriptor(o, k);
+    const all = Object.getOwnPropertyDescriptors(o);
+    const keys = Reflect.ownKeys(all);
+    for (let i = 0; i < keys.length; i++) {
+      const d = all[keys[i]];
       if ('value' in d) harden(d.value);
     }
   }
