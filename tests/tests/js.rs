@@ -1052,3 +1052,82 @@ fn nothing_a_login_plants_runs_in_the_next() {
     assert_eq!(victim["logs"], json!([]), "{victim}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A rule cannot reach the other rules (it is called with no receiver of warden's), arm a
+/// timer that fires in a later login, call back after the deadline, or hand back objects
+/// that are not JSON objects to drop the run's changes; built-ins that would run past the
+/// deadline in C refuse huge lengths; collector callbacks do not exist.
+#[test]
+fn rules_cannot_escape_their_login() {
+    let a = "function a(user, context, callback) {\n  try { this[1] = function (u, c, cb) { cb(null, u, c); }; } catch (e) {}\n  try { this.length = 0; } catch (e) {}\n  if (user.app_metadata.plant) {\n    user.x = { toJSON: function () { setTimeout(function () { auth0.users.updateAppMetadata('auth0|attacker', { stolen: 1 }); console.log('planted'); throw new Error('planted'); }, 0); return 1; } };\n  }\n  context.idToken['https://x/collectors'] = [typeof FinalizationRegistry, typeof WeakRef];\n  callback(null, user, context);\n}\n";
+    let b = "function b(user, context, callback) {\n  if (user.app_metadata.deny) return callback(new UnauthorizedError('denied by b'));\n  setTimeout(function () { callback(null, user, context); }, 5);\n}\n";
+    let (dir, p) = pipeline_in(
+        "escape",
+        &[
+            ("a.js", a),
+            ("gate.rule", "rule \"pass\" {\n    claim id_token \"https://x/gate\" = true\n}\n"),
+            ("b.js", b),
+        ],
+        "",
+    );
+    let login = |app: Json| {
+        p.execute(&json!({"user_id": "auth0|1", "app_metadata": app}), &json!({}), &Exec::at(0))
+            .expect("valid")
+            .to_json()
+    };
+    for _ in 0..2 {
+        let o = login(json!({"deny": true}));
+        assert_eq!(o["error"]["description"], "denied by b", "{o}");
+    }
+    let planted = login(json!({"plant": true}));
+    assert_eq!(planted["decision"], "allow", "{planted}");
+    assert_eq!(planted["id_token"]["https://x/collectors"], json!(["undefined", "undefined"]), "{planted}");
+    let victim = login(json!({}));
+    assert_eq!(victim["decision"], "allow", "{victim}");
+    assert_eq!(victim["effects"], json!([]), "{victim}");
+    assert_eq!(victim["logs"], json!([]), "{victim}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let late = "function (user, context, callback) {\n  Promise.resolve().then(function () { while (true) {} });\n  setTimeout(function () { context.idToken['https://x/late'] = true; callback(null, user, context); }, 1);\n}\n";
+    let (dir, p) = pipeline_in("late", &[("late.js", late)], "timeout_ms = 300");
+    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    assert_eq!(o["error"]["cause"], "timeout", "a callback after the deadline does not count: {o}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let first = "function (user, context, callback) { context.multifactor = { provider: 'guardian' }; callback(null, user, context); }";
+    let blank = "function (user, context, callback) { user.toJSON = function () { return undefined; }; callback(null, user, context); }";
+    let (dir, p) = pipeline_in("blank", &[("first.js", first), ("blank.js", blank)], "");
+    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    assert_eq!(o["error"]["cause"], "rule_error", "the run's MFA is not silently dropped: {o}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let huge = "function (user, context, callback) {\n  var names = ['reverse', 'join', 'toString', 'toLocaleString', 'sort', 'splice', 'shift', 'unshift', 'copyWithin', 'flat', 'concat', 'fill', 'slice', 'lastIndexOf'];\n  var out = {};\n  names.forEach(function (n) {\n    var o = { length: Math.pow(2, 53) - 1 };\n    try { Array.prototype[n].call(o); out[n] = 'returned'; } catch (e) { out[n] = e.name; }\n  });\n  var sparse = []; sparse.length = Math.pow(2, 32) - 1;\n  try { sparse.join(''); out.sparse = 'returned'; } catch (e) { out.sparse = e.name; }\n  context.idToken['https://x/huge'] = out;\n  callback(null, user, context);\n}\n";
+    let (dir, p) = pipeline_in("huge", &[("huge.js", huge)], "timeout_ms = 2000");
+    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    assert_eq!(o["decision"], "allow", "{o}");
+    let results = o["id_token"]["https://x/huge"].as_object().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 15, "{o}");
+    // `toString` on a non-array without `join` falls back to `Object.prototype.toString` at
+    // once; every other method refuses the length.
+    assert!(results.iter().all(|(k, v)| v == "RangeError" || (k == "toString" && v == "returned")), "{o}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A vendored module cannot break out of its wrapper to reach warden's prelude: the file
+/// then does not load.
+#[test]
+fn a_module_that_escapes_its_wrapper_does_not_load() {
+    let dir = std::env::temp_dir().join(format!("warden-js-modescape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("r.js"),
+        "function (user, context, callback) { require('helper'); callback(null, user, context); }",
+    )
+    .expect("write");
+    std::fs::write(dir.join("helper.js"), "});globalThis.W = __warden;(function () {").expect("write");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\n\n[modules]\nhelper = \"helper.js\"\n")
+        .expect("write");
+    let e = Pipeline::from_manifest(dir.join("warden.toml")).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(!e.is_empty(), "the module must not load");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -182,9 +182,11 @@ impl JsRules {
             auth0_json: auth0.to_string(),
         };
         // The runtime that proved the rules load serves this thread's first login.
-        let sandbox = Sandbox::new(&js)?;
+        let sandbox = Sandbox::new(&js, Instant::now() + js.limits.timeout)?;
         RUNTIMES.with(|cell| {
-            cell.borrow_mut().insert(js.id, sandbox);
+            let mut map = cell.borrow_mut();
+            map.retain(|_, s| s.owner.strong_count() > 0);
+            map.insert(js.id, sandbox);
         });
         Ok(js)
     }
@@ -212,7 +214,7 @@ impl JsRules {
             map.retain(|_, s| s.owner.strong_count() > 0);
             let sandbox = match map.entry(self.id) {
                 Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => match Sandbox::new(self) {
+                Entry::Vacant(v) => match Sandbox::new(self, deadline) {
                     Ok(s) => v.insert(s),
                     Err(errors) => {
                         let m = errors.first().map_or("cannot load".to_string(), |e| e.message.clone());
@@ -302,15 +304,17 @@ fn exception(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
 
 impl Sandbox {
     #[allow(unsafe_code)] // loads the pipeline's bytecode (see `JsRules::bytecode`)
-    fn new(js: &JsRules) -> Result<Sandbox, Vec<JsError>> {
+    /// A runtime with the rules loaded; loading must end by `deadline` (a rule file's
+    /// top-level code runs, and could loop).
+    fn new(js: &JsRules, deadline: Instant) -> Result<Sandbox, Vec<JsError>> {
         let err = |m: String| vec![JsError::new("", m)];
         let prelude = prelude_bytecode().map_err(|m| err(format!("prelude.js: {m}")))?;
         let runtime = Runtime::new().map_err(|e| err(e.to_string()))?;
         runtime.set_memory_limit(js.limits.memory_bytes);
         runtime.set_max_stack_size(js.limits.stack_bytes);
-        // Loading runs each rule's top-level expression: it gets the pipeline's time budget
-        // too (a rule written as a never-ending IIFE must not hang `warden check`).
-        let deadline = Arc::new(AtomicU64::new(millis(Instant::now() + js.limits.timeout)));
+        // Loading runs each rule's top-level expression: a rule written as a never-ending IIFE
+        // must not hang `warden check` or a login.
+        let deadline = Arc::new(AtomicU64::new(millis(deadline)));
         let interrupted = Arc::new(AtomicBool::new(false));
         let (d, i) = (deadline.clone(), interrupted.clone());
         runtime.set_interrupt_handler(Some(Box::new(move || {
@@ -341,17 +345,8 @@ impl Sandbox {
                 errors.push(JsError::new("prelude.js", exception(&ctx, e)));
                 return;
             }
-            for (m, code) in js.modules.iter().zip(&js.bytecode.modules) {
-                // SAFETY: `JsRules::bytecode` holds bytes from `compile_all` (this process) or
-                // from a verified artifact (`JsRules::from_bytecode`'s contract).
-                if let Err(e) = unsafe { bytecode::run::<()>(&ctx, code) } {
-                    errors.push(JsError::new(m.path.clone(), exception(&ctx, e)));
-                }
-            }
-            if !errors.is_empty() {
-                return;
-            }
-            // Rust keeps the prelude's handle; the global goes before any rule file runs.
+            // Rust keeps the prelude's handle; the global goes before any module or rule
+            // file is evaluated, and both are registered through the handle.
             let handle: Result<rquickjs::Object, _> = ctx.globals().get("__warden").and_then(|w: rquickjs::Object| {
                 let lock: rquickjs::Function = w.get("lock")?;
                 lock.call::<_, ()>((rquickjs::function::This(w.clone()),))?;
@@ -364,10 +359,21 @@ impl Sandbox {
                     return;
                 }
             };
-            let Ok(list) = w.get::<_, rquickjs::Array>("rules") else {
-                errors.push(JsError::new("prelude.js", "no rule list"));
+            let method = |name: &str| w.get::<_, rquickjs::Function>(name);
+            let (Ok(register), Ok(seal), Ok(list)) = (method("module"), method("seal"), w.get::<_, rquickjs::Array>("rules"))
+            else {
+                errors.push(JsError::new("prelude.js", "the prelude has no module, seal or rules"));
                 return;
             };
+            for (m, code) in js.modules.iter().zip(&js.bytecode.modules) {
+                // SAFETY: `JsRules::bytecode` holds bytes from `compile_all` (this process) or
+                // from a verified artifact (`JsRules::from_bytecode`'s contract).
+                let factory = unsafe { bytecode::run::<rquickjs::Value>(&ctx, code) };
+                let registered = factory.and_then(|f| register.call::<_, ()>((rquickjs::function::This(w.clone()), m.name.as_str(), f)));
+                if let Err(e) = registered {
+                    errors.push(JsError::new(m.path.clone(), exception(&ctx, e)));
+                }
+            }
             for (rule, code) in js.rules.iter().zip(&js.bytecode.rules) {
                 // SAFETY: as for the modules above.
                 match unsafe { bytecode::run::<rquickjs::Value>(&ctx, code) } {
@@ -386,8 +392,28 @@ impl Sandbox {
                     Err(e) => errors.push(JsError::new(rule.path.clone(), exception(&ctx, e))),
                 }
             }
+            if let Err(e) = seal.call::<_, ()>((rquickjs::function::This(w.clone()),)) {
+                errors.push(JsError::new("prelude.js", exception(&ctx, e)));
+            }
             warden = Some(rquickjs::Persistent::save(&ctx, w));
         });
+        // Jobs and timers that top-level code queued while loading must not run in the
+        // first login: jobs run now, with no login current, and timers are dropped.
+        while runtime.is_job_pending() && millis(Instant::now()) < deadline.load(Ordering::Relaxed) {
+            let _ = runtime.execute_pending_job();
+        }
+        if runtime.is_job_pending() {
+            errors.push(JsError::new("", "loading left work running past the time budget"));
+        }
+        if let Some(w) = &warden {
+            let reset = context.with(|ctx| {
+                let w = w.clone().restore(&ctx)?;
+                w.get::<_, rquickjs::Function>("reset")?.call::<_, ()>((rquickjs::function::This(w),))
+            });
+            if let Err(e) = reset {
+                errors.push(JsError::new("prelude.js", e.to_string()));
+            }
+        }
         deadline.store(u64::MAX, Ordering::Relaxed);
         match warden {
             Some(warden) if errors.is_empty() => Ok(Sandbox {
@@ -458,20 +484,29 @@ impl Sandbox {
                     link.last && link.end,
                 ),
             )?;
+            // Past the deadline nothing more runs: not a job, not a timer.
+            let late = || Err::<(), String>("interrupted: the deadline passed".into());
             loop {
                 // Promise jobs run outside the context's lock.
-                self.drain_jobs(deadline);
+                if !self.drain_jobs(deadline) {
+                    late()?;
+                }
                 if settled || call::<_, bool>(&self.context, &self.warden, "settled", ())? {
                     break;
                 }
                 settled = false;
+                if Instant::now() >= deadline {
+                    late()?;
+                }
                 if !call::<_, bool>(&self.context, &self.warden, "tick", (budget as f64,))? {
                     break;
                 }
             }
             // Work a rule left running after it called back (fire-and-forget metadata
             // updates) finishes before the result is read: promise jobs only, not timers.
-            self.drain_jobs(deadline);
+            if !self.drain_jobs(deadline) {
+                late()?;
+            }
             // The result is read straight from the JS objects (see marshal.rs); the empty
             // string says the next rule continues with nothing to report.
             self.context.with(|ctx| {
@@ -494,13 +529,28 @@ impl Sandbox {
                 }
             })
         })();
-        // Jobs queued after the result was taken (by getters, `toJSON`, or a rule's promise
-        // chains) run now, while no login is current: none may run inside the next login.
-        // A runtime that still has some at the deadline is replaced.
-        let leftover = !self.drain_jobs(deadline);
+        // An interrupt anywhere in the rule's run (even one a promise job swallowed) means
+        // the rule overran the deadline: a timeout, whatever it left.
         let interrupted = self.interrupted.load(Ordering::Relaxed);
+        // Jobs queued after the result was taken (by getters, `toJSON`, or a rule's promise
+        // chains) run now, then the prelude forgets the login and its timers: nothing of it
+        // may run inside the next login. A runtime that still has jobs at the deadline, or
+        // cannot be reset, is replaced.
+        let drained = self.drain_jobs(deadline);
+        let reset = self.context.with(|ctx| {
+            let w = self.warden.clone().restore(&ctx)?;
+            w.get::<_, rquickjs::Function>("reset")?.call::<_, ()>((rquickjs::function::This(w),))
+        });
         let (result, recycle) = self.judge(outcome, interrupted, rule, txn, link);
-        (result, recycle || leftover)
+        match (result, drained, reset) {
+            (result, true, Ok(())) => (result, recycle),
+            // The login cannot go on with objects this runtime still holds.
+            (Some(stop), _, _) => (Some(stop), true),
+            (None, false, _) => (Some(timeout(rule)), true),
+            (None, true, Err(e)) => {
+                (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {e}"), &rule.path)), true)
+            }
+        }
     }
 
     /// Runs pending promise jobs until there are none (true) or the deadline passed (false).
@@ -525,7 +575,8 @@ impl Sandbox {
         link: Link,
     ) -> (Option<ErrorInfo>, bool) {
         match outcome {
-            Err(m) if interrupted || m.contains("interrupted") => (Some(timeout(rule)), true),
+            _ if interrupted => (Some(timeout(rule)), true),
+            Err(m) if m.contains("interrupted") => (Some(timeout(rule)), true),
             Err(m) if m.contains("out of memory") => (
                 Some(failure(
                     &rule.name,
@@ -559,7 +610,7 @@ impl Sandbox {
             Ok(Some(r)) => {
                 let recycle = r["status"] == "pending";
                 self.carry = !link.last && r["status"] == "ok";
-                (apply(r, rule, txn), recycle)
+                (apply(r, rule, txn, link.last), recycle)
             }
         }
     }
@@ -597,11 +648,8 @@ fn compile_all(rules: &[JsSource], modules: &[JsSource]) -> Result<Bytecode, Vec
     let mut errors = Vec::new();
     context.with(|ctx| {
         for m in modules {
-            let src = format!(
-                "__warden.module({}, function (module, exports, require) {{\n{}\n}});",
-                serde_json::to_string(&m.name).unwrap_or_default(),
-                m.text
-            );
+            // The factory is the script's value; Rust registers it (no global is involved).
+            let src = format!("(function (module, exports, require) {{\n{}\n}})", m.text);
             match bytecode::compile(&ctx, &src, &m.path) {
                 Ok(code) => out.modules.push(code),
                 Err(e) => errors.push(syntax_error(&ctx, e, &m.path)),
@@ -705,7 +753,7 @@ fn context_json(txn: &Txn) -> String {
 /// Applies what a rule did (its result from `__warden.finish()`) to the transaction: logs,
 /// warnings and effects always; the final objects when the rule was the last of its run of
 /// JavaScript rules, each change attributed to the rule that made it.
-fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
+fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn, last: bool) -> Option<ErrorInfo> {
     for l in r["logs"].as_array().into_iter().flatten() {
         txn.log(&rule.name, l["level"].as_str().unwrap_or("log"), l["message"].as_str().unwrap_or("").to_string());
     }
@@ -742,10 +790,24 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn) -> Option<ErrorInfo> {
         }
         _ => return Some(timeout(rule)),
     }
-    let result = r.as_object_mut()?;
-    let (Some(user), Some(context)) = (result.remove("user"), result.remove("context")) else {
-        // Not the last of its run: the next rule continues with the objects.
+    if !last {
+        // The next rule continues with the objects.
         return None;
+    }
+    let Some(result) = r.as_object_mut() else {
+        return Some(failure(&rule.name, Cause::RuleError, "rule error: no result".into(), &rule.path));
+    };
+    let (Some(user @ Json::Object(_)), Some(context @ Json::Object(_))) =
+        (result.remove("user"), result.remove("context"))
+    else {
+        // `user.toJSON = () => undefined` and the like: the changes of the whole run would be
+        // lost, so the login stops instead.
+        return Some(failure(
+            &rule.name,
+            Cause::RuleError,
+            "rule error: the rule left a user or context that is not a JSON object".into(),
+            &rule.path,
+        ));
     };
     // `[what, key, rule, ...]` in the order the changes were made: the last one counts.
     let owners = result.remove("owners").unwrap_or(Json::Null);

@@ -37,12 +37,16 @@
   // pipeline's budget never fires (the rule then times out).
   let clock = 0, seq = 0;
   const timers = new Map();
+  // Outside a login (code a previous login left running) timers are not armed: they would
+  // fire inside the next one.
   function setTimeout(fn, ms, ...args) {
+    if (run === null) return 0;
     const id = ++seq;
     timers.set(id, { at: clock + Math.max(0, Number(ms) || 0), fn, args, every: 0 });
     return id;
   }
   function setInterval(fn, ms, ...args) {
+    if (run === null) return 0;
     const id = ++seq;
     const every = Math.max(1, Number(ms) || 0);
     timers.set(id, { at: clock + every, fn, args, every });
@@ -308,7 +312,7 @@
     if (Object.prototype.hasOwnProperty.call(factories, base)) {
       const module = { exports: {} };
       loaded[base] = module.exports;
-      factories[base](module, module.exports, require);
+      Reflect.apply(factories[base], module.exports, [module, module.exports, require]);
       loaded[base] = module.exports;
       return module.exports;
     }
@@ -435,7 +439,41 @@
   }
   // Runs at the end of setup, before any module or rule is loaded: a rule file's top-level
   // expression runs after it too.
+  // Array methods QuickJS runs in C without polling the interrupt handler: on an array-like
+  // with a huge `length` (`{length: 2 ** 53 - 1}`, or a sparse array of length 2 ** 32 - 1)
+  // they would run far past the deadline. They refuse lengths above ten million (a real
+  // array that long does not fit the heap limit anyway).
+  const MAX_ARRAY_WORK = 1e7;
+  function capArrayMethods() {
+    const P = Array.prototype;
+    const names = ['reverse', 'join', 'toLocaleString', 'sort', 'splice', 'shift', 'unshift', 'copyWithin', 'flat',
+      'flatMap', 'concat', 'fill', 'slice', 'indexOf', 'lastIndexOf', 'includes', 'toReversed', 'toSorted',
+      'toSpliced', 'with'];
+    const lengthOf = (o) => {
+      if (o === null || (typeof o !== 'object' && typeof o !== 'function')) return 0;
+      const n = Number(o.length);
+      return n > 0 ? n : 0;
+    };
+    for (const name of names) {
+      const original = P[name];
+      if (typeof original !== 'function') continue;
+      const capped = {
+        [name](...args) {
+          let work = lengthOf(this);
+          if (name === 'concat') for (const a of args) work += lengthOf(a);
+          if (work > MAX_ARRAY_WORK) throw new RangeError('Array.prototype.' + name + ' on more than ' + MAX_ARRAY_WORK + ' elements');
+          return Reflect.apply(original, this, args);
+        },
+      }[name];
+      Reflect.defineProperty(capped, 'length', { value: original.length });
+      Reflect.defineProperty(P, name, { value: capped, writable: true, enumerable: false, configurable: true });
+    }
+  }
   function lockdown() {
+    // Their callbacks run whenever the collector does, inside whichever login is current.
+    delete G.FinalizationRegistry;
+    delete G.WeakRef;
+    capArrayMethods();
     // quickjs-ng keeps these two in the context, behind accessors on `Error`: a hook set by
     // one login would run on the next one's errors. They become fixed data properties.
     for (const k of ['prepareStackTrace', 'stackTraceLimit']) {
@@ -503,16 +541,27 @@
   let locked = false;
   G.__warden = {
     rules: [],
-    // Called once the modules are registered, before any rule file is evaluated: the global
-    // goes away (Rust keeps its own handle on this object, and adds the rules to `rules`),
-    // so no rule can reach the functions below.
+    // Called before any module or rule file is evaluated: the global goes away (Rust keeps
+    // its own handle on this object, and registers modules and rules through it), so no
+    // JavaScript can reach the functions below.
     lock() {
-      locked = true;
       delete G.__warden;
     },
+    // Called once every module and rule is registered.
+    seal() {
+      locked = true;
+      Object.freeze(this.rules);
+    },
     module(name, factory) {
-      if (locked) throw new Error('modules are loaded before the rules run');
+      if (locked || typeof factory !== 'function') throw new Error('modules are registered when the runtime starts');
       factories[name] = factory;
+    },
+    // After each rule: nothing is current, no timer is armed. (The objects a run of rules
+    // shares stay in `live` until its last rule, whose `finish` drops them.)
+    reset() {
+      run = null;
+      timers.clear();
+      clock = 0;
     },
     // Starts rule `i`. `first`: the first of a run of consecutive JavaScript rules, which
     // parses `user` and `context` (JSON text); the others continue with the objects the
@@ -547,7 +596,10 @@
         }
       };
       try {
-        const r = this.rules[i](state.user, state.context, callback);
+        // Called as a plain function (`this` is the global object in sloppy code, as in
+        // Auth0), never with a receiver of warden's.
+        const rule = this.rules[i];
+        const r = rule(state.user, state.context, callback);
         if (r && typeof r.then === 'function') {
           r.then(undefined, (e) => { if (state.status === 'pending') { state.status = 'threw'; state.error = errorOf(e); } });
         }
@@ -566,7 +618,7 @@
       const [id, t] = next;
       clock = t.at;
       if (t.every) t.at = clock + t.every; else timers.delete(id);
-      try { t.fn(...t.args); } catch (e) {
+      try { Reflect.apply(t.fn, undefined, t.args); } catch (e) {
         if (run && run.status === 'pending') { run.status = 'threw'; run.error = errorOf(e); }
       }
       return true;
