@@ -536,11 +536,19 @@ impl Sandbox {
         // chains) run now, then the prelude forgets the login and its timers: nothing of it
         // may run inside the next login. A runtime that still has jobs at the deadline, or
         // cannot be reset, is replaced.
+        // (`finish` already left no login current and no timer armed, and timers cannot be
+        // armed outside a login: the reset matters only when some job ran since, or when
+        // `finish` was not reached.)
+        let pending = self.runtime.is_job_pending();
         let drained = self.drain_jobs(deadline);
-        let reset = self.context.with(|ctx| {
-            let w = self.warden.clone().restore(&ctx)?;
-            w.get::<_, rquickjs::Function>("reset")?.call::<_, ()>((rquickjs::function::This(w),))
-        });
+        let reset = if pending || outcome.is_err() {
+            self.context.with(|ctx| {
+                let w = self.warden.clone().restore(&ctx)?;
+                w.get::<_, rquickjs::Function>("reset")?.call::<_, ()>((rquickjs::function::This(w),))
+            })
+        } else {
+            Ok(())
+        };
         let (result, recycle) = self.judge(outcome, interrupted, rule, txn, link);
         match (result, drained, reset) {
             (result, true, Ok(())) => (result, recycle),
