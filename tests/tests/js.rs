@@ -735,15 +735,14 @@ fn conformance_vectors_and_sandbox() {
 
 #[test]
 fn the_next_login_runs_after_a_timeout_a_memory_bomb_and_a_missing_callback() {
-    let dir = std::env::temp_dir().join(format!("warden-js-recover-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(
-        dir.join("r.js"),
-        "function (user, context, callback) {\n  const mode = user.app_metadata.mode;\n  if (mode === 'loop') while (true) {}\n  if (mode === 'bomb') { const a = []; while (true) a.push('x'.repeat(1 << 20)); }\n  if (mode === 'silent') return;\n  if (mode === 'pollute') Object.prototype.isAdmin = true;\n  context.idToken['https://x/admin'] = ({}).isAdmin === true;\n  global.count = (global.count || 0) + 1;\n  context.idToken['https://x/count'] = global.count;\n  callback(null, user, context);\n}\n",
-    )
-    .expect("write");
-    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\ntimeout_ms = 2000\n").expect("write");
-    let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    let (dir, p) = pipeline_in(
+        "recover",
+        &[(
+            "r.js",
+            "function (user, context, callback) {\n  const mode = user.app_metadata.mode;\n  if (mode === 'loop') while (true) {}\n  if (mode === 'bomb') { const a = []; while (true) a.push('x'.repeat(1 << 20)); }\n  if (mode === 'silent') return;\n  if (mode === 'pollute') Object.prototype.isAdmin = true;\n  context.idToken['https://x/admin'] = ({}).isAdmin === true;\n  global.count = (global.count || 0) + 1;\n  context.idToken['https://x/count'] = global.count;\n  callback(null, user, context);\n}\n",
+        )],
+        "timeout_ms = 2000",
+    );
     let login = |mode: &str| {
         let user = json!({"user_id": "auth0|1", "app_metadata": {"mode": mode}});
         p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
@@ -764,15 +763,15 @@ fn the_next_login_runs_after_a_timeout_a_memory_bomb_and_a_missing_callback() {
 
 #[test]
 fn javascript_runs_on_several_threads_at_once() {
-    let dir = std::env::temp_dir().join(format!("warden-js-threads-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(
-        dir.join("r.js"),
-        "function (user, context, callback) { global.n = (global.n || 0) + 1; context.idToken['https://x/id'] = user.user_id; callback(null, user, context); }",
-    )
-    .expect("write");
-    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\n").expect("write");
-    let p = std::sync::Arc::new(Pipeline::from_manifest(dir.join("warden.toml")).expect("loads"));
+    let (dir, p) = pipeline_in(
+        "threads",
+        &[(
+            "r.js",
+            "function (user, context, callback) { global.n = (global.n || 0) + 1; context.idToken['https://x/id'] = user.user_id; callback(null, user, context); }",
+        )],
+        "",
+    );
+    let p = std::sync::Arc::new(p);
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let p = p.clone();
@@ -795,15 +794,14 @@ fn javascript_runs_on_several_threads_at_once() {
 /// sources and from an artifact (whose rules run as bytecode) alike.
 #[test]
 fn run_time_errors_point_at_file_line_and_column() {
-    let dir = std::env::temp_dir().join(format!("warden-js-location-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(
-        dir.join("r.js"),
-        "function (user, context, callback) {\n  var roles = user.app_metadata.roles;\n  callback(null, user, context);\n}\n",
-    )
-    .expect("write");
-    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\n").expect("write");
-    let from_sources = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    let (dir, from_sources) = pipeline_in(
+        "location",
+        &[(
+            "r.js",
+            "function (user, context, callback) {\n  var roles = user.app_metadata.roles;\n  callback(null, user, context);\n}\n",
+        )],
+        "",
+    );
     let from_artifact =
         Pipeline::from_artifact(&from_sources.to_artifact(None, false), None, &Default::default()).expect("loads");
     for p in [&from_sources, &from_artifact] {
@@ -820,24 +818,34 @@ fn run_time_errors_point_at_file_line_and_column() {
 /// pipeline's time budget and reported, instead of hanging `warden check`.
 #[test]
 fn a_rule_that_never_finishes_loading_is_an_error_not_a_hang() {
-    let dir = std::env::temp_dir().join(format!("warden-js-iife-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("r.js"), "function () { while (true) {} }()\n").expect("write");
-    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\ntimeout_ms = 200\n").expect("write");
+    let dir = write_pipeline("iife", &[("r.js", "function () { while (true) {} }()\n")], &[], "timeout_ms = 200");
     let e = Pipeline::from_manifest(dir.join("warden.toml")).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("interrupted"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn pipeline_in(dir_name: &str, files: &[(&str, &str)], manifest: &str) -> (std::path::PathBuf, Pipeline) {
+/// Writes a pipeline of `rules` (in order) and `extra` files, with `manifest` appended to
+/// its `[pipeline]` table, under a scratch directory; returns the directory.
+fn write_pipeline(
+    dir_name: &str,
+    rules: &[(&str, &str)],
+    extra: &[(&str, &str)],
+    manifest: &str,
+) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("warden-js-{dir_name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    for (name, text) in files {
+    for (name, text) in rules.iter().chain(extra) {
         std::fs::write(dir.join(name), text).expect("write");
     }
-    let rules: Vec<String> = files.iter().map(|(n, _)| format!("{n:?}")).collect();
-    std::fs::write(dir.join("warden.toml"), format!("[pipeline]\nrules = [{}]\n{manifest}\n", rules.join(", ")))
+    let names: Vec<String> = rules.iter().map(|(n, _)| format!("{n:?}")).collect();
+    std::fs::write(dir.join("warden.toml"), format!("[pipeline]\nrules = [{}]\n{manifest}\n", names.join(", ")))
         .expect("write");
+    dir
+}
+
+/// The same, loaded.
+fn pipeline_in(dir_name: &str, rules: &[(&str, &str)], manifest: &str) -> (std::path::PathBuf, Pipeline) {
+    let dir = write_pipeline(dir_name, rules, &[], manifest);
     let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
     (dir, p)
 }
@@ -1117,17 +1125,19 @@ fn rules_cannot_escape_their_login() {
 /// then does not load.
 #[test]
 fn a_module_that_escapes_its_wrapper_does_not_load() {
-    let dir = std::env::temp_dir().join(format!("warden-js-modescape-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(
-        dir.join("r.js"),
-        "function (user, context, callback) { require('helper'); callback(null, user, context); }",
-    )
-    .expect("write");
-    std::fs::write(dir.join("helper.js"), "});globalThis.W = __warden;(function () {").expect("write");
-    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"r.js\"]\n\n[modules]\nhelper = \"helper.js\"\n")
-        .expect("write");
-    let e = Pipeline::from_manifest(dir.join("warden.toml")).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(!e.is_empty(), "the module must not load");
+    let dir = write_pipeline(
+        "modescape",
+        &[("r.js", "function (user, context, callback) { require('helper'); callback(null, user, context); }")],
+        &[("helper.js", "});globalThis.W = __warden;(function () {")],
+        "\n[modules]\nhelper = \"helper.js\"",
+    );
+    let e = match Pipeline::from_manifest(dir.join("warden.toml")) {
+        Err(warden::LoadError::Check(c)) => {
+            c.diagnostics.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; ")
+        }
+        Err(other) => other.to_string(),
+        Ok(_) => String::new(),
+    };
+    assert!(e.contains("__warden is not defined"), "the module must not load: {e:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -222,7 +222,7 @@ impl JsRules {
                     }
                 },
             };
-            let (result, recycle) = sandbox.run(index, rule, txn, deadline, link);
+            let (result, recycle) = sandbox.run(index, rule, txn, deadline, link, self.limits.memory_bytes);
             if recycle {
                 // A timeout or a memory limit leaves the runtime in an unknown state:
                 // the next login gets a fresh one (and a fresh `global`, as in Auth0).
@@ -242,8 +242,8 @@ pub struct Link {
     /// The step after it is not JavaScript (or there is none): it applies the objects to
     /// the transaction.
     pub last: bool,
-    /// No step comes after it: only what the outcome needs is read back (the user, the
-    /// tokens, MFA and the redirect), not the rest of `context`.
+    /// No step comes after it (so it is also `last`): only what the outcome needs is read
+    /// back (the user, the tokens, MFA and the redirect), not the rest of `context`.
     pub end: bool,
 }
 
@@ -275,8 +275,6 @@ struct Sandbox {
     carry: bool,
     /// The rules' liveness (see [`JsRules`]).
     owner: std::sync::Weak<()>,
-    /// The heap limit, also the most a result may take once read into Rust.
-    memory_bytes: usize,
 }
 
 fn epoch() -> Instant {
@@ -314,9 +312,9 @@ impl Sandbox {
         runtime.set_max_stack_size(js.limits.stack_bytes);
         // Loading runs each rule's top-level expression: a rule written as a never-ending IIFE
         // must not hang `warden check` or a login.
-        let deadline = Arc::new(AtomicU64::new(millis(deadline)));
+        let deadline_ms = Arc::new(AtomicU64::new(millis(deadline)));
         let interrupted = Arc::new(AtomicBool::new(false));
-        let (d, i) = (deadline.clone(), interrupted.clone());
+        let (d, i) = (deadline_ms.clone(), interrupted.clone());
         runtime.set_interrupt_handler(Some(Box::new(move || {
             let stop = millis(Instant::now()) >= d.load(Ordering::Relaxed);
             if stop {
@@ -397,41 +395,47 @@ impl Sandbox {
             }
             warden = Some(rquickjs::Persistent::save(&ctx, w));
         });
-        // Jobs and timers that top-level code queued while loading must not run in the
-        // first login: jobs run now, with no login current, and timers are dropped.
-        while runtime.is_job_pending() && millis(Instant::now()) < deadline.load(Ordering::Relaxed) {
-            let _ = runtime.execute_pending_job();
-        }
-        if runtime.is_job_pending() {
-            errors.push(JsError::new("", "loading left work running past the time budget"));
-        }
-        if let Some(w) = &warden {
-            let reset = context.with(|ctx| {
-                let w = w.clone().restore(&ctx)?;
-                w.get::<_, rquickjs::Function>("reset")?.call::<_, ()>((rquickjs::function::This(w),))
-            });
-            if let Err(e) = reset {
-                errors.push(JsError::new("prelude.js", e.to_string()));
-            }
-        }
-        deadline.store(u64::MAX, Ordering::Relaxed);
-        match warden {
-            Some(warden) if errors.is_empty() => Ok(Sandbox {
+        let sandbox = match warden {
+            Some(warden) if errors.is_empty() => Sandbox {
                 warden,
                 runtime,
                 context,
-                deadline,
+                deadline: deadline_ms,
                 interrupted,
                 carry: false,
                 owner: Arc::downgrade(&js.alive),
-                memory_bytes: js.limits.memory_bytes,
-            }),
-            _ if errors.is_empty() => Err(vec![JsError::new("prelude.js", "the prelude did not load")]),
-            _ => Err(errors),
+            },
+            _ if errors.is_empty() => return Err(vec![JsError::new("prelude.js", "the prelude did not load")]),
+            _ => return Err(errors),
+        };
+        // Jobs and timers that top-level code queued while loading must not run in the
+        // first login: jobs run now, with no login current, and timers are dropped.
+        if !sandbox.drain_jobs(deadline) {
+            return Err(vec![JsError::new("", "loading left work running past the time budget")]);
         }
+        sandbox.call::<_, ()>("reset", ()).map_err(|m| vec![JsError::new("prelude.js", m)])?;
+        sandbox.deadline.store(u64::MAX, Ordering::Relaxed);
+        Ok(sandbox)
+    }
+
+    /// Calls `__warden.NAME(args)` in the context.
+    fn call<A, R>(&self, name: &str, args: A) -> Result<R, String>
+    where
+        A: for<'js> rquickjs::function::IntoArgs<'js>,
+        R: for<'js> rquickjs::FromJs<'js>,
+    {
+        self.context.with(|ctx| {
+            let w = self.warden.clone().restore(&ctx).map_err(|e| e.to_string())?;
+            let f: rquickjs::Function = w.get(name).map_err(|e| e.to_string())?;
+            let mut all = rquickjs::function::Args::new(ctx.clone(), 8);
+            all.this(w).map_err(|e| e.to_string())?;
+            args.into_args(&mut all).map_err(|e| e.to_string())?;
+            f.call_arg::<R>(all).map_err(|e| exception(&ctx, e))
+        })
     }
 
     /// Runs one rule; the flag says whether the runtime must be recycled.
+    /// `memory_bytes`: the heap limit, also the most a result may take once read into Rust.
     fn run(
         &mut self,
         index: usize,
@@ -439,6 +443,7 @@ impl Sandbox {
         txn: &mut Txn,
         deadline: Instant,
         link: Link,
+        memory_bytes: usize,
     ) -> (Option<ErrorInfo>, bool) {
         self.deadline.store(millis(deadline), Ordering::Relaxed);
         self.interrupted.store(false, Ordering::Relaxed);
@@ -448,41 +453,10 @@ impl Sandbox {
         let (user, context) =
             if first { (txn.user.to_string(), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
-        let memory_bytes = self.memory_bytes;
-        // Calls `__warden.NAME(args)` in the context.
-        fn call<'a, A, R>(
-            context: &Context,
-            warden: &rquickjs::Persistent<rquickjs::Object<'static>>,
-            name: &str,
-            args: A,
-        ) -> Result<R, String>
-        where
-            A: for<'js> rquickjs::function::IntoArgs<'js>,
-            R: for<'js> rquickjs::FromJs<'js>,
-        {
-            context.with(|ctx| {
-                let w = warden.clone().restore(&ctx).map_err(|e| e.to_string())?;
-                let f: rquickjs::Function = w.get(name).map_err(|e| e.to_string())?;
-                let mut all = rquickjs::function::Args::new(ctx.clone(), 8);
-                all.this(w).map_err(|e| e.to_string())?;
-                args.into_args(&mut all).map_err(|e| e.to_string())?;
-                f.call_arg::<R>(all).map_err(|e| exception(&ctx, e))
-            })
-        }
         let outcome: Result<Option<Json>, String> = (|| {
-            let mut settled = call::<_, bool>(
-                &self.context,
-                &self.warden,
+            let mut settled = self.call::<_, bool>(
                 "begin",
-                (
-                    index as u32,
-                    rule.name.as_str(),
-                    user.as_str(),
-                    context.as_str(),
-                    first,
-                    link.last,
-                    link.last && link.end,
-                ),
+                (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), first, link.last, link.end),
             )?;
             // Past the deadline nothing more runs: not a job, not a timer.
             let late = || Err::<(), String>("interrupted: the deadline passed".into());
@@ -491,14 +465,14 @@ impl Sandbox {
                 if !self.drain_jobs(deadline) {
                     late()?;
                 }
-                if settled || call::<_, bool>(&self.context, &self.warden, "settled", ())? {
+                if settled || self.call::<_, bool>("settled", ())? {
                     break;
                 }
                 settled = false;
                 if Instant::now() >= deadline {
                     late()?;
                 }
-                if !call::<_, bool>(&self.context, &self.warden, "tick", (budget as f64,))? {
+                if !self.call::<_, bool>("tick", (budget as f64,))? {
                     break;
                 }
             }
@@ -541,14 +515,7 @@ impl Sandbox {
         // `finish` was not reached.)
         let pending = self.runtime.is_job_pending();
         let drained = self.drain_jobs(deadline);
-        let reset = if pending || outcome.is_err() {
-            self.context.with(|ctx| {
-                let w = self.warden.clone().restore(&ctx)?;
-                w.get::<_, rquickjs::Function>("reset")?.call::<_, ()>((rquickjs::function::This(w),))
-            })
-        } else {
-            Ok(())
-        };
+        let reset = if pending || outcome.is_err() { self.call::<_, ()>("reset", ()) } else { Ok(()) };
         let (result, recycle) = self.judge(outcome, interrupted, rule, txn, link);
         match (result, drained, reset) {
             (result, true, Ok(())) => (result, recycle),

@@ -501,10 +501,8 @@
   // During such a run, which rule changed each claim, the scope, MFA and the redirect (so
   // that outcomes name the rule that set a claim, as for `.rule` files): flat triples.
   let owners = null;
-  function tokenView(context, key) {
-    const t = context !== null && typeof context === 'object' ? context[key] : undefined;
-    return t !== null && typeof t === 'object' ? t : {};
-  }
+  const objectOr = (v) => (v !== null && typeof v === 'object' ? v : {});
+  const tokenView = (context, key) => objectOr(objectOr(context)[key]);
   // What a rule starts from, to find what it changed: each token's keys and values (by
   // identity), MFA and the redirect. Arrays, not objects keyed by name: cheaper in QuickJS.
   function entries(o) {
@@ -513,16 +511,16 @@
     return [keys, values];
   }
   function snapshot(context) {
-    const c = context !== null && typeof context === 'object' ? context : {};
+    const c = objectOr(context);
     return [entries(tokenView(c, 'idToken')), entries(tokenView(c, 'accessToken')), c.multifactor, c.redirect];
   }
   function outcomeParts(context) {
-    const c = context !== null && typeof context === 'object' ? context : {};
+    const c = objectOr(context);
     return { idToken: c.idToken, accessToken: c.accessToken, multifactor: c.multifactor, redirect: c.redirect };
   }
   // Appends `[what, key, rule]` to `owners` for each change since `before`.
   function recordOwners(before, context, name) {
-    const c = context !== null && typeof context === 'object' ? context : {};
+    const c = objectOr(context);
     compareToken('id', tokenView(c, 'idToken'), before[0], name);
     compareToken('at', tokenView(c, 'accessToken'), before[1], name);
     if (c.multifactor !== before[2]) owners.push('multifactor', '', name);
