@@ -901,6 +901,64 @@ fn consecutive_javascript_rules_share_their_objects() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Across a run of JavaScript rules, each change to the tokens, MFA and the redirect is
+/// attributed to the rule that made it last: overwriting a claim moves it, writing the same
+/// value back does not, deleting and re-adding does, and a claim an earlier rule set stays
+/// with that rule. Seen through the claim policy's warnings and `interaction_required`.
+#[test]
+fn changes_are_attributed_to_the_rule_that_made_them_in_a_run() {
+    let (dir, p) = pipeline_in(
+        "attribution",
+        &[
+            (
+                "a.js",
+                "function a(user, context, callback) {\n  context.idToken.kept = 1;\n  context.idToken.over = 1;\n  context.idToken.same = 'x';\n  context.idToken.readded = 1;\n  context.accessToken.at_a = 1;\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "b.js",
+                "function b(user, context, callback) {\n  context.idToken.over = 2;\n  context.idToken.same = context.idToken.same;\n  delete context.idToken.readded;\n  context.multifactor = { provider: 'any' };\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "c.js",
+                "function c(user, context, callback) {\n  context.idToken.readded = 1;\n  context.accessToken = { at_a: context.accessToken.at_a, at_c: 2 };\n  callback(null, user, context);\n}\n",
+            ),
+        ],
+        "claim_mode = \"namespaced\"",
+    );
+    let context = json!({"protocol": "oauth2-refresh-token"});
+    for backend in [Backend::Interp, Backend::Jit] {
+        let o = p.execute(&json!({"user_id": "auth0|1"}), &context, &Exec::at(0).on(backend)).expect("valid").to_json();
+        // Every claim is dropped (none is namespaced): each drop names the claim's rule.
+        let mut dropped: Vec<(String, String)> = o["logs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| {
+                let m = l["message"].as_str()?;
+                let name = m.strip_prefix("claim \"")?.split('"').next()?;
+                Some((name.to_string(), l["rule"].as_str()?.to_string()))
+            })
+            .collect();
+        dropped.sort();
+        let expect: Vec<(String, String)> = [
+            ("at_a", "a"),
+            ("at_c", "c"),
+            ("kept", "a"),
+            ("over", "b"),
+            ("readded", "c"),
+            ("same", "a"),
+        ]
+        .iter()
+        .map(|(k, r)| (k.to_string(), r.to_string()))
+        .collect();
+        assert_eq!(dropped, expect, "{o}");
+        // MFA on a flow that cannot interact denies, naming the rule that asked for it.
+        assert_eq!(o["error"]["code"], "interaction_required", "{o}");
+        assert_eq!(o["error"]["rule"], "b", "{o}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A rule that stops the login in the middle of a run of JavaScript rules: what earlier
 /// rules recorded (effects, logs) stays, the next login starts clean.
 #[test]

@@ -451,7 +451,7 @@ impl Sandbox {
         let first = link.first || !self.carry;
         self.carry = false;
         let (user, context) =
-            if first { (txn.user.to_string(), context_json(txn)) } else { (String::new(), String::new()) };
+            if first { (user_json(&txn.user), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
         let outcome: Result<Option<Json>, String> = (|| {
             let mut settled = self.call::<_, bool>(
@@ -665,6 +665,12 @@ fn position(stack: &str, path: &str) -> (Option<u32>, Option<u32>) {
     let line = nums.next().and_then(|n| n.parse().ok());
     let column = nums.next().and_then(|n| n.parse().ok());
     (line, column)
+}
+
+/// The user as JSON text (through a byte buffer: `Display` goes through the formatter and
+/// costs twice as much).
+fn user_json(user: &Json) -> String {
+    serde_json::to_string(user).unwrap_or_else(|_| "{}".into())
 }
 
 /// The context a JavaScript rule sees, as JSON text: the transaction's, with the claims,

@@ -5,7 +5,7 @@
 //! parse on the Rust side, which cost a fixed few microseconds even for small objects.
 
 use rquickjs::function::This;
-use rquickjs::{Ctx, Object, Type, Value};
+use rquickjs::{Atom, Ctx, Object, Type, Value};
 use serde_json::{Map, Number, Value as Json};
 
 /// Objects nested deeper than this are refused (a cycle ends here too).
@@ -60,19 +60,26 @@ enum Key<'a> {
     Index(u32),
 }
 
-/// The prototypes of the boxed primitives (`new String('x')` is written as `"x"`).
+/// What reading looks up once: the prototypes of the boxed primitives (`new String('x')` is
+/// written as `"x"`), and the `toJSON` key as an atom (not hashed again for every object).
 struct Boxes<'js> {
     string: Option<Object<'js>>,
     number: Option<Object<'js>>,
     boolean: Option<Object<'js>>,
+    to_json: Atom<'js>,
 }
 
 impl<'js> Boxes<'js> {
-    fn new(ctx: &Ctx<'js>) -> Boxes<'js> {
+    fn new(ctx: &Ctx<'js>) -> Result<Boxes<'js>, rquickjs::Error> {
         let proto = |name: &str| -> Option<Object<'js>> {
             ctx.globals().get::<_, Object>(name).and_then(|c| c.get::<_, Object>("prototype")).ok()
         };
-        Boxes { string: proto("String"), number: proto("Number"), boolean: proto("Boolean") }
+        Ok(Boxes {
+            string: proto("String"),
+            number: proto("Number"),
+            boolean: proto("Boolean"),
+            to_json: Atom::from_str(ctx.clone(), "toJSON")?,
+        })
     }
 
     /// The primitive inside a boxed primitive.
@@ -94,7 +101,7 @@ impl<'js> Boxes<'js> {
 /// `max_bytes` of keys and strings (and 16 bytes per value) are read.
 pub(crate) fn to_json<'js>(ctx: &Ctx<'js>, v: Value<'js>, max_bytes: usize) -> Result<Option<Json>, Unreadable> {
     let mut budget = Budget { nodes: MAX_NODES, bytes: max_bytes };
-    let boxes = Boxes::new(ctx);
+    let boxes = Boxes::new(ctx)?;
     read(ctx, &boxes, v, Key::Root, 0, &mut budget)
 }
 
@@ -124,7 +131,7 @@ fn read<'js>(
                 return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
             }
             let Some(obj) = v.as_object() else { return Ok(None) };
-            let to_json: Value = obj.get("toJSON")?;
+            let to_json: Value = obj.get(boxes.to_json.clone())?;
             if let Some(f) = to_json.as_function() {
                 let name = match key {
                     Key::Root => String::new(),
@@ -166,8 +173,9 @@ fn object<'js>(
     depth: usize,
     budget: &mut Budget,
 ) -> Result<Json, Unreadable> {
-    let mut out = Map::new();
-    for prop in obj.props::<String, Value>() {
+    let props = obj.props::<String, Value>();
+    let mut out = Map::with_capacity(props.len());
+    for prop in props {
         let (k, item) = prop?;
         budget.take(0, k.len())?;
         if let Some(j) = read(ctx, boxes, item, Key::Name(&k), depth + 1, budget)? {

@@ -19,7 +19,19 @@
     }
   }
 
-  let run = null; // the state of the current execution
+  // The current execution, in plain variables (in QuickJS, building an object of a dozen
+  // fields per rule costs more than the rest of the bookkeeping): `current` is its number,
+  // 0 when no rule is running. `logs`, `effects` and `warnings` are made on first use.
+  let current = 0, executions = 0;
+  let runName = '', runStatus = 'pending', runUser = null, runContext = null, runError = null;
+  let runLogs = null, runEffects = null, runWarnings = null, runLast = false, runEnd = false, runBefore = null;
+  function warn(message) {
+    (runWarnings === null ? (runWarnings = []) : runWarnings).push(message);
+  }
+  // Ends the current execution as failed with `e`, unless it already has a result.
+  function fail(e) {
+    if (current !== 0 && runStatus === 'pending') { runStatus = 'threw'; runError = errorOf(e); }
+  }
 
   function text(v) {
     if (typeof v === 'string') return v;
@@ -29,7 +41,9 @@
   const console = {};
   for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
     console[level] = function (...args) {
-      if (run && run.logs.length < 256) run.logs.push({ level, message: args.map(text).join(' ').slice(0, MAX_LOG) });
+      if (current === 0) return;
+      if (runLogs === null) runLogs = [];
+      if (runLogs.length < 256) runLogs.push({ level, message: args.map(text).join(' ').slice(0, MAX_LOG) });
     };
   }
 
@@ -40,13 +54,13 @@
   // Outside a login (code a previous login left running) timers are not armed: they would
   // fire inside the next one.
   function setTimeout(fn, ms, ...args) {
-    if (run === null) return 0;
+    if (current === 0) return 0;
     const id = ++seq;
     timers.set(id, { at: clock + Math.max(0, Number(ms) || 0), fn, args, every: 0 });
     return id;
   }
   function setInterval(fn, ms, ...args) {
-    if (run === null) return 0;
+    if (current === 0) return 0;
     const id = ++seq;
     const every = Math.max(1, Number(ms) || 0);
     timers.set(id, { at: clock + every, fn, args, every });
@@ -69,7 +83,9 @@
       if (bad) {
         result = Promise.reject(new Error(bad));
       } else {
-        if (run) run.effects.push({ kind, user_id: String(id), patch: JSON.parse(JSON.stringify(md)) });
+        if (current !== 0) {
+          (runEffects === null ? (runEffects = []) : runEffects).push({ kind, user_id: String(id), patch: JSON.parse(JSON.stringify(md)) });
+        }
         result = Promise.resolve();
       }
       if (typeof cb === 'function') {
@@ -497,45 +513,58 @@
 
   // Consecutive JavaScript rules share their objects: the first of a run of them parses
   // `user` and `context`, the last hands them back, and in between nothing is copied.
-  let live = null;
+  let liveUser = null, liveContext = null;
   // During such a run, which rule changed each claim, the scope, MFA and the redirect (so
   // that outcomes name the rule that set a claim, as for `.rule` files): flat triples.
   let owners = null;
   const objectOr = (v) => (v !== null && typeof v === 'object' ? v : {});
-  const tokenView = (context, key) => objectOr(objectOr(context)[key]);
-  // What a rule starts from, to find what it changed: each token's keys and values (by
-  // identity), MFA and the redirect. Arrays, not objects keyed by name: cheaper in QuickJS.
-  function entries(o) {
-    const keys = Object.keys(o), values = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) values[i] = o[keys[i]];
-    return [keys, values];
-  }
-  function snapshot(context) {
-    const c = objectOr(context);
-    return [entries(tokenView(c, 'idToken')), entries(tokenView(c, 'accessToken')), c.multifactor, c.redirect];
+  // The state of the tokens, MFA and the redirect, to find what a rule changed:
+  // `[multifactor, redirect, idKeys, idValues, atKeys, atValues]` (values compare by
+  // identity). The state after one rule is the state the next one starts from, so each rule
+  // costs one of these. (Few, coarse operations: in QuickJS each builtin call costs about as
+  // much as a dozen property reads.)
+  const NOTHING = Object.freeze({});
+  function tokenState(context) {
+    const c = context !== null && typeof context === 'object' ? context : NOTHING;
+    let id = c.idToken, at = c.accessToken;
+    if (id === null || typeof id !== 'object') id = NOTHING;
+    if (at === null || typeof at !== 'object') at = NOTHING;
+    return [c.multifactor, c.redirect, Object.keys(id), Object.values(id), Object.keys(at), Object.values(at)];
   }
   function outcomeParts(context) {
     const c = objectOr(context);
     return { idToken: c.idToken, accessToken: c.accessToken, multifactor: c.multifactor, redirect: c.redirect };
   }
-  // Appends `[what, key, rule]` to `owners` for each change since `before`.
-  function recordOwners(before, context, name) {
-    const c = objectOr(context);
-    compareToken('id', tokenView(c, 'idToken'), before[0], name);
-    compareToken('at', tokenView(c, 'accessToken'), before[1], name);
-    if (c.multifactor !== before[2]) owners.push('multifactor', '', name);
-    if (c.redirect !== before[3]) owners.push('redirect', '', name);
+  // Appends `[what, key, rule]` to `owners` for each change from `before` to `after`.
+  function recordOwners(before, after, name) {
+    compareToken('id', before[2], before[3], after[2], after[3], name);
+    compareToken('at', before[4], before[5], after[4], after[5], name);
+    if (after[0] !== before[0]) owners.push('multifactor', '', name);
+    if (after[1] !== before[1]) owners.push('redirect', '', name);
   }
-  function compareToken(tag, now, was, name) {
-    const [oldKeys, oldValues] = was;
-    const keys = Object.keys(now);
+  function compareToken(tag, oldKeys, oldValues, keys, values, name) {
+    const n = oldKeys.length;
     for (let i = 0; i < keys.length; i++) {
-      const k = keys[i], at = oldKeys.indexOf(k);
-      if (at < 0 || oldValues[at] !== now[k]) owners.push(tag, k, name);
+      const k = keys[i];
+      // Keys usually keep their places.
+      let j = i < n && oldKeys[i] === k ? i : 0;
+      while (j < n && oldKeys[j] !== k) j++;
+      if (j === n || oldValues[j] !== values[i]) owners.push(tag, k, name);
     }
-    for (let i = 0; i < oldKeys.length; i++) if (!own(now, oldKeys[i])) owners.push(tag, oldKeys[i], name);
+    for (let j = 0; j < n; j++) {
+      const k = oldKeys[j];
+      let i = j < keys.length && keys[j] === k ? j : 0;
+      while (i < keys.length && keys[i] !== k) i++;
+      if (i === keys.length) owners.push(tag, k, name);
+    }
   }
+  // The state the next rule of the run starts from (set by `finish`).
+  let nextBefore = null;
 
+  // The objects of the previous login that parsed its inputs, kept (out of reach of any
+  // JavaScript) until the next one has parsed its own: while they live, QuickJS reuses their
+  // shapes for objects with the same keys instead of building them again.
+  let shapes = null;
   let locked = false;
   G.__warden = {
     rules: [],
@@ -555,9 +584,10 @@
       factories[name] = factory;
     },
     // After each rule: nothing is current, no timer is armed. (The objects a run of rules
-    // shares stay in `live` until its last rule, whose `finish` drops them.)
+    // shares stay in `liveUser`/`liveContext` until its last rule, whose `finish` drops them.)
     reset() {
-      run = null;
+      current = 0;
+      nextBefore = null;
       timers.clear();
       clock = 0;
     },
@@ -567,47 +597,60 @@
     // `end`: no step follows, so only the parts of `context` the outcome needs are read back.
     begin(i, name, userJson, contextJson, first, last, end) {
       let user, context;
-      if (first || live === null) {
+      if (first || liveUser === null) {
         user = JSON.parse(userJson);
         context = JSON.parse(contextJson);
+        shapes = [user, context];
         owners = [];
       } else {
-        user = live.user;
-        context = live.context;
+        user = liveUser;
+        context = liveContext;
       }
-      live = null;
-      const before = first && last ? null : snapshot(context);
-      run = { name, status: 'pending', user, context, logs: [], effects: [], warnings: [], error: null, last, end, before };
-      const state = run;
+      liveUser = liveContext = null;
+      const id = (current = ++executions);
+      runName = name;
+      runStatus = 'pending';
+      runUser = user;
+      runContext = context;
+      runError = runLogs = runEffects = runWarnings = null;
+      runLast = last;
+      runEnd = end;
+      runBefore = first && last ? null : first || nextBefore === null ? tokenState(context) : nextBefore;
+      nextBefore = null;
+      // Each rule gets its own callback: one kept from an earlier rule decides nothing.
       const callback = function (err, u, c) {
-        if (state.status !== 'pending') {
-          state.warnings.push('callback called more than once in rule ' + name + '; later calls are ignored');
+        if (id !== current) return;
+        if (runStatus !== 'pending') {
+          warn('callback called more than once in rule ' + name + '; later calls are ignored');
           return;
         }
         if (err) {
-          state.status = 'denied';
-          state.error = errorOf(err);
+          runStatus = 'denied';
+          runError = errorOf(err);
         } else {
-          state.status = 'ok';
-          if (u !== null && typeof u === 'object') state.user = u;
-          if (c !== null && typeof c === 'object') state.context = c;
+          runStatus = 'ok';
+          if (u !== null && typeof u === 'object') runUser = u;
+          if (c !== null && typeof c === 'object') runContext = c;
         }
       };
       try {
         // Called as a plain function (`this` is the global object in sloppy code, as in
         // Auth0), never with a receiver of warden's.
         const rule = this.rules[i];
-        const r = rule(state.user, state.context, callback);
+        const r = rule(user, context, callback);
         if (r && typeof r.then === 'function') {
-          r.then(undefined, (e) => { if (state.status === 'pending') { state.status = 'threw'; state.error = errorOf(e); } });
+          r.then(undefined, (e) => { if (id === current) fail(e); });
         }
       } catch (e) {
-        if (state.status === 'pending') { state.status = 'threw'; state.error = errorOf(e); }
-        else state.warnings.push('rule ' + name + ' threw after calling back: ' + errorOf(e).message);
+        if (id !== current) {
+          // (The rule's own code ended the execution, which cannot happen: nothing it can
+          // reach calls `reset` or `finish`.)
+        } else if (runStatus === 'pending') fail(e);
+        else warn('rule ' + name + ' threw after calling back: ' + errorOf(e).message);
       }
-      return state.status !== 'pending';
+      return runStatus !== 'pending';
     },
-    settled() { return run === null || run.status !== 'pending'; },
+    settled() { return current === 0 || runStatus !== 'pending'; },
     // Runs the next timer due within `budget` ms of virtual time; false when there is none.
     tick(budget) {
       let next = null;
@@ -617,37 +660,47 @@
       clock = t.at;
       if (t.every) t.at = clock + t.every; else timers.delete(id);
       try { Reflect.apply(t.fn, undefined, t.args); } catch (e) {
-        if (run && run.status === 'pending') { run.status = 'threw'; run.error = errorOf(e); }
+        fail(e);
       }
       return true;
     },
     // The execution's result, which Rust reads with JSON's rules (marshal.rs): logs, effects
-    // and warnings; and, from the last rule of a run (or one that stopped the login), the
-    // final objects with who changed what. The empty string: the rule called back with
-    // nothing to report, and the next rule continues.
+    // and warnings (null when there are none); and, from the last rule of a run (or one that
+    // stopped the login), the final objects with who changed what. The empty string: the
+    // rule called back with nothing to report, and the next rule continues.
     finish() {
-      const r = run;
-      run = null;
+      if (current === 0) throw new Error('no rule is running');
+      current = 0;
       timers.clear();
       clock = 0;
-      const ok = r.status === 'ok';
-      if (ok && r.before !== null) recordOwners(r.before, r.context, r.name);
-      if (ok && !r.last) {
-        live = { user: r.user, context: r.context };
-        // The common case between two JavaScript rules: nothing to report.
-        if (r.logs.length === 0 && r.effects.length === 0 && r.warnings.length === 0) return '';
+      const ok = runStatus === 'ok';
+      if (ok && runBefore !== null) {
+        const after = tokenState(runContext);
+        recordOwners(runBefore, after, runName);
+        if (!runLast) nextBefore = after;
       }
-      const out = { status: r.status, error: r.error, logs: r.logs, effects: r.effects, warnings: r.warnings };
-      if (!ok || r.last) {
+      runBefore = null;
+      if (ok && !runLast) {
+        liveUser = runUser;
+        liveContext = runContext;
+        // The common case between two JavaScript rules: nothing to report.
+        if (runLogs === null && runEffects === null && runWarnings === null) {
+          runUser = runContext = null;
+          return '';
+        }
+      }
+      const out = { status: runStatus, error: runError, logs: runLogs, effects: runEffects, warnings: runWarnings };
+      if (!ok || runLast) {
         if (ok) {
-          out.user = r.user;
-          out.context = r.end ? outcomeParts(r.context) : r.context;
-          out.partial = r.end;
+          out.user = runUser;
+          out.context = runEnd ? outcomeParts(runContext) : runContext;
+          out.partial = runEnd;
           out.owners = owners;
         }
-        live = null;
+        liveUser = liveContext = null;
         owners = null;
       }
+      runUser = runContext = runError = runLogs = runEffects = runWarnings = null;
       return out;
     },
   };
