@@ -959,6 +959,43 @@ fn changes_are_attributed_to_the_rule_that_made_them_in_a_run() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A callback kept from an earlier rule (of the same login, or of an earlier one) decides
+/// nothing: calling it denies nothing, allows nothing and logs nothing in the rule that runs.
+#[test]
+fn a_kept_callback_decides_nothing_later() {
+    let (dir, p) = pipeline_in(
+        "kept-callback",
+        &[
+            (
+                "a.js",
+                "function a(user, context, callback) {\n  if (!global.kept) global.kept = callback;\n  callback(null, user, context);\n}\n",
+            ),
+            (
+                "b.js",
+                "function b(user, context, callback) {\n  global.kept(new UnauthorizedError('from a kept callback'));\n  global.kept(null, { user_id: 'auth0|attacker' }, {});\n  if (user.app_metadata.hang) return;\n  context.idToken['https://x/b'] = user.user_id;\n  callback(null, user, context);\n}\n",
+            ),
+        ],
+        "timeout_ms = 300",
+    );
+    let login = |hang: bool| {
+        let user = json!({"user_id": "auth0|1", "app_metadata": {"hang": hang}});
+        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+    };
+    for _ in 0..2 {
+        let o = login(false);
+        assert_eq!(o["decision"], "allow", "{o}");
+        assert_eq!(o["user"]["user_id"], "auth0|1", "{o}");
+        assert_eq!(o["id_token"]["https://x/b"], "auth0|1", "{o}");
+        assert_eq!(o["logs"], json!([]), "{o}");
+    }
+    // A rule that never calls back still times out: the kept callback does not settle it.
+    let o = login(true);
+    assert_eq!(o["decision"], "deny", "{o}");
+    assert_eq!(o["error"]["cause"], "timeout", "{o}");
+    assert_eq!(o["error"]["rule"], "b", "{o}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A rule that stops the login in the middle of a run of JavaScript rules: what earlier
 /// rules recorded (effects, logs) stays, the next login starts clean.
 #[test]
