@@ -654,7 +654,7 @@ fn conformance_vectors_and_sandbox() {
             extra: &[],
             user: json!({}),
             context: json!({}),
-            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: nested more than 256 levels deep (or cyclic)"}}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: nested more than 128 levels deep (or cyclic)"}}),
         },
         Case {
             name: "a result that would expand past the heap limit outside QuickJS is a resource limit",
@@ -940,17 +940,11 @@ fn changes_are_attributed_to_the_rule_that_made_them_in_a_run() {
             })
             .collect();
         dropped.sort();
-        let expect: Vec<(String, String)> = [
-            ("at_a", "a"),
-            ("at_c", "c"),
-            ("kept", "a"),
-            ("over", "b"),
-            ("readded", "c"),
-            ("same", "a"),
-        ]
-        .iter()
-        .map(|(k, r)| (k.to_string(), r.to_string()))
-        .collect();
+        let expect: Vec<(String, String)> =
+            [("at_a", "a"), ("at_c", "c"), ("kept", "a"), ("over", "b"), ("readded", "c"), ("same", "a")]
+                .iter()
+                .map(|(k, r)| (k.to_string(), r.to_string()))
+                .collect();
         assert_eq!(dropped, expect, "{o}");
         // MFA on a flow that cannot interact denies, naming the rule that asked for it.
         assert_eq!(o["error"]["code"], "interaction_required", "{o}");
@@ -1235,4 +1229,101 @@ fn a_module_that_escapes_its_wrapper_does_not_load() {
     };
     assert!(e.contains("__warden is not defined"), "the module must not load: {e:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reading the user back (straight from QuickJS values, and against the user the run
+/// started from, so that an unchanged one is not rebuilt) agrees with QuickJS's own
+/// `JSON.stringify` of the same object, for random users and random edits: set, delete,
+/// `undefined`, a `Date` (`toJSON`), a moved key, a function, a boxed string, a shortened
+/// array, and keys holding a NUL character.
+#[test]
+fn the_user_read_back_is_json_stringify_of_what_the_rules_left() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let rule = r#"function edit(user, context, callback) {
+  var containers = [];
+  (function walk(v) {
+    if (v !== null && typeof v === 'object') { containers.push(v); Object.keys(v).forEach(function (k) { walk(v[k]); }); }
+  })(user);
+  (context.ops || []).forEach(function (op) {
+    var c = containers[op[1] % containers.length], keys = Object.keys(c), k;
+    if (Array.isArray(c)) k = op[2] % (keys.length + 1);
+    else if (keys.length > 0 && op[2] % 3 !== 0) k = keys[op[2] % keys.length];
+    else k = (op[2] % 2 ? 'k' : 'n\u0000') + op[2];
+    switch (op[0]) {
+      case 0: c[k] = op[3]; break;
+      case 1: delete c[k]; break;
+      case 2: c[k] = undefined; break;
+      case 3: c[k] = new Date(op[2] * 1e9); break;
+      case 4: if (Array.isArray(c)) c.push(op[3]); else { var v = c[k]; delete c[k]; c[k] = v; } break;
+      case 5: c[k] = function () {}; break;
+      case 6: c[k] = new String('boxed' + op[2]); break;
+      default: if (Array.isArray(c)) c.length = op[2] % 3;
+    }
+  });
+  context.idToken['https://x/expect'] = JSON.stringify(user);
+  callback(null, user, context);
+}
+"#;
+    let (dir, p) = pipeline_in("read-back", &[("edit.js", rule)], "");
+    // Numbers compare as doubles, within a few units in the last place: JSON.stringify
+    // writes 2^63 as digits where the reader writes 9.2e18, and QuickJS's number-to-text and
+    // text-to-number conversions are sometimes one unit in the last place off (the reader
+    // writes the double itself; docs/javascript.md, known gaps). Keys compare in order.
+    fn close(a: &Json, b: &Json) -> bool {
+        match (a, b) {
+            (Json::Number(x), Json::Number(y)) => {
+                let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+                x == y || (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs())
+            }
+            (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b)),
+            (Json::Object(x), Json::Object(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && close(va, vb))
+            }
+            _ => a == b,
+        }
+    }
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        any::<i64>().prop_map(Json::from),
+        (-1e6f64..1e6).prop_map(|f| serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)),
+        "[a-z0-9 é\u{1F600}]{0,8}".prop_map(Json::String),
+    ];
+    let value = leaf.prop_recursive(4, 40, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
+            prop::collection::vec(("[a-f]{1,2}", inner), 0..5).prop_map(|kv| Json::Object(kv.into_iter().collect())),
+        ]
+    });
+    let user = prop::collection::vec(("[a-f]{1,2}", value.clone()), 0..6).prop_map(|kv| {
+        let mut m: serde_json::Map<String, Json> = kv.into_iter().collect();
+        m.insert("user_id".into(), json!("auth0|1"));
+        Json::Object(m)
+    });
+    let ops = prop::collection::vec((0u32..8, 0u32..64, 0u32..64, value), 0..4);
+    let mut runner = TestRunner::new(Config { cases: 96, failure_persistence: None, ..Config::default() });
+    let result = runner.run(&(user, ops), |(user, ops)| {
+        let ops: Vec<Json> = ops.into_iter().map(|(a, b, c, v)| json!([a, b, c, v])).collect();
+        let context = json!({ "ops": ops });
+        for backend in [Backend::Interp, Backend::Jit] {
+            let o = p.execute(&user, &context, &Exec::at(0).on(backend)).expect("valid").to_json();
+            prop_assert_eq!(&o["decision"], "allow", "{}", o);
+            let expect: Json = serde_json::from_str(o["id_token"]["https://x/expect"].as_str().unwrap_or("null"))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(
+                close(&o["user"], &expect),
+                "read {} stringified {} user {} ops {}",
+                o["user"],
+                expect,
+                user,
+                context
+            );
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
 }

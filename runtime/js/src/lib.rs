@@ -453,7 +453,7 @@ impl Sandbox {
         let (user, context) =
             if first { (user_json(&txn.user), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
-        let outcome: Result<Option<Json>, String> = (|| {
+        let outcome: Result<Option<(Json, bool)>, String> = (|| {
             let mut settled = self.call::<_, bool>(
                 "begin",
                 (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), first, link.last, link.end),
@@ -482,7 +482,9 @@ impl Sandbox {
                 late()?;
             }
             // The result is read straight from the JS objects (see marshal.rs); the empty
-            // string says the next rule continues with nothing to report.
+            // string says the next rule continues with nothing to report. `user` is read
+            // against the user the run started from: when it reads the same, it is left out
+            // and the flag says so (the transaction keeps its own).
             self.context.with(|ctx| {
                 let w = self.warden.clone().restore(&ctx).map_err(|e| e.to_string())?;
                 let finish: rquickjs::Function = w.get("finish").map_err(|e| e.to_string())?;
@@ -491,15 +493,18 @@ impl Sandbox {
                 if out.as_string().is_some() {
                     return Ok(None);
                 }
-                match marshal::to_json(&ctx, out, memory_bytes) {
-                    Ok(r) => Ok(r),
+                match marshal::to_json_against(&ctx, out, memory_bytes, Some(("user", &txn.user))) {
+                    Ok((r, same)) => Ok(r.map(|r| (r, same))),
                     Err(marshal::Unreadable::Js(e)) => Err(exception(&ctx, e)),
                     // Reported like an allocation past the heap limit.
                     Err(marshal::Unreadable::TooLarge(m)) => Err(format!("out of memory: the result has {m}")),
-                    Err(marshal::Unreadable::NotJson(m)) => Ok(Some(json!({
-                        "status": "threw",
-                        "error": { "message": format!("the rule left objects that are not JSON: {m}") },
-                    }))),
+                    Err(marshal::Unreadable::NotJson(m)) => Ok(Some((
+                        json!({
+                            "status": "threw",
+                            "error": { "message": format!("the rule left objects that are not JSON: {m}") },
+                        }),
+                        false,
+                    ))),
                 }
             })
         })();
@@ -543,7 +548,7 @@ impl Sandbox {
     /// What a rule's run comes to, and whether the runtime must be recycled.
     fn judge(
         &mut self,
-        outcome: Result<Option<Json>, String>,
+        outcome: Result<Option<(Json, bool)>, String>,
         interrupted: bool,
         rule: &JsSource,
         txn: &mut Txn,
@@ -566,7 +571,7 @@ impl Sandbox {
                 self.carry = !link.last;
                 (None, false)
             }
-            Ok(Some(r))
+            Ok(Some((r, _)))
                 if r["status"] == "threw"
                     && r["error"]["message"].as_str().is_some_and(|m| m.contains("out of memory")) =>
             {
@@ -582,10 +587,10 @@ impl Sandbox {
             }
             // A rule that never called back timed out: like Auth0's container, the runtime
             // (and its `global`) is recycled.
-            Ok(Some(r)) => {
+            Ok(Some((r, user_same))) => {
                 let recycle = r["status"] == "pending";
                 self.carry = !link.last && r["status"] == "ok";
-                (apply(r, rule, txn, link.last), recycle)
+                (apply(r, user_same, rule, txn, link.last), recycle)
             }
         }
     }
@@ -733,8 +738,9 @@ fn context_json(txn: &Txn) -> String {
 
 /// Applies what a rule did (its result from `__warden.finish()`) to the transaction: logs,
 /// warnings and effects always; the final objects when the rule was the last of its run of
-/// JavaScript rules, each change attributed to the rule that made it.
-fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn, last: bool) -> Option<ErrorInfo> {
+/// JavaScript rules, each change attributed to the rule that made it. `user_same`: the
+/// user read exactly as the transaction's, and was left out of `r`.
+fn apply(mut r: Json, user_same: bool, rule: &JsSource, txn: &mut Txn, last: bool) -> Option<ErrorInfo> {
     for l in r["logs"].as_array().into_iter().flatten() {
         txn.log(&rule.name, l["level"].as_str().unwrap_or("log"), l["message"].as_str().unwrap_or("").to_string());
     }
@@ -778,9 +784,13 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn, last: bool) -> Option<Erro
     let Some(result) = r.as_object_mut() else {
         return Some(failure(&rule.name, Cause::RuleError, "rule error: no result".into(), &rule.path));
     };
-    let (Some(user @ Json::Object(_)), Some(context @ Json::Object(_))) =
-        (result.remove("user"), result.remove("context"))
-    else {
+    // The user as the rules left it; `None` when it read exactly as the transaction's.
+    let user = match (result.remove("user"), result.remove("context")) {
+        (Some(user @ Json::Object(_)), Some(context @ Json::Object(_))) => Some((Some(user), context)),
+        (None, Some(context @ Json::Object(_))) if user_same && txn.user.is_object() => Some((None, context)),
+        _ => None,
+    };
+    let Some((user, context)) = user else {
         // `user.toJSON = () => undefined` and the like: the changes of the whole run would be
         // lost, so the login stops instead.
         return Some(failure(
@@ -866,7 +876,9 @@ fn apply(mut r: Json, rule: &JsSource, txn: &mut Txn, last: bool) -> Option<Erro
     {
         at.insert("scope".into(), json!(scope));
     }
-    txn.user = Arc::new(user);
+    if let Some(user) = user {
+        txn.user = Arc::new(user);
+    }
     if result.get("partial") != Some(&Json::Bool(true)) {
         txn.context = Arc::new(context);
     }

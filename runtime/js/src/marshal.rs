@@ -8,8 +8,11 @@ use rquickjs::function::This;
 use rquickjs::{Atom, Ctx, Object, Type, Value};
 use serde_json::{Map, Number, Value as Json};
 
-/// Objects nested deeper than this are refused (a cycle ends here too).
-pub(crate) const MAX_DEPTH: usize = 256;
+/// Objects nested deeper than this are refused (a cycle ends here too). The reader recurses
+/// on the host's thread: about 1.9 KB of stack a level in a release build (10 KB unoptimized),
+/// so at most about 240 KB. (Inputs given as JSON text cannot be deeper either: serde_json
+/// refuses text nested more than 128 levels.)
+pub(crate) const MAX_DEPTH: usize = 128;
 /// Values read back from one rule, at most. With the byte budget below, this bounds what a
 /// rule can make the host allocate: an array of a million references to one large string is
 /// small in the JS heap but would expand without bound outside it.
@@ -97,92 +100,194 @@ impl<'js> Boxes<'js> {
     }
 }
 
-/// Reads `v` as JSON; `None` where `JSON.stringify` would leave the value out. At most
-/// `max_bytes` of keys and strings (and 16 bytes per value) are read.
-pub(crate) fn to_json<'js>(ctx: &Ctx<'js>, v: Value<'js>, max_bytes: usize) -> Result<Option<Json>, Unreadable> {
-    let mut budget = Budget { nodes: MAX_NODES, bytes: max_bytes };
-    let boxes = Boxes::new(ctx)?;
-    read(ctx, &boxes, v, Key::Root, 0, &mut budget)
+/// What reading a value against what it was (its base) comes to.
+#[derive(Debug)]
+pub(crate) enum Seen {
+    /// It reads exactly as its base: nothing was built (the caller keeps the base).
+    Same,
+    /// It reads as this; `None` where `JSON.stringify` would leave the value out.
+    Read(Option<Json>),
 }
 
-fn read<'js>(
-    ctx: &Ctx<'js>,
-    boxes: &Boxes<'js>,
-    v: Value<'js>,
-    key: Key<'_>,
-    depth: usize,
-    budget: &mut Budget,
-) -> Result<Option<Json>, Unreadable> {
-    budget.take(1, 16)?;
-    Ok(Some(match v.type_of() {
-        Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => return Ok(None),
-        Type::Null => Json::Null,
-        Type::Bool => Json::Bool(v.as_bool().unwrap_or(false)),
-        Type::Int => Json::from(v.as_int().unwrap_or(0)),
-        Type::Float => number(v.as_float().unwrap_or(f64::NAN)),
-        Type::String => {
-            let s = v.as_string().map(|s| s.to_string()).transpose()?.unwrap_or_default();
-            budget.take(0, s.len())?;
-            Json::String(s)
-        }
-        Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
-        Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
-            if depth >= MAX_DEPTH {
-                return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
-            }
-            let Some(obj) = v.as_object() else { return Ok(None) };
-            let to_json: Value = obj.get(boxes.to_json.clone())?;
-            if let Some(f) = to_json.as_function() {
-                let name = match key {
-                    Key::Root => String::new(),
-                    Key::Name(k) => k.to_string(),
-                    Key::Index(i) => i.to_string(),
-                };
-                let replaced: Value = f.call((This(obj.clone()), name))?;
-                return read(ctx, boxes, replaced, key, depth + 1, budget);
-            }
-            if let Some(inner) = boxes.unbox(obj)? {
-                return read(ctx, boxes, inner, key, depth + 1, budget);
-            }
-            if v.is_array() {
-                // `length` is read as a number (a rule may set it to anything up to 2^32 - 1)
-                // and checked against the budget before anything is allocated.
-                let length: Value = obj.get("length")?;
-                let len = length.as_number().unwrap_or(0.0).clamp(0.0, f64::from(u32::MAX)) as usize;
-                if len > budget.nodes {
-                    return Err(Unreadable::TooLarge(format!("more than {MAX_NODES} values")));
-                }
-                let mut out = Vec::with_capacity(len);
-                for i in 0..len as u32 {
-                    let item: Value = obj.get(i)?;
-                    out.push(read(ctx, boxes, item, Key::Index(i), depth + 1, budget)?.unwrap_or(Json::Null));
-                }
-                Json::Array(out)
-            } else {
-                object(ctx, boxes, obj, depth, budget)?
-            }
-        }
-        Type::Module | Type::Unknown => return Ok(None),
-    }))
-}
-
-fn object<'js>(
-    ctx: &Ctx<'js>,
-    boxes: &Boxes<'js>,
-    obj: &Object<'js>,
-    depth: usize,
-    budget: &mut Budget,
-) -> Result<Json, Unreadable> {
-    let props = obj.props::<String, Value>();
-    let mut out = Map::with_capacity(props.len());
-    for prop in props {
-        let (k, item) = prop?;
-        budget.take(0, k.len())?;
-        if let Some(j) = read(ctx, boxes, item, Key::Name(&k), depth + 1, budget)? {
-            out.insert(k, j);
+impl Seen {
+    /// What was read, for a value read with no base (which never reads `Same`).
+    fn built(self) -> Option<Json> {
+        match self {
+            Seen::Same => None,
+            Seen::Read(j) => j,
         }
     }
-    Ok(Json::Object(out))
+}
+
+/// Reads `v` as JSON (`None` where `JSON.stringify` would leave the value out), at most
+/// `max_bytes` of keys and strings (and 16 bytes per value); the root object's property
+/// `base.0` is read against `base.1`, what it
+/// was before the rule: the flag says it reads exactly as that (and it is then left out of
+/// the result, which the caller completes with the value it already has). Reading an
+/// unchanged `user` this way builds nothing. The same JavaScript runs either way (getters,
+/// `toJSON`, in the same order), and the same budget applies.
+pub(crate) fn to_json_against<'js>(
+    ctx: &Ctx<'js>,
+    v: Value<'js>,
+    max_bytes: usize,
+    base: Option<(&str, &Json)>,
+) -> Result<(Option<Json>, bool), Unreadable> {
+    let mut budget = Budget { nodes: MAX_NODES, bytes: max_bytes };
+    let boxes = Boxes::new(ctx)?;
+    let mut reader = Reader { boxes: &boxes, budget: &mut budget, root_base: base, same: false };
+    let json = reader.read(v, Key::Root, 0, None)?.built();
+    Ok((json, reader.same))
+}
+
+struct Reader<'a, 'js> {
+    boxes: &'a Boxes<'js>,
+    budget: &'a mut Budget,
+    /// The root's property read against a base, and whether it read the same.
+    root_base: Option<(&'a str, &'a Json)>,
+    same: bool,
+}
+
+impl<'js> Reader<'_, 'js> {
+    /// Reads `v`, against `base` when there is one.
+    fn read(&mut self, v: Value<'js>, key: Key<'_>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
+        self.budget.take(1, 16)?;
+        let json = match v.type_of() {
+            Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => None,
+            Type::Null => Some(Json::Null),
+            Type::Bool => Some(Json::Bool(v.as_bool().unwrap_or(false))),
+            Type::Int => Some(Json::from(v.as_int().unwrap_or(0))),
+            Type::Float => Some(number(v.as_float().unwrap_or(f64::NAN))),
+            Type::String => {
+                let s = v.as_string().cloned().map(|s| s.to_cstring()).transpose()?;
+                let s = s.as_ref().map_or("", |s| s.as_str());
+                self.budget.take(0, s.len())?;
+                if base.and_then(Json::as_str) == Some(s) {
+                    return Ok(Seen::Same);
+                }
+                Some(Json::String(s.to_string()))
+            }
+            Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
+            Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
+                if depth >= MAX_DEPTH {
+                    return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
+                }
+                let Some(obj) = v.as_object() else { return Ok(Seen::Read(None)) };
+                let to_json: Value = obj.get(self.boxes.to_json.clone())?;
+                if let Some(f) = to_json.as_function() {
+                    let name = match key {
+                        Key::Root => String::new(),
+                        Key::Name(k) => k.to_string(),
+                        Key::Index(i) => i.to_string(),
+                    };
+                    let replaced: Value = f.call((This(obj.clone()), name))?;
+                    return self.read(replaced, key, depth + 1, base);
+                }
+                if let Some(inner) = self.boxes.unbox(obj)? {
+                    return self.read(inner, key, depth + 1, base);
+                }
+                return if v.is_array() { self.array(obj, depth, base) } else { self.object(obj, depth, base) };
+            }
+            Type::Module | Type::Unknown => None,
+        };
+        Ok(match base {
+            Some(b) if json.as_ref() == Some(b) => Seen::Same,
+            _ => Seen::Read(json),
+        })
+    }
+
+    fn array(&mut self, obj: &Object<'js>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
+        // `length` is read as a number (a rule may set it to anything up to 2^32 - 1) and
+        // checked against the budget before anything is allocated.
+        let length: Value = obj.get("length")?;
+        let len = length.as_number().unwrap_or(0.0).clamp(0.0, f64::from(u32::MAX)) as usize;
+        if len > self.budget.nodes {
+            return Err(Unreadable::TooLarge(format!("more than {MAX_NODES} values")));
+        }
+        let base = base.and_then(Json::as_array);
+        // While `out` is `None`, every item so far read as the base's.
+        let mut out: Option<Vec<Json>> = if base.is_none() { Some(Vec::with_capacity(len)) } else { None };
+        for i in 0..len as u32 {
+            let item: Value = obj.get(i)?;
+            let item_base = if out.is_none() { base.and_then(|b| b.get(i as usize)) } else { None };
+            let seen = self.read(item, Key::Index(i), depth + 1, item_base)?;
+            match (&mut out, seen) {
+                (None, Seen::Same) => {}
+                (Some(items), seen) => items.push(seen.built().unwrap_or(Json::Null)),
+                (None, Seen::Read(j)) => {
+                    let mut items = Vec::with_capacity(len);
+                    items.extend(base.into_iter().flatten().take(i as usize).cloned());
+                    items.push(j.unwrap_or(Json::Null));
+                    out = Some(items);
+                }
+            }
+        }
+        Ok(match (out, base) {
+            (Some(items), _) => Seen::Read(Some(Json::Array(items))),
+            (None, Some(b)) if b.len() == len => Seen::Same,
+            (None, b) => Seen::Read(Some(Json::Array(b.into_iter().flatten().take(len).cloned().collect()))),
+        })
+    }
+
+    fn object(&mut self, obj: &Object<'js>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
+        let root = depth == 0;
+        let base = base.and_then(Json::as_object);
+        // Keys are read with their length (a key may hold a NUL character).
+        let props = obj.props::<rquickjs::String, Value>();
+        let mut out: Option<Map<String, Json>> =
+            if base.is_none() { Some(Map::with_capacity(props.len())) } else { None };
+        let capacity = props.len();
+        let mut matched = 0;
+        let mut base_entries = base.map(|b| b.iter());
+        for prop in props {
+            let (k, item) = prop?;
+            let k = k.to_cstring()?;
+            let k = k.as_str();
+            self.budget.take(0, k.len())?;
+            if root && let Some((_, against)) = self.root_base.filter(|(name, _)| *name == k) {
+                // Read against its base and left out of the result when it is the same.
+                match self.read(item, Key::Name(k), depth + 1, Some(against))? {
+                    Seen::Same => self.same = true,
+                    Seen::Read(j) => {
+                        self.same = false;
+                        if let (Some(map), Some(j)) = (&mut out, j) {
+                            map.insert(k.to_string(), j);
+                        }
+                    }
+                }
+                continue;
+            }
+            let item_base = match (&out, &mut base_entries) {
+                (None, Some(entries)) => entries.next().filter(|(bk, _)| bk.as_str() == k).map(|(_, bv)| bv),
+                _ => None,
+            };
+            let seen = self.read(item, Key::Name(k), depth + 1, item_base)?;
+            match (&mut out, seen) {
+                (None, Seen::Same) => matched += 1,
+                (Some(map), seen) => {
+                    if let Some(j) = seen.built() {
+                        map.insert(k.to_string(), j);
+                    }
+                }
+                (None, Seen::Read(j)) => {
+                    let mut map = Map::with_capacity(capacity);
+                    for (bk, bv) in base.into_iter().flatten().take(matched) {
+                        map.insert(bk.clone(), bv.clone());
+                    }
+                    if let Some(j) = j {
+                        map.insert(k.to_string(), j);
+                    }
+                    out = Some(map);
+                }
+            }
+        }
+        Ok(match (out, base) {
+            (Some(map), _) => Seen::Read(Some(Json::Object(map))),
+            (None, Some(b)) if b.len() == matched => Seen::Same,
+            (None, b) => Seen::Read(Some(Json::Object(
+                b.into_iter().flatten().take(matched).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ))),
+        })
+    }
 }
 
 /// A number as `JSON.stringify` writes it: integers without a fraction (those that fit in
