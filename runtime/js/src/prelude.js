@@ -561,10 +561,6 @@
   // The state the next rule of the run starts from (set by `finish`).
   let nextBefore = null;
 
-  // The objects of the previous login that parsed its inputs, kept (out of reach of any
-  // JavaScript) until the next one has parsed its own: while they live, QuickJS reuses their
-  // shapes for objects with the same keys instead of building them again.
-  let shapes = null;
   let locked = false;
   G.__warden = {
     rules: [],
@@ -600,7 +596,6 @@
       if (first || liveUser === null) {
         user = JSON.parse(userJson);
         context = JSON.parse(contextJson);
-        shapes = [user, context];
         owners = [];
       } else {
         user = liveUser;
