@@ -142,16 +142,33 @@ fn run_exit_codes_and_input_errors() {
 #[test]
 fn run_keeps_the_user_numbers_digit_for_digit() {
     let dir = scratch("numbers");
-    let numbers = ["-930238.3070843063", "930988.2625393505", "94126.80033860965", "0.1", "1e-7", "123456789.12345679", "9007199254740991"];
-    let user = write(&dir, "u.json", &format!(r#"{{"user_id": "auth0|1", "app_metadata": {{"n": [{}]}}}}"#, numbers.join(", ")));
+    let numbers = [
+        "-930238.3070843063",
+        "930988.2625393505",
+        "94126.80033860965",
+        "0.1",
+        "1e-7",
+        "123456789.12345679",
+        "9007199254740991",
+    ];
+    let user = write(
+        &dir,
+        "u.json",
+        &format!(r#"{{"user_id": "auth0|1", "app_metadata": {{"n": [{}]}}}}"#, numbers.join(", ")),
+    );
     let ctx = write(&dir, "c.json", "{}");
     let rule = write(&dir, "r.rule", "rule \"noop\" {\n    log \"seen\"\n}\n");
-    let js = write(&dir, "r.js", "function (user, context, callback) { user.app_metadata.seen = true; callback(null, user, context); }\n");
+    let js = write(
+        &dir,
+        "r.js",
+        "function (user, context, callback) { user.app_metadata.seen = true; callback(null, user, context); }\n",
+    );
     for step in [&rule, &js] {
         let (code, out) = run(&["run", step, "--user", &user, "--context", &ctx]);
         assert_eq!(code, 0, "{}", out.stderr);
         let o: Json = serde_json::from_str(&out.stdout).expect("json");
-        let written: Vec<String> = o["user"]["app_metadata"]["n"].as_array().expect("n").iter().map(Json::to_string).collect();
+        let written: Vec<String> =
+            o["user"]["app_metadata"]["n"].as_array().expect("n").iter().map(Json::to_string).collect();
         assert_eq!(written, numbers, "{step}");
     }
     let _ = std::fs::remove_dir_all(&dir);
