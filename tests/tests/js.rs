@@ -657,6 +657,49 @@ fn conformance_vectors_and_sandbox() {
             expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: nested more than 128 levels deep (or cyclic)"}}),
         },
         Case {
+            name: "a lone surrogate in a value left on the user is a rule error",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { user.nickname = 'a\\ud800b'; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: a string holds a lone surrogate"}}),
+        },
+        Case {
+            name: "a lone surrogate in a key is a rule error",
+            files: &[
+                (
+                    "a.js",
+                    "function (user, context, callback) { user.app_metadata = { 'ok\\ud83d\\ude00': 1 }; callback(null, user, context); }",
+                ),
+                ("b.rule", "rule \"b\" {\n    log \"between\"\n}\n"),
+                (
+                    "c.js",
+                    "function (user, context, callback) { context.idToken['https://x/\\udc00'] = 1; callback(null, user, context); }",
+                ),
+            ],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "rule": "c", "description": "rule error: the rule left objects that are not JSON: a string holds a lone surrogate"}}),
+        },
+        Case {
+            name: "a key with a surrogate pair comes back whole",
+            files: &[(
+                "a.js",
+                "function (user, context, callback) { context.idToken['https://x/ok\\ud83d\\ude00'] = '\\ud83d\\ude00'; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/ok\u{1F600}": "\u{1F600}"}}),
+        },
+        Case {
             name: "a result that would expand past the heap limit outside QuickJS is a resource limit",
             files: &[(
                 "r.js",

@@ -158,13 +158,12 @@ impl<'js> Reader<'_, 'js> {
             Type::Int => Some(Json::from(v.as_int().unwrap_or(0))),
             Type::Float => Some(number(v.as_float().unwrap_or(f64::NAN))),
             Type::String => {
-                let s = v.as_string().cloned().map(|s| s.to_cstring()).transpose()?;
-                let s = s.as_ref().map_or("", |s| s.as_str());
+                let s = v.as_string().map(text).transpose()?.unwrap_or_default();
                 self.budget.take(0, s.len())?;
-                if base.and_then(Json::as_str) == Some(s) {
+                if base.and_then(Json::as_str) == Some(s.as_str()) {
                     return Ok(Seen::Same);
                 }
-                Some(Json::String(s.to_string()))
+                Some(Json::String(s))
             }
             Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
             Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
@@ -231,7 +230,7 @@ impl<'js> Reader<'_, 'js> {
     fn object(&mut self, obj: &Object<'js>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
         let root = depth == 0;
         let base = base.and_then(Json::as_object);
-        // Keys are read with their length (a key may hold a NUL character).
+        // Keys are read as strings, with their length (a key may hold a NUL character).
         let props = obj.props::<rquickjs::String, Value>();
         let mut out: Option<Map<String, Json>> =
             if base.is_none() { Some(Map::with_capacity(props.len())) } else { None };
@@ -240,7 +239,7 @@ impl<'js> Reader<'_, 'js> {
         let mut base_entries = base.map(|b| b.iter());
         for prop in props {
             let (k, item) = prop?;
-            let k = k.to_cstring()?;
+            let k = text(&k)?;
             let k = k.as_str();
             self.budget.take(0, k.len())?;
             if root && let Some((_, against)) = self.root_base.filter(|(name, _)| *name == k) {
@@ -288,6 +287,16 @@ impl<'js> Reader<'_, 'js> {
             ))),
         })
     }
+}
+
+/// A JavaScript string as UTF-8. A lone surrogate (`'\ud800'`) has no UTF-8 form (QuickJS
+/// writes it as WTF-8, which Rust strings cannot hold): such a result is not JSON warden can
+/// carry, and the rule fails.
+fn text(s: &rquickjs::String<'_>) -> Result<String, Unreadable> {
+    s.to_string().map_err(|e| match e {
+        rquickjs::Error::Utf8(_) => Unreadable::NotJson("a string holds a lone surrogate".into()),
+        e => Unreadable::Js(e),
+    })
 }
 
 /// A number as `JSON.stringify` writes it: integers without a fraction (those that fit in
