@@ -148,6 +148,28 @@ struct Reader<'a, 'js> {
 }
 
 impl<'js> Reader<'_, 'js> {
+    /// A JavaScript string as UTF-8. A lone surrogate (half of an emoji cut by `slice`) has no
+    /// UTF-8 form: it becomes U+FFFD, as `String.prototype.toWellFormed` and `TextEncoder`
+    /// do. (QuickJS hands it out as WTF-8, which a Rust string cannot hold, so the string is
+    /// made well-formed in QuickJS first; the method is a frozen built-in.)
+    fn text(&self, s: &rquickjs::String<'js>) -> Result<String, Unreadable> {
+        match s.to_string() {
+            Ok(t) => Ok(t),
+            Err(rquickjs::Error::Utf8(_)) => {
+                let well_formed: Option<rquickjs::Function> =
+                    self.boxes.string.as_ref().and_then(|p| p.get("toWellFormed").ok());
+                let fixed: Option<rquickjs::String> = match well_formed {
+                    Some(f) => Some(f.call((This(s.clone()),))?),
+                    None => None,
+                };
+                fixed
+                    .and_then(|f| f.to_string().ok())
+                    .ok_or_else(|| Unreadable::NotJson("a string holds a lone surrogate".into()))
+            }
+            Err(e) => Err(Unreadable::Js(e)),
+        }
+    }
+
     /// Reads `v`, against `base` when there is one.
     fn read(&mut self, v: Value<'js>, key: Key<'_>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
         self.budget.take(1, 16)?;
@@ -158,7 +180,7 @@ impl<'js> Reader<'_, 'js> {
             Type::Int => Some(Json::from(v.as_int().unwrap_or(0))),
             Type::Float => Some(number(v.as_float().unwrap_or(f64::NAN))),
             Type::String => {
-                let s = v.as_string().map(text).transpose()?.unwrap_or_default();
+                let s = v.as_string().map(|s| self.text(s)).transpose()?.unwrap_or_default();
                 self.budget.take(0, s.len())?;
                 if base.and_then(Json::as_str) == Some(s.as_str()) {
                     return Ok(Seen::Same);
@@ -239,7 +261,7 @@ impl<'js> Reader<'_, 'js> {
         let mut base_entries = base.map(|b| b.iter());
         for prop in props {
             let (k, item) = prop?;
-            let k = text(&k)?;
+            let k = self.text(&k)?;
             let k = k.as_str();
             self.budget.take(0, k.len())?;
             if root && let Some((_, against)) = self.root_base.filter(|(name, _)| *name == k) {
@@ -287,16 +309,6 @@ impl<'js> Reader<'_, 'js> {
             ))),
         })
     }
-}
-
-/// A JavaScript string as UTF-8. A lone surrogate (`'\ud800'`) has no UTF-8 form (QuickJS
-/// writes it as WTF-8, which Rust strings cannot hold): such a result is not JSON warden can
-/// carry, and the rule fails.
-fn text(s: &rquickjs::String<'_>) -> Result<String, Unreadable> {
-    s.to_string().map_err(|e| match e {
-        rquickjs::Error::Utf8(_) => Unreadable::NotJson("a string holds a lone surrogate".into()),
-        e => Unreadable::Js(e),
-    })
 }
 
 /// A number as `JSON.stringify` writes it: integers without a fraction (those that fit in
