@@ -676,6 +676,18 @@ fn conformance_vectors_and_sandbox() {
             expect: json!({"decision": "allow", "id_token": {"https://x/cut": "\u{FFFD}!", "https://x/\u{FFFD}": ["\u{FFFD}", "ok"]}}),
         },
         Case {
+            name: "two keys that differ only in lone surrogates are a rule error, not one lost",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { context.idToken['https://x/role\\ud800'] = 'admin'; context.idToken['https://x/role\\udc00'] = 'guest'; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: two keys differ only in lone surrogates (\"https://x/role\u{FFFD}\")"}}),
+        },
+        Case {
             name: "a key with a surrogate pair comes back whole",
             files: &[(
                 "a.js",
@@ -1018,6 +1030,25 @@ fn a_kept_callback_decides_nothing_later() {
     assert_eq!(o["decision"], "deny", "{o}");
     assert_eq!(o["error"]["cause"], "timeout", "{o}");
     assert_eq!(o["error"]["rule"], "b", "{o}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A getter one rule leaves on a token runs when warden takes the tokens' state between
+/// rules: it runs as no rule's code (its logs, metadata updates and timers count for
+/// nothing), not as the next rule's.
+#[test]
+fn a_getter_left_on_a_token_runs_for_no_rule() {
+    let getter = "function a(user, context, callback) {\n  var n = 0;\n  Object.defineProperty(context.idToken, 'https://x/lazy', {\n    enumerable: true, configurable: true,\n    get: function () {\n      n++;\n      if (n > 1) {\n        console.log('getter call ' + n);\n        auth0.users.updateAppMetadata(user.user_id, { from_getter: n });\n        setTimeout(function () { throw new Error('timer armed by a getter'); }, 0);\n      }\n      Promise.resolve().then(function () {});\n      return 'v';\n    },\n  });\n  context.idToken['https://x/lazy'];\n  callback(null, user, context);\n}\n";
+    let later =
+        "function b(user, context, callback) {\n  setTimeout(function () { callback(null, user, context); }, 10);\n}\n";
+    let (dir, p) = pipeline_in("getter-between", &[("a.js", getter), ("b.js", later)], "");
+    for _ in 0..2 {
+        let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+        assert_eq!(o["decision"], "allow", "{o}");
+        assert_eq!(o["effects"], json!([]), "{o}");
+        assert_eq!(o["logs"], json!([]), "{o}");
+        assert_eq!(o["id_token"]["https://x/lazy"], "v", "{o}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -10,8 +10,9 @@ use serde_json::{Map, Number, Value as Json};
 
 /// Objects nested deeper than this are refused (a cycle ends here too). The reader recurses
 /// on the host's thread: about 1.9 KB of stack a level in a release build (10 KB unoptimized),
-/// so at most about 240 KB. (Inputs given as JSON text cannot be deeper either: serde_json
-/// refuses text nested more than 128 levels.)
+/// so at most about 240 KB. (Inputs given as JSON text cannot be deeper: serde_json refuses
+/// text nested more than 128 levels. A deeper user built by a `.rule` step or by a library
+/// host is refused here.)
 pub(crate) const MAX_DEPTH: usize = 128;
 /// Values read back from one rule, at most. With the byte budget below, this bounds what a
 /// rule can make the host allocate: an array of a million references to one large string is
@@ -254,9 +255,9 @@ impl<'js> Reader<'_, 'js> {
         let base = base.and_then(Json::as_object);
         // Keys are read as strings, with their length (a key may hold a NUL character).
         let props = obj.props::<rquickjs::String, Value>();
-        let mut out: Option<Map<String, Json>> =
-            if base.is_none() { Some(Map::with_capacity(props.len())) } else { None };
-        let capacity = props.len();
+        // (Sized up front, within what the budget still allows.)
+        let capacity = props.len().min(self.budget.nodes);
+        let mut out: Option<Map<String, Json>> = if base.is_none() { Some(Map::with_capacity(capacity)) } else { None };
         let mut matched = 0;
         let mut base_entries = base.map(|b| b.iter());
         for prop in props {
@@ -271,7 +272,7 @@ impl<'js> Reader<'_, 'js> {
                     Seen::Read(j) => {
                         self.same = false;
                         if let (Some(map), Some(j)) = (&mut out, j) {
-                            map.insert(k.to_string(), j);
+                            insert(map, k, j)?;
                         }
                     }
                 }
@@ -286,7 +287,7 @@ impl<'js> Reader<'_, 'js> {
                 (None, Seen::Same) => matched += 1,
                 (Some(map), seen) => {
                     if let Some(j) = seen.built() {
-                        map.insert(k.to_string(), j);
+                        insert(map, k, j)?;
                     }
                 }
                 (None, Seen::Read(j)) => {
@@ -295,7 +296,7 @@ impl<'js> Reader<'_, 'js> {
                         map.insert(bk.clone(), bv.clone());
                     }
                     if let Some(j) = j {
-                        map.insert(k.to_string(), j);
+                        insert(&mut map, k, j)?;
                     }
                     out = Some(map);
                 }
@@ -308,6 +309,16 @@ impl<'js> Reader<'_, 'js> {
                 b.into_iter().flatten().take(matched).map(|(k, v)| (k.clone(), v.clone())).collect(),
             ))),
         })
+    }
+}
+
+/// Adds a property read from a JavaScript object. Its keys are distinct, so a key already
+/// there is one that only differed in lone surrogates (both became U+FFFD): one would be
+/// lost, so the result is refused instead.
+fn insert(map: &mut Map<String, Json>, k: &str, j: Json) -> Result<(), Unreadable> {
+    match map.insert(k.to_string(), j) {
+        None => Ok(()),
+        Some(_) => Err(Unreadable::NotJson(format!("two keys differ only in lone surrogates ({k:?})"))),
     }
 }
 

@@ -529,7 +529,19 @@
     let id = c.idToken, at = c.accessToken;
     if (id === null || typeof id !== 'object') id = NOTHING;
     if (at === null || typeof at !== 'object') at = NOTHING;
-    return [c.multifactor, c.redirect, Object.keys(id), Object.values(id), Object.keys(at), Object.values(at)];
+    const idKeys = Object.keys(id);
+    const idValues = valuesOf(id, idKeys);
+    const atKeys = Object.keys(at);
+    return [c.multifactor, c.redirect, idKeys, idValues, atKeys, valuesOf(at, atKeys)];
+  }
+  // `Object.values`, in step with `keys`: read by key instead when a getter added or
+  // removed a key in between.
+  function valuesOf(o, keys) {
+    const values = Object.values(o);
+    if (values.length === keys.length) return values;
+    const byKey = [];
+    for (let i = 0; i < keys.length; i++) byKey.push(o[keys[i]]);
+    return byKey;
   }
   function outcomeParts(context) {
     const c = objectOr(context);
@@ -602,6 +614,10 @@
         context = liveContext;
       }
       liveUser = liveContext = null;
+      // Taken before this rule is current: getters it runs (left by an earlier rule) log,
+      // record and arm timers for no rule.
+      const before = first && last ? null : first || nextBefore === null ? tokenState(context) : nextBefore;
+      nextBefore = null;
       const id = (current = ++executions);
       runName = name;
       runStatus = 'pending';
@@ -610,8 +626,7 @@
       runError = runLogs = runEffects = runWarnings = null;
       runLast = last;
       runEnd = end;
-      runBefore = first && last ? null : first || nextBefore === null ? tokenState(context) : nextBefore;
-      nextBefore = null;
+      runBefore = before;
       // Each rule gets its own callback: one kept from an earlier rule decides nothing.
       const callback = function (err, u, c) {
         if (id !== current) return;
