@@ -645,6 +645,18 @@ fn conformance_vectors_and_sandbox() {
             }}),
         },
         Case {
+            name: "objects nested 250 levels deep come back whole (the reader's stack is its own)",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { var root = {}, o = root; for (var i = 0; i < 249; i++) { o.a = {}; o = o.a; } o.end = true; user.app_metadata = root; var n = 0; for (o = user.app_metadata; o.a; o = o.a) n++; context.idToken['https://x/n'] = n; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/n": 249}}),
+        },
+        Case {
             name: "a cyclic object left in the token is a rule error",
             files: &[(
                 "r.js",
@@ -654,7 +666,7 @@ fn conformance_vectors_and_sandbox() {
             extra: &[],
             user: json!({}),
             context: json!({}),
-            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: nested more than 128 levels deep (or cyclic)"}}),
+            expect: json!({"decision": "deny", "error": {"cause": "rule_error", "description": "rule error: the rule left objects that are not JSON: nested more than 256 levels deep (or cyclic)"}}),
         },
         Case {
             name: "a lone surrogate (an emoji cut in half) becomes U+FFFD in values and keys",

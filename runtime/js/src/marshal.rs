@@ -8,12 +8,9 @@ use rquickjs::function::This;
 use rquickjs::{Atom, Ctx, Object, Type, Value};
 use serde_json::{Map, Number, Value as Json};
 
-/// Objects nested deeper than this are refused (a cycle ends here too). The reader recurses
-/// on the host's thread: about 1.9 KB of stack a level in a release build (10 KB unoptimized),
-/// so at most about 240 KB. (Inputs given as JSON text cannot be deeper: serde_json refuses
-/// text nested more than 128 levels. A deeper user built by a `.rule` step or by a library
-/// host is refused here.)
-pub(crate) const MAX_DEPTH: usize = 128;
+/// Objects nested deeper than this are refused (a cycle ends here too). The reader keeps its
+/// own stack of open containers on the heap, so the depth costs no thread stack.
+pub(crate) const MAX_DEPTH: usize = 256;
 /// Values read back from one rule, at most. With the byte budget below, this bounds what a
 /// rule can make the host allocate: an array of a million references to one large string is
 /// small in the JS heap but would expand without bound outside it.
@@ -54,14 +51,6 @@ impl Budget {
             .ok_or_else(|| Unreadable::TooLarge("more bytes than its memory limit".into()))?;
         Ok(())
     }
-}
-
-/// The property a value is read from: `toJSON` receives it, as in `JSON.stringify`.
-#[derive(Clone, Copy)]
-enum Key<'a> {
-    Root,
-    Name(&'a str),
-    Index(u32),
 }
 
 /// What reading looks up once: the prototypes of the boxed primitives (`new String('x')` is
@@ -136,7 +125,7 @@ pub(crate) fn to_json_against<'js>(
     let mut budget = Budget { nodes: MAX_NODES, bytes: max_bytes };
     let boxes = Boxes::new(ctx)?;
     let mut reader = Reader { boxes: &boxes, budget: &mut budget, root_base: base, same: false };
-    let json = reader.read(v, Key::Root, 0, None)?.built();
+    let json = reader.read(v, None)?.built();
     Ok((json, reader.same))
 }
 
@@ -146,6 +135,54 @@ struct Reader<'a, 'js> {
     /// The root's property read against a base, and whether it read the same.
     root_base: Option<(&'a str, &'a Json)>,
     same: bool,
+}
+
+/// What starting to read a value gives: the value, or a container whose items come next.
+enum Step<'a, 'js> {
+    Done(Seen),
+    Open(Frame<'a, 'js>),
+}
+
+/// A container being read. The reader keeps these on its own stack, not the thread's: how
+/// deep a rule nests its objects costs heap (bounded by `MAX_DEPTH` and the budget), never
+/// the host's stack.
+struct Frame<'a, 'js> {
+    depth: usize,
+    items: Items<'a, 'js>,
+}
+
+enum Items<'a, 'js> {
+    Array {
+        obj: Object<'js>,
+        len: usize,
+        next: u32,
+        base: Option<&'a Vec<Json>>,
+        /// `None` while every item so far read as the base's.
+        out: Option<Vec<Json>>,
+    },
+    Object {
+        props: rquickjs::object::ObjectIter<'js, rquickjs::String<'js>, Value<'js>>,
+        base: Option<&'a Map<String, Json>>,
+        base_entries: Option<serde_json::map::Iter<'a>>,
+        /// How many properties so far read as the base's (while `out` is `None`).
+        matched: usize,
+        out: Option<Map<String, Json>>,
+        capacity: usize,
+        /// The property being read, and whether it is the root's property read against
+        /// `Reader::root_base`.
+        key: String,
+        against_root_base: bool,
+        /// The root object (whose `Reader::root_base` property is read against its base).
+        root: bool,
+    },
+}
+
+/// The property a value is read from: `toJSON` receives it, as in `JSON.stringify`.
+#[derive(Clone, Copy)]
+enum Key<'k> {
+    Root,
+    Name(&'k str),
+    Index(u32),
 }
 
 impl<'js> Reader<'_, 'js> {
@@ -170,54 +207,111 @@ impl<'js> Reader<'_, 'js> {
             Err(e) => Err(Unreadable::Js(e)),
         }
     }
+}
 
+impl<'a, 'js> Reader<'a, 'js> {
     /// Reads `v`, against `base` when there is one.
-    fn read(&mut self, v: Value<'js>, key: Key<'_>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
-        self.budget.take(1, 16)?;
-        let json = match v.type_of() {
-            Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => None,
-            Type::Null => Some(Json::Null),
-            Type::Bool => Some(Json::Bool(v.as_bool().unwrap_or(false))),
-            Type::Int => Some(Json::from(v.as_int().unwrap_or(0))),
-            Type::Float => Some(number(v.as_float().unwrap_or(f64::NAN))),
-            Type::String => {
-                let s = v.as_string().map(|s| self.text(s)).transpose()?.unwrap_or_default();
-                self.budget.take(0, s.len())?;
-                if base.and_then(Json::as_str) == Some(s.as_str()) {
-                    return Ok(Seen::Same);
+    fn read(&mut self, v: Value<'js>, base: Option<&'a Json>) -> Result<Seen, Unreadable> {
+        let mut stack: Vec<Frame<'a, 'js>> = Vec::with_capacity(8);
+        let mut step = self.start(v, Key::Root, 0, base)?;
+        loop {
+            // A value read completes its container's item; a container opened is read next.
+            let seen = match step {
+                Step::Open(frame) => {
+                    stack.push(frame);
+                    None
                 }
-                Some(Json::String(s))
+                Step::Done(seen) => Some(seen),
+            };
+            if let Some(seen) = seen {
+                match stack.last_mut() {
+                    None => return Ok(seen),
+                    Some(top) => top.items.deliver(seen, self)?,
+                }
             }
-            Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
-            Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
-                if depth >= MAX_DEPTH {
-                    return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
+            let Some(top) = stack.last_mut() else {
+                return Err(Unreadable::NotJson("the reader lost its place".into()));
+            };
+            let depth = top.depth;
+            match top.items.next(self)? {
+                Some((item, item_base)) => step = self.start(item, top.items.key(), depth + 1, item_base)?,
+                None => {
+                    let done = stack.pop().map(|f| f.items.finish());
+                    step = Step::Done(done.unwrap_or(Seen::Read(None)));
                 }
-                let Some(obj) = v.as_object() else { return Ok(Seen::Read(None)) };
-                let to_json: Value = obj.get(self.boxes.to_json.clone())?;
-                if let Some(f) = to_json.as_function() {
-                    let name = match key {
-                        Key::Root => String::new(),
-                        Key::Name(k) => k.to_string(),
-                        Key::Index(i) => i.to_string(),
-                    };
-                    let replaced: Value = f.call((This(obj.clone()), name))?;
-                    return self.read(replaced, key, depth + 1, base);
-                }
-                if let Some(inner) = self.boxes.unbox(obj)? {
-                    return self.read(inner, key, depth + 1, base);
-                }
-                return if v.is_array() { self.array(obj, depth, base) } else { self.object(obj, depth, base) };
             }
-            Type::Module | Type::Unknown => None,
-        };
-        Ok(match base {
-            Some(b) if json.as_ref() == Some(b) => Seen::Same,
-            _ => Seen::Read(json),
-        })
+        }
     }
 
-    fn array(&mut self, obj: &Object<'js>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
+    /// Reads a primitive, or opens a container (after `toJSON` and unboxing).
+    fn start(
+        &mut self,
+        mut v: Value<'js>,
+        key: Key<'_>,
+        mut depth: usize,
+        base: Option<&'a Json>,
+    ) -> Result<Step<'a, 'js>, Unreadable> {
+        loop {
+            self.budget.take(1, 16)?;
+            let json = match v.type_of() {
+                Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => None,
+                Type::Null => Some(Json::Null),
+                Type::Bool => Some(Json::Bool(v.as_bool().unwrap_or(false))),
+                Type::Int => Some(Json::from(v.as_int().unwrap_or(0))),
+                Type::Float => Some(number(v.as_float().unwrap_or(f64::NAN))),
+                Type::String => {
+                    let s = v.as_string().map(|s| self.text(s)).transpose()?.unwrap_or_default();
+                    self.budget.take(0, s.len())?;
+                    if base.and_then(Json::as_str) == Some(s.as_str()) {
+                        return Ok(Step::Done(Seen::Same));
+                    }
+                    Some(Json::String(s))
+                }
+                Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
+                Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
+                    if depth >= MAX_DEPTH {
+                        return Err(Unreadable::NotJson(format!(
+                            "nested more than {MAX_DEPTH} levels deep (or cyclic)"
+                        )));
+                    }
+                    let Some(obj) = v.as_object().cloned() else { return Ok(Step::Done(Seen::Read(None))) };
+                    let to_json: Value = obj.get(self.boxes.to_json.clone())?;
+                    if let Some(f) = to_json.as_function() {
+                        let name = match key {
+                            Key::Root => String::new(),
+                            Key::Name(k) => k.to_string(),
+                            Key::Index(i) => i.to_string(),
+                        };
+                        v = f.call((This(obj.clone()), name))?;
+                        depth += 1;
+                        continue;
+                    }
+                    if let Some(inner) = self.boxes.unbox(&obj)? {
+                        v = inner;
+                        depth += 1;
+                        continue;
+                    }
+                    return Ok(Step::Open(if v.is_array() {
+                        self.open_array(obj, depth, base)?
+                    } else {
+                        self.open_object(obj, depth, base)
+                    }));
+                }
+                Type::Module | Type::Unknown => None,
+            };
+            return Ok(Step::Done(match base {
+                Some(b) if json.as_ref() == Some(b) => Seen::Same,
+                _ => Seen::Read(json),
+            }));
+        }
+    }
+
+    fn open_array(
+        &mut self,
+        obj: Object<'js>,
+        depth: usize,
+        base: Option<&'a Json>,
+    ) -> Result<Frame<'a, 'js>, Unreadable> {
         // `length` is read as a number (a rule may set it to anything up to 2^32 - 1) and
         // checked against the budget before anything is allocated.
         let length: Value = obj.get("length")?;
@@ -226,89 +320,145 @@ impl<'js> Reader<'_, 'js> {
             return Err(Unreadable::TooLarge(format!("more than {MAX_NODES} values")));
         }
         let base = base.and_then(Json::as_array);
-        // While `out` is `None`, every item so far read as the base's.
-        let mut out: Option<Vec<Json>> = if base.is_none() { Some(Vec::with_capacity(len)) } else { None };
-        for i in 0..len as u32 {
-            let item: Value = obj.get(i)?;
-            let item_base = if out.is_none() { base.and_then(|b| b.get(i as usize)) } else { None };
-            let seen = self.read(item, Key::Index(i), depth + 1, item_base)?;
-            match (&mut out, seen) {
-                (None, Seen::Same) => {}
-                (Some(items), seen) => items.push(seen.built().unwrap_or(Json::Null)),
-                (None, Seen::Read(j)) => {
-                    let mut items = Vec::with_capacity(len);
-                    items.extend(base.into_iter().flatten().take(i as usize).cloned());
-                    items.push(j.unwrap_or(Json::Null));
-                    out = Some(items);
-                }
-            }
-        }
-        Ok(match (out, base) {
-            (Some(items), _) => Seen::Read(Some(Json::Array(items))),
-            (None, Some(b)) if b.len() == len => Seen::Same,
-            (None, b) => Seen::Read(Some(Json::Array(b.into_iter().flatten().take(len).cloned().collect()))),
-        })
+        let out = if base.is_none() { Some(Vec::with_capacity(len)) } else { None };
+        Ok(Frame { depth, items: Items::Array { obj, len, next: 0, base, out } })
     }
 
-    fn object(&mut self, obj: &Object<'js>, depth: usize, base: Option<&Json>) -> Result<Seen, Unreadable> {
-        let root = depth == 0;
+    fn open_object(&mut self, obj: Object<'js>, depth: usize, base: Option<&'a Json>) -> Frame<'a, 'js> {
         let base = base.and_then(Json::as_object);
         // Keys are read as strings, with their length (a key may hold a NUL character).
         let props = obj.props::<rquickjs::String, Value>();
         // (Sized up front, within what the budget still allows.)
         let capacity = props.len().min(self.budget.nodes);
-        let mut out: Option<Map<String, Json>> = if base.is_none() { Some(Map::with_capacity(capacity)) } else { None };
-        let mut matched = 0;
-        let mut base_entries = base.map(|b| b.iter());
-        for prop in props {
-            let (k, item) = prop?;
-            let k = self.text(&k)?;
-            let k = k.as_str();
-            self.budget.take(0, k.len())?;
-            if root && let Some((_, against)) = self.root_base.filter(|(name, _)| *name == k) {
-                // Read against its base and left out of the result when it is the same.
-                match self.read(item, Key::Name(k), depth + 1, Some(against))? {
-                    Seen::Same => self.same = true,
-                    Seen::Read(j) => {
-                        self.same = false;
-                        if let (Some(map), Some(j)) = (&mut out, j) {
-                            insert(map, k, j)?;
+        let out = if base.is_none() { Some(Map::with_capacity(capacity)) } else { None };
+        let items = Items::Object {
+            props,
+            base,
+            base_entries: base.map(|b| b.iter()),
+            matched: 0,
+            out,
+            capacity,
+            key: String::new(),
+            against_root_base: false,
+            root: depth == 0,
+        };
+        Frame { depth, items }
+    }
+}
+
+impl<'a, 'js> Items<'a, 'js> {
+    /// The key of the item `next` gave last.
+    fn key(&self) -> Key<'_> {
+        match self {
+            Items::Array { next, .. } => Key::Index(next.saturating_sub(1)),
+            Items::Object { key, .. } => Key::Name(key),
+        }
+    }
+
+    /// The next item to read and its base; `None` when all are read.
+    fn next(&mut self, reader: &mut Reader<'a, 'js>) -> Result<Option<(Value<'js>, Option<&'a Json>)>, Unreadable> {
+        match self {
+            Items::Array { obj, len, next, base, out } => {
+                if *next as usize >= *len {
+                    return Ok(None);
+                }
+                let i = *next;
+                *next += 1;
+                let item: Value = obj.get(i)?;
+                let item_base = if out.is_none() { base.and_then(|b| b.get(i as usize)) } else { None };
+                Ok(Some((item, item_base)))
+            }
+            Items::Object { props, base_entries, out, key, against_root_base, root, .. } => {
+                let Some(prop) = props.next() else { return Ok(None) };
+                let (k, item) = prop?;
+                let k = reader.text(&k)?;
+                reader.budget.take(0, k.len())?;
+                // At the root, the property read against the reader's base (the user) is
+                // left out of the result when it reads the same.
+                let root_base = reader.root_base.filter(|(name, _)| *name == k);
+                *against_root_base = false;
+                let item_base = match (root_base, &*out, base_entries) {
+                    (Some((_, against)), _, _) if *root => {
+                        *against_root_base = true;
+                        Some(against)
+                    }
+                    (_, None, Some(entries)) => entries.next().filter(|(bk, _)| bk.as_str() == k).map(|(_, bv)| bv),
+                    _ => None,
+                };
+                *key = k;
+                Ok(Some((item, item_base)))
+            }
+        }
+    }
+
+    /// Takes the item just read.
+    fn deliver(&mut self, seen: Seen, reader: &mut Reader<'a, 'js>) -> Result<(), Unreadable> {
+        match self {
+            Items::Array { len, next, base, out, .. } => {
+                let i = *next as usize - 1;
+                match (&mut *out, seen) {
+                    (None, Seen::Same) => {}
+                    (Some(items), seen) => items.push(seen.built().unwrap_or(Json::Null)),
+                    (None, Seen::Read(j)) => {
+                        let mut items = Vec::with_capacity(*len);
+                        items.extend((*base).into_iter().flatten().take(i).cloned());
+                        items.push(j.unwrap_or(Json::Null));
+                        *out = Some(items);
+                    }
+                }
+            }
+            Items::Object { base, matched, out, capacity, key, against_root_base, .. } => {
+                if *against_root_base {
+                    match seen {
+                        Seen::Same => reader.same = true,
+                        Seen::Read(j) => {
+                            reader.same = false;
+                            if let (Some(map), Some(j)) = (&mut *out, j) {
+                                insert(map, key, j)?;
+                            }
                         }
                     }
+                    return Ok(());
                 }
-                continue;
-            }
-            let item_base = match (&out, &mut base_entries) {
-                (None, Some(entries)) => entries.next().filter(|(bk, _)| bk.as_str() == k).map(|(_, bv)| bv),
-                _ => None,
-            };
-            let seen = self.read(item, Key::Name(k), depth + 1, item_base)?;
-            match (&mut out, seen) {
-                (None, Seen::Same) => matched += 1,
-                (Some(map), seen) => {
-                    if let Some(j) = seen.built() {
-                        insert(map, k, j)?;
+                match (&mut *out, seen) {
+                    (None, Seen::Same) => *matched += 1,
+                    (Some(map), seen) => {
+                        if let Some(j) = seen.built() {
+                            insert(map, key, j)?;
+                        }
                     }
-                }
-                (None, Seen::Read(j)) => {
-                    let mut map = Map::with_capacity(capacity);
-                    for (bk, bv) in base.into_iter().flatten().take(matched) {
-                        map.insert(bk.clone(), bv.clone());
+                    (None, Seen::Read(j)) => {
+                        let mut map = Map::with_capacity(*capacity);
+                        for (bk, bv) in (*base).into_iter().flatten().take(*matched) {
+                            map.insert(bk.clone(), bv.clone());
+                        }
+                        if let Some(j) = j {
+                            insert(&mut map, key, j)?;
+                        }
+                        *out = Some(map);
                     }
-                    if let Some(j) = j {
-                        insert(&mut map, k, j)?;
-                    }
-                    out = Some(map);
                 }
             }
         }
-        Ok(match (out, base) {
-            (Some(map), _) => Seen::Read(Some(Json::Object(map))),
-            (None, Some(b)) if b.len() == matched => Seen::Same,
-            (None, b) => Seen::Read(Some(Json::Object(
-                b.into_iter().flatten().take(matched).map(|(k, v)| (k.clone(), v.clone())).collect(),
-            ))),
-        })
+        Ok(())
+    }
+
+    /// The container, once every item is read.
+    fn finish(self) -> Seen {
+        match self {
+            Items::Array { len, base, out, .. } => match (out, base) {
+                (Some(items), _) => Seen::Read(Some(Json::Array(items))),
+                (None, Some(b)) if b.len() == len => Seen::Same,
+                (None, b) => Seen::Read(Some(Json::Array(b.into_iter().flatten().take(len).cloned().collect()))),
+            },
+            Items::Object { base, matched, out, .. } => match (out, base) {
+                (Some(map), _) => Seen::Read(Some(Json::Object(map))),
+                (None, Some(b)) if b.len() == matched => Seen::Same,
+                (None, b) => Seen::Read(Some(Json::Object(
+                    b.into_iter().flatten().take(matched).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                ))),
+            },
+        }
     }
 }
 
