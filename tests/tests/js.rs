@@ -657,6 +657,21 @@ fn conformance_vectors_and_sandbox() {
             expect: json!({"decision": "allow", "id_token": {"https://x/n": 249}}),
         },
         Case {
+            name: "the read-back follows JSON.stringify: toJSON once, functions with toJSON, proxies of arrays, a proxy's prototype trap not run",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) {\n  var f = function () {}; f.toJSON = function () { return 'fn'; };\n  var made = function () { return {\n    once: { toJSON: function () { return new Date(0); } },\n    twice: { toJSON: function () { return { toJSON: function () { return 2; } }; } },\n    self: { v: 1, toJSON: function () { return this; } },\n    fn: f,\n    list: new Proxy([1, 2, 3], {}),\n    trapped: new Proxy({ q: 1 }, { getPrototypeOf: function () { throw new Error('boom'); } }),\n    box: new String('x'),\n  }; };\n  context.idToken['https://x/read'] = made();\n  context.idToken['https://x/expect'] = JSON.parse(JSON.stringify(made()));\n  callback(null, user, context);\n}",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {
+                "https://x/read": {"once": {}, "twice": {}, "self": {"v": 1}, "fn": "fn", "list": [1, 2, 3], "trapped": {"q": 1}, "box": "x"},
+                "https://x/expect": {"once": {}, "twice": {}, "self": {"v": 1}, "fn": "fn", "list": [1, 2, 3], "trapped": {"q": 1}, "box": "x"},
+            }}),
+        },
+        Case {
             name: "a cyclic object left in the token is a rule error",
             files: &[(
                 "r.js",

@@ -15,6 +15,9 @@ pub(crate) const MAX_DEPTH: usize = 256;
 /// rule can make the host allocate: an array of a million references to one large string is
 /// small in the JS heap but would expand without bound outside it.
 pub(crate) const MAX_NODES: usize = 1_000_000;
+/// Arrays and objects are sized up front for at most this many items (a sparse array's
+/// `length`, or a proxy's key list, is not what gets read: the budget bounds that).
+const PRESIZE: usize = 4096;
 
 /// Why a value could not be read back.
 #[derive(Debug)]
@@ -60,6 +63,7 @@ struct Boxes<'js> {
     number: Option<Object<'js>>,
     boolean: Option<Object<'js>>,
     to_json: Atom<'js>,
+    ctx: Ctx<'js>,
 }
 
 impl<'js> Boxes<'js> {
@@ -72,7 +76,15 @@ impl<'js> Boxes<'js> {
             number: proto("Number"),
             boolean: proto("Boolean"),
             to_json: Atom::from_str(ctx.clone(), "toJSON")?,
+            ctx: ctx.clone(),
         })
+    }
+
+    /// `Array.isArray`, which sees through proxies (the built-in is frozen).
+    fn is_array(&self, v: &Value<'js>) -> Result<bool, rquickjs::Error> {
+        let array: Object = self.ctx.globals().get("Array")?;
+        let is_array: rquickjs::Function = array.get("isArray")?;
+        is_array.call((v.clone(),))
     }
 
     /// The primitive inside a boxed primitive.
@@ -248,62 +260,82 @@ impl<'a, 'js> Reader<'a, 'js> {
         &mut self,
         mut v: Value<'js>,
         key: Key<'_>,
-        mut depth: usize,
+        depth: usize,
         base: Option<&'a Json>,
     ) -> Result<Step<'a, 'js>, Unreadable> {
-        loop {
-            self.budget.take(1, 16)?;
-            let json = match v.type_of() {
-                Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => None,
-                Type::Null => Some(Json::Null),
-                Type::Bool => Some(Json::Bool(v.as_bool().unwrap_or(false))),
-                Type::Int => Some(Json::from(v.as_int().unwrap_or(0))),
-                Type::Float => Some(number(v.as_float().unwrap_or(f64::NAN))),
-                Type::String => {
-                    let s = v.as_string().map(|s| self.text(s)).transpose()?.unwrap_or_default();
-                    self.budget.take(0, s.len())?;
-                    if base.and_then(Json::as_str) == Some(s.as_str()) {
-                        return Ok(Step::Done(Seen::Same));
-                    }
-                    Some(Json::String(s))
+        self.budget.take(1, 16)?;
+        let is_object = |v: &Value<'js>| {
+            matches!(
+                v.type_of(),
+                Type::Array
+                    | Type::Object
+                    | Type::Exception
+                    | Type::Promise
+                    | Type::Proxy
+                    | Type::Function
+                    | Type::Constructor
+            )
+        };
+        if is_object(&v) {
+            if depth >= MAX_DEPTH {
+                return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
+            }
+            // `toJSON` (functions too may have one), called once: what it returns is not
+            // asked again.
+            if let Some(obj) = v.as_object().cloned() {
+                let to_json: Value = obj.get(self.boxes.to_json.clone())?;
+                if let Some(f) = to_json.as_function() {
+                    let name = match key {
+                        Key::Root => String::new(),
+                        Key::Name(k) => k.to_string(),
+                        Key::Index(i) => i.to_string(),
+                    };
+                    v = f.call((This(obj), name))?;
                 }
-                Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
-                Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
-                    if depth >= MAX_DEPTH {
-                        return Err(Unreadable::NotJson(format!(
-                            "nested more than {MAX_DEPTH} levels deep (or cyclic)"
-                        )));
-                    }
-                    let Some(obj) = v.as_object().cloned() else { return Ok(Step::Done(Seen::Read(None))) };
-                    let to_json: Value = obj.get(self.boxes.to_json.clone())?;
-                    if let Some(f) = to_json.as_function() {
-                        let name = match key {
-                            Key::Root => String::new(),
-                            Key::Name(k) => k.to_string(),
-                            Key::Index(i) => i.to_string(),
-                        };
-                        v = f.call((This(obj.clone()), name))?;
-                        depth += 1;
-                        continue;
-                    }
-                    if let Some(inner) = self.boxes.unbox(&obj)? {
-                        v = inner;
-                        depth += 1;
-                        continue;
-                    }
-                    return Ok(Step::Open(if v.is_array() {
-                        self.open_array(obj, depth, base)?
-                    } else {
-                        self.open_object(obj, depth, base)
-                    }));
-                }
-                Type::Module | Type::Unknown => None,
-            };
-            return Ok(Step::Done(match base {
-                Some(b) if json.as_ref() == Some(b) => Seen::Same,
-                _ => Seen::Read(json),
-            }));
+            }
+            // A boxed primitive (`new String('x')`) is written as its primitive. Only ordinary
+            // objects are looked at: a proxy has no primitive inside, and asking for its
+            // prototype would run its trap.
+            if v.type_of() == Type::Object
+                && let Some(obj) = v.as_object()
+                && let Some(inner) = self.boxes.unbox(obj)?
+            {
+                v = inner;
+            }
         }
+        let json = match v.type_of() {
+            Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => None,
+            Type::Null => Some(Json::Null),
+            Type::Bool => Some(Json::Bool(v.as_bool().unwrap_or(false))),
+            Type::Int => Some(Json::from(v.as_int().unwrap_or(0))),
+            Type::Float => Some(number(v.as_float().unwrap_or(f64::NAN))),
+            Type::String => {
+                let s = v.as_string().map(|s| self.text(s)).transpose()?.unwrap_or_default();
+                self.budget.take(0, s.len())?;
+                if base.and_then(Json::as_str) == Some(s.as_str()) {
+                    return Ok(Step::Done(Seen::Same));
+                }
+                Some(Json::String(s))
+            }
+            Type::BigInt => return Err(Unreadable::NotJson("a BigInt cannot be serialized".into())),
+            Type::Array | Type::Object | Type::Exception | Type::Promise | Type::Proxy => {
+                if depth >= MAX_DEPTH {
+                    return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
+                }
+                let Some(obj) = v.as_object().cloned() else { return Ok(Step::Done(Seen::Read(None))) };
+                let array = v.is_array() || (v.type_of() == Type::Proxy && self.boxes.is_array(&v)?);
+                return Ok(Step::Open(if array {
+                    self.open_array(obj, depth, base)?
+                } else {
+                    self.open_object(obj, depth, base)
+                }));
+            }
+            Type::Module | Type::Unknown => None,
+        };
+        Ok(Step::Done(match base {
+            Some(b) if json.as_ref() == Some(b) => Seen::Same,
+            _ => Seen::Read(json),
+        }))
     }
 
     fn open_array(
@@ -320,7 +352,7 @@ impl<'a, 'js> Reader<'a, 'js> {
             return Err(Unreadable::TooLarge(format!("more than {MAX_NODES} values")));
         }
         let base = base.and_then(Json::as_array);
-        let out = if base.is_none() { Some(Vec::with_capacity(len)) } else { None };
+        let out = if base.is_none() { Some(Vec::with_capacity(len.min(PRESIZE))) } else { None };
         Ok(Frame { depth, items: Items::Array { obj, len, next: 0, base, out } })
     }
 
@@ -328,8 +360,7 @@ impl<'a, 'js> Reader<'a, 'js> {
         let base = base.and_then(Json::as_object);
         // Keys are read as strings, with their length (a key may hold a NUL character).
         let props = obj.props::<rquickjs::String, Value>();
-        // (Sized up front, within what the budget still allows.)
-        let capacity = props.len().min(self.budget.nodes);
+        let capacity = props.len().min(PRESIZE);
         let out = if base.is_none() { Some(Map::with_capacity(capacity)) } else { None };
         let items = Items::Object {
             props,
@@ -400,7 +431,7 @@ impl<'a, 'js> Items<'a, 'js> {
                     (None, Seen::Same) => {}
                     (Some(items), seen) => items.push(seen.built().unwrap_or(Json::Null)),
                     (None, Seen::Read(j)) => {
-                        let mut items = Vec::with_capacity(*len);
+                        let mut items = Vec::with_capacity((*len).min(PRESIZE));
                         items.extend((*base).into_iter().flatten().take(i).cloned());
                         items.push(j.unwrap_or(Json::Null));
                         *out = Some(items);
