@@ -815,7 +815,7 @@ fn the_next_login_runs_after_a_timeout_a_memory_bomb_and_a_missing_callback() {
     );
     let login = |mode: &str| {
         let user = json!({"user_id": "auth0|1", "app_metadata": {"mode": mode}});
-        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+        outcome(&p, &user)
     };
     assert_eq!(login("ok")["id_token"]["https://x/count"], 1);
     assert_eq!(login("ok")["id_token"]["https://x/count"], 2, "global persists across logins");
@@ -848,7 +848,7 @@ fn javascript_runs_on_several_threads_at_once() {
             std::thread::spawn(move || {
                 for i in 0..50 {
                     let id = format!("auth0|{t}-{i}");
-                    let o = p.execute(&json!({"user_id": id}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+                    let o = outcome(&p, &json!({"user_id": id}));
                     assert_eq!(o["id_token"]["https://x/id"], id);
                 }
             })
@@ -875,7 +875,7 @@ fn run_time_errors_point_at_file_line_and_column() {
     let from_artifact =
         Pipeline::from_artifact(&from_sources.to_artifact(None, false), None, &Default::default()).expect("loads");
     for p in [&from_sources, &from_artifact] {
-        let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+        let o = outcome(&p, &json!({"user_id": "auth0|1"}));
         assert_eq!(o["error"]["cause"], "rule_error", "{o}");
         let location = o["error"]["location"].as_str().unwrap_or_default();
         // `user.app_metadata` is undefined: reading `.roles` throws at line 2.
@@ -892,6 +892,11 @@ fn a_rule_that_never_finishes_loading_is_an_error_not_a_hang() {
     let e = Pipeline::from_manifest(dir.join("warden.toml")).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("interrupted"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One login with an empty context on the default backend, as outcome JSON.
+fn outcome(p: &Pipeline, user: &Json) -> Json {
+    p.execute(user, &json!({}), &Exec::at(0)).expect("valid").to_json()
 }
 
 /// Writes a pipeline of `rules` (in order) and `extra` files, with `manifest` appended to
@@ -1043,7 +1048,7 @@ fn a_kept_callback_decides_nothing_later() {
     );
     let login = |hang: bool| {
         let user = json!({"user_id": "auth0|1", "app_metadata": {"hang": hang}});
-        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+        outcome(&p, &user)
     };
     for _ in 0..2 {
         let o = login(false);
@@ -1070,7 +1075,7 @@ fn a_getter_left_on_a_token_runs_for_no_rule() {
         "function b(user, context, callback) {\n  setTimeout(function () { callback(null, user, context); }, 10);\n}\n";
     let (dir, p) = pipeline_in("getter-between", &[("a.js", getter), ("b.js", later)], "");
     for _ in 0..2 {
-        let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+        let o = outcome(&p, &json!({"user_id": "auth0|1"}));
         assert_eq!(o["decision"], "allow", "{o}");
         assert_eq!(o["effects"], json!([]), "{o}");
         assert_eq!(o["logs"], json!([]), "{o}");
@@ -1099,7 +1104,7 @@ fn a_deny_in_the_middle_of_a_run_of_javascript_rules() {
     );
     let login = |deny: bool| {
         let user = json!({"user_id": "auth0|1", "app_metadata": {"deny": deny}});
-        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+        outcome(&p, &user)
     };
     let o = login(true);
     assert_eq!(o["decision"], "deny", "{o}");
@@ -1207,7 +1212,7 @@ fn every_reachable_built_in_is_frozen() {
 }
 "#;
     let (dir, p) = pipeline_in("walk", &[("walk.js", walker)], "");
-    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    let o = outcome(&p, &json!({"user_id": "auth0|1"}));
     assert_eq!(o["decision"], "allow", "{o}");
     assert_eq!(o["id_token"]["https://x/open"], json!([]), "{o}");
     assert!(o["id_token"]["https://x/seen"].as_u64().unwrap_or(0) > 800, "the walk reached the built-ins: {o}");
@@ -1224,7 +1229,7 @@ fn nothing_a_login_plants_runs_in_the_next() {
     let (dir, p) = pipeline_in("plant", &[("early.js", early), ("hooks.js", hooks)], "");
     let login = |id: &str, mode: &str| {
         let user = json!({"user_id": id, "email": format!("{id}@example.com"), "app_metadata": {"mode": mode}});
-        p.execute(&user, &json!({}), &Exec::at(0)).expect("valid").to_json()
+        outcome(&p, &user)
     };
     let planted = login("auth0|attacker", "plant");
     assert_eq!(planted["decision"], "allow", "{planted}");
@@ -1276,20 +1281,20 @@ fn rules_cannot_escape_their_login() {
 
     let late = "function (user, context, callback) {\n  Promise.resolve().then(function () { while (true) {} });\n  setTimeout(function () { context.idToken['https://x/late'] = true; callback(null, user, context); }, 1);\n}\n";
     let (dir, p) = pipeline_in("late", &[("late.js", late)], "timeout_ms = 300");
-    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    let o = outcome(&p, &json!({"user_id": "auth0|1"}));
     assert_eq!(o["error"]["cause"], "timeout", "a callback after the deadline does not count: {o}");
     let _ = std::fs::remove_dir_all(&dir);
 
     let first = "function (user, context, callback) { context.multifactor = { provider: 'guardian' }; callback(null, user, context); }";
     let blank = "function (user, context, callback) { user.toJSON = function () { return undefined; }; callback(null, user, context); }";
     let (dir, p) = pipeline_in("blank", &[("first.js", first), ("blank.js", blank)], "");
-    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    let o = outcome(&p, &json!({"user_id": "auth0|1"}));
     assert_eq!(o["error"]["cause"], "rule_error", "the run's MFA is not silently dropped: {o}");
     let _ = std::fs::remove_dir_all(&dir);
 
     let huge = "function (user, context, callback) {\n  var names = ['reverse', 'join', 'toString', 'toLocaleString', 'sort', 'splice', 'shift', 'unshift', 'copyWithin', 'flat', 'concat', 'fill', 'slice', 'lastIndexOf'];\n  var out = {};\n  names.forEach(function (n) {\n    var o = { length: Math.pow(2, 53) - 1 };\n    try { Array.prototype[n].call(o); out[n] = 'returned'; } catch (e) { out[n] = e.name; }\n  });\n  var sparse = []; sparse.length = Math.pow(2, 32) - 1;\n  try { sparse.join(''); out.sparse = 'returned'; } catch (e) { out.sparse = e.name; }\n  context.idToken['https://x/huge'] = out;\n  callback(null, user, context);\n}\n";
     let (dir, p) = pipeline_in("huge", &[("huge.js", huge)], "timeout_ms = 2000");
-    let o = p.execute(&json!({"user_id": "auth0|1"}), &json!({}), &Exec::at(0)).expect("valid").to_json();
+    let o = outcome(&p, &json!({"user_id": "auth0|1"}));
     assert_eq!(o["decision"], "allow", "{o}");
     let results = o["id_token"]["https://x/huge"].as_object().cloned().unwrap_or_default();
     assert_eq!(results.len(), 15, "{o}");

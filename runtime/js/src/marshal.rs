@@ -58,7 +58,7 @@ impl Budget {
 
 /// What reading looks up once: the prototypes of the boxed primitives (`new String('x')` is
 /// written as `"x"`), and the `toJSON` key as an atom (not hashed again for every object).
-struct Boxes<'js> {
+struct Known<'js> {
     string: Option<Object<'js>>,
     number: Option<Object<'js>>,
     boolean: Option<Object<'js>>,
@@ -66,12 +66,12 @@ struct Boxes<'js> {
     ctx: Ctx<'js>,
 }
 
-impl<'js> Boxes<'js> {
-    fn new(ctx: &Ctx<'js>) -> Result<Boxes<'js>, rquickjs::Error> {
+impl<'js> Known<'js> {
+    fn new(ctx: &Ctx<'js>) -> Result<Known<'js>, rquickjs::Error> {
         let proto = |name: &str| -> Option<Object<'js>> {
             ctx.globals().get::<_, Object>(name).and_then(|c| c.get::<_, Object>("prototype")).ok()
         };
-        Ok(Boxes {
+        Ok(Known {
             string: proto("String"),
             number: proto("Number"),
             boolean: proto("Boolean"),
@@ -122,10 +122,10 @@ impl Seen {
 }
 
 /// Reads `v` as JSON (`None` where `JSON.stringify` would leave the value out), at most
-/// `max_bytes` of keys and strings (and 16 bytes per value); the root object's property
-/// `base.0` is read against `base.1`, what it
-/// was before the rule: the flag says it reads exactly as that (and it is then left out of
-/// the result, which the caller completes with the value it already has). Reading an
+/// `max_bytes` of keys and strings (and 16 bytes per value). The root object's property
+/// `base.0` is read against `base.1`, what it was before the rule: the flag says it reads
+/// exactly as that (and it is then left out of the result, which the caller completes with
+/// the value it already has). Reading an
 /// unchanged `user` this way builds nothing. The same JavaScript runs either way (getters,
 /// `toJSON`, in the same order), and the same budget applies.
 pub(crate) fn to_json_against<'js>(
@@ -135,14 +135,14 @@ pub(crate) fn to_json_against<'js>(
     base: Option<(&str, &Json)>,
 ) -> Result<(Option<Json>, bool), Unreadable> {
     let mut budget = Budget { nodes: MAX_NODES, bytes: max_bytes };
-    let boxes = Boxes::new(ctx)?;
-    let mut reader = Reader { boxes: &boxes, budget: &mut budget, root_base: base, same: false };
+    let known = Known::new(ctx)?;
+    let mut reader = Reader { known: &known, budget: &mut budget, root_base: base, same: false };
     let json = reader.read(v, None)?.built();
     Ok((json, reader.same))
 }
 
 struct Reader<'a, 'js> {
-    boxes: &'a Boxes<'js>,
+    known: &'a Known<'js>,
     budget: &'a mut Budget,
     /// The root's property read against a base, and whether it read the same.
     root_base: Option<(&'a str, &'a Json)>,
@@ -207,7 +207,7 @@ impl<'js> Reader<'_, 'js> {
             Ok(t) => Ok(t),
             Err(rquickjs::Error::Utf8(_)) => {
                 let well_formed: Option<rquickjs::Function> =
-                    self.boxes.string.as_ref().and_then(|p| p.get("toWellFormed").ok());
+                    self.known.string.as_ref().and_then(|p| p.get("toWellFormed").ok());
                 let fixed: Option<rquickjs::String> = match well_formed {
                     Some(f) => Some(f.call((This(s.clone()),))?),
                     None => None,
@@ -264,44 +264,27 @@ impl<'a, 'js> Reader<'a, 'js> {
         base: Option<&'a Json>,
     ) -> Result<Step<'a, 'js>, Unreadable> {
         self.budget.take(1, 16)?;
-        let is_object = |v: &Value<'js>| {
-            matches!(
-                v.type_of(),
-                Type::Array
-                    | Type::Object
-                    | Type::Exception
-                    | Type::Promise
-                    | Type::Proxy
-                    | Type::Function
-                    | Type::Constructor
-            )
-        };
-        if is_object(&v) {
-            if depth >= MAX_DEPTH {
-                return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
+        // `toJSON` (any object, functions too, may have one), called once: what it returns
+        // is not asked again.
+        if let Some(obj) = v.as_object().cloned() {
+            let to_json: Value = obj.get(self.known.to_json.clone())?;
+            if let Some(f) = to_json.as_function() {
+                let name = match key {
+                    Key::Root => String::new(),
+                    Key::Name(k) => k.to_string(),
+                    Key::Index(i) => i.to_string(),
+                };
+                v = f.call((This(obj), name))?;
             }
-            // `toJSON` (functions too may have one), called once: what it returns is not
-            // asked again.
-            if let Some(obj) = v.as_object().cloned() {
-                let to_json: Value = obj.get(self.boxes.to_json.clone())?;
-                if let Some(f) = to_json.as_function() {
-                    let name = match key {
-                        Key::Root => String::new(),
-                        Key::Name(k) => k.to_string(),
-                        Key::Index(i) => i.to_string(),
-                    };
-                    v = f.call((This(obj), name))?;
-                }
-            }
-            // A boxed primitive (`new String('x')`) is written as its primitive. Only ordinary
-            // objects are looked at: a proxy has no primitive inside, and asking for its
-            // prototype would run its trap.
-            if v.type_of() == Type::Object
-                && let Some(obj) = v.as_object()
-                && let Some(inner) = self.boxes.unbox(obj)?
-            {
-                v = inner;
-            }
+        }
+        // A boxed primitive (`new String('x')`) is written as its primitive. Only ordinary
+        // objects are looked at: a proxy has no primitive inside, and asking for its
+        // prototype would run its trap.
+        if v.type_of() == Type::Object
+            && let Some(obj) = v.as_object()
+            && let Some(inner) = self.known.unbox(obj)?
+        {
+            v = inner;
         }
         let json = match v.type_of() {
             Type::Uninitialized | Type::Undefined | Type::Symbol | Type::Function | Type::Constructor => None,
@@ -323,7 +306,7 @@ impl<'a, 'js> Reader<'a, 'js> {
                     return Err(Unreadable::NotJson(format!("nested more than {MAX_DEPTH} levels deep (or cyclic)")));
                 }
                 let Some(obj) = v.as_object().cloned() else { return Ok(Step::Done(Seen::Read(None))) };
-                let array = v.is_array() || (v.type_of() == Type::Proxy && self.boxes.is_array(&v)?);
+                let array = v.is_array() || (v.type_of() == Type::Proxy && self.known.is_array(&v)?);
                 return Ok(Step::Open(if array {
                     self.open_array(obj, depth, base)?
                 } else {

@@ -517,18 +517,15 @@
   // During such a run, which rule changed each claim, the scope, MFA and the redirect (so
   // that outcomes name the rule that set a claim, as for `.rule` files): flat triples.
   let owners = null;
-  const objectOr = (v) => (v !== null && typeof v === 'object' ? v : {});
+  const NOTHING = Object.freeze({});
+  const objectOr = (v) => (v !== null && typeof v === 'object' ? v : NOTHING);
   // The state of the tokens, MFA and the redirect, to find what a rule changed:
   // `[multifactor, redirect, idKeys, idValues, atKeys, atValues]` (values compare by
   // identity). The state after one rule is the state the next one starts from, so each rule
   // costs one of these. (Few, coarse operations: in QuickJS each builtin call costs about as
   // much as a dozen property reads.)
-  const NOTHING = Object.freeze({});
   function tokenState(context) {
-    const c = context !== null && typeof context === 'object' ? context : NOTHING;
-    let id = c.idToken, at = c.accessToken;
-    if (id === null || typeof id !== 'object') id = NOTHING;
-    if (at === null || typeof at !== 'object') at = NOTHING;
+    const c = objectOr(context), id = objectOr(c.idToken), at = objectOr(c.accessToken);
     const idKeys = Object.keys(id);
     const idValues = valuesOf(id, idKeys);
     const atKeys = Object.keys(at);
@@ -652,10 +649,7 @@
           r.then(undefined, (e) => { if (id === current) fail(e); });
         }
       } catch (e) {
-        if (id !== current) {
-          // (The rule's own code ended the execution, which cannot happen: nothing it can
-          // reach calls `reset` or `finish`.)
-        } else if (runStatus === 'pending') fail(e);
+        if (runStatus === 'pending') fail(e);
         else warn('rule ' + name + ' threw after calling back: ' + errorOf(e).message);
       }
       return runStatus !== 'pending';
