@@ -875,7 +875,7 @@ fn run_time_errors_point_at_file_line_and_column() {
     let from_artifact =
         Pipeline::from_artifact(&from_sources.to_artifact(None, false), None, &Default::default()).expect("loads");
     for p in [&from_sources, &from_artifact] {
-        let o = outcome(&p, &json!({"user_id": "auth0|1"}));
+        let o = outcome(p, &json!({"user_id": "auth0|1"}));
         assert_eq!(o["error"]["cause"], "rule_error", "{o}");
         let location = o["error"]["location"].as_str().unwrap_or_default();
         // `user.app_metadata` is undefined: reading `.roles` throws at line 2.
