@@ -313,7 +313,7 @@ fn require(shape: &mut InputShape, path: &[&str], leaf: InputShape) {
         *shape = InputShape::Object(Vec::new());
     }
     let InputShape::Object(fields) = shape else { return };
-    let at = match fields.binary_search_by(|(n, _)| n.as_str().cmp(first)) {
+    let at = match InputShape::field_slot(fields, first) {
         Ok(_) if rest.is_empty() => return,
         Ok(i) => i,
         Err(i) => {

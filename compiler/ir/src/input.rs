@@ -30,7 +30,7 @@ pub enum Shape {
     /// Scopes: a space-separated string or a list of strings.
     Scopes,
     List(Box<Shape>),
-    /// An object whose listed fields have known shapes (sorted by name, so that lookups can
+    /// An object whose listed fields have known shapes (in [`key_order`], so that lookups can
     /// search); other fields may be present and are not checked.
     Object(Vec<(String, Shape)>),
 }
@@ -38,7 +38,7 @@ pub enum Shape {
 impl Shape {
     /// An object shape from fields in any order.
     pub fn object(mut fields: Vec<(String, Shape)>) -> Shape {
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        fields.sort_by(|a, b| key_order(&a.0, &b.0));
         fields.dedup_by(|a, b| a.0 == b.0);
         Shape::Object(fields)
     }
@@ -46,9 +46,14 @@ impl Shape {
     /// The shape of a known field of an object shape.
     pub fn field(&self, name: &str) -> Option<&Shape> {
         match self {
-            Shape::Object(fields) => fields.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok().map(|i| &fields[i].1),
+            Shape::Object(fields) => fields.binary_search_by(|(n, _)| key_order(n, name)).ok().map(|i| &fields[i].1),
             _ => None,
         }
+    }
+
+    /// Where a field name goes among an object's fields (see [`key_order`]).
+    pub fn field_slot(fields: &[(String, Shape)], name: &str) -> Result<usize, usize> {
+        fields.binary_search_by(|(n, _)| key_order(n, name))
     }
 
     /// The shape at a path of field names below this one; `None` where nothing is known.
@@ -84,4 +89,11 @@ impl Shape {
             other => format!("values ({})", other.phrase()),
         }
     }
+}
+
+/// The order of an object shape's fields: by length, then by bytes. Every input key is looked
+/// up once per login, and most comparisons are then decided by the lengths alone.
+pub fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len().cmp(&b.len()).then_with(|| a.first().cmp(&b.first())).then_with(|| a.cmp(b))
 }
