@@ -517,3 +517,22 @@ mod property {
         }
     }
 }
+
+/// Explanations show `x == null` and `x != null` as written, though they are their own IR
+/// node now.
+#[test]
+fn explanations_show_null_tests_as_written() {
+    let p = Pipeline::from_source(
+        "main.rule",
+        r#"rule "r" { deny "no email" if user.email == null or user.app_metadata.org == null and user.name != null }"#,
+    )
+    .expect("checks");
+    let mut exec = Exec::at(NOW);
+    exec.trace = true;
+    let o = p.execute(&json!({"user_id": "auth0|1"}), &context(), &exec).expect("valid input").to_json();
+    let because = &o["trace"]["decision"]["because"][0];
+    assert_eq!(
+        because["condition"], "(user.email == null) or ((user.app_metadata.org == null) and (user.name != null))",
+        "{o}"
+    );
+}

@@ -37,6 +37,8 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
         ExprKind::Not(x) => match &prog.expr(*x).kind {
             // `a not in b` is lowered to `not (a in b)`: show it as written.
             ExprKind::InSet(..) | ExprKind::InList(..) => show(prog, rule, *x).replacen(" in ", " not in ", 1),
+            // `a != null` is lowered to `not (a == null)`.
+            ExprKind::IsNull(y) => format!("{} != null", paren(prog, rule, *y)),
             _ => format!("not {}", paren(prog, rule, *x)),
         },
         ExprKind::Neg(x) => format!("-{}", paren(prog, rule, *x)),
