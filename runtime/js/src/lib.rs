@@ -228,7 +228,7 @@ impl JsRules {
                         }
                     },
                 };
-                match sandbox.run(index, rule, txn, deadline, link, start, self) {
+                match sandbox.run(index, txn, deadline, link, start, self) {
                     Some((result, recycle)) => {
                         if recycle {
                             // A timeout or a memory limit leaves the runtime in an unknown
@@ -473,13 +473,13 @@ impl Sandbox {
     fn run(
         &mut self,
         index: usize,
-        rule: &JsSource,
         txn: &mut Txn,
         deadline: Instant,
         link: Link,
         start: bool,
         js: &JsRules,
     ) -> Option<(Option<ErrorInfo>, bool)> {
+        let rule = &js.rules[index];
         // The heap limit, also the most a result may take once read into Rust.
         let memory_bytes = js.limits.memory_bytes;
         self.deadline.store(millis(deadline), Ordering::Relaxed);
@@ -647,7 +647,7 @@ impl Sandbox {
 /// A heap limit for messages: `64 MiB`, or bytes when it is not a whole number of MiB.
 fn heap_limit(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes % MIB == 0 { format!("{} MiB", bytes / MIB) } else { format!("{bytes} bytes") }
+    if bytes.is_multiple_of(MIB) { format!("{} MiB", bytes / MIB) } else { format!("{bytes} bytes") }
 }
 
 fn timeout(rule: &JsSource) -> ErrorInfo {
