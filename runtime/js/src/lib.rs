@@ -295,6 +295,8 @@ struct Sandbox {
     refused: Arc<AtomicBool>,
     /// The previous rule handed its objects on to the next (see [`Link`]).
     carry: bool,
+    /// How many own keys the global object had once the runtime loaded (see `begin`).
+    global_keys: usize,
     /// The configuration the JavaScript `configuration` and `auth0` reflect (shared with the
     /// transaction that brought it, so that the next login's is usually the same pointer).
     config: Arc<BTreeMap<String, String>>,
@@ -426,7 +428,7 @@ impl Sandbox {
             }
             warden = Some(rquickjs::Persistent::save(&ctx, w));
         });
-        let sandbox = match warden {
+        let mut sandbox = match warden {
             Some(warden) if errors.is_empty() => Sandbox {
                 warden,
                 runtime,
@@ -434,6 +436,7 @@ impl Sandbox {
                 deadline: deadline_ms,
                 interrupted,
                 refused,
+                global_keys: 0,
                 carry: false,
                 config: js.config.clone(),
                 owner: Arc::downgrade(&js.alive),
@@ -447,8 +450,18 @@ impl Sandbox {
             return Err(vec![JsError::new("", "loading left work running past the time budget")]);
         }
         sandbox.call::<_, ()>("reset", ()).map_err(|m| vec![JsError::new("prelude.js", m)])?;
+        // The keys every login starts with (the prelude's `seal` fixed them); what loading
+        // left running may have added some, which the first login removes.
+        sandbox.global_keys =
+            sandbox.call::<_, u32>("globalKeys", ()).map_err(|m| vec![JsError::new("prelude.js", m)])? as usize;
         sandbox.deadline.store(u64::MAX, Ordering::Relaxed);
         Ok(sandbox)
+    }
+
+    /// How many own keys (strings and symbols) the global object has.
+    fn global_keys(&self) -> usize {
+        let all = rquickjs::object::Filter::new().string().symbol();
+        self.context.with(|ctx| ctx.globals().own_keys::<rquickjs::Atom>(all).len())
     }
 
     /// Calls `__warden.NAME(args)` in the context.
@@ -503,8 +516,17 @@ impl Sandbox {
         let (user, context) =
             if first { (user_json(&txn.user), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
-        // `begin`'s flags: first, last, end, start (rquickjs passes at most seven arguments).
-        let flags = u32::from(first) | u32::from(link.last) << 1 | u32::from(link.end) << 2 | u32::from(start) << 3;
+        // A login starts: has the global object gained keys since the runtime loaded? (Counted
+        // here, without making JavaScript strings of them: the keys it started with cannot be
+        // removed, so any other key makes the count differ.)
+        let grown = start && self.global_keys() != self.global_keys;
+        // `begin`'s flags: first, last, end, start, grown (rquickjs passes at most seven
+        // arguments).
+        let flags = u32::from(first)
+            | u32::from(link.last) << 1
+            | u32::from(link.end) << 2
+            | u32::from(start) << 3
+            | u32::from(grown) << 4;
         let begun = self.call::<_, Option<bool>>(
             "begin",
             (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), flags, txn.now as f64),

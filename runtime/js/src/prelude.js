@@ -751,6 +751,10 @@
       }
       globalKeys = new Set(rawOwnKeys(G));
     },
+    // How many own keys the global object starts each login with.
+    globalKeys() {
+      return globalKeys.size;
+    },
     // The configuration of the logins that follow, as JSON text (Rust calls it when a
     // login's configuration differs from the previous one's).
     configure(json) {
@@ -775,11 +779,13 @@
     // 4 `end`: no step follows, so only the parts of `context` the outcome needs are read
     // back. 8 `start`: the first JavaScript rule of a login, which first removes what
     // earlier logins added to the global object (null when that cannot be done: nothing
-    // ran). `now`: the login's time, epoch milliseconds.
+    // ran); 16: Rust counted more keys on the global object than it started with. `now`: the
+    // login's time, epoch milliseconds.
     begin(i, name, userJson, contextJson, flags, now) {
       const first = (flags & 1) !== 0, last = (flags & 2) !== 0, end = (flags & 4) !== 0;
       if ((flags & 8) !== 0) {
-        if (!scrub()) return null;
+        const changed = (flags & 16) !== 0 || !rawIsExtensible(G) || rawGetProto(G) !== globalProto;
+        if (changed && !scrub()) return null;
         loginElapsed = 0;
       }
       loginNow = now;
