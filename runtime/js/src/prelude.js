@@ -8,6 +8,9 @@
 (function (CONFIG_JSON) {
   'use strict';
   const G = globalThis;
+  // The originals, before the lockdown wraps them for the global object (see
+  // `guardGlobalObject`): what the prelude itself calls.
+  const rawFreeze = Object.freeze, rawDefine = Reflect.defineProperty;
   // Log messages are cut by Rust (`Txn::log`: at most 4096 bytes with the `…` marker, on a
   // char boundary). The prelude only bounds what it hands over, keeping one UTF-16 unit more
   // than those bytes can hold, so that a longer message always reaches Rust longer than 4096
@@ -109,8 +112,8 @@
   function configure(json) {
     const config = JSON.parse(json);
     const domain = typeof config.AUTH0_DOMAIN === 'string' ? config.AUTH0_DOMAIN : 'tenant.example';
-    configuration = Object.freeze(config);
-    auth0 = Object.freeze({ domain, baseUrl: 'https://' + domain + '/api/v2', accessToken: '', users });
+    configuration = rawFreeze(config);
+    auth0 = rawFreeze({ domain, baseUrl: 'https://' + domain + '/api/v2', accessToken: '', users });
   }
   configure(CONFIG_JSON);
 
@@ -406,18 +409,18 @@
         const d = Reflect.getOwnPropertyDescriptor(o, k);
         if (!('value' in d) || !d.writable || !d.configurable) continue;
         const value = d.value, home = o;
-        Reflect.defineProperty(o, k, {
+        rawDefine(o, k, {
           get() { return value; },
           set(v) {
             // Primitives and the prototype itself: ignored, like a failed sloppy assignment.
             if (this === home || Object(this) !== this) return;
-            Reflect.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
+            rawDefine(this, k, { value: v, writable: true, enumerable: true, configurable: true });
           },
           enumerable: d.enumerable, configurable: false,
         });
       }
     }
-    Object.freeze(o);
+    rawFreeze(o);
     // Its methods are frozen too, without walking into them: a method's own prototype
     // could otherwise be swapped, changing what `method.call(...)` means in later logins.
     const all = Object.getOwnPropertyDescriptors(o);
@@ -440,7 +443,7 @@
       hardenOne(f);
     } else {
       seen.add(f);
-      Object.freeze(f);
+      rawFreeze(f);
     }
   }
   // Freezes a namespace-like object and every object and constructor it holds.
@@ -514,7 +517,7 @@
   // object cannot be made non-extensible or be given another prototype. If something still
   // cannot be removed, `scrub` says so and Rust replaces the runtime. These originals are
   // what the prelude itself uses on the global object.
-  const rawDefine = Reflect.defineProperty, rawGetOwn = Reflect.getOwnPropertyDescriptor, rawOwnKeys = Reflect.ownKeys;
+  const rawGetOwn = Reflect.getOwnPropertyDescriptor, rawOwnKeys = Reflect.ownKeys;
   const rawDelete = Reflect.deleteProperty, rawIsExtensible = Reflect.isExtensible, rawGetProto = Reflect.getPrototypeOf;
   const globalProto = rawGetProto(G);
   // The global object's own keys once rules are loaded (all of them non-configurable).
