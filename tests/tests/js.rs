@@ -1709,7 +1709,12 @@ fn saml_configuration_and_primary_user_reach_the_outcome() {
         "",
     );
     let user = json!({"user_id": "auth0|2", "app_metadata": {}});
-    let o = both(&p, &user, &json!({"samlConfiguration": {"audience": "urn:host"}, "primaryUser": "auth0|0"}), 0, &[]);
+    // Numbers that come back from JavaScript written otherwise (`3600.0` as `3600`) are the same.
+    let unchanged: Json = serde_json::from_str(
+        r#"{"samlConfiguration": {"audience": "urn:host", "lifetimeInSeconds": 3600.0, "n": [1e3]}, "primaryUser": "auth0|0"}"#,
+    )
+    .expect("json");
+    let o = both(&p, &user, &unchanged, 0, &[]);
     assert_eq!(o["decision"], "allow", "{o}");
     let keys: Vec<&String> = o.as_object().map(|m| m.keys().collect()).unwrap_or_default();
     assert_eq!(

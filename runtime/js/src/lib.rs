@@ -748,6 +748,22 @@ fn position(stack: &str, path: &str) -> (Option<u32>, Option<u32>) {
     (line, column)
 }
 
+/// Whether two JSON values are the same once through JavaScript: numbers compare as doubles
+/// (`1.0` and `1e3` come back as `1` and `1000`), keys in order.
+fn same_json(a: Option<&Json>, b: Option<&Json>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Json::Number(x)), Some(Json::Number(y))) => x.as_f64() == y.as_f64(),
+        (Some(Json::Array(x)), Some(Json::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(Some(a), Some(b)))
+        }
+        (Some(Json::Object(x)), Some(Json::Object(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same_json(Some(va), Some(vb)))
+        }
+        (a, b) => a == b,
+    }
+}
+
 /// What a JSON value is, for messages (`None`: the key is missing, `undefined` in JavaScript).
 fn kind(value: Option<&Json>) -> &'static str {
     match value {
@@ -983,7 +999,8 @@ fn apply(
         )
     };
     let saml = context.get("samlConfiguration");
-    if saml != txn.saml_configuration.as_ref().or_else(|| txn.context.get("samlConfiguration")) {
+    let saml_before = txn.saml_configuration.as_ref().or_else(|| txn.context.get("samlConfiguration"));
+    if !same_json(saml, saml_before) {
         match saml {
             Some(s @ Json::Object(_)) => txn.saml_configuration = Some(s.clone()),
             other => return Some(wrong("samlConfiguration", "an object", other)),
