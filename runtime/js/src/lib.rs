@@ -2,9 +2,11 @@
 //! warden's pipeline.
 //!
 //! Each thread keeps one QuickJS runtime per pipeline (rquickjs runtimes are not shared
-//! across threads). A runtime has a memory limit, a stack limit and an interrupt handler
-//! that stops the rule at the pipeline's deadline; the rule contract (callback, errors,
-//! timers, globals, the lockdown of the built-ins) lives in `prelude.js`. Rules and modules
+//! across threads). A runtime has a memory limit (kept by its allocator, `heap.rs`, so that
+//! any out-of-memory is seen), a stack limit and an interrupt handler that stops the rule at
+//! the pipeline's deadline; the rule contract (callback, errors, timers and the login's
+//! clock, the login's configuration, globals and what a login may leave on the global
+//! object, the lockdown of the built-ins) lives in `prelude.js`. Rules and modules
 //! are compiled once per pipeline to bytecode (`bytecode.rs`). `user` and `context` go in as
 //! JSON text for the first of a run of consecutive JS rules, stay JS objects across the run,
 //! and come back from the last one read straight from QuickJS values (`marshal.rs`). What a

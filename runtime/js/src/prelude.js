@@ -1,5 +1,6 @@
 // The host side of a legacy Auth0 rule, written in JavaScript inside the sandbox: the
-// callback contract, UnauthorizedError, console, timers on a virtual clock, `global`,
+// callback contract, UnauthorizedError, console, timers on a virtual clock that `Date`
+// follows from the login's time, the global object between logins, `global`,
 // `configuration`, `auth0.users.update*Metadata`, and `require` of built-in modules.
 // Rust drives it through `__warden` (see runtime/js/src/lib.rs): inputs as JSON text,
 // results as plain objects Rust reads with JSON's rules (marshal.rs).
@@ -514,9 +515,11 @@
   // by indirect `eval`, `Object.defineProperty(globalThis, ...)`, symbols) is removed before
   // the next login starts (`scrub`). So that it can be: a property the logins define on the
   // global object is always configurable (the define functions make it so), and the global
-  // object cannot be made non-extensible or be given another prototype. If something still
-  // cannot be removed, `scrub` says so and Rust replaces the runtime. These originals are
-  // what the prelude itself uses on the global object.
+  // object cannot be made non-extensible or be given another prototype. Rust counts the
+  // global object's keys when a login starts (cheaper than listing them here) and `begin`
+  // scrubs only when there are more than it started with; if something still cannot be
+  // removed, `scrub` says so and Rust replaces the runtime. These originals are what the
+  // prelude itself uses on the global object.
   const rawGetOwn = Reflect.getOwnPropertyDescriptor, rawOwnKeys = Reflect.ownKeys;
   const rawDelete = Reflect.deleteProperty, rawIsExtensible = Reflect.isExtensible, rawGetProto = Reflect.getPrototypeOf;
   const globalProto = rawGetProto(G);
