@@ -9,7 +9,9 @@ use warden::{LoadError, Pipeline};
 use crate::{BuildArgs, EXIT_ERROR, InspectArgs, KeygenArgs, Output, RunArgs, render};
 
 fn read_key_file(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read key `{}`: {e}", path.display()))
+    std::fs::read_to_string(path)
+        .map(|t| warden_syntax::strip_bom(&t).to_string())
+        .map_err(|e| format!("cannot read key `{}`: {e}", path.display()))
 }
 
 /// Loads an artifact for `warden run --bundle`: the verification key comes from

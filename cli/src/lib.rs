@@ -155,8 +155,8 @@ pub struct RunArgs {
     /// Require the artifact to be signed by this public key
     #[arg(long, value_name = "PUB", requires = "bundle")]
     pub verify_key: Option<PathBuf>,
-    /// The pipeline's time budget in milliseconds (default: the manifest's, else 20000)
-    #[arg(long, value_name = "MS")]
+    /// The pipeline's time budget in milliseconds, 1 to 600000 (default: the manifest's, else 20000)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub timeout_ms: Option<u64>,
     /// The user profile JSON (`-` for stdin)
     #[arg(long, value_name = "PATH")]

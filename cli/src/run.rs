@@ -162,14 +162,15 @@ pub fn read_json(path: &Path, what: &str) -> Result<Json, String> {
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(format!("the {what} in `{shown}` is larger than the {} MiB limit", MAX_INPUT_BYTES / 1024 / 1024));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let bytes = warden_syntax::strip_bom_bytes(&bytes);
+    serde_json::from_slice(bytes).map_err(|e| {
         let raw = e.to_string();
         let reason = match e.classify() {
             serde_json::error::Category::Eof => "unexpected end of input",
             _ if raw.starts_with("expected ident") => "invalid literal (JSON has true, false and null)",
             _ => raw.split(" at line").next().unwrap_or("invalid JSON"),
         };
-        let (line, column) = json_position(&bytes, e.line(), e.column());
+        let (line, column) = json_position(bytes, e.line(), e.column());
         format!("invalid JSON in the {what} `{shown}` at line {line}, column {column}: {reason}")
     })
 }

@@ -149,7 +149,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
     for file in files {
         let shown = file.display().to_string();
         let text = match std::fs::read_to_string(file) {
-            Ok(t) => t,
+            Ok(t) => warden_syntax::strip_bom(&t).to_string(),
             Err(e) => {
                 report.diagnostics.push(Diagnostic::error("E0300", format!("cannot read test file `{shown}`: {e}")));
                 continue;

@@ -177,7 +177,7 @@ fn compile(
             Some(t) => Ok(t),
             None => read_text(&e.path),
         };
-        let text = match (ext, text) {
+        let text = match (ext, text.map(without_bom)) {
             (_, Err(reason)) => {
                 let mut d = Diagnostic::error("E0201", format!("cannot read rule file `{}`: {reason}", e.shown))
                     .help("paths in warden.toml are relative to the manifest's directory");
@@ -235,19 +235,34 @@ fn compile(
     Compiled { program: ok.then_some(program), diagnostics: diags, sources, manifest: None }
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        _ => e.to_string(),
-    })?;
+/// Reads a text file warden needs (manifest, rule, module or list file): a regular file of at
+/// most [`MAX_FILE_BYTES`], UTF-8, without its byte-order mark.
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
     if meta.is_dir() {
         return Err("it is a directory".into());
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("larger than the {} MiB limit", MAX_FILE_BYTES / 1024 / 1024));
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+    let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
+    String::from_utf8(bytes).map(without_bom).map_err(|_| "not UTF-8 text".to_string())
+}
+
+/// The text without its byte-order mark, if it has one.
+fn without_bom(text: String) -> String {
+    match warden_syntax::strip_bom(&text) {
+        rest if rest.len() == text.len() => text,
+        rest => rest.to_string(),
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// The name of the function a JavaScript rule's source starts with, after comments:

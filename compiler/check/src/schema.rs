@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use warden_ir::Ty;
+use warden_ir::{InputShapes, Shape as InputShape, Ty};
 
 /// The checker's view of a type: richer than [`Ty`] (objects know their fields, enums their
 /// values); lowered to `Ty` in the IR.
@@ -57,6 +57,22 @@ impl CTy {
             CTy::List(t) => Ty::List(Box::new(t.to_ir())),
             CTy::Obj(shape) => Ty::Object(shape.fields.iter().map(|f| (f.name.clone(), f.ty.to_ir())).collect()),
             CTy::Dyn => Ty::Dyn,
+        }
+    }
+    /// What input of this type must look like (`docs/schema.md`).
+    pub fn to_shape(&self) -> InputShape {
+        match self {
+            CTy::Null | CTy::Dyn => InputShape::Any,
+            CTy::Bool => InputShape::Bool,
+            CTy::Int => InputShape::Int,
+            CTy::Float => InputShape::Float,
+            CTy::Str => InputShape::Str,
+            CTy::Enum(values) => InputShape::OneOf(values.iter().map(|v| v.to_string()).collect()),
+            CTy::Time => InputShape::Time,
+            CTy::List(t) => InputShape::List(Box::new(t.to_shape())),
+            CTy::Obj(shape) => {
+                InputShape::object(shape.fields.iter().map(|f| (f.name.clone(), f.ty.to_shape())).collect())
+            }
         }
     }
     pub fn name(&self) -> String {
@@ -268,6 +284,48 @@ impl Schema {
         ]);
         Schema { user, context }
     }
+}
+
+impl Schema {
+    /// The shapes the inputs must have: the schema's known fields, plus the fields warden
+    /// itself reads to finish a login (the scope sources, `request.query.prompt`), checked
+    /// even when no rule reads them. A manifest's declaration of `request.query` or
+    /// `request.body` decides the shape of their `scope` and `prompt` when it names them.
+    pub fn input_shapes(&self) -> InputShapes {
+        let mut context = self.context.to_shape();
+        let engine_reads: [(&[&str], InputShape); 4] = [
+            (&["accessToken", "scope"], InputShape::Scopes),
+            (&["request", "body", "scope"], InputShape::Scopes),
+            (&["request", "query", "scope"], InputShape::Scopes),
+            (&["request", "query", "prompt"], InputShape::Str),
+        ];
+        for (path, shape) in engine_reads {
+            require(&mut context, path, shape);
+        }
+        InputShapes { user: self.user.to_shape(), context }
+    }
+}
+
+/// Adds a known field at `path` unless the shape already knows it (or knows it is not an object).
+fn require(shape: &mut InputShape, path: &[&str], leaf: InputShape) {
+    let Some((first, rest)) = path.split_first() else { return };
+    if matches!(shape, InputShape::Any) {
+        *shape = InputShape::Object(Vec::new());
+    }
+    let InputShape::Object(fields) = shape else { return };
+    let at = match InputShape::field_slot(fields, first) {
+        Ok(_) if rest.is_empty() => return,
+        Ok(i) => i,
+        Err(i) => {
+            let child = if rest.is_empty() { leaf.clone() } else { InputShape::Any };
+            fields.insert(i, (first.to_string(), child));
+            if rest.is_empty() {
+                return;
+            }
+            i
+        }
+    };
+    require(&mut fields[at].1, rest, leaf);
 }
 
 /// Parses a manifest schema type: `string`, `int`, `float`, `bool`, `time`, `any`,

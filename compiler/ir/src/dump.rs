@@ -149,6 +149,7 @@ pub(crate) fn expr(p: &Program, id: ExprId) -> String {
         ExprKind::Index(b, i) => format!("([] {} {})", e(*b), e(*i)),
         ExprKind::Not(x) => format!("(not {})", e(*x)),
         ExprKind::Neg(x) => format!("(neg {})", e(*x)),
+        ExprKind::IsNull(x) => format!("(is-null {})", e(*x)),
         ExprKind::And(a, b) => format!("(and {} {})", e(*a), e(*b)),
         ExprKind::Or(a, b) => format!("(or {} {})", e(*a), e(*b)),
         ExprKind::Cmp(op, a, b) => format!("({} {} {})", op.symbol(), e(*a), e(*b)),

@@ -19,12 +19,14 @@ use serde::{Deserialize, Serialize};
 
 pub mod claims;
 mod dump;
+mod input;
 mod validate;
 pub use dump::dump;
+pub use input::{InputShapes, Shape};
 pub use validate::MAX_IR_DEPTH;
 
 /// Bumped whenever the meaning or the serialized form of the IR changes.
-pub const IR_VERSION: u32 = 1;
+pub const IR_VERSION: u32 = 2;
 
 pub type ExprId = u32;
 pub type SlotId = u32;
@@ -55,6 +57,8 @@ pub struct Program {
     pub exprs: Vec<Expr>,
     /// Configuration keys the manifest declares (empty: undeclared, any key may be read).
     pub config_keys: Vec<String>,
+    /// The shapes `user` and `context` must have, whatever the rules read.
+    pub input: InputShapes,
 }
 
 impl Program {
@@ -325,6 +329,9 @@ pub enum ExprKind {
     Index(ExprId, ExprId),
     Not(ExprId),
     Neg(ExprId),
+    /// `x == null`: whether the value is missing. (`==` between two values that are both
+    /// missing is false: only a comparison with `null` itself tests for missing.)
+    IsNull(ExprId),
     And(ExprId, ExprId),
     Or(ExprId, ExprId),
     Cmp(CmpOp, ExprId, ExprId),
@@ -359,6 +366,7 @@ impl ExprKind {
             ExprKind::Field(x, _)
             | ExprKind::Not(x)
             | ExprKind::Neg(x)
+            | ExprKind::IsNull(x)
             | ExprKind::InSet(x, _)
             | ExprKind::Matches(x, _)
             | ExprKind::IpIn(x, _) => vec![*x],

@@ -12,3 +12,15 @@ mod parse;
 
 pub use diagnostic::{Diagnostic, FileId, Related, Severity, SourceFile, SourceMap, Span};
 pub use parse::{MAX_DEPTH, parse_file};
+
+/// Text without a leading UTF-8 byte-order mark (editors on Windows write one). Every file
+/// warden reads as text goes through this, so a BOM is never part of a rule, a list entry,
+/// a key or an input.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+}
+
+/// [`strip_bom`] on bytes (JSON inputs, before they are parsed).
+pub fn strip_bom_bytes(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}

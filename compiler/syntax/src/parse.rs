@@ -81,11 +81,13 @@ fn chunk_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// The offset where brackets, blocks or interpolations nest deeper than [`MAX_DEPTH`], found
-/// by a quick scan before pest (whose recursion must stay bounded too).
+/// The offset where brackets, blocks or interpolations nest deeper than [`MAX_DEPTH`] inside
+/// a rule's body, found by a quick scan before pest (whose recursion must stay bounded too).
 fn too_deep_at(text: &str) -> Option<usize> {
-    // Each entry is the closing byte expected; `"` marks a string.
+    // Each entry is the closing byte expected; `"` marks a string (not a level of its own:
+    // an interpolation inside it is). The rule's own braces are not a level either.
     let mut stack: Vec<u8> = Vec::new();
+    let mut depth = 0usize;
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -98,6 +100,7 @@ fn too_deep_at(text: &str) -> Option<usize> {
                 }
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
                     stack.push(b'}');
+                    depth += 1;
                     i += 1;
                 }
                 _ => {}
@@ -110,16 +113,18 @@ fn too_deep_at(text: &str) -> Option<usize> {
                     }
                 }
                 b'"' => stack.push(b'"'),
-                b'(' => stack.push(b')'),
-                b'[' => stack.push(b']'),
-                b'{' => stack.push(b'}'),
+                b'(' | b'[' | b'{' => {
+                    stack.push(if b == b'(' { b')' } else { b + 2 });
+                    depth += 1;
+                }
                 b')' | b']' | b'}' if stack.last() == Some(&b) => {
                     stack.pop();
+                    depth -= 1;
                 }
                 _ => {}
             }
         }
-        if stack.len() > MAX_DEPTH {
+        if depth > MAX_DEPTH + 1 {
             return Some(i);
         }
         i += 1;
@@ -211,7 +216,19 @@ fn describe_found(text: &str, pos: usize) -> (String, usize) {
         let len = word.len();
         return (format!("`{word}`"), len);
     }
+    if invisible(c) {
+        return (format!("the invisible character U+{:04X}", c as u32), c.len_utf8());
+    }
     (format!("`{c}`"), c.len_utf8())
+}
+
+/// Characters that would show as nothing (or as a space) between backticks.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || c.is_whitespace()
+        || matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+            | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}')
 }
 
 fn join_or(items: &[String]) -> String {
@@ -408,13 +425,27 @@ impl Builder {
             Rule::redirect_stmt => StmtKind::Redirect(self.expr(next(&mut it))),
             Rule::persist_stmt => {
                 let metadata = if next(&mut it).as_str() == "app_metadata" { Metadata::App } else { Metadata::User };
-                let kp = next(&mut it);
+                let mut rest: Vec<Pair<'_, Rule>> = it.collect();
+                let value = rest.pop().expect("grammar: persist has a value");
+                let mut keys = rest.into_iter();
+                let kp = keys.next().expect("grammar: persist has a key");
                 let key_span = self.span(&kp);
                 let key = match kp.as_rule() {
                     Rule::string => self.plain_string(kp),
                     _ => kp.as_str().to_string(),
                 };
-                StmtKind::Persist { metadata, key, key_span, value: self.expr(next(&mut it)) }
+                if let Some(deeper) = keys.last() {
+                    let span = Span::new(key_span.start as usize, self.span(&deeper).end as usize);
+                    self.diags.push(
+                        Diagnostic::error("E0117", "`persist` writes one top-level metadata key")
+                            .at(self.file, span, "a nested path")
+                            .help(format!(
+                                "write the whole `{key}` value (`persist {}.{key} = ...`), or keep nested data under a key of its own",
+                                if metadata == Metadata::App { "app_metadata" } else { "user_metadata" }
+                            )),
+                    );
+                }
+                StmtKind::Persist { metadata, key, key_span, value: self.expr(value) }
             }
             Rule::log_stmt => StmtKind::Log(self.expr(next(&mut it))),
             other => unreachable!("grammar: unexpected statement {other:?}"),
@@ -470,7 +501,8 @@ impl Builder {
 
     fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
         let e = self.expr_at(p);
-        if depth_exceeds(&e, MAX_DEPTH) {
+        // 64 levels of nesting around an innermost operand.
+        if depth_exceeds(&e, MAX_DEPTH + 1) {
             self.too_deep(e.span);
             return Expr { kind: ExprKind::Null, span: e.span };
         }
@@ -589,7 +621,18 @@ impl Builder {
         for part in p.into_inner() {
             match part.as_rule() {
                 Rule::str_chars => text.push_str(part.as_str()),
-                Rule::escape => text.push(unescape(part.as_str())),
+                Rule::escape => match unescape(part.as_str()) {
+                    Some(c) => text.push(c),
+                    None => {
+                        let span = self.span(&part);
+                        self.diags.push(
+                            Diagnostic::error("E0005", format!("invalid escape `{}`", part.as_str()))
+                                .at(self.file, span, "not a Unicode scalar value")
+                                .help("`\\u{...}` takes a code point from 0 to 10FFFF, outside the surrogates D800 to DFFF"),
+                        );
+                        text.push('\u{FFFD}');
+                    }
+                },
                 _ => {
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));
@@ -643,8 +686,10 @@ fn next<'i>(it: &mut Pairs<'i, Rule>) -> Pair<'i, Rule> {
     it.next().expect("grammar guarantees this child")
 }
 
-fn unescape(s: &str) -> char {
-    match &s[1..] {
+/// The character an escape stands for; `None` for a `\u{...}` that is not a Unicode scalar
+/// value (a surrogate, or past U+10FFFF).
+fn unescape(s: &str) -> Option<char> {
+    Some(match &s[1..] {
         "n" => '\n',
         "t" => '\t',
         "r" => '\r',
@@ -655,9 +700,8 @@ fn unescape(s: &str) -> char {
             .strip_prefix("u{")
             .and_then(|h| h.strip_suffix('}'))
             .and_then(|h| u32::from_str_radix(h, 16).ok())
-            .and_then(char::from_u32)
-            .unwrap_or('\u{FFFD}'),
-    }
+            .and_then(char::from_u32)?,
+    })
 }
 
 /// Whether an expression nests deeper than `limit` (stops looking at `limit`).

@@ -73,8 +73,11 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
             }
         }),
         B::Now => Value::Int(now),
-        B::DaysSince => Value::Float((now - time_ms(&args[0], f)?) as f64 / DAY_MS),
-        B::Weekday => Value::str(weekday(time_ms(&args[0], f)?)),
+        B::DaysSince => {
+            let since = now.checked_sub(time_ms(&args[0], f)?).ok_or((0, "date-time arithmetic overflows".into()))?;
+            Value::Float(since as f64 / DAY_MS)
+        }
+        B::Weekday => Value::str(weekday(time_ms(&args[0], f)?).map_err(|m| (0, m))?),
     })
 }
 
@@ -106,26 +109,49 @@ pub fn text_fn(f: Builtin, s: &str) -> Option<std::borrow::Cow<'_, str>> {
     })
 }
 
-/// The day of the week of a time in epoch milliseconds, in UTC.
-pub fn weekday(ms: i64) -> &'static str {
-    WEEKDAYS[ms.div_euclid(86_400_000).rem_euclid(7) as usize]
+/// The day of the week of a time in epoch milliseconds, in UTC; an instant outside the
+/// supported range is an error.
+pub fn weekday(ms: i64) -> Result<&'static str, String> {
+    in_range(ms)?;
+    Ok(WEEKDAYS[ms.div_euclid(86_400_000).rem_euclid(7) as usize])
 }
 
-/// A date-time as epoch milliseconds: RFC 3339, `YYYY-MM-DD`, or a number of milliseconds.
+/// Whether epoch milliseconds name an instant warden supports (years -9999 to 9999).
+fn in_range(ms: i64) -> Result<i64, String> {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(_) => Ok(ms),
+        Err(_) => Err(format!("{ms} is outside the supported range of date-times (years -9999 to 9999)")),
+    }
+}
+
+/// A date-time as epoch milliseconds: RFC 3339, `YYYY-MM-DD`, or a number of milliseconds
+/// (fractions are dropped). Out-of-range instants and other strings are errors.
 fn time_ms(v: &Value, f: Builtin) -> Result<i64, Failure> {
     match v {
-        Value::Int(ms) => Ok(*ms),
-        Value::Float(ms) if ms.is_finite() => Ok(*ms as i64),
-        Value::Str(s) => parse_time(s).ok_or_else(|| (0, format!("{s:?} is not a date-time (RFC 3339 or YYYY-MM-DD)"))),
+        Value::Int(ms) => in_range(*ms).map_err(|m| (0, m)),
+        Value::Float(ms) if ms.is_finite() && ms.abs() < 9.0e18 => in_range(*ms as i64).map_err(|m| (0, m)),
+        Value::Float(ms) => {
+            Err((0, format!("{ms} is outside the supported range of date-times (years -9999 to 9999)")))
+        }
+        Value::Str(s) => parse_time(s).ok_or_else(|| {
+            (0, format!("{s:?} is not a date-time (RFC 3339 with an offset, YYYY-MM-DD, or epoch milliseconds)"))
+        }),
         other => Err((0, format!("`{}` expects a date-time, found {}", f.name(), other.describe()))),
     }
 }
 
+/// Parses an RFC 3339 date-time, which must carry an offset (`Z` or `+01:00`), or a bare
+/// `YYYY-MM-DD` date (midnight UTC). A date-time without an offset is not an instant.
 pub fn parse_time(s: &str) -> Option<i64> {
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Some(ts.as_millisecond());
     }
-    // A bare date is midnight UTC.
+    let b = s.as_bytes();
+    let date_only = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    if !date_only {
+        return None;
+    }
     let date = s.parse::<jiff::civil::Date>().ok()?;
     format!("{date}T00:00:00Z").parse::<jiff::Timestamp>().ok().map(|ts| ts.as_millisecond())
 }

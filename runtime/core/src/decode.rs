@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::Value as Json;
-use warden_ir::{Program, Root, Slot, Ty};
+use warden_ir::{Program, Root, Shape, Slot, Ty};
 
 use crate::Value;
 
@@ -37,7 +37,8 @@ pub struct Inputs<'a> {
     pub config: &'a BTreeMap<String, String>,
 }
 
-/// Decodes every slot of the program.
+/// Checks the inputs against the program's input shapes (every known field, whatever the
+/// rules read), then decodes every slot of the program.
 pub fn decode_slots(prog: &Program, inputs: Inputs<'_>) -> Result<Vec<Value>, InputError> {
     if !inputs.user.is_object() {
         return Err(InputError::new(format!("`user` must be a JSON object, found {}", json_kind(inputs.user))));
@@ -45,7 +46,96 @@ pub fn decode_slots(prog: &Program, inputs: Inputs<'_>) -> Result<Vec<Value>, In
     if !inputs.context.is_object() {
         return Err(InputError::new(format!("`context` must be a JSON object, found {}", json_kind(inputs.context))));
     }
+    check_input("user", &prog.input.user, inputs.user).map_err(InputError::new)?;
+    check_input("context", &prog.input.context, inputs.context).map_err(InputError::new)?;
     prog.slots.iter().map(|s| decode_slot(s, inputs)).collect()
+}
+
+/// Checks a value against its shape: `Err` names the first place that does not fit
+/// (`` `user.email_verified` must be a bool, found a string ``). `at` is the value's path.
+pub fn check_input(at: &str, shape: &Shape, value: &Json) -> Result<(), String> {
+    check_shape(shape, value).map_err(|bad| {
+        let inner: String = bad.path.iter().rev().map(String::as_str).collect();
+        format!("`{at}{inner}` must be {}, found {}", bad.want, bad.found)
+    })
+}
+
+/// Where a value does not have its known shape.
+struct Misfit {
+    /// Path segments below the checked value, innermost first (built only on failure).
+    path: Vec<String>,
+    want: String,
+    found: String,
+}
+
+fn check_shape(shape: &Shape, j: &Json) -> Result<(), Misfit> {
+    let ok = match (shape, j) {
+        (_, Json::Null) | (Shape::Any, _) => true,
+        (Shape::Bool, Json::Bool(_)) => true,
+        (Shape::Int, Json::Number(n)) => integral(n),
+        (Shape::Float, Json::Number(_)) => true,
+        (Shape::Str, Json::String(_)) => true,
+        (Shape::OneOf(values), Json::String(s)) => {
+            if !values.iter().any(|v| v == s) {
+                let mut shown: String = s.chars().take(64).collect();
+                if shown.len() < s.len() {
+                    shown.push('…');
+                }
+                return Err(Misfit { path: Vec::new(), want: shape.phrase(), found: format!("{shown:?}") });
+            }
+            true
+        }
+        (Shape::Time, Json::String(_) | Json::Number(_)) => true,
+        (Shape::Scopes, Json::String(_)) => true,
+        (Shape::Scopes, Json::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                if !item.is_string() {
+                    return Err(Misfit {
+                        path: vec![format!("[{i}]")],
+                        want: "a string".into(),
+                        found: json_kind(item).into(),
+                    });
+                }
+            }
+            true
+        }
+        (Shape::Object(_), Json::Object(map)) => {
+            // The input usually has fewer keys than the shape knows: look each one up.
+            for (name, v) in map {
+                if let Some(s) = shape.field(name) {
+                    check_shape(s, v).map_err(|mut m| {
+                        m.path.push(segment(name));
+                        m
+                    })?;
+                }
+            }
+            true
+        }
+        (Shape::List(inner), Json::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                check_shape(inner, item).map_err(|mut m| {
+                    m.path.push(format!("[{i}]"));
+                    m
+                })?;
+            }
+            true
+        }
+        _ => false,
+    };
+    if ok { Ok(()) } else { Err(Misfit { path: Vec::new(), want: shape.phrase(), found: json_kind(j).into() }) }
+}
+
+/// `.name`, or `["odd key"]` for keys that are not names.
+fn segment(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!(".{name}")
+    } else {
+        format!("[{name:?}]")
+    }
+}
+
+fn integral(n: &serde_json::Number) -> bool {
+    n.as_i64().is_some() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() <= 9.0e15)
 }
 
 /// Decodes one slot (also used to refresh slots after a rule changes the user).
@@ -106,9 +196,7 @@ fn check(ty: &Ty, j: &Json) -> Result<(), Mismatch> {
     let ok = match (ty, j) {
         (_, Json::Null) | (Ty::Dyn, _) => true,
         (Ty::Bool, Json::Bool(_)) => true,
-        (Ty::Int, Json::Number(n)) => {
-            n.as_i64().is_some() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() <= 9.0e15)
-        }
+        (Ty::Int, Json::Number(n)) => integral(n),
         (Ty::Float, Json::Number(_)) => true,
         (Ty::Str, Json::String(_)) => true,
         (Ty::Time, Json::String(_) | Json::Number(_)) => true,

@@ -42,6 +42,7 @@ pub fn apply(
             }));
         }
         StmtKind::SetUser { path, refresh, .. } => {
+            fits(prog.input.user.at(path), path, &vals[0]).map_err(at(0))?;
             txn.set_user(path, &vals[0]);
             txn.refresh(prog, refresh).map_err(breaks).map_err(at(0))?;
         }
@@ -86,6 +87,8 @@ pub fn apply(
             other => return Err((Some(0), format!("the redirect URL is {}, not a string", other.describe()))),
         },
         StmtKind::Persist { metadata, key, refresh, .. } => {
+            let path = [metadata.field().to_string(), key.clone()];
+            fits(prog.input.user.at(&path), &path, &vals[0]).map_err(at(0))?;
             txn.persist(*metadata, key, &vals[0], rule).map_err(at(0))?;
             txn.refresh(prog, refresh).map_err(breaks).map_err(at(0))?;
         }
@@ -95,19 +98,41 @@ pub fn apply(
     Ok(Applied::Next)
 }
 
+/// A value written into a known field of the user must have the field's shape (a missing
+/// value removes the field).
+fn fits(shape: Option<&warden_ir::Shape>, path: &[String], v: &Value) -> Result<(), String> {
+    match shape {
+        Some(shape) if !v.is_null() && *shape != warden_ir::Shape::Any => {
+            crate::decode::check_input(&format!("user.{}", path.join(".")), shape, &v.to_json())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn breaks(m: String) -> String {
     format!("the change breaks a typed field: {m}")
 }
 
+/// The scopes an operand names: a string holds space-separated scopes, a list holds strings
+/// (each split the same way). A missing operand, a missing element or a string without a
+/// scope in it is a rule error: a scope statement never silently does nothing.
 fn scopes_of(v: &Value, out: &mut Vec<String>) -> Result<(), String> {
+    fn split(s: &str, out: &mut Vec<String>) -> Result<(), String> {
+        let before = out.len();
+        out.extend(s.split_whitespace().map(String::from));
+        if out.len() == before {
+            return Err(format!("{s:?} names no scope"));
+        }
+        Ok(())
+    }
     match v {
-        Value::Null => {}
-        Value::Str(s) => out.extend(s.split_whitespace().map(String::from)),
+        Value::Null => return Err("the scope is missing".into()),
+        Value::Str(s) => split(s, out)?,
         Value::List(items) => {
             for item in items.iter() {
                 match item {
-                    Value::Str(s) => out.push(s.to_string()),
-                    Value::Null => {}
+                    Value::Str(s) => split(s, out)?,
+                    Value::Null => return Err("a scope in the list is missing".into()),
                     other => return Err(format!("scopes are strings, found {}", other.describe())),
                 }
             }

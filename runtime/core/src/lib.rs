@@ -10,9 +10,9 @@ mod outcome;
 mod txn;
 mod value;
 
-pub use decode::{InputError, Inputs, decode_slot, decode_slots, json_kind};
+pub use decode::{InputError, Inputs, check_input, decode_slot, decode_slots, json_kind};
 pub use effects::{Applied, StmtFailure, apply};
 pub use ops::Prepared;
 pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, LogEntry, Outcome, finish};
-pub use txn::{ClaimEntry, MAX_LOG_BYTES, MAX_LOGS, NON_INTERACTIVE, Txn, starting_scope};
+pub use txn::{ClaimEntry, MAX_LOG_BYTES, MAX_LOGS, NON_INTERACTIVE, Txn, scope_list, starting_scope};
 pub use value::Value;

@@ -83,12 +83,24 @@ impl Prepared {
     pub fn ip_in(&self, cidr: u32, v: &Value) -> Result<bool, String> {
         match v {
             Value::Null => Ok(false),
-            Value::Str(s) => match crate::builtins::parse_ip(s) {
-                Some(ip) => Ok(self.cidrs[cidr as usize].iter().any(|n| n.contains(&ip))),
-                None => Err(format!("{:?} is not an IP address", &**s)),
-            },
+            Value::Str(s) => self.ip_in_str(cidr, s),
             other => Err(format!("ip_in() needs an address string, found {}", other.describe())),
         }
+    }
+
+    /// `ip_in()` of an address string. An IPv4 address and its IPv4-mapped IPv6 form
+    /// (`::ffff:192.0.2.9`) are the same address: either form matches the IPv4 networks
+    /// that contain the IPv4 form and the IPv6 networks that contain the mapped form.
+    pub fn ip_in_str(&self, cidr: u32, s: &str) -> Result<bool, String> {
+        let ip = crate::builtins::parse_ip(s).ok_or_else(|| format!("{s:?} is not an IP address"))?;
+        let nets = &self.cidrs[cidr as usize];
+        Ok(match ip {
+            std::net::IpAddr::V4(v4) => {
+                let mapped = std::net::IpAddr::V6(v4.to_ipv6_mapped());
+                nets.iter().any(|n| n.contains(&ip) || n.contains(&mapped))
+            }
+            std::net::IpAddr::V6(_) => nets.iter().any(|n| n.contains(&ip)),
+        })
     }
 }
 
@@ -167,11 +179,14 @@ pub fn neg(v: &Value) -> Result<Value, String> {
 }
 
 /// Comparisons: equality over any values; ordering over two numbers or two strings.
+/// Two missing values are not equal (comparing two absent fields must not grant access):
+/// only a comparison with `null` itself tests for missing, and the checker lowers that to
+/// `ExprKind::IsNull`.
 pub fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, String> {
     use std::cmp::Ordering;
     match op {
-        CmpOp::Eq => return Ok(x.equals(y)),
-        CmpOp::Ne => return Ok(!x.equals(y)),
+        CmpOp::Eq => return Ok(!x.is_null() && x.equals(y)),
+        CmpOp::Ne => return Ok(x.is_null() || !x.equals(y)),
         _ => {}
     }
     let ord: Option<Ordering> = match (x, y) {

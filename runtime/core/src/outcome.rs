@@ -185,17 +185,19 @@ fn interaction_check(txn: &mut Txn) -> Option<ErrorInfo> {
 /// Drops the claims the claim mode does not allow, logging each drop.
 fn apply_claim_policy(txn: &mut Txn, mode: ClaimMode, id: bool) -> Map<String, Json> {
     let (claims, token) = if id {
-        (std::mem::take(&mut txn.id_token), "id_token")
+        (std::mem::take(&mut txn.id_token), warden_ir::Token::IdToken)
     } else {
-        (std::mem::take(&mut txn.access_token), "access_token")
+        (std::mem::take(&mut txn.access_token), warden_ir::Token::AccessToken)
     };
     let mut out = Map::new();
     for (name, ClaimEntry { value, rule }) in claims {
-        match claim_rejection(&name, mode) {
+        match claim_rejection(&name, mode, token) {
             None => {
                 out.insert(name, value);
             }
-            Some(why) => txn.log(&rule, "warn", format!("claim {name:?} dropped from {token}: {}", why.reason())),
+            Some(why) => {
+                txn.log(&rule, "warn", format!("claim {name:?} dropped from {}: {}", token.as_str(), why.reason()))
+            }
         }
     }
     out

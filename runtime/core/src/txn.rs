@@ -14,7 +14,7 @@ use crate::outcome::{Effect, EffectKind, LogEntry};
 
 /// At most this many log entries per execution.
 pub const MAX_LOGS: usize = 256;
-/// Log messages are cut to this many bytes.
+/// Log messages are cut to at most this many bytes (the `…` that marks a cut included).
 pub const MAX_LOG_BYTES: usize = 4096;
 
 /// Protocols on which the host cannot interact with the user.
@@ -92,8 +92,11 @@ impl Txn {
         Ok(())
     }
 
-    /// Decodes every slot again (after a JavaScript rule, which may change anything).
+    /// Checks the user and context against the input shapes and decodes every slot again
+    /// (after a JavaScript rule, which may change anything).
     pub fn refresh_all(&mut self, prog: &Program) -> Result<(), String> {
+        decode::check_input("user", &prog.input.user, &self.user)?;
+        decode::check_input("context", &prog.input.context, &self.context)?;
         (0..prog.slots.len()).try_for_each(|s| self.refresh_slot(prog, s))
     }
 
@@ -252,6 +255,7 @@ impl Txn {
         }
         let mut message = message;
         if message.len() > MAX_LOG_BYTES {
+            // Cut on a character boundary so that, with the marker, it is at most 4 KiB.
             let mut cut = MAX_LOG_BYTES - '…'.len_utf8();
             while !message.is_char_boundary(cut) {
                 cut -= 1;
@@ -284,17 +288,23 @@ fn ensure_object(j: &mut Json) -> &mut Map<String, Json> {
     }
 }
 
+/// Scopes as the host gives them: a space-separated string, or a list of strings, each of
+/// which may itself hold several space-separated scopes (repeated `?scope=` parameters
+/// arrive as a list). `None` for anything else (the input's shape check refuses it).
+pub fn scope_list(j: &Json) -> Option<Vec<String>> {
+    match j {
+        Json::String(s) => Some(s.split_whitespace().map(String::from).collect()),
+        Json::Array(items) => {
+            Some(items.iter().filter_map(Json::as_str).flat_map(str::split_whitespace).map(String::from).collect())
+        }
+        _ => None,
+    }
+}
+
 /// The host's scopes: `context.accessToken.scope` (list or string), else the requested scopes
 /// from `request.body.scope` or `request.query.scope`.
 pub fn starting_scope(context: &Json) -> Vec<String> {
-    let from = |j: &Json| -> Option<Vec<String>> {
-        match j {
-            Json::String(s) => Some(s.split_whitespace().map(String::from).collect()),
-            Json::Array(items) => Some(items.iter().filter_map(Json::as_str).map(String::from).collect()),
-            _ => None,
-        }
-    };
-    let at = |path: &[&str]| path.iter().try_fold(context, |cur, p| cur.get(p)).and_then(from);
+    let at = |path: &[&str]| path.iter().try_fold(context, |cur, p| cur.get(p)).and_then(scope_list);
     let scopes = at(&["accessToken", "scope"])
         .or_else(|| at(&["request", "body", "scope"]))
         .or_else(|| at(&["request", "query", "scope"]))

@@ -379,8 +379,11 @@ impl Pipeline {
         outcome
     }
 
+    /// The login's time budget: the caller's, else the manifest's, else 20 s; never more than
+    /// the documented maximum of 600 s (so that a deadline is always a real instant).
     fn timeout(&self, exec: &Exec) -> Duration {
-        exec.timeout.or(self.program.options.timeout_ms.map(Duration::from_millis)).unwrap_or(Duration::from_secs(20))
+        let t = exec.timeout.or(self.program.options.timeout_ms.map(Duration::from_millis));
+        t.unwrap_or(Duration::from_secs(20)).min(Duration::from_millis(600_000))
     }
 
     /// Runs JavaScript rule `j`, then decodes the slots again from what it left. `start`: the

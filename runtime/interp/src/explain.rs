@@ -40,6 +40,7 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
             _ => format!("not {}", paren(prog, rule, *x)),
         },
         ExprKind::Neg(x) => format!("-{}", paren(prog, rule, *x)),
+        ExprKind::IsNull(x) => format!("{} == null", paren(prog, rule, *x)),
         ExprKind::And(a, b) => format!("{} and {}", paren(prog, rule, *a), paren(prog, rule, *b)),
         ExprKind::Or(a, b) => format!("{} or {}", paren(prog, rule, *a), paren(prog, rule, *b)),
         ExprKind::Cmp(op, a, b) => format!("{} {} {}", paren(prog, rule, *a), op.symbol(), paren(prog, rule, *b)),
@@ -91,6 +92,7 @@ fn paren(prog: &Program, rule: &Rule, id: ExprId) -> String {
         ExprKind::And(..)
         | ExprKind::Or(..)
         | ExprKind::Cmp(..)
+        | ExprKind::IsNull(..)
         | ExprKind::Arith(..)
         | ExprKind::Coalesce(..)
         | ExprKind::InSet(..)

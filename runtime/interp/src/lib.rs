@@ -296,6 +296,7 @@ impl Machine<'_> {
                 ops::index(&base, &self.eval(*i)?)
             }
             ExprKind::Not(x) => Value::Bool(!self.cond(*x)?),
+            ExprKind::IsNull(x) => Value::Bool(self.eval(*x)?.is_null()),
             ExprKind::Neg(x) => {
                 let v = self.eval(*x)?;
                 match ops::neg(&v) {

@@ -63,7 +63,7 @@ pub(crate) enum Helper {
     QuantItem,
     /// `(ctx, builtin, p, len, out: *Cell) -> 0`: lower, upper, trim or email_domain
     Text,
-    /// `(ctx, ms, out: *Cell) -> 0`
+    /// `(ctx, expr, ms, out: *Cell) -> 0 | 1 error` (an instant out of range)
     Weekday,
 }
 
@@ -71,8 +71,10 @@ impl Helper {
     /// Number of parameters (all 64-bit).
     pub(crate) fn arity(self) -> usize {
         match self {
-            Helper::Expr | Helper::MemEq | Helper::InSetStr | Helper::Matches | Helper::QuantItem => 4,
-            Helper::Truth | Helper::InSet | Helper::Fail | Helper::Stmt | Helper::QuantLen | Helper::Weekday => 3,
+            Helper::Expr | Helper::MemEq | Helper::InSetStr | Helper::Matches | Helper::QuantItem | Helper::Weekday => {
+                4
+            }
+            Helper::Truth | Helper::InSet | Helper::Fail | Helper::Stmt | Helper::QuantLen => 3,
             Helper::StrCmp | Helper::IpIn | Helper::Text => 5,
         }
     }
@@ -214,10 +216,10 @@ extern "C" fn h_matches(ctx: *mut Ctx, regex: u64, p: u64, len: u64) -> u64 {
 extern "C" fn h_ip_in(ctx: *mut Ctx, expr: u64, cidr: u64, p: u64, len: u64) -> u64 {
     // SAFETY: see `rt` and `str_of`.
     let (rt, s) = unsafe { (rt(ctx), str_of(p, len)) };
-    match builtins::parse_ip(s) {
-        Some(ip) => u64::from(rt.prep.cidrs[cidr as usize].iter().any(|n| n.contains(&ip))),
-        None => {
-            fail(rt, expr as ExprId, format!("{s:?} is not an IP address"));
+    match rt.prep.ip_in_str(cidr as u32, s) {
+        Ok(hit) => u64::from(hit),
+        Err(m) => {
+            fail(rt, expr as ExprId, m);
             2
         }
     }
@@ -341,9 +343,17 @@ extern "C" fn h_text(ctx: *mut Ctx, builtin: u64, p: u64, len: u64, out: *mut Ce
     0
 }
 
-extern "C" fn h_weekday(_ctx: *mut Ctx, ms: u64, out: *mut Cell) -> u64 {
-    let day = builtins::weekday(ms as i64);
-    // SAFETY: `out` points to a cell in the caller's stack frame; `day` is static.
-    unsafe { *out = Cell { tag: STR, a: day.as_ptr() as u64, b: day.len() as u64 } };
-    0
+extern "C" fn h_weekday(ctx: *mut Ctx, expr: u64, ms: u64, out: *mut Cell) -> u64 {
+    match builtins::weekday(ms as i64) {
+        Ok(day) => {
+            // SAFETY: `out` points to a cell in the caller's stack frame; `day` is static.
+            unsafe { *out = Cell { tag: STR, a: day.as_ptr() as u64, b: day.len() as u64 } };
+            0
+        }
+        Err(m) => {
+            // SAFETY: see `rt`.
+            let rt = unsafe { rt(ctx) };
+            fail(rt, expr as ExprId, m)
+        }
+    }
 }

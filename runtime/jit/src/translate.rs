@@ -299,6 +299,11 @@ impl<'p> Translator<'_, '_, 'p> {
                 self.bool_jv(c)
             }
             ExprKind::Cmp(op, x, y) => self.translate_cmp(id, *op, *x, *y),
+            ExprKind::IsNull(x) => {
+                let v = self.translate_expr(*x);
+                let r = self.eq_imm(v.tag, NULL);
+                self.bool_jv(r)
+            }
             ExprKind::Arith(op, x, y) => self.translate_arith(id, *op, *x, *y),
             ExprKind::Coalesce(x, y) => self.translate_coalesce(*x, *y),
             ExprKind::InSet(x, set) if self.ty(*x) == &Ty::Str => {
@@ -354,8 +359,11 @@ impl<'p> Translator<'_, '_, 'p> {
             }
             ExprKind::Call(Builtin::Weekday, args) if self.ty(args[0]) == &Ty::Int => {
                 let v = self.translate_expr(args[0]);
+                let arg = self.iconst(i64::from(args[0]));
                 self.if_tag(v, INT, |t, v, out| {
-                    t.call(Helper::Weekday, &[v.a, out]);
+                    let r = t.call(Helper::Weekday, &[arg, v.a, out]);
+                    let failed = t.failed;
+                    t.check(r, failed);
                 })
             }
             _ => self.generic(id),
@@ -425,13 +433,9 @@ impl<'p> Translator<'_, '_, 'p> {
         let vy = self.translate_expr(y);
         let ordering = !matches!(op, CmpOp::Eq | CmpOp::Ne);
         let r = if matches!(tx, Ty::Null) || matches!(ty, Ty::Null) {
-            if ordering {
-                self.iconst(0)
-            } else {
-                // Null equals exactly null.
-                let other = if matches!(tx, Ty::Null) { vy } else { vx };
-                self.eq_imm(other.tag, NULL)
-            }
+            // Nothing is equal to (or ordered against) a missing value; the checker lowers
+            // `x == null` to `IsNull`.
+            self.iconst(0)
         } else if tx == Ty::Str {
             if ordering { self.str_order(op, vx, vy) } else { self.str_eq(vx, vy) }
         } else {
@@ -450,8 +454,11 @@ impl<'p> Translator<'_, '_, 'p> {
                 let r = self.b.ins().band(both_set, c);
                 self.word(r)
             } else {
+                // Two missing values are not equal.
                 let same_a = self.b.ins().icmp(IntCC::Equal, vx.a, vy.a);
+                let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, vx.tag, NULL as i64);
                 let r = self.b.ins().band(same_tag, same_a);
+                let r = self.b.ins().band(r, present);
                 self.word(r)
             }
         };
@@ -459,16 +466,17 @@ impl<'p> Translator<'_, '_, 'p> {
         self.bool_jv(r)
     }
 
-    /// String equality: both null, or both strings with equal bytes.
+    /// String equality: both strings with equal bytes (two missing values are not equal).
     fn str_eq(&mut self, x: Jv, y: Jv) -> Value {
         let res = self.b.declare_var(I64);
         let same_tag = self.b.ins().icmp(IntCC::Equal, x.tag, y.tag);
         let same_len = self.b.ins().icmp(IntCC::Equal, x.b, y.b);
         let shape = self.b.ins().band(same_tag, same_len);
         let shape = self.word(shape);
-        self.b.def_var(res, shape);
+        let zero = self.iconst(0);
+        self.b.def_var(res, zero);
         let (bytes, merge) = (self.b.create_block(), self.b.create_block());
-        // Same tag and length: null (equal) or two strings whose bytes decide.
+        // Same tag and length: two strings whose bytes decide (or two nulls: not equal).
         let is_str = self.eq_imm(x.tag, STR);
         let need_bytes = self.b.ins().band(shape, is_str);
         self.b.ins().brif(need_bytes, bytes, &[], merge, &[]);

@@ -42,7 +42,7 @@ impl Lowerer<'_> {
             }
             return cached;
         }
-        let loaded = match std::fs::read_to_string(&path) {
+        let loaded = match crate::read_text(&path) {
             Ok(text) => Some(
                 text.lines()
                     .map(str::trim)
@@ -50,14 +50,9 @@ impl Lowerer<'_> {
                     .map(String::from)
                     .collect::<Vec<_>>(),
             ),
-            Err(e) => {
-                self.err(
-                    "E0113",
-                    format!("cannot read list file `{name}`: {}", io_reason(&e)),
-                    span,
-                    "unreadable file",
-                )
-                .help = Some(format!("list files are read relative to the rule file, here `{}`", path.display()));
+            Err(reason) => {
+                self.err("E0113", format!("cannot read list file `{name}`: {reason}"), span, "unreadable file").help =
+                    Some(format!("list files are read relative to the rule file, here `{}`", path.display()));
                 None
             }
         };
@@ -318,13 +313,4 @@ pub(super) fn list_arg(args: &[ast::Expr]) -> Option<String> {
 pub(crate) fn parse_net(s: &str) -> Option<ipnet::IpNet> {
     let s = s.trim();
     s.parse::<ipnet::IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
-}
-
-pub(super) fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::InvalidData => "not UTF-8 text".into(),
-        _ => e.to_string(),
-    }
 }

@@ -370,6 +370,16 @@ impl Lowerer<'_> {
                     .help = Some(help);
                 }
                 self.enum_check(op, (x, &xt, l), (y, &yt, r));
+                // `x == null` tests for missing; any other `==` between two missing values is
+                // false (docs/language.md, Semantics).
+                if matches!(op, BinOp::Eq | BinOp::Ne) && matches!((&xt, &yt), (CTy::Null, _) | (_, CTy::Null)) {
+                    let other = if matches!(xt, CTy::Null) { y } else { x };
+                    let test = self.push(ExprKind::IsNull(other), &CTy::Bool, span);
+                    if op == BinOp::Ne {
+                        return (self.push(ExprKind::Not(test), &CTy::Bool, span), CTy::Bool);
+                    }
+                    return (test, CTy::Bool);
+                }
                 let cmp = match op {
                     BinOp::Eq => ir::CmpOp::Eq,
                     BinOp::Ne => ir::CmpOp::Ne,

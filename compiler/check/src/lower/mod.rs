@@ -55,6 +55,7 @@ impl<'a> Lowerer<'a> {
                 cidrs: Vec::new(),
                 exprs: Vec::new(),
                 config_keys: config_keys.clone().unwrap_or_default(),
+                input: schema.input_shapes(),
             },
             diags: Vec::new(),
             sources,
@@ -251,12 +252,12 @@ impl<'a> Lowerer<'a> {
                 StmtKind::UnsetUser { path, refresh: Vec::new() }
             }
             S::Claim { token, name, value } => {
-                let name = self.claim_name(name)?;
-                let (v, _) = self.expr(value);
                 let token = match token {
                     ast::TokenKind::IdToken => ir::Token::IdToken,
                     ast::TokenKind::AccessToken => ir::Token::AccessToken,
                 };
+                let name = self.claim_name(name, token)?;
+                let (v, _) = self.expr(value);
                 StmtKind::Claim { token, name, value: v }
             }
             S::Scope { op, values } => {
@@ -434,7 +435,7 @@ impl<'a> Lowerer<'a> {
         Some((t.path.iter().map(|s| s.name.clone()).collect(), ty))
     }
 
-    fn claim_name(&mut self, name: &ast::StrLit) -> Option<String> {
+    fn claim_name(&mut self, name: &ast::StrLit, token: ir::Token) -> Option<String> {
         let mut text = String::new();
         for p in &name.parts {
             match p {
@@ -452,13 +453,23 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         use warden_ir::claims::{Rejection, claim_rejection};
-        let (code, message, label, help) = match claim_rejection(&text, self.prog.options.claim_mode) {
+        let (code, message, label, help) = match claim_rejection(&text, self.prog.options.claim_mode, token) {
             None => return Some(text),
             Some(Rejection::Restricted) => (
                 "W0001",
                 format!("claim `{text}` is restricted by Auth0 and will be dropped"),
                 "restricted claim name",
-                format!("use a namespaced name such as \"https://example.com/{text}\""),
+                if text == "scope" {
+                    "change the granted scopes with `scope add`, `scope remove` or `scope set`".to_string()
+                } else {
+                    format!("use a namespaced name such as \"https://example.com/{text}\"")
+                },
+            ),
+            Some(Rejection::BadNamespace) => (
+                "W0001",
+                format!("claim `{text}` is not a valid namespace URL and will be dropped"),
+                "not a URL with a host",
+                "namespaced claims are URLs on a domain you own: \"https://example.com/roles\"".to_string(),
             ),
             Some(Rejection::Auth0Namespace) => (
                 "W0001",
