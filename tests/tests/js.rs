@@ -1344,6 +1344,8 @@ fn the_user_read_back_is_json_stringify_of_what_the_rules_left() {
     if (Array.isArray(c)) k = op[2] % (keys.length + 1);
     else if (keys.length > 0 && op[2] % 3 !== 0) k = keys[op[2] % keys.length];
     else k = (op[2] % 2 ? 'k' : 'n\u0000') + op[2];
+    // `user_id` is a known field, checked after a JavaScript rule: a list there is a rule error.
+    if (c === user && k === 'user_id') return;
     switch (op[0]) {
       case 0: c[k] = op[3]; break;
       case 1: delete c[k]; break;
