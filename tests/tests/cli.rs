@@ -367,3 +367,88 @@ fn run_stops_javascript_attacks_with_the_right_cause() {
     let (code, out) = run(&["run", &ok, "--user", &user, "--context", &ctx]);
     assert_eq!(code, 0, "{}{}", out.stdout, out.stderr);
 }
+
+/// A JavaScript rule sees the configuration and the time of every entry point, as `.rule`
+/// files do: `warden run --config` (with and without a manifest `[configuration]`, and
+/// overriding a key it declares), `--now`, `warden run --bundle`, and a `warden test` case's
+/// `config` and `now`.
+#[test]
+fn javascript_sees_the_configuration_and_time_of_every_entry_point() {
+    let dir = scratch("js-config");
+    let rule = write(
+        &dir,
+        "probe.js",
+        "function probe(user, context, callback) {\n  console.log(JSON.stringify(configuration));\n  console.log(new Date().toISOString());\n  callback(null, user, context);\n}\n",
+    );
+    let user = write(&dir, "u.json", r#"{"user_id": "auth0|1"}"#);
+    let ctx = write(&dir, "c.json", "{}");
+    let now = "2026-11-26T12:00:00Z";
+    let logs = |args: &[&str]| {
+        let (code, out) = run(args);
+        assert_eq!(code, 0, "{args:?}: {}", out.stderr);
+        let o: Json = serde_json::from_str(&out.stdout).expect("json");
+        let messages: Vec<String> = o["logs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l["message"].as_str().map(String::from))
+            .collect();
+        messages
+    };
+    let base = ["--user", user.as_str(), "--context", ctx.as_str(), "--now", now];
+    fn with<'a>(head: &[&'a str], base: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
+        [head, base, tail].concat()
+    }
+    assert_eq!(
+        logs(&with(&["run", rule.as_str()], &base, &["--config", "BLOCKED_COUNTRIES=DE"])),
+        [r#"{"BLOCKED_COUNTRIES":"DE"}"#, "2026-11-26T12:00:00.000Z"]
+    );
+    let manifest = write(
+        &dir,
+        "warden.toml",
+        "[pipeline]\nrules = [\"probe.js\"]\n\n[configuration]\nPROBE_KEY = \"from-manifest\"\n",
+    );
+    assert_eq!(logs(&with(&["run", "--manifest", &manifest], &base, &[]))[0], r#"{"PROBE_KEY":"from-manifest"}"#);
+    assert_eq!(
+        logs(&with(
+            &["run", "--manifest", &manifest],
+            &base,
+            &["--config", "PROBE_KEY=from-cli", "--config", "OTHER=x"]
+        ))[0],
+        r#"{"OTHER":"x","PROBE_KEY":"from-cli"}"#
+    );
+    let artifact = p(&dir.join("probe.wdn"));
+    let (code, out) = run(&["build", "--manifest", &manifest, "-o", &artifact, "--embed-config"]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    assert_eq!(
+        logs(&with(&["run", "--bundle", &artifact], &base, &["--config", "PROBE_KEY=from-cli"])),
+        [r#"{"PROBE_KEY":"from-cli"}"#, "2026-11-26T12:00:00.000Z"]
+    );
+    write(
+        &dir,
+        "probe.test.toml",
+        r#"[defaults]
+now = "2026-11-26T12:00:00Z"
+
+[defaults.user]
+user_id = "auth0|1"
+
+[[case]]
+name = "the manifest's configuration at the default time"
+[case.expect]
+logs = ['{"PROBE_KEY":"from-manifest"}', "2026-11-26T12:00:00.000Z"]
+
+[[case]]
+name = "a case's configuration and time"
+config = { PROBE_KEY = "from-case", BLOCKED_COUNTRIES = "DE" }
+now = "2027-01-01T00:00:00Z"
+[case.expect]
+logs = ['{"BLOCKED_COUNTRIES":"DE","PROBE_KEY":"from-case"}', "2027-01-01T00:00:00.000Z"]
+"#,
+    );
+    let (code, out) = run(&["test", &p(&dir)]);
+    let report = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("2 passed, 0 failed"), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

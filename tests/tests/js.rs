@@ -736,7 +736,7 @@ fn conformance_vectors_and_sandbox() {
             extra: &[],
             user: json!({}),
             context: json!({}),
-            expect: json!({"decision": "deny", "error": {"cause": "resource_limit", "description": "the rule exceeded its memory limit (out of memory: the result has more bytes than its memory limit)"}}),
+            expect: json!({"decision": "deny", "error": {"cause": "resource_limit", "description": "the rule exceeded its memory limit (64 MiB): the result has more bytes than its memory limit"}}),
         },
         Case {
             name: "an array whose length was set past what can be read is a resource limit, not a crash",
@@ -1344,6 +1344,8 @@ fn the_user_read_back_is_json_stringify_of_what_the_rules_left() {
     if (Array.isArray(c)) k = op[2] % (keys.length + 1);
     else if (keys.length > 0 && op[2] % 3 !== 0) k = keys[op[2] % keys.length];
     else k = (op[2] % 2 ? 'k' : 'n\u0000') + op[2];
+    // `user_id` is a known field, checked after a JavaScript rule: a list there is a rule error.
+    if (c === user && k === 'user_id') return;
     switch (op[0]) {
       case 0: c[k] = op[3]; break;
       case 1: delete c[k]; break;
@@ -1415,4 +1417,440 @@ fn the_user_read_back_is_json_stringify_of_what_the_rules_left() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// Both backends, one login decoded with `overrides` (what `warden test` does for a case's
+/// configuration) at `now`; both must agree.
+fn both(p: &Pipeline, user: &Json, context: &Json, now: i64, overrides: &[(&str, &str)]) -> Json {
+    let overrides: std::collections::BTreeMap<String, String> =
+        overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let run = |b: Backend| {
+        let d = p
+            .decode_with(std::sync::Arc::new(user.clone()), std::sync::Arc::new(context.clone()), now, &overrides)
+            .expect("valid");
+        p.run_decoded(d, &Exec::at(now).on(b)).to_json()
+    };
+    let (interp, jit) = (run(Backend::Interp), run(Backend::Jit));
+    assert_eq!(interp, jit, "the backends disagree");
+    interp
+}
+
+/// The JavaScript `configuration` (and `auth0.domain`) is the login's configuration, exactly
+/// as `.rule` files see it: the manifest's, `set_config`'s (`warden run --config`), a login's
+/// own overrides (`decode_with`, what `warden test` uses for a case's `config`), and an
+/// artifact's; an override does not outlive its login, and the object stays frozen.
+#[test]
+fn configuration_reaches_javascript_rules_as_it_reaches_rule_files() {
+    let probe = "function probe(user, context, callback) {\n  var blocked = (configuration.BLOCKED_COUNTRIES || '').split(',');\n  if (blocked.indexOf(context.request.geoip.country_code) >= 0) return callback(new UnauthorizedError('blocked country'));\n  context.idToken['https://x/config'] = JSON.stringify(configuration);\n  context.idToken['https://x/domain'] = auth0.domain;\n  context.idToken['https://x/base'] = auth0.baseUrl;\n  context.idToken['https://x/frozen'] = Object.isFrozen(configuration) && Object.isFrozen(auth0);\n  callback(null, user, context);\n}\n";
+    let gate = "rule \"gate\" {\n    claim id_token \"https://x/rule\" = config.PROBE_KEY\n}\n";
+    let (dir, mut p) = pipeline_in(
+        "config",
+        &[("probe.js", probe), ("gate.rule", gate)],
+        "\n[configuration]\nPROBE_KEY = \"from-manifest\"",
+    );
+    let user = json!({"user_id": "auth0|1"});
+    let from = |country: &str| json!({"request": {"geoip": {"country_code": country}}});
+    let claims = |o: &Json| {
+        assert_eq!(o["decision"], "allow", "{o}");
+        (o["id_token"]["https://x/config"].clone(), o["id_token"]["https://x/rule"].clone())
+    };
+    let o = both(&p, &user, &from("DE"), 0, &[]);
+    assert_eq!(claims(&o), (json!(r#"{"PROBE_KEY":"from-manifest"}"#), json!("from-manifest")));
+    assert_eq!(o["id_token"]["https://x/domain"], "tenant.example", "{o}");
+    assert_eq!(o["id_token"]["https://x/frozen"], true, "{o}");
+
+    let overrides = [("PROBE_KEY", "from-case"), ("BLOCKED_COUNTRIES", "DE,FR"), ("AUTH0_DOMAIN", "login.example.com")];
+    let o = both(&p, &user, &from("GR"), 0, &overrides);
+    assert_eq!(
+        claims(&o),
+        (
+            json!(r#"{"AUTH0_DOMAIN":"login.example.com","BLOCKED_COUNTRIES":"DE,FR","PROBE_KEY":"from-case"}"#),
+            json!("from-case")
+        )
+    );
+    assert_eq!(o["id_token"]["https://x/domain"], "login.example.com", "{o}");
+    assert_eq!(o["id_token"]["https://x/base"], "https://login.example.com/api/v2", "{o}");
+    let o = both(&p, &user, &from("DE"), 0, &overrides);
+    assert_eq!(o["error"]["description"], "blocked country", "a login's override decides: {o}");
+    let o = both(&p, &user, &from("DE"), 0, &[]);
+    assert_eq!(claims(&o).0, json!(r#"{"PROBE_KEY":"from-manifest"}"#), "the override ended with its login");
+    assert_eq!(o["id_token"]["https://x/domain"], "tenant.example", "{o}");
+
+    p.set_config("PROBE_KEY", "from-set");
+    p.set_config("BLOCKED_COUNTRIES", "GR");
+    let o = both(&p, &user, &from("GR"), 0, &[]);
+    assert_eq!(o["error"]["description"], "blocked country", "set_config reaches JavaScript: {o}");
+    let o = both(&p, &user, &from("DE"), 0, &[]);
+    assert_eq!(claims(&o), (json!(r#"{"BLOCKED_COUNTRIES":"GR","PROBE_KEY":"from-set"}"#), json!("from-set")));
+
+    let given: std::collections::BTreeMap<String, String> =
+        [("PROBE_KEY", "from-artifact"), ("BLOCKED_COUNTRIES", "FR")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let a = Pipeline::from_artifact(&p.to_artifact(None, false), None, &given).expect("loads");
+    let o = both(&a, &user, &from("FR"), 0, &[]);
+    assert_eq!(o["error"]["description"], "blocked country", "the artifact's configuration reaches JavaScript: {o}");
+    let o = both(&a, &user, &from("GR"), 0, &[]);
+    assert_eq!(
+        claims(&o),
+        (json!(r#"{"BLOCKED_COUNTRIES":"FR","PROBE_KEY":"from-artifact"}"#), json!("from-artifact"))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What one login's JavaScript adds to the global object is gone when the next login starts,
+/// however it was added, so a legacy rule's sloppy implicit global (`verified = ...`) cannot
+/// be answered by an earlier login's getter; the global object cannot be frozen or given
+/// another prototype. Within one login, globals are shared by its JavaScript rules (also
+/// across a `.rule` step); `global` is kept across logins.
+#[test]
+fn one_login_cannot_change_the_next_through_the_global_object() {
+    let plant = r#"function plant(user, context, callback) {
+  var mode = user.app_metadata.plant, yes = function () { return true; }, no = function () {};
+  var tried = 'ok';
+  try {
+    switch (mode) {
+      case 'defineProperty': Object.defineProperty(globalThis, 'verified', { get: yes, set: no }); break;
+      case 'defineProperties': Object.defineProperties(globalThis, { verified: { get: yes, set: no }, leaked: { value: 1 } }); break;
+      case 'reflect': Reflect.defineProperty(globalThis, 'verified', { get: yes, set: no }); break;
+      case 'defineGetter': globalThis.__defineGetter__('verified', yes); globalThis.__defineSetter__('verified', no); break;
+      case 'this': this.leaked = 1; Object.defineProperty(this, 'verified', { get: yes, set: no, configurable: false }); break;
+      case 'eval var': (0, eval)('var leaked = 1; function verified() { return true; }'); break;
+      case 'eval let': (0, eval)('let leaked = 1; const verified2 = 1; class Leaked {}'); break;
+      case 'symbol': globalThis[Symbol.for('leaked')] = 1; Object.defineProperty(globalThis, Symbol.iterator, { value: 1 }); break;
+      case 'proto': Object.setPrototypeOf(globalThis, { get verified() { return true; }, set verified(v) {} }); break;
+      case 'reflect proto': if (!Reflect.setPrototypeOf(globalThis, { get verified() { return true; }, set verified(v) {} })) tried = 'refused'; break;
+      case '__proto__': globalThis.__proto__ = { get verified() { return true; }, set verified(v) {} }; break;
+      case 'freeze': leaked = 1; Object.freeze(globalThis); break;
+      case 'seal': Object.seal(globalThis); break;
+      case 'preventExtensions': Object.preventExtensions(globalThis); break;
+      case 'reflect preventExtensions': if (!Reflect.preventExtensions(globalThis)) tried = 'refused'; break;
+      case 'late': Promise.resolve().then(function () { Object.defineProperty(globalThis, 'verified', { get: yes, set: no }); }); break;
+    }
+  } catch (e) { tried = e.name; }
+  context.idToken['https://x/tried'] = tried;
+  shared = 'from plant';
+  callback(null, user, context);
+}
+"#;
+    let between = "rule \"between\" {\n    log \"a .rule step\"\n}\n";
+    let check = r#"function check(user, context, callback) {
+  context.idToken['https://x/shared'] = typeof shared === 'undefined' ? null : shared;
+  context.idToken['https://x/leaked'] = [typeof leaked, typeof Leaked, typeof verified2, Symbol.for('leaked') in globalThis, globalThis[Symbol.iterator] === undefined];
+  verified = user.email_verified === true;
+  if (!verified) return callback(new UnauthorizedError('verify your email'));
+  callback(null, user, context);
+}
+"#;
+    let (dir, p) = pipeline_in("globals", &[("plant.js", plant), ("between.rule", between), ("check.js", check)], "");
+    let login = |mode: &str, verified: bool| {
+        let user = json!({"user_id": "auth0|1", "email_verified": verified, "app_metadata": {"plant": mode}});
+        both(&p, &user, &json!({}), 0, &[])
+    };
+    let modes = [
+        "defineProperty",
+        "defineProperties",
+        "reflect",
+        "defineGetter",
+        "this",
+        "eval var",
+        "eval let",
+        "symbol",
+        "proto",
+        "reflect proto",
+        "__proto__",
+        "freeze",
+        "seal",
+        "preventExtensions",
+        "reflect preventExtensions",
+        "late",
+    ];
+    let mut failures = Vec::new();
+    for mode in modes {
+        let planted = login(mode, true);
+        // The planting login itself: globals are shared by the login's JavaScript rules.
+        if planted["id_token"]["https://x/shared"] != "from plant" {
+            failures.push(format!("{mode}: globals are not shared within the login: {planted}"));
+        }
+        for _ in 0..2 {
+            let victim = login("none", false);
+            if victim["error"]["description"] != "verify your email" {
+                failures.push(format!("{mode}: an unverified user was not denied: {victim}"));
+            }
+            let next = login("none", true);
+            let clean = json!(["undefined", "undefined", "undefined", false, true]);
+            if next["decision"] != "allow" || next["id_token"]["https://x/leaked"] != clean {
+                failures.push(format!("{mode}: the next login is not clean: {next}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // What the attempts that cannot succeed report to the rule.
+    for (mode, tried) in [
+        ("proto", "TypeError"),
+        ("reflect proto", "refused"),
+        ("__proto__", "TypeError"),
+        ("freeze", "TypeError"),
+        ("seal", "TypeError"),
+        ("preventExtensions", "TypeError"),
+        ("reflect preventExtensions", "refused"),
+        ("defineProperty", "ok"),
+    ] {
+        assert_eq!(login(mode, true)["id_token"]["https://x/tried"], tried, "{mode}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `Date.now()`, `new Date()` and `Date()` read the login's time (`Exec::now`, what `--now`
+/// and a test case's `now` set), advanced by the timers' virtual clock across the login's
+/// rules, from sources and from an artifact; the rest of `Date` works as before and stays
+/// frozen. A password-age rule decides against the login's date.
+#[test]
+fn javascript_reads_the_login_clock() {
+    let a = r#"function a(user, context, callback) {
+  var t = context.idToken, start = Date.now();
+  t['https://x/now'] = start;
+  t['https://x/new'] = new Date().getTime();
+  t['https://x/call'] = Date() === new Date(start).toString();
+  t['https://x/weekday'] = new Date().getUTCDay();
+  t['https://x/fixed'] = [new Date(0).getTime(), new Date('2020-01-01T00:00:00Z').getTime(), Date.parse('2020-01-01T00:00:00Z'), Date.UTC(2020, 0, 1), new Date(2020, 0, 1) instanceof Date, isNaN(new Date(undefined))];
+  t['https://x/shape'] = [new Date() instanceof Date, Object.getPrototypeOf(new Date()) === Date.prototype, Date.prototype.constructor === Date, Date.name, Date.length, Object.isFrozen(Date), Object.prototype.toString.call(new Date())];
+  class Later extends Date {}
+  t['https://x/subclass'] = [new Later().getTime() === start, new Later() instanceof Date, new Later(5).getTime()];
+  var age = Date.now() - Date.parse(user.last_password_reset);
+  if (age > 30 * 24 * 3600 * 1000) return callback(new UnauthorizedError('password too old'));
+  setTimeout(function () {
+    t['https://x/later'] = Date.now() - start;
+    t['https://x/perf'] = performance.timeOrigin + performance.now() === Date.now();
+    callback(null, user, context);
+  }, 1500);
+}
+"#;
+    let b = "function b(user, context, callback) {\n  context.idToken['https://x/b'] = Date.now() - context.idToken['https://x/now'];\n  callback(null, user, context);\n}\n";
+    let (dir, p) = pipeline_in("clock", &[("a.js", a), ("b.js", b)], "");
+    let artifact = Pipeline::from_artifact(&p.to_artifact(None, false), None, &Default::default()).expect("loads");
+    let thursday = warden::parse_time("2026-11-26T12:00:00Z").expect("time");
+    let later = warden::parse_time("2027-01-01T00:00:00Z").expect("time");
+    let user = json!({"user_id": "auth0|1", "last_password_reset": "2026-11-20T00:00:00Z"});
+    for pipeline in [&p, &artifact] {
+        let o = both(pipeline, &user, &json!({}), thursday, &[]);
+        assert_eq!(o["decision"], "allow", "{o}");
+        let t = &o["id_token"];
+        assert_eq!((&t["https://x/now"], &t["https://x/new"]), (&json!(thursday), &json!(thursday)), "{o}");
+        assert_eq!(t["https://x/call"], true, "{o}");
+        assert_eq!(t["https://x/weekday"], 4, "{o}");
+        assert_eq!(
+            t["https://x/fixed"],
+            json!([0, 1_577_836_800_000i64, 1_577_836_800_000i64, 1_577_836_800_000i64, true, true]),
+            "{o}"
+        );
+        assert_eq!(t["https://x/shape"], json!([true, true, true, "Date", 7, true, "[object Date]"]), "{o}");
+        assert_eq!(t["https://x/subclass"], json!([true, true, 5]), "{o}");
+        assert_eq!((&t["https://x/later"], &t["https://x/perf"]), (&json!(1500), &json!(true)), "{o}");
+        assert_eq!(t["https://x/b"], 1500, "the next rule of the login continues the clock: {o}");
+        let o = both(pipeline, &user, &json!({}), later, &[]);
+        assert_eq!(o["error"]["description"], "password too old", "{o}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `context.samlConfiguration` and `context.primaryUser`, which Auth0 reads back after the
+/// pipeline, reach the outcome (`saml_configuration`, `primary_user`) when a rule changed
+/// them, from the last rule of a run and from one followed by a `.rule` step, from sources
+/// and from an artifact; a wrong type is a rule error naming the rule that wrote it; when
+/// no rule changed them the outcome has neither key.
+#[test]
+fn saml_configuration_and_primary_user_reach_the_outcome() {
+    let mapping = "function saml(user, context, callback) {\n  context.samlConfiguration = context.samlConfiguration || {};\n  context.samlConfiguration.mappings = { 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': 'upn', 'http://schemas.auth0.com/food': 'user_metadata.favorite_food' };\n  context.samlConfiguration.audience = 'urn:my-app';\n  context.samlConfiguration.lifetimeInSeconds = 3600;\n  callback(null, user, context);\n}\n";
+    let link = "function link(user, context, callback) {\n  if (user.app_metadata.primary) context.primaryUser = user.app_metadata.primary;\n  callback(null, user, context);\n}\n";
+    let read = "function read(user, context, callback) {\n  context.idToken['https://x/audience'] = context.samlConfiguration.audience;\n  context.idToken['https://x/primary'] = context.primaryUser;\n  callback(null, user, context);\n}\n";
+    let between = "rule \"between\" {\n    log \"a .rule step\"\n}\n";
+    let saml = json!({
+        "mappings": {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "upn", "http://schemas.auth0.com/food": "user_metadata.favorite_food"},
+        "audience": "urn:my-app", "lifetimeInSeconds": 3600,
+    });
+    let primary = |id: Json| json!({"user_id": "auth0|2", "app_metadata": {"primary": id}});
+    let context = json!({"protocol": "samlp", "samlConfiguration": {}});
+    for (name, rules) in [
+        ("saml-end", vec![("link.js", link), ("saml.js", mapping)]),
+        ("saml-between", vec![("saml.js", mapping), ("link.js", link), ("between.rule", between), ("read.js", read)]),
+    ] {
+        let (dir, p) = pipeline_in(name, &rules, "");
+        let artifact = Pipeline::from_artifact(&p.to_artifact(None, false), None, &Default::default()).expect("loads");
+        for pipeline in [&p, &artifact] {
+            let o = both(pipeline, &primary(json!("auth0|1")), &context, 0, &[]);
+            assert_eq!(o["decision"], "allow", "{name}: {o}");
+            assert_eq!(o["saml_configuration"], saml, "{name}: {o}");
+            assert_eq!(o["primary_user"], "auth0|1", "{name}: {o}");
+            if rules.len() == 4 {
+                assert_eq!(o["id_token"]["https://x/audience"], "urn:my-app", "{name}: {o}");
+                assert_eq!(o["id_token"]["https://x/primary"], "auth0|1", "{name}: {o}");
+            }
+            let o = both(pipeline, &primary(json!(42)), &context, 0, &[]);
+            assert_eq!(o["error"]["cause"], "rule_error", "{name}: {o}");
+            assert_eq!(o["error"]["rule"], "link", "{name}: {o}");
+            assert_eq!(
+                o["error"]["description"],
+                "rule error: context.primaryUser must be a user_id (a non-empty string), found a number",
+                "{name}: {o}"
+            );
+            assert!(o["error"]["location"].as_str().unwrap_or("").ends_with("link.js"), "{name}: {o}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let (dir, p) = pipeline_in(
+        "saml-unchanged",
+        &[
+            ("link.js", link),
+            (
+                "read.js",
+                "function (user, context, callback) { context.samlConfiguration.audience; callback(null, user, context); }",
+            ),
+        ],
+        "",
+    );
+    let user = json!({"user_id": "auth0|2", "app_metadata": {}});
+    // Numbers that come back from JavaScript written otherwise (`3600.0` as `3600`) are the same.
+    let unchanged: Json = serde_json::from_str(
+        r#"{"samlConfiguration": {"audience": "urn:host", "lifetimeInSeconds": 3600.0, "n": [1e3]}, "primaryUser": "auth0|0"}"#,
+    )
+    .expect("json");
+    let o = both(&p, &user, &unchanged, 0, &[]);
+    assert_eq!(o["decision"], "allow", "{o}");
+    let keys: Vec<&String> = o.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    assert_eq!(
+        keys,
+        [
+            "decision",
+            "error",
+            "user",
+            "id_token",
+            "access_token",
+            "scope",
+            "multifactor",
+            "redirect",
+            "effects",
+            "logs"
+        ],
+        "unchanged: neither key: {o}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    for (text, description) in [
+        (
+            "context.samlConfiguration = 'urn:x';",
+            "rule error: context.samlConfiguration must be an object, found a string",
+        ),
+        (
+            "delete context.samlConfiguration;",
+            "rule error: context.samlConfiguration must be an object, found undefined",
+        ),
+        (
+            "context.primaryUser = '';",
+            "rule error: context.primaryUser must be a user_id (a non-empty string), found an empty string",
+        ),
+    ] {
+        let rule = format!("function wrong(user, context, callback) {{ {text} callback(null, user, context); }}");
+        let (dir, p) = pipeline_in("saml-wrong", &[("wrong.js", &rule)], "");
+        let o = both(&p, &json!({"user_id": "auth0|2"}), &context, 0, &[]);
+        assert_eq!(o["error"]["description"], description, "{o}");
+        assert_eq!((&o["error"]["rule"], &o["error"]["cause"]), (&json!("wrong"), &json!("rule_error")), "{o}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// An error the rule cannot have read (a proxy whose traps throw, as the callback's error or
+/// thrown) still denies, and says so.
+#[test]
+fn an_unreadable_error_denies_with_a_description() {
+    let trap = "new Proxy({}, { get: function () { throw new Error('trap'); }, getPrototypeOf: function () { throw new Error('trap'); }, ownKeys: function () { throw new Error('trap'); } })";
+    for (text, code, cause) in [
+        (format!("function proxy(user, context, callback) {{ callback({trap}); }}"), "access_denied", "denied"),
+        (format!("function proxy(user, context, callback) {{ throw {trap}; }}"), "access_denied", "rule_error"),
+        (
+            format!("async function proxy(user, context, callback) {{ await null; throw {trap}; }}"),
+            "access_denied",
+            "rule_error",
+        ),
+    ] {
+        let rule = text.clone();
+        let (dir, p) = pipeline_in("proxy", &[("proxy.js", &rule)], "timeout_ms = 2000");
+        let o = both(&p, &json!({"user_id": "auth0|1"}), &json!({}), 0, &[]);
+        assert_eq!(o["decision"], "deny", "{text}: {o}");
+        assert_eq!((&o["error"]["code"], &o["error"]["cause"]), (&json!(code), &json!(cause)), "{text}: {o}");
+        let description = o["error"]["description"].as_str().unwrap_or("");
+        assert!(
+            description.ends_with("the rule reported an error that cannot be read (reading it threw)"),
+            "{text}: {o}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A long `console.log` message is cut, once, to at most 4,096 bytes with the `…` marker, on
+/// a character boundary, whatever its characters; one of exactly 4,096 bytes is kept whole.
+#[test]
+fn long_log_messages_are_cut_to_4096_bytes_with_a_marker() {
+    let rule = "function logs(user, context, callback) {\n  ['x'.repeat(10000), '\\u00e9'.repeat(5000), '\\ud83d\\ude00'.repeat(3000), 'a'.repeat(4095) + '\\u00e9', 'b'.repeat(4096), 'c'.repeat(4097)].forEach(function (m) { console.log(m); });\n  callback(null, user, context);\n}\n";
+    let (dir, p) = pipeline_in("logs", &[("logs.js", rule)], "");
+    let o = both(&p, &json!({"user_id": "auth0|1"}), &json!({}), 0, &[]);
+    let messages: Vec<&str> =
+        o["logs"].as_array().into_iter().flatten().filter_map(|l| l["message"].as_str()).collect();
+    assert_eq!(messages.len(), 6, "{o}");
+    for (i, m) in messages.iter().enumerate() {
+        assert!(m.len() <= 4096, "message {i} has {} bytes", m.len());
+        if i == 4 {
+            assert_eq!(*m, "b".repeat(4096), "a message of 4,096 bytes is kept whole");
+        } else {
+            assert!(m.ends_with('…'), "message {i} ends with the marker");
+            assert!(m.len() > 4090, "message {i} keeps what fits: {} bytes", m.len());
+            assert!(!m.contains('\u{fffd}'), "message {i} was not cut inside a character");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Running out of memory is `resource_limit` on both backends, from the first time a
+/// runtime hits its limit, however QuickJS reports it (`InternalError: out of memory`, or
+/// `null` when memory is so exhausted that it cannot make that error), and whether the rule
+/// let it escape or called back with it; the runtime is replaced, so the next login runs.
+#[test]
+fn out_of_memory_is_a_resource_limit_on_every_backend() {
+    let rule = r#"function grow(user, context, callback) {
+  var mode = user.app_metadata.grow;
+  var exhaust = function () {
+    var keep = [], n = 1 << 16;
+    for (;;) { try { keep.push(new Array(n).fill(0)); } catch (e) { if (n === 1) throw e; n = n >> 1; } }
+  };
+  if (mode === 'big') { var big = []; while (true) big.push(new Array(1e5).fill(1)); }
+  if (mode === 'all') exhaust();
+  if (mode === 'callback') { try { exhaust(); } catch (e) { return callback(e); } }
+  global.n = (global.n || 0) + 1;
+  context.idToken['https://x/n'] = global.n;
+  callback(null, user, context);
+}
+"#;
+    let (dir, p) = pipeline_in("oom", &[("grow.js", rule)], "timeout_ms = 10000\njs_memory_mib = 16");
+    let grow = |mode: &str| json!({"user_id": "auth0|1", "app_metadata": {"grow": mode}});
+    let mut failures = Vec::new();
+    for mode in ["big", "all", "callback"] {
+        for backend in [Backend::Interp, Backend::Jit] {
+            // A fresh runtime: its first out-of-memory is the one that was misread.
+            p.recycle_js();
+            let o = p.execute(&grow("none"), &json!({}), &Exec::at(0).on(backend)).expect("valid").to_json();
+            assert_eq!(o["id_token"]["https://x/n"], 1, "{o}");
+            let o = p.execute(&grow(mode), &json!({}), &Exec::at(0).on(backend)).expect("valid").to_json();
+            if (&o["error"]["cause"], &o["error"]["description"])
+                != (&json!("resource_limit"), &json!("the rule exceeded its memory limit (16 MiB)"))
+            {
+                failures.push(format!("{mode} on {backend:?}: {o}"));
+            }
+            let o = p.execute(&grow("none"), &json!({}), &Exec::at(0).on(backend)).expect("valid").to_json();
+            if o["id_token"]["https://x/n"] != 1 {
+                failures.push(format!("{mode} on {backend:?}: the runtime was not replaced: {o}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

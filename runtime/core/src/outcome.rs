@@ -73,6 +73,11 @@ pub struct Outcome {
     pub scope: Option<Vec<String>>,
     pub multifactor: Option<Json>,
     pub redirect: Option<Json>,
+    /// The SAML configuration (`context.samlConfiguration`) when a rule changed it.
+    pub saml_configuration: Option<Json>,
+    /// The primary user's `user_id` (`context.primaryUser`, after account linking) when a
+    /// rule set or changed it.
+    pub primary_user: Option<String>,
     pub effects: Vec<Effect>,
     pub logs: Vec<LogEntry>,
     /// Present when a trace was asked for.
@@ -85,7 +90,9 @@ impl Outcome {
     }
 
     /// The outcome as JSON, with exactly the contract's field names and order. A denied
-    /// login carries only `decision`, `error`, `effects` and `logs` (and `trace` if asked).
+    /// login carries only `decision`, `error`, `effects` and `logs` (and `trace` if asked);
+    /// an allowed one carries `saml_configuration` and `primary_user` only when a rule
+    /// changed them.
     pub fn to_json(&self) -> Json {
         serde_json::to_value(self).unwrap_or(Json::Null)
     }
@@ -104,6 +111,12 @@ impl Serialize for Outcome {
             m.serialize_entry("scope", &self.scope)?;
             m.serialize_entry("multifactor", &self.multifactor)?;
             m.serialize_entry("redirect", &self.redirect)?;
+            if let Some(saml) = &self.saml_configuration {
+                m.serialize_entry("saml_configuration", saml)?;
+            }
+            if let Some(primary) = &self.primary_user {
+                m.serialize_entry("primary_user", primary)?;
+            }
         }
         m.serialize_entry("effects", &self.effects)?;
         m.serialize_entry("logs", &self.logs)?;
@@ -132,6 +145,8 @@ pub fn finish(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> O
         scope: txn.scope,
         multifactor: txn.multifactor.map(|(m, _)| m),
         redirect: txn.redirect.map(|(r, _)| r),
+        saml_configuration: txn.saml_configuration,
+        primary_user: txn.primary_user,
         effects: txn.effects,
         logs: txn.logs,
         trace: None,

@@ -42,6 +42,10 @@ pub struct Txn {
     pub scope: Option<Vec<String>>,
     pub multifactor: Option<(Json, String)>,
     pub redirect: Option<(Json, String)>,
+    /// `context.samlConfiguration` as a JavaScript rule left it, when one changed it.
+    pub saml_configuration: Option<Json>,
+    /// `context.primaryUser` (a user_id) as a JavaScript rule left it, when one changed it.
+    pub primary_user: Option<String>,
     pub effects: Vec<Effect>,
     pub logs: Vec<LogEntry>,
     /// Epoch milliseconds.
@@ -68,6 +72,8 @@ impl Txn {
             scope: None,
             multifactor: None,
             redirect: None,
+            saml_configuration: None,
+            primary_user: None,
             effects: Vec::new(),
             logs: Vec::new(),
             now,

@@ -55,7 +55,8 @@ impl Pipeline {
     /// from the artifact's QuickJS bytecode when the signature was verified with `verify`;
     /// without a key they are compiled from the artifact's sources (QuickJS cannot check
     /// bytecode, and anyone can recompute a hash).
-    /// `config` gives configuration values; every key the artifact needs must have one.
+    /// `config` gives configuration values; every key the artifact needs must have one, and
+    /// keys it does not name are kept too (as [`Pipeline::set_config`] keeps them).
     pub fn from_artifact(
         bytes: &[u8],
         verify: Option<&PublicKey>,
@@ -89,7 +90,13 @@ impl Pipeline {
                 missing.join(", ")
             )));
         }
-        let (config, missing) = crate::resolve_config(&spec);
+        let given = config;
+        let (mut config, missing) = crate::resolve_config(&spec);
+        // Keys the artifact does not name still reach the pipeline, as `set_config` gives
+        // them: JavaScript rules read any key of `configuration`.
+        for (key, value) in given {
+            config.entry(key.clone()).or_insert_with(|| value.clone());
+        }
         let js = crate::load_js(&contents.program, &contents.sources, &config, bytecode).map_err(|errors| {
             let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
             LoadError::Unsupported(format!("a JavaScript rule does not load: {e}"))

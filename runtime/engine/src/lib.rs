@@ -342,7 +342,10 @@ impl Pipeline {
         let mut txn = decoded.0;
         txn.now = exec.now;
         let deadline = Instant::now() + self.timeout(exec);
-        let mut js = |j: u32, txn: &mut warden_runtime::Txn| self.run_js(j, txn, deadline);
+        let mut started = false;
+        let mut js = |j: u32, txn: &mut warden_runtime::Txn| {
+            self.run_js(j, txn, deadline, !std::mem::replace(&mut started, true))
+        };
         let (stop, trace) = match (&self.jit, exec.backend, exec.trace) {
             (Some(jit), Backend::Jit, false) => (jit.run(&self.prepared, &mut txn, &mut js), None),
             _ => {
@@ -364,7 +367,7 @@ impl Pipeline {
         let mut js_runs: Vec<u32> = Vec::new();
         let mut js = |j: u32, txn: &mut warden_runtime::Txn| {
             js_runs.push(j);
-            self.run_js(j, txn, deadline)
+            self.run_js(j, txn, deadline, js_runs.len() == 1)
         };
         let (stop, trace) = warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe, &mut js);
         *coverage = observe.coverage.unwrap_or_default();
@@ -383,8 +386,10 @@ impl Pipeline {
         t.unwrap_or(Duration::from_secs(20)).min(Duration::from_millis(600_000))
     }
 
-    /// Runs JavaScript rule `j`, then decodes the slots again from what it left.
-    fn run_js(&self, j: u32, txn: &mut warden_runtime::Txn, deadline: Instant) -> Option<ErrorInfo> {
+    /// Runs JavaScript rule `j`, then decodes the slots again from what it left. `start`: the
+    /// first JavaScript rule of this login (the JS runtime then forgets what earlier logins
+    /// left on its global object).
+    fn run_js(&self, j: u32, txn: &mut warden_runtime::Txn, deadline: Instant, start: bool) -> Option<ErrorInfo> {
         let Some(js) = &self.js else {
             return Some(ErrorInfo {
                 code: "access_denied".into(),
@@ -395,7 +400,7 @@ impl Pipeline {
             });
         };
         let link = self.js_links.get(j as usize).copied().unwrap_or(warden_js::Link::ALONE);
-        if let Some(stop) = js.run(j as usize, txn, deadline, link) {
+        if let Some(stop) = js.run(j as usize, txn, deadline, link, start) {
             return Some(stop);
         }
         if !link.last {

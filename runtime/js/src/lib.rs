@@ -2,17 +2,19 @@
 //! warden's pipeline.
 //!
 //! Each thread keeps one QuickJS runtime per pipeline (rquickjs runtimes are not shared
-//! across threads). A runtime has a memory limit, a stack limit and an interrupt handler
-//! that stops the rule at the pipeline's deadline; the rule contract (callback, errors,
-//! timers, globals, the lockdown of the built-ins) lives in `prelude.js`. Rules and modules
+//! across threads). A runtime has a memory limit (kept by its allocator, `heap.rs`, so that
+//! any out-of-memory is seen), a stack limit and an interrupt handler that stops the rule at
+//! the pipeline's deadline; the rule contract (callback, errors, timers and the login's
+//! clock, the login's configuration, globals and what a login may leave on the global
+//! object, the lockdown of the built-ins) lives in `prelude.js`. Rules and modules
 //! are compiled once per pipeline to bytecode (`bytecode.rs`). `user` and `context` go in as
 //! JSON text for the first of a run of consecutive JS rules, stay JS objects across the run,
 //! and come back from the last one read straight from QuickJS values (`marshal.rs`). What a
 //! rule did is applied to the transaction through `warden_runtime::Txn`, like any rule.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,6 +25,7 @@ use warden_ir::{Metadata, Token};
 use warden_runtime::{Cause, ErrorInfo, Txn, Value};
 
 mod bytecode;
+mod heap;
 mod host;
 mod marshal;
 
@@ -81,8 +84,9 @@ pub struct JsRules {
     pub limits: Limits,
     /// The rules and modules as QuickJS bytecode: compiled once, loaded by every runtime.
     bytecode: Bytecode,
-    config_json: String,
-    auth0_json: String,
+    /// The configuration JavaScript sees while a runtime loads (the pipeline's at load);
+    /// each login then brings its own (`Txn::config`).
+    config: Arc<BTreeMap<String, String>>,
 }
 
 /// A pipeline's JavaScript compiled to QuickJS bytecode (with debug information), by index
@@ -135,7 +139,7 @@ impl JsRules {
     pub fn new(
         rules: Vec<JsSource>,
         modules: Vec<JsSource>,
-        config: &std::collections::BTreeMap<String, String>,
+        config: &BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
         let bytecode = compile_all(&rules, &modules)?;
@@ -154,7 +158,7 @@ impl JsRules {
         rules: Vec<JsSource>,
         modules: Vec<JsSource>,
         bytecode: Bytecode,
-        config: &std::collections::BTreeMap<String, String>,
+        config: &BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
         if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
@@ -167,10 +171,9 @@ impl JsRules {
         rules: Vec<JsSource>,
         modules: Vec<JsSource>,
         bytecode: Bytecode,
-        config: &std::collections::BTreeMap<String, String>,
+        config: &BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
-        let auth0 = json!({ "domain": config.get("AUTH0_DOMAIN").cloned().unwrap_or_else(|| "tenant.example".into()), "accessToken": "" });
         let js = JsRules {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
@@ -178,8 +181,7 @@ impl JsRules {
             modules,
             limits,
             bytecode,
-            config_json: serde_json::to_string(config).unwrap_or_else(|_| "{}".into()),
-            auth0_json: auth0.to_string(),
+            config: Arc::new(config.clone()),
         };
         // The runtime that proved the rules load serves this thread's first login.
         let sandbox = Sandbox::new(&js, Instant::now() + js.limits.timeout)?;
@@ -207,28 +209,48 @@ impl JsRules {
     /// Runs JavaScript rule `index` on the transaction. `deadline` is the pipeline's.
     /// `link` says where the rule stands in its run of consecutive JavaScript steps: such
     /// rules share their JS objects, and only the last one hands them back to `txn`.
-    pub fn run(&self, index: usize, txn: &mut Txn, deadline: Instant, link: Link) -> Option<ErrorInfo> {
+    /// `start`: this is the first JavaScript rule the login runs, so what earlier logins
+    /// added to the global object is removed first (only `global` and module state carry
+    /// over from one login to the next).
+    pub fn run(&self, index: usize, txn: &mut Txn, deadline: Instant, link: Link, start: bool) -> Option<ErrorInfo> {
         let rule = &self.rules[index];
         RUNTIMES.with(|cell| {
             let mut map = cell.borrow_mut();
             map.retain(|_, s| s.owner.strong_count() > 0);
-            let sandbox = match map.entry(self.id) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => match Sandbox::new(self, deadline) {
-                    Ok(s) => v.insert(s),
-                    Err(errors) => {
-                        let m = errors.first().map_or("cannot load".to_string(), |e| e.message.clone());
-                        return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+            // Twice at most: a runtime whose global object cannot be restored is replaced,
+            // and the login runs on the fresh one.
+            for _ in 0..2 {
+                let sandbox = match map.entry(self.id) {
+                    Entry::Occupied(o) => o.into_mut(),
+                    Entry::Vacant(v) => match Sandbox::new(self, deadline) {
+                        Ok(s) => v.insert(s),
+                        Err(errors) => {
+                            let m = errors.first().map_or("cannot load".to_string(), |e| e.message.clone());
+                            return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+                        }
+                    },
+                };
+                match sandbox.run(index, txn, deadline, link, start, self) {
+                    Some((result, recycle)) => {
+                        if recycle {
+                            // A timeout or a memory limit leaves the runtime in an unknown
+                            // state: the next login gets a fresh one (and a fresh `global`,
+                            // as in Auth0).
+                            map.remove(&self.id);
+                        }
+                        return result;
                     }
-                },
-            };
-            let (result, recycle) = sandbox.run(index, rule, txn, deadline, link, self.limits.memory_bytes);
-            if recycle {
-                // A timeout or a memory limit leaves the runtime in an unknown state:
-                // the next login gets a fresh one (and a fresh `global`, as in Auth0).
-                map.remove(&self.id);
+                    None => {
+                        map.remove(&self.id);
+                    }
+                }
             }
-            result
+            Some(failure(
+                &rule.name,
+                Cause::RuleError,
+                "rule error: the JavaScript runtime could not be reset for this login".into(),
+                &rule.path,
+            ))
         })
     }
 }
@@ -271,8 +293,15 @@ struct Sandbox {
     context: Context,
     deadline: Arc<AtomicU64>,
     interrupted: Arc<AtomicBool>,
+    /// The heap refused an allocation for its limit since the rule started (see heap.rs).
+    refused: Arc<AtomicBool>,
     /// The previous rule handed its objects on to the next (see [`Link`]).
     carry: bool,
+    /// How many own keys the global object had once the runtime loaded (see `begin`).
+    global_keys: usize,
+    /// The configuration the JavaScript `configuration` and `auth0` reflect (shared with the
+    /// transaction that brought it, so that the next login's is usually the same pointer).
+    config: Arc<BTreeMap<String, String>>,
     /// The rules' liveness (see [`JsRules`]).
     owner: std::sync::Weak<()>,
 }
@@ -285,6 +314,9 @@ fn epoch() -> Instant {
 fn millis(t: Instant) -> u64 {
     t.saturating_duration_since(epoch()).as_millis() as u64
 }
+
+/// How a result too large to read into Rust is reported (as the heap limit).
+const TOO_LARGE: &str = "too large: ";
 
 fn exception(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
     match e {
@@ -307,8 +339,10 @@ impl Sandbox {
     fn new(js: &JsRules, deadline: Instant) -> Result<Sandbox, Vec<JsError>> {
         let err = |m: String| vec![JsError::new("", m)];
         let prelude = prelude_bytecode().map_err(|m| err(format!("prelude.js: {m}")))?;
-        let runtime = Runtime::new().map_err(|e| err(e.to_string()))?;
-        runtime.set_memory_limit(js.limits.memory_bytes);
+        // The heap limit is the allocator's, which records when it refuses (see heap.rs).
+        let refused = Arc::new(AtomicBool::new(false));
+        let heap = heap::Metered::new(js.limits.memory_bytes, refused.clone());
+        let runtime = Runtime::new_with_alloc(heap).map_err(|e| err(e.to_string()))?;
         runtime.set_max_stack_size(js.limits.stack_bytes);
         // Loading runs each rule's top-level expression: a rule written as a never-ending IIFE
         // must not hang `warden check` or a login.
@@ -339,7 +373,8 @@ impl Sandbox {
                     return;
                 }
             };
-            if let Err(e) = setup.call::<_, ()>((js.config_json.as_str(), js.auth0_json.as_str())) {
+            let config = serde_json::to_string(&*js.config).unwrap_or_else(|_| "{}".into());
+            if let Err(e) = setup.call::<_, ()>((config.as_str(),)) {
                 errors.push(JsError::new("prelude.js", exception(&ctx, e)));
                 return;
             }
@@ -395,14 +430,17 @@ impl Sandbox {
             }
             warden = Some(rquickjs::Persistent::save(&ctx, w));
         });
-        let sandbox = match warden {
+        let mut sandbox = match warden {
             Some(warden) if errors.is_empty() => Sandbox {
                 warden,
                 runtime,
                 context,
                 deadline: deadline_ms,
                 interrupted,
+                refused,
+                global_keys: 0,
                 carry: false,
+                config: js.config.clone(),
                 owner: Arc::downgrade(&js.alive),
             },
             _ if errors.is_empty() => return Err(vec![JsError::new("prelude.js", "the prelude did not load")]),
@@ -414,8 +452,18 @@ impl Sandbox {
             return Err(vec![JsError::new("", "loading left work running past the time budget")]);
         }
         sandbox.call::<_, ()>("reset", ()).map_err(|m| vec![JsError::new("prelude.js", m)])?;
+        // The keys every login starts with (the prelude's `seal` fixed them); what loading
+        // left running may have added some, which the first login removes.
+        sandbox.global_keys =
+            sandbox.call::<_, u32>("globalKeys", ()).map_err(|m| vec![JsError::new("prelude.js", m)])? as usize;
         sandbox.deadline.store(u64::MAX, Ordering::Relaxed);
         Ok(sandbox)
+    }
+
+    /// How many own keys (strings and symbols) the global object has.
+    fn global_keys(&self) -> usize {
+        let all = rquickjs::object::Filter::new().string().symbol();
+        self.context.with(|ctx| ctx.globals().own_keys::<rquickjs::Atom>(all).len())
     }
 
     /// Calls `__warden.NAME(args)` in the context.
@@ -434,30 +482,62 @@ impl Sandbox {
         })
     }
 
-    /// Runs one rule; the flag says whether the runtime must be recycled.
-    /// `memory_bytes`: the heap limit, also the most a result may take once read into Rust.
+    /// Runs one rule; the flag says whether the runtime must be recycled. `None`: the rule
+    /// starts a login and what earlier logins left on the global object cannot be removed;
+    /// nothing ran, and the runtime must be replaced.
     fn run(
         &mut self,
         index: usize,
-        rule: &JsSource,
         txn: &mut Txn,
         deadline: Instant,
         link: Link,
-        memory_bytes: usize,
-    ) -> (Option<ErrorInfo>, bool) {
+        start: bool,
+        js: &JsRules,
+    ) -> Option<(Option<ErrorInfo>, bool)> {
+        let rule = &js.rules[index];
+        // The heap limit, also the most a result may take once read into Rust.
+        let memory_bytes = js.limits.memory_bytes;
         self.deadline.store(millis(deadline), Ordering::Relaxed);
         self.interrupted.store(false, Ordering::Relaxed);
+        self.refused.store(false, Ordering::Relaxed);
+        // The login's configuration, as `.rule` files see it: the JavaScript objects are
+        // rebuilt only when it differs from the previous login's.
+        if !Arc::ptr_eq(&self.config, &txn.config) {
+            if *self.config != *txn.config {
+                let json = serde_json::to_string(&*txn.config).unwrap_or_else(|_| "{}".into());
+                if let Err(m) = self.call::<_, ()>("configure", (json.as_str(),)) {
+                    let (result, _) = self.judge(Err(m), false, rule, txn, link, js);
+                    return Some((result, true));
+                }
+            }
+            self.config = txn.config.clone();
+        }
         // The objects the previous rule left are used only when it said to keep them.
         let first = link.first || !self.carry;
         self.carry = false;
         let (user, context) =
             if first { (user_json(&txn.user), context_json(txn)) } else { (String::new(), String::new()) };
         let budget = deadline.saturating_duration_since(Instant::now()).as_millis() as u64;
+        // A login starts: has the global object gained keys since the runtime loaded? (Counted
+        // here, without making JavaScript strings of them: the keys it started with cannot be
+        // removed, so any other key makes the count differ.)
+        let grown = start && self.global_keys() != self.global_keys;
+        // `begin`'s flags: first, last, end, start, grown (rquickjs passes at most seven
+        // arguments).
+        let flags = u32::from(first)
+            | u32::from(link.last) << 1
+            | u32::from(link.end) << 2
+            | u32::from(start) << 3
+            | u32::from(grown) << 4;
+        let begun = self.call::<_, Option<bool>>(
+            "begin",
+            (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), flags, txn.now as f64),
+        );
+        if let Ok(None) = begun {
+            return None;
+        }
         let outcome: Result<Option<(Json, bool)>, String> = (|| {
-            let mut settled = self.call::<_, bool>(
-                "begin",
-                (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), first, link.last, link.end),
-            )?;
+            let mut settled = begun?.unwrap_or(false);
             // Past the deadline nothing more runs: not a job, not a timer.
             let late = || Err::<(), String>("interrupted: the deadline passed".into());
             loop {
@@ -497,7 +577,7 @@ impl Sandbox {
                     Ok((r, same)) => Ok(r.map(|r| (r, same))),
                     Err(marshal::Unreadable::Js(e)) => Err(exception(&ctx, e)),
                     // Reported like an allocation past the heap limit.
-                    Err(marshal::Unreadable::TooLarge(m)) => Err(format!("out of memory: the result has {m}")),
+                    Err(marshal::Unreadable::TooLarge(m)) => Err(format!("{TOO_LARGE}the result has {m}")),
                     Err(marshal::Unreadable::NotJson(m)) => Ok(Some((
                         json!({
                             "status": "threw",
@@ -521,8 +601,8 @@ impl Sandbox {
         let pending = self.runtime.is_job_pending();
         let drained = self.drain_jobs(deadline);
         let reset = if pending || outcome.is_err() { self.call::<_, ()>("reset", ()) } else { Ok(()) };
-        let (result, recycle) = self.judge(outcome, interrupted, rule, txn, link);
-        match (result, drained, reset) {
+        let (result, recycle) = self.judge(outcome, interrupted, rule, txn, link, js);
+        Some(match (result, drained, reset) {
             (result, true, Ok(())) => (result, recycle),
             // The login cannot go on with objects this runtime still holds.
             (Some(stop), _, _) => (Some(stop), true),
@@ -530,7 +610,7 @@ impl Sandbox {
             (None, true, Err(e)) => {
                 (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {e}"), &rule.path)), true)
             }
-        }
+        })
     }
 
     /// Runs pending promise jobs until there are none (true) or the deadline passed (false).
@@ -553,47 +633,45 @@ impl Sandbox {
         rule: &JsSource,
         txn: &mut Txn,
         link: Link,
+        js: &JsRules,
     ) -> (Option<ErrorInfo>, bool) {
+        // Running out of memory anywhere (the rule, its callback's error, warden's own calls
+        // into the runtime, the result) is the heap limit, and the runtime is replaced.
+        let out_of_memory = |detail: Option<&str>| {
+            let limit = heap_limit(js.limits.memory_bytes);
+            let description = match detail {
+                Some(d) => format!("the rule exceeded its memory limit ({limit}): {d}"),
+                None => format!("the rule exceeded its memory limit ({limit})"),
+            };
+            (Some(failure(&rule.name, Cause::ResourceLimit, description, &rule.path)), true)
+        };
         match outcome {
             _ if interrupted => (Some(timeout(rule)), true),
+            // Whatever the rule made of it (QuickJS reports it as `InternalError: out of
+            // memory`, or as `null` when it cannot even make that error).
+            _ if self.refused.load(Ordering::Relaxed) => out_of_memory(None),
             Err(m) if m.contains("interrupted") => (Some(timeout(rule)), true),
-            Err(m) if m.contains("out of memory") => (
-                Some(failure(
-                    &rule.name,
-                    Cause::ResourceLimit,
-                    format!("the rule exceeded its memory limit ({m})"),
-                    &rule.path,
-                )),
-                true,
-            ),
+            Err(m) if m.starts_with(TOO_LARGE) => out_of_memory(Some(&m[TOO_LARGE.len()..])),
             Err(m) => (Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path)), false),
             Ok(None) => {
                 self.carry = !link.last;
                 (None, false)
-            }
-            Ok(Some((r, _)))
-                if r["status"] == "threw"
-                    && r["error"]["message"].as_str().is_some_and(|m| m.contains("out of memory")) =>
-            {
-                (
-                    Some(failure(
-                        &rule.name,
-                        Cause::ResourceLimit,
-                        "the rule exceeded its memory limit".into(),
-                        &rule.path,
-                    )),
-                    true,
-                )
             }
             // A rule that never called back timed out: like Auth0's container, the runtime
             // (and its `global`) is recycled.
             Ok(Some((r, user_same))) => {
                 let recycle = r["status"] == "pending";
                 self.carry = !link.last && r["status"] == "ok";
-                (apply(r, user_same, rule, txn, link.last), recycle)
+                (apply(r, user_same, rule, txn, link.last, &js.rules), recycle)
             }
         }
     }
+}
+
+/// A heap limit for messages: `64 MiB`, or bytes when it is not a whole number of MiB.
+fn heap_limit(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes.is_multiple_of(MIB) { format!("{} MiB", bytes / MIB) } else { format!("{bytes} bytes") }
 }
 
 fn timeout(rule: &JsSource) -> ErrorInfo {
@@ -672,6 +750,36 @@ fn position(stack: &str, path: &str) -> (Option<u32>, Option<u32>) {
     (line, column)
 }
 
+/// Whether two JSON values are the same once through JavaScript: numbers compare as doubles
+/// (`1.0` and `1e3` come back as `1` and `1000`), keys in order.
+fn same_json(a: Option<&Json>, b: Option<&Json>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Json::Number(x)), Some(Json::Number(y))) => x.as_f64() == y.as_f64(),
+        (Some(Json::Array(x)), Some(Json::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(Some(a), Some(b)))
+        }
+        (Some(Json::Object(x)), Some(Json::Object(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same_json(Some(va), Some(vb)))
+        }
+        (a, b) => a == b,
+    }
+}
+
+/// What a JSON value is, for messages (`None`: the key is missing, `undefined` in JavaScript).
+fn kind(value: Option<&Json>) -> &'static str {
+    match value {
+        None => "undefined",
+        Some(Json::Null) => "null",
+        Some(Json::Bool(_)) => "a boolean",
+        Some(Json::Number(_)) => "a number",
+        Some(Json::String(s)) if s.is_empty() => "an empty string",
+        Some(Json::String(_)) => "a string",
+        Some(Json::Array(_)) => "an array",
+        Some(Json::Object(_)) => "an object",
+    }
+}
+
 /// The user as JSON text (through a byte buffer: `Display` goes through the formatter and
 /// costs twice as much).
 fn user_json(user: &Json) -> String {
@@ -739,8 +847,16 @@ fn context_json(txn: &Txn) -> String {
 /// Applies what a rule did (its result from `__warden.finish()`) to the transaction: logs,
 /// warnings and effects always; the final objects when the rule was the last of its run of
 /// JavaScript rules, each change attributed to the rule that made it. `user_same`: the
-/// user read exactly as the transaction's, and was left out of `r`.
-fn apply(mut r: Json, user_same: bool, rule: &JsSource, txn: &mut Txn, last: bool) -> Option<ErrorInfo> {
+/// user read exactly as the transaction's, and was left out of `r`. `rules`: every rule of
+/// the pipeline (to place an error on the rule that made the change).
+fn apply(
+    mut r: Json,
+    user_same: bool,
+    rule: &JsSource,
+    txn: &mut Txn,
+    last: bool,
+    rules: &[JsSource],
+) -> Option<ErrorInfo> {
     for l in r["logs"].as_array().into_iter().flatten() {
         txn.log(&rule.name, l["level"].as_str().unwrap_or("log"), l["message"].as_str().unwrap_or("").to_string());
     }
@@ -758,9 +874,12 @@ fn apply(mut r: Json, user_same: bool, rule: &JsSource, txn: &mut Txn, last: boo
         Some("denied") => {
             let err = &r["error"];
             let code = if err["unauthorized"] == true { "unauthorized" } else { "access_denied" };
+            // The prelude always gives a message; should it not, the login is denied all the
+            // same, and says why.
+            let description = err["message"].as_str().unwrap_or("the rule reported an error that cannot be read");
             return Some(ErrorInfo {
                 code: code.into(),
-                description: err["message"].as_str().unwrap_or("").to_string(),
+                description: description.to_string(),
                 rule: rule.name.clone(),
                 cause: Cause::Denied,
                 location: None,
@@ -868,6 +987,37 @@ fn apply(mut r: Json, user_same: bool, rule: &JsSource, txn: &mut Txn, last: boo
         && let Err(m) = txn.redirect(url, &owner("redirect", ""))
     {
         return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+    }
+    // The SAML configuration and the primary user, which Auth0 reads back after the
+    // pipeline: taken when a rule changed them, and only when they have the right type.
+    let wrong = |key: &str, expected: &str, found: Option<&Json>| {
+        let name = owner(key, "");
+        let path = rules.iter().find(|r| r.name == name).map_or(rule.path.as_str(), |r| r.path.as_str());
+        failure(
+            &name,
+            Cause::RuleError,
+            format!("rule error: context.{key} must be {expected}, found {}", kind(found)),
+            path,
+        )
+    };
+    let saml = context.get("samlConfiguration");
+    let saml_before = txn.saml_configuration.as_ref().or_else(|| txn.context.get("samlConfiguration"));
+    if !same_json(saml, saml_before) {
+        match saml {
+            Some(s @ Json::Object(_)) => txn.saml_configuration = Some(s.clone()),
+            other => return Some(wrong("samlConfiguration", "an object", other)),
+        }
+    }
+    let primary = context.get("primaryUser");
+    let primary_changed = match &txn.primary_user {
+        Some(before) => primary.and_then(Json::as_str) != Some(before.as_str()),
+        None => primary != txn.context.get("primaryUser"),
+    };
+    if primary_changed {
+        match primary {
+            Some(Json::String(p)) if !p.is_empty() => txn.primary_user = Some(p.clone()),
+            other => return Some(wrong("primaryUser", "a user_id (a non-empty string)", other)),
+        }
     }
     // Later `.rule` steps read the scope normalized, whichever form the rule wrote.
     let mut context = context;

@@ -1,12 +1,22 @@
 // The host side of a legacy Auth0 rule, written in JavaScript inside the sandbox: the
-// callback contract, UnauthorizedError, console, timers on a virtual clock, `global`,
+// callback contract, UnauthorizedError, console, timers on a virtual clock that `Date`
+// follows from the login's time, the global object between logins, `global`,
 // `configuration`, `auth0.users.update*Metadata`, and `require` of built-in modules.
 // Rust drives it through `__warden` (see runtime/js/src/lib.rs): inputs as JSON text,
 // results as plain objects Rust reads with JSON's rules (marshal.rs).
-(function (CONFIG_JSON, AUTH0_JSON) {
+// CONFIG_JSON: the configuration while the runtime loads; each login then brings its own
+// (`__warden.configure`).
+(function (CONFIG_JSON) {
   'use strict';
   const G = globalThis;
-  const MAX_LOG = 4096;
+  // The originals, before the lockdown wraps them for the global object (see
+  // `guardGlobalObject`): what the prelude itself calls.
+  const rawFreeze = Object.freeze, rawDefine = Reflect.defineProperty;
+  // Log messages are cut by Rust (`Txn::log`: at most 4096 bytes with the `…` marker, on a
+  // char boundary). The prelude only bounds what it hands over, keeping one UTF-16 unit more
+  // than those bytes can hold, so that a longer message always reaches Rust longer than 4096
+  // bytes and is cut there, once, with the marker.
+  const MAX_LOG = 4097;
 
   class AuthorizationError extends Error {}
   class UnauthorizedError extends AuthorizationError {
@@ -95,13 +105,18 @@
       return result;
     };
   }
-  const auth0Info = JSON.parse(AUTH0_JSON);
-  const auth0 = Object.freeze({
-    domain: auth0Info.domain,
-    baseUrl: 'https://' + auth0Info.domain + '/api/v2',
-    accessToken: auth0Info.accessToken,
-    users: Object.freeze({ updateAppMetadata: updater('update_app_metadata'), updateUserMetadata: updater('update_user_metadata') }),
-  });
+  const users = Object.freeze({ updateAppMetadata: updater('update_app_metadata'), updateUserMetadata: updater('update_user_metadata') });
+  // `configuration` and `auth0` are the current login's: the global bindings are getters of
+  // these two, which `configure` replaces when a login's configuration differs from the
+  // previous one's (both frozen; `auth0.domain` is the configuration's AUTH0_DOMAIN).
+  let configuration = null, auth0 = null;
+  function configure(json) {
+    const config = JSON.parse(json);
+    const domain = typeof config.AUTH0_DOMAIN === 'string' ? config.AUTH0_DOMAIN : 'tenant.example';
+    configuration = rawFreeze(config);
+    auth0 = rawFreeze({ domain, baseUrl: 'https://' + domain + '/api/v2', accessToken: '', users });
+  }
+  configure(CONFIG_JSON);
 
   const querystring = Object.freeze({
     parse(s) {
@@ -336,23 +351,32 @@
     throw new Error("Cannot find module '" + name + "'");
   }
 
-  const configuration = Object.freeze(JSON.parse(CONFIG_JSON));
   const globalObject = {};
 
   Object.assign(G, {
     Buffer, TextEncoder, TextDecoder, URL, URLSearchParams,
     UnauthorizedError, console, setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout, setImmediate,
-    require, configuration, global: globalObject, auth0,
+    require, global: globalObject,
   });
+  Reflect.defineProperty(G, 'configuration', { get: { configuration() { return configuration; } }.configuration, enumerable: true, configurable: true });
+  Reflect.defineProperty(G, 'auth0', { get: { auth0() { return auth0; } }.auth0, enumerable: true, configurable: true });
 
+  // What the login reports for an error a rule called back with or threw. Never throws: a
+  // proxy whose traps throw, or an object whose getters or `toString` throw, still denies,
+  // with a description that says so.
   function errorOf(e) {
-    if (typeof e === 'string') return { unauthorized: false, message: e };
-    if (e && typeof e === 'object') {
-      const unauthorized = e instanceof UnauthorizedError || e.code === 'unauthorized';
-      const message = typeof e.message === 'string' ? e.message : (typeof e.description === 'string' ? e.description : text(e));
-      return { unauthorized, message, stack: typeof e.stack === 'string' ? e.stack.slice(0, MAX_LOG) : '' };
+    try {
+      if (typeof e === 'string') return { unauthorized: false, message: e };
+      if (e && typeof e === 'object') {
+        const unauthorized = e instanceof UnauthorizedError || e.code === 'unauthorized';
+        const m = e.message, d = e.description, s = e.stack;
+        const message = typeof m === 'string' ? m : (typeof d === 'string' ? d : text(e));
+        return { unauthorized, message: String(message), stack: typeof s === 'string' ? s.slice(0, MAX_LOG) : '' };
+      }
+      return { unauthorized: false, message: String(e) };
+    } catch (x) {
+      return { unauthorized: false, message: 'the rule reported an error that cannot be read (reading it threw)' };
     }
-    return { unauthorized: false, message: String(e) };
   }
 
   // Lockdown: nothing one login does to the built-ins reaches the next (nor the prelude).
@@ -386,18 +410,18 @@
         const d = Reflect.getOwnPropertyDescriptor(o, k);
         if (!('value' in d) || !d.writable || !d.configurable) continue;
         const value = d.value, home = o;
-        Reflect.defineProperty(o, k, {
+        rawDefine(o, k, {
           get() { return value; },
           set(v) {
             // Primitives and the prototype itself: ignored, like a failed sloppy assignment.
             if (this === home || Object(this) !== this) return;
-            Reflect.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
+            rawDefine(this, k, { value: v, writable: true, enumerable: true, configurable: true });
           },
           enumerable: d.enumerable, configurable: false,
         });
       }
     }
-    Object.freeze(o);
+    rawFreeze(o);
     // Its methods are frozen too, without walking into them: a method's own prototype
     // could otherwise be swapped, changing what `method.call(...)` means in later logins.
     const all = Object.getOwnPropertyDescriptors(o);
@@ -420,7 +444,7 @@
       hardenOne(f);
     } else {
       seen.add(f);
-      Object.freeze(f);
+      rawFreeze(f);
     }
   }
   // Freezes a namespace-like object and every object and constructor it holds.
@@ -485,11 +509,139 @@
       Reflect.defineProperty(P, name, { value: capped, writable: true, enumerable: false, configurable: true });
     }
   }
+  // ---- The global object between logins ----------------------------------------------
+  // Only `global` (and module state) carries over from one login to the next: whatever a
+  // login adds to the global object (sloppy implicit globals, `var` and functions declared
+  // by indirect `eval`, `Object.defineProperty(globalThis, ...)`, symbols) is removed before
+  // the next login starts (`scrub`). So that it can be: a property the logins define on the
+  // global object is always configurable (the define functions make it so), and the global
+  // object cannot be made non-extensible or be given another prototype. Rust counts the
+  // global object's keys when a login starts (cheaper than listing them here) and `begin`
+  // scrubs only when there are more than it started with; if something still cannot be
+  // removed, `scrub` says so and Rust replaces the runtime. These originals are what the
+  // prelude itself uses on the global object.
+  const rawGetOwn = Reflect.getOwnPropertyDescriptor, rawOwnKeys = Reflect.ownKeys;
+  const rawDelete = Reflect.deleteProperty, rawIsExtensible = Reflect.isExtensible, rawGetProto = Reflect.getPrototypeOf;
+  const globalProto = rawGetProto(G);
+  // The global object's own keys once rules are loaded (all of them non-configurable).
+  let globalKeys = null;
+  // `[key, descriptor]` for defining `key` on `target`: on the global object, a new property
+  // (or one a login added) is always configurable.
+  function openDescriptor(target, key, d) {
+    if (target !== G || d === null || (typeof d !== 'object' && typeof d !== 'function')) return [key, d];
+    const k = rawOwnKeys({ [key]: 0 })[0]; // ToPropertyKey, once
+    const current = rawGetOwn(G, k);
+    if (current !== undefined && !current.configurable) return [k, d];
+    const open = { configurable: true };
+    if ('enumerable' in d) open.enumerable = d.enumerable;
+    if ('value' in d) open.value = d.value;
+    if ('writable' in d) open.writable = d.writable;
+    if ('get' in d) open.get = d.get;
+    if ('set' in d) open.set = d.set;
+    return [k, open];
+  }
+  function guardGlobalObject() {
+    const O = Object, R = Reflect;
+    const define = O.defineProperty, defineAll = O.defineProperties, reflectDefine = R.defineProperty;
+    const replace = (owner, f) => rawDefine(owner, f.name, { value: f, writable: true, enumerable: false, configurable: true });
+    replace(O, { defineProperty(o, key, d) { return Reflect.apply(define, O, [o, ...openDescriptor(o, key, d)]); } }.defineProperty);
+    replace(R, { defineProperty(o, key, d) { return Reflect.apply(reflectDefine, R, [o, ...openDescriptor(o, key, d)]); } }.defineProperty);
+    replace(O, {
+      defineProperties(o, props) {
+        if (o !== G || props === null || props === undefined) return Reflect.apply(defineAll, O, [o, props]);
+        const source = O(props), all = [];
+        for (const k of rawOwnKeys(source)) {
+          const own = rawGetOwn(source, k);
+          if (own !== undefined && own.enumerable) all.push(openDescriptor(G, k, source[k]));
+        }
+        for (let i = 0; i < all.length; i++) Reflect.apply(define, O, [G, all[i][0], all[i][1]]);
+        return o;
+      },
+    }.defineProperties);
+    for (const name of ['freeze', 'seal', 'preventExtensions']) {
+      const original = O[name];
+      replace(O, { [name](o) {
+        if (o === G) throw new TypeError('the global object cannot be made non-extensible');
+        return Reflect.apply(original, O, [o]);
+      } }[name]);
+    }
+    const preventExtensions = R.preventExtensions;
+    replace(R, { preventExtensions(o) { return o === G ? false : Reflect.apply(preventExtensions, R, [o]); } }.preventExtensions);
+    const isObject = (v) => v === null || typeof v === 'object' || typeof v === 'function';
+    const setProto = O.setPrototypeOf, reflectSetProto = R.setPrototypeOf;
+    replace(O, { setPrototypeOf(o, p) {
+      if (o === G && p !== globalProto) throw new TypeError('the prototype of the global object cannot be changed');
+      return Reflect.apply(setProto, O, [o, p]);
+    } }.setPrototypeOf);
+    replace(R, { setPrototypeOf(o, p) {
+      return o === G && p !== globalProto ? false : Reflect.apply(reflectSetProto, R, [o, p]);
+    } }.setPrototypeOf);
+    const proto = rawGetOwn(O.prototype, '__proto__');
+    if (proto !== undefined && typeof proto.set === 'function') {
+      const set = proto.set;
+      const guarded = rawGetOwn({
+        set __proto__(p) {
+          if (this === G && isObject(p) && p !== globalProto) throw new TypeError('the prototype of the global object cannot be changed');
+          Reflect.apply(set, this, [p]);
+        },
+      }, '__proto__').set;
+      rawDefine(O.prototype, '__proto__', { get: proto.get, set: guarded, enumerable: false, configurable: true });
+    }
+  }
+  // Called when a login starts: removes what earlier logins added to the global object.
+  // False when something cannot be removed (the runtime is then replaced).
+  function scrub() {
+    const keys = rawOwnKeys(G);
+    if (keys.length !== globalKeys.size) {
+      for (let i = 0; i < keys.length; i++) {
+        if (!globalKeys.has(keys[i]) && !rawDelete(G, keys[i])) return false;
+      }
+    }
+    return rawIsExtensible(G) && rawGetProto(G) === globalProto;
+  }
+
+  // ---- The login's clock ----------------------------------------------------------------
+  // `Date.now()`, `new Date()` and `Date()` read the login's time (`Exec::now`, `--now`, a
+  // test case's `now`), advanced by the virtual clock of the timers (within a login, across
+  // its rules); outside a login (loading) they read the real clock. `performance` follows.
+  let loginNow = null, loginElapsed = 0;
+  const RealDate = Date, realNow = Date.now, realToString = Date.prototype.toString;
+  function timeNow() {
+    return loginNow === null ? Reflect.apply(realNow, RealDate, []) : loginNow + loginElapsed + clock;
+  }
+  function loginDate() {
+    const D = function Date(...args) {
+      if (new.target === undefined) return Reflect.apply(realToString, Reflect.construct(RealDate, [timeNow()]), []);
+      return Reflect.construct(RealDate, args.length === 0 ? [timeNow()] : args, new.target);
+    };
+    for (const k of rawOwnKeys(RealDate)) {
+      if (k !== 'prototype' && k !== 'name' && k !== 'length') rawDefine(D, k, rawGetOwn(RealDate, k));
+    }
+    rawDefine(D, 'now', { value: { now() { return timeNow(); } }.now, writable: true, enumerable: false, configurable: true });
+    rawDefine(D, 'length', { value: RealDate.length, writable: false, enumerable: false, configurable: true });
+    rawDefine(D, 'prototype', { value: RealDate.prototype, writable: false, enumerable: false, configurable: false });
+    rawDefine(RealDate.prototype, 'constructor', { value: D, writable: true, enumerable: false, configurable: true });
+    rawDefine(G, 'Date', { value: D, writable: true, enumerable: false, configurable: true });
+    const perf = G.performance;
+    if (perf !== null && typeof perf === 'object' && typeof perf.now === 'function') {
+      const origin = perf.timeOrigin, realPerfNow = perf.now;
+      rawDefine(G, 'performance', {
+        value: {
+          now() { return loginNow === null ? Reflect.apply(realPerfNow, perf, []) : loginElapsed + clock; },
+          get timeOrigin() { return loginNow === null ? origin : loginNow; },
+        },
+        writable: true, enumerable: rawGetOwn(G, 'performance').enumerable, configurable: true,
+      });
+    }
+  }
+
   function lockdown() {
     // Their callbacks run whenever the collector does, inside whichever login is current.
     delete G.FinalizationRegistry;
     delete G.WeakRef;
     capArrayMethods();
+    loginDate();
+    guardGlobalObject();
     // quickjs-ng keeps these two in the context, behind accessors on `Error`: a hook set by
     // one login would run on the next one's errors. They become fixed data properties.
     for (const k of ['prepareStackTrace', 'stackTraceLimit']) {
@@ -502,13 +654,21 @@
     }
     for (const h of hiddenIntrinsics()) hardenOne(h);
     harden(builtins); // what `require` answers for crypto, querystring, url, buffer
-    for (const k of Reflect.ownKeys(G)) {
+    harden(users);
+    hardenOne(RealDate);
+    for (const k of rawOwnKeys(G)) {
       if (k === 'global' || k === '__warden') continue;
-      const d = Reflect.getOwnPropertyDescriptor(G, k);
-      if ('value' in d) harden(d.value);
-      Reflect.defineProperty(G, k, { value: d.value, writable: false, enumerable: d.enumerable, configurable: false });
+      const d = rawGetOwn(G, k);
+      if ('value' in d) {
+        harden(d.value);
+        rawDefine(G, k, { value: d.value, writable: false, enumerable: d.enumerable, configurable: false });
+      } else {
+        // `configuration` and `auth0`: getters of the current login's objects.
+        freezeFunction(d.get);
+        rawDefine(G, k, { get: d.get, set: undefined, enumerable: d.enumerable, configurable: false });
+      }
     }
-    Reflect.defineProperty(G, 'global', { value: globalObject, writable: false, enumerable: false, configurable: false });
+    rawDefine(G, 'global', { value: globalObject, writable: false, enumerable: false, configurable: false });
   }
 
   // Consecutive JavaScript rules share their objects: the first of a run of them parses
@@ -519,17 +679,17 @@
   let owners = null;
   const NOTHING = Object.freeze({});
   const objectOr = (v) => (v !== null && typeof v === 'object' ? v : NOTHING);
-  // The state of the tokens, MFA and the redirect, to find what a rule changed:
-  // `[multifactor, redirect, idKeys, idValues, atKeys, atValues]` (values compare by
-  // identity). The state after one rule is the state the next one starts from, so each rule
-  // costs one of these. (Few, coarse operations: in QuickJS each builtin call costs about as
+  // The state of the tokens, MFA, the redirect, the SAML configuration and the primary user,
+  // to find what a rule changed: `[multifactor, redirect, idKeys, idValues, atKeys, atValues,
+  // samlConfiguration, primaryUser]` (values compare by identity). The state after one rule
+  // is the state the next one starts from, so each rule costs one of these. (Few, coarse operations: in QuickJS each builtin call costs about as
   // much as a dozen property reads.)
   function tokenState(context) {
     const c = objectOr(context), id = objectOr(c.idToken), at = objectOr(c.accessToken);
     const idKeys = Object.keys(id);
     const idValues = valuesOf(id, idKeys);
     const atKeys = Object.keys(at);
-    return [c.multifactor, c.redirect, idKeys, idValues, atKeys, valuesOf(at, atKeys)];
+    return [c.multifactor, c.redirect, idKeys, idValues, atKeys, valuesOf(at, atKeys), c.samlConfiguration, c.primaryUser];
   }
   // `Object.values`, in step with `keys`: read by key instead when a getter added or
   // removed a key in between.
@@ -542,7 +702,10 @@
   }
   function outcomeParts(context) {
     const c = objectOr(context);
-    return { idToken: c.idToken, accessToken: c.accessToken, multifactor: c.multifactor, redirect: c.redirect };
+    return {
+      idToken: c.idToken, accessToken: c.accessToken, multifactor: c.multifactor, redirect: c.redirect,
+      samlConfiguration: c.samlConfiguration, primaryUser: c.primaryUser,
+    };
   }
   // Appends `[what, key, rule]` to `owners` for each change from `before` to `after`.
   function recordOwners(before, after, name) {
@@ -550,6 +713,8 @@
     compareToken('at', before[4], before[5], after[4], after[5], name);
     if (after[0] !== before[0]) owners.push('multifactor', '', name);
     if (after[1] !== before[1]) owners.push('redirect', '', name);
+    if (after[6] !== before[6]) owners.push('samlConfiguration', '', name);
+    if (after[7] !== before[7]) owners.push('primaryUser', '', name);
   }
   function compareToken(tag, oldKeys, oldValues, keys, values, name) {
     const n = oldKeys.length;
@@ -583,6 +748,23 @@
     seal() {
       locked = true;
       Object.freeze(this.rules);
+      // Globals that rule files' top-level code created while loading are fixed like the
+      // built-ins' (what they hold is the file's state, like a module's); the keys the
+      // global object has now are the ones every login starts with.
+      for (const k of rawOwnKeys(G)) {
+        const d = rawGetOwn(G, k);
+        if (d.configurable) rawDefine(G, k, 'value' in d ? { writable: false, configurable: false } : { configurable: false });
+      }
+      globalKeys = new Set(rawOwnKeys(G));
+    },
+    // How many own keys the global object starts each login with.
+    globalKeys() {
+      return globalKeys.size;
+    },
+    // The configuration of the logins that follow, as JSON text (Rust calls it when a
+    // login's configuration differs from the previous one's).
+    configure(json) {
+      configure(json);
     },
     module(name, factory) {
       if (locked || typeof factory !== 'function') throw new Error('modules are registered when the runtime starts');
@@ -595,12 +777,24 @@
       nextBefore = null;
       timers.clear();
       clock = 0;
+      loginNow = null;
     },
-    // Starts rule `i`. `first`: the first of a run of consecutive JavaScript rules, which
-    // parses `user` and `context` (JSON text); the others continue with the objects the
-    // previous rule left. `last`: its result hands the objects back.
-    // `end`: no step follows, so only the parts of `context` the outcome needs are read back.
-    begin(i, name, userJson, contextJson, first, last, end) {
+    // Starts rule `i`. `flags` (bits): 1 `first`: the first of a run of consecutive
+    // JavaScript rules, which parses `user` and `context` (JSON text); the others continue
+    // with the objects the previous rule left. 2 `last`: its result hands the objects back.
+    // 4 `end`: no step follows, so only the parts of `context` the outcome needs are read
+    // back. 8 `start`: the first JavaScript rule of a login, which first removes what
+    // earlier logins added to the global object (null when that cannot be done: nothing
+    // ran); 16: Rust counted more keys on the global object than it started with. `now`: the
+    // login's time, epoch milliseconds.
+    begin(i, name, userJson, contextJson, flags, now) {
+      const first = (flags & 1) !== 0, last = (flags & 2) !== 0, end = (flags & 4) !== 0;
+      if ((flags & 8) !== 0) {
+        const changed = (flags & 16) !== 0 || !rawIsExtensible(G) || rawGetProto(G) !== globalProto;
+        if (changed && !scrub()) return null;
+        loginElapsed = 0;
+      }
+      loginNow = now;
       let user, context;
       if (first || liveUser === null) {
         user = JSON.parse(userJson);
@@ -676,6 +870,7 @@
       if (current === 0) throw new Error('no rule is running');
       current = 0;
       timers.clear();
+      loginElapsed += clock;
       clock = 0;
       const ok = runStatus === 'ok';
       if (ok && runBefore !== null) {
