@@ -410,7 +410,8 @@ mod property {
             Shape::Bool => v.is_boolean(),
             Shape::Int => v.as_i64().is_some(),
             Shape::Float => v.is_number(),
-            Shape::Str | Shape::OneOf(_) => false,
+            Shape::Str => v.is_string(),
+            Shape::OneOf(values) => v.as_str().is_some_and(|s| values.iter().any(|x| x == s)),
             Shape::Time => v.is_string() || v.is_number(),
             Shape::Scopes => v.is_string() || v.as_array().is_some_and(|a| a.iter().all(Json::is_string)),
             Shape::List(_) => v.as_array().is_some_and(Vec::is_empty),
@@ -535,4 +536,29 @@ fn explanations_show_null_tests_as_written() {
         because["condition"], "(user.email == null) or ((user.app_metadata.org == null) and (user.name != null))",
         "{o}"
     );
+}
+
+/// Scopes a JavaScript rule leaves in `context.accessToken.scope` are read like the host's:
+/// items of a list are split on white space, and a list with a non-string is a rule error.
+#[test]
+fn javascript_scope_lists_are_split_and_checked() {
+    let p = pipeline(
+        "js-scopes",
+        "[pipeline]\nrules = [\"scopes.js\", \"after.rule\"]\n",
+        &[
+            (
+                "scopes.js",
+                "function (user, context, callback) { context.accessToken.scope = user.app_metadata.scopes; callback(null, user, context); }",
+            ),
+            ("after.rule", r#"rule "after" { scope remove "delete:users" }"#),
+        ],
+    );
+    let mut u = user();
+    u["app_metadata"] = json!({"scopes": ["openid profile", "read:docs delete:users"]});
+    let o = decide(&p, &u, &context(), Exec::at(NOW)).expect("valid input");
+    assert_eq!(o["scope"], json!(["openid", "profile", "read:docs"]), "{o}");
+    u["app_metadata"] = json!({"scopes": ["openid", 5]});
+    let o = decide(&p, &u, &context(), Exec::at(NOW)).expect("valid input");
+    assert_eq!(o["decision"], "deny", "{o}");
+    assert_eq!(o["error"]["cause"], "rule_error", "{o}");
 }

@@ -295,7 +295,11 @@ pub fn scope_list(j: &Json) -> Option<Vec<String>> {
     match j {
         Json::String(s) => Some(s.split_whitespace().map(String::from).collect()),
         Json::Array(items) => {
-            Some(items.iter().filter_map(Json::as_str).flat_map(str::split_whitespace).map(String::from).collect())
+            let mut out = Vec::new();
+            for item in items {
+                out.extend(item.as_str()?.split_whitespace().map(String::from));
+            }
+            Some(out)
         }
         _ => None,
     }

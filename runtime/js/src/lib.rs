@@ -954,21 +954,17 @@ fn apply(
             }
         }
     }
-    let scope_before = txn.scope.clone();
+    // Read as the host's scopes are (a list's items are split too); anything else is an error.
     match &context["accessToken"]["scope"] {
-        Json::Array(items) => {
-            let s: Vec<String> = items.iter().filter_map(|i| i.as_str().map(String::from)).collect();
-            if scope_before.as_ref() != Some(&s) {
-                txn.scope_set(s);
+        Json::Null => {}
+        given => match warden_runtime::scope_list(given) {
+            Some(s) if txn.scope.as_ref() != Some(&s) => txn.scope_set(s),
+            Some(_) => {}
+            None => {
+                let m = "the rule left `context.accessToken.scope` that is not scopes (a space-separated string or a list of strings)";
+                return Some(failure(&owner("at", "scope"), Cause::RuleError, format!("rule error: {m}"), &rule.path));
             }
-        }
-        Json::String(s) => {
-            let s: Vec<String> = s.split_whitespace().map(String::from).collect();
-            if scope_before.as_ref() != Some(&s) {
-                txn.scope_set(s);
-            }
-        }
-        _ => {}
+        },
     }
     if let Some(m) = context["multifactor"].as_object()
         && let Some(provider) = m.get("provider").and_then(Json::as_str)
