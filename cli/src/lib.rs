@@ -254,8 +254,21 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
 }
 
 /// The real process entry point.
+/// The hidden subcommand a JavaScript worker process is started with.
+pub const JS_WORKER: &str = "__js-worker";
+
 pub fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `warden __js-worker`: this process is a JavaScript worker of another warden.
+    if args.first().map(String::as_str) == Some(JS_WORKER) {
+        return std::process::ExitCode::from(u8::try_from(warden::serve_js_worker()).unwrap_or(2));
+    }
+    // JavaScript rules run in worker processes started from this binary (ARCHITECTURE.md,
+    // "JavaScript execution model"), unless WARDEN_JS_IN_PROCESS=1 asks for the calling process.
+    let in_process = std::env::var_os("WARDEN_JS_IN_PROCESS").is_some_and(|v| v == "1");
+    if !in_process && let Ok(exe) = std::env::current_exe() {
+        warden::set_js_isolation(Some(warden::JsWorkers::new(vec![exe.into_os_string(), JS_WORKER.into()])));
+    }
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let (code, out) = main_with(&args, color);
     let _ = std::io::stdout().write_all(out.stdout.as_bytes());

@@ -1,14 +1,14 @@
 //! The outcome of one execution (`../shared/design/outcome.md`), and the end-of-pipeline
 //! steps every backend shares: the claim policy and the `interaction_required` check.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use warden_ir::ClaimMode;
 use warden_ir::claims::claim_rejection;
 
 use crate::txn::{ClaimEntry, NON_INTERACTIVE, Txn};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     Allow,
@@ -16,7 +16,7 @@ pub enum Decision {
 }
 
 /// Why a login was denied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     Denied,
@@ -25,7 +25,7 @@ pub enum Cause {
     ResourceLimit,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorInfo {
     /// The OAuth error: `unauthorized`, `access_denied` or `interaction_required`.
     pub code: String,
@@ -37,7 +37,7 @@ pub struct ErrorInfo {
     pub location: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectKind {
     UpdateAppMetadata,
@@ -55,7 +55,7 @@ pub struct Effect {
     pub rule: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {
     pub rule: String,
     pub level: String,

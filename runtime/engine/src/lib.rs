@@ -43,6 +43,23 @@ mod artifact;
 pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
 /// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
 pub use warden_js::quickjs_version;
+/// How JavaScript worker processes start (`warden __js-worker`), and how many per pipeline.
+pub use warden_js::worker::{GRACE as JS_GRACE, Workers as JsWorkers};
+
+/// Where the JavaScript rules of pipelines loaded from now on run: `None` (the default) in
+/// the calling process; or in worker processes, which bound every rule by its deadline plus
+/// [`JS_GRACE`] whatever it does and keep a crash of the JavaScript engine out of this
+/// process (ARCHITECTURE.md, "JavaScript execution model"). A worker is a program that calls
+/// [`serve_js_worker`]; `warden __js-worker` is one.
+pub fn set_js_isolation(workers: Option<JsWorkers>) {
+    warden_js::set_isolation(workers);
+}
+
+/// Serves as a JavaScript worker on stdin and stdout until stdin closes (the program behind
+/// [`JsWorkers::command`]); returns the process's exit status.
+pub fn serve_js_worker() -> i32 {
+    warden_js::worker::serve()
+}
 pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
 
 /// Why a pipeline could not be loaded.
@@ -140,8 +157,8 @@ pub struct Pipeline {
     jit: Option<warden_jit::Compiled>,
     /// The legacy JavaScript rules, when the pipeline has any.
     js: Option<warden_js::JsRules>,
-    /// For each JavaScript rule, whether the steps around it are JavaScript too.
-    js_links: Vec<warden_js::Link>,
+    /// The runs of consecutive JavaScript steps, by the rule that starts each.
+    js_runs: Vec<Vec<(usize, warden_js::Link)>>,
     config: Arc<BTreeMap<String, String>>,
     /// Configuration keys without a value at load, with the environment variable that was
     /// expected to hold it.
@@ -226,7 +243,7 @@ impl Pipeline {
         missing: BTreeMap<String, Option<String>>,
     ) -> Result<Pipeline, LoadError> {
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
-        let js_links = js_links(&program);
+        let js_runs = js_runs(&program);
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone()).ok();
         Ok(Pipeline {
@@ -234,7 +251,7 @@ impl Pipeline {
             prepared,
             jit,
             js,
-            js_links,
+            js_runs,
             config: Arc::new(config),
             missing_config: missing,
             config_spec,
@@ -261,6 +278,16 @@ impl Pipeline {
         if let Some(js) = &self.js {
             js.recycle();
         }
+    }
+
+    /// Whether the pipeline's JavaScript rules run in worker processes ([`set_js_isolation`]).
+    pub fn js_in_workers(&self) -> bool {
+        self.js.as_ref().is_some_and(warden_js::JsRules::in_workers)
+    }
+
+    /// The process ids of the pipeline's idle JavaScript workers (for operations and tests).
+    pub fn js_worker_pids(&self) -> Vec<u32> {
+        self.js.as_ref().map(warden_js::JsRules::worker_pids).unwrap_or_default()
     }
 
     /// Whether native code is available (else the JIT backend runs the interpreter).
@@ -342,10 +369,8 @@ impl Pipeline {
         let mut txn = decoded.0;
         txn.now = exec.now;
         let deadline = Instant::now() + self.timeout(exec);
-        let mut started = false;
-        let mut js = |j: u32, txn: &mut warden_runtime::Txn| {
-            self.run_js(j, txn, deadline, !std::mem::replace(&mut started, true))
-        };
+        let mut progress = JsProgress::default();
+        let mut js = |j: u32, txn: &mut warden_runtime::Txn| self.run_js(j, txn, deadline, &mut progress);
         let (stop, trace) = match (&self.jit, exec.backend, exec.trace) {
             (Some(jit), Backend::Jit, false) => (jit.run(&self.prepared, &mut txn, &mut js), None),
             _ => {
@@ -365,9 +390,10 @@ impl Pipeline {
         let mut observe = warden_interp::Observe { trace: exec.trace, coverage: Some(std::mem::take(coverage)) };
         let deadline = Instant::now() + self.timeout(exec);
         let mut js_runs: Vec<u32> = Vec::new();
+        let mut progress = JsProgress::default();
         let mut js = |j: u32, txn: &mut warden_runtime::Txn| {
             js_runs.push(j);
-            self.run_js(j, txn, deadline, js_runs.len() == 1)
+            self.run_js(j, txn, deadline, &mut progress)
         };
         let (stop, trace) = warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe, &mut js);
         *coverage = observe.coverage.unwrap_or_default();
@@ -386,10 +412,23 @@ impl Pipeline {
         t.unwrap_or(Duration::from_secs(20)).min(Duration::from_millis(600_000))
     }
 
-    /// Runs JavaScript rule `j`, then decodes the slots again from what it left. `start`: the
-    /// first JavaScript rule of this login (the JS runtime then forgets what earlier logins
-    /// left on its global object).
-    fn run_js(&self, j: u32, txn: &mut warden_runtime::Txn, deadline: Instant, start: bool) -> Option<ErrorInfo> {
+    /// JavaScript step `j`: at the first step of a run of consecutive JavaScript steps the
+    /// whole run executes (here or in a worker), then the slots are decoded again from what it
+    /// left; the steps after it report what the run decided for them.
+    fn run_js(
+        &self,
+        j: u32,
+        txn: &mut warden_runtime::Txn,
+        deadline: Instant,
+        progress: &mut JsProgress,
+    ) -> Option<ErrorInfo> {
+        if progress.ahead.front() == Some(&j) {
+            progress.ahead.pop_front();
+            return match &progress.stop {
+                Some((at, e)) if *at == j => Some(e.clone()),
+                _ => None,
+            };
+        }
         let Some(js) = &self.js else {
             return Some(ErrorInfo {
                 code: "access_denied".into(),
@@ -399,22 +438,35 @@ impl Pipeline {
                 location: None,
             });
         };
-        let link = self.js_links.get(j as usize).copied().unwrap_or(warden_js::Link::ALONE);
-        if let Some(stop) = js.run(j as usize, txn, deadline, link, start) {
-            return Some(stop);
+        let alone = [(j as usize, warden_js::Link::ALONE)];
+        let run = match self.js_runs.get(j as usize) {
+            Some(run) if !run.is_empty() => run.as_slice(),
+            _ => &alone,
+        };
+        let start = !std::mem::replace(&mut progress.started, true);
+        let stop = match js.run_steps(run, txn, deadline, start) {
+            Some((at, e)) => Some((at, e)),
+            // The run's changes are checked and the slots decoded again once, after it.
+            None => txn.refresh_all(&self.program).err().map(|m| {
+                let (last, _) = run[run.len() - 1];
+                let e = ErrorInfo {
+                    code: "access_denied".into(),
+                    description: format!("rule error: the rule left a typed field with the wrong type: {m}"),
+                    rule: self.program.js_rules.get(last).map(|r| r.name.clone()).unwrap_or_default(),
+                    cause: Cause::RuleError,
+                    location: js.rules.get(last).map(|r| r.path.clone()),
+                };
+                (run.len() - 1, e)
+            }),
+        };
+        let stop_at = stop.as_ref().map_or(run.len() - 1, |(at, _)| *at);
+        progress.ahead = run[1..=stop_at].iter().map(|(i, _)| *i as u32).collect();
+        progress.stop = stop.map(|(at, e)| (run[at].0 as u32, e));
+        if stop_at == 0 {
+            progress.ahead.clear();
+            return progress.stop.take().map(|(_, e)| e);
         }
-        if !link.last {
-            // The next step is JavaScript too and continues with the same objects: the
-            // transaction is brought up to date after the last of them.
-            return None;
-        }
-        txn.refresh_all(&self.program).err().map(|m| ErrorInfo {
-            code: "access_denied".into(),
-            description: format!("rule error: the rule left a typed field with the wrong type: {m}"),
-            rule: self.program.js_rules[j as usize].name.clone(),
-            cause: Cause::RuleError,
-            location: js.rules.get(j as usize).map(|r| r.path.clone()),
-        })
+        None
     }
 
     /// Decides one login from JSON bytes to JSON bytes (the outcome, compact).
@@ -484,22 +536,38 @@ fn load_js(
 /// QuickJS bytecode from an artifact that passed verification (see `artifact::js_bytecode`).
 struct VerifiedBytecode(warden_js::Bytecode);
 
-/// Where each JavaScript rule stands among consecutive JavaScript steps.
-fn js_links(program: &Program) -> Vec<warden_js::Link> {
-    let mut links = vec![warden_js::Link::ALONE; program.js_rules.len()];
+/// The runs of consecutive JavaScript steps, by the JavaScript rule that starts each (empty
+/// for the others): each rule's index and where it stands in the run.
+fn js_runs(program: &Program) -> Vec<Vec<(usize, warden_js::Link)>> {
+    let mut runs = vec![Vec::new(); program.js_rules.len()];
     let is_js = |i: usize| matches!(program.steps.get(i), Some(warden_ir::Step::Js(_)));
+    let mut current: Option<usize> = None;
     for (i, step) in program.steps.iter().enumerate() {
-        if let warden_ir::Step::Js(j) = *step
-            && let Some(link) = links.get_mut(j as usize)
-        {
-            *link = warden_js::Link {
-                first: i == 0 || !is_js(i - 1),
-                last: !is_js(i + 1),
-                end: i + 1 == program.steps.len(),
-            };
+        let warden_ir::Step::Js(j) = *step else {
+            current = None;
+            continue;
+        };
+        let link =
+            warden_js::Link { first: i == 0 || !is_js(i - 1), last: !is_js(i + 1), end: i + 1 == program.steps.len() };
+        let head = *current.get_or_insert(j as usize);
+        if let Some(run) = runs.get_mut(head) {
+            run.push((j as usize, link));
         }
     }
-    links
+    runs
+}
+
+/// Where one execution stands in its JavaScript steps: a run of consecutive JavaScript steps
+/// executes at its first step (in one round trip when it runs in a worker), and the steps
+/// after it only report what the run decided for them.
+#[derive(Debug, Default)]
+struct JsProgress {
+    /// A JavaScript step already ran in this login.
+    started: bool,
+    /// The steps of the current run that already ran, in order, and the stop of the run (a
+    /// deny or error, at one of them).
+    ahead: std::collections::VecDeque<u32>,
+    stop: Option<(u32, ErrorInfo)>,
 }
 
 /// The sandbox limits the manifest asked for (the time budget also bounds loading).

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rquickjs::{Context, Ctx, Runtime};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 use warden_ir::{Metadata, Token};
 use warden_runtime::{Cause, ErrorInfo, Txn, Value};
@@ -28,6 +29,7 @@ mod bytecode;
 mod heap;
 mod host;
 mod marshal;
+pub mod worker;
 
 const PRELUDE: &str = include_str!("prelude.js");
 
@@ -64,7 +66,7 @@ impl Default for Limits {
 }
 
 /// A JavaScript rule as loaded.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JsSource {
     pub name: String,
     pub path: String,
@@ -87,11 +89,28 @@ pub struct JsRules {
     /// The configuration JavaScript sees while a runtime loads (the pipeline's at load);
     /// each login then brings its own (`Txn::config`).
     config: Arc<BTreeMap<String, String>>,
+    /// Where the rules run: here, or in worker processes.
+    workers: Option<worker::Pool>,
 }
+
+/// Where JavaScript rules loaded from now on run: `None` in the calling process (the
+/// default), or in worker processes (ARCHITECTURE.md, "JavaScript execution model").
+pub fn set_isolation(workers: Option<worker::Workers>) {
+    if let Ok(mut w) = ISOLATION.write() {
+        *w = workers;
+    }
+}
+
+/// Where JavaScript rules loaded now run (see [`set_isolation`]).
+pub fn isolation() -> Option<worker::Workers> {
+    ISOLATION.read().ok().and_then(|w| w.clone())
+}
+
+static ISOLATION: std::sync::RwLock<Option<worker::Workers>> = std::sync::RwLock::new(None);
 
 /// A pipeline's JavaScript compiled to QuickJS bytecode (with debug information), by index
 /// in [`JsRules::rules`] and [`JsRules::modules`]. Artifacts store it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bytecode {
     pub rules: Vec<Vec<u8>>,
     pub modules: Vec<Vec<u8>>,
@@ -117,7 +136,7 @@ impl Drop for JsRules {
 }
 
 /// A syntax problem in a JavaScript rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JsError {
     pub path: String,
     pub message: String,
@@ -135,8 +154,22 @@ impl JsError {
 impl JsRules {
     /// Compiles every rule and module once to bytecode (syntax errors are reported here,
     /// before any login runs), then loads them in a first runtime to check that each rule
-    /// is a function.
+    /// is a function. With worker processes ([`set_isolation`]) both happen in the first
+    /// worker, under the time budget.
     pub fn new(
+        rules: Vec<JsSource>,
+        modules: Vec<JsSource>,
+        config: &BTreeMap<String, String>,
+        limits: Limits,
+    ) -> Result<JsRules, Vec<JsError>> {
+        match isolation() {
+            Some(settings) => JsRules::start_workers(settings, rules, modules, None, config, limits),
+            None => JsRules::local(rules, modules, config, limits),
+        }
+    }
+
+    /// [`JsRules::new`] in this process, whatever [`set_isolation`] says (a worker's own).
+    pub fn local(
         rules: Vec<JsSource>,
         modules: Vec<JsSource>,
         config: &BTreeMap<String, String>,
@@ -144,6 +177,27 @@ impl JsRules {
     ) -> Result<JsRules, Vec<JsError>> {
         let bytecode = compile_all(&rules, &modules)?;
         JsRules::assemble(rules, modules, bytecode, config, limits)
+    }
+
+    fn start_workers(
+        settings: worker::Workers,
+        rules: Vec<JsSource>,
+        modules: Vec<JsSource>,
+        bytecode: Option<Bytecode>,
+        config: &BTreeMap<String, String>,
+        limits: Limits,
+    ) -> Result<JsRules, Vec<JsError>> {
+        let (pool, bytecode) = worker::Pool::start(settings, &rules, &modules, bytecode, config, &limits)?;
+        Ok(JsRules {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
+            rules,
+            modules,
+            limits,
+            bytecode,
+            config: Arc::new(config.clone()),
+            workers: Some(pool),
+        })
     }
 
     /// Rules whose bytecode was compiled earlier (by [`JsRules::new`], then stored in an
@@ -155,6 +209,27 @@ impl JsRules {
     /// integrity (and signature, when required) was verified before this call.
     #[allow(unsafe_code)]
     pub unsafe fn from_bytecode(
+        rules: Vec<JsSource>,
+        modules: Vec<JsSource>,
+        bytecode: Bytecode,
+        config: &BTreeMap<String, String>,
+        limits: Limits,
+    ) -> Result<JsRules, Vec<JsError>> {
+        if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
+            return Err(vec![JsError::new("", "the bytecode does not match the rules and modules")]);
+        }
+        match isolation() {
+            Some(settings) => JsRules::start_workers(settings, rules, modules, Some(bytecode), config, limits),
+            None => JsRules::assemble(rules, modules, bytecode, config, limits),
+        }
+    }
+
+    /// [`JsRules::from_bytecode`] in this process, whatever [`set_isolation`] says.
+    ///
+    /// # Safety
+    /// As for [`JsRules::from_bytecode`].
+    #[allow(unsafe_code)]
+    pub unsafe fn local_from_bytecode(
         rules: Vec<JsSource>,
         modules: Vec<JsSource>,
         bytecode: Bytecode,
@@ -182,6 +257,7 @@ impl JsRules {
             limits,
             bytecode,
             config: Arc::new(config.clone()),
+            workers: None,
         };
         // The runtime that proved the rules load serves this thread's first login.
         let sandbox = Sandbox::new(&js, Instant::now() + js.limits.timeout)?;
@@ -198,12 +274,52 @@ impl JsRules {
         &self.bytecode
     }
 
-    /// Drops this thread's runtime for these rules: the next execution starts a fresh one
-    /// (for measuring cold starts).
+    /// Drops this thread's runtime for these rules (or the idle workers): the next
+    /// execution starts a fresh one (for measuring cold starts).
     pub fn recycle(&self) {
+        if let Some(pool) = &self.workers {
+            pool.recycle();
+        }
         RUNTIMES.with(|cell| {
             cell.borrow_mut().remove(&self.id);
         });
+    }
+
+    /// Whether the rules run in worker processes.
+    pub fn in_workers(&self) -> bool {
+        self.workers.is_some()
+    }
+
+    /// The process ids of the idle workers (empty in process).
+    pub fn worker_pids(&self) -> Vec<u32> {
+        self.workers.as_ref().map(worker::Pool::pids).unwrap_or_default()
+    }
+
+    /// Runs a run of consecutive JavaScript steps (rule indexes and their links), here or in
+    /// a worker. The deny or error that stopped it comes back with its position in `steps`.
+    /// A run that ends after `deadline` is a timeout, whatever it left: a login that overran
+    /// is never allowed.
+    pub fn run_steps(
+        &self,
+        steps: &[(usize, Link)],
+        txn: &mut Txn,
+        deadline: Instant,
+        start: bool,
+    ) -> Option<(usize, ErrorInfo)> {
+        let stop = match &self.workers {
+            Some(pool) => pool.run(steps, txn, deadline, start),
+            None => steps.iter().enumerate().find_map(|(position, (index, link))| {
+                self.run(*index, txn, deadline, *link, start && position == 0).map(|e| (position, e))
+            }),
+        };
+        match stop {
+            None if Instant::now() > deadline => {
+                let last = steps.len().saturating_sub(1);
+                let rule = steps.get(last).and_then(|(i, _)| self.rules.get(*i));
+                rule.map(|r| (last, timeout(r)))
+            }
+            stop => stop,
+        }
     }
 
     /// Runs JavaScript rule `index` on the transaction. `deadline` is the pipeline's.
@@ -256,7 +372,7 @@ impl JsRules {
 }
 
 /// Where a JavaScript step stands among the pipeline's consecutive JavaScript steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     /// The step before it is not JavaScript (or there is none): it builds `user` and
     /// `context` from the transaction.

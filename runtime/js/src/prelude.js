@@ -494,20 +494,145 @@
       const n = Number(o.length);
       return n > 0 ? n : 0;
     };
+    const mutating = ['reverse', 'sort', 'splice', 'shift', 'unshift', 'copyWithin', 'fill'];
     for (const name of names) {
       const original = P[name];
       if (typeof original !== 'function') continue;
+      const writesBack = mutating.includes(name);
       const capped = {
         [name](...args) {
-          let work = lengthOf(this);
+          const o = this;
+          const length = lengthOf(o);
+          let work = length;
           if (name === 'concat') for (const a of args) work += lengthOf(a);
           if (work > MAX_ARRAY_WORK) throw new RangeError('Array.prototype.' + name + ' on more than ' + MAX_ARRAY_WORK + ' elements');
-          return Reflect.apply(original, this, args);
+          if (o === null || typeof o !== 'object' || Array.isArray(o)) return Reflect.apply(original, o, args);
+          // An array-like: its `length` was read once, above; a getter could answer
+          // differently when the C code reads it again. The method runs on a copy of that
+          // length (made here, in JavaScript, where the deadline is checked), and what a
+          // mutating method changed is written back.
+          const copy = { length };
+          for (let i = 0; i < length; i++) if (i in o) copy[i] = o[i];
+          const result = Reflect.apply(original, copy, args);
+          if (!writesBack) return result;
+          const after = lengthOf(copy);
+          for (let i = 0; i < Math.max(length, after); i++) {
+            if (i < after && i in copy) o[i] = copy[i]; else delete o[i];
+          }
+          o.length = after;
+          return result === copy ? o : result;
         },
       }[name];
       Reflect.defineProperty(capped, 'length', { value: original.length });
       Reflect.defineProperty(P, name, { value: capped, writable: true, enumerable: false, configurable: true });
     }
+  }
+  // String searches QuickJS runs in C compare the pattern at every position: O(text x
+  // pattern) without polling the interrupt handler (`"a".repeat(2e5).indexOf("a".repeat(1e5)
+  // + "b")` takes seconds). Past a million comparisons they search in JavaScript instead, in
+  // linear time (Knuth-Morris-Pratt), where the deadline is checked. Same results.
+  const MAX_SEARCH_WORK = 1e6;
+  function kmpTable(p) {
+    const t = new Array(p.length).fill(0);
+    for (let i = 1, k = 0; i < p.length; i++) {
+      while (k > 0 && p.charCodeAt(i) !== p.charCodeAt(k)) k = t[k - 1];
+      if (p.charCodeAt(i) === p.charCodeAt(k)) k++;
+      t[i] = k;
+    }
+    return t;
+  }
+  // The first index >= from where `p` occurs in `s`, or -1.
+  function kmpFrom(s, p, from) {
+    if (p.length === 0) return Math.min(from, s.length);
+    const t = kmpTable(p);
+    for (let i = from, k = 0; i < s.length; i++) {
+      while (k > 0 && s.charCodeAt(i) !== p.charCodeAt(k)) k = t[k - 1];
+      if (s.charCodeAt(i) === p.charCodeAt(k)) k++;
+      if (k === p.length) return i - p.length + 1;
+    }
+    return -1;
+  }
+  const heavy = (s, p) => p.length > 16 && (s.length - p.length + 1) * p.length > MAX_SEARCH_WORK;
+  function boundStringSearches() {
+    const S = String.prototype;
+    const { indexOf, lastIndexOf, includes, split, replaceAll, replace: strReplace } = S;
+    const text = (o, name) => {
+      if (o === null || o === undefined) throw new TypeError('String.prototype.' + name + ' called on ' + o);
+      return String(o);
+    };
+    const position = (x) => { const n = Math.trunc(Number(x)); return Number.isNaN(n) ? 0 : n; };
+    const replace = (name, f) => {
+      Reflect.defineProperty(f, 'length', { value: S[name].length });
+      Reflect.defineProperty(f, 'name', { value: name });
+      Reflect.defineProperty(S, name, { value: f, writable: true, enumerable: false, configurable: true });
+    };
+    replace('indexOf', function (search, from) {
+      const s = text(this, 'indexOf'), p = String(search);
+      if (!heavy(s, p)) return Reflect.apply(indexOf, s, [p, from]);
+      return kmpFrom(s, p, Math.min(Math.max(position(from), 0), s.length));
+    });
+    replace('includes', function (search, from) {
+      if (search instanceof RegExp) return Reflect.apply(includes, this, [search, from]);
+      const s = text(this, 'includes'), p = String(search);
+      if (!heavy(s, p)) return Reflect.apply(includes, s, [p, from]);
+      return kmpFrom(s, p, Math.min(Math.max(position(from), 0), s.length)) !== -1;
+    });
+    replace('lastIndexOf', function (search, from) {
+      const s = text(this, 'lastIndexOf'), p = String(search);
+      if (!heavy(s, p)) return Reflect.apply(lastIndexOf, s, [p, from]);
+      const n = Number(from);
+      const start = Number.isNaN(n) ? s.length : Math.min(Math.max(Math.trunc(n), 0), s.length);
+      // The last occurrence starting at or before `start`: the first one in the reversed text.
+      const rs = Array.from({ length: s.length }, (_, i) => s[s.length - 1 - i]).join('');
+      const rp = Array.from({ length: p.length }, (_, i) => p[p.length - 1 - i]).join('');
+      const skip = Math.max(s.length - start - p.length, 0);
+      const at = kmpFrom(rs, rp, skip);
+      return at === -1 ? -1 : s.length - at - p.length;
+    });
+    replace('split', function (separator, limit) {
+      if (typeof separator !== 'string' || this === null || this === undefined) return Reflect.apply(split, this, [separator, limit]);
+      const s = String(this);
+      if (!heavy(s, separator)) return Reflect.apply(split, s, [separator, limit]);
+      const max = limit === undefined ? 2 ** 32 - 1 : Number(limit) >>> 0;
+      const out = [];
+      let at = 0;
+      while (out.length < max) {
+        const next = kmpFrom(s, separator, at);
+        if (next === -1) { out.push(s.slice(at)); break; }
+        out.push(s.slice(at, next));
+        at = next + separator.length;
+      }
+      return out.slice(0, max);
+    });
+    replace('replaceAll', function (pattern, replacement) {
+      if (typeof pattern !== 'string' || this === null || this === undefined
+        || (typeof replacement === 'string' && replacement.includes('$'))) {
+        return Reflect.apply(replaceAll, this, [pattern, replacement]);
+      }
+      const s = String(this);
+      if (!heavy(s, pattern)) return Reflect.apply(replaceAll, s, [pattern, replacement]);
+      let out = '', at = 0;
+      for (;;) {
+        const next = kmpFrom(s, pattern, at);
+        if (next === -1) break;
+        const r = typeof replacement === 'function' ? String(replacement(pattern, next, s)) : String(replacement);
+        out += s.slice(at, next) + r;
+        at = next + pattern.length;
+      }
+      return out + s.slice(at);
+    });
+    replace('replace', function (pattern, replacement) {
+      if (typeof pattern !== 'string' || this === null || this === undefined
+        || (typeof replacement === 'string' && replacement.includes('$'))) {
+        return Reflect.apply(strReplace, this, [pattern, replacement]);
+      }
+      const s = String(this);
+      if (!heavy(s, pattern)) return Reflect.apply(strReplace, s, [pattern, replacement]);
+      const at = kmpFrom(s, pattern, 0);
+      if (at === -1) return s;
+      const r = typeof replacement === 'function' ? String(replacement(pattern, at, s)) : String(replacement);
+      return s.slice(0, at) + r + s.slice(at + pattern.length);
+    });
   }
   // ---- The global object between logins ----------------------------------------------
   // Only `global` (and module state) carries over from one login to the next: whatever a
@@ -640,6 +765,7 @@
     delete G.FinalizationRegistry;
     delete G.WeakRef;
     capArrayMethods();
+    boundStringSearches();
     loginDate();
     guardGlobalObject();
     // quickjs-ng keeps these two in the context, behind accessors on `Error`: a hook set by

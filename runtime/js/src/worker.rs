@@ -1,0 +1,656 @@
+//! JavaScript in worker processes (ARCHITECTURE.md, "JavaScript execution model").
+//!
+//! A worker is a process that serves [`serve`] on its stdin and stdout: it loads one
+//! pipeline's rules (the same [`JsRules`] as in process) and runs runs of consecutive
+//! JavaScript steps on the transaction state the host sends. The host ([`Pool`]) waits for
+//! each answer until the login's deadline plus [`GRACE`], then kills the worker: whatever a
+//! rule does inside QuickJS, its CPU comes back. A worker that dies (a crash in QuickJS, a
+//! kill) ends only the login it was running; the next login gets a fresh worker.
+//!
+//! Frames are a 4-byte little-endian length and a JSON document; every request but `Load`
+//! carries a number the answer repeats, so that a worker may later answer out of order.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use warden_runtime::{ClaimEntry, Effect, EffectKind, ErrorInfo, LogEntry, Txn};
+
+use crate::{Bytecode, JsError, JsRules, JsSource, Limits, Link, failure, timeout};
+
+/// How long after a login's deadline the host waits for a worker before killing it.
+pub const GRACE: Duration = Duration::from_millis(100);
+
+/// How a worker is started: a program and its arguments (`warden __js-worker`), and at most
+/// how many run at once per pipeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workers {
+    pub command: Vec<OsString>,
+    pub max: usize,
+}
+
+impl Workers {
+    /// Workers started as `program ARGS...`, as many at once as the machine has CPUs.
+    pub fn new(command: Vec<OsString>) -> Workers {
+        let max = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Workers { command, max }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The protocol.
+
+/// The sandbox limits, as sent to a worker.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct WireLimits {
+    timeout_ms: u64,
+    memory_bytes: usize,
+    stack_bytes: usize,
+}
+
+impl From<&Limits> for WireLimits {
+    fn from(l: &Limits) -> WireLimits {
+        WireLimits {
+            timeout_ms: l.timeout.as_millis().min(u128::from(u64::MAX)) as u64,
+            memory_bytes: l.memory_bytes,
+            stack_bytes: l.stack_bytes,
+        }
+    }
+}
+
+impl From<&WireLimits> for Limits {
+    fn from(l: &WireLimits) -> Limits {
+        Limits {
+            timeout: Duration::from_millis(l.timeout_ms),
+            memory_bytes: l.memory_bytes,
+            stack_bytes: l.stack_bytes,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Request {
+    /// Load the pipeline's rules: from their sources (the worker compiles them and sends the
+    /// bytecode back), or from bytecode compiled earlier by a worker of this build or read
+    /// from a verified artifact.
+    Load {
+        rules: Vec<JsSource>,
+        modules: Vec<JsSource>,
+        bytecode: Option<Bytecode>,
+        config: BTreeMap<String, String>,
+        limits: WireLimits,
+    },
+    /// Run these steps (JavaScript rule indexes and their links) on the state, within
+    /// `budget_ms`. `config`: the login's configuration, when it is not the one the worker
+    /// saw last.
+    Run {
+        id: u64,
+        steps: Vec<(u32, Link)>,
+        start: bool,
+        budget_ms: u64,
+        config: Option<BTreeMap<String, String>>,
+        state: State,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Response {
+    Loaded {
+        errors: Vec<JsError>,
+        bytecode: Bytecode,
+    },
+    /// The step at this position of the run starts (sent for runs of several steps, so that
+    /// a timeout names the rule that was running).
+    Progress {
+        id: u64,
+        position: u32,
+    },
+    /// The run ended: the state after it, and the deny or error that stopped it, with the
+    /// position of its step.
+    Ran {
+        id: u64,
+        state: State,
+        stop: Option<(u32, ErrorInfo)>,
+    },
+}
+
+/// What JavaScript steps read and change in a transaction (everything but the slots).
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    user: Json,
+    context: Json,
+    now: i64,
+    id_token: Vec<(String, Json, String)>,
+    access_token: Vec<(String, Json, String)>,
+    scope: Option<Vec<String>>,
+    multifactor: Option<(Json, String)>,
+    redirect: Option<(Json, String)>,
+    saml_configuration: Option<Json>,
+    primary_user: Option<String>,
+    effects: Vec<(EffectKind, String, Map<String, Json>, String)>,
+    logs: Vec<LogEntry>,
+}
+
+fn claims(c: &IndexMap<String, ClaimEntry>) -> Vec<(String, Json, String)> {
+    c.iter().map(|(k, e)| (k.clone(), e.value.clone(), e.rule.clone())).collect()
+}
+
+fn claims_back(c: Vec<(String, Json, String)>) -> IndexMap<String, ClaimEntry> {
+    c.into_iter().map(|(k, value, rule)| (k, ClaimEntry { value, rule })).collect()
+}
+
+impl State {
+    fn of(txn: &Txn) -> State {
+        State {
+            user: (*txn.user).clone(),
+            context: (*txn.context).clone(),
+            now: txn.now,
+            id_token: claims(&txn.id_token),
+            access_token: claims(&txn.access_token),
+            scope: txn.scope.clone(),
+            multifactor: txn.multifactor.clone(),
+            redirect: txn.redirect.clone(),
+            saml_configuration: txn.saml_configuration.clone(),
+            primary_user: txn.primary_user.clone(),
+            effects: txn.effects.iter().map(|e| (e.kind, e.user_id.clone(), e.patch.clone(), e.rule.clone())).collect(),
+            logs: txn.logs.clone(),
+        }
+    }
+
+    /// Puts the state into `txn` (its slots and configuration stay).
+    fn into(self, txn: &mut Txn) {
+        if *txn.user != self.user {
+            txn.user = Arc::new(self.user);
+        }
+        if *txn.context != self.context {
+            txn.context = Arc::new(self.context);
+        }
+        txn.id_token = claims_back(self.id_token);
+        txn.access_token = claims_back(self.access_token);
+        txn.scope = self.scope;
+        txn.multifactor = self.multifactor;
+        txn.redirect = self.redirect;
+        txn.saml_configuration = self.saml_configuration;
+        txn.primary_user = self.primary_user;
+        txn.effects = self
+            .effects
+            .into_iter()
+            .map(|(kind, user_id, patch, rule)| Effect { kind, user_id, patch, rule })
+            .collect();
+        txn.logs = self.logs;
+        // A worker keeps to the limits, but the host does not rely on it.
+        txn.logs.truncate(warden_runtime::MAX_LOGS);
+    }
+
+    /// A transaction for the worker (no slots: JavaScript steps do not read them).
+    fn txn(self, config: Arc<BTreeMap<String, String>>) -> Txn {
+        let mut txn = Txn {
+            user: Arc::new(Json::Null),
+            context: Arc::new(Json::Null),
+            config,
+            slots: Vec::new(),
+            id_token: IndexMap::new(),
+            access_token: IndexMap::new(),
+            scope: None,
+            multifactor: None,
+            redirect: None,
+            saml_configuration: None,
+            primary_user: None,
+            effects: Vec::new(),
+            logs: Vec::new(),
+            now: self.now,
+        };
+        self.into(&mut txn);
+        txn
+    }
+}
+
+/// The largest frame either side accepts beyond what the heap limit allows (inputs, logs).
+const FRAME_SLACK: usize = 64 * 1024 * 1024;
+
+fn write_frame<T: Serialize>(w: &mut impl Write, value: &T) -> io::Result<()> {
+    let body = serde_json::to_vec(value).map_err(io::Error::other)?;
+    let len = u32::try_from(body.len()).map_err(|_| io::Error::other("frame too large"))?;
+    w.write_all(&len.to_le_bytes())?;
+    w.write_all(&body)?;
+    w.flush()
+}
+
+/// The next frame; `None` at the end of the stream.
+fn read_frame(r: &mut impl Read, max: usize) -> io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    if len > max {
+        return Err(io::Error::other(format!("a frame of {len} bytes is larger than {max}")));
+    }
+    // Grown as the bytes arrive: a length alone reserves nothing.
+    let mut body = Vec::new();
+    r.take(len as u64).read_to_end(&mut body)?;
+    if body.len() != len {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the stream ended inside a frame"));
+    }
+    Ok(Some(body))
+}
+
+// ---------------------------------------------------------------------------------------
+// The worker.
+
+/// Serves one worker on stdin and stdout until stdin closes; returns the exit status.
+pub fn serve() -> i32 {
+    let (mut input, mut output) = (io::stdin().lock(), io::stdout().lock());
+    let mut rules: Option<JsRules> = None;
+    let mut config = Arc::new(BTreeMap::new());
+    loop {
+        let max = rules.as_ref().map_or(FRAME_SLACK, |r| r.limits.memory_bytes.saturating_add(FRAME_SLACK));
+        let frame = match read_frame(&mut input, max) {
+            Ok(Some(f)) => f,
+            Ok(None) => return 0,
+            Err(_) => return 2,
+        };
+        let Ok(request) = serde_json::from_slice::<Request>(&frame) else { return 2 };
+        let sent = match request {
+            Request::Load { rules: sources, modules, bytecode, config: c, limits } => {
+                config = Arc::new(c);
+                let limits = Limits::from(&limits);
+                let loaded = match bytecode {
+                    // SAFETY: the host sends bytecode only when a worker of this build compiled
+                    // it from these sources (before any of their code ran), or when it came
+                    // from an artifact whose signature the host verified (`JsRules::from_bytecode`).
+                    #[allow(unsafe_code)]
+                    Some(code) => unsafe { JsRules::local_from_bytecode(sources, modules, code, &config, limits) },
+                    None => JsRules::local(sources, modules, &config, limits),
+                };
+                let response = match loaded {
+                    Ok(js) => {
+                        let bytecode = js.bytecode().clone();
+                        rules = Some(js);
+                        Response::Loaded { errors: Vec::new(), bytecode }
+                    }
+                    Err(errors) => Response::Loaded { errors, bytecode: Bytecode::default() },
+                };
+                write_frame(&mut output, &response)
+            }
+            Request::Run { id, steps, start, budget_ms, config: c, state } => {
+                let Some(js) = &rules else { return 2 };
+                if let Some(c) = c {
+                    config = Arc::new(c);
+                }
+                let deadline = Instant::now() + Duration::from_millis(budget_ms);
+                let mut txn = state.txn(config.clone());
+                let mut stop = None;
+                for (position, (index, link)) in steps.iter().enumerate() {
+                    if position > 0
+                        && write_frame(&mut output, &Response::Progress { id, position: position as u32 }).is_err()
+                    {
+                        return 2;
+                    }
+                    if *index as usize >= js.rules.len() {
+                        return 2;
+                    }
+                    if let Some(e) = js.run(*index as usize, &mut txn, deadline, *link, start && position == 0) {
+                        stop = Some((position as u32, e));
+                        break;
+                    }
+                }
+                write_frame(&mut output, &Response::Ran { id, state: State::of(&txn), stop })
+            }
+        };
+        if sent.is_err() {
+            return 2;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The host.
+
+/// A pipeline's workers: idle ones wait here; a login takes one, or starts one under the
+/// maximum, or waits for one until its deadline.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    settings: Workers,
+    /// The `Load` frame every new worker gets (with the pipeline's bytecode).
+    load: Vec<u8>,
+    limits: Limits,
+    rule_names: Vec<(String, String)>,
+    state: Mutex<PoolState>,
+    freed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    idle: Vec<Worker>,
+    /// Workers alive, idle or running a login.
+    live: usize,
+}
+
+/// One worker process and the thread that reads its answers.
+#[derive(Debug)]
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    answers: Receiver<io::Result<Vec<u8>>>,
+    /// The configuration the worker saw last (sent again only when a login's differs).
+    config: Option<Arc<BTreeMap<String, String>>>,
+    next_id: u64,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing stdin ends a healthy worker; a stuck one is killed. Either way it is reaped.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Worker {
+    fn spawn(
+        settings: &Workers,
+        load: &[u8],
+        deadline: Instant,
+        max_frame: usize,
+    ) -> Result<(Worker, Response), String> {
+        let Some((program, args)) = settings.command.split_first() else {
+            return Err("no command starts JavaScript workers".into());
+        };
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start a JavaScript worker ({}): {e}", program.to_string_lossy()))?;
+        let (Some(stdin), Some(mut stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("cannot talk to a JavaScript worker".into());
+        };
+        let (tx, answers) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("warden-js-worker".into())
+            .spawn(move || {
+                loop {
+                    let frame = match read_frame(&mut stdout, max_frame) {
+                        Ok(Some(f)) => Ok(f),
+                        Ok(None) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the worker closed its output")),
+                        Err(e) => Err(e),
+                    };
+                    let end = frame.is_err();
+                    if tx.send(frame).is_err() || end {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start a thread for a JavaScript worker: {e}"))?;
+        let mut worker = Worker { child, stdin, answers, config: None, next_id: 1 };
+        let sent = worker.stdin.write_all(load).and_then(|()| worker.stdin.flush());
+        if let Err(e) = sent {
+            return Err(format!("cannot load the JavaScript rules in a worker: {e}"));
+        }
+        match worker.answer(deadline) {
+            Answer::Frame(r @ Response::Loaded { .. }) => Ok((worker, r)),
+            Answer::Frame(_) => Err("a JavaScript worker answered out of turn".into()),
+            Answer::Late => Err("loading the JavaScript rules did not finish within the time budget".into()),
+            Answer::Gone(why) => Err(format!("the JavaScript sandbox stopped while loading the rules ({why})")),
+        }
+    }
+
+    /// The next answer, waiting until `deadline` plus the grace.
+    fn answer(&mut self, deadline: Instant) -> Answer {
+        let wait = (deadline + GRACE).saturating_duration_since(Instant::now());
+        match self.answers.recv_timeout(wait) {
+            Ok(Ok(frame)) => match serde_json::from_slice::<Response>(&frame) {
+                Ok(r) => Answer::Frame(r),
+                Err(e) => Answer::Gone(format!("it sent an unreadable answer: {e}")),
+            },
+            Ok(Err(e)) => Answer::Gone(self.exit_status(&e.to_string())),
+            Err(RecvTimeoutError::Timeout) => Answer::Late,
+            Err(RecvTimeoutError::Disconnected) => Answer::Gone(self.exit_status("its output closed")),
+        }
+    }
+
+    /// Why the worker went away: its signal or exit status when it has one.
+    fn exit_status(&mut self, otherwise: &str) -> String {
+        // It is gone or going: make sure, then read how it ended.
+        let _ = self.child.kill();
+        match self.child.wait() {
+            Ok(status) => {
+                #[cfg(unix)]
+                if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+                    if signal != 9 {
+                        return format!("killed by signal {signal}");
+                    }
+                }
+                match status.code() {
+                    Some(code) => format!("exited with status {code}"),
+                    None => otherwise.to_string(),
+                }
+            }
+            Err(_) => otherwise.to_string(),
+        }
+    }
+}
+
+enum Answer {
+    Frame(Response),
+    /// No answer by the deadline plus the grace.
+    Late,
+    /// The worker died, or broke the protocol.
+    Gone(String),
+}
+
+impl Pool {
+    /// Starts the first worker, which compiles (unless `bytecode` is given) and loads the
+    /// rules: their errors come back as the pipeline's errors. Returns the pool and the
+    /// bytecode.
+    pub(crate) fn start(
+        settings: Workers,
+        rules: &[JsSource],
+        modules: &[JsSource],
+        bytecode: Option<Bytecode>,
+        config: &BTreeMap<String, String>,
+        limits: &Limits,
+    ) -> Result<(Pool, Bytecode), Vec<JsError>> {
+        let fail = |m: String| vec![JsError::new("", m)];
+        let load = |bytecode: Option<Bytecode>| {
+            let request = Request::Load {
+                rules: rules.to_vec(),
+                modules: modules.to_vec(),
+                bytecode,
+                config: config.clone(),
+                limits: WireLimits::from(limits),
+            };
+            let mut frame = Vec::new();
+            write_frame(&mut frame, &request).map(|()| frame).map_err(|e| fail(e.to_string()))
+        };
+        let max_frame = limits.memory_bytes.saturating_add(FRAME_SLACK);
+        let deadline = Instant::now() + limits.timeout;
+        let given = bytecode.is_some();
+        let (worker, loaded) = Worker::spawn(&settings, &load(bytecode.clone())?, deadline, max_frame).map_err(fail)?;
+        let Response::Loaded { errors, bytecode: compiled } = loaded else {
+            return Err(fail("a JavaScript worker answered out of turn".into()));
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let bytecode = if given { bytecode.unwrap_or_default() } else { compiled };
+        if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
+            return Err(fail("a JavaScript worker compiled something else than the rules".into()));
+        }
+        let pool = Pool {
+            settings,
+            load: load(Some(bytecode.clone()))?,
+            limits: limits.clone(),
+            rule_names: rules.iter().map(|r| (r.name.clone(), r.path.clone())).collect(),
+            state: Mutex::new(PoolState { idle: vec![worker], live: 1 }),
+            freed: Condvar::new(),
+        };
+        Ok((pool, bytecode))
+    }
+
+    /// Runs a run of consecutive JavaScript steps in a worker and puts what they did into
+    /// `txn`; the deny or error that stopped it comes back with its position in `steps`.
+    pub(crate) fn run(
+        &self,
+        steps: &[(usize, Link)],
+        txn: &mut Txn,
+        deadline: Instant,
+        start: bool,
+    ) -> Option<(usize, ErrorInfo)> {
+        let first = steps.first().map_or(0, |s| s.0);
+        let mut worker = match self.checkout(deadline) {
+            Ok(w) => w,
+            Err(Checkout::Late) => return Some((0, timeout(&self.source(first)))),
+            Err(Checkout::Failed(m)) => return Some((0, self.failure(first, m))),
+        };
+        let id = worker.next_id;
+        worker.next_id += 1;
+        let config = match &worker.config {
+            Some(c) if Arc::ptr_eq(c, &txn.config) || **c == *txn.config => None,
+            _ => Some((*txn.config).clone()),
+        };
+        let request = Request::Run {
+            id,
+            steps: steps.iter().map(|(i, l)| (*i as u32, *l)).collect(),
+            start,
+            budget_ms: deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
+            config,
+            state: State::of(txn),
+        };
+        if write_frame(&mut worker.stdin, &request).is_err() {
+            let why = worker.exit_status("it stopped reading");
+            self.lost(worker);
+            return Some((0, self.failure(first, format!("the JavaScript sandbox stopped ({why})"))));
+        }
+        worker.config = Some(txn.config.clone());
+        let mut position = 0usize;
+        loop {
+            match worker.answer(deadline) {
+                Answer::Frame(Response::Progress { id: i, position: p }) if i == id => {
+                    position = (p as usize).min(steps.len().saturating_sub(1));
+                }
+                Answer::Frame(Response::Ran { id: i, state, stop }) if i == id => {
+                    self.checkin(worker);
+                    state.into(txn);
+                    return stop.map(|(p, e)| ((p as usize).min(steps.len().saturating_sub(1)), e));
+                }
+                Answer::Frame(_) => {
+                    self.lost(worker);
+                    let m = "the JavaScript sandbox answered out of turn".to_string();
+                    return Some((position, self.failure(steps[position].0, m)));
+                }
+                // Past the deadline and the grace: whatever the rule is doing, it stops here.
+                Answer::Late => {
+                    self.lost(worker);
+                    return Some((position, timeout(&self.source(steps[position].0))));
+                }
+                Answer::Gone(why) => {
+                    self.lost(worker);
+                    let m = format!("the JavaScript sandbox stopped ({why})");
+                    return Some((position, self.failure(steps[position].0, m)));
+                }
+            }
+        }
+    }
+
+    /// Rule `index`'s name and path, for errors.
+    fn source(&self, index: usize) -> JsSource {
+        let (name, path) = self.rule_names.get(index).cloned().unwrap_or_default();
+        JsSource { name, path, text: String::new() }
+    }
+
+    fn failure(&self, index: usize, message: String) -> ErrorInfo {
+        let rule = self.source(index);
+        failure(&rule.name, warden_runtime::Cause::RuleError, format!("rule error: {message}"), &rule.path)
+    }
+
+    /// An idle worker, or a new one under the maximum, or one freed before `deadline`.
+    fn checkout(&self, deadline: Instant) -> Result<Worker, Checkout> {
+        let mut state = self.state.lock().map_err(|_| Checkout::Failed("the worker pool is poisoned".into()))?;
+        loop {
+            if let Some(w) = state.idle.pop() {
+                return Ok(w);
+            }
+            if state.live < self.settings.max.max(1) {
+                state.live += 1;
+                drop(state);
+                let max_frame = self.limits.memory_bytes.saturating_add(FRAME_SLACK);
+                return match Worker::spawn(&self.settings, &self.load, deadline, max_frame) {
+                    Ok((w, Response::Loaded { errors, .. })) if errors.is_empty() => Ok(w),
+                    Ok((w, _)) => {
+                        self.lost(w);
+                        Err(Checkout::Failed("a JavaScript worker could not load the rules".into()))
+                    }
+                    Err(m) => {
+                        self.forget_one();
+                        Err(Checkout::Failed(m))
+                    }
+                };
+            }
+            let wait = deadline.saturating_duration_since(Instant::now());
+            if wait.is_zero() {
+                return Err(Checkout::Late);
+            }
+            state = match self.freed.wait_timeout(state, wait) {
+                Ok((s, _)) => s,
+                Err(_) => return Err(Checkout::Failed("the worker pool is poisoned".into())),
+            };
+        }
+    }
+
+    fn checkin(&self, worker: Worker) {
+        if let Ok(mut state) = self.state.lock() {
+            state.idle.push(worker);
+        }
+        self.freed.notify_one();
+    }
+
+    /// A worker that timed out, died or misbehaved: it is killed (on drop) and forgotten.
+    fn lost(&self, worker: Worker) {
+        drop(worker);
+        self.forget_one();
+    }
+
+    fn forget_one(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.live = state.live.saturating_sub(1);
+        }
+        self.freed.notify_one();
+    }
+
+    /// Stops the idle workers (the next login starts a fresh one).
+    pub(crate) fn recycle(&self) {
+        let idle = match self.state.lock() {
+            Ok(mut state) => {
+                let idle = std::mem::take(&mut state.idle);
+                state.live = state.live.saturating_sub(idle.len());
+                idle
+            }
+            Err(_) => Vec::new(),
+        };
+        drop(idle);
+        self.freed.notify_all();
+    }
+
+    /// The process ids of the idle workers (for operations and tests).
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        self.state.lock().map(|s| s.idle.iter().map(|w| w.child.id()).collect()).unwrap_or_default()
+    }
+}
+
+enum Checkout {
+    Late,
+    Failed(String),
+}
