@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
@@ -75,8 +75,9 @@ impl From<&WireLimits> for Limits {
     }
 }
 
+/// `S` is [`State`] where it is read and [`StateRef`] where it is written (no copy).
 #[derive(Debug, Serialize, Deserialize)]
-enum Request {
+enum Request<S> {
     /// Load the pipeline's rules: from their sources (the worker compiles them and sends the
     /// bytecode back), or from bytecode compiled earlier by a worker of this build or read
     /// from a verified artifact.
@@ -96,36 +97,32 @@ enum Request {
         start: bool,
         budget_ms: u64,
         config: Option<BTreeMap<String, String>>,
-        state: State,
+        state: S,
     },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-enum Response {
+enum Response<S> {
     Loaded {
         errors: Vec<JsError>,
         bytecode: Bytecode,
-    },
-    /// The step at this position of the run starts (sent for runs of several steps, so that
-    /// a timeout names the rule that was running).
-    Progress {
-        id: u64,
-        position: u32,
     },
     /// The run ended: the state after it, and the deny or error that stopped it, with the
     /// position of its step.
     Ran {
         id: u64,
-        state: State,
+        state: S,
         stop: Option<(u32, ErrorInfo)>,
     },
 }
 
-/// What JavaScript steps read and change in a transaction (everything but the slots).
-#[derive(Debug, Serialize, Deserialize)]
+/// What JavaScript steps read and change in a transaction (everything but the slots), as
+/// read from a frame. `user` and `context` are missing in an answer when the run left them as
+/// they were.
+#[derive(Debug, Deserialize)]
 struct State {
-    user: Json,
-    context: Json,
+    user: Option<Json>,
+    context: Option<Json>,
     now: i64,
     id_token: Vec<(String, Json, String)>,
     access_token: Vec<(String, Json, String)>,
@@ -138,39 +135,60 @@ struct State {
     logs: Vec<LogEntry>,
 }
 
-fn claims(c: &IndexMap<String, ClaimEntry>) -> Vec<(String, Json, String)> {
-    c.iter().map(|(k, e)| (k.clone(), e.value.clone(), e.rule.clone())).collect()
+/// [`State`] as written, borrowed from a transaction.
+#[derive(Debug, Serialize)]
+struct StateRef<'a> {
+    user: Option<&'a Json>,
+    context: Option<&'a Json>,
+    now: i64,
+    id_token: Vec<(&'a str, &'a Json, &'a str)>,
+    access_token: Vec<(&'a str, &'a Json, &'a str)>,
+    scope: &'a Option<Vec<String>>,
+    multifactor: &'a Option<(Json, String)>,
+    redirect: &'a Option<(Json, String)>,
+    saml_configuration: &'a Option<Json>,
+    primary_user: &'a Option<String>,
+    effects: Vec<(EffectKind, &'a str, &'a Map<String, Json>, &'a str)>,
+    logs: &'a [LogEntry],
+}
+
+fn claims(c: &IndexMap<String, ClaimEntry>) -> Vec<(&str, &Json, &str)> {
+    c.iter().map(|(k, e)| (k.as_str(), &e.value, e.rule.as_str())).collect()
 }
 
 fn claims_back(c: Vec<(String, Json, String)>) -> IndexMap<String, ClaimEntry> {
     c.into_iter().map(|(k, value, rule)| (k, ClaimEntry { value, rule })).collect()
 }
 
-impl State {
-    fn of(txn: &Txn) -> State {
-        State {
-            user: (*txn.user).clone(),
-            context: (*txn.context).clone(),
+impl<'a> StateRef<'a> {
+    /// The transaction's state; `user` and `context` only when `with` says so.
+    fn of(txn: &'a Txn, with_user: bool, with_context: bool) -> StateRef<'a> {
+        StateRef {
+            user: with_user.then_some(&*txn.user),
+            context: with_context.then_some(&*txn.context),
             now: txn.now,
             id_token: claims(&txn.id_token),
             access_token: claims(&txn.access_token),
-            scope: txn.scope.clone(),
-            multifactor: txn.multifactor.clone(),
-            redirect: txn.redirect.clone(),
-            saml_configuration: txn.saml_configuration.clone(),
-            primary_user: txn.primary_user.clone(),
-            effects: txn.effects.iter().map(|e| (e.kind, e.user_id.clone(), e.patch.clone(), e.rule.clone())).collect(),
-            logs: txn.logs.clone(),
+            scope: &txn.scope,
+            multifactor: &txn.multifactor,
+            redirect: &txn.redirect,
+            saml_configuration: &txn.saml_configuration,
+            primary_user: &txn.primary_user,
+            effects: txn.effects.iter().map(|e| (e.kind, e.user_id.as_str(), &e.patch, e.rule.as_str())).collect(),
+            logs: &txn.logs,
         }
     }
+}
 
-    /// Puts the state into `txn` (its slots and configuration stay).
+impl State {
+    /// Puts the state into `txn` (its slots and configuration stay, and so do its user and
+    /// context when the state has none).
     fn into(self, txn: &mut Txn) {
-        if *txn.user != self.user {
-            txn.user = Arc::new(self.user);
+        if let Some(user) = self.user {
+            txn.user = Arc::new(user);
         }
-        if *txn.context != self.context {
-            txn.context = Arc::new(self.context);
+        if let Some(context) = self.context {
+            txn.context = Arc::new(context);
         }
         txn.id_token = claims_back(self.id_token);
         txn.access_token = claims_back(self.access_token);
@@ -259,7 +277,7 @@ pub fn serve() -> i32 {
             Ok(None) => return 0,
             Err(_) => return 2,
         };
-        let Ok(request) = serde_json::from_slice::<Request>(&frame) else { return 2 };
+        let Ok(request) = serde_json::from_slice::<Request<State>>(&frame) else { return 2 };
         let sent = match request {
             Request::Load { rules: sources, modules, bytecode, config: c, limits } => {
                 config = Arc::new(c);
@@ -276,9 +294,9 @@ pub fn serve() -> i32 {
                     Ok(js) => {
                         let bytecode = js.bytecode().clone();
                         rules = Some(js);
-                        Response::Loaded { errors: Vec::new(), bytecode }
+                        Response::<StateRef>::Loaded { errors: Vec::new(), bytecode }
                     }
-                    Err(errors) => Response::Loaded { errors, bytecode: Bytecode::default() },
+                    Err(errors) => Response::<StateRef>::Loaded { errors, bytecode: Bytecode::default() },
                 };
                 write_frame(&mut output, &response)
             }
@@ -288,14 +306,13 @@ pub fn serve() -> i32 {
                     config = Arc::new(c);
                 }
                 let deadline = Instant::now() + Duration::from_millis(budget_ms);
+                if state.user.is_none() || state.context.is_none() {
+                    return 2;
+                }
                 let mut txn = state.txn(config.clone());
+                let (user, context) = (txn.user.clone(), txn.context.clone());
                 let mut stop = None;
                 for (position, (index, link)) in steps.iter().enumerate() {
-                    if position > 0
-                        && write_frame(&mut output, &Response::Progress { id, position: position as u32 }).is_err()
-                    {
-                        return 2;
-                    }
                     if *index as usize >= js.rules.len() {
                         return 2;
                     }
@@ -304,7 +321,9 @@ pub fn serve() -> i32 {
                         break;
                     }
                 }
-                write_frame(&mut output, &Response::Ran { id, state: State::of(&txn), stop })
+                // Objects the run did not replace are not sent back.
+                let state = StateRef::of(&txn, !Arc::ptr_eq(&user, &txn.user), !Arc::ptr_eq(&context, &txn.context));
+                write_frame(&mut output, &Response::Ran { id, state, stop })
             }
         };
         if sent.is_err() {
@@ -336,12 +355,15 @@ struct PoolState {
     live: usize,
 }
 
-/// One worker process and the thread that reads its answers.
+/// One worker process. The login that uses it reads its answer on its own thread, while the
+/// [`watchdog`] kills it if no answer came by the deadline plus the grace.
 #[derive(Debug)]
 struct Worker {
-    child: Child,
+    child: Arc<Mutex<Child>>,
+    pid: u32,
     stdin: ChildStdin,
-    answers: Receiver<io::Result<Vec<u8>>>,
+    stdout: ChildStdout,
+    max_frame: usize,
     /// The configuration the worker saw last (sent again only when a login's differs).
     config: Option<Arc<BTreeMap<String, String>>>,
     next_id: u64,
@@ -349,9 +371,12 @@ struct Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Closing stdin ends a healthy worker; a stuck one is killed. Either way it is reaped.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Idle workers end here (closing stdin would end them too); a stuck one is killed.
+        // Either way the process is reaped.
+        if let Ok(mut child) = self.child.lock() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -361,7 +386,7 @@ impl Worker {
         load: &[u8],
         deadline: Instant,
         max_frame: usize,
-    ) -> Result<(Worker, Response), String> {
+    ) -> Result<(Worker, Response<State>), String> {
         let Some((program, args)) = settings.command.split_first() else {
             return Err("no command starts JavaScript workers".into());
         };
@@ -372,34 +397,15 @@ impl Worker {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start a JavaScript worker ({}): {e}", program.to_string_lossy()))?;
-        let (Some(stdin), Some(mut stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        let pid = child.id();
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             let _ = child.wait();
             return Err("cannot talk to a JavaScript worker".into());
         };
-        let (tx, answers) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("warden-js-worker".into())
-            .spawn(move || {
-                loop {
-                    let frame = match read_frame(&mut stdout, max_frame) {
-                        Ok(Some(f)) => Ok(f),
-                        Ok(None) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the worker closed its output")),
-                        Err(e) => Err(e),
-                    };
-                    let end = frame.is_err();
-                    if tx.send(frame).is_err() || end {
-                        return;
-                    }
-                }
-            })
-            .map_err(|e| format!("cannot start a thread for a JavaScript worker: {e}"))?;
-        let mut worker = Worker { child, stdin, answers, config: None, next_id: 1 };
-        let sent = worker.stdin.write_all(load).and_then(|()| worker.stdin.flush());
-        if let Err(e) = sent {
-            return Err(format!("cannot load the JavaScript rules in a worker: {e}"));
-        }
-        match worker.answer(deadline) {
+        let mut worker =
+            Worker { child: Arc::new(Mutex::new(child)), pid, stdin, stdout, max_frame, config: None, next_id: 1 };
+        match worker.exchange(load, deadline) {
             Answer::Frame(r @ Response::Loaded { .. }) => Ok((worker, r)),
             Answer::Frame(_) => Err("a JavaScript worker answered out of turn".into()),
             Answer::Late => Err("loading the JavaScript rules did not finish within the time budget".into()),
@@ -407,31 +413,38 @@ impl Worker {
         }
     }
 
-    /// The next answer, waiting until `deadline` plus the grace.
-    fn answer(&mut self, deadline: Instant) -> Answer {
-        let wait = (deadline + GRACE).saturating_duration_since(Instant::now());
-        match self.answers.recv_timeout(wait) {
-            Ok(Ok(frame)) => match serde_json::from_slice::<Response>(&frame) {
+    /// Sends a frame and reads the answer, which must come by `deadline` plus the grace.
+    fn exchange(&mut self, frame: &[u8], deadline: Instant) -> Answer {
+        let sent = self.stdin.write_all(frame).and_then(|()| self.stdin.flush());
+        if sent.is_err() {
+            return Answer::Gone(self.exit_status("it stopped reading"));
+        }
+        let watch = watchdog().watch(deadline + GRACE, self.child.clone());
+        let frame = read_frame(&mut self.stdout, self.max_frame);
+        let late = watchdog().unwatch(watch);
+        match frame {
+            Ok(Some(_)) | Err(_) | Ok(None) if late => Answer::Late,
+            Ok(Some(frame)) => match serde_json::from_slice::<Response<State>>(&frame) {
                 Ok(r) => Answer::Frame(r),
                 Err(e) => Answer::Gone(format!("it sent an unreadable answer: {e}")),
             },
-            Ok(Err(e)) => Answer::Gone(self.exit_status(&e.to_string())),
-            Err(RecvTimeoutError::Timeout) => Answer::Late,
-            Err(RecvTimeoutError::Disconnected) => Answer::Gone(self.exit_status("its output closed")),
+            Ok(None) => Answer::Gone(self.exit_status("its output closed")),
+            Err(e) => Answer::Gone(self.exit_status(&e.to_string())),
         }
     }
 
     /// Why the worker went away: its signal or exit status when it has one.
     fn exit_status(&mut self, otherwise: &str) -> String {
+        let Ok(mut child) = self.child.lock() else { return otherwise.to_string() };
         // It is gone or going: make sure, then read how it ended.
-        let _ = self.child.kill();
-        match self.child.wait() {
+        let _ = child.kill();
+        match child.wait() {
             Ok(status) => {
                 #[cfg(unix)]
-                if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
-                    if signal != 9 {
-                        return format!("killed by signal {signal}");
-                    }
+                if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status)
+                    && signal != 9
+                {
+                    return format!("killed by signal {signal}");
                 }
                 match status.code() {
                     Some(code) => format!("exited with status {code}"),
@@ -444,11 +457,90 @@ impl Worker {
 }
 
 enum Answer {
-    Frame(Response),
-    /// No answer by the deadline plus the grace.
+    Frame(Response<State>),
+    /// No answer by the deadline plus the grace: the watchdog killed the worker.
     Late,
     /// The worker died, or broke the protocol.
     Gone(String),
+}
+
+/// The one thread that kills workers whose answer is overdue. A login registers its worker
+/// and deadline before it waits for the answer (on its own thread, reading the pipe), and
+/// takes the registration back when the answer came: only a worker still registered at its
+/// deadline is killed, which ends that read.
+#[derive(Debug, Default)]
+struct Watchdog {
+    watched: Mutex<Vec<Watched>>,
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct Watched {
+    token: u64,
+    at: Instant,
+    child: Arc<Mutex<Child>>,
+    fired: Arc<AtomicBool>,
+}
+
+/// A registration with the watchdog.
+struct Watch {
+    token: u64,
+    fired: Arc<AtomicBool>,
+}
+
+fn watchdog() -> &'static Watchdog {
+    static WATCHDOG: OnceLock<&'static Watchdog> = OnceLock::new();
+    WATCHDOG.get_or_init(|| {
+        let dog: &'static Watchdog = Box::leak(Box::default());
+        let spawned = std::thread::Builder::new().name("warden-js-watchdog".into()).spawn(move || dog.patrol());
+        if spawned.is_err() {
+            // Without the thread nothing would be killed: no worker may run.
+            dog.watched.lock().map(|mut w| w.clear()).ok();
+        }
+        dog
+    })
+}
+
+impl Watchdog {
+    fn watch(&self, at: Instant, child: Arc<Mutex<Child>>) -> Watch {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let token = NEXT.fetch_add(1, Ordering::Relaxed);
+        let fired = Arc::new(AtomicBool::new(false));
+        if let Ok(mut w) = self.watched.lock() {
+            w.push(Watched { token, at, child, fired: fired.clone() });
+        }
+        self.changed.notify_one();
+        Watch { token, fired }
+    }
+
+    /// Takes a registration back; true when the worker was killed for being late.
+    fn unwatch(&self, watch: Watch) -> bool {
+        if let Ok(mut w) = self.watched.lock() {
+            w.retain(|x| x.token != watch.token);
+        }
+        watch.fired.load(Ordering::SeqCst)
+    }
+
+    fn patrol(&self) {
+        let Ok(mut watched) = self.watched.lock() else { return };
+        loop {
+            let now = Instant::now();
+            let (due, waiting): (Vec<Watched>, Vec<Watched>) = watched.drain(..).partition(|w| w.at <= now);
+            *watched = waiting;
+            for w in due {
+                w.fired.store(true, Ordering::SeqCst);
+                if let Ok(mut child) = w.child.lock() {
+                    let _ = child.kill();
+                }
+            }
+            let next = watched.iter().map(|w| w.at).min();
+            let wait = next.map_or(Duration::from_secs(3600), |at| at.saturating_duration_since(Instant::now()));
+            watched = match self.changed.wait_timeout(watched, wait) {
+                Ok((w, _)) => w,
+                Err(_) => return,
+            };
+        }
+    }
 }
 
 impl Pool {
@@ -465,7 +557,7 @@ impl Pool {
     ) -> Result<(Pool, Bytecode), Vec<JsError>> {
         let fail = |m: String| vec![JsError::new("", m)];
         let load = |bytecode: Option<Bytecode>| {
-            let request = Request::Load {
+            let request = Request::<StateRef>::Load {
                 rules: rules.to_vec(),
                 modules: modules.to_vec(),
                 bytecode,
@@ -527,40 +619,35 @@ impl Pool {
             start,
             budget_ms: deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
             config,
-            state: State::of(txn),
+            state: StateRef::of(txn, true, true),
         };
-        if write_frame(&mut worker.stdin, &request).is_err() {
-            let why = worker.exit_status("it stopped reading");
-            self.lost(worker);
-            return Some((0, self.failure(first, format!("the JavaScript sandbox stopped ({why})"))));
+        let mut frame = Vec::new();
+        if let Err(e) = write_frame(&mut frame, &request) {
+            self.checkin(worker);
+            return Some((0, self.failure(first, format!("cannot send the login to a JavaScript worker: {e}"))));
         }
         worker.config = Some(txn.config.clone());
-        let mut position = 0usize;
-        loop {
-            match worker.answer(deadline) {
-                Answer::Frame(Response::Progress { id: i, position: p }) if i == id => {
-                    position = (p as usize).min(steps.len().saturating_sub(1));
-                }
-                Answer::Frame(Response::Ran { id: i, state, stop }) if i == id => {
-                    self.checkin(worker);
-                    state.into(txn);
-                    return stop.map(|(p, e)| ((p as usize).min(steps.len().saturating_sub(1)), e));
-                }
-                Answer::Frame(_) => {
-                    self.lost(worker);
-                    let m = "the JavaScript sandbox answered out of turn".to_string();
-                    return Some((position, self.failure(steps[position].0, m)));
-                }
-                // Past the deadline and the grace: whatever the rule is doing, it stops here.
-                Answer::Late => {
-                    self.lost(worker);
-                    return Some((position, timeout(&self.source(steps[position].0))));
-                }
-                Answer::Gone(why) => {
-                    self.lost(worker);
-                    let m = format!("the JavaScript sandbox stopped ({why})");
-                    return Some((position, self.failure(steps[position].0, m)));
-                }
+        // A worker killed at the deadline cannot say which rule of a run was running: the
+        // timeout names the run's first rule (a rule that overruns inside QuickJS's reach is
+        // stopped by the worker itself, which names it).
+        match worker.exchange(&frame, deadline) {
+            Answer::Frame(Response::Ran { id: i, state, stop }) if i == id => {
+                self.checkin(worker);
+                state.into(txn);
+                stop.map(|(p, e)| ((p as usize).min(steps.len().saturating_sub(1)), e))
+            }
+            Answer::Frame(_) => {
+                self.lost(worker);
+                Some((0, self.failure(first, "the JavaScript sandbox answered out of turn".into())))
+            }
+            // Past the deadline and the grace: whatever the rule was doing, it stopped there.
+            Answer::Late => {
+                self.lost(worker);
+                Some((0, timeout(&self.source(first))))
+            }
+            Answer::Gone(why) => {
+                self.lost(worker);
+                Some((0, self.failure(first, format!("the JavaScript sandbox stopped ({why})"))))
             }
         }
     }
@@ -646,7 +733,7 @@ impl Pool {
 
     /// The process ids of the idle workers (for operations and tests).
     pub(crate) fn pids(&self) -> Vec<u32> {
-        self.state.lock().map(|s| s.idle.iter().map(|w| w.child.id()).collect()).unwrap_or_default()
+        self.state.lock().map(|s| s.idle.iter().map(|w| w.pid).collect()).unwrap_or_default()
     }
 }
 
