@@ -444,7 +444,10 @@ impl Pipeline {
             _ => &alone,
         };
         let start = !std::mem::replace(&mut progress.started, true);
-        let stop = match js.run_steps(run, txn, deadline, start) {
+        if start {
+            progress.login = warden_js::next_login();
+        }
+        let stop = match js.run_steps(run, txn, deadline, progress.login, start) {
             Some((at, e)) => Some((at, e)),
             // The run's changes are checked and the slots decoded again once, after it.
             None => txn.refresh_all(&self.program).err().map(|m| {
@@ -564,6 +567,8 @@ fn js_runs(program: &Program) -> Vec<Vec<(usize, warden_js::Link)>> {
 struct JsProgress {
     /// A JavaScript step already ran in this login.
     started: bool,
+    /// The login's number for the JavaScript runtime (`warden_js::next_login`).
+    login: u64,
     /// The steps of the current run that already ran, in order, and the stop of the run (a
     /// deny or error, at one of them).
     ahead: std::collections::VecDeque<u32>,

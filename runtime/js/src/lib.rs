@@ -93,6 +93,13 @@ pub struct JsRules {
     workers: Option<worker::Pool>,
 }
 
+/// A number for a new login, unique in this process (never 0): runs of JavaScript steps of one
+/// login carry it, so that a worker knows when a login it has not seen starts.
+pub fn next_login() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Where JavaScript rules loaded from now on run: `None` in the calling process (the
 /// default), or in worker processes (ARCHITECTURE.md, "JavaScript execution model").
 pub fn set_isolation(workers: Option<worker::Workers>) {
@@ -298,16 +305,18 @@ impl JsRules {
     /// Runs a run of consecutive JavaScript steps (rule indexes and their links), here or in
     /// a worker. The deny or error that stopped it comes back with its position in `steps`.
     /// A run that ends after `deadline` is a timeout, whatever it left: a login that overran
-    /// is never allowed.
+    /// is never allowed. `login` identifies the login (see [`next_login`]); `start` says
+    /// this is its first run of JavaScript steps.
     pub fn run_steps(
         &self,
         steps: &[(usize, Link)],
         txn: &mut Txn,
         deadline: Instant,
+        login: u64,
         start: bool,
     ) -> Option<(usize, ErrorInfo)> {
         let stop = match &self.workers {
-            Some(pool) => pool.run(steps, txn, deadline, start),
+            Some(pool) => pool.run(steps, txn, deadline, login),
             None => steps.iter().enumerate().find_map(|(position, (index, link))| {
                 self.run(*index, txn, deadline, *link, start && position == 0).map(|e| (position, e))
             }),

@@ -94,7 +94,9 @@ enum Request<S> {
     Run {
         id: u64,
         steps: Vec<(u32, Link)>,
-        start: bool,
+        /// The login this run belongs to: the first run of a login the worker has not seen
+        /// removes what earlier logins left on its global object.
+        login: u64,
         budget_ms: u64,
         config: Option<BTreeMap<String, String>>,
         state: S,
@@ -267,12 +269,17 @@ fn read_frame(r: &mut impl Read, max: usize) -> io::Result<Option<Vec<u8>>> {
 
 /// Serves one worker on stdin and stdout until stdin closes; returns the exit status.
 pub fn serve() -> i32 {
-    let (mut input, mut output) = (io::stdin().lock(), io::stdout().lock());
+    serve_on(&mut io::stdin().lock(), &mut io::stdout().lock())
+}
+
+/// [`serve`] on any pair of streams.
+fn serve_on(input: &mut impl Read, output: &mut impl Write) -> i32 {
     let mut rules: Option<JsRules> = None;
     let mut config = Arc::new(BTreeMap::new());
+    let mut last_login = 0u64;
     loop {
         let max = rules.as_ref().map_or(FRAME_SLACK, |r| r.limits.memory_bytes.saturating_add(FRAME_SLACK));
-        let frame = match read_frame(&mut input, max) {
+        let frame = match read_frame(input, max) {
             Ok(Some(f)) => f,
             Ok(None) => return 0,
             Err(_) => return 2,
@@ -298,9 +305,12 @@ pub fn serve() -> i32 {
                     }
                     Err(errors) => Response::<StateRef>::Loaded { errors, bytecode: Bytecode::default() },
                 };
-                write_frame(&mut output, &response)
+                write_frame(output, &response)
             }
-            Request::Run { id, steps, start, budget_ms, config: c, state } => {
+            Request::Run { id, steps, login, budget_ms, config: c, state } => {
+                // A login's runs may go to different workers: each worker starts a login it
+                // has not seen before, whatever the login did elsewhere.
+                let start = login != std::mem::replace(&mut last_login, login);
                 let Some(js) = &rules else { return 2 };
                 if let Some(c) = c {
                     config = Arc::new(c);
@@ -323,7 +333,7 @@ pub fn serve() -> i32 {
                 }
                 // Objects the run did not replace are not sent back.
                 let state = StateRef::of(&txn, !Arc::ptr_eq(&user, &txn.user), !Arc::ptr_eq(&context, &txn.context));
-                write_frame(&mut output, &Response::Ran { id, state, stop })
+                write_frame(output, &Response::Ran { id, state, stop })
             }
         };
         if sent.is_err() {
@@ -599,7 +609,7 @@ impl Pool {
         steps: &[(usize, Link)],
         txn: &mut Txn,
         deadline: Instant,
-        start: bool,
+        login: u64,
     ) -> Option<(usize, ErrorInfo)> {
         let first = steps.first().map_or(0, |s| s.0);
         let mut worker = match self.checkout(deadline) {
@@ -616,7 +626,7 @@ impl Pool {
         let request = Request::Run {
             id,
             steps: steps.iter().map(|(i, l)| (*i as u32, *l)).collect(),
-            start,
+            login,
             budget_ms: deadline.saturating_duration_since(Instant::now()).as_millis() as u64,
             config,
             state: StateRef::of(txn, true, true),
@@ -740,4 +750,82 @@ impl Pool {
 enum Checkout {
     Late,
     Failed(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_frame(id: u64, login: u64, plant: bool) -> Vec<u8> {
+        let user = serde_json::json!({ "user_id": "auth0|1", "plant": plant });
+        let txn = State {
+            user: Some(user),
+            context: Some(serde_json::json!({})),
+            now: 0,
+            id_token: Vec::new(),
+            access_token: Vec::new(),
+            scope: None,
+            multifactor: None,
+            redirect: None,
+            saml_configuration: None,
+            primary_user: None,
+            effects: Vec::new(),
+            logs: Vec::new(),
+        }
+        .txn(Arc::new(BTreeMap::new()));
+        let request = Request::Run {
+            id,
+            steps: vec![(0, Link { first: true, last: true, end: true })],
+            login,
+            budget_ms: 5000,
+            config: None,
+            state: StateRef::of(&txn, true, true),
+        };
+        let mut frame = Vec::new();
+        write_frame(&mut frame, &request).expect("frame");
+        frame
+    }
+
+    /// A login's runs may land on different workers: a worker removes what earlier logins
+    /// left on its global object at the first run of any login it has not seen, whether or
+    /// not that run is the login's first.
+    #[test]
+    fn a_worker_starts_each_login_it_has_not_seen() {
+        let rule = JsSource {
+            name: "r".into(),
+            path: "r.js".into(),
+            text: "function (user, context, callback) { \
+                     context.idToken.seen = typeof verified === 'undefined' ? 'nothing' : String(verified); \
+                     if (user.plant) Object.defineProperty(globalThis, 'verified', { get() { return true; } }); \
+                     callback(null, user, context); }"
+                .into(),
+        };
+        let mut input = Vec::new();
+        let load = Request::<StateRef>::Load {
+            rules: vec![rule],
+            modules: Vec::new(),
+            bytecode: None,
+            config: BTreeMap::new(),
+            limits: WireLimits::from(&Limits::default()),
+        };
+        write_frame(&mut input, &load).expect("frame");
+        // Login 7 plants; a later run of login 7 sees it; a run of login 8 (its first here,
+        // though maybe not its first anywhere) does not.
+        input.extend(run_frame(1, 7, true));
+        input.extend(run_frame(2, 7, false));
+        input.extend(run_frame(3, 8, false));
+        let mut output = Vec::new();
+        assert_eq!(serve_on(&mut input.as_slice(), &mut output), 0);
+        let mut answers = output.as_slice();
+        let mut seen = Vec::new();
+        while let Some(frame) = read_frame(&mut answers, usize::MAX).expect("frames") {
+            if let Response::Ran { state, stop, .. } =
+                serde_json::from_slice::<Response<State>>(&frame).expect("answer")
+            {
+                assert!(stop.is_none(), "{stop:?}");
+                seen.extend(state.id_token.into_iter().filter(|c| c.0 == "seen").map(|c| c.1));
+            }
+        }
+        assert_eq!(seen, [serde_json::json!("nothing"), serde_json::json!("true"), serde_json::json!("nothing")]);
+    }
 }
