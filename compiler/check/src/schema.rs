@@ -284,9 +284,7 @@ impl Schema {
         ]);
         Schema { user, context }
     }
-}
 
-impl Schema {
     /// The shapes the inputs must have: the schema's known fields, plus the fields warden
     /// itself reads to finish a login (the scope sources, `request.query.prompt`), checked
     /// even when no rule reads them. A manifest's declaration of `request.query` or

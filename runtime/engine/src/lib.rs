@@ -447,10 +447,9 @@ impl Pipeline {
         if start {
             progress.login = warden_js::next_login();
         }
-        let stop = match js.run_steps(run, txn, deadline, progress.login, start) {
-            Some((at, e)) => Some((at, e)),
-            // The run's changes are checked and the slots decoded again once, after it.
-            None => txn.refresh_all(&self.program).err().map(|m| {
+        // The run's changes are checked and the slots decoded again once, after it.
+        let stop = js.run_steps(run, txn, deadline, progress.login, start).or_else(|| {
+            txn.refresh_all(&self.program).err().map(|m| {
                 let (last, _) = run[run.len() - 1];
                 let e = ErrorInfo {
                     code: "access_denied".into(),
@@ -460,8 +459,8 @@ impl Pipeline {
                     location: js.rules.get(last).map(|r| r.path.clone()),
                 };
                 (run.len() - 1, e)
-            }),
-        };
+            })
+        });
         let stop_at = stop.as_ref().map_or(run.len() - 1, |(at, _)| *at);
         progress.ahead = run[1..=stop_at].iter().map(|(i, _)| *i as u32).collect();
         progress.stop = stop.map(|(at, e)| (run[at].0 as u32, e));
