@@ -286,6 +286,9 @@ impl Pipeline {
     /// Decides one login. Bad input (wrong JSON shapes, known fields of the wrong type,
     /// configuration without a value) is an `Err`; a denied login is an `Ok` outcome.
     pub fn execute(&self, user: &Json, context: &Json, exec: &Exec) -> Result<Outcome, InputError> {
+        // Before the copy: copying a document recurses once per level.
+        warden_runtime::check_depth("user", user)?;
+        warden_runtime::check_depth("context", context)?;
         self.execute_owned(user.clone(), context.clone(), exec)
     }
 
