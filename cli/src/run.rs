@@ -128,9 +128,10 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         BackendArg::Jit => warden::Backend::Jit,
         BackendArg::Interp => warden::Backend::Interp,
     };
-    match pipeline.execute(&user, &context, &exec) {
+    // Owned: the inputs are not copied (they may be 4 MiB each).
+    match pipeline.execute_owned(user, context, &exec) {
         Ok(outcome) => {
-            out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default());
+            out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome).unwrap_or_default());
             if a.explain
                 && let Some(trace) = &outcome.trace
             {
@@ -160,6 +161,7 @@ pub fn read_json(path: &Path, what: &str) -> Result<Json, String> {
         Err(e) => return Err(format!("cannot read the {what} from `{shown}`: {e}")),
     };
     let bytes = warden_syntax::strip_bom_bytes(&bytes);
+    warden::check_json_text(what, bytes).map_err(|e| format!("invalid input in the {what} `{shown}`: {e}"))?;
     serde_json::from_slice(bytes).map_err(|e| {
         let raw = e.to_string();
         let reason = match e.classify() {

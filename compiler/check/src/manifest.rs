@@ -243,12 +243,13 @@ fn table_type(table: &toml::Table, depth: usize, file: FileId, text: &str, diags
     ok.then(|| schema::declared_object(fields))
 }
 
-/// How deep a manifest's tables and arrays may nest (as `.rule` files: 64).
+/// How deep tables and arrays may nest inside a manifest's sections (`[pipeline]`,
+/// `[schema]`, ...: level 0), as `.rule` files: 64.
 pub const MAX_TOML_DEPTH: usize = 64;
 
 /// The dotted path of the first table or array deeper than [`MAX_TOML_DEPTH`], if any.
 fn too_deep(table: &toml::Table) -> Option<String> {
-    let mut stack: Vec<(&toml::Value, usize, String)> = table.iter().map(|(k, v)| (v, 1, k.clone())).collect();
+    let mut stack: Vec<(&toml::Value, usize, String)> = table.iter().map(|(k, v)| (v, 0, k.clone())).collect();
     while let Some((v, depth, path)) = stack.pop() {
         let children: Vec<(&toml::Value, String)> = match v {
             toml::Value::Table(t) => t.iter().map(|(k, c)| (c, format!("{path}.{k}"))).collect(),

@@ -19,8 +19,12 @@
 use crate::{Builtin, Const, ExprId, ExprKind, Program, Shape, Step, Stmt, StmtKind, Ty};
 
 /// How deep expressions, blocks, types and input shapes may nest in a valid program. The
-/// checker stays well below it (64 levels of source nesting, 64 levels of declared types).
-pub const MAX_IR_DEPTH: usize = 256;
+/// checker stays below it: 64 levels of source nesting make at most 131 levels of IR (`!=
+/// null` and `not in` are two nodes, `unless` one more), and types at most 64 declared
+/// levels plus 64 of lists built around them. Every recursive pass of every backend (the
+/// interpreter, the JIT's translator, traces, the IR dump) fits on a 2 MiB stack at this
+/// depth, in debug builds too (`tests/tests/adversarial.rs`).
+pub const MAX_IR_DEPTH: usize = 160;
 
 /// The most segments a slot path or a `set`/`unset` path may have.
 pub const MAX_PATH: usize = 64;
@@ -106,6 +110,7 @@ impl Program {
         let mut depth = vec![0u32; n];
         let mut used = vec![false; n];
         for (id, e) in self.exprs.iter().enumerate() {
+            self.check_refs(&e.kind).map_err(|m| format!("expression {id}: {m}"))?;
             let mut d = 1;
             for child in e.kind.operands() {
                 let c = child as usize;
@@ -121,7 +126,6 @@ impl Program {
                 return Err(format!("expression {id} nests deeper than {MAX_IR_DEPTH}"));
             }
             depth[id] = d;
-            self.check_refs(&e.kind).map_err(|m| format!("expression {id}: {m}"))?;
             if e.loc.file as usize >= self.files.len().max(1) {
                 return Err(format!("expression {id} points into file {}, which does not exist", e.loc.file));
             }
@@ -129,18 +133,23 @@ impl Program {
                 return Err(format!("expression {id}: its type nests deeper than {MAX_IR_DEPTH}"));
             }
         }
-        // Statements' operands are roots: no expression may be both, or a root twice.
+        // Statements' operands are roots: no expression may be both, or a root twice. Blocks
+        // and the expressions in them nest at most MAX_IR_DEPTH together (as in the source,
+        // where brackets and blocks count alike).
         let mut roots = Vec::new();
         for rule in &self.rules {
             self.roots(&rule.body, 0, &mut roots)?;
         }
-        for e in roots {
+        for (e, block) in roots {
             let e = e as usize;
             if e >= n {
                 return Err(format!("a statement refers to missing expression {e}"));
             }
             if std::mem::replace(&mut used[e], true) {
                 return Err(format!("expression {e} is used twice (expressions form a tree)"));
+            }
+            if block + depth[e] as usize > MAX_IR_DEPTH {
+                return Err(format!("expression {e} and the blocks around it nest deeper than {MAX_IR_DEPTH}"));
             }
         }
         Ok(())
@@ -164,18 +173,19 @@ impl Program {
         }
     }
 
-    /// The expressions statements evaluate directly, with blocks at most [`MAX_IR_DEPTH`] deep.
-    fn roots(&self, stmts: &[Stmt], depth: usize, out: &mut Vec<ExprId>) -> Result<(), String> {
+    /// The expressions statements evaluate directly, with the depth of the block they are in
+    /// (the rule's body is 1); blocks at most [`MAX_IR_DEPTH`] deep.
+    fn roots(&self, stmts: &[Stmt], depth: usize, out: &mut Vec<(ExprId, usize)>) -> Result<(), String> {
         if depth >= MAX_IR_DEPTH {
             return Err("blocks nest too deeply".into());
         }
         for s in stmts {
-            out.extend(s.kind.operands());
+            out.extend(s.kind.operands().into_iter().map(|e| (e, depth + 1)));
             match &s.kind {
-                StmtKind::When(c) => out.push(*c),
-                StmtKind::Let(_, e) => out.push(*e),
+                StmtKind::When(c) => out.push((*c, depth + 1)),
+                StmtKind::Let(_, e) => out.push((*e, depth + 1)),
                 StmtKind::If { cond, then, otherwise } => {
-                    out.push(*cond);
+                    out.push((*cond, depth + 1));
                     self.roots(then, depth + 1, out)?;
                     self.roots(otherwise, depth + 1, out)?;
                 }

@@ -29,13 +29,19 @@ impl Span {
 pub type FileId = u32;
 
 /// One source file: its path as the user wrote it and its text.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct SourceFile {
     pub path: String,
     pub text: String,
     /// Where lines start, built on the first `line_col` (the text must not change after).
     #[serde(skip)]
     index: std::sync::OnceLock<LineIndex>,
+}
+
+impl std::fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceFile").field("path", &self.path).field("text", &self.text).finish()
+    }
 }
 
 impl SourceFile {

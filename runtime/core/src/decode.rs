@@ -58,13 +58,65 @@ pub fn decode_slots(prog: &Program, inputs: Inputs<'_>) -> Result<Vec<Value>, In
     prog.slots.iter().map(|s| decode_slot(s, inputs)).collect()
 }
 
+/// The most values (objects, arrays, strings, numbers, bools and nulls) one input document
+/// may hold. An Auth0 user or context holds a few hundred; the bound keeps the memory a
+/// parsed document takes (about 80 bytes a value, however short its text) within a small
+/// multiple of its size.
+pub const MAX_INPUT_VALUES: usize = 1 << 18;
+
+/// Checks JSON text before it is parsed: at most [`MAX_INPUT_DEPTH`] levels and
+/// [`MAX_INPUT_VALUES`] values (counted outside strings: the document, the first item of
+/// each array or object that has one, and one more after each comma). Syntax is left to the
+/// parser.
+pub fn check_json_text(what: &str, text: &[u8]) -> Result<(), InputError> {
+    let (mut depth, mut values, mut in_string, mut escaped, mut opened) = (0usize, 1usize, false, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if opened && !b.is_ascii_whitespace() {
+            opened = false;
+            if b != b']' && b != b'}' {
+                values += 1;
+            }
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                opened = true;
+                if depth > MAX_INPUT_DEPTH {
+                    return Err(too_deep(what));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => values += 1,
+            _ => {}
+        }
+        if values > MAX_INPUT_VALUES {
+            return Err(InputError::new(format!("`{what}` holds more than {MAX_INPUT_VALUES} values")));
+        }
+    }
+    Ok(())
+}
+
+fn too_deep(what: &str) -> InputError {
+    InputError::new(format!(
+        "`{what}` nests deeper than {MAX_INPUT_DEPTH} levels (objects and arrays inside each other)"
+    ))
+}
+
 /// An input error when `doc` nests deeper than [`MAX_INPUT_DEPTH`]. Iterative: the document
 /// may be arbitrarily deep when a host built it itself.
 pub fn check_depth(what: &str, doc: &Json) -> Result<(), InputError> {
     if depth_exceeds(doc, MAX_INPUT_DEPTH) {
-        return Err(InputError::new(format!(
-            "`{what}` nests deeper than {MAX_INPUT_DEPTH} levels (objects and arrays inside each other)"
-        )));
+        return Err(too_deep(what));
     }
     Ok(())
 }

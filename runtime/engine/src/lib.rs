@@ -43,7 +43,10 @@ mod artifact;
 pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
 /// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
 pub use warden_js::quickjs_version;
-pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
+pub use warden_runtime::{
+    Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, MAX_INPUT_DEPTH, MAX_INPUT_VALUES, Outcome,
+    check_json_text,
+};
 
 /// Why a pipeline could not be loaded.
 #[derive(Debug)]
@@ -423,6 +426,7 @@ impl Pipeline {
     /// Decides one login from JSON bytes to JSON bytes (the outcome, compact).
     pub fn execute_bytes(&self, user: &[u8], context: &[u8], exec: &Exec) -> Result<Vec<u8>, InputError> {
         let parse = |bytes: &[u8], what: &str| {
+            warden_runtime::check_json_text(what, bytes)?;
             serde_json::from_slice::<Json>(bytes).map_err(|e| {
                 InputError::new(format!("invalid JSON in the {what} at line {}, column {}: {e}", e.line(), e.column()))
             })
