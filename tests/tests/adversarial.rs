@@ -1198,3 +1198,34 @@ fn files_over_their_limits_are_refused_with_the_limit_named() {
     assert_eq!(code, 1);
     assert!(out.stderr.contains("larger than the 64 KiB limit"), "{}", out.stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Declared types are sound for what the backends trust
+
+/// A declared `list<int>` accepts integral numbers written as floats (`3.0`); they used to
+/// stay floats inside the list, so the JIT's integer comparison read a float's bits as an
+/// integer and decided differently from the interpreter.
+#[test]
+fn integral_floats_in_typed_lists_are_ints_on_both_backends() {
+    let dir = project(
+        "int-list",
+        "[pipeline]\nrules = [\"r.rule\"]\n[schema.\"user.app_metadata\"]\nlevels = \"list<int>\"\nteam = { size = \"int\" }\n",
+        &[(
+            "r.rule",
+            "rule \"r\" {\n    deny \"small\" if any n in (user.app_metadata.levels ?? []): n < 5\n    let team = user.app_metadata.team\n    deny \"team\" if team.size < 5\n}\n",
+        )],
+    );
+    let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    assert!(p.has_jit());
+    for (meta, want) in [
+        (json!({"levels": [3.0]}), json!("small")),
+        (json!({"levels": [7.0, 8]}), json!(null)),
+        (json!({"team": {"size": 4.0}}), json!("team")),
+    ] {
+        let user = json!({"user_id": "auth0|1", "app_metadata": meta});
+        for backend in [Backend::Jit, Backend::Interp] {
+            let o = p.execute(&user, &json!({}), &Exec::at(NOW).on(backend)).expect("valid input");
+            assert_eq!(o.to_json()["error"]["description"], want, "{meta} on {backend:?}");
+        }
+    }
+}
