@@ -460,6 +460,9 @@ impl Ty {
     /// of every type). Object types list the fields they know; any other field may hold
     /// anything, so a field `other` knows and `self` does not must be `any` in `other`.
     pub fn holds_in(&self, other: &Ty) -> bool {
+        if self == other {
+            return true;
+        }
         match (self, other) {
             (_, Ty::Dyn) | (Ty::Null, _) => true,
             (Ty::Int, Ty::Float) | (Ty::Int | Ty::Float | Ty::Str, Ty::Time) => true,
@@ -543,5 +546,34 @@ fn check_shape(shape: &Shape, at: usize) -> Result<(), String> {
             fields.iter().try_for_each(|(_, f)| check_shape(f, at + 1))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Ty;
+
+    fn obj(fields: &[(&str, Ty)]) -> Ty {
+        Ty::Object(fields.iter().map(|(n, t)| (n.to_string(), t.clone())).collect())
+    }
+
+    #[test]
+    fn holds_in_is_soundness_of_values() {
+        let list = |t: Ty| Ty::List(Box::new(t));
+        // Null is a value of every type; `any` holds everything.
+        for t in [Ty::Bool, Ty::Int, Ty::Str, list(Ty::Int), obj(&[]), Ty::Dyn] {
+            assert!(Ty::Null.holds_in(&t) && t.holds_in(&Ty::Dyn), "{t:?}");
+        }
+        assert!(Ty::Int.holds_in(&Ty::Float) && !Ty::Float.holds_in(&Ty::Int));
+        assert!(Ty::Str.holds_in(&Ty::Time) && !Ty::Time.holds_in(&Ty::Str));
+        assert!(list(Ty::Int).holds_in(&list(Ty::Float)) && !list(Ty::Dyn).holds_in(&list(Ty::Str)));
+        assert!(!Ty::Dyn.holds_in(&Ty::Bool) && !Ty::Str.holds_in(&Ty::Bool));
+        // An object type promises the types of the fields it lists; a field it does not list
+        // may hold anything, so it fits only where that field is `any`.
+        let a = obj(&[("id", Ty::Str), ("n", Ty::Int)]);
+        assert!(a.holds_in(&obj(&[("id", Ty::Str)])));
+        assert!(a.holds_in(&obj(&[("n", Ty::Float), ("other", Ty::Dyn)])));
+        assert!(!a.holds_in(&obj(&[("other", Ty::Str)])));
+        assert!(!obj(&[("id", Ty::Dyn)]).holds_in(&obj(&[("id", Ty::Str)])));
     }
 }
