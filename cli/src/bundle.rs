@@ -1,7 +1,7 @@
 //! `warden build`, `warden inspect`, `warden keygen`, and loading artifacts for
 //! `warden run --bundle`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use warden::{LoadError, Pipeline};
@@ -9,8 +9,7 @@ use warden::{LoadError, Pipeline};
 use crate::{BuildArgs, EXIT_ERROR, InspectArgs, KeygenArgs, Output, RunArgs, render};
 
 fn read_key_file(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map(|t| warden_syntax::strip_bom(&t).to_string())
+    warden_check::read_text_file(path, warden_artifact::MAX_KEY_FILE_BYTES)
         .map_err(|e| format!("cannot read key `{}`: {e}", path.display()))
 }
 
@@ -36,12 +35,8 @@ pub(crate) fn load_bundle(a: &RunArgs, bundle: &Path) -> Result<Pipeline, LoadEr
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    f.take(warden_artifact::MAX_ARTIFACT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    Ok(bytes)
+    warden_check::read_file(path, warden_artifact::MAX_ARTIFACT_BYTES as u64)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
 }
 
 pub(crate) fn build(a: &BuildArgs, style: render::Style, out: &mut Output) -> u8 {

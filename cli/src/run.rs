@@ -1,6 +1,5 @@
 //! `warden check` and `warden run`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
@@ -129,9 +128,10 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         BackendArg::Jit => warden::Backend::Jit,
         BackendArg::Interp => warden::Backend::Interp,
     };
-    match pipeline.execute(&user, &context, &exec) {
+    // Owned: the inputs are not copied (they may be 4 MiB each).
+    match pipeline.execute_owned(user, context, &exec) {
         Ok(outcome) => {
-            out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default());
+            out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome).unwrap_or_default());
             if a.explain
                 && let Some(trace) = &outcome.trace
             {
@@ -149,20 +149,19 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
 /// Reads a JSON file (or stdin for `-`), with line and column on syntax errors.
 pub fn read_json(path: &Path, what: &str) -> Result<Json, String> {
     let shown = if path == Path::new("-") { "<stdin>".to_string() } else { path.display().to_string() };
-    let mut bytes = Vec::new();
+    let limit = MAX_INPUT_BYTES as u64;
     let read = if path == Path::new("-") {
-        std::io::stdin().take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes)
+        warden_check::read_stream(std::io::stdin().lock(), limit)
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes))
+        warden_check::read_file(path, limit)
     };
-    if let Err(e) = read {
-        let reason = if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_string() } else { e.to_string() };
-        return Err(format!("cannot read the {what} from `{shown}`: {reason}"));
-    }
-    if bytes.len() > MAX_INPUT_BYTES {
-        return Err(format!("the {what} in `{shown}` is larger than the {} MiB limit", MAX_INPUT_BYTES / 1024 / 1024));
-    }
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(e @ warden_check::ReadError::TooLarge { .. }) => return Err(format!("the {what} in `{shown}` is {e}")),
+        Err(e) => return Err(format!("cannot read the {what} from `{shown}`: {e}")),
+    };
     let bytes = warden_syntax::strip_bom_bytes(&bytes);
+    warden::check_json_text(what, bytes).map_err(|e| format!("invalid input in the {what} `{shown}`: {e}"))?;
     serde_json::from_slice(bytes).map_err(|e| {
         let raw = e.to_string();
         let reason = match e.classify() {

@@ -17,10 +17,12 @@ use warden_syntax::{Diagnostic, SourceMap, Span};
 
 mod lower;
 pub mod manifest;
+pub mod read;
 pub mod schema;
 mod suggest;
 
 pub use manifest::{ConfigValue, Manifest, RuleRef};
+pub use read::{ReadError, read_file, read_stream, read_text_file};
 pub use suggest::did_you_mean;
 
 /// The largest rule or list file warden reads.
@@ -174,6 +176,9 @@ fn compile(
     for e in entries {
         let ext = e.path.extension().and_then(|x| x.to_str()).unwrap_or("");
         let text = match e.text {
+            Some(t) if t.len() as u64 > MAX_FILE_BYTES => {
+                Err(ReadError::TooLarge { limit: MAX_FILE_BYTES }.to_string())
+            }
             Some(t) => Ok(t),
             None => read_text(&e.path),
         };
@@ -230,6 +235,16 @@ fn compile(
     diags.append(&mut lowerer.diags);
     let mut program = lowerer.prog;
     lower::fill_refresh(&mut program);
+    // What artifacts must pass, the checker's own output passes too: a program that does not
+    // validate is a bug in the checker, and never runs.
+    if !diags.iter().any(Diagnostic::is_error)
+        && let Err(m) = program.validate()
+    {
+        diags.push(
+            Diagnostic::error("E0900", format!("internal error: the checked program is not valid: {m}"))
+                .help("this is a bug in warden: please report it with the rule files"),
+        );
+    }
     diags.sort_by_key(|d| (d.file, d.span.map(|s| s.start)));
     let ok = !diags.iter().any(Diagnostic::is_error);
     Compiled { program: ok.then_some(program), diagnostics: diags, sources, manifest: None }
@@ -238,15 +253,7 @@ fn compile(
 /// Reads a text file warden needs (manifest, rule, module or list file): a regular file of at
 /// most [`MAX_FILE_BYTES`], UTF-8, without its byte-order mark.
 pub(crate) fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
-    if meta.is_dir() {
-        return Err("it is a directory".into());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("larger than the {} MiB limit", MAX_FILE_BYTES / 1024 / 1024));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
-    String::from_utf8(bytes).map(without_bom).map_err(|_| "not UTF-8 text".to_string())
+    read::read_text_file(path, MAX_FILE_BYTES).map_err(|e| e.to_string())
 }
 
 /// The text without its byte-order mark, if it has one.
@@ -254,14 +261,6 @@ fn without_bom(text: String) -> String {
     match warden_syntax::strip_bom(&text) {
         rest if rest.len() == text.len() => text,
         rest => rest.to_string(),
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
     }
 }
 

@@ -89,16 +89,44 @@ pub fn parse(
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(Manifest, BTreeMap<String, CTy>)> {
+    let invalid = |e: toml::de::Error, diags: &mut Vec<Diagnostic>| {
+        let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+        let mut msg = e.message().trim().replace('\n', " ");
+        if msg.contains("recursion") {
+            msg = format!("tables and arrays nest deeper than {MAX_TOML_DEPTH} levels");
+        }
+        diags.push(
+            Diagnostic::error("E0200", format!("invalid manifest: {msg}"))
+                .at(file, span, "here")
+                .help("see docs/manifest.md for the keys warden.toml accepts"),
+        );
+    };
+    // First as plain TOML, to bound its nesting before anything walks it.
+    let doc: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            invalid(e, diags);
+            return None;
+        }
+    };
+    if let Some(at) = too_deep(&doc) {
+        let key = at.rsplit(['.', '[']).next().unwrap_or(&at).trim_end_matches(']');
+        let span = text.find(key).map_or(Span::new(0, 0), |i| Span::new(i, i + key.len()));
+        diags.push(
+            Diagnostic::error(
+                "E0200",
+                format!("invalid manifest: tables and arrays nest deeper than {MAX_TOML_DEPTH} levels"),
+            )
+            .at(file, span, "too deep")
+            .help("see docs/manifest.md for the keys warden.toml accepts"),
+        );
+        return None;
+    }
+    drop(doc);
     let raw: ManifestToml = match toml::from_str(text) {
         Ok(m) => m,
         Err(e) => {
-            let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-            let msg = e.message().trim().replace('\n', " ");
-            diags.push(
-                Diagnostic::error("E0200", format!("invalid manifest: {msg}"))
-                    .at(file, span, "here")
-                    .help("see docs/manifest.md for the keys warden.toml accepts"),
-            );
+            invalid(e, diags);
             return None;
         }
     };
@@ -146,7 +174,7 @@ pub fn parse(
             );
             continue;
         }
-        if let Some(ty) = table_type(table, file, text, diags) {
+        if let Some(ty) = table_type(table, 1, file, text, diags) {
             declared.insert(obj_path.clone(), ty);
         }
     }
@@ -175,28 +203,63 @@ pub fn parse(
     Some((manifest, declared))
 }
 
-fn table_type(table: &toml::Table, file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<CTy> {
+/// The object type a `[schema]` table declares; `depth` is the table's level (the declared
+/// object is 1). Recursion is bounded: the TOML document nests at most [`MAX_TOML_DEPTH`].
+fn table_type(table: &toml::Table, depth: usize, file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<CTy> {
     let mut fields = Vec::new();
     let mut ok = true;
     for (key, value) in table {
         let ty = match value {
-            toml::Value::String(s) => schema::parse_type(s),
-            toml::Value::Table(t) => table_type(t, file, text, diags),
-            _ => None,
+            toml::Value::String(s) => schema::parse_type(s, depth),
+            toml::Value::Table(t) if depth < schema::MAX_TYPE_DEPTH => {
+                table_type(t, depth + 1, file, text, diags).ok_or(None)
+            }
+            toml::Value::Table(_) => Err(Some(depth + 1)),
+            _ => Err(None),
         };
         match ty {
-            Some(ty) => fields.push((key.clone(), ty)),
-            None => {
+            Ok(ty) => fields.push((key.clone(), ty)),
+            Err(levels) => {
                 ok = false;
-                let shown = value.to_string();
+                let mut shown = value.to_string();
                 let span = text.find(&shown).map_or(Span::new(0, 0), |i| Span::new(i, i + shown.len()));
-                diags.push(
-                    Diagnostic::error("E0203", format!("invalid type {shown} for `{key}`"))
+                if shown.chars().count() > 80 {
+                    shown = shown.chars().take(60).chain("…".chars()).collect();
+                }
+                diags.push(match levels {
+                    Some(levels) => Diagnostic::error(
+                        "E0203",
+                        format!("the type of `{key}` nests deeper than {} levels", schema::MAX_TYPE_DEPTH),
+                    )
+                    .at(file, span, format!("{levels} levels with the objects around it"))
+                    .help("declared types nest at most 64 levels (each table and each list<> is one); declare deeper data as \"any\""),
+                    None => Diagnostic::error("E0203", format!("invalid type {shown} for `{key}`"))
                         .at(file, span, "not a type")
                         .help("types are \"string\", \"int\", \"float\", \"bool\", \"time\", \"any\", \"list<T>\", or a table of fields"),
-                );
+                });
             }
         }
     }
     ok.then(|| schema::declared_object(fields))
+}
+
+/// How deep tables and arrays may nest inside a manifest's sections (`[pipeline]`,
+/// `[schema]`, ...: level 0), as `.rule` files: 64.
+pub const MAX_TOML_DEPTH: usize = 64;
+
+/// The dotted path of the first table or array deeper than [`MAX_TOML_DEPTH`], if any.
+fn too_deep(table: &toml::Table) -> Option<String> {
+    let mut stack: Vec<(&toml::Value, usize, String)> = table.iter().map(|(k, v)| (v, 0, k.clone())).collect();
+    while let Some((v, depth, path)) = stack.pop() {
+        let children: Vec<(&toml::Value, String)> = match v {
+            toml::Value::Table(t) => t.iter().map(|(k, c)| (c, format!("{path}.{k}"))).collect(),
+            toml::Value::Array(items) => items.iter().enumerate().map(|(i, c)| (c, format!("{path}[{i}]"))).collect(),
+            _ => continue,
+        };
+        if depth > MAX_TOML_DEPTH {
+            return Some(path);
+        }
+        stack.extend(children.into_iter().map(|(c, p)| (c, depth + 1, p)));
+    }
+    None
 }

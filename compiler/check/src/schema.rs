@@ -43,6 +43,10 @@ impl Shape {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| f.name.as_str())
     }
+    /// The fields as the IR types them.
+    pub fn to_ir_fields(&self) -> Vec<(String, Ty)> {
+        self.fields.iter().map(|f| (f.name.clone(), f.ty.to_ir())).collect()
+    }
 }
 
 impl CTy {
@@ -55,7 +59,7 @@ impl CTy {
             CTy::Str | CTy::Enum(_) => Ty::Str,
             CTy::Time => Ty::Time,
             CTy::List(t) => Ty::List(Box::new(t.to_ir())),
-            CTy::Obj(shape) => Ty::Object(shape.fields.iter().map(|f| (f.name.clone(), f.ty.to_ir())).collect()),
+            CTy::Obj(shape) => Ty::Object(shape.to_ir_fields()),
             CTy::Dyn => Ty::Dyn,
         }
     }
@@ -326,22 +330,37 @@ fn require(shape: &mut InputShape, path: &[&str], leaf: InputShape) {
     require(&mut fields[at].1, rest, leaf);
 }
 
-/// Parses a manifest schema type: `string`, `int`, `float`, `bool`, `time`, `any`,
-/// `list<T>`, or (from a TOML table) an object.
-pub fn parse_type(s: &str) -> Option<CTy> {
-    let s = s.trim();
-    Some(match s {
+/// How deep a declared type may nest: each table and each `list<>` is a level, the declared
+/// object itself the first (as in `.rule` files, 64).
+pub const MAX_TYPE_DEPTH: usize = 64;
+
+/// Parses a manifest schema type: `string`, `int`, `float`, `bool`, `time`, `any`, or
+/// `list<T>` (tables are objects, see [`declared_object`]). `depth` is the level the type
+/// sits at; `Err(None)` for text that is not a type, `Err(Some(levels))` for a type that
+/// would nest deeper than [`MAX_TYPE_DEPTH`]. Iterative: the text may be very long.
+pub fn parse_type(s: &str, depth: usize) -> Result<CTy, Option<usize>> {
+    let mut s = s.trim();
+    let mut lists = 0usize;
+    while let Some(inner) = s.strip_prefix("list<").and_then(|r| r.strip_suffix('>')) {
+        lists += 1;
+        s = inner.trim();
+    }
+    let mut ty = match s {
         "string" => CTy::Str,
         "int" => CTy::Int,
         "float" => CTy::Float,
         "bool" => CTy::Bool,
         "time" => CTy::Time,
         "any" => CTy::Dyn,
-        _ => {
-            let inner = s.strip_prefix("list<")?.strip_suffix('>')?;
-            CTy::List(Box::new(parse_type(inner)?))
-        }
-    })
+        _ => return Err(None),
+    };
+    if depth + lists > MAX_TYPE_DEPTH {
+        return Err(Some(depth + lists));
+    }
+    for _ in 0..lists {
+        ty = CTy::List(Box::new(ty));
+    }
+    Ok(ty)
 }
 
 /// An object type from declared fields (declared objects are writable).

@@ -70,10 +70,10 @@ fn block(p: &Program, stmts: &[Stmt], depth: usize, out: &mut String) {
                 format!("deny {} {}", code.as_str(), message.map_or("-".into(), e))
             }
             StmtKind::SetUser { path, value, refresh } => {
-                format!("set user.{} = {} refresh={}", path.join("."), e(*value), slots(refresh))
+                format!("set user.{} = {} refresh={}", path.join("."), e(*value), slots(p.refreshed(*refresh)))
             }
             StmtKind::UnsetUser { path, refresh } => {
-                format!("unset user.{} refresh={}", path.join("."), slots(refresh))
+                format!("unset user.{} refresh={}", path.join("."), slots(p.refreshed(*refresh)))
             }
             StmtKind::Claim { token, name, value } => {
                 format!("claim {} {name:?} = {}", token.as_str(), e(*value))
@@ -88,7 +88,7 @@ fn block(p: &Program, stmts: &[Stmt], depth: usize, out: &mut String) {
             }
             StmtKind::Redirect(u) => format!("redirect {}", e(*u)),
             StmtKind::Persist { metadata, key, value, refresh } => {
-                format!("persist {}.{key} = {} refresh={}", metadata.field(), e(*value), slots(refresh))
+                format!("persist {}.{key} = {} refresh={}", metadata.field(), e(*value), slots(p.refreshed(*refresh)))
             }
             StmtKind::Log(m) => format!("log {}", e(*m)),
         };

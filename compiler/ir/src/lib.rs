@@ -10,10 +10,15 @@
 //!
 //! Invariants the checker guarantees and runtimes rely on:
 //! - every `ExprId`, `SlotId`, `SetId`, `RegexId`, `CidrId` and `LocalId` is in range;
-//! - expression types are sound for static data: a `Ty::Str` expression evaluates to a string
-//!   or null, never another type; only `Ty::Dyn` values need run-time type checks;
-//! - a local is written by `Let` or a quantifier before it is read;
+//! - expressions form a forest, each operand before its node, at most [`MAX_IR_DEPTH`] deep;
+//! - expression types are sound: a `Ty::Str` expression evaluates to a string or null, never
+//!   another type, and each node's declared type holds what it can produce from its
+//!   operands; only `Ty::Dyn` values need run-time type checks;
+//! - builtins have their arity; a local is assigned in one place, before its readers;
 //! - regexes and CIDRs parse (they were parsed at check time).
+//!
+//! [`Program::validate`] checks all of it but the last (`Prepared::new` compiles them): for
+//! artifacts at load, and for the checker's own output.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,10 +28,11 @@ mod input;
 mod validate;
 pub use dump::dump;
 pub use input::{InputShapes, Shape};
-pub use validate::MAX_IR_DEPTH;
+pub use validate::{MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH, arity};
 
 /// Bumped whenever the meaning or the serialized form of the IR changes.
-pub const IR_VERSION: u32 = 2;
+/// 3: writes name their refreshed slots by index in [`Program::refreshes`].
+pub const IR_VERSION: u32 = 3;
 
 pub type ExprId = u32;
 pub type SlotId = u32;
@@ -55,6 +61,10 @@ pub struct Program {
     pub regexes: Vec<String>,
     pub cidrs: Vec<CidrSet>,
     pub exprs: Vec<Expr>,
+    /// The slots to decode again after a write, one list per path written (writes to the same
+    /// path share it, so the program grows linearly with the rules): `refresh` in
+    /// [`StmtKind::SetUser`], [`StmtKind::UnsetUser`] and [`StmtKind::Persist`] indexes this.
+    pub refreshes: Vec<Vec<SlotId>>,
     /// Configuration keys the manifest declares (empty: undeclared, any key may be read).
     pub config_keys: Vec<String>,
     /// The shapes `user` and `context` must have, whatever the rules read.
@@ -64,6 +74,11 @@ pub struct Program {
 impl Program {
     pub fn expr(&self, id: ExprId) -> &Expr {
         &self.exprs[id as usize]
+    }
+
+    /// The slots a write refreshes (empty for an index out of range, which validation refuses).
+    pub fn refreshed(&self, refresh: u32) -> &[SlotId] {
+        self.refreshes.get(refresh as usize).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -488,15 +503,16 @@ pub enum StmtKind {
         code: DenyCode,
         message: Option<ExprId>,
     },
-    /// Write into the user object; `refresh` lists the slots to decode again.
+    /// Write into the user object; `refresh` names the slots to decode again
+    /// ([`Program::refreshed`]).
     SetUser {
         path: Vec<String>,
         value: ExprId,
-        refresh: Vec<SlotId>,
+        refresh: u32,
     },
     UnsetUser {
         path: Vec<String>,
-        refresh: Vec<SlotId>,
+        refresh: u32,
     },
     Claim {
         token: Token,
@@ -518,7 +534,7 @@ pub enum StmtKind {
         metadata: Metadata,
         key: String,
         value: ExprId,
-        refresh: Vec<SlotId>,
+        refresh: u32,
     },
     Log(ExprId),
 }

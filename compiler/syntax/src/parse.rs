@@ -21,6 +21,11 @@ struct Grammar;
 /// rather than risking the stack of later stages.
 pub const MAX_DEPTH: usize = 64;
 
+/// The most text one rule may span (from its `rule` line to the next rule's): parsing holds
+/// a rule's whole parse tree at once, about 40 bytes of memory per byte of text, so this
+/// bounds what one rule costs to load (a file may hold many rules, up to its 16 MiB).
+pub const MAX_RULE_BYTES: usize = 1024 * 1024;
+
 /// Parses one `.rule` file. Returns the rules that parsed and a diagnostic per broken rule.
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     init_pest();
@@ -38,6 +43,16 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(text.len());
         let chunk = &text[start..end];
+        if chunk.len() > MAX_RULE_BYTES {
+            let name_end = chunk.find('\n').unwrap_or(chunk.len()).min(200);
+            let name_end = (0..=name_end).rev().find(|i| chunk.is_char_boundary(*i)).unwrap_or(0);
+            diags.push(
+                Diagnostic::error("E0006", "the rule is too large")
+                    .at(file, Span::new(start, start + name_end), format!("{} KiB of text", chunk.len() / 1024))
+                    .help("a rule spans at most 1 MiB of text: split it into several rules, or move long lists into list(\"file\")"),
+            );
+            continue;
+        }
         if let Some(at) = too_deep_at(chunk) {
             diags.push(
                 Diagnostic::error("E0002", "nesting is too deep")

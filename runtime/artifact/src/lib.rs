@@ -38,6 +38,8 @@ pub const MAGIC: &[u8; 8] = b"\x89WARDN\r\n";
 pub const FORMAT_VERSION: u32 = 2;
 /// The largest artifact a loader reads.
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
+/// The largest key file a loader reads (a key file is one line of about 90 bytes).
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 /// The version of warden that writes and reads artifacts.
 pub const WARDEN_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -241,10 +243,36 @@ pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Hea
     Ok((header, &bytes[HEADER..body_end]))
 }
 
+/// How deep the body's JSON may nest: enough for every program that can validate (blocks
+/// and types at most `MAX_IR_DEPTH` deep; a block level is four JSON levels, an object type
+/// three), refused before parsing past it.
+pub const MAX_BODY_DEPTH: usize = 4 * warden_ir::MAX_IR_DEPTH + 16;
+
+/// The stack of the thread that parses and validates a body: parsing recurses once per JSON
+/// level, and the caller's thread may have little stack (2 MiB for a test thread).
+const PARSE_STACK: usize = 64 * 1024 * 1024;
+
 /// Verifies an artifact, then parses and validates its contents.
 pub fn read(bytes: &[u8], verify_key: Option<&VerifyingKey>) -> Result<(Header, Contents), Refused> {
     let (header, body) = verify(bytes, verify_key)?;
-    let contents: Contents = match serde_json::from_slice(body) {
+    if json_nests_deeper_than(body, MAX_BODY_DEPTH) {
+        return refuse(format!("the body is not valid: it nests deeper than {MAX_BODY_DEPTH} levels"));
+    }
+    let parsed = std::thread::scope(|s| {
+        let worker = std::thread::Builder::new().name("warden-artifact".into()).stack_size(PARSE_STACK);
+        match worker.spawn_scoped(s, || parse_body(body)) {
+            Ok(handle) => handle.join().unwrap_or_else(|_| refuse("the body could not be parsed")),
+            Err(e) => refuse(format!("no thread to parse the body: {e}")),
+        }
+    });
+    Ok((header, parsed?))
+}
+
+fn parse_body(body: &[u8]) -> Result<Contents, Refused> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    // The depth was bounded above, and this thread has the stack for it.
+    de.disable_recursion_limit();
+    let contents = match Contents::deserialize(&mut de).and_then(|c| de.end().map(|()| c)) {
         Ok(c) => c,
         Err(e) => return refuse(format!("the body is not valid: {e}")),
     };
@@ -254,7 +282,36 @@ pub fn read(bytes: &[u8], verify_key: Option<&VerifyingKey>) -> Result<(Header, 
     if contents.program.files.len() != contents.sources.len() {
         return refuse("the sources do not match the program's files");
     }
-    Ok((header, contents))
+    Ok(contents)
+}
+
+/// Whether JSON text nests arrays and objects deeper than `limit` (strings skipped; the text
+/// need not be valid: the parser decides that).
+fn json_nests_deeper_than(text: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday
 /// Calls a built-in on evaluated arguments.
 pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
     use Builtin as B;
+    // `Program::validate` refuses other arities; this keeps an unvalidated program from
+    // indexing past the arguments.
+    if args.len() != warden_ir::arity(f) {
+        return Err((0, format!("`{}` takes {} arguments, found {}", f.name(), warden_ir::arity(f), args.len())));
+    }
     let predicate = matches!(f, B::StartsWith | B::EndsWith | B::Contains);
     if args.iter().any(Value::is_null) {
         return Ok(if predicate { Value::Bool(false) } else { Value::Null });

@@ -37,6 +37,11 @@ pub struct Inputs<'a> {
     pub config: &'a BTreeMap<String, String>,
 }
 
+/// How deep an input document may nest: the document is level 1, each array or object
+/// inside it one more (as `.rule` nesting, 64). Deeper input is an input error, so that
+/// nothing that walks input values (decoding, checks, outcomes) recurses further than this.
+pub const MAX_INPUT_DEPTH: usize = 64;
+
 /// Checks the inputs against the program's input shapes (every known field, whatever the
 /// rules read), then decodes every slot of the program.
 pub fn decode_slots(prog: &Program, inputs: Inputs<'_>) -> Result<Vec<Value>, InputError> {
@@ -46,9 +51,104 @@ pub fn decode_slots(prog: &Program, inputs: Inputs<'_>) -> Result<Vec<Value>, In
     if !inputs.context.is_object() {
         return Err(InputError::new(format!("`context` must be a JSON object, found {}", json_kind(inputs.context))));
     }
+    check_depth("user", inputs.user)?;
+    check_depth("context", inputs.context)?;
     check_input("user", &prog.input.user, inputs.user).map_err(InputError::new)?;
     check_input("context", &prog.input.context, inputs.context).map_err(InputError::new)?;
     prog.slots.iter().map(|s| decode_slot(s, inputs)).collect()
+}
+
+/// The most values (objects, arrays, strings, numbers, bools and nulls) one input document
+/// may hold. An Auth0 user or context holds a few hundred; the bound keeps the memory a
+/// parsed document takes (about 80 bytes a value, however short its text) within a small
+/// multiple of its size.
+pub const MAX_INPUT_VALUES: usize = 1 << 18;
+
+/// Checks JSON text before it is parsed: at most [`MAX_INPUT_DEPTH`] levels and
+/// [`MAX_INPUT_VALUES`] values (counted outside strings: the document, the first item of
+/// each array or object that has one, and one more after each comma). Syntax is left to the
+/// parser.
+pub fn check_json_text(what: &str, text: &[u8]) -> Result<(), InputError> {
+    let (mut depth, mut values, mut in_string, mut escaped, mut opened) = (0usize, 1usize, false, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if opened && !b.is_ascii_whitespace() {
+            opened = false;
+            if b != b']' && b != b'}' {
+                values += 1;
+            }
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                opened = true;
+                if depth > MAX_INPUT_DEPTH {
+                    return Err(too_deep(what));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => values += 1,
+            _ => {}
+        }
+        if values > MAX_INPUT_VALUES {
+            return Err(InputError::new(format!("`{what}` holds more than {MAX_INPUT_VALUES} values")));
+        }
+    }
+    Ok(())
+}
+
+fn too_deep(what: &str) -> InputError {
+    InputError::new(format!(
+        "`{what}` nests deeper than {MAX_INPUT_DEPTH} levels (objects and arrays inside each other)"
+    ))
+}
+
+/// An input error when `doc` nests deeper than [`MAX_INPUT_DEPTH`]. Iterative: the document
+/// may be arbitrarily deep when a host built it itself.
+pub fn check_depth(what: &str, doc: &Json) -> Result<(), InputError> {
+    if depth_exceeds(doc, MAX_INPUT_DEPTH) {
+        return Err(too_deep(what));
+    }
+    Ok(())
+}
+
+/// Whether `doc` nests deeper than `limit` levels (the document itself is level 1).
+pub fn depth_exceeds(doc: &Json, limit: usize) -> bool {
+    let mut stack: Vec<(&Json, usize)> = vec![(doc, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: &mut dyn Iterator<Item = &Json> = match v {
+            Json::Array(items) => &mut items.iter(),
+            Json::Object(map) => &mut map.values(),
+            _ => continue,
+        };
+        if depth > limit {
+            return true;
+        }
+        stack.extend(children.filter(|c| c.is_array() || c.is_object()).map(|c| (c, depth + 1)));
+    }
+    false
+}
+
+/// Drops a document without recursion (dropping a `serde_json::Value` recurses once per
+/// level): for input refused as too deep.
+pub fn dispose(doc: Json) {
+    let mut stack = vec![doc];
+    while let Some(v) = stack.pop() {
+        match v {
+            Json::Array(items) => stack.extend(items),
+            Json::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
 }
 
 /// Checks a value against its shape: `Err` names the first place that does not fit
@@ -170,12 +270,43 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
         let path = format!("{}{inner}", slot.display());
         return Err(InputError::new(format!("`{path}` must be {}, found {}", ty_phrase(&bad.want), bad.found)));
     }
-    let value = Value::from_json(cur);
-    // `int` fields accept integral numbers written as floats (`3.0`).
-    Ok(match (&slot.ty, value) {
-        (Ty::Int, Value::Float(f)) => Value::Int(f as i64),
-        (_, v) => v,
-    })
+    Ok(if slot.checked { typed_value(&slot.ty, cur) } else { Value::from_json(cur) })
+}
+
+/// A checked value as its type says: `int` fields (at any depth) accept integral numbers
+/// written as floats (`3.0`), which become ints, so that an `int` expression only ever holds
+/// ints (the JIT relies on it).
+fn typed_value(ty: &Ty, j: &Json) -> Value {
+    match (ty, j) {
+        (Ty::Int, Json::Number(n)) if n.as_i64().is_none() => Value::Int(n.as_f64().unwrap_or(0.0) as i64),
+        (Ty::List(inner), Json::Array(items)) if has_int(inner) => {
+            Value::List(std::sync::Arc::new(items.iter().map(|i| typed_value(inner, i)).collect()))
+        }
+        (Ty::Object(fields), Json::Object(map)) if fields.iter().any(|(_, t)| has_int(t)) => {
+            Value::Object(std::sync::Arc::new(
+                map.iter()
+                    .map(|(k, v)| {
+                        let value = match fields.iter().find(|(name, _)| name == k) {
+                            Some((_, t)) => typed_value(t, v),
+                            None => Value::from_json(v),
+                        };
+                        (k.clone(), value)
+                    })
+                    .collect(),
+            ))
+        }
+        _ => Value::from_json(j),
+    }
+}
+
+/// Whether a type has `int` anywhere in it (else the value needs no conversion).
+fn has_int(ty: &Ty) -> bool {
+    match ty {
+        Ty::Int => true,
+        Ty::List(inner) => has_int(inner),
+        Ty::Object(fields) => fields.iter().any(|(_, t)| has_int(t)),
+        _ => false,
+    }
 }
 
 fn display(slot: &Slot, n: usize) -> String {

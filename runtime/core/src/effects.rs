@@ -3,6 +3,7 @@
 
 use warden_ir::{Program, ScopeOp, StmtKind};
 
+use crate::decode::MAX_INPUT_DEPTH;
 use crate::outcome::{Cause, ErrorInfo};
 use crate::{Txn, Value, ops};
 
@@ -42,13 +43,14 @@ pub fn apply(
             }));
         }
         StmtKind::SetUser { path, refresh, .. } => {
+            not_too_deep(path.len(), &vals[0]).map_err(at(0))?;
             fits(prog.input.user.at(path), path, &vals[0]).map_err(at(0))?;
             txn.set_user(path, &vals[0]);
-            txn.refresh(prog, refresh).map_err(breaks).map_err(at(0))?;
+            txn.refresh(prog, prog.refreshed(*refresh)).map_err(breaks).map_err(at(0))?;
         }
         StmtKind::UnsetUser { path, refresh } => {
             txn.unset_user(path);
-            txn.refresh(prog, refresh).map_err(|m| (None, breaks(m)))?;
+            txn.refresh(prog, prog.refreshed(*refresh)).map_err(|m| (None, breaks(m)))?;
         }
         StmtKind::Claim { token, name, .. } => txn.claim(*token, name, &vals[0], rule),
         StmtKind::Scope { op, .. } => {
@@ -88,9 +90,10 @@ pub fn apply(
         },
         StmtKind::Persist { metadata, key, refresh, .. } => {
             let path = [metadata.field().to_string(), key.clone()];
+            not_too_deep(path.len(), &vals[0]).map_err(at(0))?;
             fits(prog.input.user.at(&path), &path, &vals[0]).map_err(at(0))?;
             txn.persist(*metadata, key, &vals[0], rule).map_err(at(0))?;
-            txn.refresh(prog, refresh).map_err(breaks).map_err(at(0))?;
+            txn.refresh(prog, prog.refreshed(*refresh)).map_err(breaks).map_err(at(0))?;
         }
         StmtKind::Log(_) => txn.log(rule, "log", vals[0].to_text()),
         StmtKind::When(_) | StmtKind::Let(..) | StmtKind::If { .. } => {}
@@ -107,6 +110,15 @@ fn fits(shape: Option<&warden_ir::Shape>, path: &[String], v: &Value) -> Result<
         }
         _ => Ok(()),
     }
+}
+
+/// The user stays within [`MAX_INPUT_DEPTH`] levels (inputs are refused past it): a value
+/// written `path` fields below the user's top level may nest `MAX_INPUT_DEPTH - path` deep.
+fn not_too_deep(path: usize, v: &Value) -> Result<(), String> {
+    if v.nests_deeper_than(MAX_INPUT_DEPTH.saturating_sub(path)) {
+        return Err(format!("the value nests too deep: the user may nest at most {MAX_INPUT_DEPTH} levels"));
+    }
+    Ok(())
 }
 
 fn breaks(m: String) -> String {

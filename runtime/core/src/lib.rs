@@ -10,7 +10,10 @@ mod outcome;
 mod txn;
 mod value;
 
-pub use decode::{InputError, Inputs, check_input, decode_slot, decode_slots, json_kind};
+pub use decode::{
+    InputError, Inputs, MAX_INPUT_DEPTH, MAX_INPUT_VALUES, check_depth, check_input, check_json_text, decode_slot,
+    decode_slots, depth_exceeds, dispose, json_kind,
+};
 pub use effects::{Applied, StmtFailure, apply};
 pub use ops::Prepared;
 pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, LogEntry, Outcome, finish};

@@ -61,7 +61,18 @@ impl Txn {
         config: Arc<BTreeMap<String, String>>,
         now: i64,
     ) -> Result<Txn, InputError> {
-        let slots = decode::decode_slots(prog, Inputs { user: &user, context: &context, config: &config })?;
+        let slots = match decode::decode_slots(prog, Inputs { user: &user, context: &context, config: &config }) {
+            Ok(slots) => slots,
+            Err(e) => {
+                // Refused input may be deeper than dropping it recursively can take.
+                for doc in [user, context] {
+                    if let Ok(doc) = Arc::try_unwrap(doc) {
+                        decode::dispose(doc);
+                    }
+                }
+                return Err(e);
+            }
+        };
         Ok(Txn {
             user,
             context,

@@ -51,6 +51,17 @@ impl Value {
         }
     }
 
+    /// Whether lists and objects nest more than `levels` deep in this value (a scalar is 0
+    /// levels, `[]` one). Recursion stops at `levels`.
+    pub fn nests_deeper_than(&self, levels: usize) -> bool {
+        let deeper = |c: &Value| c.nests_deeper_than(levels.saturating_sub(1));
+        match self {
+            Value::List(items) => levels == 0 || items.iter().any(deeper),
+            Value::Object(map) => levels == 0 || map.values().any(deeper),
+            _ => false,
+        }
+    }
+
     /// The type's name in messages: "a string", "a list".
     pub fn describe(&self) -> &'static str {
         match self {

@@ -60,7 +60,10 @@ pub fn set_js_isolation(workers: Option<JsWorkers>) {
 pub fn serve_js_worker() -> i32 {
     warden_js::worker::serve()
 }
-pub use warden_runtime::{Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, Outcome};
+pub use warden_runtime::{
+    Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, MAX_INPUT_DEPTH, MAX_INPUT_VALUES, Outcome,
+    check_json_text,
+};
 
 /// Why a pipeline could not be loaded.
 #[derive(Debug)]
@@ -313,6 +316,9 @@ impl Pipeline {
     /// Decides one login. Bad input (wrong JSON shapes, known fields of the wrong type,
     /// configuration without a value) is an `Err`; a denied login is an `Ok` outcome.
     pub fn execute(&self, user: &Json, context: &Json, exec: &Exec) -> Result<Outcome, InputError> {
+        // Before the copy: copying a document recurses once per level.
+        warden_runtime::check_depth("user", user)?;
+        warden_runtime::check_depth("context", context)?;
         self.execute_owned(user.clone(), context.clone(), exec)
     }
 
@@ -474,6 +480,7 @@ impl Pipeline {
     /// Decides one login from JSON bytes to JSON bytes (the outcome, compact).
     pub fn execute_bytes(&self, user: &[u8], context: &[u8], exec: &Exec) -> Result<Vec<u8>, InputError> {
         let parse = |bytes: &[u8], what: &str| {
+            warden_runtime::check_json_text(what, bytes)?;
             serde_json::from_slice::<Json>(bytes).map_err(|e| {
                 InputError::new(format!("invalid JSON in the {what} at line {}, column {}: {e}", e.line(), e.column()))
             })

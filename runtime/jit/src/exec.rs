@@ -106,7 +106,7 @@ impl Compiled {
                 | warden_ir::StmtKind::UnsetUser { refresh, .. }
                 | warden_ir::StmtKind::Persist { refresh, .. } = &s.kind
                 {
-                    refresh.iter().for_each(|r| stable[*r as usize] = false);
+                    program.refreshed(*refresh).iter().for_each(|r| stable[*r as usize] = false);
                 }
             }
         }

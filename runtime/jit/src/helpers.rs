@@ -247,7 +247,7 @@ extern "C" fn h_stmt(ctx: *mut Ctx, stmt: u64, args: *const Cell) -> u64 {
     let refresh = match &s.kind {
         warden_ir::StmtKind::SetUser { refresh, .. }
         | warden_ir::StmtKind::UnsetUser { refresh, .. }
-        | warden_ir::StmtKind::Persist { refresh, .. } => refresh.as_slice(),
+        | warden_ir::StmtKind::Persist { refresh, .. } => rt.prog.refreshed(*refresh),
         _ => &[],
     };
     // Cells of slots about to change may still be held in locals: keep their values alive.

@@ -26,8 +26,18 @@ mod translate;
 
 pub use exec::Compiled;
 
-/// Compiles every rule of a program for this machine.
+/// The largest rule the JIT compiles, in IR nodes (statements and expressions): Cranelift's
+/// time and memory grow faster than linearly with the size of one function (its SSA builder
+/// keeps a table of variables by blocks), and each effect reserves stack in the rule's frame.
+/// About 400 statements; a pipeline with a larger rule runs on the interpreter.
+pub const MAX_RULE_NODES: usize = 2048;
+
+/// Compiles every rule of a program for this machine. Refuses a program with a rule larger
+/// than [`MAX_RULE_NODES`] (the caller runs it on the interpreter instead).
 pub fn compile(program: Arc<Program>) -> Result<Compiled, String> {
+    if let Some((rule, nodes)) = largest_rule(&program).filter(|(_, n)| *n > MAX_RULE_NODES) {
+        return Err(format!("rule {rule} has {nodes} IR nodes, more than the JIT's {MAX_RULE_NODES}"));
+    }
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
     // Cranelift's IR verifier checks the translator's output: on in debug builds (every test
@@ -48,6 +58,48 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, String> {
     let funcs = ids.into_iter().map(|id| module.get_finalized_function(id)).collect();
     let stmts = stmts.into_iter().map(|v| v.into_iter().map(|s| s as *const _).collect()).collect();
     Ok(Compiled::new(module, funcs, stmts, program))
+}
+
+/// The rule with the most IR nodes (statements and the expressions they evaluate) and how
+/// many it has; nodes are counted once even if a program shares them.
+fn largest_rule(program: &Program) -> Option<(usize, usize)> {
+    fn stmts(block: &[warden_ir::Stmt], roots: &mut Vec<warden_ir::ExprId>) -> usize {
+        let mut n = 0;
+        for s in block {
+            n += 1;
+            roots.extend(s.kind.operands());
+            match &s.kind {
+                warden_ir::StmtKind::When(c) => roots.push(*c),
+                warden_ir::StmtKind::Let(_, e) => roots.push(*e),
+                warden_ir::StmtKind::If { cond, then, otherwise } => {
+                    roots.push(*cond);
+                    n += stmts(then, roots) + stmts(otherwise, roots);
+                }
+                _ => {}
+            }
+        }
+        n
+    }
+    let mut seen = vec![u32::MAX; program.exprs.len()];
+    let mut largest = None;
+    for (r, rule) in program.rules.iter().enumerate() {
+        let mut stack = Vec::new();
+        let mut nodes = stmts(&rule.body, &mut stack);
+        while let Some(e) = stack.pop() {
+            match seen.get_mut(e as usize) {
+                Some(mark) if *mark != r as u32 => {
+                    *mark = r as u32;
+                    nodes += 1;
+                    stack.extend(program.exprs[e as usize].kind.operands());
+                }
+                _ => {}
+            }
+        }
+        if largest.is_none_or(|(_, n)| nodes > n) {
+            largest = Some((r, nodes));
+        }
+    }
+    largest
 }
 
 /// Declares and defines one function per rule in any Cranelift module (the JIT here; an

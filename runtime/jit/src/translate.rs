@@ -338,12 +338,12 @@ impl<'p> Translator<'_, '_, 'p> {
                 self.bool_jv(r)
             }
             ExprKind::Quant { all, var, list, body } => self.translate_quant(*all, *var, *list, *body),
-            ExprKind::Call(Builtin::Now, _) => {
+            ExprKind::Call(Builtin::Now, args) if args.is_empty() => {
                 let now = self.b.ins().load(I64, MemFlagsData::trusted(), self.ctx, CTX_NOW);
                 Jv { tag: self.iconst(INT as i64), a: now, b: self.iconst(0) }
             }
             ExprKind::Call(f @ (Builtin::Lower | Builtin::Upper | Builtin::Trim | Builtin::EmailDomain), args)
-                if self.ty(args[0]) == &Ty::Str =>
+                if args.len() == 1 && self.ty(args[0]) == &Ty::Str =>
             {
                 let v = self.translate_expr(args[0]);
                 let code = match f {
@@ -357,7 +357,7 @@ impl<'p> Translator<'_, '_, 'p> {
                     t.call(Helper::Text, &[code, v.a, v.b, out]);
                 })
             }
-            ExprKind::Call(Builtin::Weekday, args) if self.ty(args[0]) == &Ty::Int => {
+            ExprKind::Call(Builtin::Weekday, args) if args.len() == 1 && self.ty(args[0]) == &Ty::Int => {
                 let v = self.translate_expr(args[0]);
                 let arg = self.iconst(i64::from(args[0]));
                 self.if_tag(v, INT, |t, v, out| {

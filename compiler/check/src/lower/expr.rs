@@ -149,10 +149,10 @@ impl Lowerer<'_> {
                         CTy::Dyn
                     }
                 };
-                self.scopes.push(Vec::new());
-                let id = self.declare(var, elem);
+                self.open_scope();
+                let id = self.declare(var, elem, self.built[l as usize]);
                 let b = self.cond(body);
-                self.scopes.pop();
+                self.close_scope();
                 let all = *kind == ast::Quantifier::All;
                 (self.push(ExprKind::Quant { all, var: id, list: l, body: b }, &CTy::Bool, span), CTy::Bool)
             }
@@ -262,7 +262,8 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn unknown_name(&mut self, name: &ast::Ident) -> (ExprId, CTy) {
-        let mut candidates: Vec<String> = self.scopes.iter().flatten().map(|(n, _, _)| n.clone()).collect();
+        let mut candidates: Vec<String> = self.visible_names().map(String::from).collect();
+        candidates.sort();
         candidates.extend(["user", "context", "config"].map(String::from));
         let help = match name.name.as_str() {
             "configuration" => "the tenant configuration is `config`: `config.KEY`".into(),
@@ -548,7 +549,12 @@ pub(super) fn unify(a_: &CTy, b_: &CTy) -> Option<CTy> {
         (CTy::Time, CTy::Time) => CTy::Time,
         (CTy::Time, t) | (t, CTy::Time) if t.is_str() || matches!(t, CTy::Int) => CTy::Time,
         (CTy::List(x), CTy::List(y)) => CTy::List(Box::new(unify(x, y).unwrap_or(CTy::Dyn))),
-        (CTy::Obj(x), CTy::Obj(_)) => CTy::Obj(x.clone()),
+        // One object type holds both only when they are the same (a field one knows may hold
+        // anything in the other).
+        (CTy::Obj(x), CTy::Obj(y)) if std::sync::Arc::ptr_eq(x, y) || x.to_ir_fields() == y.to_ir_fields() => {
+            CTy::Obj(x.clone())
+        }
+        (CTy::Obj(_), CTy::Obj(_)) => CTy::Dyn,
         _ => return None,
     })
 }

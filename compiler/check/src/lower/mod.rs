@@ -1,7 +1,7 @@
 //! Resolution, type checking and lowering of one pipeline's `.rule` files to the IR, in one
 //! pass that reports every error it finds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use warden_ir::{self as ir, ExprId, ExprKind, Loc, Root, StmtKind};
@@ -29,8 +29,16 @@ pub(crate) struct Lowerer<'a> {
     // Per file and per rule:
     file: FileId,
     dir: PathBuf,
-    scopes: Vec<Vec<(String, ir::LocalId, CTy)>>,
+    /// The names each open scope declared (to hide them again when it closes).
+    scopes: Vec<Vec<String>>,
+    /// The locals visible by name: innermost last.
+    visible: HashMap<String, Vec<(ir::LocalId, CTy)>>,
     rule_locals: Vec<String>,
+    rule_local_names: HashSet<String>,
+    /// How deep the lists each expression builds nest (see `warden_ir::MAX_BUILT_DEPTH`), by
+    /// `ExprId`, and each local's, by `LocalId` in the current rule.
+    built: Vec<u32>,
+    local_built: Vec<u32>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -54,6 +62,7 @@ impl<'a> Lowerer<'a> {
                 regexes: Vec::new(),
                 cidrs: Vec::new(),
                 exprs: Vec::new(),
+                refreshes: Vec::new(),
                 config_keys: config_keys.clone().unwrap_or_default(),
                 input: schema.input_shapes(),
             },
@@ -68,7 +77,11 @@ impl<'a> Lowerer<'a> {
             file: 0,
             dir: PathBuf::new(),
             scopes: Vec::new(),
+            visible: HashMap::new(),
             rule_locals: Vec::new(),
+            rule_local_names: HashSet::new(),
+            built: Vec::new(),
+            local_built: Vec::new(),
         }
     }
 
@@ -104,8 +117,34 @@ impl<'a> Lowerer<'a> {
 
     fn push(&mut self, kind: ExprKind, ty: &CTy, span: Span) -> ExprId {
         let loc = self.loc(span);
+        let b = |x: &ExprId| self.built[*x as usize];
+        let mut built = match &kind {
+            ExprKind::List(items) => 1 + items.iter().map(b).max().unwrap_or(0),
+            ExprKind::Local(l) => self.local_built.get(*l as usize).copied().unwrap_or(0),
+            ExprKind::Field(x, _) | ExprKind::Index(x, _) => b(x),
+            ExprKind::Coalesce(x, y) => b(x).max(b(y)),
+            _ => 0,
+        };
+        if built as usize > ir::MAX_BUILT_DEPTH {
+            built = 0;
+            self.err("E0002", "lists nest too deep", span, "a list nested more than 64 levels deep").help =
+                Some("lists built by rules (directly or through `let`) nest at most 64 levels".into());
+        }
+        self.built.push(built);
         self.prog.exprs.push(ir::Expr { kind, ty: ty.to_ir(), loc });
         (self.prog.exprs.len() - 1) as ExprId
+    }
+
+    fn open_scope(&mut self) {
+        self.scopes.push(Vec::new());
+    }
+
+    fn close_scope(&mut self) {
+        for name in self.scopes.pop().unwrap_or_default() {
+            if let Some(stack) = self.visible.get_mut(&name) {
+                stack.pop();
+            }
+        }
     }
 
     /// A placeholder after an error: typed `any` so that no second error follows from it.
@@ -139,7 +178,10 @@ impl<'a> Lowerer<'a> {
             self.rule_names.insert(rule.name.clone(), (self.file, rule.name_span));
         }
         self.scopes = vec![Vec::new()];
+        self.visible.clear();
         self.rule_locals.clear();
+        self.rule_local_names.clear();
+        self.local_built.clear();
         let body = self.block(&rule.body, true);
         let loc = self.loc(rule.span);
         self.prog.rules.push(ir::Rule {
@@ -212,17 +254,17 @@ impl<'a> Lowerer<'a> {
                     self.err("E0111", "`let` takes no `if`/`unless`", s.span, "conditional binding").help =
                         Some("use `??` or an `if` block".into());
                 }
-                let id = self.declare(name, ty);
+                let id = self.declare(name, ty, self.built[v as usize]);
                 StmtKind::Let(id, v)
             }
             S::If { cond, then, otherwise } => {
                 let cond = self.cond(cond);
-                self.scopes.push(Vec::new());
+                self.open_scope();
                 let then = self.block(then, false);
-                self.scopes.pop();
-                self.scopes.push(Vec::new());
+                self.close_scope();
+                self.open_scope();
                 let otherwise = otherwise.as_ref().map(|b| self.block(b, false)).unwrap_or_default();
-                self.scopes.pop();
+                self.close_scope();
                 StmtKind::If { cond, then, otherwise }
             }
             S::Deny { code, message } => {
@@ -245,11 +287,11 @@ impl<'a> Lowerer<'a> {
                     )
                     .help = Some(format!("assign a value of type {}", want.name()));
                 }
-                StmtKind::SetUser { path, value: v, refresh: Vec::new() }
+                StmtKind::SetUser { path, value: v, refresh: 0 }
             }
             S::Unset { target } => {
                 let (path, _) = self.target(target)?;
-                StmtKind::UnsetUser { path, refresh: Vec::new() }
+                StmtKind::UnsetUser { path, refresh: 0 }
             }
             S::Claim { token, name, value } => {
                 let token = match token {
@@ -341,7 +383,7 @@ impl<'a> Lowerer<'a> {
                         Some(_) => {}
                     }
                 }
-                StmtKind::Persist { metadata, key: key.clone(), value: v, refresh: Vec::new() }
+                StmtKind::Persist { metadata, key: key.clone(), value: v, refresh: 0 }
             }
             S::Log(m) => StmtKind::Log(self.expr(m).0),
         })
@@ -354,29 +396,31 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn declare(&mut self, name: &ast::Ident, ty: CTy) -> ir::LocalId {
+    fn declare(&mut self, name: &ast::Ident, ty: CTy, built: u32) -> ir::LocalId {
         if matches!(name.name.as_str(), "user" | "context" | "config") {
             self.err("E0111", format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
                 Some("choose another name".into());
-        } else if self.rule_locals.contains(&name.name) {
+        } else if !self.rule_local_names.insert(name.name.clone()) {
             self.err("E0111", format!("`{}` is already defined in this rule", name.name), name.span, "defined again")
                 .help = Some("each name is defined once per rule; choose another name".into());
         }
         self.rule_locals.push(name.name.clone());
+        self.local_built.push(built);
         let id = (self.rule_locals.len() - 1) as ir::LocalId;
         if let Some(scope) = self.scopes.last_mut() {
-            scope.push((name.name.clone(), id, ty));
+            scope.push(name.name.clone());
+            self.visible.entry(name.name.clone()).or_default().push((id, ty));
         }
         id
     }
 
     fn lookup_local(&self, name: &str) -> Option<(ir::LocalId, CTy)> {
-        self.scopes
-            .iter()
-            .rev()
-            .flat_map(|s| s.iter().rev())
-            .find(|(n, _, _)| n == name)
-            .map(|(_, id, ty)| (*id, ty.clone()))
+        self.visible.get(name).and_then(|stack| stack.last()).cloned()
+    }
+
+    /// The names of the locals in scope (for suggestions).
+    fn visible_names(&self) -> impl Iterator<Item = &str> {
+        self.visible.iter().filter(|(_, stack)| !stack.is_empty()).map(|(n, _)| n.as_str())
     }
 
     /// Resolves a `set`/`unset` target to a path under `user` and the type it holds.
@@ -398,6 +442,11 @@ impl<'a> Lowerer<'a> {
                 Some("set one attribute: `set user.name = ...`".into());
             return None;
         };
+        if t.path.len() > ir::MAX_PATH {
+            self.err("E0002", "the path is too long", t.span, format!("{} fields", t.path.len())).help =
+                Some(format!("`set` and `unset` paths have at most {} fields", ir::MAX_PATH));
+            return None;
+        }
         let mut ty = self.schema.user.clone();
         for (i, seg) in t.path.iter().enumerate() {
             ty = match ty {
@@ -500,33 +549,63 @@ fn always_denies(s: &ir::Stmt) -> bool {
     }
 }
 
-/// Fills each write's list of slots to decode again, now that every slot is known.
+/// Fills in which slots each write decodes again, now that every slot is known: the user
+/// slots whose path is a prefix of the written path or starts with it. Writes to the same
+/// path share one list, and the lists come from an ordered index of slot paths, so this is
+/// linear in the size of the program (not writes times slots).
 pub(crate) fn fill_refresh(prog: &mut ir::Program) {
-    let slots = prog.slots.clone();
+    use std::collections::BTreeMap;
+    use std::ops::Bound;
+    let mut by_path: BTreeMap<Vec<String>, Vec<ir::SlotId>> = BTreeMap::new();
+    for (i, s) in prog.slots.iter().enumerate() {
+        if s.root == Root::User {
+            by_path.entry(s.path.clone()).or_default().push(i as ir::SlotId);
+        }
+    }
     let overlapping = |path: &[String]| -> Vec<ir::SlotId> {
-        slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.root == Root::User && (s.path.starts_with(path) || path.starts_with(&s.path)))
-            .map(|(i, _)| i as ir::SlotId)
-            .collect()
+        let mut ids: Vec<ir::SlotId> =
+            (0..=path.len()).filter_map(|k| by_path.get(&path[..k])).flatten().copied().collect();
+        let below = by_path.range::<[String], _>((Bound::Excluded(path), Bound::Unbounded));
+        ids.extend(below.take_while(|(p, _)| p.starts_with(path)).flat_map(|(_, ids)| ids.iter().copied()));
+        ids.sort_unstable();
+        ids
     };
-    fn walk(stmts: &mut [ir::Stmt], f: &dyn Fn(&[String]) -> Vec<ir::SlotId>) {
+    struct Lists<'f> {
+        index: HashMap<Vec<String>, u32>,
+        lists: Vec<Vec<ir::SlotId>>,
+        overlapping: &'f dyn Fn(&[String]) -> Vec<ir::SlotId>,
+    }
+    impl Lists<'_> {
+        fn of(&mut self, path: &[String]) -> u32 {
+            if let Some(&i) = self.index.get(path) {
+                return i;
+            }
+            self.lists.push((self.overlapping)(path));
+            let i = (self.lists.len() - 1) as u32;
+            self.index.insert(path.to_vec(), i);
+            i
+        }
+    }
+    fn walk(stmts: &mut [ir::Stmt], lists: &mut Lists<'_>) {
         for s in stmts {
             match &mut s.kind {
-                StmtKind::SetUser { path, refresh, .. } | StmtKind::UnsetUser { path, refresh } => *refresh = f(path),
+                StmtKind::SetUser { path, refresh, .. } | StmtKind::UnsetUser { path, refresh } => {
+                    *refresh = lists.of(path);
+                }
                 StmtKind::Persist { metadata, key, refresh, .. } => {
-                    *refresh = f(&[metadata.field().to_string(), key.clone()]);
+                    *refresh = lists.of(&[metadata.field().to_string(), key.clone()]);
                 }
                 StmtKind::If { then, otherwise, .. } => {
-                    walk(then, f);
-                    walk(otherwise, f);
+                    walk(then, lists);
+                    walk(otherwise, lists);
                 }
                 _ => {}
             }
         }
     }
+    let mut lists = Lists { index: HashMap::new(), lists: Vec::new(), overlapping: &overlapping };
     for r in &mut prog.rules {
-        walk(&mut r.body, &overlapping);
+        walk(&mut r.body, &mut lists);
     }
+    prog.refreshes = lists.lists;
 }
