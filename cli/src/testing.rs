@@ -148,7 +148,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
     // Each pipeline also runs from its artifacts, built in memory with a key made for this
     // run, and loaded once per configuration the cases give.
     let key = warden_artifact::generate_key();
-    let mut artifacts: BTreeMap<(PathBuf, BTreeMap<String, String>), Arc<Vec<Built>>> = BTreeMap::new();
+    let mut artifacts: BTreeMap<(PathBuf, Config), Arc<Vec<Built>>> = BTreeMap::new();
     for file in files {
         let shown = file.display().to_string();
         let text = match std::fs::read_to_string(file) {
@@ -220,6 +220,9 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
     }
     report
 }
+
+/// Configuration values by key.
+type Config = BTreeMap<String, String>;
 
 /// A pipeline rebuilt from its artifact, as `warden build` writes it and `warden run
 /// --bundle` loads it, or why it could not be.

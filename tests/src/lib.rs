@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+pub mod generate;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
@@ -143,9 +145,11 @@ pub fn read_json(path: &Path) -> Json {
 /// Asserts that the pipeline runs native code on the JIT backend, so that a test comparing
 /// backends compares two (the JIT otherwise quietly runs the interpreter).
 pub fn assert_jit(p: &warden::Pipeline) {
-    if let Some(why) = p.jit_unavailable() {
-        panic!("the JIT did not compile this pipeline, so the JIT backend would run the interpreter: {why}");
-    }
+    let why = p.jit_unavailable();
+    assert!(
+        why.is_none(),
+        "the JIT did not compile this pipeline, so the JIT backend would run the interpreter: {why:?}"
+    );
 }
 
 /// Every field of an outcome, denials included, as one JSON value (what `to_json` leaves out
