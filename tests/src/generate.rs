@@ -27,6 +27,12 @@ impl Gen {
         Gen(seed)
     }
 
+    /// The generator of the `i`th case of a run seeded with `seed`: runs with different seeds
+    /// share no cases.
+    pub fn for_case(seed: u64, i: u64) -> Gen {
+        Gen(Gen(Gen(seed).next() ^ i).next())
+    }
+
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;

@@ -256,8 +256,7 @@ fn jit_agrees_with_the_interpreter_on_generated_programs() {
     let mut failure = None;
     for i in 0..programs {
         // Each program from its own seed, so that a failure names the one to rerun.
-        let case = seed.wrapping_add(i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let mut g = Gen::new(case);
+        let mut g = Gen::for_case(seed, i);
         let program = generate::program(&mut g);
         let logins: Vec<Login> = (0..INPUTS_PER_PROGRAM).map(|_| generate::login(&mut g)).collect();
         if let Err(e) = run_program(&dir, &program, &logins, &mut tally) {
