@@ -190,6 +190,7 @@ fn logs_are_limited_to_256_entries() {
     .expect("write");
     std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"a.rule\", \"b.js\"]\n").expect("write");
     let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    warden_tests::assert_jit(&p);
     for backend in [Backend::Interp, Backend::Jit] {
         let o = p
             .execute(&serde_json::json!({"user_id": "auth0|1"}), &serde_json::json!({}), &Exec::at(0).on(backend))
