@@ -265,9 +265,7 @@ fn jit_agrees_with_the_interpreter_on_generated_programs() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    if let Some(f) = failure {
-        panic!("{f}");
-    }
+    assert!(failure.is_none(), "{}", failure.unwrap_or_default());
     let t = tally;
     let cases = t.cases();
     println!(
