@@ -4,14 +4,27 @@
 //   direct   - rule functions taken out of the context and called directly (no time limit)
 //   timeout  - one `runInContext` per login with a `timeout` (how Node bounds a call)
 //   fresh    - a fresh context per login (isolation between logins)
-// Usage: node bench/peers/node-vm.js logins.json blocked-emails.txt
+// Before timing, each way's decision on every login (allow, or deny with the OAuth code and
+// the rule) is compared with warden's (DECISIONS, written by peer_inputs): a difference exits
+// with status 1.
+// Usage: node bench/peers/node-vm.js LOGINS.json BLOCKED.txt DECISIONS.json
 'use strict';
 const fs = require('fs');
 const vm = require('vm');
 
 const logins = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const blocked = fs.readFileSync(process.argv[3], 'utf8').split('\n').map(l => l.trim()).filter(l => l && !l.startsWith('#'));
+const warden = JSON.parse(fs.readFileSync(process.argv[4], 'utf8'));
 const NOW = 1764158400000;
+// warden's rule names, for the functions below.
+const NAMES = {
+  blockedAddresses: 'blocked addresses',
+  blockedNetworks: 'blocked networks',
+  verifiedEmail: 'verified email for database users',
+  noResourceOwner: 'no resource owner endpoint',
+  adminDomains: 'admin console for company domains',
+  payroll: 'payroll from the office on weekdays',
+};
 
 const rules = `
 const blocked = new Set(BLOCKED);
@@ -69,7 +82,7 @@ function runPipeline(user, context) {
   for (const rule of RULES) {
     let done = false;
     rule(user, context, (err, u, c) => { done = true; if (err) result = err; else { user = u || user; context = c || context; } });
-    if (result) return { decision: 'deny', rule: rule.name, description: result.message };
+    if (result) return { decision: 'deny', rule: rule.name, code: result.code || 'access_denied', description: result.message };
   }
   return { decision: 'allow', user };
 }
@@ -82,8 +95,22 @@ function makeContext() {
   return ctx;
 }
 
+// A result in warden's words: `allow`, or `deny CODE by RULE`.
+function decision(r) {
+  return r.decision === 'allow' ? 'allow' : `deny ${r.code} by ${NAMES[r.rule] || r.rule}`;
+}
+
 function time(label, rounds, f) {
-  for (let i = 0; i < logins.length; i++) f(logins[i]); // warm up
+  // Warm up, and check every decision against warden's before timing.
+  const wrong = [];
+  for (let i = 0; i < logins.length; i++) {
+    const d = decision(f(logins[i]));
+    if (d !== warden[i]) wrong.push(`login ${i}: warden ${warden[i]}, node ${d}`);
+  }
+  if (wrong.length > 0) {
+    console.error(`node vm ${label}: ${wrong.length} of ${logins.length} decisions differ from warden's:\n  ${wrong.slice(0, 10).join('\n  ')}`);
+    process.exit(1);
+  }
   const start = process.hrtime.bigint();
   let denied = 0;
   for (let r = 0; r < rounds; r++) for (let i = 0; i < logins.length; i++) if (f(logins[i]).decision === 'deny') denied++;

@@ -1,6 +1,7 @@
 //! `warden test`: test files next to the manifest, run on every backend (interpreter, JIT,
-//! and the pipeline's artifact built in memory), with readable
-//! diffs, JSON and JUnit reports, and coverage.
+//! and the pipeline's artifacts built in memory, signed and, with JavaScript, unsigned), with
+//! readable diffs, JSON and JUnit reports, and coverage. A comparison that cannot run (no
+//! native code, an artifact that does not load or refuses the input) fails the case.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -144,8 +145,10 @@ pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
 pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
     let mut report = Report::default();
     let mut pipelines: BTreeMap<PathBuf, Option<(Arc<Pipeline>, usize)>> = BTreeMap::new();
-    // Each pipeline also runs from its artifact, built in memory.
-    let mut artifacts: BTreeMap<PathBuf, Option<Arc<Pipeline>>> = BTreeMap::new();
+    // Each pipeline also runs from its artifacts, built in memory with a key made for this
+    // run, and loaded once per configuration the cases give.
+    let key = warden_artifact::generate_key();
+    let mut artifacts: BTreeMap<(PathBuf, Config), Arc<Vec<Built>>> = BTreeMap::new();
     for file in files {
         let shown = file.display().to_string();
         let text = match std::fs::read_to_string(file) {
@@ -197,18 +200,18 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
             }
         });
         let Some((pipeline, cov_index)) = entry.clone() else { continue };
-        let artifact = artifacts
-            .entry(manifest.clone())
-            .or_insert_with(|| {
-                Pipeline::from_artifact(&pipeline.to_artifact(None, true), None, &BTreeMap::new()).ok().map(Arc::new)
-            })
-            .clone();
         for case in &tf.cases {
             if filter.is_some_and(|f| !case.name.contains(f)) {
                 continue;
             }
+            let mut config = tf.defaults.config.clone();
+            config.extend(case.config.clone());
+            let built = artifacts
+                .entry((manifest.clone(), config.clone()))
+                .or_insert_with(|| Arc::new(build(&pipeline, key.as_ref(), &config)))
+                .clone();
             let cov = coverage.then(|| &mut report.coverage[cov_index].1);
-            let failures = run_case(&pipeline, artifact.as_deref(), &tf.defaults, case, cov);
+            let failures = run_case(&pipeline, &built, &tf.defaults, case, &config, cov);
             report.results.push(CaseResult { file: shown.clone(), name: case.name.clone(), failures });
         }
     }
@@ -216,6 +219,48 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
         report.coverage.clear();
     }
     report
+}
+
+/// Configuration values by key.
+type Config = BTreeMap<String, String>;
+
+/// A pipeline rebuilt from its artifact, as `warden build` writes it and `warden run
+/// --bundle` loads it, or why it could not be.
+struct Built {
+    what: &'static str,
+    pipeline: Result<Pipeline, String>,
+}
+
+/// The pipeline's artifacts, loaded with a case's configuration (which may give values the
+/// manifest takes from the environment): signed and verified, so that JavaScript runs from
+/// the artifact's bytecode, and, for pipelines with JavaScript, unsigned too, so that it is
+/// compiled from the sources the artifact carries.
+fn build(
+    pipeline: &Pipeline,
+    key: Result<&warden::SecretKey, &String>,
+    config: &BTreeMap<String, String>,
+) -> Vec<Built> {
+    let program = pipeline.program();
+    let has_js = !program.js_rules.is_empty() || !program.js_modules.is_empty();
+    let signed = match key {
+        Ok(key) => {
+            let bytes = pipeline.to_artifact(Some(key), true);
+            Pipeline::from_artifact(&bytes, Some(&key.verifying_key()), config).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(format!("no key to sign it with: {e}")),
+    };
+    let mut out = vec![Built {
+        what: if has_js { "the signed artifact (JavaScript from its bytecode)" } else { "the artifact" },
+        pipeline: signed,
+    }];
+    if has_js {
+        let bytes = pipeline.to_artifact(None, true);
+        out.push(Built {
+            what: "the unsigned artifact (JavaScript from its sources)",
+            pipeline: Pipeline::from_artifact(&bytes, None, config).map_err(|e| e.to_string()),
+        });
+    }
+    out
 }
 
 fn to_json(t: &toml::Table) -> Json {
@@ -257,9 +302,10 @@ fn remove(user: &mut Json, context: &mut Json, path: &str) -> Result<(), String>
 
 fn run_case(
     pipeline: &Pipeline,
-    artifact: Option<&Pipeline>,
+    artifacts: &[Built],
     defaults: &Defaults,
     case: &Case,
+    config: &BTreeMap<String, String>,
     coverage: Option<&mut Coverage>,
 ) -> Vec<String> {
     let mut user = to_json(&defaults.user);
@@ -281,8 +327,6 @@ fn run_case(
             return vec![m];
         }
     }
-    let mut config = defaults.config.clone();
-    config.extend(case.config.clone());
     let now_text = case.now.as_ref().or(defaults.now.as_ref());
     let now = match now_text {
         Some(t) => match warden::parse_time(t) {
@@ -292,7 +336,7 @@ fn run_case(
         None => jiff::Timestamp::now().as_millisecond(),
     };
     let (user, context) = (Arc::new(user), Arc::new(context));
-    let decode = || pipeline.decode_with(user.clone(), context.clone(), now, &config);
+    let decode = || pipeline.decode_with(user.clone(), context.clone(), now, config);
     let interp = match decode() {
         Ok(d) => match coverage {
             Some(cov) => pipeline.run_covered(d, &Exec::at(now).on(Backend::Interp), cov),
@@ -302,21 +346,27 @@ fn run_case(
     };
     let actual = interp.to_json();
     let mut failures = Vec::new();
-    if let Ok(d) = decode() {
-        let jit = pipeline.run_decoded(d, &Exec::at(now).on(Backend::Jit)).to_json();
-        if jit != actual {
-            failures.push(format!("the backends disagree:\n      interp: {actual}\n      jit:    {jit}"));
+    // Every comparison runs, or the case fails saying why: the JIT must be native code, and
+    // each artifact must load and accept the input. Outcomes are compared whole (`Outcome`
+    // equality), shown as JSON.
+    let compare = |what: &str, p: &Pipeline, decoded: Result<warden::Decoded, warden::InputError>| {
+        if let Some(why) = p.jit_unavailable() {
+            return Some(format!("{what} was not compared: the JIT did not compile the pipeline: {why}"));
         }
-    }
-    if let Some(a) = artifact
-        && let Ok(d) = a.decode_with(user.clone(), context.clone(), now, &config)
-    {
-        let built = a.run_decoded(d, &Exec::at(now).on(Backend::Jit)).to_json();
-        if built != actual {
-            failures.push(format!(
-                "the artifact disagrees with the sources:\n      sources:  {actual}\n      artifact: {built}"
-            ));
-        }
+        let other = match decoded {
+            Ok(d) => p.run_decoded(d, &Exec::at(now).on(Backend::Jit)),
+            Err(e) => return Some(format!("{what} was not compared: it refused the input: {e}")),
+        };
+        (other != interp).then(|| {
+            format!("{what} disagrees with the interpreter:\n      interp: {actual}\n      other:  {}", other.to_json())
+        })
+    };
+    failures.extend(compare("the JIT", pipeline, decode()));
+    for a in artifacts {
+        failures.extend(match &a.pipeline {
+            Ok(p) => compare(a.what, p, p.decode_with(user.clone(), context.clone(), now, config)),
+            Err(e) => Some(format!("{} was not compared: it does not load: {e}", a.what)),
+        });
     }
     check(&case.expect, &actual, &mut failures);
     failures
@@ -516,5 +566,77 @@ pub(crate) fn command(a: &TestArgs, style: render::Style, out: &mut Output) -> u
         EXIT_ERROR
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(expect: Expect) -> Case {
+        Case {
+            name: "c".into(),
+            user: toml::Table::new(),
+            context: toml::Table::new(),
+            user_json: Some(r#"{"user_id": "auth0|1", "email_verified": true}"#.into()),
+            context_json: None,
+            remove: Vec::new(),
+            config: BTreeMap::new(),
+            now: Some("2026-11-26T12:00:00Z".into()),
+            expect,
+        }
+    }
+
+    /// A comparison that could not run fails the case with the reason, even when the outcome
+    /// is what the case expects.
+    #[test]
+    fn an_artifact_that_does_not_load_fails_the_case_with_the_reason() {
+        let rules = r#"rule "r" { deny unauthorized "unverified" unless user.email_verified }"#;
+        let p = Pipeline::from_source("main.rule", rules).expect("checks");
+        let expect = Expect { decision: Some("allow".into()), ..Expect::default() };
+        let config = BTreeMap::new();
+        let fine = build(&p, warden_artifact::generate_key().as_ref(), &config);
+        assert_eq!(run_case(&p, &fine, &Defaults::default(), &case(expect), &config, None), Vec::<String>::new());
+        let refused =
+            [Built { what: "the artifact", pipeline: Err("artifact refused: it needs configuration".into()) }];
+        let expect = Expect { decision: Some("allow".into()), ..Expect::default() };
+        let failures = run_case(&p, &refused, &Defaults::default(), &case(expect), &config, None);
+        assert_eq!(
+            failures,
+            vec![
+                "the artifact was not compared: it does not load: artifact refused: it needs configuration".to_string()
+            ]
+        );
+        let no_key = build(&p, Err(&"no randomness".to_string()), &config);
+        let expect = Expect { decision: Some("allow".into()), ..Expect::default() };
+        let failures = run_case(&p, &no_key, &Defaults::default(), &case(expect), &config, None);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0].contains("no key to sign it with: no randomness"), "{failures:?}");
+    }
+
+    /// An artifact that refuses an input the sources accept fails the case with the reason.
+    #[test]
+    fn an_artifact_that_refuses_the_input_fails_the_case() {
+        let rules = r#"rule "r" { log config.K }"#;
+        let p = Pipeline::from_source("main.rule", rules).expect("checks");
+        // The same rules with `K` from an environment variable nobody sets: its decode refuses
+        // a login that gives no value for `K`.
+        let dir = std::env::temp_dir().join(format!("warden-testing-refuse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("main.rule"), rules).expect("write");
+        let manifest =
+            "[pipeline]\nrules = [\"main.rule\"]\n[configuration]\nK = { env = \"WARDEN_TESTING_NEVER_SET\" }\n";
+        std::fs::write(dir.join("warden.toml"), manifest).expect("write");
+        let strict = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        let built = [Built { what: "the artifact", pipeline: Ok(strict) }];
+        let expect = Expect { decision: Some("allow".into()), ..Expect::default() };
+        let failures = run_case(&p, &built, &Defaults::default(), &case(expect), &BTreeMap::new(), None);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(
+            failures[0]
+                .starts_with("the artifact was not compared: it refused the input: configuration key `K` has no value"),
+            "{failures:?}"
+        );
     }
 }

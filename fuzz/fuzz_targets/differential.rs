@@ -7,6 +7,8 @@ use warden::{Backend, Exec, Pipeline};
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let Ok(pipeline) = Pipeline::from_source("fuzz.rule", &text) else { return };
+    // Both backends must run: the JIT backend quietly runs the interpreter without native code.
+    assert_eq!(pipeline.jit_unavailable(), None, "the JIT did not compile:\n{text}");
     let user = serde_json::json!({
         "user_id": "auth0|1", "email": "Alice@Example.com", "email_verified": true, "logins_count": 3,
         "app_metadata": { "roles": ["admin"], "n": 2, "flag": true }, "identities": [{ "connection": "x", "isSocial": false }]

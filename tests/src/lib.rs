@@ -4,14 +4,28 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+pub mod generate;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
-/// Whether golden files should be rewritten (`WARDEN_BLESS=1`).
-pub fn bless() -> bool {
-    std::env::var_os("WARDEN_BLESS").is_some_and(|v| v != "0")
+/// Whether golden files should be rewritten: only with `WARDEN_BLESS=1` exactly (`""`,
+/// `"0"`, `"false"`, `"true"` and anything else leave them alone), and never under CI (a
+/// non-empty `CI`), where asking to bless is an error: CI compares, it never rewrites.
+pub fn bless() -> Result<bool, String> {
+    let var = |k: &str| std::env::var(k).ok();
+    bless_from(var("WARDEN_BLESS").as_deref(), var("CI").as_deref())
+}
+
+/// [`bless`] given the values of `WARDEN_BLESS` and `CI`.
+pub fn bless_from(bless: Option<&str>, ci: Option<&str>) -> Result<bool, String> {
+    let asked = bless == Some("1");
+    if asked && ci.is_some_and(|v| !v.is_empty()) {
+        return Err("WARDEN_BLESS=1 under CI: golden files are never rewritten in CI; bless locally and commit".into());
+    }
+    Ok(asked)
 }
 
 /// JSON merge patch (RFC 7386): objects merge recursively, `null` deletes a key.
@@ -64,7 +78,7 @@ pub fn mismatches(outcome: &Json, expect: &Json) -> Vec<String> {
 
 /// Compares `actual` with the golden file at `path`, or rewrites it when blessing.
 pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
-    if bless() {
+    if bless()? {
         std::fs::write(path, actual).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         return Ok(());
     }
@@ -91,7 +105,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The example projects (directories of `examples/` with a `warden.toml`), sorted.
+/// How many example projects `examples/` holds: every loop over [`examples`] covers them all,
+/// and a renamed or lost `warden.toml` fails here instead of shrinking the loops.
+pub const EXAMPLES: usize = 6;
+
+/// The example projects (directories of `examples/` with a `warden.toml`), sorted; there are
+/// exactly [`EXAMPLES`].
 pub fn examples() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
         .expect("examples/ exists")
@@ -99,6 +118,7 @@ pub fn examples() -> Vec<PathBuf> {
         .filter(|p| p.join("warden.toml").is_file())
         .collect();
     dirs.sort();
+    assert_eq!(dirs.len(), EXAMPLES, "examples with a warden.toml: {dirs:?}; update EXAMPLES when adding one");
     dirs
 }
 
@@ -120,4 +140,58 @@ pub fn read_json(path: &Path) -> Json {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
     let json = text.and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{}: {e}", path.display())));
     json.expect("a readable JSON file")
+}
+
+/// Asserts that the pipeline runs native code on the JIT backend, so that a test comparing
+/// backends compares two (the JIT otherwise quietly runs the interpreter).
+pub fn assert_jit(p: &warden::Pipeline) {
+    let why = p.jit_unavailable();
+    assert!(
+        why.is_none(),
+        "the JIT did not compile this pipeline, so the JIT backend would run the interpreter: {why:?}"
+    );
+}
+
+/// Every field of an outcome, denials included, as one JSON value (what `to_json` leaves out
+/// of a denial, the rule behind each effect, and the trace); compare these to compare
+/// outcomes whole. Destructured field by field, so that a new field does not compile until
+/// it is added here.
+pub fn whole(o: &warden::Outcome) -> Json {
+    let warden::Outcome {
+        decision,
+        error,
+        user,
+        id_token,
+        access_token,
+        scope,
+        multifactor,
+        redirect,
+        saml_configuration,
+        primary_user,
+        effects,
+        logs,
+        trace,
+    } = o;
+    let effects: Vec<Json> = effects
+        .iter()
+        .map(|e| {
+            let warden::Effect { kind, user_id, patch, rule } = e;
+            serde_json::json!({ "kind": kind, "user_id": user_id, "patch": patch, "rule": rule })
+        })
+        .collect();
+    serde_json::json!({
+        "decision": decision,
+        "error": error,
+        "user": **user,
+        "id_token": id_token,
+        "access_token": access_token,
+        "scope": scope,
+        "multifactor": multifactor,
+        "redirect": redirect,
+        "saml_configuration": saml_configuration,
+        "primary_user": primary_user,
+        "effects": effects,
+        "logs": logs,
+        "trace": trace,
+    })
 }

@@ -1,308 +1,331 @@
-//! Differential testing: random well-typed pipelines run on random inputs through the
-//! interpreter and the JIT must give the same outcome, byte for byte (or the same input
-//! error). `WARDEN_DIFF_PROGRAMS` sets how many programs (default 2,400, each run on 5
-//! inputs: at least 10,000 cases, asserted); `WARDEN_DIFF_PROGRAMS=240000 cargo test --release -p
-//! warden-tests --test differential -- --nocapture` runs about a million (some 13% of
-//! generated programs do not check and are skipped; the test prints the real count).
+//! Differential testing: generated well-typed pipelines (`warden_tests::generate`: the whole
+//! `.rule` language, list files, several files, both claim modes, JavaScript steps between
+//! `.rule` steps) run on generated logins (several `now` values, a few input errors) through
+//! the interpreter and the JIT, which must give the same outcome, compared whole (every field
+//! of `Outcome`, denials included, byte for byte as JSON) or the same input error.
+//!
+//! The run prints and asserts what it covered: the split of outcomes between allow, deny,
+//! rule error and input error (a minimum share of each), how often each kind of effect
+//! appeared, and the programs that did not check, by diagnostic code (under 5%).
+//!
+//! `WARDEN_DIFF_PROGRAMS` sets how many programs (default 2,400, each run on 5 logins: at
+//! least 10,000 cases, asserted); `WARDEN_DIFF_SEED` fixes the seed (else a random one,
+//! printed). A million cases:
+//! `WARDEN_DIFF_PROGRAMS=200000 cargo test --release -p warden-tests --test differential -- --nocapture`.
 
-use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use serde_json::{Value as Json, json};
-use warden::{Backend, Exec, Pipeline};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value as Json;
+use warden::{Backend, Cause, Exec, LoadError, Outcome, Pipeline};
+use warden_tests::generate::{self, Gen, LIST_FILES, Login, Program};
+use warden_tests::whole;
 
 const INPUTS_PER_PROGRAM: usize = 5;
 
-// ---------------------------------------------------------------------------------------
-// Programs: typed expression generators over a fixed part of the schema.
-
-fn leaf<T: Clone + std::fmt::Debug + 'static>(items: &[T]) -> BoxedStrategy<T> {
-    prop::sample::select(items.to_vec()).boxed()
+/// What the run covered.
+#[derive(Debug, Default)]
+struct Tally {
+    generated: usize,
+    /// Programs that did not check, by the code of each error they had.
+    discarded: BTreeMap<String, usize>,
+    discarded_programs: usize,
+    /// The first discarded program of each code, to show.
+    discard_examples: BTreeMap<String, String>,
+    with_js: usize,
+    allow: usize,
+    deny: usize,
+    rule_error: usize,
+    input_error: usize,
+    /// How many outcomes showed each feature.
+    features: BTreeMap<&'static str, usize>,
+    /// Rule errors by description (numbers and quoted values left out).
+    rule_errors: BTreeMap<String, usize>,
 }
 
-fn string_expr(depth: u32) -> BoxedStrategy<String> {
-    let base = leaf(&[
-        "user.email",
-        "user.name",
-        "user.nickname",
-        "context.clientName",
-        "context.request.ip",
-        "config.K",
-        "\"example.com\"",
-        "\"\"",
-        "\"Ünïcode@Example.COM\"",
-        "user.identities[0].connection",
-        "context.authorization.roles[1]",
-        "weekday(now())",
-        "weekday(user.logins_count)",
-        "\"  MiXed Case  \"",
-    ])
-    .prop_map(String::from);
-    if depth == 0 {
-        return base.boxed();
+impl Tally {
+    fn cases(&self) -> usize {
+        self.allow + self.deny + self.rule_error + self.input_error
     }
-    let s = || string_expr(depth - 1);
-    prop_oneof![
-        3 => base,
-        1 => s().prop_map(|x| format!("lower({x})")),
-        1 => s().prop_map(|x| format!("upper({x})")),
-        1 => s().prop_map(|x| format!("trim({x})")),
-        1 => s().prop_map(|x| format!("email_domain({x})")),
-        1 => (s(), int_expr(depth - 1)).prop_map(|(x, i)| format!("\"${{{x}}}-${{{i}}}\"")),
-        1 => (s(), s()).prop_map(|(x, y)| format!("({x} ?? {y})")),
-        1 => (s(), s()).prop_map(|(x, y)| format!("({x} + {y})")),
-        1 => s().prop_map(|x| format!("join(split({x}, \".\"), \"|\")")),
-    ]
-    .boxed()
-}
 
-fn int_expr(depth: u32) -> BoxedStrategy<String> {
-    let base = leaf(&[
-        "user.logins_count",
-        "context.stats.loginsCount",
-        "0",
-        "1",
-        "7",
-        "-3",
-        "9223372036854775807",
-        "4611686018427387904",
-        "now()",
-    ])
-    .prop_map(String::from);
-    if depth == 0 {
-        return base.boxed();
+    fn programs(&self) -> usize {
+        self.generated - self.discarded_programs
     }
-    let i = || int_expr(depth - 1);
-    prop_oneof![
-        3 => base,
-        1 => (i(), i(), leaf(&["+", "-", "*", "/", "%"])).prop_map(|(x, y, op)| format!("({x} {op} {y})")),
-        1 => string_expr(depth - 1).prop_map(|s| format!("len({s})")),
-        1 => (i(), i()).prop_map(|(x, y)| format!("({x} ?? {y})")),
-        1 => i().prop_map(|x| format!("(-{x})")),
-    ]
-    .boxed()
-}
 
-fn dyn_expr() -> BoxedStrategy<String> {
-    leaf(&[
-        "user.app_metadata.n",
-        "user.app_metadata.flag",
-        "user.app_metadata.roles",
-        "user.app_metadata.name",
-        "context.request.query.p",
-        "user.user_metadata",
-    ])
-    .prop_map(String::from)
-    .boxed()
-}
-
-fn bool_expr(depth: u32) -> BoxedStrategy<String> {
-    let base = leaf(&[
-        "user.email_verified",
-        "user.blocked",
-        "true",
-        "false",
-        "user.identities[0].isSocial",
-        "user.app_metadata.flag",
-    ])
-    .prop_map(String::from);
-    if depth == 0 {
-        return base.boxed();
-    }
-    let b = || bool_expr(depth - 1);
-    let s = || string_expr(depth - 1);
-    let i = || int_expr(depth - 1);
-    prop_oneof![
-        3 => base,
-        2 => (i(), i(), leaf(&["==", "!=", "<", "<=", ">", ">="])).prop_map(|(x, y, op)| format!("({x} {op} {y})")),
-        2 => (s(), s(), leaf(&["==", "!=", "<", ">="])).prop_map(|(x, y, op)| format!("({x} {op} {y})")),
-        1 => (dyn_expr(), dyn_expr(), leaf(&["==", "!="])).prop_map(|(x, y, op)| format!("({x} {op} {y})")),
-        1 => (dyn_expr(), i()).prop_map(|(x, y)| format!("({x} > {y})")),
-        1 => s().prop_map(|x| format!("({x} == null)")),
-        1 => s().prop_map(|x| format!("({x} in [\"example.com\", \"a@b.c\", \"\"])")),
-        1 => s().prop_map(|x| format!("({x} not in context.authorization.roles)")),
-        1 => dyn_expr().prop_map(|x| format!("(\"admin\" in {x})")),
-        1 => b().prop_map(|x| format!("(not {x})")),
-        2 => (b(), b(), leaf(&["and", "or"])).prop_map(|(x, y, op)| format!("({x} {op} {y})")),
-        1 => (s(), s()).prop_map(|(x, y)| format!("starts_with({x}, {y})")),
-        1 => (s(), s()).prop_map(|(x, y)| format!("contains({x}, {y})")),
-        1 => s().prop_map(|x| format!("matches({x}, \"^[a-z]+@\")")),
-        1 => s().prop_map(|x| format!("ip_in({x}, \"10.0.0.0/8\", \"2001:db8::/32\")")),
-        1 => b().prop_map(|x| format!("(any r in context.authorization.roles: {x} or r == \"admin\")")),
-        1 => s().prop_map(|x| format!("(all m in context.authentication.methods: m.name != {x})")),
-        1 => dyn_expr().prop_map(|x| format!("(any v in {x}: v == 1)")),
-        1 => dyn_expr(),
-    ]
-    .boxed()
-}
-
-fn any_expr() -> BoxedStrategy<String> {
-    prop_oneof![string_expr(2), int_expr(2), bool_expr(2), dyn_expr(), Just("[1, \"two\", null]".to_string())].boxed()
-}
-
-fn statement(depth: u32, n: usize) -> BoxedStrategy<String> {
-    let modifier = prop_oneof![
-        2 => Just(String::new()),
-        1 => bool_expr(1).prop_map(|b| format!(" if {b}")),
-        1 => bool_expr(1).prop_map(|b| format!(" unless {b}")),
-    ];
-    let simple = prop_oneof![
-        (string_expr(2), modifier.clone()).prop_map(|(s, m)| format!("deny unauthorized {s}{m}")),
-        (bool_expr(2)).prop_map(|b| format!("deny access_denied \"no\" if {b}")),
-        (string_expr(2), modifier.clone()).prop_map(|(s, m)| format!("set user.name = {s}{m}")),
-        (int_expr(2)).prop_map(|i| format!("set user.app_metadata.n = {i}")),
-        (modifier.clone()).prop_map(|m| format!("unset user.nickname{m}")),
-        (any_expr(), 0..3u8).prop_map(move |(e, k)| format!("claim id_token \"https://x/c{k}\" = {e}")),
-        (any_expr()).prop_map(|e| format!("claim access_token \"sub\" = {e}")),
-        (string_expr(1), modifier.clone()).prop_map(|(s, m)| format!("scope add {s}, \"read\"{m}")),
-        (string_expr(1)).prop_map(|s| format!("scope remove {s}")),
-        (any_expr()).prop_map(|e| format!("log {e}")),
-        (any_expr(), 0..2u8).prop_map(|(e, k)| format!("persist app_metadata.p{k} = {e}")),
-        (bool_expr(1), modifier.clone()).prop_map(|(b, m)| format!("mfa any remember_browser {b}{m}")),
-        (string_expr(1), modifier).prop_map(|(s, m)| format!("redirect \"https://x.example/${{{s}}}\"{m}")),
-        (any_expr(), 0..1_000_000u32).prop_map(move |(e, k)| format!("let v{n}_{k} = {e}\n    log v{n}_{k}")),
-    ];
-    if depth == 0 {
-        return simple.boxed();
-    }
-    prop_oneof![
-        4 => simple,
-        1 => (bool_expr(2), prop::collection::vec(statement(depth - 1, n + 10), 1..3), prop::collection::vec(statement(depth - 1, n + 20), 0..2))
-            .prop_map(|(c, t, e)| format!("if {c} {{\n    {}\n    }} else {{\n    {}\n    }}", t.join("\n    "), e.join("\n    "))),
-    ]
-    .boxed()
-}
-
-fn rule_text(index: usize) -> BoxedStrategy<String> {
-    (prop::option::of(bool_expr(2)), prop::collection::vec(statement(1, index * 100), 1..5))
-        .prop_map(move |(guard, body)| {
-            let guard = guard.map(|g| format!("    when {g}\n")).unwrap_or_default();
-            format!("rule \"r{index}\" {{\n{guard}    {}\n}}\n", body.join("\n    "))
-        })
-        .boxed()
-}
-
-fn program() -> BoxedStrategy<String> {
-    (1..4usize).prop_flat_map(|n| (0..n).map(rule_text).collect::<Vec<_>>()).prop_map(|rules| rules.concat()).boxed()
-}
-
-// ---------------------------------------------------------------------------------------
-// Inputs: mostly well-typed, with missing fields, nulls and odd dynamic data.
-
-fn opt<T: std::fmt::Debug + Clone + 'static>(s: BoxedStrategy<T>) -> BoxedStrategy<Option<T>> {
-    prop::option::weighted(0.8, s).boxed()
-}
-
-fn dynamic_value() -> BoxedStrategy<Json> {
-    prop_oneof![
-        Just(Json::Null),
-        any::<bool>().prop_map(Json::Bool),
-        (-5i64..5).prop_map(Json::from),
-        Just(json!(9223372036854775807i64)),
-        Just(json!(2.5)),
-        leaf(&["admin", "x", "10.1.2.3"]).prop_map(Json::from),
-        Just(json!(["admin", 1, null])),
-        Just(json!({"a": 1})),
-    ]
-    .boxed()
-}
-
-fn user() -> BoxedStrategy<Json> {
-    (
-        opt(leaf(&["alice@example.com", "Bob@Example.COM ", "\"x@y\"@evil.com", "noat", "", "ü@ü.de"]).boxed()),
-        opt(any::<bool>().boxed()),
-        opt(leaf(&["Alice", "  ", "Ωmega"]).boxed()),
-        opt((-1i64..4).boxed()),
-        opt(any::<bool>().boxed()),
-        (dynamic_value(), dynamic_value(), dynamic_value()),
-        opt(leaf(&["google-oauth2", "Username-Password-Authentication"]).boxed()),
-    )
-        .prop_map(|(email, verified, name, logins, blocked, (n, flag, roles), conn)| {
-            let mut u = json!({ "user_id": "auth0|1", "nickname": "nick", "user_metadata": {"k": 1} });
-            let m = u.as_object_mut().expect("object");
-            let mut put = |k: &str, v: Option<Json>| {
-                if let Some(v) = v {
-                    m.insert(k.into(), v);
-                }
-            };
-            put("email", email.map(Json::from));
-            put("email_verified", verified.map(Json::from));
-            put("name", name.map(Json::from));
-            put("logins_count", logins.map(Json::from));
-            put("blocked", blocked.map(Json::from));
-            put("app_metadata", Some(json!({ "n": n, "flag": flag, "roles": roles })));
-            put(
-                "identities",
-                conn.map(|c| json!([{ "connection": c, "isSocial": c != "Username-Password-Authentication" }])),
-            );
-            u
-        })
-        .boxed()
-}
-
-fn context() -> BoxedStrategy<Json> {
-    (
-        opt(leaf(&["App", "Kiosk", ""]).boxed()),
-        opt(leaf(&["10.1.2.3", "::ffff:10.0.0.1", "2001:db8::1", "8.8.8.8", "not-an-ip"]).boxed()),
-        opt(prop::collection::vec(leaf(&["admin", "user", "guest-1"]), 0..3).boxed()),
-        leaf(&["oidc-basic-profile", "oauth2-password", "redirect-callback"]),
-        opt((0i64..5).boxed()),
-        dynamic_value(),
-        opt(leaf(&["openid profile", "read"]).boxed()),
-    )
-        .prop_map(|(client, ip, roles, protocol, logins, p, scope)| {
-            json!({
-                "clientName": client,
-                "protocol": protocol,
-                "stats": { "loginsCount": logins },
-                "authorization": { "roles": roles },
-                "authentication": { "methods": [{ "name": "pwd", "timestamp": 1 }] },
-                "request": { "ip": ip, "query": { "p": p, "scope": scope } },
-            })
-        })
-        .boxed()
-}
-
-fn run_case(text: &str, inputs: &[(Json, Json)], compiled: &mut usize) -> Result<(), TestCaseError> {
-    let Ok(mut pipeline) = Pipeline::from_source("gen.rule", text) else {
-        return Ok(());
-    };
-    *compiled += 1;
-    prop_assert!(pipeline.has_jit());
-    pipeline.set_config("K", "Konfig@Example.com");
-    for (user, context) in inputs {
-        let run = |b: Backend| match pipeline.execute(user, context, &Exec::at(1_764_158_400_000).on(b)) {
-            Ok(o) => o.to_json().to_string(),
-            Err(e) => format!("input error: {e}"),
+    fn count(&mut self, login: &Login, result: &Result<Outcome, warden::InputError>) {
+        let Ok(o) = result else {
+            self.input_error += 1;
+            return;
         };
-        let (interp, jit) = (run(Backend::Interp), run(Backend::Jit));
-        prop_assert_eq!(&interp, &jit, "program:\n{}\nuser: {}\ncontext: {}", text, user, context);
+        let mut seen = |f: &'static str, yes: bool| {
+            if yes {
+                *self.features.entry(f).or_default() += 1;
+            }
+        };
+        let allowed = o.is_allow();
+        seen("allow with ID token claims", allowed && !o.id_token.is_empty());
+        seen("allow with access token claims", allowed && !o.access_token.is_empty());
+        seen("allow with scopes", allowed && o.scope.is_some());
+        seen("allow with MFA", allowed && o.multifactor.is_some());
+        seen("allow with a redirect", allowed && o.redirect.is_some());
+        seen("allow with a changed user", allowed && *o.user != login.user);
+        seen("effects", !o.effects.is_empty());
+        seen("effects on a denial", !allowed && !o.effects.is_empty());
+        seen("claims dropped by the claim mode", o.logs.iter().any(|l| l.message.contains("dropped from")));
+        seen("logs", !o.logs.is_empty());
+        let error = o.error.as_ref();
+        seen("interaction_required", error.is_some_and(|e| e.code == "interaction_required"));
+        seen("denied by JavaScript", error.is_some_and(|e| e.rule.starts_with('j') && e.cause == Cause::Denied));
+        seen("rule error in JavaScript", error.is_some_and(|e| e.rule.starts_with('j') && e.cause == Cause::RuleError));
+        match error.map(|e| e.cause) {
+            None => self.allow += 1,
+            Some(Cause::Denied) => self.deny += 1,
+            Some(_) => {
+                self.rule_error += 1;
+                let text = error.map(|e| e.description.as_str()).unwrap_or_default();
+                let kind: String = text.split(['`', '"', '\'']).step_by(2).collect::<Vec<_>>().join("_");
+                let kind: String = kind.chars().filter(|c| !c.is_ascii_digit()).take(70).collect();
+                *self.rule_errors.entry(kind).or_default() += 1;
+            }
+        }
+    }
+}
+
+/// Loads a generated program (its files under `dir`, where the list files are).
+fn load(dir: &Path, program: &Program) -> Result<Pipeline, LoadError> {
+    let files: Vec<(String, String)> =
+        program.files.iter().map(|(name, text)| (dir.join(name).display().to_string(), text.clone())).collect();
+    let options = warden_ir::Options { claim_mode: program.claim_mode, ..Default::default() };
+    let mut pipeline = Pipeline::from_sources(&files, options)?;
+    for (k, v) in &program.config {
+        pipeline.set_config(k, v);
+    }
+    Ok(pipeline)
+}
+
+/// Both backends' outcomes of one login, shown whole (or the input error).
+fn both(pipeline: &Pipeline, login: &Login) -> (Result<Outcome, warden::InputError>, String, String) {
+    let run = |b: Backend| pipeline.execute(&login.user, &login.context, &Exec::at(login.now).on(b));
+    let show = |r: &Result<Outcome, warden::InputError>| match r {
+        Ok(o) => whole(o).to_string(),
+        Err(e) => format!("input error: {e}"),
+    };
+    let (interp, jit) = (run(Backend::Interp), run(Backend::Jit));
+    let (a, b) = (show(&interp), show(&jit));
+    (interp, a, b)
+}
+
+/// Whether the program loads and the backends disagree on the login.
+fn disagrees(dir: &Path, program: &Program, login: &Login) -> bool {
+    load(dir, program).is_ok_and(|p| {
+        let (_, a, b) = both(&p, login);
+        a != b
+    })
+}
+
+/// Makes a failing case smaller while the backends still disagree: drops files, then lines
+/// (a line whose removal leaves the program unchecked is kept), then fields of the login.
+fn minimize(dir: &Path, mut program: Program, mut login: Login) -> (Program, Login) {
+    let mut changed = true;
+    while changed {
+        changed = false;
+        let mut f = 0;
+        while f < program.files.len() && program.files.len() > 1 {
+            let mut smaller = program.clone();
+            smaller.files.remove(f);
+            if disagrees(dir, &smaller, &login) {
+                (program, changed) = (smaller, true);
+            } else {
+                f += 1;
+            }
+        }
+        for f in 0..program.files.len() {
+            let mut line = 0;
+            while line < program.files[f].1.lines().count() {
+                let mut smaller = program.clone();
+                let lines: Vec<&str> = program.files[f].1.lines().collect();
+                smaller.files[f].1 =
+                    lines.iter().enumerate().filter(|(i, _)| *i != line).map(|(_, l)| format!("{l}\n")).collect();
+                if disagrees(dir, &smaller, &login) {
+                    (program, changed) = (smaller, true);
+                } else {
+                    line += 1;
+                }
+            }
+        }
+    }
+    for which in [0, 1] {
+        let mut paths = Vec::new();
+        let root = if which == 0 { &login.user } else { &login.context };
+        collect_paths(root, &mut Vec::new(), &mut paths);
+        for path in paths.into_iter().rev() {
+            let mut smaller = login.clone();
+            let root = if which == 0 { &mut smaller.user } else { &mut smaller.context };
+            if remove_path(root, &path) && disagrees(dir, &program, &smaller) {
+                login = smaller;
+            }
+        }
+    }
+    (program, login)
+}
+
+/// Every object key path under `v`, parents before children.
+fn collect_paths(v: &Json, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    if let Json::Object(m) = v {
+        for (k, child) in m {
+            at.push(k.clone());
+            out.push(at.clone());
+            collect_paths(child, at, out);
+            at.pop();
+        }
+    }
+}
+
+fn remove_path(v: &mut Json, path: &[String]) -> bool {
+    let Some((last, parents)) = path.split_last() else { return false };
+    let mut at = v;
+    for p in parents {
+        match at.get_mut(p) {
+            Some(next) => at = next,
+            None => return false,
+        }
+    }
+    at.as_object_mut().is_some_and(|m| m.shift_remove(last).is_some())
+}
+
+/// Runs one generated program on its logins; `Err` describes a disagreement (minimized).
+fn run_program(dir: &Path, program: &Program, logins: &[Login], tally: &mut Tally) -> Result<(), String> {
+    tally.generated += 1;
+    let pipeline = match load(dir, program) {
+        Ok(p) => p,
+        Err(e) => {
+            let codes: Vec<String> = match &e {
+                LoadError::Check(c) => {
+                    c.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code.to_string()).collect()
+                }
+                other => vec![format!("load: {other}")],
+            };
+            tally.discarded_programs += 1;
+            for code in codes.into_iter().collect::<std::collections::BTreeSet<_>>() {
+                *tally.discarded.entry(code.clone()).or_default() += 1;
+                tally.discard_examples.entry(code).or_insert_with(|| format!("{e}\n{program}"));
+            }
+            return Ok(());
+        }
+    };
+    if let Some(why) = pipeline.jit_unavailable() {
+        return Err(format!("the JIT did not compile, so only the interpreter ran: {why}\n{program}"));
+    }
+    tally.with_js += usize::from(program.has_js());
+    for login in logins {
+        let (interp, a, b) = both(&pipeline, login);
+        if a != b {
+            let (program, login) = minimize(dir, program.clone(), login.clone());
+            let (_, a, b) = load(dir, &program)
+                .map(|p| both(&p, &login))
+                .unwrap_or_else(|e| (Err(warden::InputError::new(e.to_string())), a, b));
+            return Err(format!(
+                "interpreter and JIT disagree (minimized)\nprogram:\n{program}\nuser: {}\ncontext: {}\nnow: {}\ninterp: {a}\njit:    {b}",
+                login.user, login.context, login.now
+            ));
+        }
+        tally.count(login, &interp);
     }
     Ok(())
 }
 
+fn percent(n: usize, of: usize) -> f64 {
+    100.0 * n as f64 / of.max(1) as f64
+}
+
 #[test]
 fn jit_agrees_with_the_interpreter_on_generated_programs() {
-    let configured: Option<u32> = std::env::var("WARDEN_DIFF_PROGRAMS").ok().and_then(|v| v.parse().ok());
+    let configured: Option<u64> = std::env::var("WARDEN_DIFF_PROGRAMS").ok().and_then(|v| v.parse().ok());
     let programs = configured.unwrap_or(2400);
-    let mut runner = TestRunner::new(Config { cases: programs, failure_persistence: None, ..Config::default() });
-    let compiled = std::cell::Cell::new(0usize);
-    let strategy = (program(), prop::collection::vec((user(), context()), INPUTS_PER_PROGRAM));
-    let result = runner.run(&strategy, |(text, inputs)| {
-        let mut n = compiled.get();
-        let r = run_case(&text, &inputs, &mut n);
-        compiled.set(n);
-        r
+    let seed: u64 = std::env::var("WARDEN_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        nanos as u64 ^ u64::from(std::process::id())
     });
-    assert!(result.is_ok(), "{}", result.err().map(|e| e.to_string()).unwrap_or_default());
-    let total = compiled.get();
+    println!("differential: {programs} programs, seed {seed} (rerun with WARDEN_DIFF_SEED={seed})");
+    let dir = std::env::temp_dir().join(format!("warden-differential-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    for (name, text) in LIST_FILES {
+        std::fs::write(dir.join(name), text).expect("list file");
+    }
+    let mut tally = Tally::default();
+    let mut failure = None;
+    for i in 0..programs {
+        // Each program from its own seed, so that a failure names the one to rerun.
+        let mut g = Gen::for_case(seed, i);
+        let program = generate::program(&mut g);
+        let logins: Vec<Login> = (0..INPUTS_PER_PROGRAM).map(|_| generate::login(&mut g)).collect();
+        if let Err(e) = run_program(&dir, &program, &logins, &mut tally) {
+            failure = Some(format!("program {i} of seed {seed} (WARDEN_DIFF_SEED={seed}): {e}"));
+            break;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failure.is_none(), "{}", failure.unwrap_or_default());
+    let t = tally;
+    let cases = t.cases();
     println!(
-        "{} passed, 0 failed ({} generated programs, {INPUTS_PER_PROGRAM} inputs each)",
-        total * INPUTS_PER_PROGRAM,
-        total
+        "{cases} cases passed ({} programs that checked, {INPUTS_PER_PROGRAM} logins each; {} with JavaScript steps)",
+        t.programs(),
+        t.with_js
     );
-    // Most generated programs must check, or this test would prove little.
-    assert!(total * 10 >= programs as usize * 8, "only {total} of {programs} generated programs checked");
+    println!(
+        "outcomes: allow {} ({:.1}%), deny {} ({:.1}%), rule error {} ({:.1}%), input error {} ({:.1}%)",
+        t.allow,
+        percent(t.allow, cases),
+        t.deny,
+        percent(t.deny, cases),
+        t.rule_error,
+        percent(t.rule_error, cases),
+        t.input_error,
+        percent(t.input_error, cases)
+    );
+    for (feature, n) in &t.features {
+        println!("  {feature}: {n} ({:.1}%)", percent(*n, cases));
+    }
+    let mut errors: Vec<(&String, &usize)> = t.rule_errors.iter().collect();
+    errors.sort_by(|a, b| b.1.cmp(a.1));
+    println!("most common rule errors:");
+    for (kind, n) in errors.iter().take(12) {
+        println!("  {n:5} {kind}");
+    }
+    let codes: Vec<String> = t.discarded.iter().map(|(code, n)| format!("{code} x{n}")).collect();
+    println!(
+        "discarded {} of {} generated programs ({:.2}%): {}",
+        t.discarded_programs,
+        t.generated,
+        percent(t.discarded_programs, t.generated),
+        if codes.is_empty() { "none".to_string() } else { codes.join(", ") }
+    );
+    // Generated programs are well typed by construction: discards are rare, and each code is
+    // shown with an example so that the generator can be fixed.
+    let examples: Vec<String> = t.discard_examples.values().cloned().collect();
+    assert!(
+        t.discarded_programs * 20 < t.generated,
+        "{} of {} generated programs did not check; first of each code:\n{}",
+        t.discarded_programs,
+        t.generated,
+        examples.join("\n\n")
+    );
+    // Every kind of outcome is common enough to say something about the backends.
+    for (what, n, min_percent) in [
+        ("allow", t.allow, 25),
+        ("deny", t.deny, 10),
+        ("rule error", t.rule_error, 10),
+        ("input error", t.input_error, 1),
+    ] {
+        assert!(n * 100 >= cases * min_percent, "{what}: {n} of {cases} outcomes, under {min_percent}%");
+    }
+    assert!(t.with_js * 5 >= t.programs(), "JavaScript steps in {} of {} programs", t.with_js, t.programs());
+    for (feature, n) in &t.features {
+        assert!(n * 200 >= cases, "{feature}: {n} of {cases} outcomes, under 0.5%");
+    }
+    assert_eq!(t.features.len(), 13, "every feature was seen: {:?}", t.features.keys().collect::<Vec<_>>());
     if configured.is_none() {
-        assert!(total * INPUTS_PER_PROGRAM >= 10_000, "CI runs at least 10,000 differential cases");
+        assert!(cases >= 10_000, "CI runs at least 10,000 differential cases, ran {cases}");
     }
 }

@@ -7,6 +7,10 @@ fn schema_doc_matches_warden_schema() {
     let doc = std::fs::read_to_string(root().join("docs/schema.md")).expect("docs/schema.md");
     let (code, out) = warden_cli::main_with(&["schema".to_string()], false);
     assert_eq!(code, 0);
+    // Not vacuous: `warden schema` prints the whole table (every string ends with "").
+    let rows = out.stdout.lines().filter(|l| l.starts_with("| `user.") || l.starts_with("| `context.")).count();
+    assert!(out.stdout.contains("| path | type | writable with `set` |"), "no table header: {}", out.stdout);
+    assert!(rows >= 100, "`warden schema` printed {rows} field rows");
     assert!(doc.ends_with(&out.stdout), "docs/schema.md is stale: regenerate it with `warden schema`");
 }
 

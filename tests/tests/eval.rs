@@ -1,6 +1,7 @@
 //! The eval corpus: data-driven cases in `tests/eval/*.toml` (rule + inputs + expected
-//! outcome), each run through the library on the interpreter, the JIT, and from the
-//! pipeline's artifact. The format is described in `tests/eval/README.md`.
+//! outcome), each run through the library on the interpreter, the JIT (asserted to be native
+//! code), and from the pipeline's artifact; the three outcomes are compared whole. The format
+//! is described in `tests/eval/README.md`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use warden::{Backend, Exec, Pipeline};
 use warden_ir::ClaimMode;
-use warden_tests::{merge_patch, mismatches, root};
+use warden_tests::{merge_patch, mismatches, root, whole};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +87,9 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
     for (k, v) in &case.config {
         pipeline.set_config(k, v);
     }
+    if let Some(why) = pipeline.jit_unavailable() {
+        return Err(format!("the JIT did not compile the rules, so only the interpreter would run: {why}"));
+    }
     let user = input(&defaults.user, &case.user, &case.user_exact, "user");
     let context = input(&defaults.context, &case.context, &case.context_exact, "context");
     let now = case.now.as_ref().or(defaults.now.as_ref()).map_or("2026-11-26T12:00:00Z", String::as_str);
@@ -93,8 +97,9 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
     // Every case runs on every backend; the JIT must agree with the interpreter exactly.
     let result = pipeline.execute(&user, &context, &Exec::at(now).on(Backend::Interp));
     let jit = pipeline.execute(&user, &context, &Exec::at(now).on(Backend::Jit));
+    // Outcomes are compared whole (denials included), not only as `to_json` shows them.
     let show = |r: &Result<warden::Outcome, warden::InputError>| match r {
-        Ok(o) => o.to_json().to_string(),
+        Ok(o) => whole(o).to_string(),
         Err(e) => format!("input error: {e}"),
     };
     if show(&result) != show(&jit) {
@@ -107,7 +112,10 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
     // ... and so must the pipeline rebuilt from its artifact.
     let artifact = Pipeline::from_artifact(&pipeline.to_artifact(None, true), None, &case.config)
         .map_err(|e| format!("the artifact does not load: {e}"))?;
-    let from_artifact = artifact.execute(&user, &context, &Exec::at(now));
+    if let Some(why) = artifact.jit_unavailable() {
+        return Err(format!("the JIT did not compile the artifact's program: {why}"));
+    }
+    let from_artifact = artifact.execute(&user, &context, &Exec::at(now).on(Backend::Jit));
     if show(&result) != show(&from_artifact) {
         return Err(format!(
             "the artifact disagrees with the sources:\n    sources:  {}\n    artifact: {}",

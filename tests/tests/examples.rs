@@ -33,7 +33,7 @@ fn samples_give_expected_outcomes_through_the_library() {
     let mut count = 0;
     for dir in examples() {
         let pipeline = Pipeline::from_manifest(dir.join("warden.toml")).expect("example loads");
-        assert!(pipeline.has_jit(), "the JIT compiles every example");
+        warden_tests::assert_jit(&pipeline);
         let cases = samples(&dir);
         assert!(cases.len() >= 4, "{}: at least 4 samples", dir.display());
         for case in cases {
@@ -56,6 +56,7 @@ fn samples_give_expected_outcomes_through_the_library() {
 
 #[test]
 fn samples_give_expected_outcomes_through_the_cli() {
+    let mut count = 0;
     for (dir, backend) in examples().into_iter().flat_map(|d| [(d.clone(), "interp"), (d, "jit")]) {
         for case in samples(&dir) {
             let s = |p: PathBuf| p.display().to_string();
@@ -80,6 +81,8 @@ fn samples_give_expected_outcomes_through_the_cli() {
             assert_eq!(got, expected, "{}", case.display());
             let want_code = if expected["decision"] == "allow" { 0 } else { 3 };
             assert_eq!(code, want_code, "{}: exit code", case.display());
+            count += 1;
         }
     }
+    assert!(count >= 2 * 16, "every sample on both backends, found {count} runs");
 }

@@ -35,6 +35,7 @@ fn decide(p: &Pipeline, user: &Json, context: &Json, exec: Exec) -> Result<Json,
     assert_eq!(interp, jit, "the JIT disagrees with the interpreter");
     let artifact = Pipeline::from_artifact(&p.to_artifact(None, true), None, &Default::default())
         .unwrap_or_else(|e| panic!("the artifact does not load: {e}"));
+    warden_tests::assert_jit(&artifact);
     let from_artifact = show(artifact.execute(user, context, &exec.on(Backend::Jit)));
     assert_eq!(interp, from_artifact, "the artifact disagrees with the sources");
     interp
@@ -343,6 +344,7 @@ mod property {
             .into_iter()
             .map(|dir| {
                 let mut pipeline = Pipeline::from_manifest(dir.join("warden.toml")).expect("examples load");
+                warden_tests::assert_jit(&pipeline);
                 // Secrets from the environment get a value, so that every login decodes.
                 let env_keys: Vec<String> =
                     pipeline.config_spec().iter().filter(|k| k.env.is_some()).map(|k| k.key.clone()).collect();

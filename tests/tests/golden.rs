@@ -1,6 +1,7 @@
 //! Golden corpora: every `.rule` under `tests/golden/{parse,check}-{ok,err}/` is checked and
 //! its rendered diagnostics (plain) plus, when it checks, its IR dump are compared with the
-//! `.out` file beside it. `WARDEN_BLESS=1 cargo test --test golden` rewrites them.
+//! `.out` file beside it. `WARDEN_BLESS=1 cargo test --test golden` rewrites them (only
+//! that value, and never under `CI`).
 
 use std::path::PathBuf;
 
@@ -61,4 +62,20 @@ fn check_ok() {
 #[test]
 fn check_err() {
     run_dir("check-err", true, false);
+}
+
+/// Golden files are rewritten only with `WARDEN_BLESS=1`, and never under CI.
+#[test]
+fn only_warden_bless_1_rewrites_and_never_under_ci() {
+    use warden_tests::bless_from;
+    for value in [None, Some(""), Some("0"), Some("false"), Some("true"), Some("yes"), Some(" 1"), Some("01")] {
+        assert_eq!(bless_from(value, None), Ok(false), "WARDEN_BLESS={value:?} must not bless");
+        assert_eq!(bless_from(value, Some("true")), Ok(false), "WARDEN_BLESS={value:?} under CI");
+    }
+    assert_eq!(bless_from(Some("1"), None), Ok(true));
+    assert_eq!(bless_from(Some("1"), Some("")), Ok(true), "an empty CI is not CI");
+    for ci in ["true", "1", "yes"] {
+        let refused = bless_from(Some("1"), Some(ci)).expect_err("blessing under CI is refused");
+        assert!(refused.contains("never rewritten in CI"), "{refused}");
+    }
 }

@@ -1,10 +1,21 @@
 //! Legacy Auth0 JavaScript rules: the conformance vectors R1-R32 of the behaviour reference
-//! (those that need no network), mixed pipelines, and sandbox attacks. Every case runs on the
-//! interpreter and the JIT (which drive the same JavaScript runtime) through the library.
+//! (those that need no network), mixed pipelines, and sandbox attacks. Every conformance case
+//! runs through the library on the interpreter and the JIT (which drive the same JavaScript
+//! runtime), and from the pipeline's artifact, signed (its QuickJS bytecode runs) and unsigned
+//! (its JavaScript is compiled from the sources it carries); outcomes are compared whole.
 
 use serde_json::{Value as Json, json};
 use warden::{Backend, Exec, Pipeline};
-use warden_tests::{merge_patch, mismatches};
+use warden_tests::{merge_patch, mismatches, whole};
+
+/// The key artifacts are signed with in these tests: JavaScript runs from an artifact's
+/// bytecode only when its signature was verified.
+static KEY: std::sync::LazyLock<warden::SecretKey> =
+    std::sync::LazyLock::new(|| warden_artifact::generate_key().expect("key"));
+
+fn no_config() -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::new()
+}
 
 struct Case {
     name: &'static str,
@@ -56,16 +67,38 @@ fn run_case(c: &Case, dir: &std::path::Path) -> Result<(), String> {
     merge_patch(&mut user, &c.user);
     let mut context = base_context();
     merge_patch(&mut context, &c.context);
-    let run = |b: Backend| match p.execute(&user, &context, &Exec::at(1_700_000_000_000).on(b)) {
-        Ok(o) => o.to_json(),
-        Err(e) => json!({ "input_error": e.to_string() }),
+    // The outcome whole, and as `to_json` shows it (for the expectation).
+    let run = |p: &Pipeline, b: Backend| match p.execute(&user, &context, &Exec::at(1_700_000_000_000).on(b)) {
+        Ok(o) => (whole(&o), o.to_json()),
+        Err(e) => (json!({ "input_error": e.to_string() }), json!({ "input_error": e.to_string() })),
     };
-    let (interp, jit) = (run(Backend::Interp), run(Backend::Jit));
-    if interp != jit {
-        return Err(format!("backends disagree:\n  interp: {interp}\n  jit:    {jit}"));
+    if let Some(why) = p.jit_unavailable() {
+        return Err(format!("the JIT did not compile: {why}"));
     }
-    let diffs = mismatches(&interp, &c.expect);
-    if diffs.is_empty() { Ok(()) } else { Err(format!("{}\n  outcome: {interp}", diffs.join("\n  "))) }
+    let (interp, shown) = run(&p, Backend::Interp);
+    // The same pipeline on the JIT, and from its artifact: signed and verified (the
+    // JavaScript runs from the artifact's QuickJS bytecode) and unsigned (compiled from the
+    // sources it carries); each outcome compared whole.
+    let signed = Pipeline::from_artifact(&p.to_artifact(Some(&KEY), true), Some(&KEY.verifying_key()), &no_config())
+        .map_err(|e| format!("the signed artifact does not load: {e}"))?;
+    let unsigned = Pipeline::from_artifact(&p.to_artifact(None, true), None, &no_config())
+        .map_err(|e| format!("the unsigned artifact does not load: {e}"))?;
+    for (what, p, b) in [
+        ("jit", &p, Backend::Jit),
+        ("signed artifact (bytecode), interp", &signed, Backend::Interp),
+        ("signed artifact (bytecode), jit", &signed, Backend::Jit),
+        ("unsigned artifact (sources), jit", &unsigned, Backend::Jit),
+    ] {
+        if let Some(why) = p.jit_unavailable() {
+            return Err(format!("{what}: the JIT did not compile: {why}"));
+        }
+        let (other, _) = run(p, b);
+        if other != interp {
+            return Err(format!("{what} disagrees with the interpreter:\n  interp: {interp}\n  {what}: {other}"));
+        }
+    }
+    let diffs = mismatches(&shown, &c.expect);
+    if diffs.is_empty() { Ok(()) } else { Err(format!("{}\n  outcome: {shown}", diffs.join("\n  "))) }
 }
 
 #[test]
@@ -922,6 +955,8 @@ fn write_pipeline(
 fn pipeline_in(dir_name: &str, rules: &[(&str, &str)], manifest: &str) -> (std::path::PathBuf, Pipeline) {
     let dir = write_pipeline(dir_name, rules, &[], manifest);
     let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    // The tests below compare the backends on these pipelines: the JIT must really run.
+    warden_tests::assert_jit(&p);
     (dir, p)
 }
 
@@ -1422,6 +1457,7 @@ fn the_user_read_back_is_json_stringify_of_what_the_rules_left() {
 /// Both backends, one login decoded with `overrides` (what `warden test` does for a case's
 /// configuration) at `now`; both must agree.
 fn both(p: &Pipeline, user: &Json, context: &Json, now: i64, overrides: &[(&str, &str)]) -> Json {
+    warden_tests::assert_jit(p);
     let overrides: std::collections::BTreeMap<String, String> =
         overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let run = |b: Backend| {

@@ -176,3 +176,57 @@ json = '{"scope": null, "multifactor": null, "redirect": "wrong"}'
     assert!(out.stdout.ends_with("1 passed, 1 failed\n"), "{}", out.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Configuration the manifest takes from an environment variable that is not set, given by
+/// the test file instead: the artifact check runs with it (an artifact that cannot load would
+/// fail the case, saying why), and a mixed pipeline's JavaScript runs from the signed
+/// artifact's bytecode and the unsigned artifact's sources.
+#[test]
+fn the_artifact_check_runs_with_the_test_files_configuration() {
+    let dir = scratch("artifact-config");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[pipeline]\nrules = [\"gate.rule\", \"tag.js\"]\n[configuration]\nDOMAIN = { env = \"WARDEN_TESTING_NEVER_SET_DOMAIN\" }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("gate.rule"),
+        "rule \"gate\" {\n    deny unauthorized \"wrong domain\" unless email_domain(user.email) == config.DOMAIN\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("tag.js"),
+        "function tag(user, context, callback) {\n  context.idToken['https://x/domain'] = configuration.DOMAIN;\n  callback(null, user, context);\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("gate.test.toml"),
+        r#"[defaults]
+now = "2026-11-26T12:00:00Z"
+[defaults.user]
+user_id = "auth0|1"
+email = "a@example.com"
+[defaults.config]
+DOMAIN = "example.com"
+
+[[case]]
+name = "the configured domain is allowed"
+[case.expect]
+decision = "allow"
+id_token = { "https://x/domain" = "example.com" }
+
+[[case]]
+name = "a case's own configuration"
+config = { DOMAIN = "example.org" }
+[case.expect]
+decision = "deny"
+error = { description = "wrong domain" }
+"#,
+    )
+    .expect("write");
+    let (code, out) = run(&["test", &p(&dir)]);
+    assert_eq!(code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.ends_with("2 passed, 0 failed\n"), "{}", out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -125,3 +125,52 @@ pub fn generated_rules(n: usize) -> String {
         })
         .collect()
 }
+
+/// A login's decision in one line: `allow`, or `deny CODE by RULE`.
+pub fn decision(o: &warden::Outcome) -> String {
+    match &o.error {
+        None => "allow".into(),
+        Some(e) => format!("deny {} by {}", e.code, e.rule),
+    }
+}
+
+/// Checks before timing that `pipeline` decides each login as recorded in
+/// `bench/expected/NAME.txt` (one line per login, `INDEX DECISION`) on both backends, and
+/// that the backends give the same outcome, whole. Panics on any difference; with
+/// `WARDEN_BLESS=1` (never under `CI`) it records the decisions instead. Returns the
+/// decisions.
+pub fn verify(name: &str, pipeline: &warden::Pipeline, inputs: &[(Json, Json)]) -> Vec<String> {
+    use warden::{Backend, Exec};
+    assert_eq!(pipeline.jit_unavailable(), None, "{name}: the JIT must run natively");
+    let mut lines = Vec::new();
+    for (i, (u, c)) in inputs.iter().enumerate() {
+        let interp = pipeline.execute(u, c, &Exec::at(NOW).on(Backend::Interp)).expect("valid input");
+        let jit = pipeline.execute(u, c, &Exec::at(NOW).on(Backend::Jit)).expect("valid input");
+        assert_eq!(interp, jit, "{name}: login {i}: the backends disagree");
+        lines.push(decision(&interp));
+    }
+    let path = root().join("bench/expected").join(format!("{name}.txt"));
+    let text: String = lines.iter().enumerate().map(|(i, d)| format!("{i} {d}\n")).collect();
+    let bless = std::env::var("WARDEN_BLESS").as_deref() == Ok("1");
+    if bless {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty());
+        assert!(!ci, "WARDEN_BLESS=1 under CI: expectations are never rewritten in CI");
+        std::fs::write(&path, &text).expect("write the expected decisions");
+    }
+    let expected =
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display())).expect("recorded decisions");
+    let wrong: Vec<String> = expected
+        .lines()
+        .zip(text.lines())
+        .filter(|(want, got)| want != got)
+        .take(10)
+        .map(|(want, got)| format!("expected {want:?}, decided {got:?}"))
+        .collect();
+    assert!(
+        wrong.is_empty() && expected.lines().count() == lines.len(),
+        "{name}: decisions differ from {} (after an intended change, rerun with WARDEN_BLESS=1 and review the diff):\n{}",
+        path.display(),
+        wrong.join("\n")
+    );
+    lines
+}

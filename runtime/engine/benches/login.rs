@@ -1,6 +1,11 @@
 //! Per-login cost, interpreter against JIT in the same run, over `examples/bench` and 1,000
 //! generated users and contexts; compile latency; list lookups by list size.
-//! `cargo bench -p warden --bench login` (see BENCHMARKS.md).
+//! `cargo bench -p warden --bench login` (see BENCHMARKS.md). Each group checks what it
+//! claims before it times anything: the bench pipelines decide every login as recorded in
+//! `bench/expected/` on both backends (`WARDEN_BLESS=1` records them after an intended
+//! change), the conditions never fire, the listed half of the logins is denied.
+//! `cargo bench -p warden --bench login -- --test` runs only the checks (and each benchmark
+//! once).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -10,11 +15,11 @@ use serde_json::json;
 use warden::{Backend, Exec, Pipeline};
 
 mod common;
-use common::{NOW, generated_rules, logins, root};
+use common::{NOW, generated_rules, logins, root, verify};
 
 fn per_login(c: &mut Criterion) {
-    login_group(c, "login", "examples/bench/warden.toml");
-    login_group(c, "login-allow-deny", "examples/bench/allow-deny.toml");
+    login_group(c, "login", "examples/bench/warden.toml", "login");
+    login_group(c, "login-allow-deny", "examples/bench/allow-deny.toml", "allow-deny");
     conditions(c);
 }
 
@@ -35,6 +40,19 @@ fn conditions(c: &mut Criterion) {
     for (label, body) in [("1", one), ("20", twenty)] {
         let text = format!("rule \"typed conditions\" {{\n{body}}}\n");
         let p = Pipeline::from_sources(&[("conditions.rule".into(), text)], Default::default()).expect("checks");
+        // "Never fire": every login is allowed, with nothing else in its outcome, on both
+        // backends.
+        assert_eq!(p.jit_unavailable(), None);
+        for (u, c) in &inputs {
+            for backend in [Backend::Interp, Backend::Jit] {
+                let o = p.execute(u, c, &Exec::at(NOW).on(backend)).expect("valid");
+                assert!(
+                    o.is_allow() && o.logs.is_empty() && o.effects.is_empty(),
+                    "a condition fired: {}",
+                    o.to_json()
+                );
+            }
+        }
         let decoded: Vec<_> = inputs.iter().map(|(u, c)| p.decode(u.clone(), c.clone(), NOW).expect("valid")).collect();
         for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
             let exec = Exec::at(NOW).on(backend);
@@ -44,22 +62,19 @@ fn conditions(c: &mut Criterion) {
     group.finish();
 }
 
-fn login_group(c: &mut Criterion, group_name: &str, manifest: &str) {
+fn login_group(c: &mut Criterion, group_name: &str, manifest: &str, expected: &str) {
     let pipeline = Pipeline::from_manifest(root().join(manifest)).expect("bench pipeline loads");
-    assert!(pipeline.has_jit());
     let inputs = logins();
+    // Before timing: every login decided as recorded, the backends agreeing on whole outcomes.
+    let decisions = verify(expected, &pipeline, &inputs);
+    let denied = decisions.iter().filter(|d| *d != "allow").count();
+    assert!(denied > 100 && denied < 900, "{group_name}: {denied} of 1,000 logins denied: both paths are timed");
     let bytes: Vec<(Vec<u8>, Vec<u8>)> = inputs
         .iter()
         .map(|(u, c)| (serde_json::to_vec(u).expect("json"), serde_json::to_vec(c).expect("json")))
         .collect();
     let decoded: Vec<warden::Decoded> =
         inputs.iter().map(|(u, c)| pipeline.decode(u.clone(), c.clone(), NOW).expect("valid input")).collect();
-    // The backends must agree on every input before they are timed.
-    for (u, c) in &inputs {
-        let a = pipeline.execute(u, c, &Exec::at(NOW).on(Backend::Interp)).expect("valid").to_json();
-        let b = pipeline.execute(u, c, &Exec::at(NOW).on(Backend::Jit)).expect("valid").to_json();
-        assert_eq!(a, b);
-    }
     let mut group = c.benchmark_group(group_name);
     for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
         let exec = Exec::at(NOW).on(backend);
@@ -90,10 +105,14 @@ fn compile(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
     group.sample_size(10);
     let bench_dir = root().join("examples/bench/warden.toml");
+    let rules = Pipeline::from_manifest(&bench_dir).expect("loads").program().rules.len();
+    assert_eq!(rules, 15, "the bench pipeline has 15 rules");
     group.bench_function("bench-pipeline-15-rules", |b| b.iter(|| Pipeline::from_manifest(&bench_dir).expect("loads")));
     for n in [100, 1000] {
         let text = generated_rules(n);
         let files = vec![("gen.rule".to_string(), text)];
+        let p = Pipeline::from_sources(&files, Default::default()).expect("checks");
+        assert_eq!((p.program().rules.len(), p.jit_unavailable()), (n, None), "{n} rules, compiled natively");
         group.bench_function(BenchmarkId::new("generated-rules", n), |b| {
             b.iter(|| Pipeline::from_sources(&files, Default::default()).expect("checks"))
         });
@@ -112,11 +131,21 @@ fn list_size(c: &mut Criterion) {
         std::fs::write(&rule, format!("rule \"listed\" {{ deny if user.email in list(\"l{n}.txt\") }}\n"))
             .expect("write");
         let p = Pipeline::from_files(&[rule], Default::default()).expect("checks");
-        let decoded: Vec<_> = (0..64)
-            .map(|i| {
-                let email = if i % 2 == 0 { format!("m{}@x.io", (i * 7919) % n) } else { format!("nobody{i}@x.io") };
-                p.decode(json!({ "user_id": "auth0|1", "email": email }), json!({}), NOW).expect("valid")
-            })
+        let emails: Vec<String> = (0..64)
+            .map(|i| if i % 2 == 0 { format!("m{}@x.io", (i * 7919) % n) } else { format!("nobody{i}@x.io") })
+            .collect();
+        // The listed half is denied, the other half allowed, on both backends.
+        assert_eq!(p.jit_unavailable(), None);
+        for (i, email) in emails.iter().enumerate() {
+            for backend in [Backend::Interp, Backend::Jit] {
+                let o =
+                    p.execute(&json!({ "user_id": "auth0|1", "email": email }), &json!({}), &Exec::at(NOW).on(backend));
+                assert_eq!(o.expect("valid").is_allow(), i % 2 == 1, "{email} in a list of {n} on {backend:?}");
+            }
+        }
+        let decoded: Vec<_> = emails
+            .iter()
+            .map(|email| p.decode(json!({ "user_id": "auth0|1", "email": email }), json!({}), NOW).expect("valid"))
             .collect();
         for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
             let exec = Exec::at(NOW).on(backend);

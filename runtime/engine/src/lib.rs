@@ -155,9 +155,10 @@ impl Clone for Decoded {
 pub struct Pipeline {
     program: Arc<Program>,
     prepared: Prepared,
-    /// The JIT's code; `None` where Cranelift does not support the machine (the
-    /// interpreter then runs, with the same outcomes).
-    jit: Option<warden_jit::Compiled>,
+    /// The JIT's code, or why Cranelift could not compile the program (an unsupported
+    /// machine, or a bug): the JIT backend then runs the interpreter, with the same outcomes,
+    /// and `jit_unavailable` says so.
+    jit: Result<warden_jit::Compiled, String>,
     /// The legacy JavaScript rules, when the pipeline has any.
     js: Option<warden_js::JsRules>,
     /// The runs of consecutive JavaScript steps, by the rule that starts each.
@@ -248,7 +249,7 @@ impl Pipeline {
         let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
         let js_runs = js_runs(&program);
         let program = Arc::new(program);
-        let jit = warden_jit::compile(program.clone()).ok();
+        let jit = warden_jit::compile(program.clone());
         Ok(Pipeline {
             program,
             prepared,
@@ -295,7 +296,14 @@ impl Pipeline {
 
     /// Whether native code is available (else the JIT backend runs the interpreter).
     pub fn has_jit(&self) -> bool {
-        self.jit.is_some()
+        self.jit.is_ok()
+    }
+
+    /// Why the JIT backend runs the interpreter for this pipeline (Cranelift could not
+    /// compile it), or `None` when it runs native code. Hosts and tests that ask for the
+    /// JIT check this: the downgrade keeps outcomes the same but is never silent.
+    pub fn jit_unavailable(&self) -> Option<&str> {
+        self.jit.as_ref().err().map(String::as_str)
     }
 
     /// Warnings found while checking.
@@ -378,7 +386,7 @@ impl Pipeline {
         let mut progress = JsProgress::default();
         let mut js = |j: u32, txn: &mut warden_runtime::Txn| self.run_js(j, txn, deadline, &mut progress);
         let (stop, trace) = match (&self.jit, exec.backend, exec.trace) {
-            (Some(jit), Backend::Jit, false) => (jit.run(&self.prepared, &mut txn, &mut js), None),
+            (Ok(jit), Backend::Jit, false) => (jit.run(&self.prepared, &mut txn, &mut js), None),
             _ => {
                 let mut observe = warden_interp::Observe { trace: exec.trace, coverage: None };
                 warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe, &mut js)

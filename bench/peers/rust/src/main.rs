@@ -1,6 +1,8 @@
 //! The allow/deny subset of `examples/bench` written for Cedar and for CEL, timed over the
-//! same 1,000 logins as warden (`bench/peers/run.sh` runs them in one go).
-//! Usage: warden-peers LOGINS.json BLOCKED.txt
+//! same 1,000 logins as warden (`bench/peers/run.sh` runs them in one go). Before timing,
+//! each engine's decision on every login is compared with warden's (DECISIONS, written by
+//! warden's `peer_inputs`): a difference exits with status 1.
+//! Usage: warden-peers LOGINS.json BLOCKED.txt DECISIONS.json
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -135,7 +137,27 @@ fn main() {
         program.execute(&c).expect("CEL runs") == cel::Value::Bool(true)
     };
 
+    // warden's decisions: `allow`, or `deny CODE by RULE` (these engines only say deny).
+    let warden: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(&args[3]).expect("decisions")).expect("json");
+    assert_eq!(warden.len(), logins.len(), "one decision per login");
     for (name, f) in [("cedar", &cedar as &dyn Fn(&Json) -> bool), ("cel", &cel)] {
+        let wrong: Vec<String> = logins
+            .iter()
+            .zip(&warden)
+            .enumerate()
+            .filter(|(_, (l, w))| f(l) != (*w != "allow"))
+            .map(|(i, (l, w))| format!("login {i}: warden {w}, {name} {}", if f(l) { "deny" } else { "allow" }))
+            .collect();
+        if !wrong.is_empty() {
+            eprintln!(
+                "{name}: {} of {} decisions differ from warden's:\n  {}",
+                wrong.len(),
+                logins.len(),
+                wrong.iter().take(10).cloned().collect::<Vec<_>>().join("\n  ")
+            );
+            std::process::exit(1);
+        }
         let denied = logins.iter().filter(|l| f(l)).count();
         let start = Instant::now();
         for _ in 0..rounds {
