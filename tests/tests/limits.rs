@@ -44,6 +44,18 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 /// `text` followed by a `#` comment line that pads it to exactly `size` bytes.
+/// A rule file of exactly `size` bytes: a `#` comment line, then `rule`. The comment comes
+/// first because a rule spans from its `rule` line to the next rule's, and one rule may span
+/// at most 1 MiB (E0006).
+fn padded_rule(rule: &str, size: usize) -> String {
+    let mut out = String::from("#");
+    out.push_str(&"x".repeat(size - rule.len() - 2));
+    out.push('\n');
+    out.push_str(rule);
+    assert_eq!(out.len(), size);
+    out
+}
+
 fn padded(text: &str, size: usize) -> String {
     let mut out = format!("{text}#");
     out.push_str(&"x".repeat(size - out.len() - 1));
@@ -124,10 +136,10 @@ fn rule_and_list_files_are_limited_to_16_mib() {
     };
     // A rule file.
     let rule = "rule \"r\" {\n    log \"fits\"\n}\n";
-    std::fs::write(dir.join("exact.rule"), padded(rule, 16 * MIB)).expect("write");
+    std::fs::write(dir.join("exact.rule"), padded_rule(rule, 16 * MIB)).expect("write");
     let c = check("exact.rule");
     assert!(c.program.is_some(), "a 16 MiB rule file checks: {:?}", errors(&c));
-    std::fs::write(dir.join("over.rule"), padded(rule, 16 * MIB + 1)).expect("write");
+    std::fs::write(dir.join("over.rule"), padded_rule(rule, 16 * MIB + 1)).expect("write");
     let e = errors(&check("over.rule"));
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!(e[0].0, "E0201", "{e:?}");
