@@ -4,56 +4,49 @@
 use std::io::Write;
 use std::path::Path;
 
-use warden::{LoadError, Pipeline};
+use warden::files::{read_public_key, read_secret_key};
+use warden::{InspectedStep, LoadError, Pipeline, Refusal};
 
 use crate::{BuildArgs, EXIT_ERROR, InspectArgs, KeygenArgs, Output, RunArgs, render};
-
-fn read_key_file(path: &Path) -> Result<String, String> {
-    warden_check::read_text_file(path, warden_artifact::MAX_KEY_FILE_BYTES)
-        .map_err(|e| format!("cannot read key `{}`: {e}", path.display()))
-}
 
 /// Loads an artifact for `warden run --bundle`: the verification key comes from
 /// `--verify-key`, or from the manifest's `[bundle] verify_key` when `--manifest` is given.
 pub(crate) fn load_bundle(a: &RunArgs, bundle: &Path) -> Result<Pipeline, LoadError> {
-    let refused = LoadError::Refused;
     let key_path = match (&a.verify_key, &a.manifest) {
         (Some(k), _) => Some(k.clone()),
-        (None, Some(m)) => match warden_check::check_manifest(m).manifest {
-            Some(manifest) => manifest.verify_key,
-            None => return Err(refused(format!("cannot read the manifest `{}`", m.display()))),
+        // Only the manifest's settings are read: its rules are not checked.
+        (None, Some(m)) => match warden::read_manifest(m) {
+            Ok(manifest) => manifest.verify_key,
+            Err(_) => return Err(LoadError::Refused(Refusal::Manifest(m.display().to_string()))),
         },
         (None, None) => None,
     };
     let key = match key_path {
-        Some(p) => Some(read_key_file(&p).and_then(|t| warden_artifact::parse_public_key(&t)).map_err(refused)?),
+        Some(p) => Some(read_public_key(&p).map_err(|e| LoadError::Refused(e.into()))?),
         None => None,
     };
-    let bytes = read_bounded(bundle).map_err(refused)?;
+    let bytes = warden::files::read_artifact(bundle)
+        .map_err(|reason| LoadError::Refused(Refusal::Read { path: bundle.display().to_string(), reason }))?;
     let config: std::collections::BTreeMap<String, String> = a.config.iter().cloned().collect();
     Pipeline::from_artifact(&bytes, key.as_ref(), &config)
-}
-
-fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    warden_check::read_file(path, warden_artifact::MAX_ARTIFACT_BYTES as u64)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
 }
 
 pub(crate) fn build(a: &BuildArgs, style: render::Style, out: &mut Output) -> u8 {
     let pipeline = match Pipeline::from_manifest(&a.manifest) {
         Ok(p) => p,
-        Err(LoadError::Check(c)) => {
+        Err(LoadError::Check(mut c)) => {
+            render::add_manifest_help(&mut c.diagnostics, &c.sources);
             out.stderr = render::render(&c.diagnostics, &c.sources, style);
             out.stderr.push_str(&format!("error: build failed: {}\n", render::summary(&c.diagnostics)));
             return EXIT_ERROR;
         }
         Err(e) => {
-            out.stderr = format!("error: build failed: {e}\n");
+            out.stderr = format!("error: build failed: {}\n", crate::run::load_error_text(&e));
             return EXIT_ERROR;
         }
     };
     let key = match &a.sign_key {
-        Some(p) => match read_key_file(p).and_then(|t| warden_artifact::parse_secret_key(&t)) {
+        Some(p) => match read_secret_key(p) {
             Ok(k) => Some(k),
             Err(m) => {
                 out.stderr = format!("error: {m}\n");
@@ -63,7 +56,7 @@ pub(crate) fn build(a: &BuildArgs, style: render::Style, out: &mut Output) -> u8
         None => None,
     };
     if !pipeline.warnings().is_empty() {
-        out.stderr = render::render(pipeline.warnings(), &source_map(&pipeline), style);
+        out.stderr = render::render(pipeline.warnings(), &pipeline.source_map(), style);
     }
     let bytes = pipeline.to_artifact(key.as_ref(), a.embed_config);
     if let Err(e) = std::fs::write(&a.output, &bytes) {
@@ -80,17 +73,9 @@ pub(crate) fn build(a: &BuildArgs, style: render::Style, out: &mut Output) -> u8
     0
 }
 
-fn source_map(p: &Pipeline) -> warden_syntax::SourceMap {
-    let mut m = warden_syntax::SourceMap::default();
-    for s in p.sources() {
-        m.add(s.path.clone(), s.text.clone());
-    }
-    m
-}
-
 pub(crate) fn inspect(a: &InspectArgs, out: &mut Output) -> u8 {
     let key = match &a.verify_key {
-        Some(p) => match read_key_file(p).and_then(|t| warden_artifact::parse_public_key(&t)) {
+        Some(p) => match read_public_key(p) {
             Ok(k) => Some(k),
             Err(m) => {
                 out.stderr = format!("error: {m}\n");
@@ -99,10 +84,10 @@ pub(crate) fn inspect(a: &InspectArgs, out: &mut Output) -> u8 {
         },
         None => None,
     };
-    let bytes = match read_bounded(&a.file) {
+    let bytes = match warden::files::read_artifact(&a.file) {
         Ok(b) => b,
-        Err(m) => {
-            out.stderr = format!("error: {m}\n");
+        Err(e) => {
+            out.stderr = format!("error: cannot read `{}`: {e}\n", a.file.display());
             return EXIT_ERROR;
         }
     };
@@ -113,56 +98,45 @@ pub(crate) fn inspect(a: &InspectArgs, out: &mut Output) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let prog = &i.contents.program;
     let mut s = String::new();
     s.push_str(&format!("artifact   {} ({} bytes)\n", a.file.display(), bytes.len()));
     s.push_str(&format!(
         "versions   format {}, IR {}, warden {}, QuickJS {}\n",
-        i.header.format_version,
-        i.header.ir_version,
-        i.header.warden_version,
-        i.header.quickjs_version.as_deref().unwrap_or("none (no JavaScript rules)")
+        i.format_version,
+        i.ir_version,
+        i.warden_version,
+        i.quickjs_version.as_deref().unwrap_or("none (no JavaScript rules)")
     ));
-    s.push_str(&format!("sha256     {}\n", i.header.hash.iter().map(|b| format!("{b:02x}")).collect::<String>()));
-    let sig = match (i.header.signed, i.signature_ok) {
+    s.push_str(&format!("sha256     {}\n", i.hash.iter().map(|b| format!("{b:02x}")).collect::<String>()));
+    let sig = match (i.signed, i.signature_ok) {
         (false, _) => "unsigned".to_string(),
         (true, None) => "signed (Ed25519; pass --verify-key to check it)".to_string(),
         (true, Some(true)) => "signed, and the signature matches the given key".to_string(),
         (true, Some(false)) => "signed, but NOT by the given key".to_string(),
     };
     s.push_str(&format!("signature  {sig}\n"));
-    s.push_str(&format!("claim mode {}\n", format!("{:?}", prog.options.claim_mode).to_lowercase()));
+    s.push_str(&format!("claim mode {}\n", i.claim_mode));
     s.push_str("rules (in order):\n");
-    for step in &prog.steps {
-        match *step {
-            warden_ir::Step::Rule(id) => {
-                let r = &prog.rules[id as usize];
-                let file = prog.files.get(r.loc.file as usize).map_or("?", String::as_str);
-                s.push_str(&format!("  rule  {:?}  {file}:{}\n", r.name, r.loc.line));
-            }
-            warden_ir::Step::Js(id) => {
-                let j = &prog.js_rules[id as usize];
-                let file = prog.files.get(j.file as usize).map_or("?", String::as_str);
-                let code = i.contents.js_bytecode.as_ref().and_then(|c| c.rules.get(id as usize));
-                let size = code.map_or("no bytecode".to_string(), |h| format!("{} bytes of bytecode", h.len() / 2));
-                s.push_str(&format!("  js    {:?}  {file}  ({size})\n", j.name));
+    let size = |b: Option<usize>| b.map_or("no bytecode".to_string(), |n| format!("{n} bytes of bytecode"));
+    for step in &i.steps {
+        match step {
+            InspectedStep::Rule { name, file, line } => s.push_str(&format!("  rule  {name:?}  {file}:{line}\n")),
+            InspectedStep::Js { name, file, bytecode_bytes } => {
+                s.push_str(&format!("  js    {name:?}  {file}  ({})\n", size(*bytecode_bytes)))
             }
         }
     }
-    if !prog.js_modules.is_empty() {
+    if !i.modules.is_empty() {
         s.push_str("modules (require):\n");
-        for (n, m) in prog.js_modules.iter().enumerate() {
-            let file = prog.files.get(m.file as usize).map_or("?", String::as_str);
-            let code = i.contents.js_bytecode.as_ref().and_then(|c| c.modules.get(n));
-            let size = code.map_or("no bytecode".to_string(), |h| format!("{} bytes of bytecode", h.len() / 2));
-            s.push_str(&format!("  {:?}  {file}  ({size})\n", m.name));
+        for m in &i.modules {
+            s.push_str(&format!("  {:?}  {}  ({})\n", m.name, m.file, size(m.bytecode_bytes)));
         }
     }
     s.push_str("configuration keys:\n");
-    if i.contents.config.is_empty() {
+    if i.config.is_empty() {
         s.push_str("  (none)\n");
     }
-    for k in &i.contents.config {
+    for k in &i.config {
         let how = match (&k.value, &k.env) {
             (Some(_), _) => "value built in".to_string(),
             (None, Some(env)) => format!("from environment variable {env}, or --config"),
@@ -171,18 +145,18 @@ pub(crate) fn inspect(a: &InspectArgs, out: &mut Output) -> u8 {
         s.push_str(&format!("  {}  ({how})\n", k.key));
     }
     s.push_str("lists and sets:\n");
-    if prog.sets.is_empty() {
+    if i.sets.is_empty() {
         s.push_str("  (none)\n");
     }
-    for set in &prog.sets {
-        s.push_str(&format!("  {}  {} entries\n", set.origin, set.items.len()));
+    for (origin, entries) in &i.sets {
+        s.push_str(&format!("  {origin}  {entries} entries\n"));
     }
     out.stdout = s;
     0
 }
 
 pub(crate) fn keygen(a: &KeygenArgs, out: &mut Output) -> u8 {
-    let key = match warden_artifact::generate_key() {
+    let key = match warden::files::generate_key() {
         Ok(k) => k,
         Err(m) => {
             out.stderr = format!("error: {m}\n");
@@ -196,8 +170,8 @@ pub(crate) fn keygen(a: &KeygenArgs, out: &mut Output) -> u8 {
             format!("error: `{}` or `{}` exists: refusing to overwrite a key\n", secret.display(), public.display());
         return EXIT_ERROR;
     }
-    if let Err(e) = write_secret(&secret, &warden_artifact::secret_key_text(&key))
-        .and_then(|()| std::fs::write(&public, warden_artifact::public_key_text(&key.verifying_key())))
+    if let Err(e) = write_secret(&secret, &warden::files::secret_key_text(&key))
+        .and_then(|()| std::fs::write(&public, warden::files::public_key_text(&key.verifying_key())))
     {
         out.stderr = format!("error: cannot write the key pair: {e}\n");
         return EXIT_ERROR;

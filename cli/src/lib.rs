@@ -1,7 +1,6 @@
 //! The `warden` command line: argument parsing and the commands. `main.rs` only calls
 //! [`main_with`]; tests call the same functions.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -15,8 +14,8 @@ mod run;
 pub mod testing;
 
 use bundle::{build, inspect, keygen};
+pub use run::read_json;
 use run::{check, run};
-pub use run::{explain_text, read_json};
 
 /// Exit codes of `warden run` (`docs/outcome.md`).
 pub const EXIT_ALLOW: u8 = 0;
@@ -246,7 +245,7 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
             }
         },
         Command::Schema => {
-            out.stdout = warden_check::schema::markdown(&warden_check::schema::Schema::new(&BTreeMap::new()));
+            out.stdout = warden::schema_markdown();
             0
         }
     };

@@ -5,7 +5,19 @@ use std::fmt;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use serde_json::{Value as Json, json};
-use warden_syntax::{Diagnostic, Severity, SourceMap};
+use warden::{Diagnostic, Severity, SourceMap};
+
+/// The CLI's help for a manifest it could not read (no file was read at all): how to make
+/// one, or how to name another. The checker leaves flags to the front end.
+pub fn add_manifest_help(diagnostics: &mut [Diagnostic], sources: &SourceMap) {
+    if sources.files.is_empty()
+        && let [d] = diagnostics
+        && d.help.is_none()
+        && d.file.is_none()
+    {
+        d.help = Some("run `warden init` to create a project, or pass --manifest PATH".into());
+    }
+}
 
 /// How to render.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +65,7 @@ impl<'a> Report<'a> {
     }
 }
 
-fn to_span(s: warden_syntax::Span) -> SourceSpan {
+fn to_span(s: warden::Span) -> SourceSpan {
     SourceSpan::new((s.start as usize).into(), s.len())
 }
 

@@ -3,15 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use warden::{Exec, LoadError, Pipeline};
-use warden_check::Compiled;
+use warden::{Exec, InputError, LoadError, Pipeline, Refusal, Report};
 
 use crate::{
     BackendArg, CheckArgs, EXIT_ALLOW, EXIT_DENY, EXIT_ERROR, EXIT_USAGE, Format, MAX_INPUT_BYTES, Output, RunArgs,
     render,
 };
 
-fn check_paths(paths: &[PathBuf]) -> Result<Compiled, String> {
+fn check_paths(paths: &[PathBuf]) -> Result<Report, String> {
     let manifest = match paths {
         [] => Some(PathBuf::from("warden.toml")),
         [one] if one.is_dir() => Some(one.join("warden.toml")),
@@ -24,8 +23,8 @@ fn check_paths(paths: &[PathBuf]) -> Result<Compiled, String> {
         }
     };
     Ok(match manifest {
-        Some(m) => warden_check::check_manifest(&m),
-        None => warden_check::check_files(paths, Default::default()),
+        Some(m) => Report::of_manifest(&m),
+        None => Report::of_files(paths, Default::default()),
     })
 }
 
@@ -38,14 +37,7 @@ pub(crate) fn check(a: &CheckArgs, style: render::Style, out: &mut Output) -> u8
         }
     };
     let mut compiled = compiled;
-    if let Some(p) = &compiled.program {
-        let js = warden::js_diagnostics(p, &compiled.sources);
-        let failed = js.iter().any(|d| d.is_error());
-        compiled.diagnostics.extend(js);
-        if failed {
-            compiled.program = None;
-        }
-    }
+    render::add_manifest_help(&mut compiled.diagnostics, &compiled.sources);
     let failed = compiled.has_errors();
     match a.format {
         Format::Json => {
@@ -57,9 +49,8 @@ pub(crate) fn check(a: &CheckArgs, style: render::Style, out: &mut Output) -> u8
             if failed {
                 out.stderr.push_str(&format!("error: check failed: {}\n", render::summary(&compiled.diagnostics)));
             } else {
-                let p = compiled.program.as_ref();
-                let rules = p.map_or(0, |p| p.steps.len());
-                let files = compiled.sources.files.len() - usize::from(compiled.manifest.is_some());
+                let rules = compiled.rules();
+                let files = compiled.rule_files();
                 out.stderr.push_str(&format!(
                     "ok: {rules} rule{} in {files} file{} ({})\n",
                     if rules == 1 { "" } else { "s" },
@@ -70,9 +61,9 @@ pub(crate) fn check(a: &CheckArgs, style: render::Style, out: &mut Output) -> u8
         }
     }
     if a.ir
-        && let Some(p) = &compiled.program
+        && let Some(ir) = compiled.ir_text()
     {
-        out.stdout.push_str(&warden_ir::dump(p));
+        out.stdout.push_str(&ir);
     }
     if failed { EXIT_ERROR } else { 0 }
 }
@@ -91,13 +82,14 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
     };
     let mut pipeline = match loaded {
         Ok(p) => p,
-        Err(LoadError::Check(c)) => {
+        Err(LoadError::Check(mut c)) => {
+            render::add_manifest_help(&mut c.diagnostics, &c.sources);
             out.stderr = render::render(&c.diagnostics, &c.sources, style);
             out.stderr.push_str(&format!("error: the pipeline does not check: {}\n", render::summary(&c.diagnostics)));
             return EXIT_ERROR;
         }
         Err(e) => {
-            out.stderr = format!("error: {e}\n");
+            out.stderr = format!("error: {}\n", load_error_text(&e));
             return EXIT_ERROR;
         }
     };
@@ -135,12 +127,12 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
             if a.explain
                 && let Some(trace) = &outcome.trace
             {
-                out.stderr.push_str(&explain_text(trace));
+                out.stderr.push_str(&trace.explain());
             }
             if outcome.is_allow() { EXIT_ALLOW } else { EXIT_DENY }
         }
         Err(e) => {
-            out.stderr = format!("error: invalid input: {e}\n");
+            out.stderr = format!("error: invalid input: {}\n", input_error_text(&e));
             EXIT_ERROR
         }
     }
@@ -151,16 +143,16 @@ pub fn read_json(path: &Path, what: &str) -> Result<Json, String> {
     let shown = if path == Path::new("-") { "<stdin>".to_string() } else { path.display().to_string() };
     let limit = MAX_INPUT_BYTES as u64;
     let read = if path == Path::new("-") {
-        warden_check::read_stream(std::io::stdin().lock(), limit)
+        warden::files::read_stream(std::io::stdin().lock(), limit)
     } else {
-        warden_check::read_file(path, limit)
+        warden::files::read_file(path, limit)
     };
     let bytes = match read {
         Ok(bytes) => bytes,
-        Err(e @ warden_check::ReadError::TooLarge { .. }) => return Err(format!("the {what} in `{shown}` is {e}")),
+        Err(e @ warden::files::ReadError::TooLarge { .. }) => return Err(format!("the {what} in `{shown}` is {e}")),
         Err(e) => return Err(format!("cannot read the {what} from `{shown}`: {e}")),
     };
-    let bytes = warden_syntax::strip_bom_bytes(&bytes);
+    let bytes = warden::files::strip_bom_bytes(&bytes);
     warden::check_json_text(what, bytes).map_err(|e| format!("invalid input in the {what} `{shown}`: {e}"))?;
     serde_json::from_slice(bytes).map_err(|e| {
         let raw = e.to_string();
@@ -185,59 +177,21 @@ fn json_position(bytes: &[u8], line: usize, column: usize) -> (usize, usize) {
     (line - 1, prev.chars().count().max(1))
 }
 
-/// A trace's decision in plain words.
-pub fn explain_text(trace: &Json) -> String {
-    let d = &trace["decision"];
-    let mut out = String::new();
-    match d["kind"].as_str() {
-        Some("allow") => {
-            out.push_str("allowed: no rule denied the login\n");
-            for r in trace["rules"].as_array().into_iter().flatten() {
-                let fired = r["fired"].as_array().map_or(0, Vec::len);
-                match r["status"].as_str() {
-                    Some("skipped by a guard") => out.push_str(&format!(
-                        "  {:?} ({}) did not apply: a guard did not hold\n",
-                        r["rule"].as_str().unwrap_or(""),
-                        r["location"].as_str().unwrap_or("")
-                    )),
-                    _ if fired == 0 => {
-                        out.push_str(&format!("  {:?} applied and changed nothing\n", r["rule"].as_str().unwrap_or("")))
-                    }
-                    _ => {
-                        out.push_str(&format!("  {:?} applied:\n", r["rule"].as_str().unwrap_or("")));
-                        for f in r["fired"].as_array().into_iter().flatten() {
-                            out.push_str(&format!(
-                                "    line {}: {}\n",
-                                f["line"],
-                                f["statement"].as_str().unwrap_or("")
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        Some(kind) => {
-            let verb = if kind == "deny" { "denied by" } else { "a rule error in" };
-            out.push_str(&format!(
-                "{verb} rule {:?} at {}\n  {}\n",
-                d["rule"].as_str().unwrap_or(""),
-                d["location"].as_str().unwrap_or(""),
-                d["statement"].as_str().unwrap_or("")
-            ));
-            let because = d["because"].as_array().cloned().unwrap_or_default();
-            if because.is_empty() {
-                out.push_str("  unconditionally\n");
-            }
-            for c in because {
-                out.push_str(&format!("  because `{}` was {}\n", c["condition"].as_str().unwrap_or(""), c["was"]));
-                for p in c["parts"].as_array().into_iter().flatten() {
-                    if p["expr"] != c["condition"] {
-                        out.push_str(&format!("    `{}` was {}\n", p["expr"].as_str().unwrap_or(""), p["value"]));
-                    }
-                }
-            }
-        }
-        None => {}
+/// A load error as the CLI says it: configuration is given with `--config`.
+pub(crate) fn load_error_text(e: &LoadError) -> String {
+    match e {
+        LoadError::Refused(Refusal::MissingConfig(_)) => format!("{e}: pass --config KEY=VALUE"),
+        _ => e.to_string(),
     }
-    out
+}
+
+/// An input error as the CLI says it: configuration is given with `--config`.
+pub(crate) fn input_error_text(e: &InputError) -> String {
+    match e {
+        InputError::MissingConfig { key, env } => {
+            let from = env.as_ref().map(|env| format!("set the environment variable `{env}` or ")).unwrap_or_default();
+            format!("configuration key `{key}` has no value: {from}pass --config {key}=VALUE")
+        }
+        _ => e.to_string(),
+    }
 }

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use warden::{Backend, Coverage, Exec, Pipeline};
-use warden_syntax::{Diagnostic, SourceMap, Span};
+use warden::{Diagnostic, SourceMap, Span};
 
+use crate::run::{input_error_text, load_error_text};
 use crate::{EXIT_ERROR, Output, TestArgs, TestFormat, coverage, render};
 
 /// A test file (`*.test.toml`), see `docs/testing.md`.
@@ -147,12 +148,13 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
     let mut pipelines: BTreeMap<PathBuf, Option<(Arc<Pipeline>, usize)>> = BTreeMap::new();
     // Each pipeline also runs from its artifacts, built in memory with a key made for this
     // run, and loaded once per configuration the cases give.
-    let key = warden_artifact::generate_key();
+    let key = warden::files::generate_key().map_err(|e| e.to_string());
     let mut artifacts: BTreeMap<(PathBuf, Config), Arc<Vec<Built>>> = BTreeMap::new();
     for file in files {
         let shown = file.display().to_string();
-        let text = match std::fs::read_to_string(file) {
-            Ok(t) => warden_syntax::strip_bom(&t).to_string(),
+        // Bounded like every file warden reads: a regular file of at most 16 MiB.
+        let text = match warden::files::read_text_file(file, warden::files::MAX_FILE_BYTES) {
+            Ok(t) => t,
             Err(e) => {
                 report.diagnostics.push(Diagnostic::error("E0300", format!("cannot read test file `{shown}`: {e}")));
                 continue;
@@ -178,7 +180,8 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
                 report.coverage.push((Arc::new(p), Coverage::default()));
                 Some((report.coverage.last().map(|(p, _)| p.clone()).expect("just pushed"), report.coverage.len() - 1))
             }
-            Err(warden::LoadError::Check(c)) => {
+            Err(warden::LoadError::Check(mut c)) => {
+                render::add_manifest_help(&mut c.diagnostics, &c.sources);
                 let offset = report.sources.files.len() as u32;
                 for f in c.sources.files {
                     report.sources.add(f.path, f.text);
@@ -193,9 +196,10 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
                 None
             }
             Err(e) => {
-                report
-                    .diagnostics
-                    .push(Diagnostic::error("E0301", format!("cannot load `{}`: {e}", manifest.display())));
+                report.diagnostics.push(Diagnostic::error(
+                    "E0301",
+                    format!("cannot load `{}`: {}", manifest.display(), load_error_text(&e)),
+                ));
                 None
             }
         });
@@ -245,7 +249,7 @@ fn build(
     let signed = match key {
         Ok(key) => {
             let bytes = pipeline.to_artifact(Some(key), true);
-            Pipeline::from_artifact(&bytes, Some(&key.verifying_key()), config).map_err(|e| e.to_string())
+            Pipeline::from_artifact(&bytes, Some(&key.verifying_key()), config).map_err(|e| load_error_text(&e))
         }
         Err(e) => Err(format!("no key to sign it with: {e}")),
     };
@@ -257,7 +261,7 @@ fn build(
         let bytes = pipeline.to_artifact(None, true);
         out.push(Built {
             what: "the unsigned artifact (JavaScript from its sources)",
-            pipeline: Pipeline::from_artifact(&bytes, None, config).map_err(|e| e.to_string()),
+            pipeline: Pipeline::from_artifact(&bytes, None, config).map_err(|e| load_error_text(&e)),
         });
     }
     out
@@ -342,7 +346,7 @@ fn run_case(
             Some(cov) => pipeline.run_covered(d, &Exec::at(now).on(Backend::Interp), cov),
             None => pipeline.run_decoded(d, &Exec::at(now).on(Backend::Interp)),
         },
-        Err(e) => return vec![format!("invalid input: {e}")],
+        Err(e) => return vec![format!("invalid input: {}", input_error_text(&e))],
     };
     let actual = interp.to_json();
     let mut failures = Vec::new();
@@ -355,7 +359,7 @@ fn run_case(
         }
         let other = match decoded {
             Ok(d) => p.run_decoded(d, &Exec::at(now).on(Backend::Jit)),
-            Err(e) => return Some(format!("{what} was not compared: it refused the input: {e}")),
+            Err(e) => return Some(format!("{what} was not compared: it refused the input: {}", input_error_text(&e))),
         };
         (other != interp).then(|| {
             format!("{what} disagrees with the interpreter:\n      interp: {actual}\n      other:  {}", other.to_json())
@@ -551,7 +555,7 @@ pub(crate) fn command(a: &TestArgs, style: render::Style, out: &mut Output) -> u
     if a.coverage {
         let mut all = std::collections::BTreeMap::new();
         for (pipeline, cov) in &report.coverage {
-            all.extend(coverage::by_file(pipeline, cov));
+            all.extend(pipeline.coverage_by_file(cov));
         }
         out.stderr.push_str(&coverage::summary(&all));
         match std::fs::write(&a.lcov, coverage::lcov(&all)) {
@@ -595,7 +599,7 @@ mod tests {
         let p = Pipeline::from_source("main.rule", rules).expect("checks");
         let expect = Expect { decision: Some("allow".into()), ..Expect::default() };
         let config = BTreeMap::new();
-        let fine = build(&p, warden_artifact::generate_key().as_ref(), &config);
+        let fine = build(&p, warden::files::generate_key().map_err(|e| e.to_string()).as_ref(), &config);
         assert_eq!(run_case(&p, &fine, &Defaults::default(), &case(expect), &config, None), Vec::<String>::new());
         let refused =
             [Built { what: "the artifact", pipeline: Err("artifact refused: it needs configuration".into()) }];

@@ -202,7 +202,7 @@ fn load(c: &Contents) -> Result<Pipeline, LoadError> {
 /// The refusal's message; anything else gives a message no assertion expects.
 fn refusal(c: &Contents) -> String {
     match load(c) {
-        Err(LoadError::Refused(m)) => m,
+        Err(LoadError::Refused(m)) => m.to_string(),
         Err(other) => format!("(not a refusal) {other}"),
         Ok(_) => "(not a refusal) the artifact loaded".into(),
     }
@@ -552,7 +552,7 @@ fn an_artifact_body_nested_past_any_program_is_refused_before_parsing() {
     let resealed = reseal(bytes);
     let result = Pipeline::from_artifact(&resealed, None, &BTreeMap::new());
     assert!(
-        matches!(&result, Err(LoadError::Refused(m)) if m.contains("nests deeper than")),
+        matches!(&result, Err(LoadError::Refused(m)) if m.to_string().contains("nests deeper than")),
         "{:?}",
         result.map(|_| ())
     );
@@ -893,7 +893,7 @@ fn a_host_built_document_100000_levels_deep_is_an_input_error() {
         let kept = shared.clone();
         let shared_run = p.execute_shared(shared, std::sync::Arc::new(json!({})), &Exec::at(NOW));
         warden_runtime_dispose(kept);
-        [borrowed, owned, shared_run].map(|r| r.map(|o| o.is_allow()).map_err(|e| e.message))
+        [borrowed, owned, shared_run].map(|r| r.map(|o| o.is_allow()).map_err(|e| e.to_string()))
     };
     let results = std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(run).expect("thread").join();
     let results = results.expect("no stack overflow, no panic");

@@ -49,7 +49,7 @@ fn the_header_names_quickjs_only_for_pipelines_with_javascript() {
             .to_artifact(None, false);
         let i = Pipeline::inspect_artifact(&bytes, None).expect("reads");
         let expected = quickjs.then(|| warden::quickjs_version().to_string());
-        assert_eq!(i.header.quickjs_version, expected, "{example}");
+        assert_eq!(i.quickjs_version, expected, "{example}");
     }
 }
 
@@ -59,7 +59,7 @@ fn quickstart_bytes(sign: Option<&warden::SecretKey>) -> Vec<u8> {
 
 fn refused(r: Result<Pipeline, LoadError>) -> String {
     match r {
-        Err(LoadError::Refused(m)) => m,
+        Err(LoadError::Refused(m)) => m.to_string(),
         Err(other) => panic!("expected a refusal, got {other}"),
         Ok(_) => panic!("expected a refusal, the artifact loaded"),
     }

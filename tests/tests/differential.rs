@@ -221,9 +221,12 @@ fn run_program(dir: &Path, program: &Program, logins: &[Login], tally: &mut Tall
         let (interp, a, b) = both(&pipeline, login);
         if a != b {
             let (program, login) = minimize(dir, program.clone(), login.clone());
-            let (_, a, b) = load(dir, &program)
-                .map(|p| both(&p, &login))
-                .unwrap_or_else(|e| (Err(warden::InputError::new(e.to_string())), a, b));
+            let (a, b) = load(dir, &program)
+                .map(|p| {
+                    let (_, a, b) = both(&p, &login);
+                    (a, b)
+                })
+                .unwrap_or((a, b));
             return Err(format!(
                 "interpreter and JIT disagree (minimized)\nprogram:\n{program}\nuser: {}\ncontext: {}\nnow: {}\ninterp: {a}\njit:    {b}",
                 login.user, login.context, login.now

@@ -130,8 +130,8 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
             if diffs.is_empty() { Ok(()) } else { Err(format!("{}\n    outcome: {got}", diffs.join("\n    "))) }
         }
         (Some(_), None, Err(e)) => Err(format!("unexpected input error: {e}")),
-        (None, Some(want), Err(e)) if e.message.contains(want.as_str()) => Ok(()),
-        (None, Some(want), Err(e)) => Err(format!("input error {:?} does not mention {want:?}", e.message)),
+        (None, Some(want), Err(e)) if e.to_string().contains(want.as_str()) => Ok(()),
+        (None, Some(want), Err(e)) => Err(format!("input error {:?} does not mention {want:?}", e.to_string())),
         (None, Some(_), Ok(o)) => Err(format!("expected an input error, got {}", o.to_json())),
         _ => Err("a case needs exactly one of `expect` and `expect_input_error`".into()),
     }

@@ -23,18 +23,18 @@ fn pipeline(name: &str, manifest: &str, files: &[(&str, &str)]) -> Pipeline {
         std::fs::write(dir.join(file), text).expect("write");
     }
     std::fs::write(dir.join("warden.toml"), manifest).expect("write manifest");
-    Pipeline::from_manifest(dir.join("warden.toml")).unwrap_or_else(|e| panic!("{name} does not load: {e}"))
+    Pipeline::from_manifest(dir.join("warden.toml")).unwrap_or_else(|e| unreachable!("{name} does not load: {e}"))
 }
 
 /// The outcome (or input error) on every backend, which must agree; returns it.
 fn decide(p: &Pipeline, user: &Json, context: &Json, exec: Exec) -> Result<Json, String> {
     assert!(p.has_jit(), "the JIT must be available on this machine");
-    let show = |r: Result<warden::Outcome, warden::InputError>| r.map(|o| o.to_json()).map_err(|e| e.message);
+    let show = |r: Result<warden::Outcome, warden::InputError>| r.map(|o| o.to_json()).map_err(|e| e.to_string());
     let interp = show(p.execute(user, context, &exec.clone().on(Backend::Interp)));
     let jit = show(p.execute(user, context, &exec.clone().on(Backend::Jit)));
     assert_eq!(interp, jit, "the JIT disagrees with the interpreter");
     let artifact = Pipeline::from_artifact(&p.to_artifact(None, true), None, &Default::default())
-        .unwrap_or_else(|e| panic!("the artifact does not load: {e}"));
+        .unwrap_or_else(|e| unreachable!("the artifact does not load: {e}"));
     warden_tests::assert_jit(&artifact);
     let from_artifact = show(artifact.execute(user, context, &exec.on(Backend::Jit)));
     assert_eq!(interp, from_artifact, "the artifact disagrees with the sources");

@@ -251,7 +251,7 @@ fn execute_both(user: &Json, context: &Json) -> Result<usize, TestCaseError> {
                     prop_assert!(j["error"]["rule"].is_string());
                 }
             }
-            Err(e) => prop_assert!(!e.message.is_empty()),
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
         }
     }
     Ok(ran)

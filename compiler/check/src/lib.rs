@@ -62,10 +62,7 @@ pub fn check_manifest(path: &Path) -> Compiled {
     let text = match read_text(path) {
         Ok(t) => t,
         Err(reason) => {
-            diags.push(
-                Diagnostic::error("E0201", format!("cannot read manifest `{}`: {reason}", path.display()))
-                    .help("run `warden init` to create a project, or pass --manifest PATH"),
-            );
+            diags.push(Diagnostic::error("E0201", format!("cannot read manifest `{}`: {reason}", path.display())));
             return Compiled { program: None, diagnostics: diags, sources, manifest: None };
         }
     };

@@ -1,6 +1,6 @@
 //! Diagnostics are data: every stage returns them, only the CLI renders them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A byte range in one source file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
@@ -28,8 +28,10 @@ impl Span {
 /// Index of a file in a [`SourceMap`].
 pub type FileId = u32;
 
-/// One source file: its path as the user wrote it and its text.
-#[derive(Clone, Serialize)]
+/// One source file: its path as the user wrote it and its text. The one source type of
+/// warden: the checker reads it, artifacts carry it (as `{"path", "text"}`), pipelines keep it
+/// for rendering diagnostics and for their JavaScript rules.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SourceFile {
     pub path: String,
     pub text: String,
@@ -43,6 +45,14 @@ impl std::fmt::Debug for SourceFile {
         f.debug_struct("SourceFile").field("path", &self.path).field("text", &self.text).finish()
     }
 }
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &SourceFile) -> bool {
+        self.path == other.path && self.text == other.text
+    }
+}
+
+impl Eq for SourceFile {}
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
@@ -105,7 +115,7 @@ fn is_continuation(b: u8) -> bool {
 }
 
 /// Every file a compilation read, so diagnostics and run-time errors can point into them.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SourceMap {
     pub files: Vec<SourceFile>,
 }

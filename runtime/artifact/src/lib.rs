@@ -26,8 +26,6 @@
 //! is the caller's decision, never the artifact's. Only then is the body parsed, and its
 //! program validated structurally before any runtime sees it.
 
-use std::fmt;
-
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -54,7 +52,7 @@ pub struct Contents {
     pub program: Program,
     /// Each rule file as it was compiled, by the program's file index (for inspection and
     /// error messages).
-    pub sources: Vec<Source>,
+    pub sources: Vec<SourceFile>,
     /// The configuration keys the pipeline needs, and how each gets its value.
     pub config: Vec<ConfigKey>,
     /// The JavaScript rules and vendored modules compiled to QuickJS bytecode (for the
@@ -70,11 +68,8 @@ pub struct JsBytecode {
     pub modules: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Source {
-    pub path: String,
-    pub text: String,
-}
+/// A source file the artifact carries: its path and text.
+pub use warden_syntax::SourceFile;
 
 /// A configuration key: baked in only when the build was asked to (`value`), else taken
 /// from the environment variable the manifest named (`env`) or given when loading.
@@ -85,20 +80,86 @@ pub struct ConfigKey {
     pub value: Option<String>,
 }
 
-/// Why an artifact was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refused(pub String);
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "artifact refused: {}", self.0)
-    }
+/// Why an artifact was refused. Every kind ends the load: nothing of a refused artifact runs.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refused {
+    /// Larger than [`MAX_ARTIFACT_BYTES`].
+    #[error("artifact refused: larger than {} MiB", MAX_ARTIFACT_BYTES / 1024 / 1024)]
+    TooLarge,
+    /// The file does not start with warden's magic bytes.
+    #[error("artifact refused: not a warden artifact (wrong magic bytes)")]
+    NotAnArtifact,
+    /// Shorter than its header, body, hashes, signature and seal need.
+    #[error("artifact refused: {0}")]
+    Truncated(&'static str),
+    /// Bytes after the seal.
+    #[error("artifact refused: trailing bytes after the seal")]
+    TrailingBytes,
+    /// A header field that this warden does not read (the version text is not UTF-8).
+    #[error("artifact refused: the header's version text is not UTF-8")]
+    BadHeader,
+    /// Another artifact format.
+    #[error("artifact refused: format version {found}, this warden reads {FORMAT_VERSION}")]
+    FormatVersion { found: u32 },
+    /// Built for another IR version.
+    #[error("artifact refused: IR version {found}, this warden runs {}", warden_ir::IR_VERSION)]
+    IrVersion { found: u32 },
+    /// Built by another warden release.
+    #[error("artifact refused: built by warden {found}, this is warden {WARDEN_VERSION}: rebuild it")]
+    WardenVersion { found: String },
+    /// A signature kind byte other than unsigned (0) or Ed25519 (1).
+    #[error("artifact refused: unknown signature kind {0}")]
+    SignatureKind(u8),
+    /// The seal does not cover the hash and signature as written.
+    #[error("artifact refused: seal mismatch: the hash or signature was changed after the file was built")]
+    SealMismatch,
+    /// The content hash does not match the header and body.
+    #[error("artifact refused: content hash mismatch: the file was changed after it was built")]
+    HashMismatch,
+    /// A verification key was required and the artifact is unsigned.
+    #[error("artifact refused: unsigned, and a verification key is required")]
+    Unsigned,
+    /// The signature was not made by the verification key's secret key.
+    #[error("artifact refused: the signature does not match the verification key")]
+    BadSignature,
+    /// The body is not the JSON of a program and its sources.
+    #[error("artifact refused: the body is not valid: {0}")]
+    InvalidBody(String),
+    /// The program breaks an invariant a backend relies on (`Program::validate`).
+    #[error("artifact refused: the program is not valid: {0}")]
+    InvalidProgram(String),
+    /// The sources do not match the program's files.
+    #[error("artifact refused: the sources do not match the program's files")]
+    SourcesMismatch,
+    /// The body could not be parsed on its own thread.
+    #[error("artifact refused: {0}")]
+    Parse(String),
 }
 
-impl std::error::Error for Refused {}
-
-fn refuse<T>(why: impl Into<String>) -> Result<T, Refused> {
-    Err(Refused(why.into()))
+impl Refused {
+    /// A stable name for the kind of refusal (for logs, metrics and HTTP errors).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refused::TooLarge => "too_large",
+            Refused::NotAnArtifact => "not_an_artifact",
+            Refused::Truncated(_) => "truncated",
+            Refused::TrailingBytes => "trailing_bytes",
+            Refused::BadHeader => "bad_header",
+            Refused::FormatVersion { .. } => "format_version",
+            Refused::IrVersion { .. } => "ir_version",
+            Refused::WardenVersion { .. } => "warden_version",
+            Refused::SignatureKind(_) => "signature_kind",
+            Refused::SealMismatch => "seal_mismatch",
+            Refused::HashMismatch => "hash_mismatch",
+            Refused::Unsigned => "unsigned",
+            Refused::BadSignature => "bad_signature",
+            Refused::InvalidBody(_) => "invalid_body",
+            Refused::InvalidProgram(_) => "invalid_program",
+            Refused::SourcesMismatch => "sources_mismatch",
+            Refused::Parse(_) => "parse",
+        }
+    }
 }
 
 /// What `inspect` shows without trusting more than the header and hash.
@@ -152,7 +213,7 @@ fn unpadded(b: &[u8]) -> Result<String, Refused> {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
     match std::str::from_utf8(&b[..end]) {
         Ok(s) => Ok(s.to_string()),
-        Err(_) => refuse("the header's version text is not UTF-8"),
+        Err(_) => Err(Refused::BadHeader),
     }
 }
 
@@ -166,25 +227,25 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 /// when `verify` is given. Returns the header and the body's bytes.
 pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Header, &'a [u8]), Refused> {
     if bytes.len() > MAX_ARTIFACT_BYTES {
-        return refuse(format!("larger than {} MiB", MAX_ARTIFACT_BYTES / 1024 / 1024));
+        return Err(Refused::TooLarge);
     }
     if bytes.len() < 8 || &bytes[..8] != MAGIC {
-        return refuse("not a warden artifact (wrong magic bytes)");
+        return Err(Refused::NotAnArtifact);
     }
     if bytes.len() < HEADER {
-        return refuse("truncated header");
+        return Err(Refused::Truncated("truncated header"));
     }
     let format_version = u32_at(bytes, 8);
     if format_version != FORMAT_VERSION {
-        return refuse(format!("format version {format_version}, this warden reads {FORMAT_VERSION}"));
+        return Err(Refused::FormatVersion { found: format_version });
     }
     let ir_version = u32_at(bytes, 12);
     if ir_version != warden_ir::IR_VERSION {
-        return refuse(format!("IR version {ir_version}, this warden runs {}", warden_ir::IR_VERSION));
+        return Err(Refused::IrVersion { found: ir_version });
     }
     let warden_version = unpadded(&bytes[16..32])?;
     if warden_version != WARDEN_VERSION {
-        return refuse(format!("built by warden {warden_version}, this is warden {WARDEN_VERSION}: rebuild it"));
+        return Err(Refused::WardenVersion { found: warden_version });
     }
     let quickjs = unpadded(&bytes[32..48])?;
     let mut len = [0u8; 8];
@@ -193,7 +254,7 @@ pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Hea
     // The length is compared with the real size before it is used for anything.
     let available = (bytes.len() - HEADER) as u64;
     if body_len > available || available - body_len < (HASH + 1 + HASH) as u64 {
-        return refuse("truncated (the body or the hashes are missing)");
+        return Err(Refused::Truncated("truncated (the body or the hashes are missing)"));
     }
     let body_end = HEADER + body_len as usize;
     let mut hash = [0u8; 32];
@@ -202,33 +263,33 @@ pub fn verify<'a>(bytes: &'a [u8], verify: Option<&VerifyingKey>) -> Result<(Hea
     let sig_len = match tag {
         0 => 0,
         1 => SIG,
-        other => return refuse(format!("unknown signature kind {other}")),
+        other => return Err(Refused::SignatureKind(other)),
     };
     let seal_at = body_end + HASH + 1 + sig_len;
     if bytes.len() != seal_at + HASH {
-        return refuse(if bytes.len() < seal_at + HASH {
-            "truncated signature or seal"
+        return Err(if bytes.len() < seal_at + HASH {
+            Refused::Truncated("truncated signature or seal")
         } else {
-            "trailing bytes after the seal"
+            Refused::TrailingBytes
         });
     }
     let seal: [u8; 32] = Sha256::digest(&bytes[body_end..seal_at]).into();
     if seal[..] != bytes[seal_at..] {
-        return refuse("seal mismatch: the hash or signature was changed after the file was built");
+        return Err(Refused::SealMismatch);
     }
     let actual: [u8; 32] = Sha256::digest(&bytes[..body_end]).into();
     if actual != hash {
-        return refuse("content hash mismatch: the file was changed after it was built");
+        return Err(Refused::HashMismatch);
     }
     if let Some(key) = verify {
         if tag != 1 {
-            return refuse("unsigned, and a verification key is required");
+            return Err(Refused::Unsigned);
         }
         let mut sig = [0u8; SIG];
         sig.copy_from_slice(&bytes[body_end + HASH + 1..seal_at]);
         let sig = ed25519_dalek::Signature::from_bytes(&sig);
         if key.verify_strict(&hash, &sig).is_err() {
-            return refuse("the signature does not match the verification key");
+            return Err(Refused::BadSignature);
         }
     }
     let header = Header {
@@ -256,13 +317,13 @@ const PARSE_STACK: usize = 64 * 1024 * 1024;
 pub fn read(bytes: &[u8], verify_key: Option<&VerifyingKey>) -> Result<(Header, Contents), Refused> {
     let (header, body) = verify(bytes, verify_key)?;
     if json_nests_deeper_than(body, MAX_BODY_DEPTH) {
-        return refuse(format!("the body is not valid: it nests deeper than {MAX_BODY_DEPTH} levels"));
+        return Err(Refused::InvalidBody(format!("it nests deeper than {MAX_BODY_DEPTH} levels")));
     }
     let parsed = std::thread::scope(|s| {
         let worker = std::thread::Builder::new().name("warden-artifact".into()).stack_size(PARSE_STACK);
         match worker.spawn_scoped(s, || parse_body(body)) {
-            Ok(handle) => handle.join().unwrap_or_else(|_| refuse("the body could not be parsed")),
-            Err(e) => refuse(format!("no thread to parse the body: {e}")),
+            Ok(handle) => handle.join().unwrap_or_else(|_| Err(Refused::Parse("the body could not be parsed".into()))),
+            Err(e) => Err(Refused::Parse(format!("no thread to parse the body: {e}"))),
         }
     });
     Ok((header, parsed?))
@@ -274,13 +335,13 @@ fn parse_body(body: &[u8]) -> Result<Contents, Refused> {
     de.disable_recursion_limit();
     let contents = match Contents::deserialize(&mut de).and_then(|c| de.end().map(|()| c)) {
         Ok(c) => c,
-        Err(e) => return refuse(format!("the body is not valid: {e}")),
+        Err(e) => return Err(Refused::InvalidBody(e.to_string())),
     };
     if let Err(m) = contents.program.validate() {
-        return refuse(format!("the program is not valid: {m}"));
+        return Err(Refused::InvalidProgram(m.to_string()));
     }
     if contents.program.files.len() != contents.sources.len() {
-        return refuse("the sources do not match the program's files");
+        return Err(Refused::SourcesMismatch);
     }
     Ok(contents)
 }
@@ -321,9 +382,9 @@ const SECRET_PREFIX: &str = "warden-ed25519-secret:";
 const PUBLIC_PREFIX: &str = "warden-ed25519-public:";
 
 /// A new signing key from the operating system's randomness.
-pub fn generate_key() -> Result<SigningKey, String> {
+pub fn generate_key() -> Result<SigningKey, KeyError> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| format!("no randomness available: {e}"))?;
+    getrandom::fill(&mut seed).map_err(|e| KeyError::NoRandomness(e.to_string()))?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
@@ -337,22 +398,41 @@ pub fn public_key_text(k: &VerifyingKey) -> String {
     format!("{PUBLIC_PREFIX}{}\n", hex::encode(k.to_bytes()))
 }
 
-fn key_bytes(text: &str, prefix: &str, what: &str) -> Result<[u8; 32], String> {
-    let hex_part = text
-        .trim()
-        .strip_prefix(prefix)
-        .ok_or_else(|| format!("not a warden {what} key (expected a line starting with `{prefix}`)"))?;
-    let bytes = hex::decode(hex_part).map_err(|_| format!("the {what} key is not hexadecimal"))?;
-    bytes.try_into().map_err(|_| format!("the {what} key is not 32 bytes"))
+/// Why a key could not be made or read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The operating system gave no randomness for a new key.
+    #[error("no randomness available: {0}")]
+    NoRandomness(String),
+    /// The text does not start with the key kind's prefix.
+    #[error("not a warden {kind} key (expected a line starting with `{prefix}`)")]
+    NotAKey { kind: &'static str, prefix: &'static str },
+    /// The key's digits are not hexadecimal.
+    #[error("the {kind} key is not hexadecimal")]
+    NotHex { kind: &'static str },
+    /// The key is not 32 bytes long.
+    #[error("the {kind} key is not 32 bytes")]
+    WrongLength { kind: &'static str },
+    /// The bytes are not a point of Ed25519's curve.
+    #[error("not a valid Ed25519 public key")]
+    NotEd25519,
 }
 
-pub fn parse_secret_key(text: &str) -> Result<SigningKey, String> {
+fn key_bytes(text: &str, prefix: &'static str, kind: &'static str) -> Result<[u8; 32], KeyError> {
+    let hex_part = text.trim().strip_prefix(prefix).ok_or(KeyError::NotAKey { kind, prefix })?;
+    let bytes = hex::decode(hex_part).map_err(|_| KeyError::NotHex { kind })?;
+    bytes.try_into().map_err(|_| KeyError::WrongLength { kind })
+}
+
+/// Reads a secret key file's text.
+pub fn parse_secret_key(text: &str) -> Result<SigningKey, KeyError> {
     Ok(SigningKey::from_bytes(&key_bytes(text, SECRET_PREFIX, "secret")?))
 }
 
-pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
-    VerifyingKey::from_bytes(&key_bytes(text, PUBLIC_PREFIX, "public")?)
-        .map_err(|_| "not a valid Ed25519 public key".into())
+/// Reads a public key file's text.
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
+    VerifyingKey::from_bytes(&key_bytes(text, PUBLIC_PREFIX, "public")?).map_err(|_| KeyError::NotEd25519)
 }
 
 pub use ed25519_dalek::{SigningKey as SecretKey, VerifyingKey as PublicKey};

@@ -2,30 +2,49 @@
 //! program's typed slots. Known fields of the wrong type are input errors.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde_json::Value as Json;
 use warden_ir::{Program, Root, Shape, Slot, Ty};
 
 use crate::Value;
 
-/// Bad input: the login fails closed and the caller is told what to fix.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputError {
-    pub message: String,
+/// Bad input: the login fails closed and the caller is told what to fix. Displays as one
+/// sentence naming the place in the input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The user or the context is not a JSON object.
+    #[error("`{what}` must be a JSON object, found {found}")]
+    NotAnObject { what: &'static str, found: &'static str },
+    /// A known field (or a field a rule declares) holds a value of the wrong type, or a
+    /// value outside its documented set.
+    #[error("`{path}` must be {expected}, found {found}")]
+    WrongType { path: String, expected: String, found: String },
+    /// The document holds more than [`MAX_INPUT_VALUES`] values.
+    #[error("`{what}` holds more than {MAX_INPUT_VALUES} values")]
+    TooManyValues { what: String },
+    /// The document nests deeper than [`MAX_INPUT_DEPTH`] levels.
+    #[error("`{what}` nests deeper than {MAX_INPUT_DEPTH} levels (objects and arrays inside each other)")]
+    TooDeep { what: String },
+    /// The bytes are not JSON.
+    #[error("invalid JSON in the {what} at line {line}, column {column}: {message}")]
+    Malformed { what: String, line: usize, column: usize, message: String },
+    /// A configuration key the pipeline declares has no value for this login.
+    #[error("configuration key `{key}` has no value{}", .env.as_ref().map(|e| format!(": set the environment variable `{e}`")).unwrap_or_default())]
+    MissingConfig { key: String, env: Option<String> },
 }
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for InputError {}
 
 impl InputError {
-    pub fn new(message: impl Into<String>) -> InputError {
-        InputError { message: message.into() }
+    /// A stable name for the kind of error (for logs, metrics and HTTP error bodies).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InputError::NotAnObject { .. } => "not_an_object",
+            InputError::WrongType { .. } => "wrong_type",
+            InputError::TooManyValues { .. } => "too_many_values",
+            InputError::TooDeep { .. } => "too_deep",
+            InputError::Malformed { .. } => "malformed",
+            InputError::MissingConfig { .. } => "missing_config",
+        }
     }
 }
 
@@ -46,15 +65,15 @@ pub const MAX_INPUT_DEPTH: usize = 64;
 /// rules read), then decodes every slot of the program.
 pub fn decode_slots(prog: &Program, inputs: Inputs<'_>) -> Result<Vec<Value>, InputError> {
     if !inputs.user.is_object() {
-        return Err(InputError::new(format!("`user` must be a JSON object, found {}", json_kind(inputs.user))));
+        return Err(InputError::NotAnObject { what: "user", found: json_kind(inputs.user) });
     }
     if !inputs.context.is_object() {
-        return Err(InputError::new(format!("`context` must be a JSON object, found {}", json_kind(inputs.context))));
+        return Err(InputError::NotAnObject { what: "context", found: json_kind(inputs.context) });
     }
     check_depth("user", inputs.user)?;
     check_depth("context", inputs.context)?;
-    check_input("user", &prog.input.user, inputs.user).map_err(InputError::new)?;
-    check_input("context", &prog.input.context, inputs.context).map_err(InputError::new)?;
+    check_input("user", &prog.input.user, inputs.user)?;
+    check_input("context", &prog.input.context, inputs.context)?;
     prog.slots.iter().map(|s| decode_slot(s, inputs)).collect()
 }
 
@@ -100,16 +119,14 @@ pub fn check_json_text(what: &str, text: &[u8]) -> Result<(), InputError> {
             _ => {}
         }
         if values > MAX_INPUT_VALUES {
-            return Err(InputError::new(format!("`{what}` holds more than {MAX_INPUT_VALUES} values")));
+            return Err(InputError::TooManyValues { what: what.to_string() });
         }
     }
     Ok(())
 }
 
 fn too_deep(what: &str) -> InputError {
-    InputError::new(format!(
-        "`{what}` nests deeper than {MAX_INPUT_DEPTH} levels (objects and arrays inside each other)"
-    ))
+    InputError::TooDeep { what: what.to_string() }
 }
 
 /// An input error when `doc` nests deeper than [`MAX_INPUT_DEPTH`]. Iterative: the document
@@ -153,10 +170,10 @@ pub fn dispose(doc: Json) {
 
 /// Checks a value against its shape: `Err` names the first place that does not fit
 /// (`` `user.email_verified` must be a bool, found a string ``). `at` is the value's path.
-pub fn check_input(at: &str, shape: &Shape, value: &Json) -> Result<(), String> {
+pub fn check_input(at: &str, shape: &Shape, value: &Json) -> Result<(), InputError> {
     check_shape(shape, value).map_err(|bad| {
         let inner: String = bad.path.iter().rev().map(String::as_str).collect();
-        format!("`{at}{inner}` must be {}, found {}", bad.want, bad.found)
+        InputError::WrongType { path: format!("{at}{inner}"), expected: bad.want, found: bad.found }
     })
 }
 
@@ -258,7 +275,11 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
             Json::Null => return Ok(Value::Null),
             other if slot.checked => {
                 let parent = display(slot, i);
-                return Err(InputError::new(format!("`{parent}` must be an object, found {}", json_kind(other))));
+                return Err(InputError::WrongType {
+                    path: parent,
+                    expected: "an object".into(),
+                    found: json_kind(other).into(),
+                });
             }
             _ => return Ok(Value::Null),
         }
@@ -268,7 +289,7 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
     {
         let inner: String = bad.path.iter().rev().map(String::as_str).collect();
         let path = format!("{}{inner}", slot.display());
-        return Err(InputError::new(format!("`{path}` must be {}, found {}", ty_phrase(&bad.want), bad.found)));
+        return Err(InputError::WrongType { path, expected: ty_phrase(&bad.want), found: bad.found.to_string() });
     }
     Ok(if slot.checked { typed_value(&slot.ty, cur) } else { Value::from_json(cur) })
 }

@@ -107,6 +107,7 @@ fn fits(shape: Option<&warden_ir::Shape>, path: &[String], v: &Value) -> Result<
     match shape {
         Some(shape) if !v.is_null() && *shape != warden_ir::Shape::Any => {
             crate::decode::check_input(&format!("user.{}", path.join(".")), shape, &v.to_json())
+                .map_err(|e| e.to_string())
         }
         _ => Ok(()),
     }

@@ -7,6 +7,7 @@ mod decode;
 mod effects;
 pub mod ops;
 mod outcome;
+pub mod trace;
 mod txn;
 mod value;
 

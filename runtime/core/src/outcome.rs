@@ -81,7 +81,7 @@ pub struct Outcome {
     pub effects: Vec<Effect>,
     pub logs: Vec<LogEntry>,
     /// Present when a trace was asked for.
-    pub trace: Option<Json>,
+    pub trace: Option<Box<crate::trace::Trace>>,
 }
 
 impl Outcome {

@@ -106,13 +106,13 @@ impl Txn {
     /// Checks the user and context against the input shapes and decodes every slot again
     /// (after a JavaScript rule, which may change anything).
     pub fn refresh_all(&mut self, prog: &Program) -> Result<(), String> {
-        decode::check_input("user", &prog.input.user, &self.user)?;
-        decode::check_input("context", &prog.input.context, &self.context)?;
+        decode::check_input("user", &prog.input.user, &self.user).map_err(|e| e.to_string())?;
+        decode::check_input("context", &prog.input.context, &self.context).map_err(|e| e.to_string())?;
         (0..prog.slots.len()).try_for_each(|s| self.refresh_slot(prog, s))
     }
 
     fn refresh_slot(&mut self, prog: &Program, s: usize) -> Result<(), String> {
-        self.slots[s] = decode::decode_slot(&prog.slots[s], self.inputs()).map_err(|e| e.message)?;
+        self.slots[s] = decode::decode_slot(&prog.slots[s], self.inputs()).map_err(|e| e.to_string())?;
         Ok(())
     }
 

@@ -4,15 +4,97 @@ use std::collections::BTreeMap;
 
 use warden_artifact::{Contents, PublicKey, SecretKey};
 
-use crate::{LoadError, Pipeline};
+use crate::{LoadError, Pipeline, Refusal};
 
-/// What `warden inspect` shows.
-#[derive(Debug)]
+/// What an artifact holds, as `warden inspect` shows it: read after its integrity was
+/// verified, without loading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inspection {
-    pub header: warden_artifact::Header,
-    pub contents: Contents,
+    pub format_version: u32,
+    pub ir_version: u32,
+    pub warden_version: String,
+    /// The QuickJS its JavaScript bytecode was compiled by, when it has JavaScript rules.
+    pub quickjs_version: Option<String>,
+    /// The SHA-256 of the header and body.
+    pub hash: [u8; 32],
+    pub signed: bool,
     /// `None` when no key was given; else whether the signature matched it.
     pub signature_ok: Option<bool>,
+    /// The claim mode (`strict`, ...).
+    pub claim_mode: String,
+    /// The pipeline's steps, in order.
+    pub steps: Vec<InspectedStep>,
+    /// Vendored CommonJS modules.
+    pub modules: Vec<InspectedModule>,
+    /// Configuration keys and where each gets its value.
+    pub config: Vec<warden_artifact::ConfigKey>,
+    /// Lists and literal sets: where each came from and how many entries it has.
+    pub sets: Vec<(String, usize)>,
+}
+
+/// One step of an inspected artifact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InspectedStep {
+    /// A `.rule` rule: its name, file and line.
+    Rule { name: String, file: String, line: u32 },
+    /// A JavaScript rule: its name, file and bytecode size (`None` when unsigned).
+    Js { name: String, file: String, bytecode_bytes: Option<usize> },
+}
+
+/// A vendored module of an inspected artifact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InspectedModule {
+    pub name: String,
+    pub file: String,
+    /// Its bytecode size (`None` when the artifact carries no bytecode).
+    pub bytecode_bytes: Option<usize>,
+}
+
+impl Inspection {
+    fn new(header: warden_artifact::Header, contents: Contents, signature_ok: Option<bool>) -> Inspection {
+        let prog = &contents.program;
+        let file = |i: u32| prog.files.get(i as usize).cloned().unwrap_or_else(|| "?".into());
+        let code = contents.js_bytecode.as_ref();
+        let steps = prog
+            .steps
+            .iter()
+            .map(|step| match *step {
+                warden_ir::Step::Rule(id) => {
+                    let r = &prog.rules[id as usize];
+                    InspectedStep::Rule { name: r.name.clone(), file: file(r.loc.file), line: r.loc.line }
+                }
+                warden_ir::Step::Js(id) => {
+                    let j = &prog.js_rules[id as usize];
+                    let bytecode_bytes = code.and_then(|c| c.rules.get(id as usize)).map(|h| h.len() / 2);
+                    InspectedStep::Js { name: j.name.clone(), file: file(j.file), bytecode_bytes }
+                }
+            })
+            .collect();
+        let modules = prog
+            .js_modules
+            .iter()
+            .enumerate()
+            .map(|(n, m)| InspectedModule {
+                name: m.name.clone(),
+                file: file(m.file),
+                bytecode_bytes: code.and_then(|c| c.modules.get(n)).map(|h| h.len() / 2),
+            })
+            .collect();
+        Inspection {
+            format_version: header.format_version,
+            ir_version: header.ir_version,
+            warden_version: header.warden_version,
+            quickjs_version: header.quickjs_version,
+            hash: header.hash,
+            signed: header.signed,
+            signature_ok,
+            claim_mode: format!("{:?}", prog.options.claim_mode).to_lowercase(),
+            steps,
+            modules,
+            sets: prog.sets.iter().map(|s| (s.origin.clone(), s.items.len())).collect(),
+            config: contents.config,
+        }
+    }
 }
 
 impl Pipeline {
@@ -62,7 +144,7 @@ impl Pipeline {
         verify: Option<&PublicKey>,
         config: &BTreeMap<String, String>,
     ) -> Result<Pipeline, LoadError> {
-        let (header, contents) = warden_artifact::read(bytes, verify).map_err(|e| LoadError::Refused(e.to_string()))?;
+        let (header, contents) = warden_artifact::read(bytes, verify).map_err(|e| LoadError::Refused(e.into()))?;
         // QuickJS trusts bytecode, and a hash proves integrity, not origin: the bytecode is
         // used only when a signature by the caller's key was verified. Otherwise the
         // JavaScript is compiled from the sources the artifact carries.
@@ -76,19 +158,13 @@ impl Pipeline {
                 value: config.get(&k.key).cloned().or_else(|| k.value.clone()),
             })
             .collect();
-        let missing: Vec<String> = spec
+        let missing: Vec<crate::MissingConfig> = spec
             .iter()
             .filter(|k| k.value.is_none() && k.env.as_ref().is_none_or(|e| std::env::var(e).is_err()))
-            .map(|k| match &k.env {
-                Some(env) => format!("`{}` (environment variable `{env}`)", k.key),
-                None => format!("`{}`", k.key),
-            })
+            .map(|k| crate::MissingConfig { key: k.key.clone(), env: k.env.clone() })
             .collect();
         if !missing.is_empty() {
-            return Err(LoadError::Refused(format!(
-                "artifact refused: it needs configuration {}: pass --config KEY=VALUE",
-                missing.join(", ")
-            )));
+            return Err(LoadError::Refused(Refusal::MissingConfig(missing)));
         }
         let given = config;
         let (mut config, missing) = crate::resolve_config(&spec);
@@ -98,8 +174,8 @@ impl Pipeline {
             config.entry(key.clone()).or_insert_with(|| value.clone());
         }
         let js = crate::load_js(&contents.program, &contents.sources, &config, bytecode).map_err(|errors| {
-            let e = errors.first().map_or(String::new(), |e| format!("{}: {}", e.path, e.message));
-            LoadError::Unsupported(format!("a JavaScript rule does not load: {e}"))
+            let (path, message) = errors.into_iter().next().map_or_else(Default::default, |e| (e.path, e.message));
+            LoadError::Unsupported(crate::Unsupported::JsRule { path, message })
         })?;
         Pipeline::assemble(contents.program, contents.sources, spec, Vec::new(), js, config, missing)
     }
@@ -107,9 +183,9 @@ impl Pipeline {
     /// Reads what an artifact holds, verifying its integrity (and its signature when a key
     /// is given) but not requiring configuration.
     pub fn inspect_artifact(bytes: &[u8], verify: Option<&PublicKey>) -> Result<Inspection, LoadError> {
-        let (header, contents) = warden_artifact::read(bytes, None).map_err(|e| LoadError::Refused(e.to_string()))?;
+        let (header, contents) = warden_artifact::read(bytes, None).map_err(|e| LoadError::Refused(e.into()))?;
         let signature_ok = verify.map(|k| warden_artifact::verify(bytes, Some(k)).is_ok());
-        Ok(Inspection { header, contents, signature_ok })
+        Ok(Inspection::new(header, contents, signature_ok))
     }
 }
 
@@ -121,29 +197,23 @@ fn js_bytecode(
     contents: &Contents,
 ) -> Result<Option<crate::VerifiedBytecode>, LoadError> {
     let program = &contents.program;
-    let refuse = |m: String| Err(LoadError::Refused(format!("artifact refused: {m}")));
+    let refuse = |why: &'static str| Err(LoadError::Refused(Refusal::Bytecode(why)));
     if program.js_rules.is_empty() && program.js_modules.is_empty() {
         return Ok(None);
     }
     if header.quickjs_version.as_deref() != Some(warden_js::quickjs_version()) {
-        return refuse(format!(
-            "its JavaScript was compiled for {}, this warden embeds {}: rebuild it",
-            header.quickjs_version.as_deref().unwrap_or("no QuickJS"),
-            warden_js::quickjs_version()
-        ));
+        return Err(LoadError::Refused(Refusal::QuickJs { found: header.quickjs_version.clone() }));
     }
     let Some(code) = &contents.js_bytecode else {
-        return refuse("it has JavaScript rules but no bytecode".into());
+        return refuse("it has JavaScript rules but no bytecode");
     };
     if code.rules.len() != program.js_rules.len() || code.modules.len() != program.js_modules.len() {
-        return refuse("its JavaScript bytecode does not match its rules and modules".into());
+        return refuse("its JavaScript bytecode does not match its rules and modules");
     }
     let decode = |items: &[String]| -> Result<Vec<Vec<u8>>, LoadError> {
         items
             .iter()
-            .map(|h| {
-                hex::decode(h).map_err(|_| LoadError::Refused("artifact refused: bytecode is not hexadecimal".into()))
-            })
+            .map(|h| hex::decode(h).map_err(|_| LoadError::Refused(Refusal::Bytecode("bytecode is not hexadecimal"))))
             .collect()
     };
     Ok(Some(crate::VerifiedBytecode(warden_js::Bytecode {

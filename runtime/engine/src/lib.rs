@@ -26,7 +26,6 @@
 //! `cause: rule_error`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,12 +34,25 @@ use serde_json::Value as Json;
 use warden_check::{Compiled, ConfigValue};
 use warden_ir::{ClaimMode, Options, Program};
 use warden_runtime::Prepared;
+pub use warden_syntax::{Diagnostic, FileId, Related, Severity, SourceFile, SourceMap, Span};
 
 pub use warden_artifact::{PublicKey, SecretKey};
 pub use warden_check::Manifest;
 
 mod artifact;
+pub use artifact::{InspectedModule, InspectedStep, Inspection};
+pub mod files;
+mod report;
+pub use report::{BranchCoverage, FileCoverage, Report, RuleCoverage, read_manifest};
 pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
+/// What a trace records (`Exec::trace`, the outcome's `trace`).
+pub use warden_runtime::trace;
+/// The reference of the user and context fields rules can read (`warden schema`), as
+/// Markdown.
+pub fn schema_markdown() -> String {
+    warden_check::schema::markdown(&warden_check::schema::Schema::new(&BTreeMap::new()))
+}
+
 /// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
 pub use warden_js::quickjs_version;
 /// How JavaScript worker processes start (`warden __js-worker`), and how many per pipeline.
@@ -66,35 +78,89 @@ pub use warden_runtime::{
 };
 
 /// Why a pipeline could not be loaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The rules or the manifest have errors; render the diagnostics against the sources.
-    Check(Box<Compiled>),
+    #[error("{}", check_summary(.0))]
+    Check(Box<Report>),
     /// The pipeline checks but this build cannot run it.
-    Unsupported(String),
+    #[error(transparent)]
+    Unsupported(Unsupported),
     /// An artifact that is truncated, corrupted, foreign, of another version, wrongly signed,
-    /// or missing configuration.
-    Refused(String),
+    /// or missing configuration; or a key or manifest given to load it that cannot be used.
+    #[error(transparent)]
+    Refused(Refusal),
 }
 
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::Check(c) => {
-                let n = c.diagnostics.iter().filter(|d| d.is_error()).count();
-                write!(f, "the pipeline has {n} error{}", if n == 1 { "" } else { "s" })?;
-                for d in c.diagnostics.iter().filter(|d| d.is_error()) {
-                    write!(f, "\n  error[{}]: {}", d.code, d.message)?;
-                }
-                Ok(())
-            }
-            LoadError::Unsupported(m) => f.write_str(m),
-            LoadError::Refused(m) => f.write_str(m),
-        }
+fn check_summary(c: &Report) -> String {
+    let errors: Vec<&Diagnostic> = c.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let n = errors.len();
+    let mut out = format!("the pipeline has {n} error{}", if n == 1 { "" } else { "s" });
+    for d in errors {
+        out.push_str(&format!("\n  error[{}]: {}", d.code, d.message));
     }
+    out
 }
 
-impl std::error::Error for LoadError {}
+/// What keeps a pipeline that checks from running in this build.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unsupported {
+    /// The program's regexes or sets cannot be prepared (an IR that did not come from the
+    /// checker).
+    #[error("{0}")]
+    Program(String),
+    /// An artifact's JavaScript rule or module does not compile or load.
+    #[error("a JavaScript rule does not load: {path}: {message}")]
+    JsRule { path: String, message: String },
+}
+
+/// Why an artifact was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The file itself: size, format, versions, integrity, signature, body, program.
+    #[error(transparent)]
+    Artifact(#[from] warden_artifact::Refused),
+    /// The artifact needs configuration values that were not given (nor built in, nor in
+    /// their environment variables).
+    #[error("artifact refused: it needs configuration {}", missing_list(.0))]
+    MissingConfig(Vec<MissingConfig>),
+    /// Its JavaScript bytecode was compiled by another QuickJS.
+    #[error("artifact refused: its JavaScript was compiled for {}, this warden embeds {}: rebuild it", .found.as_deref().unwrap_or("no QuickJS"), warden_js::quickjs_version())]
+    QuickJs { found: Option<String> },
+    /// It has JavaScript rules but no (or mismatched, or malformed) bytecode for them.
+    #[error("artifact refused: {0}")]
+    Bytecode(&'static str),
+    /// The verification key cannot be used.
+    #[error(transparent)]
+    Key(#[from] files::KeyFileError),
+    /// The manifest naming the verification key cannot be read.
+    #[error("cannot read the manifest `{0}`")]
+    Manifest(String),
+    /// The artifact file cannot be read.
+    #[error("cannot read `{path}`: {reason}")]
+    Read { path: String, reason: files::ReadError },
+}
+
+/// A configuration key without a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingConfig {
+    pub key: String,
+    /// The environment variable that was to hold it.
+    pub env: Option<String>,
+}
+
+fn missing_list(keys: &[MissingConfig]) -> String {
+    let shown: Vec<String> = keys
+        .iter()
+        .map(|k| match &k.env {
+            Some(env) => format!("`{}` (environment variable `{env}`)", k.key),
+            None => format!("`{}`", k.key),
+        })
+        .collect();
+    shown.join(", ")
+}
 
 /// How a pipeline runs. Both give the same outcome, byte for byte.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -171,7 +237,7 @@ pub struct Pipeline {
     config_spec: Vec<warden_artifact::ConfigKey>,
     warnings: Vec<warden_syntax::Diagnostic>,
     /// The files the pipeline was compiled from, by the program's file index.
-    sources: Vec<warden_artifact::Source>,
+    sources: Vec<SourceFile>,
 }
 
 impl Pipeline {
@@ -212,17 +278,13 @@ impl Pipeline {
         Pipeline::load(warden_check::check_sources(files, options), Vec::new())
     }
 
-    fn load(mut compiled: Compiled, config_spec: Vec<warden_artifact::ConfigKey>) -> Result<Pipeline, LoadError> {
-        let Some(program) = compiled.program.take() else {
+    fn load(compiled: Compiled, config_spec: Vec<warden_artifact::ConfigKey>) -> Result<Pipeline, LoadError> {
+        let mut compiled = Report::new(compiled);
+        let Some(program) = compiled.take_program() else {
             return Err(LoadError::Check(Box::new(compiled)));
         };
         compiled.diagnostics.extend(require_warnings(&program, &compiled.sources));
-        let sources: Vec<warden_artifact::Source> = compiled
-            .sources
-            .files
-            .iter()
-            .map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() })
-            .collect();
+        let sources = compiled.sources.files.clone();
         let (config, missing) = resolve_config(&config_spec);
         // The JavaScript rules compile here once: their errors become diagnostics (E0400).
         let js = match load_js(&program, &sources, &config, None) {
@@ -239,14 +301,14 @@ impl Pipeline {
     /// prepares sets and compiles the JIT.
     fn assemble(
         program: Program,
-        sources: Vec<warden_artifact::Source>,
+        sources: Vec<SourceFile>,
         config_spec: Vec<warden_artifact::ConfigKey>,
         warnings: Vec<warden_syntax::Diagnostic>,
         js: Option<warden_js::JsRules>,
         config: BTreeMap<String, String>,
         missing: BTreeMap<String, Option<String>>,
     ) -> Result<Pipeline, LoadError> {
-        let prepared = Prepared::new(&program).map_err(LoadError::Unsupported)?;
+        let prepared = Prepared::new(&program).map_err(|m| LoadError::Unsupported(Unsupported::Program(m)))?;
         let js_runs = js_runs(&program);
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone());
@@ -312,8 +374,17 @@ impl Pipeline {
     }
 
     /// The files the pipeline was compiled from, by the program's file index.
-    pub fn sources(&self) -> &[warden_artifact::Source] {
+    pub fn sources(&self) -> &[SourceFile] {
         &self.sources
+    }
+
+    /// The pipeline's files as a source map, to render its diagnostics against.
+    pub fn source_map(&self) -> SourceMap {
+        let mut m = SourceMap::default();
+        for s in &self.sources {
+            m.add(s.path.clone(), s.text.clone());
+        }
+        m
     }
 
     /// How each configuration key gets its value.
@@ -360,13 +431,7 @@ impl Pipeline {
         overrides: &BTreeMap<String, String>,
     ) -> Result<Decoded, InputError> {
         if let Some((key, env)) = self.missing_config.iter().find(|(k, _)| !overrides.contains_key(*k)) {
-            let from = match env {
-                Some(env) => format!("set the environment variable `{env}` or "),
-                None => String::new(),
-            };
-            return Err(InputError::new(format!(
-                "configuration key `{key}` has no value: {from}pass --config {key}=VALUE"
-            )));
+            return Err(InputError::MissingConfig { key: key.clone(), env: env.clone() });
         }
         let config = if overrides.is_empty() {
             self.config.clone()
@@ -393,7 +458,7 @@ impl Pipeline {
             }
         };
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
-        outcome.trace = trace;
+        outcome.trace = trace.map(Box::new);
         outcome
     }
 
@@ -415,7 +480,7 @@ impl Pipeline {
             *coverage.js.entry(j).or_default() += 1;
         }
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
-        outcome.trace = trace;
+        outcome.trace = trace.map(Box::new);
         outcome
     }
 
@@ -489,12 +554,16 @@ impl Pipeline {
     pub fn execute_bytes(&self, user: &[u8], context: &[u8], exec: &Exec) -> Result<Vec<u8>, InputError> {
         let parse = |bytes: &[u8], what: &str| {
             warden_runtime::check_json_text(what, bytes)?;
-            serde_json::from_slice::<Json>(bytes).map_err(|e| {
-                InputError::new(format!("invalid JSON in the {what} at line {}, column {}: {e}", e.line(), e.column()))
+            serde_json::from_slice::<Json>(bytes).map_err(|e| InputError::Malformed {
+                what: what.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
             })
         };
         let outcome = self.execute_owned(parse(user, "user")?, parse(context, "context")?, exec)?;
-        serde_json::to_vec(&outcome).map_err(|e| InputError::new(e.to_string()))
+        // An outcome is JSON values and strings: writing it to a vector cannot fail.
+        Ok(serde_json::to_vec(&outcome).unwrap_or_default())
     }
 }
 
@@ -526,7 +595,7 @@ fn resolve_config(spec: &[warden_artifact::ConfigKey]) -> (BTreeMap<String, Stri
 /// bytecode); `None` when it has none.
 fn load_js(
     program: &Program,
-    sources: &[warden_artifact::Source],
+    sources: &[SourceFile],
     config: &BTreeMap<String, String>,
     bytecode: Option<VerifiedBytecode>,
 ) -> Result<Option<warden_js::JsRules>, Vec<warden_js::JsError>> {
@@ -602,16 +671,16 @@ fn js_limits(program: &Program) -> warden_js::Limits {
 }
 
 /// The JavaScript rules of a program with their sources.
-fn js_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<warden_js::JsSource> {
+fn js_sources(program: &Program, sources: &[SourceFile]) -> Vec<warden_js::JsSource> {
     program.js_rules.iter().map(|j| js_source(&j.name, j.file, sources)).collect()
 }
 
 /// The vendored modules of a program with their sources.
-fn module_sources(program: &Program, sources: &[warden_artifact::Source]) -> Vec<warden_js::JsSource> {
+fn module_sources(program: &Program, sources: &[SourceFile]) -> Vec<warden_js::JsSource> {
     program.js_modules.iter().map(|m| js_source(&m.name, m.file, sources)).collect()
 }
 
-fn js_source(name: &str, file: u32, sources: &[warden_artifact::Source]) -> warden_js::JsSource {
+fn js_source(name: &str, file: u32, sources: &[SourceFile]) -> warden_js::JsSource {
     let src = sources.get(file as usize);
     warden_js::JsSource {
         name: name.to_string(),
@@ -627,9 +696,7 @@ pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> 
         return Vec::new();
     }
     let mut out = require_warnings(program, sources);
-    let srcs: Vec<warden_artifact::Source> =
-        sources.files.iter().map(|f| warden_artifact::Source { path: f.path.clone(), text: f.text.clone() }).collect();
-    if let Err(errors) = load_js(program, &srcs, &BTreeMap::new(), None) {
+    if let Err(errors) = load_js(program, &sources.files, &BTreeMap::new(), None) {
         out.extend(js_error_diagnostics(program, sources, errors));
     }
     out

@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use warden_ir::{Const, ExprId, ExprKind, Part, Program, Rule};
 use warden_runtime::Value;
+use warden_runtime::trace::{Because, Part as ValuePart};
 
 /// An expression as source-like text.
 pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
@@ -106,13 +107,13 @@ fn paren(prog: &Program, rule: &Rule, id: ExprId) -> String {
 }
 
 /// A condition and the values of its parts, as recorded while it was evaluated.
-pub fn condition(prog: &Program, rule: &Rule, cond: ExprId, held: bool, values: &HashMap<ExprId, Value>) -> Json {
+pub fn condition(prog: &Program, rule: &Rule, cond: ExprId, held: bool, values: &HashMap<ExprId, Value>) -> Because {
     let mut parts = Vec::new();
     collect(prog, rule, cond, values, &mut parts);
-    json!({ "condition": show(prog, rule, cond), "was": held, "parts": parts })
+    Because { condition: show(prog, rule, cond), was: held, parts }
 }
 
-fn collect(prog: &Program, rule: &Rule, id: ExprId, values: &HashMap<ExprId, Value>, out: &mut Vec<Json>) {
+fn collect(prog: &Program, rule: &Rule, id: ExprId, values: &HashMap<ExprId, Value>, out: &mut Vec<ValuePart>) {
     let kind = &prog.expr(id).kind;
     if matches!(kind, ExprKind::Const(_)) {
         return;
@@ -122,11 +123,11 @@ fn collect(prog: &Program, rule: &Rule, id: ExprId, values: &HashMap<ExprId, Val
         collect(prog, rule, child, values, out);
     }
     if let Some(v) = values.get(&id) {
-        let entry = json!({ "expr": show(prog, rule, id), "value": v.to_json() });
+        let entry = ValuePart { expr: show(prog, rule, id), value: v.to_json() };
         if !out.contains(&entry) {
             out.push(entry);
         }
     } else if !matches!(kind, ExprKind::List(_)) {
-        out.push(json!({ "expr": show(prog, rule, id), "value": "not evaluated" }));
+        out.push(ValuePart { expr: show(prog, rule, id), value: Json::from("not evaluated") });
     }
 }

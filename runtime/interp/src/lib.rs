@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use warden_ir::{ExprId, ExprKind, Loc, Program, Rule, Step, Stmt, StmtKind};
+use warden_runtime::trace::{Because, Fired, Guard, RuleStatus, RuleTrace as RuleRecord, Stop, Trace, TraceDecision};
 use warden_runtime::{Applied, ErrorInfo, Prepared, Txn, Value, builtins, ops};
 
 mod coverage;
@@ -37,7 +38,7 @@ pub fn run(
     txn: &mut Txn,
     observe: &mut Observe,
     js: &mut dyn FnMut(u32, &mut Txn) -> Option<ErrorInfo>,
-) -> (Option<ErrorInfo>, Option<Json>) {
+) -> (Option<ErrorInfo>, Option<Trace>) {
     let mut rules_trace = Vec::new();
     let mut decision = None;
     let mut applied = Vec::new();
@@ -48,15 +49,18 @@ pub fn run(
                 let stop = js(j, txn);
                 if let Some(e) = &stop {
                     if observe.trace {
-                        decision = Some(
-                            json!({ "kind": "js", "rule": e.rule, "location": e.location, "statement": e.description, "because": [] }),
-                        );
+                        decision = Some(TraceDecision::Js(Stop {
+                            rule: e.rule.clone(),
+                            location: e.location.clone(),
+                            statement: e.description.clone(),
+                            because: Vec::new(),
+                        }));
                     }
                 } else {
-                    applied.push(json!(prog.js_rules[j as usize].name));
+                    applied.push(prog.js_rules[j as usize].name.clone());
                 }
                 if stop.is_some() {
-                    let trace = observe.trace.then(|| json!({ "decision": decision, "rules": rules_trace }));
+                    let trace = observe.trace.then(|| Trace { decision, rules: rules_trace });
                     return (stop, trace);
                 }
                 continue;
@@ -78,33 +82,32 @@ pub fn run(
         let flow = m.block(&rule.body);
         let rule_trace = m.trace.take();
         let (status, stop) = match flow {
-            Ok(Flow::Next) => ("completed", None),
-            Ok(Flow::EndRule) => ("skipped by a guard", None),
-            Ok(Flow::Deny(e)) => ("denied", Some(e)),
-            Err(fail) => ("rule error", Some(rule_error(prog, &rule.name, fail.loc, fail.message))),
+            Ok(Flow::Next) => (RuleStatus::Completed, None),
+            Ok(Flow::EndRule) => (RuleStatus::SkippedByGuard, None),
+            Ok(Flow::Deny(e)) => (RuleStatus::Denied, Some(e)),
+            Err(fail) => (RuleStatus::RuleError, Some(rule_error(prog, &rule.name, fail.loc, fail.message))),
         };
         if let Some(rt) = rule_trace {
-            if status != "skipped by a guard" {
-                applied.push(json!(rule.name));
+            if status != RuleStatus::SkippedByGuard {
+                applied.push(rule.name.clone());
             }
             if stop.is_some() {
-                decision = rt.decision.clone();
+                decision = rt.decision;
             }
-            rules_trace.push(json!({
-                "rule": rule.name,
-                "location": location(prog, rule.loc),
-                "status": status,
-                "guards": rt.guards,
-                "fired": rt.fired,
-            }));
+            rules_trace.push(RuleRecord {
+                rule: rule.name.clone(),
+                location: location(prog, rule.loc),
+                status,
+                guards: rt.guards,
+                fired: rt.fired,
+            });
         }
         if stop.is_some() {
-            let trace = observe.trace.then(|| json!({ "decision": decision, "rules": rules_trace }));
+            let trace = observe.trace.then(|| Trace { decision, rules: rules_trace });
             return (stop, trace);
         }
     }
-    let trace =
-        observe.trace.then(|| json!({ "decision": { "kind": "allow", "applied": applied }, "rules": rules_trace }));
+    let trace = observe.trace.then(|| Trace { decision: Some(TraceDecision::Allow { applied }), rules: rules_trace });
     (None, trace)
 }
 
@@ -129,14 +132,14 @@ enum Flow {
 /// A rule's trace while it runs.
 #[derive(Default)]
 struct RuleTrace {
-    guards: Vec<Json>,
-    fired: Vec<Json>,
+    guards: Vec<Guard>,
+    fired: Vec<Fired>,
     /// The value each expression last had.
     values: HashMap<ExprId, Value>,
     /// The guards that held and the branches taken to reach the current statement.
     path: Vec<(ExprId, bool)>,
     /// Why the rule stopped the pipeline.
-    decision: Option<Json>,
+    decision: Option<TraceDecision>,
 }
 
 struct Machine<'a> {
@@ -152,7 +155,7 @@ struct Machine<'a> {
 impl Machine<'_> {
     fn fail<T>(&mut self, at: ExprId, message: impl Into<String>) -> R<T> {
         let loc = self.prog.expr(at).loc;
-        self.explain_stop(loc, "rule_error", format!("rule error in {}", show(self.prog, self.rule, at)));
+        self.explain_stop(loc, TraceDecision::RuleError, format!("rule error in {}", show(self.prog, self.rule, at)));
         Err(Fail { loc, message: message.into() })
     }
 
@@ -163,21 +166,15 @@ impl Machine<'_> {
     }
 
     /// Records why the pipeline stops here: the statement and the conditions that led to it.
-    fn explain_stop(&mut self, loc: Loc, kind: &str, statement: String) {
+    fn explain_stop(&mut self, loc: Loc, kind: fn(Stop) -> TraceDecision, statement: String) {
         let (prog, rule) = (self.prog, self.rule);
         let location = location(prog, loc);
         if let Some(t) = &mut self.trace
             && t.decision.is_none()
         {
-            let because: Vec<Json> =
+            let because: Vec<Because> =
                 t.path.iter().map(|(c, held)| explain::condition(prog, rule, *c, *held, &t.values)).collect();
-            t.decision = Some(json!({
-                "kind": kind,
-                "rule": rule.name,
-                "location": location,
-                "statement": statement,
-                "because": because,
-            }));
+            t.decision = Some(kind(Stop { rule: rule.name.clone(), location: Some(location), statement, because }));
         }
     }
 
@@ -202,7 +199,7 @@ impl Machine<'_> {
                 let held = self.cond(*c)?;
                 self.hit(Point::Branch(s.loc, held));
                 if let Some(t) = &mut self.trace {
-                    t.guards.push(json!({ "line": s.loc.line, "held": held }));
+                    t.guards.push(Guard { line: s.loc.line, held });
                     t.path.push((*c, held));
                 }
                 Ok(if held { Flow::Next } else { Flow::EndRule })
@@ -231,18 +228,18 @@ impl Machine<'_> {
                 }
                 let what = describe(effect, &vals);
                 if let Some(t) = &mut self.trace {
-                    t.fired.push(json!({ "line": s.loc.line, "statement": what }));
+                    t.fired.push(Fired { line: s.loc.line, statement: what.clone() });
                 }
                 match warden_runtime::apply(self.txn, self.prog, effect, &vals, &self.rule.name) {
                     Ok(Applied::Next) => Ok(Flow::Next),
                     Ok(Applied::Deny(e)) => {
                         let statement = format!("{what} {:?}", e.description);
-                        self.explain_stop(s.loc, "deny", statement);
+                        self.explain_stop(s.loc, TraceDecision::Deny, statement);
                         Ok(Flow::Deny(e))
                     }
                     Err((Some(i), message)) => self.fail(exprs[i], message),
                     Err((None, message)) => {
-                        self.explain_stop(s.loc, "rule_error", what);
+                        self.explain_stop(s.loc, TraceDecision::RuleError, what);
                         Err(Fail { loc: s.loc, message })
                     }
                 }

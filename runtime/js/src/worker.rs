@@ -466,6 +466,7 @@ impl Worker {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one answer per run of JavaScript steps, moved once
 enum Answer {
     Frame(Response<State>),
     /// No answer by the deadline plus the grace: the watchdog killed the worker.

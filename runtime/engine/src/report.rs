@@ -1,0 +1,218 @@
+//! What front ends (the CLI, the server, editors, the migration tool) ask of a pipeline
+//! besides decisions: a check report with every diagnostic (JavaScript's included), a
+//! manifest's settings, coverage by file and line, and bounded reads of the files they name.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use warden_ir::{ClaimMode, ExprKind, Program, StmtKind};
+use warden_syntax::{Diagnostic, SourceMap};
+
+use crate::{Coverage, Pipeline, Point};
+
+/// The result of checking a pipeline's sources without loading it: every diagnostic (the
+/// checker's, the manifest's and the JavaScript rules' compile errors and `require`
+/// warnings), and the files read, to render them against.
+#[derive(Debug)]
+pub struct Report {
+    /// Errors and warnings, in file order (JavaScript diagnostics last).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read, manifest included.
+    pub sources: SourceMap,
+    /// The checked program, when there is no error.
+    program: Option<Program>,
+    /// Whether a manifest was read (it is one of `sources`).
+    manifest: bool,
+}
+
+impl Report {
+    pub(crate) fn new(c: warden_check::Compiled) -> Report {
+        let manifest = c.manifest.is_some();
+        Report { diagnostics: c.diagnostics, sources: c.sources, program: c.program, manifest }
+    }
+
+    /// Checks a pipeline as its `warden.toml` describes it.
+    pub fn of_manifest(path: &Path) -> Report {
+        Report::with_js(warden_check::check_manifest(path))
+    }
+
+    /// Checks `.rule` (and `.js`) files as one pipeline, in the order given.
+    pub fn of_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Report {
+        Report::with_js(warden_check::check_files(paths, claim_mode))
+    }
+
+    /// A check report with the JavaScript rules compiled too.
+    fn with_js(c: warden_check::Compiled) -> Report {
+        let mut r = Report::new(c);
+        if let Some(p) = &r.program {
+            let js = crate::js_diagnostics(p, &r.sources);
+            let failed = js.iter().any(Diagnostic::is_error);
+            r.diagnostics.extend(js);
+            if failed {
+                r.program = None;
+            }
+        }
+        r
+    }
+
+    /// Whether any diagnostic is an error (the pipeline cannot load).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// How many steps (`.rule` rules and JavaScript rules) the checked pipeline runs; 0 when
+    /// it has errors.
+    pub fn rules(&self) -> usize {
+        self.program.as_ref().map_or(0, |p| p.steps.len())
+    }
+
+    /// How many rule files were read (the manifest not counted).
+    pub fn rule_files(&self) -> usize {
+        self.sources.files.len() - usize::from(self.manifest)
+    }
+
+    /// The checked program's IR as text (`warden check --ir`), when it checks.
+    pub fn ir_text(&self) -> Option<String> {
+        self.program.as_ref().map(warden_ir::dump)
+    }
+
+    /// The program, for tools that inspect the IR (tests, fuzzers).
+    pub fn program(&self) -> Option<&Program> {
+        self.program.as_ref()
+    }
+
+    pub(crate) fn take_program(&mut self) -> Option<Program> {
+        self.program.take()
+    }
+}
+
+/// A manifest's settings, read without checking (or reading) its rules; diagnostics for
+/// a manifest that cannot be read or parsed.
+pub fn read_manifest(path: &Path) -> Result<crate::Manifest, Box<Report>> {
+    let mut sources = SourceMap::default();
+    let mut diagnostics = Vec::new();
+    let text = match warden_check::read_text_file(path, warden_check::MAX_FILE_BYTES) {
+        Ok(t) => t,
+        Err(reason) => {
+            diagnostics
+                .push(Diagnostic::error("E0201", format!("cannot read manifest `{}`: {reason}", path.display())));
+            return Err(Box::new(Report { diagnostics, sources, program: None, manifest: false }));
+        }
+    };
+    let file = sources.add(path.display().to_string(), text.clone());
+    match warden_check::manifest::parse(path, file, warden_syntax::strip_bom(&text), &mut diagnostics) {
+        Some((m, _)) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(m),
+        _ => Err(Box::new(Report { diagnostics, sources, program: None, manifest: true })),
+    }
+}
+
+/// Coverage of one source file (`warden test --coverage`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileCoverage {
+    /// The file's rules, in order.
+    pub rules: Vec<RuleCoverage>,
+    /// Statement executions by line.
+    pub lines: BTreeMap<u32, u64>,
+    /// Each side of each branch point: guards, `if` conditions, and `and`/`or`.
+    pub branches: Vec<BranchCoverage>,
+}
+
+/// How often a rule ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleCoverage {
+    pub line: u32,
+    pub name: String,
+    pub hits: u64,
+}
+
+/// How often one side of a branch point was taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchCoverage {
+    pub line: u32,
+    /// The branch point, numbered across the pipeline (lcov's block).
+    pub block: usize,
+    /// The side: 0 or 1.
+    pub branch: usize,
+    pub hits: u64,
+    /// The side in words (`guard held`, `` `and` decided by its left side ``).
+    pub what: String,
+}
+
+impl FileCoverage {
+    fn covered<T>(items: &[T], hit: impl Fn(&T) -> bool) -> (usize, usize) {
+        (items.iter().filter(|x| hit(x)).count(), items.len())
+    }
+
+    /// Rules that ran, of all.
+    pub fn rules_covered(&self) -> (usize, usize) {
+        FileCoverage::covered(&self.rules, |r| r.hits > 0)
+    }
+
+    /// Lines with statements that ran, of all lines with statements.
+    pub fn lines_covered(&self) -> (usize, usize) {
+        (self.lines.values().filter(|h| **h > 0).count(), self.lines.len())
+    }
+
+    /// Branch sides taken, of all.
+    pub fn branches_covered(&self) -> (usize, usize) {
+        FileCoverage::covered(&self.branches, |b| b.hits > 0)
+    }
+}
+
+impl Pipeline {
+    /// Coverage by source file path: what `coverage` (gathered by `run_covered`) says of each
+    /// rule, statement line and branch of this pipeline. JavaScript rules are covered per
+    /// rule (a rule is its file's one function, at line 1).
+    pub fn coverage_by_file(&self, cov: &Coverage) -> BTreeMap<String, FileCoverage> {
+        let prog = self.program();
+        let mut files: BTreeMap<String, FileCoverage> = BTreeMap::new();
+        let mut blocks: BTreeMap<(u32, String), usize> = BTreeMap::new();
+        for (rule, point) in warden_interp::points(prog) {
+            let r = &prog.rules[rule as usize];
+            let path = prog.files.get(r.loc.file as usize).cloned().unwrap_or_default();
+            let hits = cov.count(&point);
+            let f = files.entry(path.clone()).or_default();
+            match point {
+                Point::Rule(_) => f.rules.push(RuleCoverage { line: r.loc.line, name: r.name.clone(), hits }),
+                Point::Stmt(loc) => *f.lines.entry(loc.line).or_default() += hits,
+                Point::Branch(loc, side) => {
+                    let key = (loc.line, format!("b{}:{}", loc.line, loc.col));
+                    let n = blocks.len();
+                    let block = *blocks.entry(key).or_insert(n);
+                    let what = branch_name(prog, loc, side);
+                    f.branches.push(BranchCoverage { line: loc.line, block, branch: usize::from(!side), hits, what });
+                }
+                Point::Arm(e, right) => {
+                    let loc = prog.expr(e).loc;
+                    let key = (loc.line, format!("e{e}"));
+                    let n = blocks.len();
+                    let block = *blocks.entry(key).or_insert(n);
+                    let op = if matches!(prog.expr(e).kind, ExprKind::And(..)) { "and" } else { "or" };
+                    let side = if right { "right" } else { "left" };
+                    let what = format!("`{op}` decided by its {side} side");
+                    f.branches.push(BranchCoverage { line: loc.line, block, branch: usize::from(right), hits, what });
+                }
+            }
+        }
+        for (j, rule) in prog.js_rules.iter().enumerate() {
+            let path = prog.files.get(rule.file as usize).cloned().unwrap_or_default();
+            let hits = cov.js.get(&(j as u32)).copied().unwrap_or(0);
+            let f = files.entry(path).or_default();
+            f.rules.push(RuleCoverage { line: 1, name: rule.name.clone(), hits });
+            *f.lines.entry(1).or_default() += hits;
+        }
+        files
+    }
+}
+
+/// What a branch point means, in words.
+fn branch_name(prog: &Program, loc: warden_ir::Loc, side: bool) -> String {
+    let is_guard =
+        prog.rules.iter().any(|r| r.body.iter().any(|s| s.loc == loc && matches!(s.kind, StmtKind::When(_))));
+    match (is_guard, side) {
+        (true, true) => "guard held".into(),
+        (true, false) => "guard did not hold".into(),
+        (false, true) => "condition true".into(),
+        (false, false) => "condition false".into(),
+    }
+}
