@@ -2,7 +2,7 @@
 // callback contract, UnauthorizedError, console, timers on a virtual clock that `Date`
 // follows from the login's time, the global object between logins, `global`,
 // `configuration`, `auth0.users.update*Metadata`, and `require` of built-in modules.
-// Rust drives it through `__warden` (see runtime/js/src/lib.rs): inputs as JSON text,
+// Rust drives it through `__warden` (see runtime/js/src/sandbox.rs): inputs as JSON text,
 // results as plain objects Rust reads with JSON's rules (marshal.rs).
 // CONFIG_JSON: the configuration while the runtime loads; each login then brings its own
 // (`__warden.configure`).

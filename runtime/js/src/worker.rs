@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use warden_runtime::{ClaimEntry, Effect, EffectKind, ErrorInfo, LogEntry, Txn};
 
-use crate::{Bytecode, JsError, JsRules, JsSource, Limits, Link, failure, timeout};
+use crate::error::{failure, timeout};
+use crate::{Bytecode, JsError, JsRules, JsSource, Limits, Link};
 
 /// How long after a login's deadline the host waits for a worker before killing it.
 pub const GRACE: Duration = Duration::from_millis(100);
@@ -466,7 +467,8 @@ impl Worker {
     }
 }
 
-#[allow(clippy::large_enum_variant)] // one answer per run of JavaScript steps, moved once
+// One per exchange, matched at once: boxing the frame would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Answer {
     Frame(Response<State>),
     /// No answer by the deadline plus the grace: the watchdog killed the worker.
