@@ -1,4 +1,4 @@
-//! The outcome of one execution (`../shared/design/outcome.md`), and the end-of-pipeline
+//! The outcome of one execution (its contract is `docs/outcome.md`), and the end-of-pipeline
 //! steps every backend shares: the claim policy and the `interaction_required` check.
 
 use serde::{Deserialize, Serialize};

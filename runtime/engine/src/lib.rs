@@ -535,7 +535,7 @@ impl Pipeline {
                     description: format!("rule error: the rule left a typed field with the wrong type: {m}"),
                     rule: self.program.js_rules.get(last).map(|r| r.name.clone()).unwrap_or_default(),
                     cause: Cause::RuleError,
-                    location: js.rules.get(last).map(|r| r.path.clone()),
+                    location: js.rules.get(last).map(|r| r.file.path.clone()),
                 };
                 (run.len() - 1, e)
             })
@@ -682,11 +682,7 @@ fn module_sources(program: &Program, sources: &[SourceFile]) -> Vec<warden_js::J
 
 fn js_source(name: &str, file: u32, sources: &[SourceFile]) -> warden_js::JsSource {
     let src = sources.get(file as usize);
-    warden_js::JsSource {
-        name: name.to_string(),
-        path: src.map_or(String::new(), |s| s.path.clone()),
-        text: src.map_or(String::new(), |s| s.text.clone()),
-    }
+    warden_js::JsSource { name: name.to_string(), file: src.cloned().unwrap_or_else(|| SourceFile::new("", "")) }
 }
 
 /// Syntax errors in a pipeline's JavaScript rules, as diagnostics (E0400), and `require`s

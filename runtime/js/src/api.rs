@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use warden_syntax::SourceFile;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -45,12 +46,12 @@ impl Default for Limits {
     }
 }
 
-/// A JavaScript rule as loaded.
+/// A JavaScript rule or module as loaded: its name (the rule's, or the name `require` finds
+/// the module by) and its source file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JsSource {
     pub name: String,
-    pub path: String,
-    pub text: String,
+    pub file: SourceFile,
 }
 
 /// The JavaScript rules of a pipeline and what they need at run time.

@@ -271,10 +271,10 @@ pub(crate) fn apply(
         }
         Status::Threw { error } => {
             let m = error.message.as_deref().unwrap_or("exception");
-            let mut e = failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path);
+            let mut e = failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.file.path);
             // `file:line:col` of the innermost frame in the rule's file, as for `.rule` errors.
-            if let (Some(line), Some(col)) = position(&error.stack, &rule.path) {
-                e.location = Some(format!("{}:{line}:{col}", rule.path));
+            if let (Some(line), Some(col)) = position(&error.stack, &rule.file.path) {
+                e.location = Some(format!("{}:{line}:{col}", rule.file.path));
             }
             return Some(e);
         }
@@ -297,7 +297,7 @@ pub(crate) fn apply(
             &rule.name,
             Cause::RuleError,
             "rule error: the rule left a user or context that is not a JSON object".into(),
-            &rule.path,
+            &rule.file.path,
         ));
     };
     // The last change counts.
@@ -335,7 +335,12 @@ pub(crate) fn apply(
             Some(_) => {}
             None => {
                 let m = "the rule left `context.accessToken.scope` that is not scopes (a space-separated string or a list of strings)";
-                return Some(failure(&owner("at", "scope"), Cause::RuleError, format!("rule error: {m}"), &rule.path));
+                return Some(failure(
+                    &owner("at", "scope"),
+                    Cause::RuleError,
+                    format!("rule error: {m}"),
+                    &rule.file.path,
+                ));
             }
         },
     }
@@ -355,13 +360,13 @@ pub(crate) fn apply(
         && txn.redirect.as_ref().map(|(j, _)| &j["url"]) != Some(&json!(url))
         && let Err(m) = txn.redirect(url, &owner("redirect", ""))
     {
-        return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.path));
+        return Some(failure(&rule.name, Cause::RuleError, format!("rule error: {m}"), &rule.file.path));
     }
     // The SAML configuration and the primary user, which Auth0 reads back after the
     // pipeline: taken when a rule changed them, and only when they have the right type.
     let wrong = |key: &str, expected: &str, found: Option<&Json>| {
         let name = owner(key, "");
-        let path = rules.iter().find(|r| r.name == name).map_or(rule.path.as_str(), |r| r.path.as_str());
+        let path = rules.iter().find(|r| r.name == name).map_or(rule.file.path.as_str(), |r| r.file.path.as_str());
         failure(
             &name,
             Cause::RuleError,

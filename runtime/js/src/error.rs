@@ -50,13 +50,13 @@ impl Failure {
                 Some(d) => format!("the rule exceeded its memory limit ({limit}): {d}"),
                 None => format!("the rule exceeded its memory limit ({limit})"),
             };
-            failure(&rule.name, Cause::ResourceLimit, description, &rule.path)
+            failure(&rule.name, Cause::ResourceLimit, description, &rule.file.path)
         };
         match self {
             Failure::Timeout => timeout(rule),
             Failure::OutOfMemory => out_of_memory(None),
             Failure::TooLarge(what) => out_of_memory(Some(&what)),
-            other => failure(&rule.name, Cause::RuleError, format!("rule error: {other}"), &rule.path),
+            other => failure(&rule.name, Cause::RuleError, format!("rule error: {other}"), &rule.file.path),
         }
     }
 
@@ -80,7 +80,7 @@ pub(crate) fn failure(rule: &str, cause: Cause, description: String, path: &str)
 
 /// The error of a rule that ran past the deadline, in Auth0's words.
 pub(crate) fn timeout(rule: &JsSource) -> ErrorInfo {
-    failure(&rule.name, Cause::Timeout, "Request to Webtask exceeded allowed execution time".into(), &rule.path)
+    failure(&rule.name, Cause::Timeout, "Request to Webtask exceeded allowed execution time".into(), &rule.file.path)
 }
 
 /// A heap limit for messages: `64 MiB`, or bytes when it is not a whole number of MiB.

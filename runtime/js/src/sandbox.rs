@@ -217,7 +217,7 @@ impl Sandbox {
                 let factory = unsafe { bytecode::run::<rquickjs::Value>(&ctx, code) };
                 let registered = factory.and_then(|f| register.call::<_, ()>((rquickjs::function::This(w.clone()), m.name.as_str(), f)));
                 if let Err(e) = registered {
-                    errors.push(JsError::new(m.path.clone(), thrown(&ctx, e).to_string()));
+                    errors.push(JsError::new(m.file.path.clone(), thrown(&ctx, e).to_string()));
                 }
             }
             for (rule, code) in js.rules.iter().zip(&js.bytecode.rules) {
@@ -225,17 +225,17 @@ impl Sandbox {
                 match unsafe { bytecode::run::<rquickjs::Value>(&ctx, code) } {
                     Ok(v) if v.is_function() => {
                         if let Err(e) = list.set(list.len(), v) {
-                            errors.push(JsError::new(rule.path.clone(), e.to_string()));
+                            errors.push(JsError::new(rule.file.path.clone(), e.to_string()));
                         }
                     }
                     Ok(v) => errors.push(JsError::new(
-                        rule.path.clone(),
+                        rule.file.path.clone(),
                         format!(
                             "a rule must be a function expression `function (user, context, callback) {{ ... }}`, found {}",
                             v.type_name()
                         ),
                     )),
-                    Err(e) => errors.push(JsError::new(rule.path.clone(), thrown(&ctx, e).to_string())),
+                    Err(e) => errors.push(JsError::new(rule.file.path.clone(), thrown(&ctx, e).to_string())),
                 }
             }
             if let Err(e) = seal.call::<_, ()>((rquickjs::function::This(w.clone()),)) {
@@ -506,16 +506,16 @@ pub(crate) fn compile_all(rules: &[JsSource], modules: &[JsSource]) -> Result<By
     context.with(|ctx| {
         for m in modules {
             // The factory is the script's value; Rust registers it (no global is involved).
-            let src = format!("(function (module, exports, require) {{\n{}\n}})", m.text);
-            match bytecode::compile(&ctx, &src, &m.path) {
+            let src = format!("(function (module, exports, require) {{\n{}\n}})", m.file.text);
+            match bytecode::compile(&ctx, &src, &m.file.path) {
                 Ok(code) => out.modules.push(code),
-                Err(e) => errors.push(syntax_error(&ctx, e, &m.path)),
+                Err(e) => errors.push(syntax_error(&ctx, e, &m.file.path)),
             }
         }
         for rule in rules {
-            match bytecode::compile(&ctx, &format!("({}\n)", rule.text), &rule.path) {
+            match bytecode::compile(&ctx, &format!("({}\n)", rule.file.text), &rule.file.path) {
                 Ok(code) => out.rules.push(code),
-                Err(e) => errors.push(syntax_error(&ctx, e, &rule.path)),
+                Err(e) => errors.push(syntax_error(&ctx, e, &rule.file.path)),
             }
         }
     });
@@ -551,7 +551,7 @@ mod tests {
     use crate::Limits;
 
     fn rules(text: &str, limits: Limits) -> JsRules {
-        let rule = JsSource { name: "r".into(), path: "r.js".into(), text: text.into() };
+        let rule = JsSource { name: "r".into(), file: warden_syntax::SourceFile::new("r.js", text) };
         JsRules::local(vec![rule], Vec::new(), &BTreeMap::new(), limits).expect("loads")
     }
 

@@ -598,7 +598,7 @@ impl Pool {
             settings,
             load: load(Some(bytecode.clone()))?,
             limits: limits.clone(),
-            rule_names: rules.iter().map(|r| (r.name.clone(), r.path.clone())).collect(),
+            rule_names: rules.iter().map(|r| (r.name.clone(), r.file.path.clone())).collect(),
             state: Mutex::new(PoolState { idle: vec![worker], live: 1 }),
             freed: Condvar::new(),
         };
@@ -668,12 +668,12 @@ impl Pool {
     /// Rule `index`'s name and path, for errors.
     fn source(&self, index: usize) -> JsSource {
         let (name, path) = self.rule_names.get(index).cloned().unwrap_or_default();
-        JsSource { name, path, text: String::new() }
+        JsSource { name, file: warden_syntax::SourceFile::new(path, String::new()) }
     }
 
     fn failure(&self, index: usize, message: String) -> ErrorInfo {
         let rule = self.source(index);
-        failure(&rule.name, warden_runtime::Cause::RuleError, format!("rule error: {message}"), &rule.path)
+        failure(&rule.name, warden_runtime::Cause::RuleError, format!("rule error: {message}"), &rule.file.path)
     }
 
     /// An idle worker, or a new one under the maximum, or one freed before `deadline`.
@@ -796,12 +796,13 @@ mod tests {
     fn a_worker_starts_each_login_it_has_not_seen() {
         let rule = JsSource {
             name: "r".into(),
-            path: "r.js".into(),
-            text: "function (user, context, callback) { \
+            file: warden_syntax::SourceFile::new(
+                "r.js",
+                "function (user, context, callback) { \
                      context.idToken.seen = typeof verified === 'undefined' ? 'nothing' : String(verified); \
                      if (user.plant) Object.defineProperty(globalThis, 'verified', { get() { return true; } }); \
-                     callback(null, user, context); }"
-                .into(),
+                     callback(null, user, context); }",
+            ),
         };
         let mut input = Vec::new();
         let load = Request::<StateRef>::Load {
