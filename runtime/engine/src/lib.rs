@@ -36,7 +36,7 @@ use warden_ir::{ClaimMode, Options, Program};
 use warden_runtime::Prepared;
 pub use warden_syntax::{Diagnostic, FileId, Related, Severity, SourceFile, SourceMap, Span};
 
-pub use warden_artifact::{PublicKey, SecretKey};
+pub use warden_artifact::{PublicKey, Refused as ArtifactError, SecretKey};
 pub use warden_check::Manifest;
 
 mod artifact;

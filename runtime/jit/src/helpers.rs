@@ -86,6 +86,7 @@ impl Helper {
 /// created on its stack for the duration of the generated call that passed `ctx` here, and
 /// nothing else references it during the call.
 unsafe fn rt<'a>(ctx: *mut Ctx) -> &'a mut Rt<'a> {
+    // SAFETY: as this function's contract says.
     unsafe { &mut *((*ctx).rt as *mut Rt<'a>) }
 }
 
@@ -100,7 +101,9 @@ pub(crate) unsafe fn value(c: &Cell) -> Value {
         crate::cell::BOOL => Value::Bool(c.a != 0),
         crate::cell::INT => Value::Int(c.a as i64),
         crate::cell::FLOAT => Value::Float(f64::from_bits(c.a)),
+        // SAFETY: a STR cell's words are a live string (this function's contract).
         STR => Value::str(unsafe { str_of(c.a, c.b) }),
+        // SAFETY: a VAL cell's word points to a live `Value` (this function's contract).
         VAL => unsafe { (*(c.a as *const Value)).clone() },
         _ => Value::Null,
     }
@@ -109,11 +112,13 @@ pub(crate) unsafe fn value(c: &Cell) -> Value {
 /// SAFETY: `(p, len)` comes from a STR cell (see [`value`]): valid UTF-8 that outlives the
 /// call.
 unsafe fn str_of<'a>(p: u64, len: u64) -> &'a str {
+    // SAFETY: as this function's contract says.
     unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p as *const u8, len as usize)) }
 }
 
 /// SAFETY: `args` points to `n` initialised cells in the caller's stack frame.
 unsafe fn cells<'a>(args: *const Cell, n: usize) -> &'a [Cell] {
+    // SAFETY: as this function's contract says.
     if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(args, n) } }
 }
 
@@ -311,6 +316,7 @@ extern "C" fn h_quant_item(ctx: *mut Ctx, list: *const Cell, i: u64, out: *mut C
     // SAFETY: see `rt`; `h_quant_len` accepted this cell as a VAL list of more than `i`
     // items, and the list is immutable while the quantifier runs.
     let rt = unsafe { rt(ctx) };
+    // SAFETY: as above, the cell is a VAL list the quantifier keeps alive.
     let item = match unsafe { &*((*list).a as *const Value) } {
         Value::List(items) => items.get(i as usize).cloned().unwrap_or_default(),
         _ => Value::Null,
