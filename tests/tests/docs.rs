@@ -38,3 +38,69 @@ fn every_diagnostic_code_is_documented() {
     }
     assert!(found > 30);
 }
+
+/// A cell of a Markdown table showing `text` as code: `|` escaped, and double backticks
+/// around text that holds one.
+fn code_cell(text: &str) -> String {
+    let text = text.replace('|', "\\|");
+    if text.contains('`') { format!("`` {text} ``") } else { format!("`{text}`") }
+}
+
+#[test]
+fn function_table_is_the_builtins_table() {
+    let doc = std::fs::read_to_string(root().join("docs/language.md")).expect("docs/language.md");
+    let section = doc.split_once("\n### Built-in functions\n").expect("a built-in functions section").1;
+    let rows: Vec<&str> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| function | result | example |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    let mut failures = Vec::new();
+    for (i, f) in warden_ir::BUILTINS.iter().enumerate() {
+        let (start, end) = (format!("| {} | ", code_cell(f.signature)), format!(" | {} |", code_cell(f.example)));
+        match rows.get(i) {
+            Some(row) if row.starts_with(&start) && row.ends_with(&end) && row.len() > start.len() + end.len() => {}
+            row => failures.push(format!("row {} should be `{start}...{end}`, found {row:?}", i + 1)),
+        }
+    }
+    if rows.len() > warden_ir::BUILTINS.len() {
+        failures.push(format!("rows past the last builtin: {:?}", &rows[warden_ir::BUILTINS.len()..]));
+    }
+    assert!(
+        failures.is_empty(),
+        "docs/language.md's function table is not warden_ir::BUILTINS:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn builtin_examples_hold_on_every_backend() {
+    use warden::{Backend, Exec, Pipeline};
+    let now = warden::parse_time("2026-11-26T12:00:00Z").expect("a time");
+    let (user, context) = (serde_json::json!({"user_id": "auth0|1"}), serde_json::json!({"clientID": "c1"}));
+    let mut failures = Vec::new();
+    for f in warden_ir::BUILTINS {
+        // Named as if it lived in docs/, so `list("lists/...")` finds docs/lists/.
+        let name = root().join("docs").join(format!("{}.rule", f.name)).display().to_string();
+        let rule = format!("rule \"{}\" {{\n    deny unless {}\n}}\n", f.name, f.example);
+        let pipeline = match Pipeline::from_sources(&[(name, rule)], Default::default()) {
+            Ok(p) if p.warnings().is_empty() => p,
+            Ok(p) => {
+                failures.push(format!("`{}`: {:?}", f.example, p.warnings()));
+                continue;
+            }
+            Err(e) => {
+                failures.push(format!("`{}` does not load: {e}", f.example));
+                continue;
+            }
+        };
+        for backend in [Backend::Interp, Backend::Jit] {
+            let outcome = pipeline.execute(&user, &context, &Exec::at(now).on(backend)).expect("the input decodes");
+            if outcome.to_json()["decision"] != "allow" {
+                failures.push(format!("`{}` does not hold on {backend:?}: {}", f.example, outcome.to_json()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
