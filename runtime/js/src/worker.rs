@@ -466,6 +466,9 @@ impl Worker {
     }
 }
 
+// An answer is moved once, from `exchange` to its caller: boxing the frame would only add an
+// allocation per run.
+#[allow(clippy::large_enum_variant)]
 enum Answer {
     Frame(Response<State>),
     /// No answer by the deadline plus the grace: the watchdog killed the worker.
