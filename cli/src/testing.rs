@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use warden::{Backend, Coverage, Exec, Pipeline};
+use warden_syntax::codes::{E0300, E0301};
 use warden_syntax::{Diagnostic, SourceMap, Span};
 
 use crate::{EXIT_ERROR, Output, TestArgs, TestFormat, coverage, render};
@@ -154,7 +155,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => warden_syntax::strip_bom(&t).to_string(),
             Err(e) => {
-                report.diagnostics.push(Diagnostic::error("E0300", format!("cannot read test file `{shown}`: {e}")));
+                report.diagnostics.push(Diagnostic::error(E0300, format!("cannot read test file `{shown}`: {e}")));
                 continue;
             }
         };
@@ -164,7 +165,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
             Err(e) => {
                 let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
                 report.diagnostics.push(
-                    Diagnostic::error("E0300", format!("invalid test file: {}", e.message().trim().replace('\n', " ")))
+                    Diagnostic::error(E0300, format!("invalid test file: {}", e.message().trim().replace('\n', " ")))
                         .at(fid, span, "here")
                         .help("see docs/testing.md for the keys test files accept"),
                 );
@@ -193,9 +194,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
                 None
             }
             Err(e) => {
-                report
-                    .diagnostics
-                    .push(Diagnostic::error("E0301", format!("cannot load `{}`: {e}", manifest.display())));
+                report.diagnostics.push(Diagnostic::error(E0301, format!("cannot load `{}`: {e}", manifest.display())));
                 None
             }
         });

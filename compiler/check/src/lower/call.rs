@@ -4,8 +4,7 @@
 
 use warden_ir::builtins::{self, Function, Node, Param, Returns};
 use warden_ir::{self as ir, Builtin, ExprId, ExprKind};
-use warden_syntax::Span;
-use warden_syntax::ast;
+use warden_syntax::{Span, ast, codes};
 
 use super::Lowerer;
 use super::expr::{a, comparable, literal_str, plural, suggest_or};
@@ -16,13 +15,18 @@ impl Lowerer<'_> {
     /// Loads `list("file")` relative to the current rule file.
     pub(super) fn list_file(&mut self, args: &[ast::Expr], span: Span) -> Option<Vec<String>> {
         let Some(name) = list_arg(args) else {
-            self.err("E0116", "list() takes one string literal: the file name", span, "expected list(\"file.txt\")");
+            self.err(
+                codes::E0116,
+                "list() takes one string literal: the file name",
+                span,
+                "expected list(\"file.txt\")",
+            );
             return None;
         };
         let path = self.dir.join(&name);
         if let Some(cached) = self.lists.get(&path).cloned() {
             if cached.is_none() {
-                self.err("E0113", format!("cannot read list file `{name}`"), span, "unreadable file");
+                self.err(codes::E0113, format!("cannot read list file `{name}`"), span, "unreadable file");
             }
             return cached;
         }
@@ -35,8 +39,8 @@ impl Lowerer<'_> {
                     .collect::<Vec<_>>(),
             ),
             Err(reason) => {
-                self.err("E0113", format!("cannot read list file `{name}`: {reason}"), span, "unreadable file").help =
-                    Some(format!("list files are read relative to the rule file, here `{}`", path.display()));
+                self.err(codes::E0113, format!("cannot read list file `{name}`: {reason}"), span, "unreadable file")
+                    .help = Some(format!("list files are read relative to the rule file, here `{}`", path.display()));
                 None
             }
         };
@@ -51,7 +55,7 @@ impl Lowerer<'_> {
                 did_you_mean(f, ir::BUILTINS.iter().map(|b| b.name)),
                 "see the built-in functions in docs/language.md",
             );
-            self.err("E0102", format!("unknown function `{f}`"), name.span, "not a built-in").help = Some(help);
+            self.err(codes::E0102, format!("unknown function `{f}`"), name.span, "not a built-in").help = Some(help);
             for a_ in args {
                 self.expr(a_);
             }
@@ -61,7 +65,7 @@ impl Lowerer<'_> {
         if args.len() < min || max.is_some_and(|max| args.len() > max) {
             let want = if max.is_none() { format!("at least {min}") } else { min.to_string() };
             self.err(
-                "E0103",
+                codes::E0103,
                 format!(
                     "`{f}` takes {want} argument{}, found {}",
                     if (min, max) == (1, Some(1)) { "" } else { "s" },
@@ -76,7 +80,7 @@ impl Lowerer<'_> {
         match function.node {
             Node::List => {
                 self.err(
-                    "E0112",
+                    codes::E0112,
                     "list() can only be used after `in`/`not in` or in ip_in()",
                     span,
                     "not allowed here",
@@ -88,7 +92,7 @@ impl Lowerer<'_> {
                 let s = self.arg(&args[0], &param_ty(function.params[0]), function);
                 let Some(pattern) = literal_str(&args[1]) else {
                     self.err(
-                        "E0116",
+                        codes::E0116,
                         "the pattern of matches() must be a string literal",
                         args[1].span,
                         "not a literal",
@@ -101,7 +105,7 @@ impl Lowerer<'_> {
                     let last = text.lines().last().unwrap_or("invalid pattern").trim();
                     let reason = last.strip_prefix("error: ").unwrap_or(last).to_string();
                     self.err(
-                        "E0114",
+                        codes::E0114,
                         format!("invalid regular expression: {reason}"),
                         args[1].span,
                         "does not compile",
@@ -129,7 +133,7 @@ impl Lowerer<'_> {
                                         None => {
                                             ok = false;
                                             self.err(
-                                                "E0115",
+                                                codes::E0115,
                                                 format!(
                                                     "invalid network `{item}` in {}",
                                                     list_arg(la).unwrap_or_default()
@@ -153,15 +157,20 @@ impl Lowerer<'_> {
                             Some(n) => nets.push(n),
                             None => {
                                 ok = false;
-                                self.err("E0115", format!("invalid network `{s}`"), a_.span, "not a CIDR or address")
-                                    .help =
+                                self.err(
+                                    codes::E0115,
+                                    format!("invalid network `{s}`"),
+                                    a_.span,
+                                    "not a CIDR or address",
+                                )
+                                .help =
                                     Some("write networks as 10.0.0.0/8 or 2001:db8::/32, or single addresses".into());
                             }
                         },
                         None => {
                             ok = false;
                             self.err(
-                                "E0116",
+                                codes::E0116,
                                 "networks in ip_in() must be string literals or list(\"file\")",
                                 a_.span,
                                 "not a literal",
@@ -181,7 +190,7 @@ impl Lowerer<'_> {
                 let (x, xt) = self.expr(&args[0]);
                 if !(xt.is_dyn() || xt.is_str() || matches!(xt, CTy::List(_) | CTy::Obj(_))) {
                     self.err(
-                        "E0104",
+                        codes::E0104,
                         format!("len() takes a string, list or object, found {}", a(&xt)),
                         args[0].span,
                         "no length",
@@ -197,7 +206,7 @@ impl Lowerer<'_> {
                     t if t.is_str() => {
                         if !yt.fits(&CTy::Str) {
                             self.err(
-                                "E0104",
+                                codes::E0104,
                                 format!("contains(text, part) looks for a string, found {}", a(&yt)),
                                 args[1].span,
                                 "not a string",
@@ -206,7 +215,7 @@ impl Lowerer<'_> {
                     }
                     CTy::List(t) if !comparable(t, &yt) => {
                         self.err(
-                            "E0106",
+                            codes::E0106,
                             format!("cannot look for {} in a list of {}", a(&yt), plural(t)),
                             args[1].span,
                             "mismatched types",
@@ -215,7 +224,7 @@ impl Lowerer<'_> {
                     CTy::List(_) | CTy::Dyn | CTy::Null => {}
                     other => {
                         self.err(
-                            "E0104",
+                            codes::E0104,
                             format!("contains() takes a string or a list, found {}", a(other)),
                             args[0].span,
                             "not a string or list",
@@ -238,7 +247,7 @@ impl Lowerer<'_> {
         let (id, ty) = self.expr(e);
         if !ty.fits(want) {
             self.err(
-                "E0104",
+                codes::E0104,
                 format!("`{}` expects {}, found {}", function.name, a(want), a(&ty)),
                 e.span,
                 format!("this is {}", a(&ty)),
