@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use warden::codes::{E0300, E0301};
 use warden::{Backend, Coverage, Exec, Pipeline};
 use warden::{Diagnostic, SourceMap, Span};
 
@@ -156,7 +157,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
         let text = match warden::files::read_text_file(file, warden::files::MAX_FILE_BYTES) {
             Ok(t) => t,
             Err(e) => {
-                report.diagnostics.push(Diagnostic::error("E0300", format!("cannot read test file `{shown}`: {e}")));
+                report.diagnostics.push(Diagnostic::error(E0300, format!("cannot read test file `{shown}`: {e}")));
                 continue;
             }
         };
@@ -166,7 +167,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
             Err(e) => {
                 let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
                 report.diagnostics.push(
-                    Diagnostic::error("E0300", format!("invalid test file: {}", e.message().trim().replace('\n', " ")))
+                    Diagnostic::error(E0300, format!("invalid test file: {}", e.message().trim().replace('\n', " ")))
                         .at(fid, span, "here")
                         .help("see docs/testing.md for the keys test files accept"),
                 );
@@ -197,7 +198,7 @@ pub fn run(files: &[PathBuf], filter: Option<&str>, coverage: bool) -> Report {
             }
             Err(e) => {
                 report.diagnostics.push(Diagnostic::error(
-                    "E0301",
+                    E0301,
                     format!("cannot load `{}`: {}", manifest.display(), load_error_text(&e)),
                 ));
                 None

@@ -142,7 +142,13 @@ fn load(manifest: &Path, workers: Option<usize>) -> Pipeline {
     warden::set_js_isolation(workers.map(|max| JsWorkers { command: vec![WARDEN.into(), "__js-worker".into()], max }));
     let p = Pipeline::from_manifest(manifest);
     warden::set_js_isolation(None);
-    p.unwrap_or_else(|e| panic!("{} does not load: {e}", manifest.display()))
+    assert!(
+        p.is_ok(),
+        "{} does not load: {}",
+        manifest.display(),
+        p.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
+    );
+    p.expect("checked")
 }
 
 fn user() -> Json {

@@ -48,7 +48,13 @@ struct Case {
 }
 
 fn json(text: &str, what: &str) -> Json {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{what} is not valid JSON: {e}"))
+    let parsed = serde_json::from_str(text);
+    assert!(
+        parsed.is_ok(),
+        "{what} is not valid JSON: {}",
+        parsed.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
+    );
+    parsed.unwrap_or_default()
 }
 
 fn input(defaults: &Option<String>, patch: &Option<String>, exact: &Option<String>, what: &str) -> Json {
@@ -150,7 +156,14 @@ fn eval_corpus() {
     let (mut total, mut failures) = (0, Vec::new());
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable");
-        let parsed: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let parsed = toml::from_str::<CaseFile>(&text);
+        assert!(
+            parsed.is_ok(),
+            "{}: {}",
+            file.display(),
+            parsed.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
+        );
+        let parsed = parsed.expect("checked");
         let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("cases");
         let mut names = std::collections::HashSet::new();
         for (i, case) in parsed.case.iter().enumerate() {

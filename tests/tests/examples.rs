@@ -40,13 +40,18 @@ fn samples_give_expected_outcomes_through_the_library() {
             count += 1;
             let expected = read(&case.join("expected.json"));
             for backend in [Backend::Interp, Backend::Jit] {
-                let outcome = pipeline
-                    .execute(
-                        &read(&case.join("user.json")),
-                        &read(&case.join("context.json")),
-                        &Exec::at(now).on(backend),
-                    )
-                    .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+                let outcome = pipeline.execute(
+                    &read(&case.join("user.json")),
+                    &read(&case.join("context.json")),
+                    &Exec::at(now).on(backend),
+                );
+                assert!(
+                    outcome.is_ok(),
+                    "{}: {}",
+                    case.display(),
+                    outcome.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
+                );
+                let outcome = outcome.expect("checked");
                 assert_eq!(outcome.to_json(), expected, "{} on {backend:?}", case.display());
             }
         }
@@ -75,9 +80,16 @@ fn samples_give_expected_outcomes_through_the_cli() {
             ];
             let (code, out) = warden_cli::main_with(&args, false);
             let expected = read(&case.join("expected.json"));
-            let got: Json = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
-                panic!("{}: stdout is not JSON ({e}): {}{}", case.display(), out.stdout, out.stderr)
-            });
+            let got = serde_json::from_str::<Json>(&out.stdout);
+            assert!(
+                got.is_ok(),
+                "{}: stdout is not JSON ({}): {}{}",
+                case.display(),
+                got.as_ref().err().map(|e| e.to_string()).unwrap_or_default(),
+                out.stdout,
+                out.stderr
+            );
+            let got = got.unwrap_or_default();
             assert_eq!(got, expected, "{}", case.display());
             let want_code = if expected["decision"] == "allow" { 0 } else { 3 };
             assert_eq!(code, want_code, "{}: exit code", case.display());

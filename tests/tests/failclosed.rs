@@ -23,7 +23,9 @@ fn pipeline(name: &str, manifest: &str, files: &[(&str, &str)]) -> Pipeline {
         std::fs::write(dir.join(file), text).expect("write");
     }
     std::fs::write(dir.join("warden.toml"), manifest).expect("write manifest");
-    Pipeline::from_manifest(dir.join("warden.toml")).unwrap_or_else(|e| unreachable!("{name} does not load: {e}"))
+    let p = Pipeline::from_manifest(dir.join("warden.toml"));
+    assert!(p.is_ok(), "{name} does not load: {}", p.as_ref().err().map(|e| e.to_string()).unwrap_or_default());
+    p.expect("checked")
 }
 
 /// The outcome (or input error) on every backend, which must agree; returns it.
@@ -33,8 +35,13 @@ fn decide(p: &Pipeline, user: &Json, context: &Json, exec: Exec) -> Result<Json,
     let interp = show(p.execute(user, context, &exec.clone().on(Backend::Interp)));
     let jit = show(p.execute(user, context, &exec.clone().on(Backend::Jit)));
     assert_eq!(interp, jit, "the JIT disagrees with the interpreter");
-    let artifact = Pipeline::from_artifact(&p.to_artifact(None, true), None, &Default::default())
-        .unwrap_or_else(|e| unreachable!("the artifact does not load: {e}"));
+    let artifact = Pipeline::from_artifact(&p.to_artifact(None, true), None, &Default::default());
+    assert!(
+        artifact.is_ok(),
+        "the artifact does not load: {}",
+        artifact.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
+    );
+    let artifact = artifact.expect("checked");
     warden_tests::assert_jit(&artifact);
     let from_artifact = show(artifact.execute(user, context, &exec.on(Backend::Jit)));
     assert_eq!(interp, from_artifact, "the artifact disagrees with the sources");

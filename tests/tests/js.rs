@@ -1449,9 +1449,7 @@ fn the_user_read_back_is_json_stringify_of_what_the_rules_left() {
         Ok(())
     });
     let _ = std::fs::remove_dir_all(&dir);
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    assert!(result.is_ok(), "{}", result.err().map(|e| e.to_string()).unwrap_or_default());
 }
 
 /// Both backends, one login decoded with `overrides` (what `warden test` does for a case's

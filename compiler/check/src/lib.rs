@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use warden_ir::{ClaimMode, Options, Program};
-use warden_syntax::{Diagnostic, SourceMap, Span};
+use warden_syntax::{Diagnostic, SourceMap, Span, codes};
 
 mod lower;
 pub mod manifest;
@@ -62,7 +62,7 @@ pub fn check_manifest(path: &Path) -> Compiled {
     let text = match read_text(path) {
         Ok(t) => t,
         Err(reason) => {
-            diags.push(Diagnostic::error("E0201", format!("cannot read manifest `{}`: {reason}", path.display())));
+            diags.push(Diagnostic::error(codes::E0201, format!("cannot read manifest `{}`: {reason}", path.display())));
             return Compiled { program: None, diagnostics: diags, sources, manifest: None };
         }
     };
@@ -100,7 +100,7 @@ pub fn check_manifest(path: &Path) -> Compiled {
             }
             Err(reason) => {
                 c.diagnostics.push(
-                    Diagnostic::error("E0201", format!("cannot read module file `{}`: {reason}", m.file))
+                    Diagnostic::error(codes::E0201, format!("cannot read module file `{}`: {reason}", m.file))
                         .at(mfile, m.span, "listed here")
                         .help("paths in warden.toml are relative to the manifest's directory"),
                 );
@@ -181,7 +181,7 @@ fn compile(
         };
         let text = match (ext, text.map(without_bom)) {
             (_, Err(reason)) => {
-                let mut d = Diagnostic::error("E0201", format!("cannot read rule file `{}`: {reason}", e.shown))
+                let mut d = Diagnostic::error(codes::E0201, format!("cannot read rule file `{}`: {reason}", e.shown))
                     .help("paths in warden.toml are relative to the manifest's directory");
                 if let (Some(m), Some(s)) = (manifest_file, e.manifest_span) {
                     d = d.at(m, s, "listed here");
@@ -208,7 +208,7 @@ fn compile(
                 loaded.push(Loaded::Js(id, name));
             }
             _ => {
-                let mut d = Diagnostic::error("E0204", format!("`{}` is not a rule file", e.shown))
+                let mut d = Diagnostic::error(codes::E0204, format!("`{}` is not a rule file", e.shown))
                     .help("pipelines hold `.rule` files and legacy Auth0 `.js` rules");
                 if let (Some(m), Some(s)) = (manifest_file, e.manifest_span) {
                     d = d.at(m, s, "listed here");
@@ -238,7 +238,7 @@ fn compile(
         && let Err(m) = program.validate()
     {
         diags.push(
-            Diagnostic::error("E0900", format!("internal error: the checked program is not valid: {m}"))
+            Diagnostic::error(codes::E0900, format!("internal error: the checked program is not valid: {m}"))
                 .help("this is a bug in warden: please report it with the rule files"),
         );
     }

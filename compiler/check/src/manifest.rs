@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use warden_ir::ClaimMode;
-use warden_syntax::{Diagnostic, FileId, Span};
+use warden_syntax::{Diagnostic, FileId, Span, codes};
 
 use crate::schema::{self, CTy};
 
@@ -96,7 +96,7 @@ pub fn parse(
             msg = format!("tables and arrays nest deeper than {MAX_TOML_DEPTH} levels");
         }
         diags.push(
-            Diagnostic::error("E0200", format!("invalid manifest: {msg}"))
+            Diagnostic::error(codes::E0200, format!("invalid manifest: {msg}"))
                 .at(file, span, "here")
                 .help("see docs/manifest.md for the keys warden.toml accepts"),
         );
@@ -114,7 +114,7 @@ pub fn parse(
         let span = text.find(key).map_or(Span::new(0, 0), |i| Span::new(i, i + key.len()));
         diags.push(
             Diagnostic::error(
-                "E0200",
+                codes::E0200,
                 format!("invalid manifest: tables and arrays nest deeper than {MAX_TOML_DEPTH} levels"),
             )
             .at(file, span, "too deep")
@@ -134,14 +134,14 @@ pub fn parse(
     let key_span = |key: &str| text.find(key).map_or(Span::new(0, 0), |i| Span::new(i, i + key.len()));
     if let Some(ms) = raw.pipeline.timeout_ms.filter(|ms| !(1..=600_000).contains(ms)) {
         diags.push(
-            Diagnostic::error("E0200", format!("invalid manifest: timeout_ms = {ms} is out of range"))
+            Diagnostic::error(codes::E0200, format!("invalid manifest: timeout_ms = {ms} is out of range"))
                 .at(file, key_span("timeout_ms"), "here")
                 .help("the pipeline's time budget is between 1 and 600000 milliseconds (default 20000)"),
         );
     }
     if let Some(mib) = raw.pipeline.js_memory_mib.filter(|mib| !(1..=4096).contains(mib)) {
         diags.push(
-            Diagnostic::error("E0200", format!("invalid manifest: js_memory_mib = {mib} is out of range"))
+            Diagnostic::error(codes::E0200, format!("invalid manifest: js_memory_mib = {mib} is out of range"))
                 .at(file, key_span("js_memory_mib"), "here")
                 .help("the JavaScript heap limit is between 1 and 4096 MiB (default 64)"),
         );
@@ -168,7 +168,7 @@ pub fn parse(
         let span = find(obj_path);
         if !schema::DECLARABLE.contains(&obj_path.as_str()) {
             diags.push(
-                Diagnostic::error("E0202", format!("`{obj_path}` cannot be declared"))
+                Diagnostic::error(codes::E0202, format!("`{obj_path}` cannot be declared"))
                     .at(file, span, "not a dynamic object")
                     .help(format!("declarable objects: {}", schema::DECLARABLE.join(", "))),
             );
@@ -228,12 +228,12 @@ fn table_type(table: &toml::Table, depth: usize, file: FileId, text: &str, diags
                 }
                 diags.push(match levels {
                     Some(levels) => Diagnostic::error(
-                        "E0203",
+                        codes::E0203,
                         format!("the type of `{key}` nests deeper than {} levels", schema::MAX_TYPE_DEPTH),
                     )
                     .at(file, span, format!("{levels} levels with the objects around it"))
                     .help("declared types nest at most 64 levels (each table and each list<> is one); declare deeper data as \"any\""),
-                    None => Diagnostic::error("E0203", format!("invalid type {shown} for `{key}`"))
+                    None => Diagnostic::error(codes::E0203, format!("invalid type {shown} for `{key}`"))
                         .at(file, span, "not a type")
                         .help("types are \"string\", \"int\", \"float\", \"bool\", \"time\", \"any\", \"list<T>\", or a table of fields"),
                 });

@@ -22,13 +22,15 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod builtins;
 pub mod claims;
 mod dump;
 mod input;
 mod validate;
+pub use builtins::{BUILTINS, Builtin, arity};
 pub use dump::dump;
 pub use input::{InputShapes, Shape};
-pub use validate::{MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH, arity};
+pub use validate::{MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH};
 
 /// Bumped whenever the meaning or the serialized form of the IR changes.
 /// 3: writes name their refreshed slots by index in [`Program::refreshes`].
@@ -281,44 +283,6 @@ impl ArithOp {
             ArithOp::Mul => "*",
             ArithOp::Div => "/",
             ArithOp::Rem => "%",
-        }
-    }
-}
-
-/// Built-in functions that need no compile-time resources (see `docs/language.md`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Builtin {
-    Lower,
-    Upper,
-    Trim,
-    StartsWith,
-    EndsWith,
-    Contains,
-    Split,
-    Join,
-    Len,
-    EmailDomain,
-    Now,
-    DaysSince,
-    Weekday,
-}
-
-impl Builtin {
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Lower => "lower",
-            Builtin::Upper => "upper",
-            Builtin::Trim => "trim",
-            Builtin::StartsWith => "starts_with",
-            Builtin::EndsWith => "ends_with",
-            Builtin::Contains => "contains",
-            Builtin::Split => "split",
-            Builtin::Join => "join",
-            Builtin::Len => "len",
-            Builtin::EmailDomain => "email_domain",
-            Builtin::Now => "now",
-            Builtin::DaysSince => "days_since",
-            Builtin::Weekday => "weekday",
         }
     }
 }

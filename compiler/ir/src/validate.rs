@@ -16,7 +16,7 @@
 //!   picks fast paths by them), so this is what makes that trust safe;
 //! - each local is assigned in one place, before any expression that reads it.
 
-use crate::{Builtin, Const, ExprId, ExprKind, Program, Shape, Step, Stmt, StmtKind, Ty};
+use crate::{Const, ExprId, ExprKind, Program, Shape, Step, Stmt, StmtKind, Ty, arity};
 
 /// How deep expressions, blocks, types and input shapes may nest in a valid program. The
 /// checker stays below it: 64 levels of source nesting make at most 131 levels of IR (`!=
@@ -417,41 +417,11 @@ impl Program {
                 Ty::Bool
             }
             ExprKind::Call(f, args) => {
-                let arg = |i: usize| ty(&args[i]);
-                let str_list = Ty::List(Box::new(Ty::Str));
-                use Builtin as B;
-                let (ok, result) = match f {
-                    B::Lower | B::Upper | B::Trim | B::EmailDomain => (fits(arg(0), &Ty::Str), Ty::Str),
-                    B::StartsWith | B::EndsWith => (fits(arg(0), &Ty::Str) && fits(arg(1), &Ty::Str), Ty::Bool),
-                    B::Contains => {
-                        (fits(arg(0), &Ty::Str) || matches!(arg(0), Ty::List(_) | Ty::Dyn | Ty::Null), Ty::Bool)
-                    }
-                    B::Split => (fits(arg(0), &Ty::Str) && fits(arg(1), &Ty::Str), str_list),
-                    B::Join => (fits(arg(0), &str_list) && fits(arg(1), &Ty::Str), Ty::Str),
-                    B::Len => (matches!(arg(0), Ty::Str | Ty::List(_) | Ty::Object(_) | Ty::Dyn | Ty::Null), Ty::Int),
-                    B::Now => (true, Ty::Int),
-                    B::DaysSince => (fits(arg(0), &Ty::Time), Ty::Float),
-                    B::Weekday => (fits(arg(0), &Ty::Time), Ty::Str),
-                };
-                need(ok, &format!("`{}`", f.name()))?;
-                result
+                let f = f.function();
+                need(f.params.iter().zip(args).all(|(p, a)| p.admits(ty(a))), &format!("`{}`", f.name))?;
+                f.returns.ty()
             }
         })
-    }
-}
-
-/// The number of arguments each builtin takes.
-pub fn arity(f: Builtin) -> usize {
-    match f {
-        Builtin::Now => 0,
-        Builtin::Lower
-        | Builtin::Upper
-        | Builtin::Trim
-        | Builtin::Len
-        | Builtin::EmailDomain
-        | Builtin::DaysSince
-        | Builtin::Weekday => 1,
-        Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains | Builtin::Split | Builtin::Join => 2,
     }
 }
 
@@ -502,7 +472,7 @@ fn items(list: &Ty) -> Ty {
 
 /// Whether a value of type `t` may be used where `want` is expected, as the checker decides
 /// (`any` and `null` fit anything, ints fit floats, strings and ints fit date-times).
-fn fits(t: &Ty, want: &Ty) -> bool {
+pub(crate) fn fits(t: &Ty, want: &Ty) -> bool {
     match (t, want) {
         (Ty::Dyn | Ty::Null, _) | (_, Ty::Dyn) => true,
         (Ty::Int, Ty::Float) | (Ty::Str | Ty::Int, Ty::Time) => true,

@@ -7,6 +7,7 @@
 //! ```
 
 pub mod ast;
+pub mod codes;
 mod diagnostic;
 mod parse;
 

@@ -11,7 +11,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use std::sync::OnceLock;
 
 use crate::ast::*;
-use crate::{Diagnostic, FileId, Span};
+use crate::{Diagnostic, FileId, Span, codes};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/warden.pest"]
@@ -47,7 +47,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
             let name_end = chunk.find('\n').unwrap_or(chunk.len()).min(200);
             let name_end = (0..=name_end).rev().find(|i| chunk.is_char_boundary(*i)).unwrap_or(0);
             diags.push(
-                Diagnostic::error("E0006", "the rule is too large")
+                Diagnostic::error(codes::E0006, "the rule is too large")
                     .at(file, Span::new(start, start + name_end), format!("{} KiB of text", chunk.len() / 1024))
                     .help("a rule spans at most 1 MiB of text: split it into several rules, or move long lists into list(\"file\")"),
             );
@@ -55,7 +55,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         }
         if let Some(at) = too_deep_at(chunk) {
             diags.push(
-                Diagnostic::error("E0002", "nesting is too deep")
+                Diagnostic::error(codes::E0002, "nesting is too deep")
                     .at(file, Span::new(start + at, start + at + 1), "nested more than 64 levels")
                     .help("split the condition with `let` bindings or separate rules"),
             );
@@ -187,7 +187,7 @@ fn syntax_error(file: FileId, text: &str, offset: usize, e: &pest::error::Error<
     } else {
         format!("expected {}, found {}", join_or(&expected), found.0)
     };
-    let mut d = Diagnostic::error("E0001", message).at(file, Span::new(pos, end), "unexpected here");
+    let mut d = Diagnostic::error(codes::E0001, message).at(file, Span::new(pos, end), "unexpected here");
     d = d.help(syntax_help(text, pos, &expected));
     d
 }
@@ -452,7 +452,7 @@ impl Builder {
                 if let Some(deeper) = keys.last() {
                     let span = Span::new(key_span.start as usize, self.span(&deeper).end as usize);
                     self.diags.push(
-                        Diagnostic::error("E0117", "`persist` writes one top-level metadata key")
+                        Diagnostic::error(codes::E0117, "`persist` writes one top-level metadata key")
                             .at(self.file, span, "a nested path")
                             .help(format!(
                                 "write the whole `{key}` value (`persist {}.{key} = ...`), or keep nested data under a key of its own",
@@ -505,9 +505,9 @@ impl Builder {
     }
 
     fn too_deep(&mut self, span: Span) {
-        if !self.diags.iter().any(|d| d.code == "E0002") {
+        if !self.diags.iter().any(|d| d.code == codes::E0002) {
             self.diags.push(
-                Diagnostic::error("E0002", "nesting is too deep")
+                Diagnostic::error(codes::E0002, "nesting is too deep")
                     .at(self.file, span, "nested more than 64 levels")
                     .help("split the condition with `let` bindings or separate rules"),
             );
@@ -596,7 +596,7 @@ impl Builder {
                 Ok(n) => ExprKind::Int(n),
                 Err(_) => {
                     self.diags.push(
-                        Diagnostic::error("E0003", "integer literal is too large")
+                        Diagnostic::error(codes::E0003, "integer literal is too large")
                             .at(self.file, span, "does not fit in 64 bits")
                             .help("integers range from -9223372036854775808 to 9223372036854775807"),
                     );
@@ -641,7 +641,7 @@ impl Builder {
                     None => {
                         let span = self.span(&part);
                         self.diags.push(
-                            Diagnostic::error("E0005", format!("invalid escape `{}`", part.as_str()))
+                            Diagnostic::error(codes::E0005, format!("invalid escape `{}`", part.as_str()))
                                 .at(self.file, span, "not a Unicode scalar value")
                                 .help("`\\u{...}` takes a code point from 0 to 10FFFF, outside the surrogates D800 to DFFF"),
                         );
@@ -673,7 +673,7 @@ impl Builder {
                 StrPart::Text(t) => out.push_str(&t),
                 StrPart::Interp(_) => {
                     self.diags.push(
-                        Diagnostic::error("E0004", "interpolation is not allowed here")
+                        Diagnostic::error(codes::E0004, "interpolation is not allowed here")
                             .at(self.file, span, "must be a plain string")
                             .help("names and keys are fixed when the rule is compiled; escape a literal `$` as `\\$`"),
                     );

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use crate::Value;
 use ipnet::IpNet;
 use warden_ir::Builtin;
+use warden_ir::builtins::Returns;
 
 /// A failed call: the index of the offending argument and the message.
 pub type Failure = (usize, String);
@@ -12,7 +13,8 @@ pub type Failure = (usize, String);
 const DAY_MS: f64 = 86_400_000.0;
 const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday", "tuesday", "wednesday"];
 
-/// Calls a built-in on evaluated arguments.
+/// Calls a built-in on evaluated arguments: what each builtin of `warden_ir::BUILTINS` means,
+/// for the interpreter and the JIT alike.
 pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
     use Builtin as B;
     // `Program::validate` refuses other arities; this keeps an unvalidated program from
@@ -20,7 +22,8 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
     if args.len() != warden_ir::arity(f) {
         return Err((0, format!("`{}` takes {} arguments, found {}", f.name(), warden_ir::arity(f), args.len())));
     }
-    let predicate = matches!(f, B::StartsWith | B::EndsWith | B::Contains);
+    // Predicates (the builtins that give a bool) are false over a missing argument.
+    let predicate = f.function().returns == Returns::Bool;
     if args.iter().any(Value::is_null) {
         return Ok(if predicate { Value::Bool(false) } else { Value::Null });
     }

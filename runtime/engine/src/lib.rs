@@ -34,6 +34,9 @@ use serde_json::Value as Json;
 use warden_check::{Compiled, ConfigValue};
 use warden_ir::{ClaimMode, Options, Program};
 use warden_runtime::Prepared;
+/// Diagnostic codes, each with its meaning (`docs/diagnostics.md`).
+pub use warden_syntax::codes;
+use warden_syntax::codes::{E0400, W0400};
 pub use warden_syntax::{Diagnostic, FileId, Related, Severity, SourceFile, SourceMap, Span};
 
 pub use warden_artifact::{PublicKey, Refused as ArtifactError, SecretKey};
@@ -715,7 +718,7 @@ fn require_warnings(program: &Program, sources: &warden_syntax::SourceMap) -> Ve
             };
             if !warden_js::BUILTIN_MODULES.contains(&base) && !program.js_modules.iter().any(|m| m.name == base) {
                 out.push(
-                    warden_syntax::Diagnostic::warning("W0400", format!("`require('{name}')` cannot be resolved"))
+                    warden_syntax::Diagnostic::warning(W0400, format!("`require('{name}')` cannot be resolved"))
                         .at(
                             j.file,
                             warden_syntax::Span::new(at, at + "require(".len() + end + 2),
@@ -743,7 +746,7 @@ fn js_error_diagnostics(
         .map(|e| {
             let file = program.js_rules.iter().map(|j| j.file).find(|f| sources.get(*f).path == e.path);
             let mut d = warden_syntax::Diagnostic::error(
-                "E0400",
+                E0400,
                 format!("JavaScript rule does not compile: {}", e.message),
             )
             .help(

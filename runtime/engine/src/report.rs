@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use warden_ir::{ClaimMode, ExprKind, Program, StmtKind};
-use warden_syntax::{Diagnostic, SourceMap};
+use warden_syntax::{Diagnostic, SourceMap, codes};
 
 use crate::{Coverage, Pipeline, Point};
 
@@ -95,7 +95,7 @@ pub fn read_manifest(path: &Path) -> Result<crate::Manifest, Box<Report>> {
         Ok(t) => t,
         Err(reason) => {
             diagnostics
-                .push(Diagnostic::error("E0201", format!("cannot read manifest `{}`: {reason}", path.display())));
+                .push(Diagnostic::error(codes::E0201, format!("cannot read manifest `{}`: {reason}", path.display())));
             return Err(Box::new(Report { diagnostics, sources, program: None, manifest: false }));
         }
     };

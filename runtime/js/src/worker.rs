@@ -467,7 +467,8 @@ impl Worker {
     }
 }
 
-// One per exchange, matched at once: boxing the frame would buy nothing.
+// An answer is moved once, from `exchange` to its caller: boxing the frame would only add an
+// allocation per run.
 #[allow(clippy::large_enum_variant)]
 enum Answer {
     Frame(Response<State>),

@@ -1,44 +1,32 @@
-//! Built-in function calls, `list()` files, regexes and networks.
+//! Built-in function calls, `list()` files, regexes and networks. What each builtin takes and
+//! gives comes from its row in [`warden_ir::BUILTINS`]; only the builtins whose checks are
+//! their own (literals, files, several accepted types) have an arm here.
 
-use warden_ir::{self as ir, ExprId, ExprKind};
-use warden_syntax::Span;
-use warden_syntax::ast;
+use warden_ir::builtins::{self, Function, Node, Param, Returns};
+use warden_ir::{self as ir, Builtin, ExprId, ExprKind};
+use warden_syntax::{Span, ast, codes};
 
 use super::Lowerer;
 use super::expr::{a, comparable, literal_str, plural, suggest_or};
 use crate::schema::{CTy, WEEKDAYS};
 use crate::suggest::did_you_mean;
 
-const FUNCTIONS: &[&str] = &[
-    "lower",
-    "upper",
-    "trim",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "split",
-    "join",
-    "len",
-    "email_domain",
-    "matches",
-    "ip_in",
-    "now",
-    "days_since",
-    "weekday",
-    "list",
-];
-
 impl Lowerer<'_> {
     /// Loads `list("file")` relative to the current rule file.
     pub(super) fn list_file(&mut self, args: &[ast::Expr], span: Span) -> Option<Vec<String>> {
         let Some(name) = list_arg(args) else {
-            self.err("E0116", "list() takes one string literal: the file name", span, "expected list(\"file.txt\")");
+            self.err(
+                codes::E0116,
+                "list() takes one string literal: the file name",
+                span,
+                "expected list(\"file.txt\")",
+            );
             return None;
         };
         let path = self.dir.join(&name);
         if let Some(cached) = self.lists.get(&path).cloned() {
             if cached.is_none() {
-                self.err("E0113", format!("cannot read list file `{name}`"), span, "unreadable file");
+                self.err(codes::E0113, format!("cannot read list file `{name}`"), span, "unreadable file");
             }
             return cached;
         }
@@ -51,8 +39,8 @@ impl Lowerer<'_> {
                     .collect::<Vec<_>>(),
             ),
             Err(reason) => {
-                self.err("E0113", format!("cannot read list file `{name}`: {reason}"), span, "unreadable file").help =
-                    Some(format!("list files are read relative to the rule file, here `{}`", path.display()));
+                self.err(codes::E0113, format!("cannot read list file `{name}`: {reason}"), span, "unreadable file")
+                    .help = Some(format!("list files are read relative to the rule file, here `{}`", path.display()));
                 None
             }
         };
@@ -61,45 +49,38 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn call(&mut self, name: &ast::Ident, args: &[ast::Expr], span: Span) -> (ExprId, CTy) {
-        use ir::Builtin as B;
         let f = name.name.as_str();
-        let arity = |n: usize| -> (usize, usize) { (n, n) };
-        let (min, max) = match f {
-            "now" => arity(0),
-            "lower" | "upper" | "trim" | "len" | "email_domain" | "days_since" | "weekday" | "list" => arity(1),
-            "starts_with" | "ends_with" | "contains" | "split" | "join" | "matches" => arity(2),
-            "ip_in" => (2, usize::MAX),
-            _ => {
-                let help = suggest_or(
-                    did_you_mean(f, FUNCTIONS.iter().copied()),
-                    "see the built-in functions in docs/language.md",
-                );
-                self.err("E0102", format!("unknown function `{f}`"), name.span, "not a built-in").help = Some(help);
-                for a_ in args {
-                    self.expr(a_);
-                }
-                return self.poison(span);
+        let Some(function) = builtins::lookup(f) else {
+            let help = suggest_or(
+                did_you_mean(f, ir::BUILTINS.iter().map(|b| b.name)),
+                "see the built-in functions in docs/language.md",
+            );
+            self.err(codes::E0102, format!("unknown function `{f}`"), name.span, "not a built-in").help = Some(help);
+            for a_ in args {
+                self.expr(a_);
             }
+            return self.poison(span);
         };
-        if args.len() < min || args.len() > max {
-            let want = if max == usize::MAX { format!("at least {min}") } else { min.to_string() };
+        let (min, max) = function.arity();
+        if args.len() < min || max.is_some_and(|max| args.len() > max) {
+            let want = if max.is_none() { format!("at least {min}") } else { min.to_string() };
             self.err(
-                "E0103",
+                codes::E0103,
                 format!(
                     "`{f}` takes {want} argument{}, found {}",
-                    if min == 1 && max == 1 { "" } else { "s" },
+                    if (min, max) == (1, Some(1)) { "" } else { "s" },
                     args.len()
                 ),
                 span,
                 "wrong number of arguments",
             )
-            .help = Some(signature(f).into());
+            .help = Some(function.signature.into());
             return self.poison(span);
         }
-        match f {
-            "list" => {
+        match function.node {
+            Node::List => {
                 self.err(
-                    "E0112",
+                    codes::E0112,
                     "list() can only be used after `in`/`not in` or in ip_in()",
                     span,
                     "not allowed here",
@@ -107,11 +88,11 @@ impl Lowerer<'_> {
                 .help = Some("write `x in list(\"file.txt\")`".into());
                 self.poison(span)
             }
-            "matches" => {
-                let s = self.arg(&args[0], &CTy::Str, f);
+            Node::Matches => {
+                let s = self.arg(&args[0], &param_ty(function.params[0]), function);
                 let Some(pattern) = literal_str(&args[1]) else {
                     self.err(
-                        "E0116",
+                        codes::E0116,
                         "the pattern of matches() must be a string literal",
                         args[1].span,
                         "not a literal",
@@ -124,7 +105,7 @@ impl Lowerer<'_> {
                     let last = text.lines().last().unwrap_or("invalid pattern").trim();
                     let reason = last.strip_prefix("error: ").unwrap_or(last).to_string();
                     self.err(
-                        "E0114",
+                        codes::E0114,
                         format!("invalid regular expression: {reason}"),
                         args[1].span,
                         "does not compile",
@@ -136,8 +117,8 @@ impl Lowerer<'_> {
                 let id = (self.prog.regexes.len() - 1) as ir::RegexId;
                 (self.push(ExprKind::Matches(s, id), &CTy::Bool, span), CTy::Bool)
             }
-            "ip_in" => {
-                let ip = self.arg(&args[0], &CTy::Str, f);
+            Node::IpIn => {
+                let ip = self.arg(&args[0], &param_ty(function.params[0]), function);
                 let mut nets = Vec::new();
                 let mut ok = true;
                 for a_ in &args[1..] {
@@ -152,7 +133,7 @@ impl Lowerer<'_> {
                                         None => {
                                             ok = false;
                                             self.err(
-                                                "E0115",
+                                                codes::E0115,
                                                 format!(
                                                     "invalid network `{item}` in {}",
                                                     list_arg(la).unwrap_or_default()
@@ -176,15 +157,20 @@ impl Lowerer<'_> {
                             Some(n) => nets.push(n),
                             None => {
                                 ok = false;
-                                self.err("E0115", format!("invalid network `{s}`"), a_.span, "not a CIDR or address")
-                                    .help =
+                                self.err(
+                                    codes::E0115,
+                                    format!("invalid network `{s}`"),
+                                    a_.span,
+                                    "not a CIDR or address",
+                                )
+                                .help =
                                     Some("write networks as 10.0.0.0/8 or 2001:db8::/32, or single addresses".into());
                             }
                         },
                         None => {
                             ok = false;
                             self.err(
-                                "E0116",
+                                codes::E0116,
                                 "networks in ip_in() must be string literals or list(\"file\")",
                                 a_.span,
                                 "not a literal",
@@ -200,106 +186,98 @@ impl Lowerer<'_> {
                 let id = (self.prog.cidrs.len() - 1) as ir::CidrId;
                 (self.push(ExprKind::IpIn(ip, id), &CTy::Bool, span), CTy::Bool)
             }
-            _ => {
-                let (builtin, ret, params): (B, CTy, Vec<CTy>) = match f {
-                    "lower" => (B::Lower, CTy::Str, vec![CTy::Str]),
-                    "upper" => (B::Upper, CTy::Str, vec![CTy::Str]),
-                    "trim" => (B::Trim, CTy::Str, vec![CTy::Str]),
-                    "starts_with" => (B::StartsWith, CTy::Bool, vec![CTy::Str, CTy::Str]),
-                    "ends_with" => (B::EndsWith, CTy::Bool, vec![CTy::Str, CTy::Str]),
-                    "split" => (B::Split, CTy::List(Box::new(CTy::Str)), vec![CTy::Str, CTy::Str]),
-                    "join" => (B::Join, CTy::Str, vec![CTy::List(Box::new(CTy::Str)), CTy::Str]),
-                    "email_domain" => (B::EmailDomain, CTy::Str, vec![CTy::Str]),
-                    "now" => (B::Now, CTy::Int, vec![]),
-                    "days_since" => (B::DaysSince, CTy::Float, vec![CTy::Time]),
-                    "weekday" => (B::Weekday, CTy::Enum(WEEKDAYS), vec![CTy::Time]),
-                    "len" => {
-                        let (x, xt) = self.expr(&args[0]);
-                        if !(xt.is_dyn() || xt.is_str() || matches!(xt, CTy::List(_) | CTy::Obj(_))) {
+            Node::Call(Builtin::Len) => {
+                let (x, xt) = self.expr(&args[0]);
+                if !(xt.is_dyn() || xt.is_str() || matches!(xt, CTy::List(_) | CTy::Obj(_))) {
+                    self.err(
+                        codes::E0104,
+                        format!("len() takes a string, list or object, found {}", a(&xt)),
+                        args[0].span,
+                        "no length",
+                    );
+                }
+                (self.push(ExprKind::Call(Builtin::Len, vec![x]), &CTy::Int, span), CTy::Int)
+            }
+            Node::Call(Builtin::Contains) => {
+                // contains(text, part) or contains(list, element)
+                let (x, xt) = self.expr(&args[0]);
+                let (y, yt) = self.expr(&args[1]);
+                match &xt {
+                    t if t.is_str() => {
+                        if !yt.fits(&CTy::Str) {
                             self.err(
-                                "E0104",
-                                format!("len() takes a string, list or object, found {}", a(&xt)),
-                                args[0].span,
-                                "no length",
+                                codes::E0104,
+                                format!("contains(text, part) looks for a string, found {}", a(&yt)),
+                                args[1].span,
+                                "not a string",
                             );
                         }
-                        return (self.push(ExprKind::Call(B::Len, vec![x]), &CTy::Int, span), CTy::Int);
                     }
-                    _ => {
-                        // contains(text, part) or contains(list, element)
-                        let (x, xt) = self.expr(&args[0]);
-                        let (y, yt) = self.expr(&args[1]);
-                        match &xt {
-                            t if t.is_str() => {
-                                if !yt.fits(&CTy::Str) {
-                                    self.err(
-                                        "E0104",
-                                        format!("contains(text, part) looks for a string, found {}", a(&yt)),
-                                        args[1].span,
-                                        "not a string",
-                                    );
-                                }
-                            }
-                            CTy::List(t) if !comparable(t, &yt) => {
-                                self.err(
-                                    "E0106",
-                                    format!("cannot look for {} in a list of {}", a(&yt), plural(t)),
-                                    args[1].span,
-                                    "mismatched types",
-                                );
-                            }
-                            CTy::List(_) | CTy::Dyn | CTy::Null => {}
-                            other => {
-                                self.err(
-                                    "E0104",
-                                    format!("contains() takes a string or a list, found {}", a(other)),
-                                    args[0].span,
-                                    "not a string or list",
-                                );
-                            }
-                        }
-                        return (self.push(ExprKind::Call(B::Contains, vec![x, y]), &CTy::Bool, span), CTy::Bool);
+                    CTy::List(t) if !comparable(t, &yt) => {
+                        self.err(
+                            codes::E0106,
+                            format!("cannot look for {} in a list of {}", a(&yt), plural(t)),
+                            args[1].span,
+                            "mismatched types",
+                        );
                     }
-                };
-                let ids = args.iter().zip(&params).map(|(a_, p)| self.arg(a_, p, f)).collect();
+                    CTy::List(_) | CTy::Dyn | CTy::Null => {}
+                    other => {
+                        self.err(
+                            codes::E0104,
+                            format!("contains() takes a string or a list, found {}", a(other)),
+                            args[0].span,
+                            "not a string or list",
+                        );
+                    }
+                }
+                (self.push(ExprKind::Call(Builtin::Contains, vec![x, y]), &CTy::Bool, span), CTy::Bool)
+            }
+            Node::Call(builtin) => {
+                let ids =
+                    args.iter().zip(function.params).map(|(a_, p)| self.arg(a_, &param_ty(*p), function)).collect();
+                let ret = returns_ty(function.returns);
                 (self.push(ExprKind::Call(builtin, ids), &ret, span), ret)
             }
         }
     }
 
-    pub(super) fn arg(&mut self, e: &ast::Expr, want: &CTy, f: &str) -> ExprId {
+    /// An argument of `function` that must fit `want`.
+    pub(super) fn arg(&mut self, e: &ast::Expr, want: &CTy, function: &Function) -> ExprId {
         let (id, ty) = self.expr(e);
         if !ty.fits(want) {
             self.err(
-                "E0104",
-                format!("`{f}` expects {}, found {}", a(want), a(&ty)),
+                codes::E0104,
+                format!("`{}` expects {}, found {}", function.name, a(want), a(&ty)),
                 e.span,
                 format!("this is {}", a(&ty)),
             )
-            .help = Some(signature(f).into());
+            .help = Some(function.signature.into());
         }
         id
     }
 }
 
-pub(super) fn signature(f: &str) -> &'static str {
-    match f {
-        "lower" => "lower(text) -> string",
-        "upper" => "upper(text) -> string",
-        "trim" => "trim(text) -> string",
-        "starts_with" => "starts_with(text, prefix) -> bool",
-        "ends_with" => "ends_with(text, suffix) -> bool",
-        "contains" => "contains(text, part) or contains(list, element) -> bool",
-        "split" => "split(text, separator) -> list<string>",
-        "join" => "join(list<string>, separator) -> string",
-        "len" => "len(text | list | object) -> int",
-        "email_domain" => "email_domain(email) -> string",
-        "matches" => "matches(text, \"regex\") -> bool",
-        "ip_in" => "ip_in(address, \"cidr\", ...) or ip_in(address, list(\"file\")) -> bool",
-        "now" => "now() -> int (epoch milliseconds)",
-        "days_since" => "days_since(time) -> float",
-        "weekday" => "weekday(time) -> string",
-        _ => "list(\"file.txt\") after `in`",
+/// The checker's type for a parameter of a builtin without an arm of its own.
+fn param_ty(p: Param) -> CTy {
+    match p {
+        Param::Str => CTy::Str,
+        Param::Time => CTy::Time,
+        Param::StrList => CTy::List(Box::new(CTy::Str)),
+        // Checked by their builtins' own arms.
+        Param::Sized | Param::StrOrList | Param::Any | Param::Literal | Param::Networks => CTy::Dyn,
+    }
+}
+
+/// The checker's type for a builtin's result.
+fn returns_ty(r: Returns) -> CTy {
+    match r {
+        Returns::Bool => CTy::Bool,
+        Returns::Int => CTy::Int,
+        Returns::Float => CTy::Float,
+        Returns::Str => CTy::Str,
+        Returns::StrList | Returns::Set => CTy::List(Box::new(CTy::Str)),
+        Returns::Weekday => CTy::Enum(WEEKDAYS),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Expressions: names and paths resolved to slots and locals, types checked, lowered.
 
 use warden_ir::{self as ir, ExprId, ExprKind, Root};
-use warden_syntax::Span;
 use warden_syntax::ast::{self, BinOp, StrPart, UnOp};
+use warden_syntax::{Span, codes};
 
 use super::Lowerer;
 use super::call::list_arg;
@@ -23,7 +23,7 @@ impl Lowerer<'_> {
                     _ => "conditions are bool expressions",
                 };
                 self.err(
-                    "E0105",
+                    codes::E0105,
                     format!("a condition must be a bool, found {}", a(other)),
                     e.span,
                     format!("this is {}", a(other)),
@@ -32,7 +32,7 @@ impl Lowerer<'_> {
             }
         }
         if let ExprKind::Const(ir::Const::Bool(b)) = self.prog.expr(id).kind {
-            self.warn("W0003", format!("condition is always {b}"), e.span, "constant condition").help =
+            self.warn(codes::W0003, format!("condition is always {b}"), e.span, "constant condition").help =
                 Some("remove the condition, or the statement it guards".into());
         }
         id
@@ -42,7 +42,7 @@ impl Lowerer<'_> {
         let (id, ty) = self.expr(e);
         if !ty.fits(want) {
             self.err(
-                "E0104",
+                codes::E0104,
                 format!("{what} must be {}, found {}", a(want), a(&ty)),
                 e.span,
                 format!("this is {}", a(&ty)),
@@ -86,8 +86,8 @@ impl Lowerer<'_> {
                 match name.name.as_str() {
                     "user" | "context" => self.path(name, &[], span),
                     "config" => {
-                        self.err("E0110", "`config` is read one key at a time", span, "whole configuration").help =
-                            Some("write `config.KEY`".into());
+                        self.err(codes::E0110, "`config` is read one key at a time", span, "whole configuration")
+                            .help = Some("write `config.KEY`".into());
                         self.poison(span)
                     }
                     _ => self.unknown_name(name),
@@ -128,7 +128,7 @@ impl Lowerer<'_> {
                     }
                 }
                 if !(ty.is_num() || ty.is_dyn()) {
-                    self.err("E0104", format!("cannot negate {}", a(&ty)), x.span, "not a number");
+                    self.err(codes::E0104, format!("cannot negate {}", a(&ty)), x.span, "not a number");
                     return self.poison(span);
                 }
                 (self.push(ExprKind::Neg(v), &ty, span), ty)
@@ -141,7 +141,7 @@ impl Lowerer<'_> {
                     CTy::Dyn | CTy::Null => CTy::Dyn,
                     other => {
                         self.err(
-                            "E0104",
+                            codes::E0104,
                             format!("quantifiers range over lists, found {}", a(other)),
                             list.span,
                             "not a list",
@@ -192,13 +192,18 @@ impl Lowerer<'_> {
                     did_you_mean(key, keys.iter().map(String::as_str)),
                     "add the key to [configuration] in warden.toml",
                 );
-                self.err("E0110", format!("unknown configuration key `{key}`"), *kspan, "not in [configuration]")
-                    .help = Some(help);
+                self.err(
+                    codes::E0110,
+                    format!("unknown configuration key `{key}`"),
+                    *kspan,
+                    "not in [configuration]",
+                )
+                .help = Some(help);
                 return self.poison(span);
             }
             if let Some((_, s)) = path.get(1) {
-                self.err("E0120", format!("`config.{key}` is a string: it has no fields"), *s, "no such field").help =
-                    Some("configuration values are strings; use split() to read lists".into());
+                self.err(codes::E0120, format!("`config.{key}` is a string: it has no fields"), *s, "no such field")
+                    .help = Some("configuration values are strings; use split() to read lists".into());
                 return self.poison(span);
             }
             ty = CTy::Str;
@@ -225,8 +230,8 @@ impl Lowerer<'_> {
                             ),
                             _ => format!("`{shown}` is {}", a(&other)),
                         };
-                        self.err("E0120", format!("`{shown}` has no field `{seg}`"), *sspan, "no such field").help =
-                            Some(help);
+                        self.err(codes::E0120, format!("`{shown}` has no field `{seg}`"), *sspan, "no such field")
+                            .help = Some(help);
                         return self.poison(span);
                     }
                 };
@@ -258,7 +263,8 @@ impl Lowerer<'_> {
             None if parent == "user" => "custom attributes live in `user.app_metadata` or `user.user_metadata`".into(),
             None => format!("see docs/schema.md for the fields of `{parent}`"),
         };
-        self.err("E0100", format!("unknown field `{name}` in `{parent}`"), span, "unknown field").help = Some(help);
+        self.err(codes::E0100, format!("unknown field `{name}` in `{parent}`"), span, "unknown field").help =
+            Some(help);
     }
 
     pub(super) fn unknown_name(&mut self, name: &ast::Ident) -> (ExprId, CTy) {
@@ -273,7 +279,7 @@ impl Lowerer<'_> {
                 "define it with `let` first",
             ),
         };
-        self.err("E0101", format!("unknown name `{}`", name.name), name.span, "not defined").help = Some(help);
+        self.err(codes::E0101, format!("unknown name `{}`", name.name), name.span, "not defined").help = Some(help);
         self.poison(name.span)
     }
 
@@ -292,8 +298,13 @@ impl Lowerer<'_> {
                     CTy::List(_) => format!("`{base_str}` is a list: index it or use a quantifier"),
                     _ => format!("`{base_str}` is {}", a(other)),
                 };
-                self.err("E0120", format!("`{base_str}` has no field `{}`", field.name), field.span, "no such field")
-                    .help = Some(help);
+                self.err(
+                    codes::E0120,
+                    format!("`{base_str}` has no field `{}`", field.name),
+                    field.span,
+                    "no such field",
+                )
+                .help = Some(help);
                 CTy::Dyn
             }
         }
@@ -319,11 +330,11 @@ impl Lowerer<'_> {
             },
             (CTy::Obj(_), CTy::Dyn | CTy::Null) | (CTy::Dyn | CTy::Null, _) => CTy::Dyn,
             (CTy::List(_), other) => {
-                self.err("E0104", format!("list indexes are ints, found {}", a(other)), index.span, "not an int");
+                self.err(codes::E0104, format!("list indexes are ints, found {}", a(other)), index.span, "not an int");
                 CTy::Dyn
             }
             (other, _) => {
-                self.err("E0104", format!("cannot index {}", a(other)), base.span, "not a list or object");
+                self.err(codes::E0104, format!("cannot index {}", a(other)), base.span, "not a list or object");
                 CTy::Dyn
             }
         };
@@ -363,7 +374,7 @@ impl Lowerer<'_> {
                         _ => "compare values of the same type".to_string(),
                     };
                     self.err(
-                        "E0106",
+                        codes::E0106,
                         format!("cannot compare {} with {} using `{}`", a(&xt), a(&yt), op.symbol()),
                         span,
                         "mismatched types",
@@ -398,7 +409,7 @@ impl Lowerer<'_> {
                     Some(t) => t,
                     None => {
                         self.err(
-                            "E0104",
+                            codes::E0104,
                             format!("both sides of `??` must have one type, found {} and {}", a(&xt), a(&yt)),
                             span,
                             "mismatched types",
@@ -424,7 +435,7 @@ impl Lowerer<'_> {
                     }
                     _ => {
                         self.err(
-                            "E0104",
+                            codes::E0104,
                             format!("cannot apply `{}` to {} and {}", op.symbol(), a(&xt), a(&yt)),
                             span,
                             "mismatched types",
@@ -464,7 +475,7 @@ impl Lowerer<'_> {
             let help =
                 suggest_or(did_you_mean(&lit, values.iter().copied()), &format!("known values: {}", values.join(", ")));
             self.warn(
-                "W0003",
+                codes::W0003,
                 format!("`{}` is never `{lit}`: this comparison is always {always}", expr_str(side)),
                 other_ast.span,
                 "unknown value",
@@ -486,7 +497,12 @@ impl Lowerer<'_> {
                     let origin = format!("list({:?})", list_arg(args).unwrap_or_default());
                     let id = self.add_set(origin, items.into_iter().map(ir::Const::Str).collect());
                     if !(xt.is_str() || xt.is_dyn()) {
-                        self.err("E0104", format!("list files hold strings, found {}", a(&xt)), l.span, "not a string");
+                        self.err(
+                            codes::E0104,
+                            format!("list files hold strings, found {}", a(&xt)),
+                            l.span,
+                            "not a string",
+                        );
                     }
                     self.push(ExprKind::InSet(x, id), &CTy::Bool, span)
                 }
@@ -501,7 +517,7 @@ impl Lowerer<'_> {
                 && !comparable(&xt, &t)
             {
                 self.err(
-                    "E0106",
+                    codes::E0106,
                     format!("cannot look for {} in a list of {}", a(&xt), plural(&t)),
                     span,
                     "mismatched types",
@@ -514,7 +530,7 @@ impl Lowerer<'_> {
         match &yt {
             CTy::List(t) if !comparable(&xt, t) => {
                 self.err(
-                    "E0106",
+                    codes::E0106,
                     format!("cannot look for {} in a list of {}", a(&xt), plural(t)),
                     span,
                     "mismatched types",
@@ -524,7 +540,7 @@ impl Lowerer<'_> {
             other => {
                 let help =
                     if other.is_str() { "use contains(text, part) for substrings" } else { "`in` looks into a list" };
-                self.err("E0104", format!("`in` needs a list, found {}", a(other)), r.span, "not a list").help =
+                self.err(codes::E0104, format!("`in` needs a list, found {}", a(other)), r.span, "not a list").help =
                     Some(help.into());
             }
         }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use warden_ir::{self as ir, ExprId, ExprKind, Loc, Root, StmtKind};
 use warden_syntax::ast::{self, StrPart};
-use warden_syntax::{Diagnostic, FileId, SourceMap, Span};
+use warden_syntax::{Diagnostic, FileId, SourceMap, Span, codes};
 
 use crate::schema::{CTy, Schema};
 use crate::suggest::did_you_mean;
@@ -127,7 +127,7 @@ impl<'a> Lowerer<'a> {
         };
         if built as usize > ir::MAX_BUILT_DEPTH {
             built = 0;
-            self.err("E0002", "lists nest too deep", span, "a list nested more than 64 levels deep").help =
+            self.err(codes::E0002, "lists nest too deep", span, "a list nested more than 64 levels deep").help =
                 Some("lists built by rules (directly or through `let`) nest at most 64 levels".into());
         }
         self.built.push(built);
@@ -165,12 +165,16 @@ impl<'a> Lowerer<'a> {
 
     fn rule(&mut self, rule: &ast::Rule) {
         if rule.name.trim().is_empty() {
-            self.err("E0122", "rule names cannot be empty", rule.name_span, "empty name").help =
+            self.err(codes::E0122, "rule names cannot be empty", rule.name_span, "empty name").help =
                 Some("name the rule after what it does: rule \"require verified email\" { ... }".into());
         } else if let Some(&(f, s)) = self.rule_names.get(&rule.name) {
             let file = self.file;
-            let d =
-                self.err("E0107", format!("duplicate rule name `{}`", rule.name), rule.name_span, "defined again here");
+            let d = self.err(
+                codes::E0107,
+                format!("duplicate rule name `{}`", rule.name),
+                rule.name_span,
+                "defined again here",
+            );
             d.help = Some("rule names are unique in a pipeline; outcomes and logs refer to rules by name".into());
             d.related.push(warden_syntax::Related { file: f, span: s, message: "first defined here".into() });
             let _ = file;
@@ -204,7 +208,7 @@ impl<'a> Lowerer<'a> {
             {
                 reported = true;
                 let file = self.file;
-                let d = self.err("E0109", "unreachable statement", s.span, "never runs");
+                let d = self.err(codes::E0109, "unreachable statement", s.span, "never runs");
                 d.help = Some(
                     "a `deny` without `if`/`unless` always stops the pipeline; make it conditional or move it last"
                         .into(),
@@ -240,18 +244,24 @@ impl<'a> Lowerer<'a> {
         Some(match &s.kind {
             S::When(c) => {
                 if !top {
-                    self.err("E0119", "`when` must be at the top level of a rule", s.span, "inside a block").help =
+                    self.err(codes::E0119, "`when` must be at the top level of a rule", s.span, "inside a block")
+                        .help =
                         Some("use `if COND { ... }` inside blocks, or move the guard to the rule's top level".into());
                 }
                 if s.modifier.is_some() {
-                    self.err("E0119", "`when` takes no `if`/`unless`", s.span, "combine the conditions with `and`");
+                    self.err(
+                        codes::E0119,
+                        "`when` takes no `if`/`unless`",
+                        s.span,
+                        "combine the conditions with `and`",
+                    );
                 }
                 StmtKind::When(self.cond(c))
             }
             S::Let { name, value } => {
                 let (v, ty) = self.expr(value);
                 if s.modifier.is_some() {
-                    self.err("E0111", "`let` takes no `if`/`unless`", s.span, "conditional binding").help =
+                    self.err(codes::E0111, "`let` takes no `if`/`unless`", s.span, "conditional binding").help =
                         Some("use `??` or an `if` block".into());
                 }
                 let id = self.declare(name, ty, self.built[v as usize]);
@@ -280,7 +290,7 @@ impl<'a> Lowerer<'a> {
                 let (v, ty) = self.expr(value);
                 if !ty.fits(&want) {
                     self.err(
-                        "E0104",
+                        codes::E0104,
                         format!("`{}` is {}, not {}", target_str(target), a(&want), a(&ty)),
                         value.span,
                         format!("this is {}", a(&ty)),
@@ -309,16 +319,26 @@ impl<'a> Lowerer<'a> {
                     ast::ScopeOp::Set => ir::ScopeOp::Set,
                 };
                 if op == ir::ScopeOp::Set && values.len() != 1 {
-                    self.err("E0103", "`scope set` takes one list", s.span, format!("{} values given", values.len()))
-                        .help = Some("write `scope set [\"openid\", \"profile\"]`".into());
+                    self.err(
+                        codes::E0103,
+                        "`scope set` takes one list",
+                        s.span,
+                        format!("{} values given", values.len()),
+                    )
+                    .help = Some("write `scope set [\"openid\", \"profile\"]`".into());
                 }
                 let mut ids = Vec::new();
                 for v in values {
                     let (id, ty) = self.expr(v);
                     let ok = ty.is_dyn() || ty.is_str() || matches!(&ty, CTy::List(t) if t.is_str() || t.is_dyn());
                     if !ok {
-                        self.err("E0104", format!("scopes are strings, found {}", a(&ty)), v.span, "not a scope")
-                            .help = Some("give a string like \"read:users\" or a list of strings".into());
+                        self.err(
+                            codes::E0104,
+                            format!("scopes are strings, found {}", a(&ty)),
+                            v.span,
+                            "not a scope",
+                        )
+                        .help = Some("give a string like \"read:users\" or a list of strings".into());
                     }
                     ids.push(id);
                 }
@@ -330,7 +350,7 @@ impl<'a> Lowerer<'a> {
                 for (name, value) in options {
                     if !["host", "ikey", "skey", "username"].contains(&name.name.as_str()) {
                         let d = self.err(
-                            "E0121",
+                            codes::E0121,
                             format!("unknown MFA option `{}`", name.name),
                             name.span,
                             "not an option",
@@ -352,8 +372,13 @@ impl<'a> Lowerer<'a> {
                     ast::Metadata::User => ir::Metadata::User,
                 };
                 if key.is_empty() || key.contains('.') || key.contains('$') {
-                    self.err("E0117", format!("invalid metadata key {key:?}"), *key_span, "Auth0 rejects this key")
-                        .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
+                    self.err(
+                        codes::E0117,
+                        format!("invalid metadata key {key:?}"),
+                        *key_span,
+                        "Auth0 rejects this key",
+                    )
+                    .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
                 }
                 let (v, ty) = self.expr(value);
                 let field = self.user_field_type(metadata.field());
@@ -361,7 +386,7 @@ impl<'a> Lowerer<'a> {
                     match shape.field(key) {
                         None => {
                             let d = self.err(
-                                "E0100",
+                                codes::E0100,
                                 format!("unknown field `{key}` in `user.{}`", metadata.field()),
                                 *key_span,
                                 "not declared in the manifest",
@@ -374,7 +399,7 @@ impl<'a> Lowerer<'a> {
                         Some(f) if !ty.fits(&f.ty) => {
                             let want = f.ty.clone();
                             self.err(
-                                "E0104",
+                                codes::E0104,
                                 format!("`user.{}.{key}` is {}, not {}", metadata.field(), a(&want), a(&ty)),
                                 value.span,
                                 format!("this is {}", a(&ty)),
@@ -398,11 +423,16 @@ impl<'a> Lowerer<'a> {
 
     fn declare(&mut self, name: &ast::Ident, ty: CTy, built: u32) -> ir::LocalId {
         if matches!(name.name.as_str(), "user" | "context" | "config") {
-            self.err("E0111", format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
+            self.err(codes::E0111, format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
                 Some("choose another name".into());
         } else if !self.rule_local_names.insert(name.name.clone()) {
-            self.err("E0111", format!("`{}` is already defined in this rule", name.name), name.span, "defined again")
-                .help = Some("each name is defined once per rule; choose another name".into());
+            self.err(
+                codes::E0111,
+                format!("`{}` is already defined in this rule", name.name),
+                name.span,
+                "defined again",
+            )
+            .help = Some("each name is defined once per rule; choose another name".into());
         }
         self.rule_locals.push(name.name.clone());
         self.local_built.push(built);
@@ -431,19 +461,19 @@ impl<'a> Lowerer<'a> {
             } else {
                 format!("`{}` cannot be written", t.root.name)
             };
-            self.err("E0108", what, t.root.span, "only `user` can be changed").help = Some(
+            self.err(codes::E0108, what, t.root.span, "only `user` can be changed").help = Some(
                 "rules change `user` with set/unset; tokens with claim and scope; the flow with mfa and redirect"
                     .into(),
             );
             return None;
         }
         let Some(first) = t.path.first() else {
-            self.err("E0123", "cannot replace the whole user", t.span, "a field is needed").help =
+            self.err(codes::E0123, "cannot replace the whole user", t.span, "a field is needed").help =
                 Some("set one attribute: `set user.name = ...`".into());
             return None;
         };
         if t.path.len() > ir::MAX_PATH {
-            self.err("E0002", "the path is too long", t.span, format!("{} fields", t.path.len())).help =
+            self.err(codes::E0002, "the path is too long", t.span, format!("{} fields", t.path.len())).help =
                 Some(format!("`set` and `unset` paths have at most {} fields", ir::MAX_PATH));
             return None;
         }
@@ -456,8 +486,13 @@ impl<'a> Lowerer<'a> {
                             "user.{}",
                             t.path[..=i].iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
                         );
-                        self.err("E0108", format!("`{path}` is read-only"), seg.span, "cannot be changed by rules")
-                            .help = Some(format!(
+                        self.err(
+                            codes::E0108,
+                            format!("`{path}` is read-only"),
+                            seg.span,
+                            "cannot be changed by rules",
+                        )
+                        .help = Some(format!(
                             "`{}` identifies the user to the host; copy it into another attribute instead",
                             first.name
                         ));
@@ -472,7 +507,7 @@ impl<'a> Lowerer<'a> {
                 CTy::Dyn => CTy::Dyn,
                 other => {
                     self.err(
-                        "E0120",
+                        codes::E0120,
                         format!("`{}` is {}: it has no field `{}`", target_prefix(t, i), a(&other), seg.name),
                         seg.span,
                         "no such field",
@@ -490,14 +525,14 @@ impl<'a> Lowerer<'a> {
             match p {
                 StrPart::Text(t) => text.push_str(t),
                 StrPart::Interp(_) => {
-                    self.err("E0118", "claim names must be plain strings", name.span, "interpolated").help =
+                    self.err(codes::E0118, "claim names must be plain strings", name.span, "interpolated").help =
                         Some("claim names are fixed when the rule is compiled".into());
                     return None;
                 }
             }
         }
         if text.is_empty() {
-            self.err("E0118", "claim names cannot be empty", name.span, "empty").help =
+            self.err(codes::E0118, "claim names cannot be empty", name.span, "empty").help =
                 Some("namespace custom claims: \"https://example.com/roles\"".into());
             return None;
         }
@@ -505,7 +540,7 @@ impl<'a> Lowerer<'a> {
         let (code, message, label, help) = match claim_rejection(&text, self.prog.options.claim_mode, token) {
             None => return Some(text),
             Some(Rejection::Restricted) => (
-                "W0001",
+                codes::W0001,
                 format!("claim `{text}` is restricted by Auth0 and will be dropped"),
                 "restricted claim name",
                 if text == "scope" {
@@ -515,19 +550,19 @@ impl<'a> Lowerer<'a> {
                 },
             ),
             Some(Rejection::BadNamespace) => (
-                "W0001",
+                codes::W0001,
                 format!("claim `{text}` is not a valid namespace URL and will be dropped"),
                 "not a URL with a host",
                 "namespaced claims are URLs on a domain you own: \"https://example.com/roles\"".to_string(),
             ),
             Some(Rejection::Auth0Namespace) => (
-                "W0001",
+                codes::W0001,
                 format!("claim `{text}` uses a namespace Auth0 reserves and will be dropped"),
                 "reserved namespace",
                 "use a namespace on a domain you own".to_string(),
             ),
             Some(Rejection::NotNamespaced) => (
-                "W0002",
+                codes::W0002,
                 format!("claim `{text}` is not namespaced and will be dropped"),
                 "claim_mode is \"namespaced\"",
                 format!("use \"https://example.com/{text}\", or set claim_mode = \"modern\" in warden.toml"),
