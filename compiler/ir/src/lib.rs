@@ -30,7 +30,7 @@ mod validate;
 pub use builtins::{BUILTINS, Builtin, arity};
 pub use dump::dump;
 pub use input::{InputShapes, Shape};
-pub use validate::{MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH};
+pub use validate::{Invalid, MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH};
 
 /// Bumped whenever the meaning or the serialized form of the IR changes.
 /// 3: writes name their refreshed slots by index in [`Program::refreshes`].

@@ -46,9 +46,25 @@ enum Assign {
 
 const NO_RULE: u32 = u32::MAX;
 
+/// Why a program is not valid: the first invariant it breaks, in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
 impl Program {
-    /// Checks the invariants the runtimes rely on; the message says what is wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the invariants the runtimes rely on; the error says what is wrong.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        self.check_all().map_err(Invalid)
+    }
+
+    fn check_all(&self) -> Result<(), String> {
         if self.ir_version != crate::IR_VERSION {
             return Err(format!("IR version {} is not {}", self.ir_version, crate::IR_VERSION));
         }

@@ -1,5 +1,7 @@
 //! Built-in functions. Value functions give null on a null input; predicates give false.
 
+use crate::Fault;
+use crate::fault::fault;
 use std::net::IpAddr;
 
 use crate::Value;
@@ -85,7 +87,7 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
             let since = now.checked_sub(time_ms(&args[0], f)?).ok_or((0, "date-time arithmetic overflows".into()))?;
             Value::Float(since as f64 / DAY_MS)
         }
-        B::Weekday => Value::str(weekday(time_ms(&args[0], f)?).map_err(|m| (0, m))?),
+        B::Weekday => Value::str(weekday(time_ms(&args[0], f)?).map_err(|m| (0, m.into_message()))?),
     })
 }
 
@@ -119,16 +121,16 @@ pub fn text_fn(f: Builtin, s: &str) -> Option<std::borrow::Cow<'_, str>> {
 
 /// The day of the week of a time in epoch milliseconds, in UTC; an instant outside the
 /// supported range is an error.
-pub fn weekday(ms: i64) -> Result<&'static str, String> {
+pub fn weekday(ms: i64) -> Result<&'static str, Fault> {
     in_range(ms)?;
     Ok(WEEKDAYS[ms.div_euclid(86_400_000).rem_euclid(7) as usize])
 }
 
 /// Whether epoch milliseconds name an instant warden supports (years -9999 to 9999).
-fn in_range(ms: i64) -> Result<i64, String> {
+fn in_range(ms: i64) -> Result<i64, Fault> {
     match jiff::Timestamp::from_millisecond(ms) {
         Ok(_) => Ok(ms),
-        Err(_) => Err(format!("{ms} is outside the supported range of date-times (years -9999 to 9999)")),
+        Err(_) => Err(fault!("{ms} is outside the supported range of date-times (years -9999 to 9999)")),
     }
 }
 
@@ -136,8 +138,10 @@ fn in_range(ms: i64) -> Result<i64, String> {
 /// (fractions are dropped). Out-of-range instants and other strings are errors.
 fn time_ms(v: &Value, f: Builtin) -> Result<i64, Failure> {
     match v {
-        Value::Int(ms) => in_range(*ms).map_err(|m| (0, m)),
-        Value::Float(ms) if ms.is_finite() && ms.abs() < 9.0e18 => in_range(*ms as i64).map_err(|m| (0, m)),
+        Value::Int(ms) => in_range(*ms).map_err(|m| (0, m.into_message())),
+        Value::Float(ms) if ms.is_finite() && ms.abs() < 9.0e18 => {
+            in_range(*ms as i64).map_err(|m| (0, m.into_message()))
+        }
         Value::Float(ms) => {
             Err((0, format!("{ms} is outside the supported range of date-times (years -9999 to 9999)")))
         }

@@ -1,6 +1,8 @@
 //! What each statement does with its evaluated operands: shared by every backend, so a
 //! `claim` or a `persist` means the same everywhere.
 
+use crate::Fault;
+use crate::fault::fault;
 use warden_ir::{Program, ScopeOp, StmtKind};
 
 use crate::decode::MAX_INPUT_DEPTH;
@@ -27,7 +29,7 @@ pub fn apply(
     vals: &[Value],
     rule: &str,
 ) -> Result<Applied, StmtFailure> {
-    let at = |i: usize| move |m: String| (Some(i), m);
+    let at = |i: usize| move |m: Fault| (Some(i), m.into_message());
     match stmt {
         StmtKind::Deny { code, .. } => {
             let description = match vals.first() {
@@ -50,7 +52,7 @@ pub fn apply(
         }
         StmtKind::UnsetUser { path, refresh } => {
             txn.unset_user(path);
-            txn.refresh(prog, prog.refreshed(*refresh)).map_err(|m| (None, breaks(m)))?;
+            txn.refresh(prog, prog.refreshed(*refresh)).map_err(|m| (None, breaks(m).into_message()))?;
         }
         StmtKind::Claim { token, name, .. } => txn.claim(*token, name, &vals[0], rule),
         StmtKind::Scope { op, .. } => {
@@ -103,11 +105,11 @@ pub fn apply(
 
 /// A value written into a known field of the user must have the field's shape (a missing
 /// value removes the field).
-fn fits(shape: Option<&warden_ir::Shape>, path: &[String], v: &Value) -> Result<(), String> {
+fn fits(shape: Option<&warden_ir::Shape>, path: &[String], v: &Value) -> Result<(), Fault> {
     match shape {
         Some(shape) if !v.is_null() && *shape != warden_ir::Shape::Any => {
             crate::decode::check_input(&format!("user.{}", path.join(".")), shape, &v.to_json())
-                .map_err(|e| e.to_string())
+                .map_err(|e| Fault(e.to_string()))
         }
         _ => Ok(()),
     }
@@ -115,26 +117,26 @@ fn fits(shape: Option<&warden_ir::Shape>, path: &[String], v: &Value) -> Result<
 
 /// The user stays within [`MAX_INPUT_DEPTH`] levels (inputs are refused past it): a value
 /// written `path` fields below the user's top level may nest `MAX_INPUT_DEPTH - path` deep.
-fn not_too_deep(path: usize, v: &Value) -> Result<(), String> {
+fn not_too_deep(path: usize, v: &Value) -> Result<(), Fault> {
     if v.nests_deeper_than(MAX_INPUT_DEPTH.saturating_sub(path)) {
-        return Err(format!("the value nests too deep: the user may nest at most {MAX_INPUT_DEPTH} levels"));
+        return Err(fault!("the value nests too deep: the user may nest at most {MAX_INPUT_DEPTH} levels"));
     }
     Ok(())
 }
 
-fn breaks(m: String) -> String {
-    format!("the change breaks a typed field: {m}")
+fn breaks(m: Fault) -> Fault {
+    fault!("the change breaks a typed field: {m}")
 }
 
 /// The scopes an operand names: a string holds space-separated scopes, a list holds strings
 /// (each split the same way). A missing operand, a missing element or a string without a
 /// scope in it is a rule error: a scope statement never silently does nothing.
-fn scopes_of(v: &Value, out: &mut Vec<String>) -> Result<(), String> {
-    fn split(s: &str, out: &mut Vec<String>) -> Result<(), String> {
+fn scopes_of(v: &Value, out: &mut Vec<String>) -> Result<(), Fault> {
+    fn split(s: &str, out: &mut Vec<String>) -> Result<(), Fault> {
         let before = out.len();
         out.extend(s.split_whitespace().map(String::from));
         if out.len() == before {
-            return Err(format!("{s:?} names no scope"));
+            return Err(fault!("{s:?} names no scope"));
         }
         Ok(())
     }
@@ -146,11 +148,11 @@ fn scopes_of(v: &Value, out: &mut Vec<String>) -> Result<(), String> {
                 match item {
                     Value::Str(s) => split(s, out)?,
                     Value::Null => return Err("a scope in the list is missing".into()),
-                    other => return Err(format!("scopes are strings, found {}", other.describe())),
+                    other => return Err(fault!("scopes are strings, found {}", other.describe())),
                 }
             }
         }
-        other => return Err(format!("scopes are strings, found {}", other.describe())),
+        other => return Err(fault!("scopes are strings, found {}", other.describe())),
     }
     Ok(())
 }

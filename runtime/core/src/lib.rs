@@ -5,6 +5,7 @@
 pub mod builtins;
 mod decode;
 mod effects;
+mod fault;
 pub mod ops;
 mod outcome;
 pub mod trace;
@@ -16,6 +17,7 @@ pub use decode::{
     decode_slots, depth_exceeds, dispose, json_kind,
 };
 pub use effects::{Applied, StmtFailure, apply};
+pub use fault::Fault;
 pub use ops::Prepared;
 pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, LogEntry, Outcome, finish};
 pub use txn::{ClaimEntry, MAX_LOG_BYTES, MAX_LOGS, NON_INTERACTIVE, Txn, scope_list, starting_scope};

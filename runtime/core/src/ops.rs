@@ -2,6 +2,8 @@
 //! these for every operation, the JIT inlines the typed cases and calls these for the rest.
 //! Errors are messages; the caller adds the location.
 
+use crate::Fault;
+use crate::fault::fault;
 use std::collections::HashSet;
 
 use ipnet::IpNet;
@@ -23,7 +25,7 @@ pub struct Prepared {
 impl Prepared {
     /// Compiles the program's regexes and builds its sets. Fails only on an IR that did not
     /// come from the checker.
-    pub fn new(prog: &Program) -> Result<Prepared, String> {
+    pub fn new(prog: &Program) -> Result<Prepared, Fault> {
         let sets = prog
             .sets
             .iter()
@@ -71,27 +73,27 @@ impl Prepared {
     }
 
     /// `matches()`: null is false; a non-string is an error.
-    pub fn matches(&self, regex: u32, v: &Value) -> Result<bool, String> {
+    pub fn matches(&self, regex: u32, v: &Value) -> Result<bool, Fault> {
         match v {
             Value::Null => Ok(false),
             Value::Str(s) => Ok(self.regexes[regex as usize].is_match(s)),
-            other => Err(format!("matches() needs a string, found {}", other.describe())),
+            other => Err(fault!("matches() needs a string, found {}", other.describe())),
         }
     }
 
     /// `ip_in()`: null is false; an address that does not parse is an error.
-    pub fn ip_in(&self, cidr: u32, v: &Value) -> Result<bool, String> {
+    pub fn ip_in(&self, cidr: u32, v: &Value) -> Result<bool, Fault> {
         match v {
             Value::Null => Ok(false),
             Value::Str(s) => self.ip_in_str(cidr, s),
-            other => Err(format!("ip_in() needs an address string, found {}", other.describe())),
+            other => Err(fault!("ip_in() needs an address string, found {}", other.describe())),
         }
     }
 
     /// `ip_in()` of an address string. An IPv4 address and its IPv4-mapped IPv6 form
     /// (`::ffff:192.0.2.9`) are the same address: either form matches the IPv4 networks
     /// that contain the IPv4 form and the IPv6 networks that contain the mapped form.
-    pub fn ip_in_str(&self, cidr: u32, s: &str) -> Result<bool, String> {
+    pub fn ip_in_str(&self, cidr: u32, s: &str) -> Result<bool, Fault> {
         let ip = crate::builtins::parse_ip(s).ok_or_else(|| format!("{s:?} is not an IP address"))?;
         let nets = &self.cidrs[cidr as usize];
         Ok(match ip {
@@ -142,11 +144,11 @@ pub fn const_value(c: &Const) -> Value {
 }
 
 /// A condition: missing counts as false; a non-bool is an error.
-pub fn truth(v: &Value) -> Result<bool, String> {
+pub fn truth(v: &Value) -> Result<bool, Fault> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Null => Ok(false),
-        other => Err(format!("a condition must be a bool, found {}", other.describe())),
+        other => Err(fault!("a condition must be a bool, found {}", other.describe())),
     }
 }
 
@@ -169,12 +171,12 @@ pub fn index(base: &Value, i: &Value) -> Value {
     }
 }
 
-pub fn neg(v: &Value) -> Result<Value, String> {
+pub fn neg(v: &Value) -> Result<Value, Fault> {
     Ok(match v {
         Value::Null => Value::Null,
         Value::Int(n) => Value::Int(n.checked_neg().ok_or("integer overflow")?),
         Value::Float(f) => Value::Float(-f),
-        other => return Err(format!("cannot negate {}", other.describe())),
+        other => return Err(fault!("cannot negate {}", other.describe())),
     })
 }
 
@@ -182,7 +184,7 @@ pub fn neg(v: &Value) -> Result<Value, String> {
 /// Two missing values are not equal (comparing two absent fields must not grant access):
 /// only a comparison with `null` itself tests for missing, and the checker lowers that to
 /// `ExprKind::IsNull`.
-pub fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, String> {
+pub fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, Fault> {
     use std::cmp::Ordering;
     match op {
         CmpOp::Eq => return Ok(!x.is_null() && x.equals(y)),
@@ -194,7 +196,7 @@ pub fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, String> {
         (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
         (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
         (a, b) if a.as_f64().is_some() && b.as_f64().is_some() => a.as_f64().partial_cmp(&b.as_f64()),
-        (a, b) => return Err(format!("cannot order {} against {}", a.describe(), b.describe())),
+        (a, b) => return Err(fault!("cannot order {} against {}", a.describe(), b.describe())),
     };
     Ok(match (op, ord) {
         (_, None) => false,
@@ -206,7 +208,7 @@ pub fn compare(op: CmpOp, x: &Value, y: &Value) -> Result<bool, String> {
 }
 
 /// Arithmetic: checked on ints, finite on floats; `+` also joins strings.
-pub fn arith(op: ArithOp, x: &Value, y: &Value) -> Result<Value, String> {
+pub fn arith(op: ArithOp, x: &Value, y: &Value) -> Result<Value, Fault> {
     Ok(match (x, y) {
         (Value::Null, _) | (_, Value::Null) => Value::Null,
         (Value::Int(a), Value::Int(b)) => {
@@ -241,26 +243,26 @@ pub fn arith(op: ArithOp, x: &Value, y: &Value) -> Result<Value, String> {
                 }
                 Value::Float(r)
             }
-            _ => return Err(format!("cannot apply arithmetic to {} and {}", a.describe(), b.describe())),
+            _ => return Err(fault!("cannot apply arithmetic to {} and {}", a.describe(), b.describe())),
         },
     })
 }
 
 /// `x in list` for a list computed at run time.
-pub fn in_list(x: &Value, list: &Value) -> Result<bool, String> {
+pub fn in_list(x: &Value, list: &Value) -> Result<bool, Fault> {
     match list {
         Value::Null => Ok(false),
         Value::List(items) => Ok(!x.is_null() && items.iter().any(|i| i.equals(x))),
-        other => Err(format!("`in` needs a list, found {}", other.describe())),
+        other => Err(fault!("`in` needs a list, found {}", other.describe())),
     }
 }
 
 /// The items a quantifier ranges over (`None`: the list is missing).
-pub fn quant_items(list: &Value) -> Result<Option<&[Value]>, String> {
+pub fn quant_items(list: &Value) -> Result<Option<&[Value]>, Fault> {
     match list {
         Value::Null => Ok(None),
         Value::List(items) => Ok(Some(items.as_slice())),
-        other => Err(format!("quantifiers need a list, found {}", other.describe())),
+        other => Err(fault!("quantifiers need a list, found {}", other.describe())),
     }
 }
 

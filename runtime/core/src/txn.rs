@@ -1,6 +1,8 @@
 //! The state of one login as the pipeline runs: the user, decoded slots, and everything rules
 //! asked for. Every backend changes it through these methods only, so they share semantics.
 
+use crate::Fault;
+use crate::fault::fault;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -96,7 +98,7 @@ impl Txn {
     }
 
     /// Decodes the given slots again after the user changed.
-    pub fn refresh(&mut self, prog: &Program, slots: &[SlotId]) -> Result<(), String> {
+    pub fn refresh(&mut self, prog: &Program, slots: &[SlotId]) -> Result<(), Fault> {
         for &s in slots {
             self.refresh_slot(prog, s as usize)?;
         }
@@ -105,13 +107,13 @@ impl Txn {
 
     /// Checks the user and context against the input shapes and decodes every slot again
     /// (after a JavaScript rule, which may change anything).
-    pub fn refresh_all(&mut self, prog: &Program) -> Result<(), String> {
+    pub fn refresh_all(&mut self, prog: &Program) -> Result<(), Fault> {
         decode::check_input("user", &prog.input.user, &self.user).map_err(|e| e.to_string())?;
         decode::check_input("context", &prog.input.context, &self.context).map_err(|e| e.to_string())?;
         (0..prog.slots.len()).try_for_each(|s| self.refresh_slot(prog, s))
     }
 
-    fn refresh_slot(&mut self, prog: &Program, s: usize) -> Result<(), String> {
+    fn refresh_slot(&mut self, prog: &Program, s: usize) -> Result<(), Fault> {
         self.slots[s] = decode::decode_slot(&prog.slots[s], self.inputs()).map_err(|e| e.to_string())?;
         Ok(())
     }
@@ -202,10 +204,10 @@ impl Txn {
     }
 
     /// `redirect URL`; the URL must be absolute http(s).
-    pub fn redirect(&mut self, url: &str, rule: &str) -> Result<(), String> {
+    pub fn redirect(&mut self, url: &str, rule: &str) -> Result<(), Fault> {
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("https://") || lower.starts_with("http://")) || url.len() <= 8 {
-            return Err(format!("redirect URL {url:?} is not an absolute http(s) URL"));
+            return Err(fault!("redirect URL {url:?} is not an absolute http(s) URL"));
         }
         let mut m = Map::new();
         m.insert("url".into(), Json::from(url));
@@ -215,9 +217,9 @@ impl Txn {
 
     /// `persist METADATA.key = value`: records the patch (merged with the same rule's earlier
     /// patch of the same metadata) and applies it to the user.
-    pub fn persist(&mut self, metadata: Metadata, key: &str, value: &Value, rule: &str) -> Result<(), String> {
+    pub fn persist(&mut self, metadata: Metadata, key: &str, value: &Value, rule: &str) -> Result<(), Fault> {
         if key.is_empty() || key.contains('.') || key.contains('$') {
-            return Err(format!("metadata key {key:?} cannot be empty or contain `.` or `$`"));
+            return Err(fault!("metadata key {key:?} cannot be empty or contain `.` or `$`"));
         }
         let user_id = match self.user.get("user_id") {
             Some(Json::String(id)) if !id.is_empty() => id.clone(),

@@ -41,6 +41,8 @@ pub use warden_syntax::{Diagnostic, FileId, Related, Severity, SourceFile, Sourc
 
 pub use warden_artifact::{PublicKey, Refused as ArtifactError, SecretKey};
 pub use warden_check::Manifest;
+/// Why the JIT did not compile a pipeline (`Pipeline::jit_unavailable`).
+pub use warden_jit::CompileError;
 
 mod artifact;
 pub use artifact::{InspectedModule, InspectedStep, Inspection};
@@ -227,7 +229,7 @@ pub struct Pipeline {
     /// The JIT's code, or why Cranelift could not compile the program (an unsupported
     /// machine, or a bug): the JIT backend then runs the interpreter, with the same outcomes,
     /// and `jit_unavailable` says so.
-    jit: Result<warden_jit::Compiled, String>,
+    jit: Result<warden_jit::Compiled, warden_jit::CompileError>,
     /// The legacy JavaScript rules, when the pipeline has any.
     js: Option<warden_js::JsRules>,
     /// The runs of consecutive JavaScript steps, by the rule that starts each.
@@ -311,7 +313,8 @@ impl Pipeline {
         config: BTreeMap<String, String>,
         missing: BTreeMap<String, Option<String>>,
     ) -> Result<Pipeline, LoadError> {
-        let prepared = Prepared::new(&program).map_err(|m| LoadError::Unsupported(Unsupported::Program(m)))?;
+        let prepared =
+            Prepared::new(&program).map_err(|m| LoadError::Unsupported(Unsupported::Program(m.into_message())))?;
         let js_runs = js_runs(&program);
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone());
@@ -367,8 +370,8 @@ impl Pipeline {
     /// Why the JIT backend runs the interpreter for this pipeline (Cranelift could not
     /// compile it), or `None` when it runs native code. Hosts and tests that ask for the
     /// JIT check this: the downgrade keeps outcomes the same but is never silent.
-    pub fn jit_unavailable(&self) -> Option<&str> {
-        self.jit.as_ref().err().map(String::as_str)
+    pub fn jit_unavailable(&self) -> Option<&warden_jit::CompileError> {
+        self.jit.as_ref().err()
     }
 
     /// Warnings found while checking.

@@ -178,7 +178,7 @@ impl Machine<'_> {
         }
     }
 
-    fn or_fail<T>(&mut self, at: ExprId, r: Result<T, String>) -> R<T> {
+    fn or_fail<T>(&mut self, at: ExprId, r: Result<T, warden_runtime::Fault>) -> R<T> {
         r.or_else(|m| self.fail(at, m))
     }
 

@@ -122,8 +122,8 @@ unsafe fn cells<'a>(args: *const Cell, n: usize) -> &'a [Cell] {
     if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(args, n) } }
 }
 
-fn fail(rt: &mut Rt<'_>, at: ExprId, message: String) -> u64 {
-    rt.error = Some((rt.prog.expr(at).loc, message));
+fn fail(rt: &mut Rt<'_>, at: ExprId, message: impl Into<String>) -> u64 {
+    rt.error = Some((rt.prog.expr(at).loc, message.into()));
     1
 }
 
@@ -147,16 +147,20 @@ extern "C" fn h_expr(ctx: *mut Ctx, expr: u64, args: *const Cell, out: *mut Cell
         }
         ExprKind::Field(_, name) => Ok(ops::field(&vals[0], name)),
         ExprKind::Index(..) => Ok(ops::index(&vals[0], &vals[1])),
-        ExprKind::Neg(x) => ops::neg(&vals[0]).map_err(|m| (if vals[0].as_f64().is_some() { id } else { *x }, m)),
-        ExprKind::Cmp(op, ..) => ops::compare(*op, &vals[0], &vals[1]).map(Value::Bool).map_err(|m| (id, m)),
-        ExprKind::Arith(op, ..) => ops::arith(*op, &vals[0], &vals[1]).map_err(|m| (id, m)),
+        ExprKind::Neg(x) => {
+            ops::neg(&vals[0]).map_err(|m| (if vals[0].as_f64().is_some() { id } else { *x }, m.into_message()))
+        }
+        ExprKind::Cmp(op, ..) => {
+            ops::compare(*op, &vals[0], &vals[1]).map(Value::Bool).map_err(|m| (id, m.into_message()))
+        }
+        ExprKind::Arith(op, ..) => ops::arith(*op, &vals[0], &vals[1]).map_err(|m| (id, m.into_message())),
         ExprKind::InSet(_, set) => Ok(Value::Bool(rt.prep.in_set(*set, &vals[0]))),
-        ExprKind::InList(_, l) => ops::in_list(&vals[0], &vals[1]).map(Value::Bool).map_err(|m| (*l, m)),
+        ExprKind::InList(_, l) => ops::in_list(&vals[0], &vals[1]).map(Value::Bool).map_err(|m| (*l, m.into_message())),
         ExprKind::Call(f, args) => {
             builtins::call(*f, &vals, rt.txn.now).map_err(|(i, m)| (args.get(i).copied().unwrap_or(id), m))
         }
-        ExprKind::Matches(a, r) => rt.prep.matches(*r, &vals[0]).map(Value::Bool).map_err(|m| (*a, m)),
-        ExprKind::IpIn(a, c) => rt.prep.ip_in(*c, &vals[0]).map(Value::Bool).map_err(|m| (*a, m)),
+        ExprKind::Matches(a, r) => rt.prep.matches(*r, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message())),
+        ExprKind::IpIn(a, c) => rt.prep.ip_in(*c, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message())),
         other => Err((id, format!("internal: no generic form for {other:?}"))),
     };
     match result {
@@ -237,7 +241,7 @@ extern "C" fn h_fail(ctx: *mut Ctx, expr: u64, what: u64) -> u64 {
         0 => "integer overflow",
         _ => "internal error",
     };
-    fail(rt, expr as ExprId, message.into())
+    fail(rt, expr as ExprId, message)
 }
 
 /// An effect statement: its meaning is `warden_runtime::apply`, as for every backend.

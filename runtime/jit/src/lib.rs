@@ -32,12 +32,47 @@ pub use exec::Compiled;
 /// About 400 statements; a pipeline with a larger rule runs on the interpreter.
 pub const MAX_RULE_NODES: usize = 2048;
 
+/// Why a program was not compiled to native code (the pipeline then runs on the
+/// interpreter, with the same outcomes, and says so).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// A rule is larger than [`MAX_RULE_NODES`].
+    #[error("rule {rule} has {nodes} IR nodes, more than the JIT's {MAX_RULE_NODES}")]
+    TooLarge { rule: usize, nodes: usize },
+    /// Cranelift does not support this machine.
+    #[error("{0}")]
+    Machine(String),
+    /// Cranelift refused the translated code (a bug in warden's translator).
+    #[error("{0}")]
+    Codegen(String),
+}
+
 /// Compiles every rule of a program for this machine. Refuses a program with a rule larger
 /// than [`MAX_RULE_NODES`] (the caller runs it on the interpreter instead).
-pub fn compile(program: Arc<Program>) -> Result<Compiled, String> {
+pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     if let Some((rule, nodes)) = largest_rule(&program).filter(|(_, n)| *n > MAX_RULE_NODES) {
-        return Err(format!("rule {rule} has {nodes} IR nodes, more than the JIT's {MAX_RULE_NODES}"));
+        return Err(CompileError::TooLarge { rule, nodes });
     }
+    compile_rules(program).map_err(|e| match e {
+        Failure::Machine(m) => CompileError::Machine(m),
+        Failure::Codegen(m) => CompileError::Codegen(m),
+    })
+}
+
+/// A failure inside compilation, before it is classified.
+enum Failure {
+    Machine(String),
+    Codegen(String),
+}
+
+impl From<String> for Failure {
+    fn from(m: String) -> Failure {
+        Failure::Codegen(m)
+    }
+}
+
+fn compile_rules(program: Arc<Program>) -> Result<Compiled, Failure> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
     // Cranelift's IR verifier checks the translator's output: on in debug builds (every test
@@ -46,11 +81,11 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, String> {
     flags.set("is_pic", "false").map_err(|e| e.to_string())?;
     flags.set("use_colocated_libcalls", "false").map_err(|e| e.to_string())?;
     let isa = cranelift_native::builder()
-        .map_err(|e| format!("this machine is not supported by the JIT: {e}"))?
+        .map_err(|e| Failure::Machine(format!("this machine is not supported by the JIT: {e}")))?
         .finish(settings::Flags::new(flags))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failure::Machine(e.to_string()))?;
     if isa.pointer_type() != I64 {
-        return Err("the JIT needs a 64-bit machine".into());
+        return Err(Failure::Machine("the JIT needs a 64-bit machine".into()));
     }
     let mut module = JITModule::new(JITBuilder::with_isa(isa, cranelift_module::default_libcall_names()));
     let (ids, stmts) = define_rules(&mut module, &program)?;
