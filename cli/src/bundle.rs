@@ -136,7 +136,7 @@ pub(crate) fn inspect(a: &InspectArgs, out: &mut Output) -> u8 {
     for step in &prog.steps {
         match *step {
             warden_ir::Step::Rule(id) => {
-                let r = &prog.rules[id as usize];
+                let r = &prog.rules[id.index()];
                 let file = prog.files.get(r.loc.file as usize).map_or("?", String::as_str);
                 s.push_str(&format!("  rule  {:?}  {file}:{}\n", r.name, r.loc.line));
             }
