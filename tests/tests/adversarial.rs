@@ -18,7 +18,9 @@ use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 use warden::{Backend, Exec, LoadError, Pipeline};
 use warden_artifact::Contents;
-use warden_ir::{Builtin, Const, Expr, ExprKind, Loc, Options, StmtKind, Ty};
+use warden_ir::{
+    Builtin, CidrId, Const, Expr, ExprId, ExprKind, Loc, LocalId, Options, RegexId, RuleId, SetId, SlotId, StmtKind, Ty,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Harness
@@ -242,7 +244,7 @@ fn builtins_with_the_wrong_number_of_arguments_are_refused() {
     }
     let mut c = RICH_CONTENTS.clone();
     let at = first(&c, |e| matches!(&e.kind, ExprKind::Call(Builtin::Now, _)));
-    c.program.exprs[at].kind = ExprKind::Call(Builtin::Now, vec![0]);
+    c.program.exprs[at].kind = ExprKind::Call(Builtin::Now, vec![ExprId::from(0)]);
     assert!(refusal(&c).contains("`now` takes 0 arguments"));
 }
 
@@ -291,7 +293,7 @@ fn declared_types_must_hold_what_each_node_produces() {
                 let s = c.program.slots.iter().position(|s| !s.checked).expect("a dynamic slot");
                 c.program.slots[s].ty = Ty::Str;
                 for e in &mut c.program.exprs {
-                    if e.kind == ExprKind::Slot(s as u32) {
+                    if e.kind == ExprKind::Slot(SlotId::from_index(s)) {
                         e.ty = Ty::Str;
                     }
                 }
@@ -302,7 +304,7 @@ fn declared_types_must_hold_what_each_node_produces() {
             Box::new(|c| {
                 let at = first(c, |e| matches!(e.kind, ExprKind::Call(Builtin::Lower, _)));
                 let ExprKind::Call(_, args) = &c.program.exprs[at].kind else { unreachable!() };
-                let arg = args[0] as usize;
+                let arg = args[0].index();
                 c.program.exprs[arg].ty = Ty::Bool;
             }),
         ),
@@ -326,15 +328,15 @@ fn shared_cyclic_and_dangling_expressions_are_refused() {
     // An operand after its node (a cycle, or a forward reference).
     let mut c = RICH_CONTENTS.clone();
     let at = first(&c, |e| matches!(e.kind, ExprKind::Not(..)));
-    c.program.exprs[at].kind = ExprKind::Not(at as u32);
+    c.program.exprs[at].kind = ExprKind::Not(ExprId::from_index(at));
     assert!(refusal(&c).contains("does not come before it"));
     // Out of range everywhere ids live.
     let mut c = RICH_CONTENTS.clone();
-    c.program.steps.push(warden_ir::Step::Rule(99));
+    c.program.steps.push(warden_ir::Step::Rule(RuleId::from(99)));
     assert!(refusal(&c).contains("missing rule 99"));
     let mut c = RICH_CONTENTS.clone();
     for r in &mut c.program.refreshes {
-        r.push(10_000);
+        r.push(SlotId::from(10_000));
     }
     assert!(refusal(&c).contains("missing slot 10000"));
 }
@@ -360,8 +362,8 @@ fn locals_are_assigned_once_and_before_they_are_read() {
             _ => None,
         })
         .expect("a let");
-    let inner = c.program.exprs[e as usize].kind.operands()[0];
-    c.program.exprs[inner as usize].kind = ExprKind::Local(l);
+    let inner = c.program.exprs[e.index()].kind.operands()[0];
+    c.program.exprs[inner.index()].kind = ExprKind::Local(l);
     assert!(refusal(&c).contains("before its definition"));
 }
 
@@ -385,7 +387,7 @@ fn deep_types_long_paths_and_deep_lists_are_refused() {
     let mut c = RICH_CONTENTS.clone();
     let q = first(&c, |e| matches!(e.kind, ExprKind::Quant { .. }));
     let ExprKind::Quant { var, list, .. } = c.program.exprs[q].kind else { unreachable!() };
-    c.program.exprs[list as usize].kind = ExprKind::Local(var);
+    c.program.exprs[list.index()].kind = ExprKind::Local(var);
     assert!(refusal(&c).contains("before its definition"));
 }
 
@@ -401,7 +403,7 @@ fn deepest(chains: bool) -> Contents {
     let depth = warden_ir::MAX_IR_DEPTH;
     let push = |program: &mut warden_ir::Program, kind: ExprKind, ty: Ty| {
         program.exprs.push(Expr { kind, ty, loc });
-        (program.exprs.len() - 1) as u32
+        ExprId::from_index(program.exprs.len() - 1)
     };
     if !chains {
         // The `deny ... if` statements are blocks too, and their operands one more level.
@@ -433,11 +435,11 @@ fn deepest(chains: bool) -> Contents {
     program.rules[0].body[1].kind = StmtKind::Log(top);
     // Quantifiers inside quantifiers over the same (dynamic) list; the first is 3 deep.
     let StmtKind::If { cond: quant, .. } = program.rules[0].body[2].kind else { unreachable!("an if") };
-    let ExprKind::Quant { list, .. } = program.exprs[quant as usize].kind else { unreachable!("a quantifier") };
-    let ExprKind::Slot(roles) = program.exprs[list as usize].kind else { unreachable!("a slot") };
+    let ExprKind::Quant { list, .. } = program.exprs[quant.index()].kind else { unreachable!("a quantifier") };
+    let ExprKind::Slot(roles) = program.exprs[list.index()].kind else { unreachable!("a slot") };
     let mut top = quant;
     for _ in 0..depth - 4 {
-        let var = program.rules[0].locals;
+        let var = LocalId::from(program.rules[0].locals);
         program.rules[0].locals += 1;
         program.rules[0].local_names.push(format!("v{var}"));
         let list = push(program, ExprKind::Slot(roles), Ty::Dyn);
@@ -498,11 +500,11 @@ fn one_level_past_the_deepest_is_refused() {
     let StmtKind::If { cond, .. } = c.program.rules[0].body[0].kind else { unreachable!("an if") };
     c.program.exprs.push(Expr { kind: ExprKind::Not(cond), ty: Ty::Bool, loc: Loc::default() });
     if let StmtKind::If { cond, .. } = &mut c.program.rules[0].body[0].kind {
-        *cond = (c.program.exprs.len() - 1) as u32;
+        *cond = ExprId::from_index(c.program.exprs.len() - 1);
     }
     assert!(refusal(&c).contains("nest deeper than"));
     let mut c = deepest(false);
-    let cond = c.program.exprs.len() as u32;
+    let cond = ExprId::from_index(c.program.exprs.len());
     c.program.exprs.push(Expr { kind: ExprKind::Const(Const::Bool(true)), ty: Ty::Bool, loc: Loc::default() });
     let body = std::mem::take(&mut c.program.rules[0].body);
     c.program.rules[0].body =
@@ -641,29 +643,30 @@ fn apply(c: &mut Contents, e: &Edit) {
         Edit::Node { at, node, a, b, f, arity } => {
             let at = at.index(n);
             let (a, b) = (*a, *b);
+            let (x, y) = (ExprId::from(a), ExprId::from(b));
             p.exprs[at].kind = match node {
-                0 => ExprKind::Not(a),
-                1 => ExprKind::Neg(a),
-                2 => ExprKind::IsNull(a),
-                3 => ExprKind::And(a, b),
-                4 => ExprKind::Or(a, b),
-                5 => ExprKind::Cmp(warden_ir::CmpOp::Lt, a, b),
-                6 => ExprKind::Arith(warden_ir::ArithOp::Mul, a, b),
-                7 => ExprKind::Coalesce(a, b),
-                8 => ExprKind::Index(a, b),
-                9 => ExprKind::Field(a, "roles".into()),
-                10 => ExprKind::InList(a, b),
-                11 => ExprKind::InSet(a, b % 4),
-                12 => ExprKind::Matches(a, b % 3),
-                13 => ExprKind::IpIn(a, b % 3),
-                14 => ExprKind::List(vec![a, b]),
-                15 => ExprKind::Local(a % 8),
-                16 => ExprKind::Slot(a % (p.slots.len() as u32 + 2)),
-                17 => ExprKind::Quant { all: b % 2 == 0, var: b % 8, list: a, body: b },
-                18 => ExprKind::Interp(vec![warden_ir::Part::Text("t".into()), warden_ir::Part::Expr(a)]),
+                0 => ExprKind::Not(x),
+                1 => ExprKind::Neg(x),
+                2 => ExprKind::IsNull(x),
+                3 => ExprKind::And(x, y),
+                4 => ExprKind::Or(x, y),
+                5 => ExprKind::Cmp(warden_ir::CmpOp::Lt, x, y),
+                6 => ExprKind::Arith(warden_ir::ArithOp::Mul, x, y),
+                7 => ExprKind::Coalesce(x, y),
+                8 => ExprKind::Index(x, y),
+                9 => ExprKind::Field(x, "roles".into()),
+                10 => ExprKind::InList(x, y),
+                11 => ExprKind::InSet(x, SetId::from(b % 4)),
+                12 => ExprKind::Matches(x, RegexId::from(b % 3)),
+                13 => ExprKind::IpIn(x, CidrId::from(b % 3)),
+                14 => ExprKind::List(vec![x, y]),
+                15 => ExprKind::Local(LocalId::from(a % 8)),
+                16 => ExprKind::Slot(SlotId::from(a % (p.slots.len() as u32 + 2))),
+                17 => ExprKind::Quant { all: b % 2 == 0, var: LocalId::from(b % 8), list: x, body: y },
+                18 => ExprKind::Interp(vec![warden_ir::Part::Text("t".into()), warden_ir::Part::Expr(x)]),
                 _ => ExprKind::Call(
                     calls()[*f as usize % calls().len()],
-                    [a, b, a ^ 1].into_iter().take(*arity as usize).collect(),
+                    [a, b, a ^ 1].into_iter().take(*arity as usize).map(ExprId::from).collect(),
                 ),
             };
         }
@@ -701,19 +704,19 @@ fn apply(c: &mut Contents, e: &Edit) {
                 | StmtKind::Log(x)
                 | StmtKind::Claim { value: x, .. }
                 | StmtKind::SetUser { value: x, .. }
-                | StmtKind::Persist { value: x, .. } => *x = *to,
-                StmtKind::If { cond, .. } => *cond = *to,
+                | StmtKind::Persist { value: x, .. } => *x = ExprId::from(*to),
+                StmtKind::If { cond, .. } => *cond = ExprId::from(*to),
                 StmtKind::Let(l, x) => {
                     if to % 2 == 0 {
-                        *x = *to
+                        *x = ExprId::from(*to)
                     } else {
-                        *l = to % 9
+                        *l = LocalId::from(to % 9)
                     }
                 }
                 StmtKind::UnsetUser { refresh, .. } => *refresh = *to,
-                StmtKind::Deny { message, .. } => *message = Some(*to),
-                StmtKind::Scope { values, .. } => values.push(*to),
-                StmtKind::Mfa { options, .. } => options.push(("host".into(), *to)),
+                StmtKind::Deny { message, .. } => *message = Some(ExprId::from(*to)),
+                StmtKind::Scope { values, .. } => values.push(ExprId::from(*to)),
+                StmtKind::Mfa { options, .. } => options.push(("host".into(), ExprId::from(*to))),
             }
         }
         Edit::Locals { at, delta } => {

@@ -33,7 +33,7 @@ pub fn dump(p: &Program) -> String {
     for step in &p.steps {
         match *step {
             Step::Rule(id) => {
-                let r = &p.rules[id as usize];
+                let r = &p.rules[id.index()];
                 let _ = writeln!(out, "rule {:?} at {} locals={}", r.name, loc(r.loc), r.locals);
                 block(p, &r.body, 1, &mut out);
             }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 /// The shapes of the two inputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InputShapes {
+    /// The shape of `user`.
     pub user: Shape,
+    /// The shape of `context`.
     pub context: Shape,
 }
 
@@ -17,11 +19,13 @@ pub enum Shape {
     /// Not known: anything goes (checked where rules use it).
     #[default]
     Any,
+    /// `true` or `false`.
     Bool,
     /// An integral number.
     Int,
     /// Any number.
     Float,
+    /// A string.
     Str,
     /// A string with a documented set of values (`context.protocol`).
     OneOf(Vec<String>),
@@ -29,6 +33,7 @@ pub enum Shape {
     Time,
     /// Scopes: a space-separated string or a list of strings.
     Scopes,
+    /// A list whose items have this shape.
     List(Box<Shape>),
     /// An object whose listed fields have known shapes (in [`key_order`], so that lookups can
     /// search); other fields may be present and are not checked.

@@ -20,6 +20,8 @@
 //! [`Program::validate`] checks all of it but the last (`Prepared::new` compiles them): for
 //! artifacts at load, and for the checker's own output.
 
+#![warn(missing_docs)]
+
 use serde::{Deserialize, Serialize};
 
 pub mod builtins;
@@ -36,32 +38,97 @@ pub use validate::{Invalid, MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH};
 /// 3: writes name their refreshed slots by index in [`Program::refreshes`].
 pub const IR_VERSION: u32 = 3;
 
-pub type ExprId = u32;
-pub type SlotId = u32;
-pub type SetId = u32;
-pub type RegexId = u32;
-pub type CidrId = u32;
-pub type LocalId = u32;
-pub type RuleId = u32;
+/// Declares an index into one of a program's tables: serialized as its number (so artifacts
+/// do not change), printed as its number, and kept apart from the other kinds of index.
+macro_rules! ids {
+    ($($(#[doc = $doc:literal])* $name:ident;)*) => {$(
+        $(#[doc = $doc])*
+        #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The id of the item at `index` in its table (which never holds 2^32 items).
+            pub fn from_index(index: usize) -> $name {
+                $name(index as u32)
+            }
+
+            /// The position of the item in its table.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl From<u32> for $name {
+            fn from(raw: u32) -> $name {
+                $name(raw)
+            }
+        }
+
+        impl From<$name> for u32 {
+            fn from(id: $name) -> u32 {
+                id.0
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&self.0, f)
+            }
+        }
+    )*};
+}
+
+ids! {
+    /// An expression: an index into [`Program::exprs`].
+    ExprId;
+    /// A slot: an index into [`Program::slots`].
+    SlotId;
+    /// A constant set: an index into [`Program::sets`].
+    SetId;
+    /// A regular expression: an index into [`Program::regexes`].
+    RegexId;
+    /// A set of networks: an index into [`Program::cidrs`].
+    CidrId;
+    /// A local variable of a rule: an index into its [`Rule::local_names`].
+    LocalId;
+    /// A rule: an index into [`Program::rules`].
+    RuleId;
+}
 
 /// A whole checked pipeline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Program {
+    /// The [`IR_VERSION`] the program was written with.
     pub ir_version: u32,
+    /// Pipeline-wide settings from the manifest.
     pub options: Options,
     /// Source files, by path as given; [`Loc::file`] indexes this.
     pub files: Vec<String>,
     /// The pipeline in order.
     pub steps: Vec<Step>,
+    /// The `.rule` rules, by [`RuleId`].
     pub rules: Vec<Rule>,
+    /// The legacy JavaScript rules, by the index in [`Step::Js`].
     pub js_rules: Vec<JsRule>,
     /// CommonJS modules JavaScript rules may `require`, by name.
     #[serde(default)]
     pub js_modules: Vec<JsModule>,
+    /// The fields the rules read, by [`SlotId`].
     pub slots: Vec<Slot>,
+    /// Constant sets for `in`, by [`SetId`].
     pub sets: Vec<ConstSet>,
+    /// The patterns of `matches()`, by [`RegexId`] (Rust `regex` syntax).
     pub regexes: Vec<String>,
+    /// The networks of `ip_in()`, by [`CidrId`].
     pub cidrs: Vec<CidrSet>,
+    /// Every expression of every rule, by [`ExprId`]; operands come before their node.
     pub exprs: Vec<Expr>,
     /// The slots to decode again after a write, one list per path written (writes to the same
     /// path share it, so the program grows linearly with the rules): `refresh` in
@@ -74,8 +141,9 @@ pub struct Program {
 }
 
 impl Program {
+    /// The expression `id` names.
     pub fn expr(&self, id: ExprId) -> &Expr {
-        &self.exprs[id as usize]
+        &self.exprs[id.index()]
     }
 
     /// The slots a write refreshes (empty for an index out of range, which validation refuses).
@@ -84,8 +152,10 @@ impl Program {
     }
 }
 
+/// Pipeline-wide settings (`[pipeline]` in the manifest).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Options {
+    /// How custom claims are filtered at the end.
     pub claim_mode: ClaimMode,
     /// The pipeline's time budget in milliseconds (`[pipeline] timeout_ms`; default 20,000).
     #[serde(default)]
@@ -106,31 +176,41 @@ pub enum ClaimMode {
     Namespaced,
 }
 
+/// One step of the pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
+    /// A `.rule` rule.
     Rule(RuleId),
+    /// A JavaScript rule: an index into [`Program::js_rules`].
     Js(u32),
 }
 
 /// A legacy JavaScript rule in the pipeline (run by the JS runtime).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsRule {
+    /// The rule's name (its file name without `.js`).
     pub name: String,
+    /// Its source: an index into [`Program::files`].
     pub file: u32,
 }
 
 /// A vendored CommonJS module (`[modules]` in the manifest).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JsModule {
+    /// The name `require` finds it by.
     pub name: String,
+    /// Its source: an index into [`Program::files`].
     pub file: u32,
 }
 
 /// A source location, resolved at compile time so runtimes need no source text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Loc {
+    /// An index into [`Program::files`].
     pub file: u32,
+    /// The line, from 1.
     pub line: u32,
+    /// The column in characters, from 1.
     pub col: u32,
 }
 
@@ -138,12 +218,16 @@ pub struct Loc {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Root {
+    /// `user`: the Auth0 user.
     User,
+    /// `context`: the login's context.
     Context,
+    /// `config`: the pipeline's configuration values (strings).
     Config,
 }
 
 impl Root {
+    /// The name rules write it by.
     pub fn name(self) -> &'static str {
         match self {
             Root::User => "user",
@@ -156,8 +240,11 @@ impl Root {
 /// One field the pipeline reads, decoded once per login from the input JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Slot {
+    /// The object the field is in.
     pub root: Root,
+    /// The keys from the root to the field.
     pub path: Vec<String>,
+    /// The field's type.
     pub ty: Ty,
     /// Whether the input must have this type (known Auth0 fields and declared schemas);
     /// a mismatch is an input error. Dynamic slots are checked where they are used.
@@ -183,13 +270,19 @@ impl Slot {
 /// Static types. Any value may also be missing (null).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Ty {
+    /// Only missing: the type of `null`.
     Null,
+    /// `true` or `false`.
     Bool,
+    /// A 64-bit signed integer.
     Int,
+    /// A 64-bit float.
     Float,
+    /// A string.
     Str,
     /// A date-time: an RFC 3339 string or epoch milliseconds.
     Time,
+    /// A list whose items have this type.
     List(Box<Ty>),
     /// An object; the fields listed have known types (others may be present, untyped).
     Object(Vec<(String, Ty)>),
@@ -198,6 +291,7 @@ pub enum Ty {
 }
 
 impl Ty {
+    /// The type as messages and dumps name it (`list<string>`, `any`).
     pub fn name(&self) -> String {
         match self {
             Ty::Null => "null".into(),
@@ -218,42 +312,62 @@ impl Ty {
 pub struct ConstSet {
     /// `list("guests.txt")` or `[...]`, for explanations.
     pub origin: String,
+    /// The members.
     pub items: Vec<Const>,
 }
 
 /// A set of networks for `ip_in`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CidrSet {
+    /// The networks; a bare address is a network of one.
     pub nets: Vec<ipnet::IpNet>,
 }
 
+/// A literal value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Const {
+    /// `null`
     Null,
+    /// `true` or `false`
     Bool(bool),
+    /// An integer literal.
     Int(i64),
+    /// A float literal.
     Float(f64),
+    /// A string literal without interpolation.
     Str(String),
 }
 
+/// One expression node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expr {
+    /// What it computes.
     pub kind: ExprKind,
+    /// The static type of its value (sound: [`Program::validate`] proves it).
     pub ty: Ty,
+    /// Where it is in the source.
     pub loc: Loc,
 }
 
+/// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CmpOp {
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
 impl CmpOp {
+    /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
             CmpOp::Eq => "==",
@@ -266,16 +380,23 @@ impl CmpOp {
     }
 }
 
+/// An arithmetic operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ArithOp {
+    /// `+`: a sum, or two strings joined.
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`: integer division truncates.
     Div,
+    /// `%`
     Rem,
 }
 
 impl ArithOp {
+    /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
             ArithOp::Add => "+",
@@ -287,18 +408,25 @@ impl ArithOp {
     }
 }
 
+/// A part of an interpolated string.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Part {
+    /// Literal text.
     Text(String),
+    /// `${expr}`: the value, formatted.
     Expr(ExprId),
 }
 
 /// One node per construct; the interpreter has one arm per variant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ExprKind {
+    /// A literal.
     Const(Const),
+    /// A field the pipeline reads, decoded from the input.
     Slot(SlotId),
+    /// A `let` binding or a quantifier's variable.
     Local(LocalId),
+    /// `[a, b, ...]`: a list built from its items.
     List(Vec<ExprId>),
     /// `"a ${x} b"`: null if any part is null.
     Interp(Vec<Part>),
@@ -306,28 +434,42 @@ pub enum ExprKind {
     Field(ExprId, String),
     /// `list[int]` or `object[string]` (null when out of range or not a container).
     Index(ExprId, ExprId),
+    /// `not x` (a missing operand counts as false).
     Not(ExprId),
+    /// `-x` (null when the operand is missing).
     Neg(ExprId),
     /// `x == null`: whether the value is missing. (`==` between two values that are both
     /// missing is false: only a comparison with `null` itself tests for missing.)
     IsNull(ExprId),
+    /// `x and y`: the right operand only when the left holds (missing counts as false).
     And(ExprId, ExprId),
+    /// `x or y`: the right operand only when the left does not hold.
     Or(ExprId, ExprId),
+    /// A comparison: false over a missing operand, and `!=` is `not ==`.
     Cmp(CmpOp, ExprId, ExprId),
+    /// Arithmetic (null when an operand is missing).
     Arith(ArithOp, ExprId, ExprId),
+    /// `x ?? y`: the left operand unless it is missing, else the right.
     Coalesce(ExprId, ExprId),
     /// Membership in a prebuilt set.
     InSet(ExprId, SetId),
     /// Membership in a list computed at run time.
     InList(ExprId, ExprId),
+    /// A built-in function applied to its arguments.
     Call(Builtin, Vec<ExprId>),
+    /// `matches(x, "pattern")`, with a pattern compiled at load.
     Matches(ExprId, RegexId),
+    /// `ip_in(x, ...)`, with networks parsed at check time.
     IpIn(ExprId, CidrId),
     /// `any`/`all var in list: body`.
     Quant {
+        /// `all` (true) or `any` (false).
         all: bool,
+        /// The variable bound to each item in turn.
         var: LocalId,
+        /// The list (the quantifier is false when it is missing).
         list: ExprId,
+        /// The condition, evaluated per item.
         body: ExprId,
     },
 }
@@ -361,31 +503,42 @@ impl ExprKind {
     }
 }
 
+/// A `.rule` rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
+    /// Its name, unique in the pipeline.
     pub name: String,
+    /// Where it starts.
     pub loc: Loc,
     /// Number of local variables (`let` and quantifier variables).
     pub locals: u32,
     /// Each local's name as written (for explanations), by `LocalId`.
     pub local_names: Vec<String>,
+    /// Its statements, in order.
     pub body: Vec<Stmt>,
 }
 
+/// One statement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stmt {
+    /// What it does.
     pub kind: StmtKind,
+    /// Where it is in the source.
     pub loc: Loc,
 }
 
+/// The error code of a denial.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DenyCode {
+    /// `unauthorized`, the default.
     Unauthorized,
+    /// `access_denied` (`deny access_denied ...`).
     AccessDenied,
 }
 
 impl DenyCode {
+    /// The code as the outcome writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             DenyCode::Unauthorized => "unauthorized",
@@ -394,14 +547,18 @@ impl DenyCode {
     }
 }
 
+/// The token a claim goes into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Token {
+    /// The ID token.
     IdToken,
+    /// The access token.
     AccessToken,
 }
 
 impl Token {
+    /// The token's name as rules and outcomes write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Token::IdToken => "id_token",
@@ -410,16 +567,23 @@ impl Token {
     }
 }
 
+/// What a `scope` statement does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ScopeOp {
+    /// `scope add`
     Add,
+    /// `scope remove`
     Remove,
+    /// `scope set`: replaces the scopes.
     Set,
 }
 
+/// The metadata a `persist` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Metadata {
+    /// `app_metadata`
     App,
+    /// `user_metadata`
     User,
 }
 
@@ -453,52 +617,84 @@ impl StmtKind {
     }
 }
 
+/// One node per statement; the interpreter has one arm per variant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum StmtKind {
     /// Guard: the rest of the rule runs only if the condition holds.
     When(ExprId),
+    /// `let name = value`: binds a local.
     Let(LocalId, ExprId),
+    /// `if`/`else` blocks (and statements with an `if`/`unless` modifier).
     If {
+        /// The condition (missing counts as false).
         cond: ExprId,
+        /// What runs when it holds.
         then: Vec<Stmt>,
+        /// What runs otherwise.
         otherwise: Vec<Stmt>,
     },
+    /// `deny`: ends the pipeline with a denial.
     Deny {
+        /// The error code.
         code: DenyCode,
+        /// The description (a default one when absent).
         message: Option<ExprId>,
     },
     /// Write into the user object; `refresh` names the slots to decode again
     /// ([`Program::refreshed`]).
     SetUser {
+        /// The keys under `user`.
         path: Vec<String>,
+        /// The value written.
         value: ExprId,
+        /// An index into [`Program::refreshes`].
         refresh: u32,
     },
+    /// Removes a field of the user object.
     UnsetUser {
+        /// The keys under `user`.
         path: Vec<String>,
+        /// An index into [`Program::refreshes`].
         refresh: u32,
     },
+    /// `claim`: sets (or, with a missing value, removes) a custom claim.
     Claim {
+        /// The token.
         token: Token,
+        /// The claim's name.
         name: String,
+        /// Its value.
         value: ExprId,
     },
+    /// `scope add`/`remove`/`set`.
     Scope {
+        /// What it does.
         op: ScopeOp,
+        /// Scopes: strings or lists of strings.
         values: Vec<ExprId>,
     },
+    /// `mfa`: asks the host for multi-factor authentication.
     Mfa {
+        /// The provider (`any`, `guardian`, `google-authenticator`, `duo`).
         provider: String,
+        /// `remember_browser`, when given.
         remember: Option<ExprId>,
+        /// `with { ... }`: the provider's options.
         options: Vec<(String, ExprId)>,
     },
+    /// `redirect`: asks the host to send the user to a URL.
     Redirect(ExprId),
     /// A metadata patch for the host, also applied to the user seen by later rules.
     Persist {
+        /// The metadata written.
         metadata: Metadata,
+        /// The top-level key.
         key: String,
+        /// The value (a missing value deletes the key).
         value: ExprId,
+        /// An index into [`Program::refreshes`].
         refresh: u32,
     },
+    /// `log`: a log entry naming the rule.
     Log(ExprId),
 }

@@ -92,7 +92,7 @@ impl Program {
         }
         for step in &self.steps {
             match *step {
-                Step::Rule(r) if r as usize >= self.rules.len() => return Err(format!("step names missing rule {r}")),
+                Step::Rule(r) if r.index() >= self.rules.len() => return Err(format!("step names missing rule {r}")),
                 Step::Js(j) if j as usize >= self.js_rules.len() => {
                     return Err(format!("step names missing JS rule {j}"));
                 }
@@ -107,7 +107,7 @@ impl Program {
             return Err(format!("JS module `{}` points into file {}, which does not exist", m.name, m.file));
         }
         for (i, list) in self.refreshes.iter().enumerate() {
-            if let Some(s) = list.iter().find(|s| **s as usize >= self.slots.len()) {
+            if let Some(s) = list.iter().find(|s| s.index() >= self.slots.len()) {
                 return Err(format!("refresh list {i} names missing slot {s}"));
             }
         }
@@ -129,7 +129,7 @@ impl Program {
             self.check_refs(&e.kind).map_err(|m| format!("expression {id}: {m}"))?;
             let mut d = 1;
             for child in e.kind.operands() {
-                let c = child as usize;
+                let c = child.index();
                 if c >= id {
                     return Err(format!("expression {id} refers to expression {c}, which does not come before it"));
                 }
@@ -157,7 +157,7 @@ impl Program {
             self.roots(&rule.body, 0, &mut roots)?;
         }
         for (e, block) in roots {
-            let e = e as usize;
+            let e = e.index();
             if e >= n {
                 return Err(format!("a statement refers to missing expression {e}"));
             }
@@ -172,12 +172,12 @@ impl Program {
     }
 
     fn check_refs(&self, kind: &ExprKind) -> Result<(), String> {
-        let bad = |what: &str, i: u32| Err(format!("{what} {i} does not exist"));
+        let bad = |what: &str, i: usize| Err(format!("{what} {i} does not exist"));
         match kind {
-            ExprKind::Slot(s) if *s as usize >= self.slots.len() => bad("slot", *s),
-            ExprKind::InSet(_, s) if *s as usize >= self.sets.len() => bad("set", *s),
-            ExprKind::Matches(_, r) if *r as usize >= self.regexes.len() => bad("regex", *r),
-            ExprKind::IpIn(_, c) if *c as usize >= self.cidrs.len() => bad("network set", *c),
+            ExprKind::Slot(s) if s.index() >= self.slots.len() => bad("slot", s.index()),
+            ExprKind::InSet(_, s) if s.index() >= self.sets.len() => bad("set", s.index()),
+            ExprKind::Matches(_, r) if r.index() >= self.regexes.len() => bad("regex", r.index()),
+            ExprKind::IpIn(_, c) if c.index() >= self.cidrs.len() => bad("network set", c.index()),
             ExprKind::Call(f, args) if args.len() != arity(*f) => Err(format!(
                 "`{}` takes {} argument{}, found {}",
                 f.name(),
@@ -224,13 +224,14 @@ impl Program {
             // The forest check made every expression reachable from one root at most.
             let mut stack = roots;
             while let Some(e) = stack.pop() {
-                owner[e as usize] = r as u32;
-                let kind = &self.exprs[e as usize].kind;
+                owner[e.index()] = r as u32;
+                let kind = &self.exprs[e.index()].kind;
                 match kind {
-                    ExprKind::Local(l) if *l >= rule.locals => return Err(format!("rule {r}: local {l} out of range")),
+                    ExprKind::Local(l) if l.index() >= rule.locals as usize => {
+                        return Err(format!("rule {r}: local {l} out of range"));
+                    }
                     ExprKind::Quant { var, list, .. } => {
-                        let slot =
-                            locals.get_mut(*var as usize).ok_or(format!("rule {r}: local {var} out of range"))?;
+                        let slot = locals.get_mut(var.index()).ok_or(format!("rule {r}: local {var} out of range"))?;
                         if *slot != Assign::None {
                             return Err(format!("rule {r}: local {var} is assigned twice"));
                         }
@@ -247,12 +248,12 @@ impl Program {
 
     fn check_block(&self, stmts: &[Stmt], locals: &mut [Assign], roots: &mut Vec<ExprId>) -> Result<(), String> {
         for s in stmts {
-            let cond = |e: ExprId| is_condition(&self.exprs[e as usize].ty);
-            let fits = |e: ExprId, want: &Ty| fits(&self.exprs[e as usize].ty, want);
+            let cond = |e: ExprId| is_condition(&self.exprs[e.index()].ty);
+            let fits = |e: ExprId, want: &Ty| fits(&self.exprs[e.index()].ty, want);
             let ok = match &s.kind {
                 StmtKind::When(c) => cond(*c),
                 StmtKind::Let(l, e) => {
-                    let slot = locals.get_mut(*l as usize).ok_or(format!("local {l} out of range"))?;
+                    let slot = locals.get_mut(l.index()).ok_or(format!("local {l} out of range"))?;
                     if *slot != Assign::None {
                         return Err(format!("local {l} is assigned twice"));
                     }
@@ -310,20 +311,20 @@ impl Program {
     fn check_types(&self, owner: &[u32], assign: &[Vec<Assign>]) -> Result<(), String> {
         let mut built = vec![0u32; self.exprs.len()];
         for (id, e) in self.exprs.iter().enumerate() {
-            let ty = |x: ExprId| &self.exprs[x as usize].ty;
+            let ty = |x: ExprId| &self.exprs[x.index()].ty;
             let (produced, b) = match &e.kind {
                 ExprKind::Local(l) => {
                     let Some(locals) = assign.get(owner[id] as usize) else {
                         // Not evaluated by any rule.
                         continue;
                     };
-                    match locals[*l as usize] {
+                    match locals[l.index()] {
                         Assign::None => (Ty::Null, 0),
-                        Assign::Let(x) | Assign::Items(x) if x as usize >= id => {
+                        Assign::Let(x) | Assign::Items(x) if x.index() >= id => {
                             return Err(format!("expression {id} reads local {l} before its definition"));
                         }
-                        Assign::Let(x) => (ty(x).clone(), built[x as usize]),
-                        Assign::Items(x) => (items(ty(x)), built[x as usize]),
+                        Assign::Let(x) => (ty(x).clone(), built[x.index()]),
+                        Assign::Items(x) => (items(ty(x)), built[x.index()]),
                     }
                 }
                 kind => (self.produces(kind).map_err(|m| format!("expression {id}: {m}"))?, self.built(kind, &built)),
@@ -341,7 +342,7 @@ impl Program {
 
     /// How deep the lists a node builds nest (0 for values that are not built lists).
     fn built(&self, kind: &ExprKind, built: &[u32]) -> u32 {
-        let b = |x: &ExprId| built[*x as usize];
+        let b = |x: &ExprId| built[x.index()];
         match kind {
             ExprKind::List(items) => 1 + items.iter().map(b).max().unwrap_or(0),
             ExprKind::Field(x, _) | ExprKind::Index(x, _) => b(x),
@@ -353,7 +354,7 @@ impl Program {
     /// The type of what a node (other than `Local`) can produce, from its operands' declared
     /// types; `Err` when an operand has a type the checker would refuse.
     fn produces(&self, kind: &ExprKind) -> Result<Ty, String> {
-        let ty = |x: &ExprId| &self.exprs[*x as usize].ty;
+        let ty = |x: &ExprId| &self.exprs[x.index()].ty;
         let need =
             |ok: bool, what: &str| if ok { Ok(()) } else { Err(format!("{what} has an operand of the wrong type")) };
         Ok(match kind {
@@ -365,7 +366,7 @@ impl Program {
                 Const::Str(_) => Ty::Str,
             },
             ExprKind::Slot(s) => {
-                let slot = &self.slots[*s as usize];
+                let slot = &self.slots[s.index()];
                 match slot.root {
                     // Configuration values are strings, whatever the slot says.
                     crate::Root::Config => Ty::Str,
@@ -389,7 +390,7 @@ impl Program {
             },
             ExprKind::Index(b, i) => match ty(b) {
                 Ty::List(t) => (**t).clone(),
-                Ty::Object(fields) => match &self.exprs[*i as usize].kind {
+                Ty::Object(fields) => match &self.exprs[i.index()].kind {
                     ExprKind::Const(Const::Str(k)) => {
                         fields.iter().find(|(n, _)| n == k).map_or(Ty::Dyn, |(_, t)| t.clone())
                     }

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use ipnet::IpNet;
 use regex::Regex;
-use warden_ir::{ArithOp, CmpOp, Const, Program};
+use warden_ir::{ArithOp, CidrId, CmpOp, Const, Program, RegexId, SetId};
 
 use crate::Value;
 
@@ -59,8 +59,8 @@ impl Prepared {
         Ok(Prepared { sets, regexes, cidrs, consts })
     }
 
-    pub fn in_set(&self, set: u32, v: &Value) -> bool {
-        let set = &self.sets[set as usize];
+    pub fn in_set(&self, set: SetId, v: &Value) -> bool {
+        let set = &self.sets[set.index()];
         match v {
             Value::Str(s) => set.strs.contains(&**s),
             other => SetKey::of(other).is_some_and(|k| set.others.contains(&k)),
@@ -68,21 +68,21 @@ impl Prepared {
     }
 
     /// `in` for a string, without allocating: the hot path of allow and deny lists.
-    pub fn in_set_str(&self, set: u32, s: &str) -> bool {
-        self.sets[set as usize].strs.contains(s)
+    pub fn in_set_str(&self, set: SetId, s: &str) -> bool {
+        self.sets[set.index()].strs.contains(s)
     }
 
     /// `matches()`: null is false; a non-string is an error.
-    pub fn matches(&self, regex: u32, v: &Value) -> Result<bool, Fault> {
+    pub fn matches(&self, regex: RegexId, v: &Value) -> Result<bool, Fault> {
         match v {
             Value::Null => Ok(false),
-            Value::Str(s) => Ok(self.regexes[regex as usize].is_match(s)),
+            Value::Str(s) => Ok(self.regexes[regex.index()].is_match(s)),
             other => Err(fault!("matches() needs a string, found {}", other.describe())),
         }
     }
 
     /// `ip_in()`: null is false; an address that does not parse is an error.
-    pub fn ip_in(&self, cidr: u32, v: &Value) -> Result<bool, Fault> {
+    pub fn ip_in(&self, cidr: CidrId, v: &Value) -> Result<bool, Fault> {
         match v {
             Value::Null => Ok(false),
             Value::Str(s) => self.ip_in_str(cidr, s),
@@ -93,9 +93,9 @@ impl Prepared {
     /// `ip_in()` of an address string. An IPv4 address and its IPv4-mapped IPv6 form
     /// (`::ffff:192.0.2.9`) are the same address: either form matches the IPv4 networks
     /// that contain the IPv4 form and the IPv6 networks that contain the mapped form.
-    pub fn ip_in_str(&self, cidr: u32, s: &str) -> Result<bool, Fault> {
+    pub fn ip_in_str(&self, cidr: CidrId, s: &str) -> Result<bool, Fault> {
         let ip = crate::builtins::parse_ip(s).ok_or_else(|| format!("{s:?} is not an IP address"))?;
-        let nets = &self.cidrs[cidr as usize];
+        let nets = &self.cidrs[cidr.index()];
         Ok(match ip {
             std::net::IpAddr::V4(v4) => {
                 let mapped = std::net::IpAddr::V6(v4.to_ipv6_mapped());

@@ -100,7 +100,7 @@ impl Txn {
     /// Decodes the given slots again after the user changed.
     pub fn refresh(&mut self, prog: &Program, slots: &[SlotId]) -> Result<(), Fault> {
         for &s in slots {
-            self.refresh_slot(prog, s as usize)?;
+            self.refresh_slot(prog, s.index())?;
         }
         Ok(())
     }

@@ -60,7 +60,7 @@ impl Inspection {
             .iter()
             .map(|step| match *step {
                 warden_ir::Step::Rule(id) => {
-                    let r = &prog.rules[id as usize];
+                    let r = &prog.rules[id.index()];
                     InspectedStep::Rule { name: r.name.clone(), file: file(r.loc.file), line: r.loc.line }
                 }
                 warden_ir::Step::Js(id) => {

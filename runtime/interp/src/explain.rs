@@ -19,8 +19,8 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
             Const::Float(f) => format!("{f:?}"),
             Const::Str(t) => format!("{t:?}"),
         },
-        ExprKind::Slot(slot) => prog.slots[*slot as usize].display(),
-        ExprKind::Local(l) => rule.local_names.get(*l as usize).cloned().unwrap_or_else(|| format!("local{l}")),
+        ExprKind::Slot(slot) => prog.slots[slot.index()].display(),
+        ExprKind::Local(l) => rule.local_names.get(l.index()).cloned().unwrap_or_else(|| format!("local{l}")),
         ExprKind::List(items) => format!("[{}]", items.iter().map(|i| s(*i)).collect::<Vec<_>>().join(", ")),
         ExprKind::Interp(parts) => {
             let mut out = String::from("\"");
@@ -50,7 +50,7 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
         ExprKind::Arith(op, a, b) => format!("{} {} {}", paren(prog, rule, *a), op.symbol(), paren(prog, rule, *b)),
         ExprKind::Coalesce(a, b) => format!("{} ?? {}", paren(prog, rule, *a), paren(prog, rule, *b)),
         ExprKind::InSet(x, set) => {
-            let set = &prog.sets[*set as usize];
+            let set = &prog.sets[set.index()];
             let n = set.items.len();
             let entries = format!("{n} entr{}", if n == 1 { "y" } else { "ies" });
             if set.origin.starts_with("list(") {
@@ -65,14 +65,14 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
         ExprKind::Call(f, args) => {
             format!("{}({})", f.name(), args.iter().map(|a| s(*a)).collect::<Vec<_>>().join(", "))
         }
-        ExprKind::Matches(x, r) => format!("matches({}, {:?})", s(*x), prog.regexes[*r as usize]),
+        ExprKind::Matches(x, r) => format!("matches({}, {:?})", s(*x), prog.regexes[r.index()]),
         ExprKind::IpIn(x, c) => {
-            let nets: Vec<String> = prog.cidrs[*c as usize].nets.iter().take(5).map(|n| format!("\"{n}\"")).collect();
-            let more = if prog.cidrs[*c as usize].nets.len() > 5 { ", ..." } else { "" };
+            let nets: Vec<String> = prog.cidrs[c.index()].nets.iter().take(5).map(|n| format!("\"{n}\"")).collect();
+            let more = if prog.cidrs[c.index()].nets.len() > 5 { ", ..." } else { "" };
             format!("ip_in({}, {}{more})", s(*x), nets.join(", "))
         }
         ExprKind::Quant { all, var, list, body } => {
-            let name = rule.local_names.get(*var as usize).cloned().unwrap_or_default();
+            let name = rule.local_names.get(var.index()).cloned().unwrap_or_default();
             format!("{} {name} in {}: {}", if *all { "all" } else { "any" }, s(*list), s(*body))
         }
     }

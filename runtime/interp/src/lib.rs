@@ -66,9 +66,9 @@ pub fn run(
                 continue;
             }
         };
-        let rule = &prog.rules[id as usize];
+        let rule = &prog.rules[id.index()];
         if let Some(c) = &mut observe.coverage {
-            c.hit(Point::Rule(id));
+            c.hit(Point::Rule(u32::from(id)));
         }
         let mut m = Machine {
             prog,
@@ -205,7 +205,7 @@ impl Machine<'_> {
                 Ok(if held { Flow::Next } else { Flow::EndRule })
             }
             StmtKind::Let(local, e) => {
-                self.locals[*local as usize] = self.eval(*e)?;
+                self.locals[local.index()] = self.eval(*e)?;
                 Ok(Flow::Next)
             }
             StmtKind::If { cond, then, otherwise } => {
@@ -265,8 +265,8 @@ impl Machine<'_> {
         let e = self.prog.expr(id);
         Ok(match &e.kind {
             ExprKind::Const(c) => ops::const_value(c),
-            ExprKind::Slot(s) => self.txn.slots[*s as usize].clone(),
-            ExprKind::Local(l) => self.locals[*l as usize].clone(),
+            ExprKind::Slot(s) => self.txn.slots[s.index()].clone(),
+            ExprKind::Local(l) => self.locals[l.index()].clone(),
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items {
@@ -357,7 +357,7 @@ impl Machine<'_> {
                 };
                 let mut result = *all;
                 for item in items {
-                    self.locals[*var as usize] = item.clone();
+                    self.locals[var.index()] = item.clone();
                     if self.cond(*body)? != *all {
                         result = !*all;
                         break;

@@ -107,7 +107,7 @@ impl Compiled {
                 | warden_ir::StmtKind::UnsetUser { refresh, .. }
                 | warden_ir::StmtKind::Persist { refresh, .. } = &s.kind
                 {
-                    program.refreshed(*refresh).iter().for_each(|r| stable[*r as usize] = false);
+                    program.refreshed(*refresh).iter().for_each(|r| stable[r.index()] = false);
                 }
             }
         }
@@ -159,13 +159,13 @@ impl Compiled {
                     continue;
                 }
             };
-            let rule = &prog.rules[id as usize];
+            let rule = &prog.rules[id.index()];
             let mut rt = Rt {
                 prog,
                 prep,
                 txn: &mut *txn,
                 rule: &rule.name,
-                stmts: &self.stmts[id as usize],
+                stmts: &self.stmts[id.index()],
                 arena: &mut arena,
                 slot_cells: &mut slot_cells,
                 error: None,
@@ -184,7 +184,7 @@ impl Compiled {
             // only replace cells inside `slot_cells` (never resize it), so `ctx.slots` stays
             // valid.
             let status = unsafe {
-                let f: RuleFn = std::mem::transmute::<*const u8, RuleFn>(self.funcs[id as usize]);
+                let f: RuleFn = std::mem::transmute::<*const u8, RuleFn>(self.funcs[id.index()]);
                 f(&mut ctx)
             };
             match status {

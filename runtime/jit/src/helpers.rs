@@ -7,7 +7,7 @@
 //! code then returns at once.
 #![allow(unsafe_code)]
 
-use warden_ir::{ExprId, ExprKind, Part};
+use warden_ir::{CidrId, ExprId, ExprKind, Part, SetId};
 use warden_runtime::{Applied, Value, builtins, ops};
 
 use crate::cell::{Arena, Cell, NULL, STR, VAL};
@@ -131,7 +131,7 @@ fn fail(rt: &mut Rt<'_>, at: ExprId, message: impl Into<String>) -> u64 {
 extern "C" fn h_expr(ctx: *mut Ctx, expr: u64, args: *const Cell, out: *mut Cell) -> u64 {
     // SAFETY: see `rt`.
     let rt = unsafe { rt(ctx) };
-    let id = expr as ExprId;
+    let id = ExprId::from(expr as u32);
     let e = rt.prog.expr(id);
     let n = e.kind.operands().len();
     // SAFETY: generated code stored `n` operand cells at `args` (see `translate::generic`).
@@ -181,7 +181,7 @@ extern "C" fn h_truth(ctx: *mut Ctx, expr: u64, cell: *const Cell) -> u64 {
     match ops::truth(&v) {
         Ok(b) => u64::from(b),
         Err(m) => {
-            fail(rt, expr as ExprId, m);
+            fail(rt, ExprId::from(expr as u32), m);
             2
         }
     }
@@ -207,13 +207,13 @@ extern "C" fn h_strcmp(_ctx: *mut Ctx, p: u64, plen: u64, q: u64, qlen: u64) -> 
 extern "C" fn h_in_set_str(ctx: *mut Ctx, set: u64, p: u64, len: u64) -> u64 {
     // SAFETY: see `rt` and `str_of`.
     let (rt, s) = unsafe { (rt(ctx), str_of(p, len)) };
-    u64::from(rt.prep.in_set_str(set as u32, s))
+    u64::from(rt.prep.in_set_str(SetId::from(set as u32), s))
 }
 
 extern "C" fn h_in_set(ctx: *mut Ctx, set: u64, cell: *const Cell) -> u64 {
     // SAFETY: see `rt` and `value`.
     let (rt, v) = unsafe { (rt(ctx), value(&*cell)) };
-    u64::from(rt.prep.in_set(set as u32, &v))
+    u64::from(rt.prep.in_set(SetId::from(set as u32), &v))
 }
 
 extern "C" fn h_matches(ctx: *mut Ctx, regex: u64, p: u64, len: u64) -> u64 {
@@ -225,10 +225,10 @@ extern "C" fn h_matches(ctx: *mut Ctx, regex: u64, p: u64, len: u64) -> u64 {
 extern "C" fn h_ip_in(ctx: *mut Ctx, expr: u64, cidr: u64, p: u64, len: u64) -> u64 {
     // SAFETY: see `rt` and `str_of`.
     let (rt, s) = unsafe { (rt(ctx), str_of(p, len)) };
-    match rt.prep.ip_in_str(cidr as u32, s) {
+    match rt.prep.ip_in_str(CidrId::from(cidr as u32), s) {
         Ok(hit) => u64::from(hit),
         Err(m) => {
-            fail(rt, expr as ExprId, m);
+            fail(rt, ExprId::from(expr as u32), m);
             2
         }
     }
@@ -241,7 +241,7 @@ extern "C" fn h_fail(ctx: *mut Ctx, expr: u64, what: u64) -> u64 {
         0 => "integer overflow",
         _ => "internal error",
     };
-    fail(rt, expr as ExprId, message)
+    fail(rt, ExprId::from(expr as u32), message)
 }
 
 /// An effect statement: its meaning is `warden_runtime::apply`, as for every backend.
@@ -261,12 +261,12 @@ extern "C" fn h_stmt(ctx: *mut Ctx, stmt: u64, args: *const Cell) -> u64 {
     };
     // Cells of slots about to change may still be held in locals: keep their values alive.
     for &slot in refresh {
-        rt.arena.keep(rt.txn.slots[slot as usize].clone());
+        rt.arena.keep(rt.txn.slots[slot.index()].clone());
     }
     let result = warden_runtime::apply(rt.txn, rt.prog, &s.kind, &vals, rt.rule);
     for &slot in refresh {
-        let c = cell_of_slot(rt.arena, &rt.txn.slots[slot as usize]);
-        rt.slot_cells[slot as usize] = c;
+        let c = cell_of_slot(rt.arena, &rt.txn.slots[slot.index()]);
+        rt.slot_cells[slot.index()] = c;
     }
     match result {
         Ok(Applied::Next) => 0,
@@ -303,14 +303,14 @@ extern "C" fn h_quant_len(ctx: *mut Ctx, expr: u64, cell: *const Cell) -> i64 {
         VAL => match unsafe { &*(c.a as *const Value) } {
             Value::List(items) => items.len() as i64,
             other => {
-                fail(rt, expr as ExprId, format!("quantifiers need a list, found {}", other.describe()));
+                fail(rt, ExprId::from(expr as u32), format!("quantifiers need a list, found {}", other.describe()));
                 -2
             }
         },
         _ => {
             // SAFETY: as above.
             let v = unsafe { value(c) };
-            fail(rt, expr as ExprId, format!("quantifiers need a list, found {}", v.describe()));
+            fail(rt, ExprId::from(expr as u32), format!("quantifiers need a list, found {}", v.describe()));
             -2
         }
     }
@@ -363,7 +363,7 @@ extern "C" fn h_weekday(ctx: *mut Ctx, expr: u64, ms: u64, out: *mut Cell) -> u6
         Err(m) => {
             // SAFETY: see `rt`.
             let rt = unsafe { rt(ctx) };
-            fail(rt, expr as ExprId, m)
+            fail(rt, ExprId::from(expr as u32), m)
         }
     }
 }

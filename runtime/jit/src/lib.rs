@@ -121,11 +121,11 @@ fn largest_rule(program: &Program) -> Option<(usize, usize)> {
         let mut stack = Vec::new();
         let mut nodes = stmts(&rule.body, &mut stack);
         while let Some(e) = stack.pop() {
-            match seen.get_mut(e as usize) {
+            match seen.get_mut(e.index()) {
                 Some(mark) if *mark != r as u32 => {
                     *mark = r as u32;
                     nodes += 1;
-                    stack.extend(program.exprs[e as usize].kind.operands());
+                    stack.extend(program.exprs[e.index()].kind.operands());
                 }
                 _ => {}
             }

@@ -8,7 +8,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, StackSlotData, StackSlotKind, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
-use warden_ir::{ArithOp, Builtin, CmpOp, Const, ExprId, ExprKind, Program, Stmt, StmtKind, Ty};
+use warden_ir::{ArithOp, Builtin, CmpOp, Const, ExprId, ExprKind, LocalId, Program, Stmt, StmtKind, Ty};
 
 use crate::cell::{self, BOOL, INT, NULL, STR};
 use crate::exec::{CTX_CONSTS, CTX_HELPERS, CTX_NOW, CTX_SLOTS, DENIED, DONE, ENDED, FAILED};
@@ -222,8 +222,8 @@ impl<'p> Translator<'_, '_, 'p> {
         }
     }
 
-    fn set_local(&mut self, l: u32, v: Jv) {
-        let [t, a, b] = self.locals[l as usize];
+    fn set_local(&mut self, l: LocalId, v: Jv) {
+        let [t, a, b] = self.locals[l.index()];
         self.b.def_var(t, v.tag);
         self.b.def_var(a, v.a);
         self.b.def_var(b, v.b);
@@ -248,7 +248,7 @@ impl<'p> Translator<'_, '_, 'p> {
                     Ty::Null => self.iconst(0),
                     _ => {
                         let cellp = self.spill(&[v]);
-                        let eid = self.iconst(i64::from(id));
+                        let eid = self.iconst(id.index() as i64);
                         let r = self.call(Helper::Truth, &[eid, cellp]);
                         let is_err = self.eq_imm(r, 2);
                         let failed = self.failed;
@@ -288,10 +288,10 @@ impl<'p> Translator<'_, '_, 'p> {
             ExprKind::Const(c) => self.translate_const(id, c),
             ExprKind::Slot(s) => {
                 let slots = self.slots;
-                self.load_cell(slots, *s as i32 * cell::SIZE)
+                self.load_cell(slots, s.index() as i32 * cell::SIZE)
             }
             ExprKind::Local(l) => {
-                let [t, a, b] = self.locals[*l as usize];
+                let [t, a, b] = self.locals[l.index()];
                 Jv { tag: self.b.use_var(t), a: self.b.use_var(a), b: self.b.use_var(b) }
             }
             ExprKind::Not(_) | ExprKind::And(..) | ExprKind::Or(..) => {
@@ -308,26 +308,26 @@ impl<'p> Translator<'_, '_, 'p> {
             ExprKind::Coalesce(x, y) => self.translate_coalesce(*x, *y),
             ExprKind::InSet(x, set) if self.ty(*x) == &Ty::Str => {
                 let v = self.translate_expr(*x);
-                let set = self.iconst(i64::from(*set));
+                let set = self.iconst(set.index() as i64);
                 let r = self.if_str(v, |t, v| t.call(Helper::InSetStr, &[set, v.a, v.b]));
                 self.bool_jv(r)
             }
             ExprKind::InSet(x, set) => {
                 let v = self.translate_expr(*x);
                 let cellp = self.spill(&[v]);
-                let set = self.iconst(i64::from(*set));
+                let set = self.iconst(set.index() as i64);
                 let r = self.call(Helper::InSet, &[set, cellp]);
                 self.bool_jv(r)
             }
             ExprKind::Matches(x, re) if self.ty(*x) == &Ty::Str => {
                 let v = self.translate_expr(*x);
-                let re = self.iconst(i64::from(*re));
+                let re = self.iconst(re.index() as i64);
                 let r = self.if_str(v, |t, v| t.call(Helper::Matches, &[re, v.a, v.b]));
                 self.bool_jv(r)
             }
             ExprKind::IpIn(x, c) if self.ty(*x) == &Ty::Str => {
                 let v = self.translate_expr(*x);
-                let (eid, c) = (self.iconst(i64::from(*x)), self.iconst(i64::from(*c)));
+                let (eid, c) = (self.iconst(x.index() as i64), self.iconst(c.index() as i64));
                 let r = self.if_str(v, |t, v| {
                     let r = t.call(Helper::IpIn, &[eid, c, v.a, v.b]);
                     let is_err = t.eq_imm(r, 2);
@@ -359,7 +359,7 @@ impl<'p> Translator<'_, '_, 'p> {
             }
             ExprKind::Call(Builtin::Weekday, args) if args.len() == 1 && self.ty(args[0]) == &Ty::Int => {
                 let v = self.translate_expr(args[0]);
-                let arg = self.iconst(i64::from(args[0]));
+                let arg = self.iconst(args[0].index() as i64);
                 self.if_tag(v, INT, |t, v, out| {
                     let r = t.call(Helper::Weekday, &[arg, v.a, out]);
                     let failed = t.failed;
@@ -379,7 +379,7 @@ impl<'p> Translator<'_, '_, 'p> {
             Const::Float(f) => (cell::FLOAT, f.to_bits() as i64),
             Const::Str(_) => {
                 let consts = self.consts;
-                return self.load_cell(consts, id as i32 * cell::SIZE);
+                return self.load_cell(consts, id.index() as i32 * cell::SIZE);
             }
         };
         Jv { tag: self.iconst(tag as i64), a: self.iconst(a), b: z }
@@ -533,7 +533,7 @@ impl<'p> Translator<'_, '_, 'p> {
         self.b.set_cold_block(fail);
         self.b.ins().brif(bad, fail, &[], ok, &[]);
         self.b.switch_to_block(fail);
-        let (eid, what) = (self.iconst(i64::from(id)), self.iconst(0));
+        let (eid, what) = (self.iconst(id.index() as i64), self.iconst(0));
         self.call(Helper::Fail, &[eid, what]);
         let failed = self.failed;
         self.b.ins().jump(failed, &[]);
@@ -564,12 +564,12 @@ impl<'p> Translator<'_, '_, 'p> {
         Jv { tag: self.b.use_var(vars[0]), a: self.b.use_var(vars[1]), b: self.b.use_var(vars[2]) }
     }
 
-    fn translate_quant(&mut self, all: bool, var: u32, list: ExprId, body: ExprId) -> Jv {
+    fn translate_quant(&mut self, all: bool, var: LocalId, list: ExprId, body: ExprId) -> Jv {
         let res = self.b.declare_var(I64);
         let i = self.b.declare_var(I64);
         let vl = self.translate_expr(list);
         let listp = self.spill(&[vl]);
-        let eid = self.iconst(i64::from(list));
+        let eid = self.iconst(list.index() as i64);
         let len = self.call(Helper::QuantLen, &[eid, listp]);
         let is_err = self.eq_imm(len, (-2i64) as u64);
         let failed = self.failed;
@@ -617,7 +617,7 @@ impl<'p> Translator<'_, '_, 'p> {
         let vals: Vec<Jv> = self.prog.expr(id).kind.operands().into_iter().map(|e| self.translate_expr(e)).collect();
         let args = self.spill(&vals);
         let out = self.out_cell();
-        let eid = self.iconst(i64::from(id));
+        let eid = self.iconst(id.index() as i64);
         let status = self.call(Helper::Expr, &[eid, args, out]);
         let failed = self.failed;
         self.check(status, failed);

@@ -114,7 +114,7 @@ impl Lowerer<'_> {
                     return self.poison(span);
                 }
                 self.prog.regexes.push(pattern);
-                let id = (self.prog.regexes.len() - 1) as ir::RegexId;
+                let id = ir::RegexId::from_index(self.prog.regexes.len() - 1);
                 (self.push(ExprKind::Matches(s, id), &CTy::Bool, span), CTy::Bool)
             }
             Node::IpIn => {
@@ -183,7 +183,7 @@ impl Lowerer<'_> {
                     return self.poison(span);
                 }
                 self.prog.cidrs.push(ir::CidrSet { nets });
-                let id = (self.prog.cidrs.len() - 1) as ir::CidrId;
+                let id = ir::CidrId::from_index(self.prog.cidrs.len() - 1);
                 (self.push(ExprKind::IpIn(ip, id), &CTy::Bool, span), CTy::Bool)
             }
             Node::Call(Builtin::Len) => {

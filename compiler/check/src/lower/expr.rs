@@ -150,7 +150,7 @@ impl Lowerer<'_> {
                     }
                 };
                 self.open_scope();
-                let id = self.declare(var, elem, self.built[l as usize]);
+                let id = self.declare(var, elem, self.built[l.index()]);
                 let b = self.cond(body);
                 self.close_scope();
                 let all = *kind == ast::Quantifier::All;
@@ -248,7 +248,7 @@ impl Lowerer<'_> {
                     checked: checked && !ty.is_dyn(),
                 });
                 self.slot_types.push(ty.clone());
-                let id = (self.prog.slots.len() - 1) as ir::SlotId;
+                let id = ir::SlotId::from_index(self.prog.slots.len() - 1);
                 self.slot_index.insert(key, id);
                 id
             }
@@ -549,7 +549,7 @@ impl Lowerer<'_> {
 
     pub(super) fn add_set(&mut self, origin: String, items: Vec<ir::Const>) -> ir::SetId {
         self.prog.sets.push(ir::ConstSet { origin, items });
-        (self.prog.sets.len() - 1) as ir::SetId
+        ir::SetId::from_index(self.prog.sets.len() - 1)
     }
 }
 

@@ -117,10 +117,10 @@ impl<'a> Lowerer<'a> {
 
     fn push(&mut self, kind: ExprKind, ty: &CTy, span: Span) -> ExprId {
         let loc = self.loc(span);
-        let b = |x: &ExprId| self.built[*x as usize];
+        let b = |x: &ExprId| self.built[x.index()];
         let mut built = match &kind {
             ExprKind::List(items) => 1 + items.iter().map(b).max().unwrap_or(0),
-            ExprKind::Local(l) => self.local_built.get(*l as usize).copied().unwrap_or(0),
+            ExprKind::Local(l) => self.local_built.get(l.index()).copied().unwrap_or(0),
             ExprKind::Field(x, _) | ExprKind::Index(x, _) => b(x),
             ExprKind::Coalesce(x, y) => b(x).max(b(y)),
             _ => 0,
@@ -132,7 +132,7 @@ impl<'a> Lowerer<'a> {
         }
         self.built.push(built);
         self.prog.exprs.push(ir::Expr { kind, ty: ty.to_ir(), loc });
-        (self.prog.exprs.len() - 1) as ExprId
+        ExprId::from_index(self.prog.exprs.len() - 1)
     }
 
     fn open_scope(&mut self) {
@@ -195,7 +195,7 @@ impl<'a> Lowerer<'a> {
             local_names: self.rule_locals.clone(),
             body,
         });
-        self.prog.steps.push(ir::Step::Rule((self.prog.rules.len() - 1) as u32));
+        self.prog.steps.push(ir::Step::Rule(ir::RuleId::from_index(self.prog.rules.len() - 1)));
     }
 
     fn block(&mut self, stmts: &[ast::Stmt], top: bool) -> Vec<ir::Stmt> {
@@ -264,7 +264,7 @@ impl<'a> Lowerer<'a> {
                     self.err(codes::E0111, "`let` takes no `if`/`unless`", s.span, "conditional binding").help =
                         Some("use `??` or an `if` block".into());
                 }
-                let id = self.declare(name, ty, self.built[v as usize]);
+                let id = self.declare(name, ty, self.built[v.index()]);
                 StmtKind::Let(id, v)
             }
             S::If { cond, then, otherwise } => {
@@ -436,7 +436,7 @@ impl<'a> Lowerer<'a> {
         }
         self.rule_locals.push(name.name.clone());
         self.local_built.push(built);
-        let id = (self.rule_locals.len() - 1) as ir::LocalId;
+        let id = ir::LocalId::from_index(self.rule_locals.len() - 1);
         if let Some(scope) = self.scopes.last_mut() {
             scope.push(name.name.clone());
             self.visible.entry(name.name.clone()).or_default().push((id, ty));
@@ -594,7 +594,7 @@ pub(crate) fn fill_refresh(prog: &mut ir::Program) {
     let mut by_path: BTreeMap<Vec<String>, Vec<ir::SlotId>> = BTreeMap::new();
     for (i, s) in prog.slots.iter().enumerate() {
         if s.root == Root::User {
-            by_path.entry(s.path.clone()).or_default().push(i as ir::SlotId);
+            by_path.entry(s.path.clone()).or_default().push(ir::SlotId::from_index(i));
         }
     }
     let overlapping = |path: &[String]| -> Vec<ir::SlotId> {
