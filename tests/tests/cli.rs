@@ -453,3 +453,39 @@ logs = ['{"BLOCKED_COUNTRIES":"DE","PROBE_KEY":"from-case"}', "2027-01-01T00:00:
     assert!(report.contains("2 passed, 0 failed"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `warden run --bundle A --manifest M` takes the verification key from M's `[bundle]`
+/// section without checking M's rules: a manifest whose rules are missing and whose
+/// `timeout_ms` is out of range still names the key (and the key is used: another key is
+/// refused); a manifest that cannot be read is refused by name.
+#[test]
+fn run_bundle_takes_the_key_from_the_manifest_settings_only() {
+    let dir = scratch("bundle-manifest");
+    write(&dir, "r.rule", "rule \"r\" {\n    log \"ran\"\n}\n");
+    let manifest = write(&dir, "warden.toml", "[pipeline]\nrules = [\"r.rule\"]\n");
+    let (user, context) = (write(&dir, "user.json", r#"{"user_id": "auth0|1"}"#), write(&dir, "context.json", "{}"));
+    for name in ["release", "other"] {
+        let (code, out) = run(&["keygen", "-o", &p(&dir.join(name))]);
+        assert_eq!(code, 0, "{}", out.stderr);
+    }
+    let artifact = p(&dir.join("a.wdn"));
+    let (code, out) =
+        run(&["build", "--manifest", &manifest, "-o", &artifact, "--sign-key", &p(&dir.join("release.key"))]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    let settings = |key: &str| {
+        format!("[pipeline]\nrules = [\"missing.rule\"]\ntimeout_ms = 0\n[bundle]\nverify_key = \"{key}\"\n")
+    };
+    let run_with =
+        |m: &str| run(&["run", "--bundle", &artifact, "--manifest", m, "--user", &user, "--context", &context]);
+    let (code, out) = run_with(&write(&dir, "right.toml", &settings("release.pub")));
+    assert_eq!(code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("\"ran\""), "{}", out.stdout);
+    let (code, out) = run_with(&write(&dir, "wrong.toml", &settings("other.pub")));
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("the signature does not match the verification key"), "{}", out.stderr);
+    let missing = p(&dir.join("absent.toml"));
+    let (code, out) = run_with(&missing);
+    assert_eq!(code, 1);
+    assert_eq!(out.stderr, format!("error: cannot read the manifest `{missing}`\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -87,7 +87,9 @@ impl Report {
 }
 
 /// A manifest's settings, read without checking (or reading) its rules; diagnostics for
-/// a manifest that cannot be read or parsed.
+/// a manifest that cannot be read or parsed. A setting the parser could get past (a
+/// `timeout_ms` out of range, a bad `[schema]` entry) does not keep the others from being
+/// read: `Report::of_manifest` reports those.
 pub fn read_manifest(path: &Path) -> Result<crate::Manifest, Box<Report>> {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
@@ -100,9 +102,9 @@ pub fn read_manifest(path: &Path) -> Result<crate::Manifest, Box<Report>> {
         }
     };
     let file = sources.add(path.display().to_string(), text.clone());
-    match warden_check::manifest::parse(path, file, warden_syntax::strip_bom(&text), &mut diagnostics) {
-        Some((m, _)) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(m),
-        _ => Err(Box::new(Report { diagnostics, sources, program: None, manifest: true })),
+    match warden_check::manifest::parse(path, file, &text, &mut diagnostics) {
+        Some((m, _)) => Ok(m),
+        None => Err(Box::new(Report { diagnostics, sources, program: None, manifest: true })),
     }
 }
 
