@@ -68,7 +68,7 @@ impl Report {
 
     /// How many rule files were read (the manifest not counted).
     pub fn rule_files(&self) -> usize {
-        self.sources.files.len() - usize::from(self.manifest)
+        self.sources.files.len().saturating_sub(usize::from(self.manifest))
     }
 
     /// The checked program's IR as text (`warden check --ir`), when it checks.

@@ -194,9 +194,7 @@ impl JsRules {
         config: &BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
-        if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
-            return Err(vec![JsError::new("", "the bytecode does not match the rules and modules")]);
-        }
+        bytecode_fits(&bytecode, &rules, &modules)?;
         match isolation() {
             Some(settings) => JsRules::start_workers(settings, rules, modules, Some(bytecode), config, limits),
             None => JsRules::assemble(rules, modules, bytecode, config, limits),
@@ -215,9 +213,7 @@ impl JsRules {
         config: &BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
-        if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
-            return Err(vec![JsError::new("", "the bytecode does not match the rules and modules")]);
-        }
+        bytecode_fits(&bytecode, &rules, &modules)?;
         JsRules::assemble(rules, modules, bytecode, config, limits)
     }
 
@@ -324,4 +320,12 @@ pub struct Link {
 impl Link {
     /// A JavaScript step between two non-JavaScript steps.
     pub const ALONE: Link = Link { first: true, last: true, end: false };
+}
+
+/// Bytecode for exactly the given rules and modules.
+fn bytecode_fits(bytecode: &Bytecode, rules: &[JsSource], modules: &[JsSource]) -> Result<(), Vec<JsError>> {
+    if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
+        return Err(vec![JsError::new("", "the bytecode does not match the rules and modules")]);
+    }
+    Ok(())
 }

@@ -556,22 +556,7 @@ mod tests {
     }
 
     fn txn() -> Txn {
-        Txn {
-            user: Arc::new(json!({ "user_id": "auth0|1" })),
-            context: Arc::new(json!({})),
-            config: Arc::new(BTreeMap::new()),
-            slots: Vec::new(),
-            id_token: Default::default(),
-            access_token: Default::default(),
-            scope: None,
-            multifactor: None,
-            redirect: None,
-            saml_configuration: None,
-            primary_user: None,
-            effects: Vec::new(),
-            logs: Vec::new(),
-            now: 0,
-        }
+        Txn::without_slots(Arc::new(json!({ "user_id": "auth0|1" })), Arc::new(json!({})), Arc::new(BTreeMap::new()), 0)
     }
 
     fn run_once(js: &JsRules) -> Option<ErrorInfo> {

@@ -212,22 +212,7 @@ impl State {
 
     /// A transaction for the worker (no slots: JavaScript steps do not read them).
     fn txn(self, config: Arc<BTreeMap<String, String>>) -> Txn {
-        let mut txn = Txn {
-            user: Arc::new(Json::Null),
-            context: Arc::new(Json::Null),
-            config,
-            slots: Vec::new(),
-            id_token: IndexMap::new(),
-            access_token: IndexMap::new(),
-            scope: None,
-            multifactor: None,
-            redirect: None,
-            saml_configuration: None,
-            primary_user: None,
-            effects: Vec::new(),
-            logs: Vec::new(),
-            now: self.now,
-        };
+        let mut txn = Txn::without_slots(Arc::new(Json::Null), Arc::new(Json::Null), config, self.now);
         self.into(&mut txn);
         txn
     }
