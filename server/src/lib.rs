@@ -224,23 +224,7 @@ fn watch_files(app: Arc<App>) -> Result<notify::RecommendedWatcher, StartError> 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     let ignore: Option<std::path::PathBuf> =
         app.settings.decision_log.as_ref().map(|d| d.to.clone()).and_then(|p| std::fs::canonicalize(p).ok());
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        if matches!(event.kind, notify::EventKind::Access(_)) {
-            return;
-        }
-        let relevant = event.paths.iter().any(|p| {
-            ignore.as_ref().is_none_or(|i| p != i)
-                && !p.components().any(|c| {
-                    let c = c.as_os_str().to_string_lossy();
-                    c == "target" || c == "node_modules" || (c.starts_with('.') && c != "." && c != ".." && !c.starts_with("..data"))
-                })
-        });
-        if relevant {
-            let _ = tx.try_send(());
-        }
-    })
-    .map_err(|e| StartError::Watch(e.to_string()))?;
+    let mut dirs = Vec::new();
     for spec in &app.settings.pipelines {
         let (dir, mode) = match &spec.source {
             Source::Manifest(p) => (p.parent(), RecursiveMode::Recursive),
@@ -250,7 +234,34 @@ fn watch_files(app: Arc<App>) -> Result<notify::RecommendedWatcher, StartError> 
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => std::path::PathBuf::from("."),
         };
-        watcher.watch(&dir, mode).map_err(|e| StartError::Watch(format!("{}: {e}", dir.display())))?;
+        let dir = std::fs::canonicalize(&dir).map_err(|e| StartError::Watch(format!("{}: {e}", dir.display())))?;
+        dirs.push((dir, mode));
+    }
+    let roots: Vec<std::path::PathBuf> = dirs.iter().map(|(d, _)| d.clone()).collect();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        // Below a watched folder, skip the decision log, build output, dependencies and
+        // hidden files (editors' swap files); Kubernetes' `..data` links are not hidden.
+        let relevant = event.paths.iter().any(|p| {
+            if ignore.as_ref().is_some_and(|i| p == i) {
+                return false;
+            }
+            let below = roots.iter().find_map(|r| p.strip_prefix(r).ok()).unwrap_or(p.as_path());
+            !below.components().any(|c| {
+                let c = c.as_os_str().to_string_lossy();
+                c == "target" || c == "node_modules" || (c.starts_with('.') && !c.starts_with("..data"))
+            })
+        });
+        if relevant {
+            let _ = tx.try_send(());
+        }
+    })
+    .map_err(|e| StartError::Watch(e.to_string()))?;
+    for (dir, mode) in &dirs {
+        watcher.watch(dir, *mode).map_err(|e| StartError::Watch(format!("{}: {e}", dir.display())))?;
     }
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
