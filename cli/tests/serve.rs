@@ -137,6 +137,13 @@ fn serve_in_a_project_folder_then_reload_on_sighup() {
     assert_eq!(status, 200, "{ready}");
     let body = sample("quickstart", "employee-login");
     let first = login(&server.addr, &body);
+    // The request files docs/serve.md sends are the samples.
+    for name in ["employee-login", "unverified-email"] {
+        let file = std::fs::read_to_string(root().join(format!("examples/quickstart/requests/{name}.json"))).unwrap();
+        assert_eq!(serde_json::from_str::<Json>(&file).unwrap(), serde_json::from_str::<Json>(&sample("quickstart", name)).unwrap());
+        let decided = login(&server.addr, &file);
+        assert_eq!(decided["decision"], if name == "employee-login" { "allow" } else { "deny" });
+    }
     assert_eq!(
         without_server_fields(first.clone()),
         run_outcome(&["--manifest", root().join("examples/quickstart/warden.toml").to_str().unwrap()], "quickstart", "employee-login")

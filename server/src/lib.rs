@@ -66,10 +66,25 @@ fn failures_text(f: &[LoadFailure]) -> String {
     f.iter().map(|f| format!("pipeline `{}` ({}): {}", f.pipeline, f.source, f.error)).collect::<Vec<_>>().join("\n")
 }
 
-/// The routes.
+impl App {
+    /// The state of a server serving `pipelines` (loaded with [`load_all`]).
+    pub fn new(settings: Settings, pipelines: state::Pipelines, decisions: Option<DecisionLog>) -> App {
+        App {
+            limit: Arc::new(Semaphore::new(settings.concurrency)),
+            registry: Registry::new(pipelines),
+            metrics: Metrics::new(),
+            decisions,
+            hooks: adapters::hooks(&settings.hooks).into_iter().collect(),
+            draining: AtomicBool::new(false),
+            reloading: tokio::sync::Mutex::new(()),
+            settings,
+        }
+    }
+}
+
+/// The routes, with [`layers`].
 pub fn router(app: Arc<App>) -> Router {
-    let panic_app = app.clone();
-    Router::new()
+    let routes = Router::new()
         .route("/v1/login", post(api::native_default))
         .route("/v1/pipelines/{name}/login", post(api::native_named))
         .route("/v1/hooks/{*route}", post(api::hook_default))
@@ -82,7 +97,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)
-        .with_state(app)
+        .with_state(app.clone());
+    layers(routes, app)
+}
+
+/// What wraps every route: a panic becomes a JSON 500 and a metric (the server keeps
+/// serving), and each request gets a tracing span.
+pub fn layers(routes: Router, app: Arc<App>) -> Router {
+    let panic_app = app;
+    routes
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(move |_: Box<dyn std::any::Any + Send>| {
             panic_app.metrics.panics.inc();
             panic_app.metrics.reject("internal");
@@ -185,21 +208,11 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         Some(d) => Some(DecisionLog::start(d.clone()).map_err(StartError::DecisionLog)?),
         None => None,
     };
-    let hooks = adapters::hooks(&settings.hooks).into_iter().collect();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|source| StartError::Bind { addr: settings.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.listen, source })?;
-    let app = Arc::new(App {
-        limit: Arc::new(Semaphore::new(settings.concurrency)),
-        registry: Registry::new(pipelines),
-        metrics: Metrics::new(),
-        decisions,
-        hooks,
-        draining: AtomicBool::new(false),
-        reloading: tokio::sync::Mutex::new(()),
-        settings,
-    });
+    let app = Arc::new(App::new(settings, pipelines, decisions));
     publish_info(&app);
     let watcher = if app.settings.watch { Some(watch_files(app.clone())?) } else { None };
     let (stop, mut stopped) = watch::channel(false);

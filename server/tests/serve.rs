@@ -527,3 +527,29 @@ async fn a_pipeline_that_does_not_load_stops_the_start_with_every_reason() {
     assert!(e.contains("pipeline `gone`"), "{e}");
     assert!(!e.contains("pipeline `default`"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_is_a_500_and_a_metric_and_the_server_keeps_serving() {
+    use axum::routing::get;
+    let dir = project("panic", &[("warden.toml", &manifest(&["a.rule"], "")), ("a.rule", &versioned("1"))]);
+    let s = settings(&dir);
+    let pipelines = warden_server::load_all(&s).unwrap();
+    let app = std::sync::Arc::new(warden_server::App::new(s, pipelines, None));
+    // The production layers around a route that panics, next to the production routes.
+    async fn boom() -> &'static str {
+        panic!("deliberate")
+    }
+    let boom: axum::Router = axum::Router::new().route("/boom", get(boom));
+    let routes = warden_server::layers(boom, app.clone()).merge(warden_server::router(app.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move { axum::serve(listener, routes).await });
+    let http = Http::new(addr);
+    let r = http.get("/boom").await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.json()["error"]["code"], "internal");
+    assert!(!r.text().contains("deliberate"), "the panic's message stays in the server");
+    assert_eq!(http.post("/v1/login", &login("x@example.com")).await.status, 200, "still serving");
+    assert!(http.get("/metrics").await.text().contains("warden_panics_total 1"));
+    task.abort();
+}
