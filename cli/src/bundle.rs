@@ -5,30 +5,15 @@ use std::io::Write;
 use std::path::Path;
 
 use warden::files::{read_public_key, read_secret_key};
-use warden::{InspectedStep, LoadError, Pipeline, Refusal};
+use warden::{InspectedStep, LoadError, Pipeline};
 
 use crate::{BuildArgs, EXIT_ERROR, InspectArgs, KeygenArgs, Output, RunArgs, render};
 
 /// Loads an artifact for `warden run --bundle`: the verification key comes from
 /// `--verify-key`, or from the manifest's `[bundle] verify_key` when `--manifest` is given.
 pub(crate) fn load_bundle(a: &RunArgs, bundle: &Path) -> Result<Pipeline, LoadError> {
-    let key_path = match (&a.verify_key, &a.manifest) {
-        (Some(k), _) => Some(k.clone()),
-        // Only the manifest's settings are read: its rules are not checked.
-        (None, Some(m)) => match warden::read_manifest(m) {
-            Ok(manifest) => manifest.verify_key,
-            Err(_) => return Err(LoadError::Refused(Refusal::Manifest(m.display().to_string()))),
-        },
-        (None, None) => None,
-    };
-    let key = match key_path {
-        Some(p) => Some(read_public_key(&p).map_err(|e| LoadError::Refused(e.into()))?),
-        None => None,
-    };
-    let bytes = warden::files::read_artifact(bundle)
-        .map_err(|reason| LoadError::Refused(Refusal::Read { path: bundle.display().to_string(), reason }))?;
     let config: std::collections::BTreeMap<String, String> = a.config.iter().cloned().collect();
-    Pipeline::from_artifact(&bytes, key.as_ref(), &config)
+    Pipeline::from_artifact_file(bundle, a.verify_key.as_deref(), a.manifest.as_deref(), &config)
 }
 
 pub(crate) fn build(a: &BuildArgs, style: render::Style, out: &mut Output) -> u8 {
@@ -58,7 +43,7 @@ pub(crate) fn build(a: &BuildArgs, style: render::Style, out: &mut Output) -> u8
     if !pipeline.warnings().is_empty() {
         out.stderr = render::render(pipeline.warnings(), &pipeline.source_map(), style);
     }
-    let bytes = pipeline.to_artifact(key.as_ref(), a.embed_config);
+    let bytes = pipeline.to_artifact(key.as_ref());
     if let Err(e) = std::fs::write(&a.output, &bytes) {
         out.stderr.push_str(&format!("error: cannot write `{}`: {e}\n", a.output.display()));
         return EXIT_ERROR;

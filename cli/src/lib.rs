@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod init;
 pub mod render;
 mod run;
+pub mod serve;
 pub mod testing;
 
 use bundle::{build, inspect, keygen};
@@ -55,6 +56,64 @@ pub enum Command {
     Init(InitArgs),
     /// Print the built-in schema of Auth0's user and context as Markdown
     Schema,
+    /// Serve pipelines over HTTP to an identity stack: native API, Hydra, Kratos, ZITADEL and
+    /// OPA-compatible hooks, /health, /ready, /metrics, hot reload (docs/serve.md)
+    Serve(Box<ServeArgs>),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// A pipeline from sources: `NAME=PATH` or `PATH` (named `default`); repeatable
+    /// [default: ./warden.toml]
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub manifest: Vec<String>,
+    /// A pipeline from a built artifact: `NAME=PATH` or `PATH` (named `default`); repeatable
+    #[arg(long, value_name = "[NAME=]PATH")]
+    pub bundle: Vec<String>,
+    /// Require every artifact to be signed by this public key
+    #[arg(long, value_name = "PUB")]
+    pub verify_key: Option<PathBuf>,
+    /// Take the artifacts' public key from this manifest's `[bundle] verify_key`
+    #[arg(long, value_name = "PATH", conflicts_with = "verify_key")]
+    pub verify_manifest: Option<PathBuf>,
+    /// The address to listen on; port 0 picks a free port (the address is printed first on stdout)
+    #[arg(long, value_name = "ADDR:PORT", default_value = warden_server::settings::DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
+    /// A configuration value for every pipeline, over the manifest's (repeatable)
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub config: Vec<(String, String)>,
+    /// Bearer keys for login and hook routes, one per line (also WARDEN_API_KEYS, comma
+    /// separated); required when listening beyond loopback
+    #[arg(long, value_name = "FILE")]
+    pub api_keys_file: Option<PathBuf>,
+    /// Bearer keys for /v1/admin routes (also WARDEN_ADMIN_KEYS)
+    #[arg(long, value_name = "FILE")]
+    pub admin_keys_file: Option<PathBuf>,
+    /// Listen beyond loopback without API keys (a proxy in front authenticates callers)
+    #[arg(long)]
+    pub no_auth: bool,
+    /// The largest request body, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = warden_server::settings::DEFAULT_BODY_LIMIT,
+          value_parser = clap::value_parser!(usize))]
+    pub max_body: usize,
+    /// Logins in flight at once; beyond it the server answers 503 with Retry-After
+    #[arg(long, value_name = "N", default_value_t = warden_server::settings::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Each login's time budget in milliseconds, 1 to 600000 (default: each pipeline's)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub timeout_ms: Option<u64>,
+    /// Reload a pipeline when one of its files changes
+    #[arg(long)]
+    pub watch: bool,
+    /// Write one JSON line per login to this file (`-` for stdout)
+    #[arg(long, value_name = "PATH")]
+    pub decision_log: Option<PathBuf>,
+    /// A TOML file with decision-log masks and hook options (docs/serve.md)
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Log format on stderr (level from WARDEN_LOG, default info)
+    #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
+    pub log_format: serve::LogFormat,
 }
 
 #[derive(clap::Args, Debug)]
@@ -93,9 +152,9 @@ pub struct BuildArgs {
     /// Sign the artifact with this secret key (from `warden keygen`)
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
-    /// Bake the manifest's literal configuration values into the artifact (left out by
-    /// default, so that secrets stay out of artifacts)
-    #[arg(long)]
+    /// Accepted for compatibility: the manifest's literal configuration values now always
+    /// travel in the artifact (values from environment variables never do)
+    #[arg(long, hide = true)]
     pub embed_config: bool,
 }
 
@@ -248,6 +307,8 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
             out.stdout = warden::schema_markdown();
             0
         }
+        // Long-running: writes to stdout and stderr itself.
+        Command::Serve(a) => serve::command(&a),
     };
     (code, out)
 }

@@ -249,7 +249,7 @@ fn build(
     let has_js = !program.js_rules.is_empty() || !program.js_modules.is_empty();
     let signed = match key {
         Ok(key) => {
-            let bytes = pipeline.to_artifact(Some(key), true);
+            let bytes = pipeline.to_artifact(Some(key));
             Pipeline::from_artifact(&bytes, Some(&key.verifying_key()), config).map_err(|e| load_error_text(&e))
         }
         Err(e) => Err(format!("no key to sign it with: {e}")),
@@ -259,7 +259,7 @@ fn build(
         pipeline: signed,
     }];
     if has_js {
-        let bytes = pipeline.to_artifact(None, true);
+        let bytes = pipeline.to_artifact(None);
         out.push(Built {
             what: "the unsigned artifact (JavaScript from its sources)",
             pipeline: Pipeline::from_artifact(&bytes, None, config).map_err(|e| load_error_text(&e)),

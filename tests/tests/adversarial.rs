@@ -185,7 +185,7 @@ fn inputs() -> Vec<(Json, Json)> {
 
 fn contents_of(source: &str) -> Contents {
     let p = Pipeline::from_sources(&[("rich.rule".into(), source.into())], Options::default()).expect("loads");
-    let bytes = p.to_artifact(None, true);
+    let bytes = p.to_artifact(None);
     warden_artifact::read(&bytes, None).expect("reads").1
 }
 
@@ -522,7 +522,7 @@ fn deeply_nested_blocks_and_types_survive_the_artifact_round_trip() {
         " }".repeat(60)
     );
     let p = Pipeline::from_sources(&[("n.rule".into(), blocks)], Options::default()).expect("60 nested blocks check");
-    let bytes = p.to_artifact(None, false);
+    let bytes = p.to_artifact(None);
     let loaded = Pipeline::from_artifact(&bytes, None, &BTreeMap::new()).expect("and load from an artifact");
     let o = loaded.execute(&json!({"email_verified": true}), &json!({}), &Exec::at(NOW)).expect("valid");
     assert!(!o.is_allow());
@@ -536,7 +536,7 @@ fn deeply_nested_blocks_and_types_survive_the_artifact_round_trip() {
         &[("r.rule", "rule \"r\" {\n    deny if len(user.app_metadata.x ?? []) > 1\n}\n")],
     );
     let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("a 64-level type checks");
-    let bytes = p.to_artifact(None, false);
+    let bytes = p.to_artifact(None);
     Pipeline::from_artifact(&bytes, None, &BTreeMap::new()).expect("and loads from an artifact");
 }
 

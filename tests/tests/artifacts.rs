@@ -18,7 +18,7 @@ fn every_example_gives_the_same_outcomes_from_its_artifact() {
     let now = warden::parse_time(NOW).expect("time");
     for dir in examples() {
         let from_sources = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
-        let bytes = from_sources.to_artifact(None, true);
+        let bytes = from_sources.to_artifact(None);
         let from_artifact = Pipeline::from_artifact(&bytes, None, &no_config()).expect("artifact loads");
         warden_tests::assert_jit(&from_artifact);
         for s in samples(&dir) {
@@ -35,8 +35,8 @@ fn every_example_gives_the_same_outcomes_from_its_artifact() {
 #[test]
 fn building_twice_gives_identical_bytes() {
     for dir in examples() {
-        let a = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads").to_artifact(None, false);
-        let b = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads").to_artifact(None, false);
+        let a = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads").to_artifact(None);
+        let b = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads").to_artifact(None);
         assert_eq!(a, b, "{}", dir.display());
     }
 }
@@ -46,7 +46,7 @@ fn the_header_names_quickjs_only_for_pipelines_with_javascript() {
     for (example, quickjs) in [("mixed-legacy", true), ("quickstart", false)] {
         let bytes = Pipeline::from_manifest(root().join("examples").join(example).join("warden.toml"))
             .expect("loads")
-            .to_artifact(None, false);
+            .to_artifact(None);
         let i = Pipeline::inspect_artifact(&bytes, None).expect("reads");
         let expected = quickjs.then(|| warden::quickjs_version().to_string());
         assert_eq!(i.quickjs_version, expected, "{example}");
@@ -54,7 +54,7 @@ fn the_header_names_quickjs_only_for_pipelines_with_javascript() {
 }
 
 fn quickstart_bytes(sign: Option<&warden::SecretKey>) -> Vec<u8> {
-    Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads").to_artifact(sign, true)
+    Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads").to_artifact(sign)
 }
 
 fn refused(r: Result<Pipeline, LoadError>) -> String {
@@ -167,17 +167,49 @@ fn foreign_truncated_and_mismatched_files_are_refused_clearly() {
         let m = refused(Pipeline::from_artifact(&bytes, None, &cfg));
         assert!(m.contains(want), "expected {want:?} in {m:?}");
     }
-    // Configuration the artifact needs and nobody gives.
-    let without_values = Pipeline::from_manifest(root().join("examples/quickstart/warden.toml"))
-        .expect("loads")
-        .to_artifact(None, false);
-    let m = refused(Pipeline::from_artifact(&without_values, None, &cfg));
-    assert!(m.contains("needs configuration `ADMIN_APP_NAME`"), "{m}");
-    let given: BTreeMap<String, String> = ["ADMIN_APP_NAME", "ALLOWED_DOMAINS", "KIOSK_CLIENT_ID", "SUPPORT_EMAIL"]
-        .iter()
-        .map(|k| (k.to_string(), "x".to_string()))
-        .collect();
-    assert!(Pipeline::from_artifact(&without_values, None, &given).is_ok());
+    // Configuration the artifact needs and nobody gives: a key the manifest takes from an
+    // environment variable (a secret: never in the artifact) that is not set at load.
+    let dir = std::env::temp_dir().join(format!("warden-artifact-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[pipeline]\nrules = [\"r.rule\"]\n[configuration]\nSHOWN = \"policy\"\nSECRET = { env = \"WARDEN_TEST_UNSET_SECRET_7\" }\n",
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("r.rule"), "rule \"r\" {\n    deny \"no\" if config.SECRET == config.SHOWN\n}\n").expect("rule");
+    let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
+    let bytes = p.to_artifact(None);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("\"policy\""), "a literal value travels in the artifact");
+    assert!(text.contains("WARDEN_TEST_UNSET_SECRET_7"), "the variable's name does");
+    let m = refused(Pipeline::from_artifact(&bytes, None, &cfg));
+    assert!(m.contains("needs configuration `SECRET` (environment variable `WARDEN_TEST_UNSET_SECRET_7`)"), "{m}");
+    assert!(!m.contains("`SHOWN`"), "the literal value is in the artifact: {m}");
+    let given: BTreeMap<String, String> = [("SECRET".to_string(), "s3cret".to_string())].into();
+    let loaded = Pipeline::from_artifact(&bytes, None, &given).expect("loads with the secret given");
+    assert_eq!(loaded.content_hash(), p.content_hash(), "a manifest and its artifact have one hash");
+    assert!(!text.contains("s3cret"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The quickstart's artifact decides like its sources without any configuration given
+/// again: its literal values are policy and travel in the artifact.
+#[test]
+fn literal_configuration_travels_in_the_artifact() {
+    let bytes = quickstart_bytes(None);
+    let from_artifact = Pipeline::from_artifact(&bytes, None, &no_config()).expect("needs no --config");
+    let from_sources = Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads");
+    for sample in samples(&root().join("examples/quickstart")) {
+        let (user, context) = (read(&sample.join("user.json")), read(&sample.join("context.json")));
+        let a = from_artifact.execute(&user, &context, &Exec::at(1_764_158_400_000)).expect("valid");
+        let b = from_sources.execute(&user, &context, &Exec::at(1_764_158_400_000)).expect("valid");
+        assert_eq!(a.to_json(), b.to_json(), "{}", sample.display());
+    }
+    // A changed literal value changes the content hash.
+    let mut changed = from_sources;
+    let before = changed.content_hash();
+    changed.set_config("SUPPORT_EMAIL", "someone@else.example");
+    assert_eq!(changed.content_hash(), before, "set_config values do not take part");
 }
 
 #[test]
@@ -185,7 +217,7 @@ fn a_doctored_program_is_refused_before_it_runs() {
     // A program whose expression points past the arena, with a correct hash: validation
     // refuses it before any runtime indexes with it.
     let p = Pipeline::from_manifest(root().join("examples/quickstart/warden.toml")).expect("loads");
-    let bytes = p.to_artifact(None, true);
+    let bytes = p.to_artifact(None);
     let body = &bytes[56..bytes.len() - 65];
     let mut contents: serde_json::Value = serde_json::from_slice(body).expect("body");
     contents["program"]["exprs"][3]["kind"] = serde_json::json!({ "Not": 4_000_000 });
@@ -246,7 +278,7 @@ static GOOD_JS: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| mixed
 
 fn mixed_legacy() -> (Pipeline, Vec<u8>) {
     let p = Pipeline::from_manifest(root().join("examples/mixed-legacy/warden.toml")).expect("loads");
-    let bytes = p.to_artifact(None, true);
+    let bytes = p.to_artifact(None);
     (p, bytes)
 }
 

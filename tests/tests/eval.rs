@@ -116,7 +116,7 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
         ));
     }
     // ... and so must the pipeline rebuilt from its artifact.
-    let artifact = Pipeline::from_artifact(&pipeline.to_artifact(None, true), None, &case.config)
+    let artifact = Pipeline::from_artifact(&pipeline.to_artifact(None), None, &case.config)
         .map_err(|e| format!("the artifact does not load: {e}"))?;
     if let Some(why) = artifact.jit_unavailable() {
         return Err(format!("the JIT did not compile the artifact's program: {why}"));

@@ -35,7 +35,7 @@ fn decide(p: &Pipeline, user: &Json, context: &Json, exec: Exec) -> Result<Json,
     let interp = show(p.execute(user, context, &exec.clone().on(Backend::Interp)));
     let jit = show(p.execute(user, context, &exec.clone().on(Backend::Jit)));
     assert_eq!(interp, jit, "the JIT disagrees with the interpreter");
-    let artifact = Pipeline::from_artifact(&p.to_artifact(None, true), None, &Default::default());
+    let artifact = Pipeline::from_artifact(&p.to_artifact(None), None, &Default::default());
     assert!(
         artifact.is_ok(),
         "the artifact does not load: {}",

@@ -79,9 +79,9 @@ fn run_case(c: &Case, dir: &std::path::Path) -> Result<(), String> {
     // The same pipeline on the JIT, and from its artifact: signed and verified (the
     // JavaScript runs from the artifact's QuickJS bytecode) and unsigned (compiled from the
     // sources it carries); each outcome compared whole.
-    let signed = Pipeline::from_artifact(&p.to_artifact(Some(&KEY), true), Some(&KEY.verifying_key()), &no_config())
+    let signed = Pipeline::from_artifact(&p.to_artifact(Some(&KEY)), Some(&KEY.verifying_key()), &no_config())
         .map_err(|e| format!("the signed artifact does not load: {e}"))?;
-    let unsigned = Pipeline::from_artifact(&p.to_artifact(None, true), None, &no_config())
+    let unsigned = Pipeline::from_artifact(&p.to_artifact(None), None, &no_config())
         .map_err(|e| format!("the unsigned artifact does not load: {e}"))?;
     for (what, p, b) in [
         ("jit", &p, Backend::Jit),
@@ -906,7 +906,7 @@ fn run_time_errors_point_at_file_line_and_column() {
         "",
     );
     let from_artifact =
-        Pipeline::from_artifact(&from_sources.to_artifact(None, false), None, &Default::default()).expect("loads");
+        Pipeline::from_artifact(&from_sources.to_artifact(None), None, &Default::default()).expect("loads");
     for p in [&from_sources, &from_artifact] {
         let o = outcome(p, &json!({"user_id": "auth0|1"}));
         assert_eq!(o["error"]["cause"], "rule_error", "{o}");
@@ -1522,7 +1522,7 @@ fn configuration_reaches_javascript_rules_as_it_reaches_rule_files() {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-    let a = Pipeline::from_artifact(&p.to_artifact(None, false), None, &given).expect("loads");
+    let a = Pipeline::from_artifact(&p.to_artifact(None), None, &given).expect("loads");
     let o = both(&a, &user, &from("FR"), 0, &[]);
     assert_eq!(o["error"]["description"], "blocked country", "the artifact's configuration reaches JavaScript: {o}");
     let o = both(&a, &user, &from("GR"), 0, &[]);
@@ -1663,7 +1663,7 @@ fn javascript_reads_the_login_clock() {
 "#;
     let b = "function b(user, context, callback) {\n  context.idToken['https://x/b'] = Date.now() - context.idToken['https://x/now'];\n  callback(null, user, context);\n}\n";
     let (dir, p) = pipeline_in("clock", &[("a.js", a), ("b.js", b)], "");
-    let artifact = Pipeline::from_artifact(&p.to_artifact(None, false), None, &Default::default()).expect("loads");
+    let artifact = Pipeline::from_artifact(&p.to_artifact(None), None, &Default::default()).expect("loads");
     let thursday = warden::parse_time("2026-11-26T12:00:00Z").expect("time");
     let later = warden::parse_time("2027-01-01T00:00:00Z").expect("time");
     let user = json!({"user_id": "auth0|1", "last_password_reset": "2026-11-20T00:00:00Z"});
@@ -1711,7 +1711,7 @@ fn saml_configuration_and_primary_user_reach_the_outcome() {
         ("saml-between", vec![("saml.js", mapping), ("link.js", link), ("between.rule", between), ("read.js", read)]),
     ] {
         let (dir, p) = pipeline_in(name, &rules, "");
-        let artifact = Pipeline::from_artifact(&p.to_artifact(None, false), None, &Default::default()).expect("loads");
+        let artifact = Pipeline::from_artifact(&p.to_artifact(None), None, &Default::default()).expect("loads");
         for pipeline in [&p, &artifact] {
             let o = both(pipeline, &primary(json!("auth0|1")), &context, 0, &[]);
             assert_eq!(o["decision"], "allow", "{name}: {o}");

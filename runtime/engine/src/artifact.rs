@@ -99,17 +99,19 @@ impl Inspection {
 
 impl Pipeline {
     /// The pipeline as an artifact: the checked program, its sources and its configuration
-    /// keys. Configuration values are left out unless `embed_config` (secrets stay out of
-    /// artifacts by default). Signed when a key is given. Reproducible: the same sources give
-    /// the same bytes.
-    pub fn to_artifact(&self, sign: Option<&SecretKey>, embed_config: bool) -> Vec<u8> {
+    /// keys. The manifest's literal `[configuration]` values are policy and travel in the
+    /// artifact, so that it decides like the sources it was built from; values the manifest
+    /// takes from environment variables are secrets and never do (the artifact records the
+    /// variable's name). Signed when a key is given. Reproducible: the same sources give the
+    /// same bytes.
+    pub fn to_artifact(&self, sign: Option<&SecretKey>) -> Vec<u8> {
         let mut config: Vec<warden_artifact::ConfigKey> = self
             .config_spec
             .iter()
             .map(|k| warden_artifact::ConfigKey {
                 key: k.key.clone(),
                 env: k.env.clone(),
-                value: if embed_config { k.value.clone() } else { None },
+                value: if k.env.is_none() { k.value.clone() } else { None },
             })
             .collect();
         // Keys read without a [configuration] table are needed too.
@@ -177,7 +179,36 @@ impl Pipeline {
             let (path, message) = errors.into_iter().next().map_or_else(Default::default, |e| (e.path, e.message));
             LoadError::Unsupported(crate::Unsupported::JsRule { path, message })
         })?;
-        Pipeline::assemble(contents.program, contents.sources, spec, Vec::new(), js, config, missing)
+        // The hash of what the artifact carries, whatever values were given at load.
+        let hash = crate::content_hash(&contents.program, &contents.sources, &contents.config);
+        Pipeline::assemble(contents.program, contents.sources, spec, Vec::new(), js, config, missing, hash)
+    }
+
+    /// Loads an artifact file (read bounded: a regular file of at most 256 MiB), verified
+    /// with the public key in `verify_key`, or else with the one a manifest's `[bundle]
+    /// verify_key` names (only the manifest's settings are read: its rules are not checked),
+    /// or else unverified. `config` as in [`Pipeline::from_artifact`].
+    pub fn from_artifact_file(
+        path: &std::path::Path,
+        verify_key: Option<&std::path::Path>,
+        manifest: Option<&std::path::Path>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<Pipeline, LoadError> {
+        let key_path = match (verify_key, manifest) {
+            (Some(k), _) => Some(k.to_path_buf()),
+            (None, Some(m)) => match crate::read_manifest(m) {
+                Ok(manifest) => manifest.verify_key,
+                Err(_) => return Err(LoadError::Refused(Refusal::Manifest(m.display().to_string()))),
+            },
+            (None, None) => None,
+        };
+        let key = match key_path {
+            Some(p) => Some(crate::files::read_public_key(&p).map_err(|e| LoadError::Refused(e.into()))?),
+            None => None,
+        };
+        let bytes = crate::files::read_artifact(path)
+            .map_err(|reason| LoadError::Refused(Refusal::Read { path: path.display().to_string(), reason }))?;
+        Pipeline::from_artifact(&bytes, key.as_ref(), config)
     }
 
     /// Reads what an artifact holds, verifying its integrity (and its signature when a key

@@ -243,6 +243,8 @@ pub struct Pipeline {
     warnings: Vec<warden_syntax::Diagnostic>,
     /// The files the pipeline was compiled from, by the program's file index.
     sources: Vec<SourceFile>,
+    /// [`Pipeline::content_hash`].
+    hash: [u8; 32],
 }
 
 impl Pipeline {
@@ -299,11 +301,13 @@ impl Pipeline {
                 return Err(LoadError::Check(Box::new(compiled)));
             }
         };
-        Pipeline::assemble(program, sources, config_spec, compiled.diagnostics, js, config, missing)
+        let hash = content_hash(&program, &sources, &config_spec);
+        Pipeline::assemble(program, sources, config_spec, compiled.diagnostics, js, config, missing, hash)
     }
 
     /// A pipeline from a checked (or verified) program and its loaded JavaScript rules:
     /// prepares sets and compiles the JIT.
+    #[allow(clippy::too_many_arguments)]
     fn assemble(
         program: Program,
         sources: Vec<SourceFile>,
@@ -312,6 +316,7 @@ impl Pipeline {
         js: Option<warden_js::JsRules>,
         config: BTreeMap<String, String>,
         missing: BTreeMap<String, Option<String>>,
+        hash: [u8; 32],
     ) -> Result<Pipeline, LoadError> {
         let prepared =
             Prepared::new(&program).map_err(|m| LoadError::Unsupported(Unsupported::Program(m.into_message())))?;
@@ -329,7 +334,28 @@ impl Pipeline {
             config_spec,
             warnings,
             sources,
+            hash,
         })
+    }
+
+    /// The SHA-256 of what decides: the checked program, its sources and the literal
+    /// configuration values that travel with it. A manifest and the artifact built from it
+    /// have the same hash; a change to any rule, list, module or literal value changes it.
+    /// Values from environment variables or `set_config` do not take part.
+    pub fn content_hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    /// [`Pipeline::content_hash`] in lowercase hexadecimal.
+    pub fn content_hash_hex(&self) -> String {
+        hex::encode(self.hash)
+    }
+
+    /// Configuration keys that have no value (neither in the manifest or artifact, nor in
+    /// their environment variable, nor set): a login that reads one is refused with
+    /// [`InputError::MissingConfig`]. A server refuses to serve such a pipeline.
+    pub fn missing_config(&self) -> Vec<MissingConfig> {
+        self.missing_config.iter().map(|(key, env)| MissingConfig { key: key.clone(), env: env.clone() }).collect()
     }
 
     /// Sets (or overrides) a configuration value.
@@ -573,6 +599,62 @@ impl Pipeline {
     }
 }
 
+/// One login as a request body: `{"user": {...}, "context": {...}, "now": ...}`, the body of
+/// `warden serve`'s native API. `now` is an RFC 3339 time or epoch milliseconds; absent, the
+/// caller's clock applies. Any other member is refused (a misspelt `contxt` is an error, not
+/// an empty context).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoginRequest {
+    pub user: Json,
+    pub context: Json,
+    pub now: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    user: Json,
+    context: Json,
+    #[serde(default)]
+    now: Option<LoginNow>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum LoginNow {
+    Millis(i64),
+    Text(String),
+}
+
+impl LoginRequest {
+    /// Parses a request body, with the limits of any input (depth and values, checked on the
+    /// text first) and line and column when it is not JSON or not a login.
+    pub fn from_slice(bytes: &[u8]) -> Result<LoginRequest, InputError> {
+        let what = "request";
+        warden_runtime::check_json_text(what, bytes)?;
+        let body: LoginBody = serde_json::from_slice(bytes).map_err(|e| {
+            let raw = e.to_string();
+            let message = raw.split(" at line ").next().unwrap_or("invalid JSON").to_string();
+            let message = match e.classify() {
+                serde_json::error::Category::Data => format!("not a login ({message})"),
+                serde_json::error::Category::Eof => "unexpected end of input".to_string(),
+                _ => message,
+            };
+            InputError::Malformed { what: what.to_string(), line: e.line(), column: e.column(), message }
+        })?;
+        let now = match body.now {
+            None => None,
+            Some(LoginNow::Millis(ms)) => Some(ms),
+            Some(LoginNow::Text(t)) => Some(parse_time(&t).ok_or_else(|| InputError::WrongType {
+                path: "now".into(),
+                expected: "an RFC 3339 time such as 2026-11-26T12:00:00Z, or epoch milliseconds".into(),
+                found: format!("{t:?}"),
+            })?),
+        };
+        Ok(LoginRequest { user: body.user, context: body.context, now })
+    }
+}
+
 /// Parses an RFC 3339 time (`2026-11-26T12:00:00Z`) to epoch milliseconds.
 pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
@@ -580,6 +662,33 @@ pub fn parse_time(s: &str) -> Option<i64> {
 
 /// Configuration values from the manifest or the environment, and the keys still without
 /// one (with the environment variable that was expected to hold it).
+/// [`Pipeline::content_hash`]: serialization of the program and sources is deterministic
+/// (artifacts are reproducible), so the same sources give the same hash.
+pub(crate) fn content_hash(program: &Program, sources: &[SourceFile], spec: &[warden_artifact::ConfigKey]) -> [u8; 32] {
+    use sha2::Digest;
+    let literals: Vec<(&str, &str)> = spec
+        .iter()
+        .filter(|k| k.env.is_none())
+        .filter_map(|k| k.value.as_deref().map(|v| (k.key.as_str(), v)))
+        .collect();
+    let mut h = sha2::Sha256::new();
+    // Writing into a hasher cannot fail; an error would only leave the hash of a prefix.
+    let _ = serde_json::to_writer(HashWriter(&mut h), &(program, sources, literals));
+    h.finalize().into()
+}
+
+struct HashWriter<'a>(&'a mut sha2::Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn resolve_config(spec: &[warden_artifact::ConfigKey]) -> (BTreeMap<String, String>, BTreeMap<String, Option<String>>) {
     let mut config = BTreeMap::new();
     let mut missing = BTreeMap::new();

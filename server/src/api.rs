@@ -1,0 +1,435 @@
+//! The routes: logins (native and hooks), operations, admin.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json, json};
+use warden::{Exec, InputError, LoginRequest, Outcome};
+
+use crate::adapters::{Adapter, AdapterError, DecisionInfo, Login};
+use crate::decisions::Entry;
+use crate::metrics::{LoginLabels, PipelineLabel, RuleLabels};
+use crate::settings::BODY_TIMEOUT;
+use crate::state::Loaded;
+use crate::{App, auth};
+
+/// The pipeline `/v1/login` and `/v1/hooks/...` decide with.
+pub const DEFAULT_PIPELINE: &str = "default";
+
+/// A JSON error reply: `{"error": {"code", "message", ...}}`.
+pub fn error(status: StatusCode, code: &str, message: impl Into<String>, extra: Option<Json>) -> Response {
+    let mut e = json!({ "code": code, "message": message.into() });
+    if let (Some(Json::Object(more)), Json::Object(map)) = (extra, &mut e) {
+        map.extend(more);
+    }
+    let mut r = (status, axum::Json(json!({ "error": e }))).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    r
+}
+
+/// How a login request is read and answered.
+#[derive(Clone, Debug)]
+pub enum Api {
+    Native,
+    Hook(Arc<dyn Adapter>),
+}
+
+impl Api {
+    fn label(&self) -> &'static str {
+        match self {
+            Api::Native => "native",
+            Api::Hook(a) => a.name(),
+        }
+    }
+}
+
+/// Reads a body of at most `limit` bytes within [`BODY_TIMEOUT`].
+async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let limit = app.settings.body_limit;
+    let too_large = || {
+        app.metrics.reject("too_large");
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than the limit of {limit} bytes"),
+            Some(json!({ "limit": limit })),
+        )
+    };
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            // `to_bytes` fails past the limit (chunked bodies) or when the connection breaks.
+            if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit")
+            {
+                Err(too_large())
+            } else {
+                app.metrics.reject("bad_request");
+                Err(error(StatusCode::BAD_REQUEST, "unreadable_body", format!("the request body could not be read: {e}"), None))
+            }
+        }
+        Err(_) => {
+            app.metrics.reject("bad_request");
+            Err(error(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!("the request body did not arrive within {} s", BODY_TIMEOUT.as_secs()),
+                None,
+            ))
+        }
+    }
+}
+
+/// Holds one place of the concurrency limit and the in-flight gauge.
+struct InFlight {
+    app: Arc<App>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.app.metrics.in_flight.dec();
+    }
+}
+
+/// What the blocking part of a login produces.
+enum Decided {
+    Reply(Response, Option<(Outcome, Option<(Json, Json)>)>),
+    Refused(Response),
+}
+
+/// One login: authenticate, find the pipeline, read the body, take a place, decide on a
+/// blocking thread, answer, count and log.
+pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body, api: Api) -> Response {
+    let needs_key = match &api {
+        Api::Native => true,
+        Api::Hook(a) => !a.authenticates(),
+    };
+    if needs_key && let Err(r) = auth::check(&app, &headers, auth::Group::Login) {
+        return r;
+    }
+    let Some(loaded) = app.registry.get(pipeline) else {
+        app.metrics.reject("not_found");
+        return error(
+            StatusCode::NOT_FOUND,
+            "unknown_pipeline",
+            format!("no pipeline named `{pipeline}` is served here"),
+            Some(json!({ "pipelines": app.registry.all().keys().collect::<Vec<_>>() })),
+        );
+    };
+    let bytes = match read_body(&app, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let permit = match app.limit.clone().try_acquire_owned() {
+        Ok(p) => p,
+        Err(_) => {
+            app.metrics.reject("overloaded");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                format!("{} logins are in flight, the most this server takes: retry", app.settings.concurrency),
+                None,
+            );
+        }
+    };
+    app.metrics.in_flight.inc();
+    let guard = InFlight { app: app.clone(), _permit: permit };
+    let started = Instant::now();
+    let decision_id = uuid::Uuid::new_v4().to_string();
+    let timeout = app.settings.timeout;
+    let keep_input = app.decisions.as_ref().is_some_and(|d| d.wants_input());
+    let api2 = api.clone();
+    let id2 = decision_id.clone();
+    let loaded2 = loaded.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let _guard = guard;
+        decide(&loaded2, &headers, &bytes, &api2, &id2, timeout, keep_input)
+    });
+    let decided = match task.await {
+        Ok(d) => d,
+        Err(e) => {
+            app.metrics.panics.inc();
+            app.metrics.reject("internal");
+            tracing::error!(pipeline, decision_id, "a login panicked: {e}");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the login could not be decided", None);
+        }
+    };
+    let (response, outcome) = match decided {
+        Decided::Refused(r) => return r,
+        Decided::Reply(r, o) => (r, o),
+    };
+    let elapsed = started.elapsed();
+    if let Some((outcome, input)) = outcome {
+        record(&app, &loaded, &api, decision_id, &outcome, input, elapsed);
+    }
+    response
+}
+
+/// The synchronous part: parse, execute, reply.
+fn decide(
+    loaded: &Loaded,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    api: &Api,
+    decision_id: &str,
+    timeout: Option<std::time::Duration>,
+    keep_input: bool,
+) -> Decided {
+    let login = match api {
+        Api::Native => match LoginRequest::from_slice(bytes) {
+            Ok(r) => Login { user: r.user, context: r.context, now: r.now },
+            Err(e) => return Decided::Refused(input_error(&e)),
+        },
+        Api::Hook(a) => match a.decode(headers, bytes) {
+            Ok(l) => l,
+            Err(e) => return Decided::Refused(adapter_error(&e)),
+        },
+    };
+    let mut exec = match login.now {
+        Some(now) => Exec::at(now),
+        None => Exec::now(),
+    };
+    exec.timeout = timeout;
+    let input = keep_input.then(|| (login.user.clone(), login.context.clone()));
+    let outcome = match loaded.pipeline.execute_owned(login.user, login.context, &exec) {
+        Ok(o) => o,
+        Err(e) => return Decided::Refused(input_error(&e)),
+    };
+    let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash };
+    let response = match api {
+        Api::Native => native_reply(&outcome, info),
+        Api::Hook(a) => {
+            let reply = a.reply(&outcome, info);
+            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            match reply.body {
+                Some(body) => (status, axum::Json(body)).into_response(),
+                None => status.into_response(),
+            }
+        }
+    };
+    Decided::Reply(response, Some((outcome, input)))
+}
+
+/// `{"decision_id", "pipeline": {"name", "hash"}, ...the outcome}`: the outcome's own bytes
+/// after a prefix, so its key order is the contract's.
+fn native_reply(outcome: &Outcome, info: DecisionInfo<'_>) -> Response {
+    let head = json!({ "decision_id": info.decision_id, "pipeline": { "name": info.pipeline, "hash": info.hash } });
+    let mut out = serde_json::to_vec(&head).unwrap_or_default();
+    let body = serde_json::to_vec(outcome).unwrap_or_default();
+    // Both are objects: `{...head}` + `,` + the outcome without its `{`.
+    if out.last() == Some(&b'}') && body.first() == Some(&b'{') && body.len() > 2 {
+        out.pop();
+        out.push(b',');
+        out.extend_from_slice(&body[1..]);
+    }
+    let mut r = Response::new(Body::from(out));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// 400 with what and where.
+pub fn input_error(e: &InputError) -> Response {
+    let mut extra = json!({ "kind": e.kind() });
+    match e {
+        InputError::Malformed { line, column, .. } => {
+            extra["line"] = json!(line);
+            extra["column"] = json!(column);
+        }
+        InputError::WrongType { path, .. } => extra["path"] = json!(path),
+        _ => {}
+    }
+    if let InputError::MissingConfig { .. } = e {
+        // The pipeline's fault, not the caller's; loading refuses this, so it is unexpected.
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "missing_config", e.to_string(), Some(extra));
+    }
+    error(StatusCode::BAD_REQUEST, "invalid_input", e.to_string(), Some(extra))
+}
+
+fn adapter_error(e: &AdapterError) -> Response {
+    match e {
+        AdapterError::BadRequest(m) => error(StatusCode::BAD_REQUEST, "invalid_payload", m.clone(), None),
+        AdapterError::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, "bad_signature", m.clone(), None),
+        AdapterError::NotFound(m) => error(StatusCode::NOT_FOUND, "not_found", m.clone(), None),
+    }
+}
+
+fn cause_name(outcome: &Outcome) -> &'static str {
+    match outcome.error.as_ref().map(|e| e.cause) {
+        None => "none",
+        Some(warden::Cause::Denied) => "denied",
+        Some(warden::Cause::RuleError) => "rule_error",
+        Some(warden::Cause::Timeout) => "timeout",
+        Some(warden::Cause::ResourceLimit) => "resource_limit",
+    }
+}
+
+/// Metrics and the decision log for one decided login.
+fn record(
+    app: &App,
+    loaded: &Loaded,
+    api: &Api,
+    decision_id: String,
+    outcome: &Outcome,
+    input: Option<(Json, Json)>,
+    elapsed: std::time::Duration,
+) {
+    let decision = if outcome.is_allow() { "allow" } else { "deny" };
+    let cause = cause_name(outcome);
+    let m = &app.metrics;
+    m.logins
+        .get_or_create(&LoginLabels { pipeline: loaded.name.clone(), decision, cause, api: api.label() })
+        .inc();
+    m.latency.get_or_create(&PipelineLabel { pipeline: loaded.name.clone() }).observe(elapsed.as_secs_f64());
+    if let Some(e) = &outcome.error
+        && cause != "denied"
+    {
+        m.rule_failures.get_or_create(&RuleLabels { pipeline: loaded.name.clone(), rule: e.rule.clone(), cause }).inc();
+    }
+    if let Some(log) = &app.decisions {
+        let entry = Entry {
+            decision_id,
+            time: jiff::Timestamp::now().to_string(),
+            pipeline: loaded.name.clone(),
+            hash: loaded.hash.clone(),
+            api: api.label(),
+            decision,
+            cause: (cause != "none").then_some(cause),
+            rule: outcome.error.as_ref().map(|e| e.rule.clone()),
+            latency_us: elapsed.as_micros().min(u64::MAX as u128) as u64,
+            input,
+            outcome: log.wants_outcome().then(|| outcome.to_json()),
+        };
+        log.record(entry, m);
+    }
+}
+
+// ---- handlers ----
+
+pub async fn native_default(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    login(app, DEFAULT_PIPELINE, headers, body, Api::Native).await
+}
+
+pub async fn native_named(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    login(app, &name, headers, body, Api::Native).await
+}
+
+pub async fn hook(app: Arc<App>, pipeline: String, route: &str, headers: HeaderMap, body: Body) -> Response {
+    let Some(adapter) = app.hooks.get(route).cloned() else {
+        app.metrics.reject("not_found");
+        return error(StatusCode::NOT_FOUND, "unknown_hook", format!("no hook adapter at `{route}`"), None);
+    };
+    login(app, &pipeline, headers, body, Api::Hook(adapter)).await
+}
+
+pub async fn hook_default(
+    State(app): State<Arc<App>>,
+    Path(route): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    hook(app, DEFAULT_PIPELINE.into(), &route, headers, body).await
+}
+
+pub async fn hook_named(
+    State(app): State<Arc<App>>,
+    Path((name, route)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    hook(app, name, &route, headers, body).await
+}
+
+pub async fn opa(State(app): State<Arc<App>>, Path(path): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    match crate::adapters::opa_route(&app.settings.hooks, &path) {
+        Ok((pipeline, adapter)) => login(app, &pipeline, headers, body, Api::Hook(Arc::from(adapter))).await,
+        Err(e) => {
+            app.metrics.reject("not_found");
+            adapter_error(&e)
+        }
+    }
+}
+
+pub async fn health() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+pub async fn ready(State(app): State<Arc<App>>) -> Response {
+    let pipelines = app.registry.all();
+    let listed: Vec<Json> =
+        pipelines.values().map(|p| json!({ "name": p.name, "hash": p.hash, "js_workers": p.pipeline.js_in_workers() })).collect();
+    if app.draining.load(Ordering::SeqCst) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "draining", "the server is shutting down", None);
+    }
+    let loaded = app.settings.pipelines.iter().all(|s| pipelines.contains_key(&s.name));
+    if !loaded {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "loading", "not every pipeline is loaded", None);
+    }
+    axum::Json(json!({ "status": "ready", "pipelines": listed })).into_response()
+}
+
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let mut r = Response::new(Body::from(app.metrics.encode()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE));
+    r
+}
+
+/// The OpenAPI description kept in the repository (`server/openapi.json`).
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub async fn openapi() -> Response {
+    let mut r = Response::new(Body::from(OPENAPI));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+pub async fn pipelines(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(r) = auth::check(&app, &headers, auth::Group::Login) {
+        return r;
+    }
+    let list: Vec<Json> = app
+        .registry
+        .all()
+        .values()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "hash": p.hash,
+                "loaded_at": jiff::Timestamp::try_from(p.loaded_at).map(|t| t.to_string()).unwrap_or_default(),
+                "rules": p.pipeline.program().steps.len(),
+            })
+        })
+        .collect();
+    axum::Json(json!({ "pipelines": list })).into_response()
+}
+
+pub async fn reload(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(r) = auth::check(&app, &headers, auth::Group::Admin) {
+        return r;
+    }
+    let report = crate::reload(&app, "admin").await;
+    let status = if report.ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, axum::Json(json!({ "ok": report.ok(), "reloaded": report.reloaded.iter().map(|(n, h)| json!({"pipeline": n, "hash": h})).collect::<Vec<_>>(), "unchanged": report.unchanged, "failed": report.failed }))).into_response()
+}
+
+pub async fn not_found(State(app): State<Arc<App>>) -> Response {
+    app.metrics.reject("not_found");
+    error(StatusCode::NOT_FOUND, "not_found", "no such route: see /openapi.json", None)
+}
