@@ -13,7 +13,9 @@
 # Usage: bench/serve/run.sh            (about 5 minutes after the build with the defaults)
 # Settings (environment):
 #   SERVE_EXAMPLES         examples to run                        (quickstart bench mixed-legacy)
-#   SERVE_SERVERS          servers to measure: warden node node-cluster   (all three)
+#   SERVE_SERVERS          servers to measure: warden node node-cluster   (these three)
+#                          (also warden-inproc: `warden serve` with WARDEN_JS_IN_PROCESS=1,
+#                          JavaScript rules in the server's process instead of workers)
 #   SERVE_SAT_CONNECTIONS  closed-loop connection counts          (1 8 32 64)
 #   SERVE_SAT_DURATION     seconds per closed-loop run            (3)
 #   SERVE_OPEN_DURATION    seconds of the open-loop run           (10)
@@ -54,7 +56,7 @@ if [[ ${SERVE_SKIP_BUILD:-0} != 1 ]]; then
     cargo build --release -q -p warden-cli -p warden-loadgen
 fi
 [[ -x $loadgen ]] || { echo "run.sh: $loadgen is missing (build it, or unset SERVE_SKIP_BUILD)" >&2; exit 1; }
-if [[ " $servers " == *" warden "* ]]; then
+if [[ " $servers " == *" warden"* ]]; then
     if ! "$warden" serve --help >/dev/null 2>&1; then
         echo "run.sh: $warden has no \`serve\` command in this checkout; run with SERVE_SERVERS='node node-cluster' to measure Node alone" >&2
         exit 1
@@ -136,9 +138,10 @@ for example in $examples; do
     for server in $servers; do
         case $server in
             warden) start warden "$tmp/$example-warden.log" "$warden" serve --manifest "$manifest" --listen 127.0.0.1:0 $warden_flags ;;
+            warden-inproc) start warden-inproc "$tmp/$example-warden-inproc.log" env WARDEN_JS_IN_PROCESS=1 "$warden" serve --manifest "$manifest" --listen 127.0.0.1:0 $warden_flags ;;
             node) start node "$tmp/$example-node.log" node bench/serve/node/server.js --pipeline "$example" --listen 127.0.0.1:0 ;;
             node-cluster) start node-cluster "$tmp/$example-node-cluster.log" node bench/serve/node/server.js --pipeline "$example" --listen 127.0.0.1:0 --cluster "$node_workers" ;;
-            *) echo "run.sh: unknown server $server (warden, node, node-cluster)" >&2; exit 2 ;;
+            *) echo "run.sh: unknown server $server (warden, warden-inproc, node, node-cluster)" >&2; exit 2 ;;
         esac
         urls[$server]=$url/v1/login
         spids[$server]=$pid
