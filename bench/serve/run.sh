@@ -7,10 +7,11 @@
 # the first line of stdout), check that all of them decide every body alike and as recorded
 # (bench/serve/compare.py: a difference fails the script before anything is timed), then per
 # server: a short warm-up, closed-loop runs at a few connection counts (saturation: the best
-# rate), and an open-loop run at half that rate (latency from each request's due time).
+# rate), and an open-loop run at half that rate (latency from each request's due time); then
+# every server again in an open loop at one common rate (half the lowest saturation).
 # Prints a Markdown table; writes every raw measurement to bench/serve/results/ (gitignored).
 #
-# Usage: bench/serve/run.sh            (about 5 minutes after the build with the defaults)
+# Usage: bench/serve/run.sh            (about 6 minutes after the build with the defaults)
 # Settings (environment):
 #   SERVE_EXAMPLES         examples to run                        (quickstart bench mixed-legacy)
 #   SERVE_SERVERS          servers to measure: warden node node-cluster   (these three)
@@ -151,6 +152,7 @@ for example in $examples; do
     for server in $servers; do compare_args+=(--server "$server=${urls[$server]}"); done
     python3 bench/serve/compare.py --bodies "$tmp/bodies/$example.jsonl" --expected "$tmp/bodies/$example.expected.txt" "${compare_args[@]}"
 
+    declare -A sat=()
     for server in $servers; do
         u=${urls[$server]}
         load "$example" "$server" warmup --url "$u" --connections 8 --duration "$warmup" >/dev/null
@@ -166,14 +168,24 @@ for example in $examples; do
                 best_c=$c
             fi
         done
+        sat[$server]=$best
         rate=$(python3 -c 'import sys; print(max(1, int(float(sys.argv[1]) * float(sys.argv[2]))))' "$best" "$open_fraction")
         r=$(load "$example" "$server" open --url "$u" --connections "$open_connections" --duration "$open_duration" --rate "$rate")
         echo "$example: $server open loop at $rate/s: p50 $(field '["latency_us"]["p50"]' "$r") us, p99 $(field '["latency_us"]["p99"]' "$r") us, p99.9 $(field '["latency_us"]["p99_9"]' "$r") us, missed $(field '["missed"]' "$r")" >&2
         printf '{"example":"%s","server":"%s","phase":"summary","saturation_rps":%s,"saturation_connections":%s,"open_rate":%s}\n' \
             "$example" "$server" "$best" "$best_c" "$rate" >>"$runs"
     done
+    # Every server again at one rate, the same for all: the open-loop fraction of the lowest
+    # saturation, so that latencies compare at equal load.
+    if [[ $(wc -w <<<"$servers") -gt 1 ]]; then
+        common=$(python3 -c 'import sys; print(max(1, int(min(map(float, sys.argv[2:])) * float(sys.argv[1]))))' "$open_fraction" "${sat[@]}")
+        for server in $servers; do
+            r=$(load "$example" "$server" open-common --url "${urls[$server]}" --connections "$open_connections" --duration "$open_duration" --rate "$common")
+            echo "$example: $server open loop at the common $common/s: p50 $(field '["latency_us"]["p50"]' "$r") us, p99 $(field '["latency_us"]["p99"]' "$r") us, p99.9 $(field '["latency_us"]["p99_9"]' "$r") us, missed $(field '["missed"]' "$r")" >&2
+        done
+    fi
     for server in $servers; do stop "$server" "${spids[$server]}"; done
-    unset urls spids
+    unset urls spids sat
 done
 
 python3 - "$runs" "$results" "$stamp" <<'PY'
@@ -210,6 +222,18 @@ for s in summaries:
     bad = o.get("requests", 0) - o.get("ok", 0)
     print(f"| {s['example']} | {s['server']} | {s['saturation_rps']:,.0f} | {s['saturation_connections']} | {s['open_rate']:,} | "
           f"{lat.get('p50', '-')} | {lat.get('p90', '-')} | {lat.get('p99', '-')} | {lat.get('p99_9', '-')} | {lat.get('max', '-')} | {bad} / {o.get('missed', 0)} |")
+commons = [r for r in runs if r["phase"] == "open-common"]
+if commons:
+    print()
+    print("At one rate for every server (the open-loop fraction of the lowest saturation of the example):")
+    print()
+    print("| example | server | rate (/s) | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | max (µs) | not ok / missed |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in commons:
+        o = r["report"]
+        lat = o.get("latency_us") or {}
+        bad = o.get("requests", 0) - o.get("ok", 0)
+        print(f"| {r['example']} | {r['server']} | {o['rate']:,.0f} | {lat.get('p50', '-')} | {lat.get('p90', '-')} | {lat.get('p99', '-')} | {lat.get('p99_9', '-')} | {lat.get('max', '-')} | {bad} / {o.get('missed', 0)} |")
 errors = [r for r in runs if r["phase"] != "summary" and r["report"]["requests"] != r["report"]["ok"]]
 if errors:
     print()

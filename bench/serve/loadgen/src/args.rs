@@ -14,8 +14,8 @@ use clap::Parser;
 /// Open loop (`--rate R`): requests are due at fixed times, R per second from the start,
 /// whatever the server does; idle connections take the next due request, and latency is
 /// measured from the time the request was due, not from when it could be sent (no coordinated
-/// omission). Requests still waiting for a connection when the duration ends are counted as
-/// `missed`.
+/// omission). Requests still waiting for a connection one second after the duration ended are
+/// not sent and are counted as `missed`.
 ///
 /// Prints one JSON object on stdout. Only plain `http://` URLs.
 #[derive(Debug, Parser)]

@@ -216,6 +216,9 @@ async fn closed_loop(
     counts
 }
 
+/// How long after the duration a due request may still be sent (open loop).
+pub const MISSED_AFTER: Duration = Duration::from_secs(1);
+
 /// One due request of the open loop.
 #[derive(Debug)]
 struct Job {
@@ -232,12 +235,15 @@ async fn open_loop(
 ) -> Counts {
     let mut conn = Conn { plan: plan.clone(), sender: None };
     let start = connect_then_wait(&mut conn, &mut counts, &barrier, &started).await;
-    let deadline = start + plan.duration;
+    // Every request is due before the duration ends; one still waiting for a connection a
+    // second after that is not sent (it counts as missed), so that a server that fell far
+    // behind does not keep the run going.
+    let cutoff = start + plan.duration + MISSED_AFTER;
     loop {
         let job = jobs.lock().await.recv().await;
         let Some(job) = job else { break };
         let now = Instant::now();
-        if now >= deadline {
+        if now >= cutoff {
             counts.missed += 1;
             continue;
         }

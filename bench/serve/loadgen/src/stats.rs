@@ -40,7 +40,8 @@ pub struct Counts {
     pub errors: BTreeMap<u16, u64>,
     /// Connect, write or read failures, and timeouts, by kind.
     pub transport: BTreeMap<&'static str, u64>,
-    /// Open loop: due requests not sent because the duration ended first.
+    /// Open loop: due requests not sent because they were still waiting for a connection a
+    /// second after the duration ended.
     pub missed: u64,
     /// TCP connections opened.
     pub connects: u64,
