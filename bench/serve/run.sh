@@ -121,14 +121,19 @@ stop() {
     [[ $status == 0 ]] || echo "run.sh: warning: $name exited with status $status after SIGTERM" >&2
 }
 
-# load EXAMPLE SERVER PHASE LOADGEN-ARGS...: one load generator run, recorded in $runs.
+# load EXAMPLE SERVER PHASE LOADGEN-ARGS...: one load generator run against server SERVER
+# (whose pid is ${spids[SERVER]}), recorded in $runs with where the CPU went meanwhile
+# (bench/serve/cpu.py); prints the load generator's report.
 load() {
     local example=$1 server=$2 phase=$3
     shift 3
-    local out
-    out=$("$loadgen" --bodies "$tmp/bodies/$example.jsonl" --threads "$lg_threads" --timeout 5 "$@")
-    printf '{"example":"%s","server":"%s","phase":"%s","report":%s}\n' "$example" "$server" "$phase" "$out" >>"$runs"
-    printf '%s' "$out"
+    local before after TIMEFORMAT='%R %U %S'
+    before=$(python3 bench/serve/cpu.py snapshot "${spids[$server]}")
+    { time "$loadgen" --bodies "$tmp/bodies/$example.jsonl" --threads "$lg_threads" --timeout 5 "$@" >"$tmp/report.json" 2>"$tmp/loadgen.err"; } 2>"$tmp/loadgen.time" \
+        || { cat "$tmp/loadgen.err" >&2; exit 1; }
+    after=$(python3 bench/serve/cpu.py snapshot "${spids[$server]}")
+    python3 bench/serve/cpu.py record "$example" "$server" "$phase" "$before" "$after" "$(cat "$tmp/loadgen.time")" "$tmp/report.json" >>"$runs"
+    cat "$tmp/report.json"
 }
 
 field() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r'"$1"')' "$2"; }
@@ -214,26 +219,31 @@ opens = {(r["example"], r["server"]): r["report"] for r in runs if r["phase"] ==
 print()
 print(f"Serve benchmark {stamp} (commit {meta['commit']}{' + local changes' if meta['dirty'] else ''}, {meta['cpus']} CPUs, node {meta['node']}); load generator and servers share the machine.")
 print()
-print("| example | server | saturation (ok/s) | at connections | open loop rate (/s) | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | max (µs) | not ok / missed |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+def other_cpu(example, server, phases):
+    """The most CPU (cores) anything but the server and the load generator took in these runs."""
+    vals = [r["cpu"]["other"] for r in runs if r["example"] == example and r["server"] == server and r["phase"] in phases and "cpu" in r]
+    return f"{max(vals):.2f}" if vals else "-"
+print("| example | server | saturation (ok/s) | at connections | open loop rate (/s) | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | max (µs) | not ok / missed | other CPU |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for s in summaries:
     o = opens.get((s["example"], s["server"]), {})
     lat = o.get("latency_us") or {}
     bad = o.get("requests", 0) - o.get("ok", 0)
+    timed = {r["phase"] for r in runs if r["phase"].startswith("closed-")} | {"open"}
     print(f"| {s['example']} | {s['server']} | {s['saturation_rps']:,.0f} | {s['saturation_connections']} | {s['open_rate']:,} | "
-          f"{lat.get('p50', '-')} | {lat.get('p90', '-')} | {lat.get('p99', '-')} | {lat.get('p99_9', '-')} | {lat.get('max', '-')} | {bad} / {o.get('missed', 0)} |")
+          f"{lat.get('p50', '-')} | {lat.get('p90', '-')} | {lat.get('p99', '-')} | {lat.get('p99_9', '-')} | {lat.get('max', '-')} | {bad} / {o.get('missed', 0)} | {other_cpu(s['example'], s['server'], timed)} |")
 commons = [r for r in runs if r["phase"] == "open-common"]
 if commons:
     print()
     print("At one rate for every server (the open-loop fraction of the lowest saturation of the example):")
     print()
-    print("| example | server | rate (/s) | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | max (µs) | not ok / missed |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| example | server | rate (/s) | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | max (µs) | not ok / missed | other CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in commons:
         o = r["report"]
         lat = o.get("latency_us") or {}
         bad = o.get("requests", 0) - o.get("ok", 0)
-        print(f"| {r['example']} | {r['server']} | {o['rate']:,.0f} | {lat.get('p50', '-')} | {lat.get('p90', '-')} | {lat.get('p99', '-')} | {lat.get('p99_9', '-')} | {lat.get('max', '-')} | {bad} / {o.get('missed', 0)} |")
+        print(f"| {r['example']} | {r['server']} | {o['rate']:,.0f} | {lat.get('p50', '-')} | {lat.get('p90', '-')} | {lat.get('p99', '-')} | {lat.get('p99_9', '-')} | {lat.get('max', '-')} | {bad} / {o.get('missed', 0)} | {r['cpu']['other']:.2f} |")
 errors = [r for r in runs if r["phase"] != "summary" and r["report"]["requests"] != r["report"]["ok"]]
 if errors:
     print()
@@ -241,6 +251,10 @@ if errors:
     for r in errors:
         rep = r["report"]
         print(f"- {r['example']} {r['server']} {r['phase']}: errors {rep['errors']}, transport {rep['transport_error_kinds']}")
+print()
+print("other CPU: the most CPU (in cores, of the machine's " + str(meta["cpus"]) + ") used on average by anything but the server and the")
+print("load generator during that server's timed runs, the kernel's loopback networking included (about 0.05-0.15 on an")
+print("otherwise idle machine); well above that, another program was running and the row is disturbed.")
 print()
 print(f"raw results: {results_file}")
 PY
