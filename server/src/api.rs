@@ -77,7 +77,12 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, 
                 Err(too_large())
             } else {
                 app.metrics.reject("bad_request");
-                Err(error(StatusCode::BAD_REQUEST, "unreadable_body", format!("the request body could not be read: {e}"), None))
+                Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    format!("the request body could not be read: {e}"),
+                    None,
+                ))
             }
         }
         Err(_) => {
@@ -106,7 +111,7 @@ impl Drop for InFlight {
 
 /// What the blocking part of a login produces.
 enum Decided {
-    Reply(Response, Option<(Outcome, Option<(Json, Json)>)>),
+    Reply(Response, Box<(Outcome, Option<(Json, Json)>)>),
     Refused(Response),
 }
 
@@ -167,14 +172,13 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
             return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the login could not be decided", None);
         }
     };
-    let (response, outcome) = match decided {
+    let (response, decided) = match decided {
         Decided::Refused(r) => return r,
         Decided::Reply(r, o) => (r, o),
     };
     let elapsed = started.elapsed();
-    if let Some((outcome, input)) = outcome {
-        record(&app, &loaded, &api, decision_id, &outcome, input, elapsed);
-    }
+    let (outcome, input) = *decided;
+    record(&app, &loaded, &api, decision_id, &outcome, input, elapsed);
     response
 }
 
@@ -220,7 +224,7 @@ fn decide(
             }
         }
     };
-    Decided::Reply(response, Some((outcome, input)))
+    Decided::Reply(response, Box::new((outcome, input)))
 }
 
 /// `{"decision_id", "pipeline": {"name", "hash"}, ...the outcome}`: the outcome's own bytes
@@ -289,9 +293,7 @@ fn record(
     let decision = if outcome.is_allow() { "allow" } else { "deny" };
     let cause = cause_name(outcome);
     let m = &app.metrics;
-    m.logins
-        .get_or_create(&LoginLabels { pipeline: loaded.name.clone(), decision, cause, api: api.label() })
-        .inc();
+    m.logins.get_or_create(&LoginLabels { pipeline: loaded.name.clone(), decision, cause, api: api.label() }).inc();
     m.latency.get_or_create(&PipelineLabel { pipeline: loaded.name.clone() }).observe(elapsed.as_secs_f64());
     if let Some(e) = &outcome.error
         && cause != "denied"
@@ -373,8 +375,10 @@ pub async fn health() -> Response {
 
 pub async fn ready(State(app): State<Arc<App>>) -> Response {
     let pipelines = app.registry.all();
-    let listed: Vec<Json> =
-        pipelines.values().map(|p| json!({ "name": p.name, "hash": p.hash, "js_workers": p.pipeline.js_in_workers() })).collect();
+    let listed: Vec<Json> = pipelines
+        .values()
+        .map(|p| json!({ "name": p.name, "hash": p.hash, "js_workers": p.pipeline.js_in_workers() }))
+        .collect();
     if app.draining.load(Ordering::SeqCst) {
         return error(StatusCode::SERVICE_UNAVAILABLE, "draining", "the server is shutting down", None);
     }

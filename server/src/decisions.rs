@@ -274,10 +274,7 @@ mod tests {
             "identities": [{"provider": "google", "access_token": "t1"}, {"provider": "x", "refresh_token": "r"}],
         });
         mask(&mut user, "user", &default_masks());
-        assert_eq!(
-            user["email"],
-            json!(format!("sha256:{}", hex::encode(Sha256::digest(b"a@example.com"))))
-        );
+        assert_eq!(user["email"], json!(format!("sha256:{}", hex::encode(Sha256::digest(b"a@example.com")))));
         assert_eq!(user["identities"], json!([{"provider": "google"}, {"provider": "x"}]));
         let mut context = json!({"accessToken": {"scope": "x"}, "clientID": "c"});
         mask(&mut context, "context", &default_masks());

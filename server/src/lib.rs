@@ -343,8 +343,9 @@ async fn serve_signals(running: Running) {
 /// Logs to stderr: `text` (the default) or `json`; the level from `WARDEN_LOG` (default
 /// `info`), e.g. `WARDEN_LOG=debug` or `WARDEN_LOG=warden_server=debug,tower_http=debug`.
 pub fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,cranelift_jit=warn,cranelift_codegen=warn,regalloc2=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,cranelift_jit=warn,cranelift_codegen=warn,regalloc2=warn")
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
