@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 use warden::{Exec, InputError, LoginRequest, Outcome};
 
-use crate::adapters::{Adapter, AdapterError, DecisionInfo, Login};
+use crate::adapters::{Adapter, AdapterError, DecisionInfo, Login, Reply};
 use crate::decisions::Entry;
 use crate::metrics::{LoginLabels, PipelineLabel, RuleLabels};
 use crate::settings::BODY_TIMEOUT;
@@ -194,7 +194,7 @@ fn decide(
 ) -> Decided {
     let login = match api {
         Api::Native => match LoginRequest::from_slice(bytes) {
-            Ok(r) => Login { user: r.user, context: r.context, now: r.now },
+            Ok(r) => Login { user: r.user, context: r.context, now: r.now, host: Json::Null },
             Err(e) => return Decided::Refused(input_error(&e)),
         },
         Api::Hook(a) => match a.decode(headers, bytes) {
@@ -212,17 +212,10 @@ fn decide(
         Ok(o) => o,
         Err(e) => return Decided::Refused(input_error(&e)),
     };
-    let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash };
+    let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash, host: &login.host };
     let response = match api {
         Api::Native => native_reply(&outcome, info),
-        Api::Hook(a) => {
-            let reply = a.reply(&outcome, info);
-            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            match reply.body {
-                Some(body) => (status, axum::Json(body)).into_response(),
-                None => status.into_response(),
-            }
-        }
+        Api::Hook(a) => hook_reply(a.reply(&outcome, info)),
     };
     Decided::Reply(response, Box::new((outcome, input)))
 }
@@ -262,11 +255,24 @@ pub fn input_error(e: &InputError) -> Response {
     error(StatusCode::BAD_REQUEST, "invalid_input", e.to_string(), Some(extra))
 }
 
+/// An adapter's reply as the response.
+fn hook_reply(reply: Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match reply.body {
+        Some(body) => (status, axum::Json(body)).into_response(),
+        None => status.into_response(),
+    }
+}
+
 fn adapter_error(e: &AdapterError) -> Response {
     match e {
         AdapterError::BadRequest(m) => error(StatusCode::BAD_REQUEST, "invalid_payload", m.clone(), None),
         AdapterError::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, "bad_signature", m.clone(), None),
         AdapterError::NotFound(m) => error(StatusCode::NOT_FOUND, "not_found", m.clone(), None),
+        AdapterError::Misconfigured(m) => {
+            error(StatusCode::INTERNAL_SERVER_ERROR, "hook_not_configured", m.clone(), None)
+        }
+        AdapterError::Answer(reply) => hook_reply(reply.clone()),
     }
 }
 
@@ -360,8 +366,14 @@ pub async fn hook_named(
 }
 
 pub async fn opa(State(app): State<Arc<App>>, Path(path): Path<String>, headers: HeaderMap, body: Body) -> Response {
-    match crate::adapters::opa_route(&app.settings.hooks, &path) {
+    // Undefined documents are answered without a pipeline: authenticate first.
+    if let Err(r) = auth::check(&app, &headers, auth::Group::Login) {
+        return r;
+    }
+    let served = |name: &str| app.registry.get(name).is_some();
+    match crate::adapters::opa_route(&app.settings.hooks, &path, &served) {
         Ok((pipeline, adapter)) => login(app, &pipeline, headers, body, Api::Hook(Arc::from(adapter))).await,
+        Err(AdapterError::Answer(reply)) => hook_reply(reply),
         Err(e) => {
             app.metrics.reject("not_found");
             adapter_error(&e)
