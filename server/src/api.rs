@@ -156,30 +156,31 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     let decision_id = uuid::Uuid::new_v4().to_string();
     let timeout = app.settings.timeout;
     let keep_input = app.decisions.as_ref().is_some_and(|d| d.wants_input());
-    let api2 = api.clone();
     let id2 = decision_id.clone();
-    let loaded2 = loaded.clone();
+    // Everything that costs CPU (parsing, rules, the reply, metrics, the decision log's
+    // entry) happens on the blocking thread, none of it on the reactor.
     let task = tokio::task::spawn_blocking(move || {
-        let _guard = guard;
-        decide(&loaded2, &headers, &bytes, &api2, &id2, timeout, keep_input)
+        let app = guard.app.clone();
+        let decided = decide(&loaded, &headers, &bytes, &api, &id2, timeout, keep_input);
+        drop(guard);
+        match decided {
+            Decided::Refused(r) => r,
+            Decided::Reply(r, decided) => {
+                let (outcome, input) = *decided;
+                record(&app, &loaded, &api, id2, &outcome, input, started.elapsed());
+                r
+            }
+        }
     });
-    let decided = match task.await {
-        Ok(d) => d,
+    match task.await {
+        Ok(response) => response,
         Err(e) => {
             app.metrics.panics.inc();
             app.metrics.reject("internal");
             tracing::error!(pipeline, decision_id, "a login panicked: {e}");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the login could not be decided", None);
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the login could not be decided", None)
         }
-    };
-    let (response, decided) = match decided {
-        Decided::Refused(r) => return r,
-        Decided::Reply(r, o) => (r, o),
-    };
-    let elapsed = started.elapsed();
-    let (outcome, input) = *decided;
-    record(&app, &loaded, &api, decision_id, &outcome, input, elapsed);
-    response
+    }
 }
 
 /// The synchronous part: parse, execute, reply.
