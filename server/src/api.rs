@@ -13,7 +13,7 @@ use warden::{Exec, InputError, LoginRequest, Outcome};
 
 use crate::adapters::{Adapter, AdapterError, DecisionInfo, Login, Reply};
 use crate::decisions::Entry;
-use crate::metrics::{LoginLabels, PipelineLabel, RuleLabels};
+use crate::metrics::{AnsweredLabels, LoginLabels, Metrics, PipelineLabel, RuleLabels};
 use crate::settings::BODY_TIMEOUT;
 use crate::state::Loaded;
 use crate::{App, auth};
@@ -109,6 +109,16 @@ impl Drop for InFlight {
     }
 }
 
+fn overloaded(app: &App) -> Response {
+    app.metrics.reject("overloaded");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        format!("{} logins are in flight, the most this server takes: retry", app.settings.concurrency),
+        None,
+    )
+}
+
 /// What the blocking part of a login produces.
 enum Decided {
     Reply(Response, Box<(Outcome, Option<(Json, Json)>)>),
@@ -125,30 +135,32 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     if needs_key && let Err(r) = auth::check(&app, &headers, auth::Group::Login) {
         return r;
     }
+    if let Api::Hook(a) = &api
+        && let Err(e) = a.precheck(&headers)
+    {
+        return adapter_error(&app.metrics, api.label(), &e);
+    }
     let Some(loaded) = app.registry.get(pipeline) else {
         app.metrics.reject("not_found");
+        // The names served are shown only to callers a key admitted (or where none is needed).
+        let extra = needs_key.then(|| json!({ "pipelines": app.registry.all().keys().collect::<Vec<_>>() }));
         return error(
             StatusCode::NOT_FOUND,
             "unknown_pipeline",
             format!("no pipeline named `{pipeline}` is served here"),
-            Some(json!({ "pipelines": app.registry.all().keys().collect::<Vec<_>>() })),
+            extra,
         );
+    };
+    let Ok(reading) = app.reads.clone().try_acquire_owned() else {
+        return overloaded(&app);
     };
     let bytes = match read_body(&app, &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let permit = match app.limit.clone().try_acquire_owned() {
-        Ok(p) => p,
-        Err(_) => {
-            app.metrics.reject("overloaded");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                format!("{} logins are in flight, the most this server takes: retry", app.settings.concurrency),
-                None,
-            );
-        }
+    drop(reading);
+    let Ok(permit) = app.limit.clone().try_acquire_owned() else {
+        return overloaded(&app);
     };
     app.metrics.in_flight.inc();
     let guard = InFlight { app: app.clone(), _permit: permit };
@@ -161,7 +173,7 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     // entry) happens on the blocking thread, none of it on the reactor.
     let task = tokio::task::spawn_blocking(move || {
         let app = guard.app.clone();
-        let decided = decide(&loaded, &headers, &bytes, &api, &id2, timeout, keep_input);
+        let decided = decide(&app.metrics, &loaded, &headers, &bytes, &api, &id2, timeout, keep_input);
         drop(guard);
         match decided {
             Decided::Refused(r) => r,
@@ -184,7 +196,9 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
 }
 
 /// The synchronous part: parse, execute, reply.
+#[allow(clippy::too_many_arguments)]
 fn decide(
+    metrics: &Metrics,
     loaded: &Loaded,
     headers: &HeaderMap,
     bytes: &[u8],
@@ -196,11 +210,11 @@ fn decide(
     let login = match api {
         Api::Native => match LoginRequest::from_slice(bytes) {
             Ok(r) => Login { user: r.user, context: r.context, now: r.now, host: Json::Null },
-            Err(e) => return Decided::Refused(input_error(&e)),
+            Err(e) => return Decided::Refused(input_error(metrics, &e)),
         },
         Api::Hook(a) => match a.decode(headers, bytes) {
             Ok(l) => l,
-            Err(e) => return Decided::Refused(adapter_error(&e)),
+            Err(e) => return Decided::Refused(adapter_error(metrics, a.name(), &e)),
         },
     };
     let mut exec = match login.now {
@@ -211,7 +225,7 @@ fn decide(
     let input = keep_input.then(|| (login.user.clone(), login.context.clone()));
     let outcome = match loaded.pipeline.execute_owned(login.user, login.context, &exec) {
         Ok(o) => o,
-        Err(e) => return Decided::Refused(input_error(&e)),
+        Err(e) => return Decided::Refused(input_error(metrics, &e)),
     };
     let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash, host: &login.host };
     let response = match api {
@@ -239,7 +253,7 @@ fn native_reply(outcome: &Outcome, info: DecisionInfo<'_>) -> Response {
 }
 
 /// 400 with what and where.
-pub fn input_error(e: &InputError) -> Response {
+pub fn input_error(metrics: &Metrics, e: &InputError) -> Response {
     let mut extra = json!({ "kind": e.kind() });
     match e {
         InputError::Malformed { line, column, .. } => {
@@ -251,8 +265,10 @@ pub fn input_error(e: &InputError) -> Response {
     }
     if let InputError::MissingConfig { .. } = e {
         // The pipeline's fault, not the caller's; loading refuses this, so it is unexpected.
+        metrics.reject("internal");
         return error(StatusCode::INTERNAL_SERVER_ERROR, "missing_config", e.to_string(), Some(extra));
     }
+    metrics.reject("bad_request");
     error(StatusCode::BAD_REQUEST, "invalid_input", e.to_string(), Some(extra))
 }
 
@@ -265,16 +281,28 @@ fn hook_reply(reply: Reply) -> Response {
     }
 }
 
-fn adapter_error(e: &AdapterError) -> Response {
-    match e {
-        AdapterError::BadRequest(m) => error(StatusCode::BAD_REQUEST, "invalid_payload", m.clone(), None),
-        AdapterError::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, "bad_signature", m.clone(), None),
-        AdapterError::NotFound(m) => error(StatusCode::NOT_FOUND, "not_found", m.clone(), None),
-        AdapterError::Misconfigured(m) => {
-            error(StatusCode::INTERNAL_SERVER_ERROR, "hook_not_configured", m.clone(), None)
+/// An adapter's refusal as the response, counted by reason; a reply sent without running
+/// rules is counted by adapter and status.
+fn adapter_error(metrics: &Metrics, api: &'static str, e: &AdapterError) -> Response {
+    let (reason, response) = match e {
+        AdapterError::BadRequest(m) => {
+            ("bad_request", error(StatusCode::BAD_REQUEST, "invalid_payload", m.clone(), None))
         }
-        AdapterError::Answer(reply) => hook_reply(reply.clone()),
-    }
+        AdapterError::Unauthorized(m) => {
+            ("unauthorized", error(StatusCode::UNAUTHORIZED, "bad_signature", m.clone(), None))
+        }
+        AdapterError::NotFound(m) => ("not_found", error(StatusCode::NOT_FOUND, "not_found", m.clone(), None)),
+        AdapterError::Misconfigured(m) => {
+            ("internal", error(StatusCode::INTERNAL_SERVER_ERROR, "hook_not_configured", m.clone(), None))
+        }
+        AdapterError::Answer(reply) => {
+            metrics.answered.get_or_create(&AnsweredLabels { api, status: reply.status }).inc();
+            tracing::debug!(api, status = reply.status, "answered without running rules");
+            return hook_reply(reply.clone());
+        }
+    };
+    metrics.reject(reason);
+    response
 }
 
 fn cause_name(outcome: &Outcome) -> &'static str {
@@ -374,11 +402,7 @@ pub async fn opa(State(app): State<Arc<App>>, Path(path): Path<String>, headers:
     let served = |name: &str| app.registry.get(name).is_some();
     match crate::adapters::opa_route(&app.settings.hooks, &path, &served) {
         Ok((pipeline, adapter)) => login(app, &pipeline, headers, body, Api::Hook(Arc::from(adapter))).await,
-        Err(AdapterError::Answer(reply)) => hook_reply(reply),
-        Err(e) => {
-            app.metrics.reject("not_found");
-            adapter_error(&e)
-        }
+        Err(e) => adapter_error(&app.metrics, "opa", &e),
     }
 }
 

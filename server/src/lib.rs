@@ -39,6 +39,9 @@ pub struct App {
     pub metrics: Metrics,
     /// One place per login in flight.
     pub limit: Arc<Semaphore>,
+    /// One place per request body being read (twice the logins in flight): bounds the memory
+    /// slow or unauthenticated uploads can hold.
+    pub reads: Arc<Semaphore>,
     pub decisions: Option<DecisionLog>,
     pub hooks: BTreeMap<&'static str, Arc<dyn Adapter>>,
     /// Set on SIGTERM: `/ready` answers 503 while in-flight logins finish.
@@ -71,6 +74,7 @@ impl App {
     pub fn new(settings: Settings, pipelines: state::Pipelines, decisions: Option<DecisionLog>) -> App {
         App {
             limit: Arc::new(Semaphore::new(settings.concurrency)),
+            reads: Arc::new(Semaphore::new(settings.concurrency.saturating_mul(2))),
             registry: Registry::new(pipelines),
             metrics: Metrics::new(),
             decisions,

@@ -321,17 +321,12 @@ pub(crate) fn header_value<'a>(headers: &'a Obj, name: &str) -> Option<&'a str> 
     }
 }
 
-/// The client address from forwarding headers: `True-Client-Ip`, else the first address of
-/// `X-Forwarded-For`.
-pub(crate) fn forwarded_ip(headers: &Obj) -> Option<String> {
-    if let Some(ip) = header_value(headers, "True-Client-Ip").map(str::trim).filter(|s| !s.is_empty()) {
-        return Some(ip.to_string());
-    }
-    header_value(headers, "X-Forwarded-For")
-        .and_then(|v| v.split(',').next())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+/// The client address from a forwarding header the operator named as trusted (its proxy sets
+/// or overwrites it): the right-most address of a list such as `X-Forwarded-For`, which is
+/// the one the nearest proxy saw (entries further left are written by the client and prove
+/// nothing).
+pub(crate) fn forwarded_ip(headers: &Obj, name: &str) -> Option<String> {
+    header_value(headers, name).and_then(|v| v.rsplit(',').map(str::trim).find(|s| !s.is_empty())).map(str::to_string)
 }
 
 /// The host of an absolute URL (`https://id.example.com:4433/x` gives `id.example.com`).

@@ -56,6 +56,14 @@ pub struct KratosOptions {
     /// changes; `"ignore"` lets them pass when another hook running the same pipeline (the
     /// Hydra token hook) issues the tokens.
     pub tokens: Tokens,
+    /// A header carrying the client's address that a proxy in front of Kratos sets (and
+    /// Kratos forwards): unset by default, so `context.request.ip` is the address Kratos
+    /// recorded for the session's device. Headers from the browser prove nothing: name one
+    /// only when your proxy overwrites it (`X-Forwarded-For` is read right-most first).
+    pub client_ip_header: Option<String>,
+    /// A header with the client's country (`Cf-Ipcountry` behind Cloudflare) for
+    /// `context.request.geoip.country_code`; unset by default, for the same reason.
+    pub country_header: Option<String>,
 }
 
 impl Default for KratosOptions {
@@ -72,6 +80,8 @@ impl Default for KratosOptions {
             client_id: "kratos".into(),
             client_names: BTreeMap::new(),
             tokens: Tokens::Deny,
+            client_ip_header: None,
+            country_header: None,
         }
     }
 }
@@ -279,7 +289,10 @@ impl Adapter for Kratos {
             .and_then(Json::as_array)
             .and_then(|d| d.last())
             .and_then(Json::as_object);
-        let ip = common::forwarded_ip(headers)
+        let ip = o
+            .client_ip_header
+            .as_deref()
+            .and_then(|h| common::forwarded_ip(headers, h))
             .or_else(|| device.and_then(|d| d.get("ip_address")).and_then(Json::as_str).map(str::to_string));
         let agent = common::header_value(headers, "User-Agent")
             .map(str::to_string)
@@ -293,7 +306,9 @@ impl Adapter for Kratos {
         if let Some(body) = common::opt_obj(flow, "transient_payload", "flow")? {
             req.insert("body".into(), Json::Object(body.clone()));
         }
-        if let Some(country) = common::header_value(headers, "Cf-Ipcountry").filter(|c| c.len() == 2) {
+        if let Some(country) =
+            o.country_header.as_deref().and_then(|h| common::header_value(headers, h)).filter(|c| c.len() == 2)
+        {
             req.insert("geoip".into(), json!({ "country_code": country }));
         }
 
@@ -488,8 +503,16 @@ mod tests {
         assert_eq!(login.context["clientName"], json!("App One"));
         assert_eq!(login.context["protocol"], json!("oauth2-resource-owner"));
         assert_eq!(login.context["request"]["query"]["scope"], json!("openid email"));
-        assert_eq!(login.context["request"]["ip"], json!("192.0.2.1"));
+        // Regression: the left-most X-Forwarded-For address is the client's own claim; by
+        // default the address Kratos recorded for the device is used.
+        assert_eq!(login.context["request"]["ip"], json!("198.51.100.7"));
         assert_eq!(login.context["request"]["userAgent"], json!("curl/8"));
+        let trusting = Kratos::new(
+            &KratosOptions { client_ip_header: Some("X-Forwarded-For".into()), ..KratosOptions::default() },
+            Flow::Login,
+        );
+        let login2 = trusting.decode(&HeaderMap::new(), body.to_string().as_bytes()).expect("decodes");
+        assert_eq!(login2.context["request"]["ip"], json!("10.0.0.1"), "the right-most address, set by the proxy");
         let names: Vec<&Json> =
             login.context["authentication"]["methods"].as_array().expect("list").iter().map(|m| &m["name"]).collect();
         assert_eq!(names, vec![&json!("federated"), &json!("mfa")]);

@@ -89,6 +89,12 @@ pub trait Adapter: Send + Sync + std::fmt::Debug {
     fn authenticates(&self) -> bool {
         false
     }
+    /// What can be checked from the headers alone, before the server looks up the pipeline
+    /// or reads the body (a signature header's presence, shape and age): an unauthenticated
+    /// caller gets no work done and learns nothing.
+    fn precheck(&self, _headers: &HeaderMap) -> Result<(), AdapterError> {
+        Ok(())
+    }
     /// The host's request (headers and raw body, at most the body limit) as a login.
     fn decode(&self, headers: &HeaderMap, body: &[u8]) -> Result<Login, AdapterError>;
     /// The outcome as the host's reply.

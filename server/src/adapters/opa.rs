@@ -45,6 +45,10 @@ pub struct OpaOptions {
     /// with claims or scope changes "not allowed"; `"ignore"` lets them be allowed when the
     /// tokens come from elsewhere.
     pub tokens: Tokens,
+    /// A header in `input.context.headers` carrying the client's address, read when
+    /// `remoteAddress` is absent: unset by default (headers from the browser prove nothing;
+    /// name one only when a proxy in front of Keycloak overwrites it).
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for OpaOptions {
@@ -56,6 +60,7 @@ impl Default for OpaOptions {
             connection_strategy: "keycloak".into(),
             client_names: BTreeMap::new(),
             tokens: Tokens::Deny,
+            client_ip_header: None,
         }
     }
 }
@@ -172,7 +177,7 @@ impl Opa {
             "ip",
             common::nonempty_str(attrs, "remoteAddress", "input.context.attributes")?
                 .map(str::to_string)
-                .or_else(|| common::forwarded_ip(headers))
+                .or_else(|| o.client_ip_header.as_deref().and_then(|h| common::forwarded_ip(headers, h)))
                 .map(Json::String),
         );
         common::put(&mut request, "userAgent", common::header_value(headers, "User-Agent").map(|s| json!(s)));

@@ -157,10 +157,19 @@ impl Zitadel {
     }
 }
 
-/// Checks `ZITADEL-Signature` against `body` at `now` (Unix seconds).
-pub(crate) fn verify(headers: &HeaderMap, body: &[u8], keys: &[Vec<u8>], now: i64) -> Result<(), AdapterError> {
+/// The longest `ZITADEL-Signature` header read, and the most `v1` values in it: enough for a
+/// key rotation, and a bound on the work an unauthenticated caller can ask for.
+pub const MAX_SIGNATURE_HEADER: usize = 512;
+pub const MAX_SIGNATURES: usize = 4;
+
+/// The parts of a `ZITADEL-Signature` header that is present, well formed and fresh at `now`
+/// (Unix seconds): checked before the body is read.
+pub(crate) fn signature_parts(headers: &HeaderMap, now: i64) -> Result<(i64, Vec<[u8; 32]>), AdapterError> {
     let unauthorized = |m: &str| AdapterError::Unauthorized(format!("ZITADEL-Signature: {m}"));
     let header = headers.get(SIGNATURE_HEADER).ok_or_else(|| unauthorized("the header is missing"))?;
+    if header.len() > MAX_SIGNATURE_HEADER {
+        return Err(unauthorized(&format!("the header is longer than {MAX_SIGNATURE_HEADER} bytes")));
+    }
     let header = header.to_str().map_err(|_| unauthorized("the header is not text"))?;
     let mut timestamp: Option<i64> = None;
     let mut signatures = Vec::new();
@@ -169,7 +178,12 @@ pub(crate) fn verify(headers: &HeaderMap, body: &[u8], keys: &[Vec<u8>], now: i6
         match k {
             "t" => timestamp = Some(v.parse().map_err(|_| unauthorized("the timestamp is not a number"))?),
             "v1" => {
-                if let Ok(sig) = hex::decode(v) {
+                let mut sig = [0u8; 32];
+                // Only well-formed HMAC-SHA256 values count; anything else is ignored.
+                if hex::decode_to_slice(v, &mut sig).is_ok() {
+                    if signatures.len() == MAX_SIGNATURES {
+                        return Err(unauthorized(&format!("more than {MAX_SIGNATURES} v1 signatures")));
+                    }
                     signatures.push(sig);
                 }
             }
@@ -186,18 +200,26 @@ pub(crate) fn verify(headers: &HeaderMap, body: &[u8], keys: &[Vec<u8>], now: i6
             "the signature's time is {age} s from now, past the tolerance of {TOLERANCE_SECONDS} s"
         )));
     }
+    Ok((t, signatures))
+}
+
+/// Checks `ZITADEL-Signature` against `body` at `now` (Unix seconds): one HMAC per
+/// configured key, compared in constant time with each candidate.
+pub(crate) fn verify(headers: &HeaderMap, body: &[u8], keys: &[Vec<u8>], now: i64) -> Result<(), AdapterError> {
+    let (t, signatures) = signature_parts(headers, now)?;
     for key in keys {
-        for sig in &signatures {
-            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { continue };
-            mac.update(t.to_string().as_bytes());
-            mac.update(b".");
-            mac.update(body);
-            if mac.verify_slice(sig).is_ok() {
-                return Ok(());
-            }
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { continue };
+        mac.update(t.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        let expected = mac.finalize().into_bytes();
+        let matches =
+            signatures.iter().any(|sig| sig.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+        if matches {
+            return Ok(());
         }
     }
-    Err(unauthorized("no signature matches the configured signing key"))
+    Err(AdapterError::Unauthorized("ZITADEL-Signature: no signature matches the configured signing key".into()))
 }
 
 /// The header ZITADEL would send for `body` at `t` (for tests and documentation).
@@ -244,6 +266,13 @@ impl Adapter for Zitadel {
 
     fn authenticates(&self) -> bool {
         true
+    }
+
+    fn precheck(&self, headers: &HeaderMap) -> Result<(), AdapterError> {
+        if let Some(problem) = &self.problem {
+            return Err(AdapterError::Misconfigured(format!("the ZITADEL hook decides nothing: {problem}")));
+        }
+        signature_parts(headers, now_seconds()).map(|_| ())
     }
 
     fn decode(&self, headers: &HeaderMap, body: &[u8]) -> Result<Login, AdapterError> {
@@ -591,6 +620,35 @@ mod tests {
         let two = format!("{},v1=00ff", signature_header(KEY, NOW, &body));
         h.insert(SIGNATURE_HEADER, two.parse().expect("header"));
         assert_eq!(verify(&h, &body, &keys, NOW), Ok(()));
+    }
+
+    /// Regression: every `v1=` value (even an empty one) used to cost one HMAC over the whole
+    /// body, so one unauthenticated request with thousands of them held a CPU for minutes.
+    #[test]
+    fn a_header_cannot_ask_for_more_than_a_few_hmacs() {
+        let body = fixture("zitadel/preaccesstoken.json");
+        let keys = vec![KEY.as_bytes().to_vec()];
+        let mut h = HeaderMap::new();
+        let many = format!("t={NOW},{}", vec!["v1="; 10_000].join(","));
+        h.insert(SIGNATURE_HEADER, many.parse().expect("header"));
+        assert!(matches!(signature_parts(&h, NOW), Err(AdapterError::Unauthorized(m)) if m.contains("longer than")));
+        let zero = "0".repeat(64);
+        let five = format!("t={NOW},{}", vec![format!("v1={zero}"); 5].join(","));
+        h.insert(SIGNATURE_HEADER, five.parse().expect("header"));
+        assert!(
+            matches!(verify(&h, &body, &keys, NOW), Err(AdapterError::Unauthorized(m)) if m.contains("more than 4"))
+        );
+        // Empty and short values are not signatures.
+        let short = format!("t={NOW},v1=,v1=00ff");
+        h.insert(SIGNATURE_HEADER, short.parse().expect("header"));
+        assert!(
+            matches!(verify(&h, &body, &keys, NOW), Err(AdapterError::Unauthorized(m)) if m.contains("no v1 signature"))
+        );
+        // The precheck refuses a stale or missing header before any body is read.
+        let z = zitadel();
+        assert!(matches!(z.precheck(&HeaderMap::new()), Err(AdapterError::Unauthorized(_))));
+        assert!(z.precheck(&signed(&body, now_seconds())).is_ok());
+        assert!(matches!(z.precheck(&signed(&body, now_seconds() - 1000)), Err(AdapterError::Unauthorized(_))));
     }
 
     #[test]
