@@ -359,3 +359,49 @@ fn the_settings_file_sets_decision_log_masks_and_unknown_settings_are_refused() 
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown field `masks`"), "{err}");
 }
+
+#[test]
+fn shutdown_wait_keeps_serving_with_ready_at_503_and_an_empty_secret_is_no_value() {
+    let dir = scratch("wait");
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[pipeline]\nrules = [\"r.rule\"]\n[configuration]\nSECRET = { env = \"WARDEN_SERVE_TEST_SECRET\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("r.rule"), "rule \"r\" {\n    deny if config.SECRET == \"x\"\n}\n").unwrap();
+    // An environment variable set to nothing is no value: the pipeline is refused.
+    let out = Command::new(WARDEN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--manifest", "warden.toml"])
+        .env("WARDEN_SERVE_TEST_SECRET", "")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARDEN_SERVE_TEST_SECRET"));
+
+    let mut child = Command::new(WARDEN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--manifest", "warden.toml", "--shutdown-wait-ms", "1500"])
+        .env("WARDEN_SERVE_TEST_SECRET", "s3cret")
+        .env("WARDEN_LOG", "warn")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on http://").unwrap().to_string();
+    let mut server = Server { child, addr };
+    assert_eq!(http(&server.addr, "GET", "/ready", "").0, 200);
+    signal(server.child.id(), "TERM");
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while http(&server.addr, "GET", "/ready", "").0 != 503 {
+        assert!(Instant::now() < deadline, "/ready never turned 503");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Still serving logins while load balancers take it out.
+    let (status, body) =
+        http(&server.addr, "POST", "/v1/login", &json!({"user": {"user_id": "a"}, "context": {}}).to_string());
+    assert_eq!(status, 200, "{body}");
+    assert!(server.child.wait().unwrap().success());
+}

@@ -94,7 +94,7 @@ doc = {
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required on login, hook and pipeline routes when keys are configured (always beyond loopback); admin routes take admin keys"}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required on login, hook and pipeline routes when login keys are configured (they must be beyond loopback, unless --no-auth); admin routes take admin keys; ZITADEL requests are authenticated by their signature instead"}},
         "schemas": {
             "LoginRequest": {
                 "type": "object", "required": ["user", "context"], "additionalProperties": False,

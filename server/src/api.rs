@@ -179,7 +179,7 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
             Decided::Refused(r) => r,
             Decided::Reply(r, decided) => {
                 let (outcome, input) = *decided;
-                record(&app, &loaded, &api, id2, &outcome, input, started.elapsed());
+                record(&app, &loaded, &api, id2, &outcome, input, started.elapsed(), bytes.len());
                 r
             }
         }
@@ -316,6 +316,7 @@ fn cause_name(outcome: &Outcome) -> &'static str {
 }
 
 /// Metrics and the decision log for one decided login.
+#[allow(clippy::too_many_arguments)]
 fn record(
     app: &App,
     loaded: &Loaded,
@@ -324,6 +325,7 @@ fn record(
     outcome: &Outcome,
     input: Option<(Json, Json)>,
     elapsed: std::time::Duration,
+    body_len: usize,
 ) {
     let decision = if outcome.is_allow() { "allow" } else { "deny" };
     let cause = cause_name(outcome);
@@ -348,6 +350,7 @@ fn record(
             latency_us: elapsed.as_micros().min(u64::MAX as u128) as u64,
             input,
             outcome: log.wants_outcome().then(|| outcome.to_json()),
+            size: body_len.saturating_mul(2).saturating_add(512),
         };
         log.record(entry, m);
     }

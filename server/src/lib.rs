@@ -331,6 +331,12 @@ async fn serve_signals(running: Running) {
             }
         }
     }
+    let wait = running.app.settings.shutdown_wait;
+    running.app.draining.store(true, Ordering::SeqCst);
+    if !wait.is_zero() {
+        tracing::info!("draining: /ready answers 503; still serving for {} ms", wait.as_millis());
+        tokio::time::sleep(wait).await;
+    }
     tracing::info!("draining: finishing the logins in flight");
     match running.shutdown().await {
         Ok(()) => tracing::info!("stopped"),

@@ -427,3 +427,21 @@ fn docs_recommend_the_template_the_kratos_payloads_were_rendered_with() {
         "docs/hooks.md must hold tests/payloads/kratos/warden.jsonnet verbatim"
     );
 }
+
+/// Regression: with login keys set, an unknown pipeline on the ZITADEL route (which asks
+/// for no bearer key) answered 404 with the names of every pipeline served; a request
+/// without a fresh signature header now gets nothing done at all.
+#[test]
+fn the_zitadel_route_tells_an_unauthenticated_caller_nothing() {
+    with_server(default_hooks(), vec!["login-key-0123456789".into()], |c| async move {
+        let body = payload("zitadel/preaccesstoken.json").to_string().into_bytes();
+        let got = c.post("/v1/pipelines/nope/hooks/zitadel", &[], body.clone()).await;
+        assert_eq!(got.status, 401, "no signature header: refused before the lookup");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let forged = zitadel::signature_header("not-the-key", now, &body);
+        let got = c.post("/v1/pipelines/nope/hooks/zitadel", &[("ZITADEL-Signature", forged)], body).await;
+        assert_eq!(got.status, 404);
+        let text = got.body.map(|b| b.to_string()).unwrap_or_default();
+        assert!(!text.contains("default"), "no pipeline names: {text}");
+    });
+}

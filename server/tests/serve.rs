@@ -138,9 +138,11 @@ async fn bad_bodies_are_400_with_what_and_where() {
     assert_eq!((r.status, r.json()["error"]["kind"].as_str()), (400, Some("too_deep")));
     let r = send("").await;
     assert_eq!(r.status, 400);
-    // Nothing of this was decided; all of it was counted.
+    // Nothing of this was decided; all of it was counted (regression: refused bodies were
+    // not counted).
     let metrics = http.get("/metrics").await.text();
     assert!(!metrics.contains("warden_logins_total{"), "{metrics}");
+    assert!(metrics.contains("warden_rejected_requests_total{reason=\"bad_request\"} 8"), "{metrics}");
     server.shutdown().await.unwrap();
 }
 

@@ -140,7 +140,15 @@ impl Adapter for Hydra {
         let request = common::req_obj(&root, "request", "")?;
         let client_id = common::req_str(request, "client_id", "request")?;
         let grants = common::str_list(request, "grant_types", "request")?;
-        let grant = grants.first().ok_or_else(|| common::missing("request.grant_types"))?;
+        // Hydra sends the one grant type of the token request; anything else is not a
+        // request Hydra makes, and must not pick the rule-less client-credentials answer.
+        let grant = match grants.as_slice() {
+            [one] => one,
+            [] => return Err(common::missing("request.grant_types")),
+            _ => {
+                return Err(AdapterError::BadRequest("`request.grant_types` must hold exactly one grant type".into()));
+            }
+        };
         let Some(protocol) = protocol(grant)? else {
             return Err(AdapterError::Answer(match o.client_credentials {
                 ClientCredentials::Skip => Reply { status: 204, body: None },
@@ -354,6 +362,11 @@ mod tests {
             (
                 json!({"session": {"id_token": {}}, "request": {"client_id": "c", "grant_types": []}}),
                 "`request.grant_types` is missing",
+            ),
+            // Regression: only the first grant type was read, so this skipped the rules.
+            (
+                json!({"session": {"id_token": {}}, "request": {"client_id": "c", "grant_types": ["client_credentials", "authorization_code"]}}),
+                "exactly one grant type",
             ),
             (
                 json!({"session": {"id_token": {}}, "request": {"client_id": "c", "grant_types": ["authorization_code"]}}),
