@@ -59,7 +59,7 @@ def main():
          sample_args("mixed-legacy", sorted(os.listdir(os.path.join(ROOT, "examples", "mixed-legacy", "samples")))[0])),
     ]:
         artifact = os.path.join(tmp, name.split()[0] + ".wdn")
-        subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", artifact, "--embed-config"], check=True,
+        subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", artifact], check=True,
                        stderr=subprocess.DEVNULL)
         src = median_ms([WARDEN, "run", "--manifest", manifest] + inputs)
         art = median_ms([WARDEN, "run", "--bundle", artifact] + inputs)
@@ -70,7 +70,7 @@ def main():
     subprocess.run([WARDEN, "keygen", "-o", keys], check=True, stdout=subprocess.DEVNULL)
     manifest = os.path.join(ROOT, "examples", "mixed-legacy", "warden.toml")
     signed = os.path.join(tmp, "mixed-signed.wdn")
-    subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", signed, "--embed-config", "--sign-key", keys + ".key"],
+    subprocess.run([WARDEN, "build", "--manifest", manifest, "-o", signed, "--sign-key", keys + ".key"],
                    check=True, stderr=subprocess.DEVNULL)
     sample = sample_args("mixed-legacy", sorted(os.listdir(os.path.join(ROOT, "examples", "mixed-legacy", "samples")))[0])
     art = median_ms([WARDEN, "run", "--bundle", signed, "--verify-key", keys + ".pub"] + sample)

@@ -48,6 +48,19 @@ pub(crate) fn build(a: &BuildArgs, style: render::Style, out: &mut Output) -> u8
         out.stderr.push_str(&format!("error: cannot write `{}`: {e}\n", a.output.display()));
         return EXIT_ERROR;
     }
+    let literal: Vec<&str> = pipeline
+        .config_spec()
+        .iter()
+        .filter(|k| k.env.is_none() && k.value.is_some())
+        .map(|k| k.key.as_str())
+        .collect();
+    if !literal.is_empty() {
+        out.stderr.push_str(&format!(
+            "note: the artifact carries the manifest's literal configuration values of {}; \
+             give secrets as {{ env = \"NAME\" }} so that they never travel\n",
+            literal.join(", ")
+        ));
+    }
     out.stderr.push_str(&format!(
         "built {} ({} bytes, {} rules, {})\n",
         a.output.display(),

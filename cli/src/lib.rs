@@ -111,6 +111,10 @@ pub struct ServeArgs {
     /// A TOML file with decision-log masks and hook options (docs/serve.md)
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
+    /// After SIGTERM, keep serving this many milliseconds with /ready answering 503, so load
+    /// balancers stop sending before the server stops accepting
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub shutdown_wait_ms: u64,
     /// Log format on stderr (level from WARDEN_LOG, default info)
     #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
     pub log_format: serve::LogFormat,

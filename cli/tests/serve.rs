@@ -140,18 +140,29 @@ fn serve_in_a_project_folder_then_reload_on_sighup() {
     // The request files docs/serve.md sends are the samples.
     for name in ["employee-login", "unverified-email"] {
         let file = std::fs::read_to_string(root().join(format!("examples/quickstart/requests/{name}.json"))).unwrap();
-        assert_eq!(serde_json::from_str::<Json>(&file).unwrap(), serde_json::from_str::<Json>(&sample("quickstart", name)).unwrap());
+        assert_eq!(
+            serde_json::from_str::<Json>(&file).unwrap(),
+            serde_json::from_str::<Json>(&sample("quickstart", name)).unwrap()
+        );
         let decided = login(&server.addr, &file);
         assert_eq!(decided["decision"], if name == "employee-login" { "allow" } else { "deny" });
     }
     assert_eq!(
         without_server_fields(first.clone()),
-        run_outcome(&["--manifest", root().join("examples/quickstart/warden.toml").to_str().unwrap()], "quickstart", "employee-login")
+        run_outcome(
+            &["--manifest", root().join("examples/quickstart/warden.toml").to_str().unwrap()],
+            "quickstart",
+            "employee-login"
+        )
     );
     // A rule changes; SIGHUP loads it without a restart.
     let rules = dir.join("rules/30-tokens.rule");
     let text = std::fs::read_to_string(&rules).unwrap();
-    std::fs::write(&rules, format!("{text}\nrule \"added\" {{\n    claim id_token \"https://quickstart.example.com/added\" = true\n}}\n")).unwrap();
+    std::fs::write(
+        &rules,
+        format!("{text}\nrule \"added\" {{\n    claim id_token \"https://quickstart.example.com/added\" = true\n}}\n"),
+    )
+    .unwrap();
     signal(server.child.id(), "HUP");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -170,7 +181,8 @@ fn serve_in_a_project_folder_then_reload_on_sighup() {
     assert!(status.success(), "SIGTERM ends with status 0: {status:?}");
 }
 
-const SLOW_JS: &str = "function (user, context, callback) {\n  if (user.slow) { while (true) {} }\n  callback(null, user, context);\n}\n";
+const SLOW_JS: &str =
+    "function (user, context, callback) {\n  if (user.slow) { while (true) {} }\n  callback(null, user, context);\n}\n";
 
 #[test]
 fn sigterm_lets_the_login_in_flight_finish_and_javascript_runs_in_workers() {
@@ -230,15 +242,31 @@ fn a_signed_artifact_serves_with_its_literal_configuration_and_a_tampered_one_do
     };
     ok(&["keygen", "-o", key.to_str().unwrap()]);
     let manifest = root().join("examples/quickstart/warden.toml");
-    ok(&["build", "--manifest", manifest.to_str().unwrap(), "-o", artifact.to_str().unwrap(), "--sign-key", dir.join("ci.key").to_str().unwrap()]);
+    ok(&[
+        "build",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "-o",
+        artifact.to_str().unwrap(),
+        "--sign-key",
+        dir.join("ci.key").to_str().unwrap(),
+    ]);
     let pubkey = dir.join("ci.pub");
     let server = serve(&dir, &["--bundle", artifact.to_str().unwrap(), "--verify-key", pubkey.to_str().unwrap()]);
     for name in ["employee-login", "kiosk-device", "unverified-email"] {
         let served = login(&server.addr, &sample("quickstart", name));
-        assert_eq!(without_server_fields(served), run_outcome(&["--manifest", manifest.to_str().unwrap()], "quickstart", name), "{name}");
+        assert_eq!(
+            without_server_fields(served),
+            run_outcome(&["--manifest", manifest.to_str().unwrap()], "quickstart", name),
+            "{name}"
+        );
     }
     // `warden run --bundle` needs no --config either: literal values travel in the artifact.
-    let from_bundle = run_outcome(&["--bundle", artifact.to_str().unwrap(), "--verify-key", pubkey.to_str().unwrap()], "quickstart", "kiosk-device");
+    let from_bundle = run_outcome(
+        &["--bundle", artifact.to_str().unwrap(), "--verify-key", pubkey.to_str().unwrap()],
+        "quickstart",
+        "kiosk-device",
+    );
     assert_eq!(from_bundle, run_outcome(&["--manifest", manifest.to_str().unwrap()], "quickstart", "kiosk-device"));
     drop(server);
     let mut bytes = std::fs::read(&artifact).unwrap();
@@ -247,7 +275,15 @@ fn a_signed_artifact_serves_with_its_literal_configuration_and_a_tampered_one_do
     let tampered = dir.join("tampered.warden");
     std::fs::write(&tampered, bytes).unwrap();
     let out = Command::new(WARDEN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--bundle", tampered.to_str().unwrap(), "--verify-key", pubkey.to_str().unwrap()])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--bundle",
+            tampered.to_str().unwrap(),
+            "--verify-key",
+            pubkey.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -278,4 +314,94 @@ fn usage_errors_are_explained() {
     let (code, err) = run(&["--manifest", m, "--api-keys-file", "keys"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("too short"), "{err}");
+}
+
+#[test]
+fn the_settings_file_sets_decision_log_masks_and_unknown_settings_are_refused() {
+    let dir = scratch("settings");
+    std::fs::write(
+        dir.join("serve.toml"),
+        "[decision_log]\ninput = true\noutcome = false\nmask = [ { path = \"context.request.ip\", action = \"hash\" }, { path = \"user.name\", action = \"drop\" } ]\n",
+    )
+    .unwrap();
+    let manifest = root().join("examples/quickstart/warden.toml");
+    let log = dir.join("decisions.jsonl");
+    let mut server = serve(
+        &dir,
+        &[
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--settings",
+            "serve.toml",
+            "--decision-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    let decided = login(&server.addr, &sample("quickstart", "employee-login"));
+    signal(server.child.id(), "TERM");
+    assert!(server.child.wait().unwrap().success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line: Json = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(line["decision_id"], decided["decision_id"]);
+    assert!(line.get("outcome").is_none(), "outcome = false: {line}");
+    let user = &line["input"]["user"];
+    assert_eq!(user["email"], "Jane.Doe@Example.com", "a mask list replaces the defaults");
+    assert!(user.get("name").is_none(), "{user}");
+    assert!(line["input"]["context"]["request"]["ip"].as_str().unwrap().starts_with("sha256:"), "{line}");
+
+    std::fs::write(dir.join("bad.toml"), "[decision_log]\nmasks = []\n").unwrap();
+    let out = Command::new(WARDEN)
+        .args(["serve", "--manifest", manifest.to_str().unwrap(), "--settings", "bad.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown field `masks`"), "{err}");
+}
+
+#[test]
+fn shutdown_wait_keeps_serving_with_ready_at_503_and_an_empty_secret_is_no_value() {
+    let dir = scratch("wait");
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[pipeline]\nrules = [\"r.rule\"]\n[configuration]\nSECRET = { env = \"WARDEN_SERVE_TEST_SECRET\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("r.rule"), "rule \"r\" {\n    deny if config.SECRET == \"x\"\n}\n").unwrap();
+    // An environment variable set to nothing is no value: the pipeline is refused.
+    let out = Command::new(WARDEN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--manifest", "warden.toml"])
+        .env("WARDEN_SERVE_TEST_SECRET", "")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARDEN_SERVE_TEST_SECRET"));
+
+    let mut child = Command::new(WARDEN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--manifest", "warden.toml", "--shutdown-wait-ms", "1500"])
+        .env("WARDEN_SERVE_TEST_SECRET", "s3cret")
+        .env("WARDEN_LOG", "warn")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on http://").unwrap().to_string();
+    let mut server = Server { child, addr };
+    assert_eq!(http(&server.addr, "GET", "/ready", "").0, 200);
+    signal(server.child.id(), "TERM");
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while http(&server.addr, "GET", "/ready", "").0 != 503 {
+        assert!(Instant::now() < deadline, "/ready never turned 503");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Still serving logins while load balancers take it out.
+    let (status, body) =
+        http(&server.addr, "POST", "/v1/login", &json!({"user": {"user_id": "a"}, "context": {}}).to_string());
+    assert_eq!(status, 200, "{body}");
+    assert!(server.child.wait().unwrap().success());
 }

@@ -29,7 +29,7 @@ static PIPELINE: LazyLock<Pipeline> = LazyLock::new(|| {
     )
     .expect("the fuzz pipeline checks")
 });
-static GOOD: LazyLock<Vec<u8>> = LazyLock::new(|| PIPELINE.to_artifact(None, true));
+static GOOD: LazyLock<Vec<u8>> = LazyLock::new(|| PIPELINE.to_artifact(None));
 static CONTENTS: LazyLock<warden_artifact::Contents> =
     LazyLock::new(|| warden_artifact::read(&GOOD, None).expect("reads").1);
 static BODY: LazyLock<Vec<u8>> = LazyLock::new(|| serde_json::to_vec(&*CONTENTS).expect("body"));

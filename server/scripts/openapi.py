@@ -38,7 +38,7 @@ def login_op(summary, named):
 
 def hook_op(named):
     params = [{"name": "route", "in": "path", "required": True, "schema": {"type": "string"},
-               "description": "The adapter: `hydra/token`, `kratos/login`, `kratos/registration`, `zitadel/preaccesstoken`, `zitadel/preuserinfo` (docs/hooks.md)"}]
+               "description": "The adapter: `hydra/token`, `kratos/login`, `kratos/registration`, `zitadel` (docs/hooks.md)"}]
     if named:
         params.insert(0, {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}})
     return {"post": {
@@ -64,7 +64,7 @@ doc = {
         "/v1/hooks/{route}": hook_op(False),
         "/v1/pipelines/{name}/hooks/{route}": hook_op(True),
         "/v1/data/{path}": {"post": {
-            "summary": "OPA-compatible Data API (for Keycloak's OPA extensions): `{\"input\": ...}` -> `{\"result\": ..., \"decision_id\"}` (docs/hooks.md)",
+            "summary": "OPA-compatible Data API (for Keycloak's OPA extensions): `/v1/data/{prefix}/{pipeline}` gives the decision, `.../allow` the boolean; `{\"input\": ...}` -> `{\"result\": ..., \"decision_id\"}`; an undefined document is 200 `{}` as in OPA (docs/hooks.md)",
             "parameters": [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}],
             "security": [{"bearer": []}, {}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {"input": {"type": "object"}}}}}},
@@ -94,7 +94,7 @@ doc = {
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required on login, hook and pipeline routes when keys are configured (always beyond loopback); admin routes take admin keys"}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Required on login, hook and pipeline routes when login keys are configured (they must be beyond loopback, unless --no-auth); admin routes take admin keys; ZITADEL requests are authenticated by their signature instead"}},
         "schemas": {
             "LoginRequest": {
                 "type": "object", "required": ["user", "context"], "additionalProperties": False,

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 use warden::{Exec, InputError, LoginRequest, Outcome};
 
-use crate::adapters::{Adapter, AdapterError, DecisionInfo, Login};
+use crate::adapters::{Adapter, AdapterError, DecisionInfo, Login, Reply};
 use crate::decisions::Entry;
-use crate::metrics::{LoginLabels, PipelineLabel, RuleLabels};
+use crate::metrics::{AnsweredLabels, LoginLabels, Metrics, PipelineLabel, RuleLabels};
 use crate::settings::BODY_TIMEOUT;
 use crate::state::Loaded;
 use crate::{App, auth};
@@ -77,7 +77,12 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, 
                 Err(too_large())
             } else {
                 app.metrics.reject("bad_request");
-                Err(error(StatusCode::BAD_REQUEST, "unreadable_body", format!("the request body could not be read: {e}"), None))
+                Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    format!("the request body could not be read: {e}"),
+                    None,
+                ))
             }
         }
         Err(_) => {
@@ -104,9 +109,19 @@ impl Drop for InFlight {
     }
 }
 
+fn overloaded(app: &App) -> Response {
+    app.metrics.reject("overloaded");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        format!("{} logins are in flight, the most this server takes: retry", app.settings.concurrency),
+        None,
+    )
+}
+
 /// What the blocking part of a login produces.
 enum Decided {
-    Reply(Response, Option<(Outcome, Option<(Json, Json)>)>),
+    Reply(Response, Box<(Outcome, Option<(Json, Json)>)>),
     Refused(Response),
 }
 
@@ -120,30 +135,32 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     if needs_key && let Err(r) = auth::check(&app, &headers, auth::Group::Login) {
         return r;
     }
+    if let Api::Hook(a) = &api
+        && let Err(e) = a.precheck(&headers)
+    {
+        return adapter_error(&app.metrics, api.label(), &e);
+    }
     let Some(loaded) = app.registry.get(pipeline) else {
         app.metrics.reject("not_found");
+        // The names served are shown only to callers a key admitted (or where none is needed).
+        let extra = needs_key.then(|| json!({ "pipelines": app.registry.all().keys().collect::<Vec<_>>() }));
         return error(
             StatusCode::NOT_FOUND,
             "unknown_pipeline",
             format!("no pipeline named `{pipeline}` is served here"),
-            Some(json!({ "pipelines": app.registry.all().keys().collect::<Vec<_>>() })),
+            extra,
         );
+    };
+    let Ok(reading) = app.reads.clone().try_acquire_owned() else {
+        return overloaded(&app);
     };
     let bytes = match read_body(&app, &headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let permit = match app.limit.clone().try_acquire_owned() {
-        Ok(p) => p,
-        Err(_) => {
-            app.metrics.reject("overloaded");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                format!("{} logins are in flight, the most this server takes: retry", app.settings.concurrency),
-                None,
-            );
-        }
+    drop(reading);
+    let Ok(permit) = app.limit.clone().try_acquire_owned() else {
+        return overloaded(&app);
     };
     app.metrics.in_flight.inc();
     let guard = InFlight { app: app.clone(), _permit: permit };
@@ -151,35 +168,37 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     let decision_id = uuid::Uuid::new_v4().to_string();
     let timeout = app.settings.timeout;
     let keep_input = app.decisions.as_ref().is_some_and(|d| d.wants_input());
-    let api2 = api.clone();
     let id2 = decision_id.clone();
-    let loaded2 = loaded.clone();
+    // Everything that costs CPU (parsing, rules, the reply, metrics, the decision log's
+    // entry) happens on the blocking thread, none of it on the reactor.
     let task = tokio::task::spawn_blocking(move || {
-        let _guard = guard;
-        decide(&loaded2, &headers, &bytes, &api2, &id2, timeout, keep_input)
+        let app = guard.app.clone();
+        let decided = decide(&app.metrics, &loaded, &headers, &bytes, &api, &id2, timeout, keep_input);
+        drop(guard);
+        match decided {
+            Decided::Refused(r) => r,
+            Decided::Reply(r, decided) => {
+                let (outcome, input) = *decided;
+                record(&app, &loaded, &api, id2, &outcome, input, started.elapsed(), bytes.len());
+                r
+            }
+        }
     });
-    let decided = match task.await {
-        Ok(d) => d,
+    match task.await {
+        Ok(response) => response,
         Err(e) => {
             app.metrics.panics.inc();
             app.metrics.reject("internal");
             tracing::error!(pipeline, decision_id, "a login panicked: {e}");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the login could not be decided", None);
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the login could not be decided", None)
         }
-    };
-    let (response, outcome) = match decided {
-        Decided::Refused(r) => return r,
-        Decided::Reply(r, o) => (r, o),
-    };
-    let elapsed = started.elapsed();
-    if let Some((outcome, input)) = outcome {
-        record(&app, &loaded, &api, decision_id, &outcome, input, elapsed);
     }
-    response
 }
 
 /// The synchronous part: parse, execute, reply.
+#[allow(clippy::too_many_arguments)]
 fn decide(
+    metrics: &Metrics,
     loaded: &Loaded,
     headers: &HeaderMap,
     bytes: &[u8],
@@ -190,12 +209,12 @@ fn decide(
 ) -> Decided {
     let login = match api {
         Api::Native => match LoginRequest::from_slice(bytes) {
-            Ok(r) => Login { user: r.user, context: r.context, now: r.now },
-            Err(e) => return Decided::Refused(input_error(&e)),
+            Ok(r) => Login { user: r.user, context: r.context, now: r.now, host: Json::Null },
+            Err(e) => return Decided::Refused(input_error(metrics, &e)),
         },
         Api::Hook(a) => match a.decode(headers, bytes) {
             Ok(l) => l,
-            Err(e) => return Decided::Refused(adapter_error(&e)),
+            Err(e) => return Decided::Refused(adapter_error(metrics, a.name(), &e)),
         },
     };
     let mut exec = match login.now {
@@ -206,21 +225,14 @@ fn decide(
     let input = keep_input.then(|| (login.user.clone(), login.context.clone()));
     let outcome = match loaded.pipeline.execute_owned(login.user, login.context, &exec) {
         Ok(o) => o,
-        Err(e) => return Decided::Refused(input_error(&e)),
+        Err(e) => return Decided::Refused(input_error(metrics, &e)),
     };
-    let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash };
+    let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash, host: &login.host };
     let response = match api {
         Api::Native => native_reply(&outcome, info),
-        Api::Hook(a) => {
-            let reply = a.reply(&outcome, info);
-            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            match reply.body {
-                Some(body) => (status, axum::Json(body)).into_response(),
-                None => status.into_response(),
-            }
-        }
+        Api::Hook(a) => hook_reply(a.reply(&outcome, info)),
     };
-    Decided::Reply(response, Some((outcome, input)))
+    Decided::Reply(response, Box::new((outcome, input)))
 }
 
 /// `{"decision_id", "pipeline": {"name", "hash"}, ...the outcome}`: the outcome's own bytes
@@ -241,7 +253,7 @@ fn native_reply(outcome: &Outcome, info: DecisionInfo<'_>) -> Response {
 }
 
 /// 400 with what and where.
-pub fn input_error(e: &InputError) -> Response {
+pub fn input_error(metrics: &Metrics, e: &InputError) -> Response {
     let mut extra = json!({ "kind": e.kind() });
     match e {
         InputError::Malformed { line, column, .. } => {
@@ -253,17 +265,44 @@ pub fn input_error(e: &InputError) -> Response {
     }
     if let InputError::MissingConfig { .. } = e {
         // The pipeline's fault, not the caller's; loading refuses this, so it is unexpected.
+        metrics.reject("internal");
         return error(StatusCode::INTERNAL_SERVER_ERROR, "missing_config", e.to_string(), Some(extra));
     }
+    metrics.reject("bad_request");
     error(StatusCode::BAD_REQUEST, "invalid_input", e.to_string(), Some(extra))
 }
 
-fn adapter_error(e: &AdapterError) -> Response {
-    match e {
-        AdapterError::BadRequest(m) => error(StatusCode::BAD_REQUEST, "invalid_payload", m.clone(), None),
-        AdapterError::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, "bad_signature", m.clone(), None),
-        AdapterError::NotFound(m) => error(StatusCode::NOT_FOUND, "not_found", m.clone(), None),
+/// An adapter's reply as the response.
+fn hook_reply(reply: Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match reply.body {
+        Some(body) => (status, axum::Json(body)).into_response(),
+        None => status.into_response(),
     }
+}
+
+/// An adapter's refusal as the response, counted by reason; a reply sent without running
+/// rules is counted by adapter and status.
+fn adapter_error(metrics: &Metrics, api: &'static str, e: &AdapterError) -> Response {
+    let (reason, response) = match e {
+        AdapterError::BadRequest(m) => {
+            ("bad_request", error(StatusCode::BAD_REQUEST, "invalid_payload", m.clone(), None))
+        }
+        AdapterError::Unauthorized(m) => {
+            ("unauthorized", error(StatusCode::UNAUTHORIZED, "bad_signature", m.clone(), None))
+        }
+        AdapterError::NotFound(m) => ("not_found", error(StatusCode::NOT_FOUND, "not_found", m.clone(), None)),
+        AdapterError::Misconfigured(m) => {
+            ("internal", error(StatusCode::INTERNAL_SERVER_ERROR, "hook_not_configured", m.clone(), None))
+        }
+        AdapterError::Answer(reply) => {
+            metrics.answered.get_or_create(&AnsweredLabels { api, status: reply.status }).inc();
+            tracing::debug!(api, status = reply.status, "answered without running rules");
+            return hook_reply(reply.clone());
+        }
+    };
+    metrics.reject(reason);
+    response
 }
 
 fn cause_name(outcome: &Outcome) -> &'static str {
@@ -277,6 +316,7 @@ fn cause_name(outcome: &Outcome) -> &'static str {
 }
 
 /// Metrics and the decision log for one decided login.
+#[allow(clippy::too_many_arguments)]
 fn record(
     app: &App,
     loaded: &Loaded,
@@ -285,13 +325,12 @@ fn record(
     outcome: &Outcome,
     input: Option<(Json, Json)>,
     elapsed: std::time::Duration,
+    body_len: usize,
 ) {
     let decision = if outcome.is_allow() { "allow" } else { "deny" };
     let cause = cause_name(outcome);
     let m = &app.metrics;
-    m.logins
-        .get_or_create(&LoginLabels { pipeline: loaded.name.clone(), decision, cause, api: api.label() })
-        .inc();
+    m.logins.get_or_create(&LoginLabels { pipeline: loaded.name.clone(), decision, cause, api: api.label() }).inc();
     m.latency.get_or_create(&PipelineLabel { pipeline: loaded.name.clone() }).observe(elapsed.as_secs_f64());
     if let Some(e) = &outcome.error
         && cause != "denied"
@@ -311,6 +350,7 @@ fn record(
             latency_us: elapsed.as_micros().min(u64::MAX as u128) as u64,
             input,
             outcome: log.wants_outcome().then(|| outcome.to_json()),
+            size: body_len.saturating_mul(2).saturating_add(512),
         };
         log.record(entry, m);
     }
@@ -358,12 +398,14 @@ pub async fn hook_named(
 }
 
 pub async fn opa(State(app): State<Arc<App>>, Path(path): Path<String>, headers: HeaderMap, body: Body) -> Response {
-    match crate::adapters::opa_route(&app.settings.hooks, &path) {
+    // Undefined documents are answered without a pipeline: authenticate first.
+    if let Err(r) = auth::check(&app, &headers, auth::Group::Login) {
+        return r;
+    }
+    let served = |name: &str| app.registry.get(name).is_some();
+    match crate::adapters::opa_route(&app.settings.hooks, &path, &served) {
         Ok((pipeline, adapter)) => login(app, &pipeline, headers, body, Api::Hook(Arc::from(adapter))).await,
-        Err(e) => {
-            app.metrics.reject("not_found");
-            adapter_error(&e)
-        }
+        Err(e) => adapter_error(&app.metrics, "opa", &e),
     }
 }
 
@@ -373,8 +415,10 @@ pub async fn health() -> Response {
 
 pub async fn ready(State(app): State<Arc<App>>) -> Response {
     let pipelines = app.registry.all();
-    let listed: Vec<Json> =
-        pipelines.values().map(|p| json!({ "name": p.name, "hash": p.hash, "js_workers": p.pipeline.js_in_workers() })).collect();
+    let listed: Vec<Json> = pipelines
+        .values()
+        .map(|p| json!({ "name": p.name, "hash": p.hash, "js_workers": p.pipeline.js_in_workers() }))
+        .collect();
     if app.draining.load(Ordering::SeqCst) {
         return error(StatusCode::SERVICE_UNAVAILABLE, "draining", "the server is shutting down", None);
     }

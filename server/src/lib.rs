@@ -39,6 +39,9 @@ pub struct App {
     pub metrics: Metrics,
     /// One place per login in flight.
     pub limit: Arc<Semaphore>,
+    /// One place per request body being read (twice the logins in flight): bounds the memory
+    /// slow or unauthenticated uploads can hold.
+    pub reads: Arc<Semaphore>,
     pub decisions: Option<DecisionLog>,
     pub hooks: BTreeMap<&'static str, Arc<dyn Adapter>>,
     /// Set on SIGTERM: `/ready` answers 503 while in-flight logins finish.
@@ -71,6 +74,7 @@ impl App {
     pub fn new(settings: Settings, pipelines: state::Pipelines, decisions: Option<DecisionLog>) -> App {
         App {
             limit: Arc::new(Semaphore::new(settings.concurrency)),
+            reads: Arc::new(Semaphore::new(settings.concurrency.saturating_mul(2))),
             registry: Registry::new(pipelines),
             metrics: Metrics::new(),
             decisions,
@@ -327,6 +331,12 @@ async fn serve_signals(running: Running) {
             }
         }
     }
+    let wait = running.app.settings.shutdown_wait;
+    running.app.draining.store(true, Ordering::SeqCst);
+    if !wait.is_zero() {
+        tracing::info!("draining: /ready answers 503; still serving for {} ms", wait.as_millis());
+        tokio::time::sleep(wait).await;
+    }
     tracing::info!("draining: finishing the logins in flight");
     match running.shutdown().await {
         Ok(()) => tracing::info!("stopped"),
@@ -343,8 +353,9 @@ async fn serve_signals(running: Running) {
 /// Logs to stderr: `text` (the default) or `json`; the level from `WARDEN_LOG` (default
 /// `info`), e.g. `WARDEN_LOG=debug` or `WARDEN_LOG=warden_server=debug,tower_http=debug`.
 pub fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,cranelift_jit=warn,cranelift_codegen=warn,regalloc2=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,cranelift_jit=warn,cranelift_codegen=warn,regalloc2=warn")
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }

@@ -47,6 +47,14 @@ pub struct RejectLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AnsweredLabels {
+    /// The hook adapter.
+    pub api: &'static str,
+    /// The status sent.
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct InfoLabels {
     pub pipeline: String,
     pub hash: String,
@@ -61,6 +69,7 @@ pub struct Metrics {
     pub rule_failures: Family<RuleLabels, Counter>,
     pub reloads: Family<ReloadLabels, Counter>,
     pub rejected: Family<RejectLabels, Counter>,
+    pub answered: Family<AnsweredLabels, Counter>,
     pub in_flight: Gauge,
     pub panics: Counter,
     pub decision_logs_dropped: Counter,
@@ -88,6 +97,7 @@ impl Metrics {
             rule_failures: Family::default(),
             reloads: Family::default(),
             rejected: Family::default(),
+            answered: Family::default(),
             in_flight: Gauge::default(),
             panics: Counter::default(),
             decision_logs_dropped: Counter::default(),
@@ -106,6 +116,11 @@ impl Metrics {
         );
         registry.register("reloads", "Pipeline reloads, by result", m.reloads.clone());
         registry.register("rejected_requests", "Requests answered without a decision, by reason", m.rejected.clone());
+        registry.register(
+            "hook_answers_without_rules",
+            "Hook requests answered without running rules (an OAuth2 client-credentials grant, a machine user, an undefined OPA document), by adapter and status",
+            m.answered.clone(),
+        );
         registry.register("in_flight_logins", "Logins being decided now", m.in_flight.clone());
         registry.register("panics", "Handler panics answered with 500 (the server kept serving)", m.panics.clone());
         registry.register(

@@ -14,6 +14,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8686";
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// The default number of logins in flight before the server answers 503.
 pub const DEFAULT_CONCURRENCY: usize = 64;
+/// The largest `--max-body`: inputs past 64 MiB are refused by their value limits anyway.
+pub const MAX_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// The largest `--concurrency` (each login in flight may hold a thread).
+pub const MAX_CONCURRENCY: usize = 4096;
 /// How long a client has to send a request body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -42,6 +46,9 @@ pub struct Settings {
     pub watch: bool,
     pub decision_log: Option<DecisionLogSettings>,
     pub hooks: HookOptions,
+    /// After SIGTERM, how long `/ready` answers 503 while the server still serves, before it
+    /// stops accepting (time for load balancers to notice).
+    pub shutdown_wait: Duration,
 }
 
 impl Settings {
@@ -60,6 +67,7 @@ impl Settings {
             watch: false,
             decision_log: None,
             hooks: HookOptions::default(),
+            shutdown_wait: Duration::ZERO,
         }
     }
 
@@ -88,8 +96,11 @@ impl Settings {
                 self.listen
             ));
         }
-        if self.body_limit == 0 || self.concurrency == 0 {
-            return Err("--max-body and --concurrency must be at least 1".into());
+        if self.body_limit == 0 || self.body_limit > MAX_BODY_LIMIT {
+            return Err(format!("--max-body must be 1 to {MAX_BODY_LIMIT} bytes"));
+        }
+        if self.concurrency == 0 || self.concurrency > MAX_CONCURRENCY {
+            return Err(format!("--concurrency must be 1 to {MAX_CONCURRENCY}"));
         }
         Ok(())
     }
@@ -97,9 +108,7 @@ impl Settings {
 
 /// A pipeline name: what goes in `/v1/pipelines/{name}/...`.
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// One pipeline to serve.

@@ -74,10 +74,7 @@ pub fn load(spec: &PipelineSpec, settings: &Settings) -> Result<Loaded, LoadFail
                 None => format!("`{}`", m.key),
             })
             .collect();
-        return Err(fail(format!(
-            "configuration without a value: {}; or pass --config KEY=VALUE",
-            keys.join(", ")
-        )));
+        return Err(fail(format!("configuration without a value: {}; or pass --config KEY=VALUE", keys.join(", "))));
     }
     let hash = pipeline.content_hash_hex();
     Ok(Loaded { name: spec.name.clone(), pipeline, hash, loaded_at: SystemTime::now() })

@@ -115,7 +115,10 @@ async fn bad_bodies_are_400_with_what_and_where() {
     let r = send("{\"user\": {}, \n \"context\": {,}}").await;
     assert_eq!(r.status, 400);
     let e = &r.json()["error"];
-    assert_eq!((e["code"].as_str(), e["kind"].as_str(), e["line"].as_u64()), (Some("invalid_input"), Some("malformed"), Some(2)));
+    assert_eq!(
+        (e["code"].as_str(), e["kind"].as_str(), e["line"].as_u64()),
+        (Some("invalid_input"), Some("malformed"), Some(2))
+    );
     assert!(e["column"].as_u64().is_some(), "{e}");
     let r = send("{\"user\": {}}").await;
     assert_eq!(r.status, 400);
@@ -135,9 +138,11 @@ async fn bad_bodies_are_400_with_what_and_where() {
     assert_eq!((r.status, r.json()["error"]["kind"].as_str()), (400, Some("too_deep")));
     let r = send("").await;
     assert_eq!(r.status, 400);
-    // Nothing of this was decided; all of it was counted.
+    // Nothing of this was decided; all of it was counted (regression: refused bodies were
+    // not counted).
     let metrics = http.get("/metrics").await.text();
     assert!(!metrics.contains("warden_logins_total{"), "{metrics}");
+    assert!(metrics.contains("warden_rejected_requests_total{reason=\"bad_request\"} 8"), "{metrics}");
     server.shutdown().await.unwrap();
 }
 
@@ -170,7 +175,9 @@ fn async_stream_body(bytes: Vec<u8>) -> Vec<Vec<u8>> {
 async fn raw_chunked(addr: std::net::SocketAddr, path: &str, chunks: Vec<Vec<u8>>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!("POST {path} HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\n");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\n"
+    );
     s.write_all(head.as_bytes()).await.unwrap();
     for c in chunks {
         // The server may answer and close before the whole body is sent.
@@ -210,7 +217,11 @@ async fn api_keys_guard_logins_and_admin_routes_separately() {
     assert_eq!(post("/v1/login", Some("admin-key-0123456789")).await.status, 401, "admin keys are not login keys");
     assert_eq!(post("/v1/login", Some("login-key-0123456789")).await.status, 200);
     assert_eq!(post("/v1/admin/reload", None).await.status, 401);
-    assert_eq!(post("/v1/admin/reload", Some("login-key-0123456789")).await.status, 401, "login keys are not admin keys");
+    assert_eq!(
+        post("/v1/admin/reload", Some("login-key-0123456789")).await.status,
+        401,
+        "login keys are not admin keys"
+    );
     assert_eq!(post("/v1/admin/reload", Some("admin-key-0123456789")).await.status, 200);
     // Operations stay open to probes.
     for path in ["/health", "/ready", "/metrics", "/openapi.json"] {
@@ -247,7 +258,8 @@ async fn admin_routes_are_closed_when_logins_have_keys_and_admin_has_none() {
 }
 
 /// A JavaScript rule that loops until the pipeline's deadline: a login that holds its place.
-const SLOW_JS: &str = "function (user, context, callback) {\n  if (user.slow) { while (true) {} }\n  callback(null, user, context);\n}\n";
+const SLOW_JS: &str =
+    "function (user, context, callback) {\n  if (user.slow) { while (true) {} }\n  callback(null, user, context);\n}\n";
 
 fn slow_project(name: &str, timeout_ms: u32) -> std::path::PathBuf {
     project(
@@ -361,7 +373,13 @@ async fn a_reload_under_load_never_fails_or_mixes_a_login() {
     let mut counts = BTreeMap::new();
     for t in tasks {
         for (hash, version) in t.await.unwrap() {
-            let expected = if hash == v1 { "1" } else if hash == v2 { "2" } else { panic!("unknown hash {hash}") };
+            let expected = if hash == v1 {
+                "1"
+            } else if hash == v2 {
+                "2"
+            } else {
+                panic!("unknown hash {hash}")
+            };
             assert_eq!(version, expected, "a login answered with one version's hash and another's rules");
             *counts.entry(expected).or_insert(0) += 1;
         }
@@ -395,7 +413,10 @@ async fn a_failed_reload_keeps_the_running_version_and_says_why() {
     // Fixed, the next reload takes it.
     std::fs::write(dir.join("a.rule"), versioned("3")).unwrap();
     assert_eq!(http.post("/v1/admin/reload", &json!({})).await.status, 200);
-    assert_eq!(http.post("/v1/login", &login("x@example.com")).await.json()["id_token"]["https://t.example.com/v"], "3");
+    assert_eq!(
+        http.post("/v1/login", &login("x@example.com")).await.json()["id_token"]["https://t.example.com/v"],
+        "3"
+    );
     // Reloading the same content changes nothing.
     let r = http.post("/v1/admin/reload", &json!({})).await.json();
     assert_eq!(r["unchanged"], json!(["default"]));
@@ -411,7 +432,8 @@ async fn a_changed_file_is_reloaded_when_watching() {
     let http = Http::new(server.addr);
     std::fs::write(dir.join("rules/a.rule"), versioned("2")).unwrap();
     for _ in 0..100 {
-        let v = http.post("/v1/login", &login("x@example.com")).await.json()["id_token"]["https://t.example.com/v"].clone();
+        let v =
+            http.post("/v1/login", &login("x@example.com")).await.json()["id_token"]["https://t.example.com/v"].clone();
         if v == "2" {
             server.shutdown().await.unwrap();
             return;
@@ -427,7 +449,10 @@ async fn decision_logs_record_each_login_masked() {
         "decisions",
         &[
             ("warden.toml", &manifest(&["a.rule"], "")),
-            ("a.rule", "rule \"no tests\" {\n    deny \"test accounts are closed\" if ends_with(user.email, \"@test.example\")\n}\n"),
+            (
+                "a.rule",
+                "rule \"no tests\" {\n    deny \"test accounts are closed\" if ends_with(user.email, \"@test.example\")\n}\n",
+            ),
         ],
     );
     let log = dir.join("decisions.jsonl");
@@ -453,7 +478,10 @@ async fn decision_logs_record_each_login_masked() {
     let d = &lines[0];
     assert_eq!(d["decision_id"], denied["decision_id"]);
     assert_eq!(d["hash"], denied["pipeline"]["hash"]);
-    assert_eq!((d["decision"].as_str(), d["cause"].as_str(), d["rule"].as_str()), (Some("deny"), Some("denied"), Some("no tests")));
+    assert_eq!(
+        (d["decision"].as_str(), d["cause"].as_str(), d["rule"].as_str()),
+        (Some("deny"), Some("denied"), Some("no tests"))
+    );
     assert!(d["latency_us"].as_u64().is_some() && d["time"].as_str().unwrap().ends_with('Z'));
     assert!(d["input"]["user"]["email"].as_str().unwrap().starts_with("sha256:"), "{d}");
     assert!(!text.contains("a@test.example") && !text.contains("ya29.secret"), "{text}");

@@ -176,7 +176,8 @@ fn foreign_truncated_and_mismatched_files_are_refused_clearly() {
         "[pipeline]\nrules = [\"r.rule\"]\n[configuration]\nSHOWN = \"policy\"\nSECRET = { env = \"WARDEN_TEST_UNSET_SECRET_7\" }\n",
     )
     .expect("manifest");
-    std::fs::write(dir.join("r.rule"), "rule \"r\" {\n    deny \"no\" if config.SECRET == config.SHOWN\n}\n").expect("rule");
+    std::fs::write(dir.join("r.rule"), "rule \"r\" {\n    deny \"no\" if config.SECRET == config.SHOWN\n}\n")
+        .expect("rule");
     let p = Pipeline::from_manifest(dir.join("warden.toml")).expect("loads");
     let bytes = p.to_artifact(None);
     let text = String::from_utf8_lossy(&bytes);

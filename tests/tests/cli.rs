@@ -487,5 +487,11 @@ fn run_bundle_takes_the_key_from_the_manifest_settings_only() {
     let (code, out) = run_with(&missing);
     assert_eq!(code, 1);
     assert_eq!(out.stderr, format!("error: cannot read the manifest `{missing}`\n"));
+    // A manifest without a key does not turn verification off (it used to load the artifact
+    // unverified).
+    let keyless = write(&dir, "keyless.toml", "[pipeline]\nrules = [\"r.rule\"]\n");
+    let (code, out) = run_with(&keyless);
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("names no `[bundle] verify_key`"), "{}", out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }

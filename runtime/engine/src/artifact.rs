@@ -162,7 +162,9 @@ impl Pipeline {
             .collect();
         let missing: Vec<crate::MissingConfig> = spec
             .iter()
-            .filter(|k| k.value.is_none() && k.env.as_ref().is_none_or(|e| std::env::var(e).is_err()))
+            .filter(|k| {
+                k.value.is_none() && k.env.as_ref().is_none_or(|e| std::env::var(e).map_or(true, |v| v.is_empty()))
+            })
             .map(|k| crate::MissingConfig { key: k.key.clone(), env: k.env.clone() })
             .collect();
         if !missing.is_empty() {
@@ -186,8 +188,8 @@ impl Pipeline {
 
     /// Loads an artifact file (read bounded: a regular file of at most 256 MiB), verified
     /// with the public key in `verify_key`, or else with the one a manifest's `[bundle]
-    /// verify_key` names (only the manifest's settings are read: its rules are not checked),
-    /// or else unverified. `config` as in [`Pipeline::from_artifact`].
+    /// verify_key` names (only the manifest's settings are read: its rules are not checked;
+    /// a manifest that names no key refuses the artifact), or else unverified. `config` as in [`Pipeline::from_artifact`].
     pub fn from_artifact_file(
         path: &std::path::Path,
         verify_key: Option<&std::path::Path>,
@@ -197,7 +199,10 @@ impl Pipeline {
         let key_path = match (verify_key, manifest) {
             (Some(k), _) => Some(k.to_path_buf()),
             (None, Some(m)) => match crate::read_manifest(m) {
-                Ok(manifest) => manifest.verify_key,
+                Ok(manifest) => match manifest.verify_key {
+                    Some(k) => Some(k),
+                    None => return Err(LoadError::Refused(Refusal::NoVerifyKey(m.display().to_string()))),
+                },
                 Err(_) => return Err(LoadError::Refused(Refusal::Manifest(m.display().to_string()))),
             },
             (None, None) => None,

@@ -143,6 +143,10 @@ pub enum Refusal {
     /// The manifest naming the verification key cannot be read.
     #[error("cannot read the manifest `{0}`")]
     Manifest(String),
+    /// The manifest given to verify an artifact names no `[bundle] verify_key`: verifying
+    /// with nothing would load the artifact unverified.
+    #[error("artifact refused: the manifest `{0}` names no `[bundle] verify_key` to verify it with")]
+    NoVerifyKey(String),
     /// The artifact file cannot be read.
     #[error("cannot read `{path}`: {reason}")]
     Read { path: String, reason: files::ReadError },
@@ -693,7 +697,8 @@ fn resolve_config(spec: &[warden_artifact::ConfigKey]) -> (BTreeMap<String, Stri
     let mut config = BTreeMap::new();
     let mut missing = BTreeMap::new();
     for k in spec {
-        let from_env = k.env.as_ref().and_then(|e| std::env::var(e).ok());
+        // An empty variable is no value: a secret is never silently empty.
+        let from_env = k.env.as_ref().and_then(|e| std::env::var(e).ok()).filter(|v| !v.is_empty());
         match k.value.clone().or(from_env) {
             Some(v) => {
                 config.insert(k.key.clone(), v);

@@ -24,7 +24,8 @@ pub fn project(name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 /// Settings serving `dir/warden.toml` as pipeline `default`, on a free loopback port.
 pub fn settings(dir: &Path) -> Settings {
-    let mut s = Settings::new(vec![PipelineSpec { name: "default".into(), source: Source::Manifest(dir.join("warden.toml")) }]);
+    let mut s =
+        Settings::new(vec![PipelineSpec { name: "default".into(), source: Source::Manifest(dir.join("warden.toml")) }]);
     s.listen = "127.0.0.1:0".parse().unwrap();
     s
 }
@@ -43,7 +44,8 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Json {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("JSON body ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("JSON body ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
