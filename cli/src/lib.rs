@@ -115,6 +115,11 @@ pub struct ServeArgs {
     /// balancers stop sending before the server stops accepting
     #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_wait_ms: u64,
+    /// Decide logins of pipelines without JavaScript whose body is at most this many bytes on
+    /// the connection's async worker (no thread hand-off); larger ones, and JavaScript, go to
+    /// the blocking pool; 0: always the blocking pool
+    #[arg(long, value_name = "BYTES", default_value_t = warden_server::settings::DEFAULT_INLINE_MAX_BODY)]
+    pub inline_max_body: usize,
     /// Log format on stderr (level from WARDEN_LOG, default info)
     #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
     pub log_format: serve::LogFormat,

@@ -82,6 +82,7 @@ pub fn settings(a: &ServeArgs) -> Result<Settings, String> {
     s.concurrency = a.concurrency;
     s.timeout = a.timeout_ms.map(std::time::Duration::from_millis);
     s.watch = a.watch;
+    s.inline_max_body = a.inline_max_body;
     s.shutdown_wait = std::time::Duration::from_millis(a.shutdown_wait_ms);
     s.hooks = file.hooks;
     s.decision_log = match (&a.decision_log, file.decision_log) {

@@ -18,6 +18,8 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 pub const MAX_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// The largest `--concurrency` (each login in flight may hold a thread).
 pub const MAX_CONCURRENCY: usize = 4096;
+/// The default [`Settings::inline_max_body`]: an Auth0-size login is 2-8 KB.
+pub const DEFAULT_INLINE_MAX_BODY: usize = 64 * 1024;
 /// How long a client has to send a request body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -46,6 +48,10 @@ pub struct Settings {
     pub watch: bool,
     pub decision_log: Option<DecisionLogSettings>,
     pub hooks: HookOptions,
+    /// Logins of pipelines without JavaScript whose body is at most this many bytes are
+    /// decided on the async worker that read them (tens of microseconds, no I/O); others on
+    /// the blocking pool. 0: always the blocking pool.
+    pub inline_max_body: usize,
     /// After SIGTERM, how long `/ready` answers 503 while the server still serves, before it
     /// stops accepting (time for load balancers to notice).
     pub shutdown_wait: Duration,
@@ -68,6 +74,7 @@ impl Settings {
             decision_log: None,
             hooks: HookOptions::default(),
             shutdown_wait: Duration::ZERO,
+            inline_max_body: DEFAULT_INLINE_MAX_BODY,
         }
     }
 

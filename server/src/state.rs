@@ -19,6 +19,8 @@ pub struct Loaded {
     /// [`Pipeline::content_hash`] in hexadecimal.
     pub hash: String,
     pub loaded_at: SystemTime,
+    /// Whether the pipeline has JavaScript rules (their logins always go to the blocking pool).
+    pub has_js: bool,
 }
 
 /// Every pipeline served, by name.
@@ -77,7 +79,8 @@ pub fn load(spec: &PipelineSpec, settings: &Settings) -> Result<Loaded, LoadFail
         return Err(fail(format!("configuration without a value: {}; or pass --config KEY=VALUE", keys.join(", "))));
     }
     let hash = pipeline.content_hash_hex();
-    Ok(Loaded { name: spec.name.clone(), pipeline, hash, loaded_at: SystemTime::now() })
+    let has_js = !pipeline.program().js_rules.is_empty();
+    Ok(Loaded { name: spec.name.clone(), pipeline, hash, loaded_at: SystemTime::now(), has_js })
 }
 
 /// A load error in a few lines: the diagnostics' codes and messages for sources.

@@ -39,8 +39,19 @@ fn outcome_of(reply: &Json) -> Json {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_native_api_decides_every_quickstart_sample_as_the_library_does() {
+    // Small logins of a pipeline without JavaScript are decided on the async worker.
+    quickstart_samples(warden_server::settings::DEFAULT_INLINE_MAX_BODY).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_decided_on_the_blocking_pool_answer_the_same() {
+    quickstart_samples(0).await;
+}
+
+async fn quickstart_samples(inline_max_body: usize) {
     let manifest = root().join("examples/quickstart/warden.toml");
     let mut s = settings(root().join("examples/quickstart").as_path());
+    s.inline_max_body = inline_max_body;
     s.pipelines = vec![PipelineSpec { name: "default".into(), source: Source::Manifest(manifest.clone()) }];
     let server = start(s).await;
     let http = Http::new(server.addr);
