@@ -26,6 +26,9 @@
 #   SERVE_LOADGEN_THREADS  the load generator's threads           (1)
 #   SERVE_NODE_WORKERS     node-cluster's worker processes        (the number of CPUs)
 #   SERVE_WARDEN_FLAGS     extra `warden serve` flags             (--concurrency MAX_CONNECTIONS)
+#   SERVE_SLO_P99_US       find each server's highest open-loop rate whose p99 stays within
+#                          this many microseconds ("throughput at the same p99"; 0: skip) (1000)
+#   SERVE_SLO_STEPS        bisection steps of that search, SERVE_SLO_DURATION seconds each (6, 3)
 #   SERVE_SKIP_BUILD=1     use the binaries already built
 # Needs: cargo, Python 3.11+ and Node.js 20 (on PATH). Installs nothing; builds into
 # CARGO_TARGET_DIR (default target/). Sends traffic to 127.0.0.1 only.
@@ -41,6 +44,9 @@ open_duration=${SERVE_OPEN_DURATION:-10}
 open_connections=${SERVE_OPEN_CONNECTIONS:-32}
 open_fraction=${SERVE_OPEN_FRACTION:-0.5}
 warmup=${SERVE_WARMUP:-2}
+slo_p99=${SERVE_SLO_P99_US:-1000}
+slo_steps=${SERVE_SLO_STEPS:-6}
+slo_duration=${SERVE_SLO_DURATION:-3}
 lg_threads=${SERVE_LOADGEN_THREADS:-1}
 node_workers=${SERVE_NODE_WORKERS:-$(nproc)}
 max_conn=$(printf '%s\n' $sat_connections $open_connections | sort -n | tail -1)
@@ -179,6 +185,22 @@ for example in $examples; do
         echo "$example: $server open loop at $rate/s: p50 $(field '["latency_us"]["p50"]' "$r") us, p99 $(field '["latency_us"]["p99"]' "$r") us, p99.9 $(field '["latency_us"]["p99_9"]' "$r") us, missed $(field '["missed"]' "$r")" >&2
         printf '{"example":"%s","server":"%s","phase":"summary","saturation_rps":%s,"saturation_connections":%s,"open_rate":%s}\n' \
             "$example" "$server" "$best" "$best_c" "$rate" >>"$runs"
+        # The highest rate whose p99 stays within the objective: bisection between 0 and the
+        # saturation (a rate with missed requests or errors fails).
+        if [[ $slo_p99 != 0 ]]; then
+            lo=0
+            hi=$(python3 -c 'import sys; print(int(float(sys.argv[1])))' "$best")
+            for _ in $(seq "$slo_steps"); do
+                mid=$(( (lo + hi + 1) / 2 ))
+                [[ $mid -ge 1 ]] || break
+                r=$(load "$example" "$server" "slo-$mid" --url "$u" --connections "$open_connections" --duration "$slo_duration" --rate "$mid")
+                p99=$(field '["latency_us"]["p99"]' "$r")
+                bad=$(field '["requests"]-r["ok"]+r.get("missed",0)' "$r")
+                if [[ $p99 -le $slo_p99 && $bad == 0 ]]; then lo=$mid; else hi=$((mid - 1)); fi
+                echo "$example: $server at $mid/s: p99 $p99 us ($bad not ok or missed) -> [$lo, $hi]" >&2
+            done
+            printf '{"example":"%s","server":"%s","phase":"slo","slo_p99_us":%s,"rate":%s}\n' "$example" "$server" "$slo_p99" "$lo" >>"$runs"
+        fi
     done
     # Every server again at one rate, the same for all: the open-loop fraction of the lowest
     # saturation, so that latencies compare at equal load.
@@ -244,7 +266,18 @@ if commons:
         lat = o.get("latency_us") or {}
         bad = o.get("requests", 0) - o.get("ok", 0)
         print(f"| {r['example']} | {r['server']} | {o['rate']:,.0f} | {lat.get('p50', '-')} | {lat.get('p90', '-')} | {lat.get('p99', '-')} | {lat.get('p99_9', '-')} | {lat.get('max', '-')} | {bad} / {o.get('missed', 0)} | {r['cpu']['other']:.2f} |")
-errors = [r for r in runs if r["phase"] != "summary" and r["report"]["requests"] != r["report"]["ok"]]
+slos = [r for r in runs if r["phase"] == "slo"]
+if slos:
+    print()
+    print(f"Throughput at the same p99: the highest open-loop rate whose p99 stayed within {slos[0]['slo_p99_us']} µs (bisection):")
+    print()
+    print("| example | server | rate (/s) | against the best Node server |")
+    print("|---|---|---|---|")
+    for r in slos:
+        node = max((x["rate"] for x in slos if x["example"] == r["example"] and x["server"].startswith("node")), default=0)
+        ratio = f"{r['rate'] / node:.1f}x" if node and not r["server"].startswith("node") else "-"
+        print(f"| {r['example']} | {r['server']} | {r['rate']:,} | {ratio} |")
+errors = [r for r in runs if r["phase"] not in ("summary", "slo") and r["report"]["requests"] != r["report"]["ok"]]
 if errors:
     print()
     print("Runs with responses other than 2xx or transport errors:")

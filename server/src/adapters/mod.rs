@@ -136,7 +136,12 @@ pub fn hooks(options: &HookOptions) -> Vec<(&'static str, std::sync::Arc<dyn Ada
     use std::sync::Arc;
     let zitadel = zitadel::Zitadel::new(&options.zitadel);
     if let Some(problem) = zitadel.misconfigured() {
-        tracing::warn!("the ZITADEL hook refuses every call: {problem}");
+        // Worth a warning only when someone meant to configure it.
+        if options.zitadel.signing_key.is_some() || options.zitadel.signing_key_env.is_some() {
+            tracing::warn!("the ZITADEL hook refuses every call: {problem}");
+        } else {
+            tracing::debug!("the ZITADEL hook is off (no signing key configured)");
+        }
     }
     vec![
         ("hydra/token", Arc::new(hydra::Hydra::new(&options.hydra))),

@@ -256,8 +256,28 @@ impl Adapter for Opa {
             let mut r = Obj::new();
             r.insert("allow".into(), json!(allow));
             r.insert("hint".into(), refusal.as_ref().map_or(Json::Null, |r| json!(r.description)));
-            if let Json::Object(fields) = outcome.to_json() {
-                r.extend(fields);
+            match (&refusal, outcome.is_allow()) {
+                // An allowed outcome the caller cannot carry reads as the denial it is, in the
+                // shape of a denied outcome, so that a caller reading `decision` is not misled.
+                (Some(why), true) => {
+                    r.insert("decision".into(), json!("deny"));
+                    r.insert(
+                        "error".into(),
+                        json!({ "code": why.code, "description": why.description, "rule": why.rule, "cause": why.cause }),
+                    );
+                    if let Json::Object(fields) = outcome.to_json() {
+                        for key in ["effects", "logs"] {
+                            if let Some(v) = fields.get(key) {
+                                r.insert(key.into(), v.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    if let Json::Object(fields) = outcome.to_json() {
+                        r.extend(fields);
+                    }
+                }
             }
             Json::Object(r)
         };
@@ -388,7 +408,10 @@ mod tests {
             assert_eq!(reply_for(true, rules)["result"], json!(false), "{rules}");
             let whole = reply_for(false, rules);
             assert_eq!(whole["result"]["allow"], json!(false));
-            assert_eq!(whole["result"]["decision"], json!("allow"), "the outcome itself is reported as it is");
+            // Regression: `decision` said "allow" here, a trap for callers reading it.
+            assert_eq!(whole["result"]["decision"], json!("deny"));
+            assert_eq!(whole["result"]["error"]["cause"], json!("unsupported"));
+            assert!(whole["result"].get("user").is_none(), "shaped as a denied outcome");
             assert!(
                 whole["result"]["hint"].as_str().unwrap_or("").contains(why),
                 "{rules}: {}",
