@@ -27,8 +27,9 @@
 #   SERVE_NODE_WORKERS     node-cluster's worker processes        (the number of CPUs)
 #   SERVE_WARDEN_FLAGS     extra `warden serve` flags             (--concurrency MAX_CONNECTIONS)
 #   SERVE_SLO_P99_US       find each server's highest open-loop rate whose p99 stays within
-#                          this many microseconds ("throughput at the same p99"; 0: skip) (1000)
-#   SERVE_SLO_STEPS        bisection steps of that search, SERVE_SLO_DURATION seconds each (6, 3)
+#                          this many microseconds ("throughput at the same p99"; 0: skip) (0)
+#   SERVE_SLO_STEPS        bisection steps of that search, each at least SERVE_SLO_DURATION
+#                          seconds and 2,000 requests (so that a p99 means something) (6, 3)
 #   SERVE_SKIP_BUILD=1     use the binaries already built
 # Needs: cargo, Python 3.11+ and Node.js 20 (on PATH). Installs nothing; builds into
 # CARGO_TARGET_DIR (default target/). Sends traffic to 127.0.0.1 only.
@@ -44,7 +45,7 @@ open_duration=${SERVE_OPEN_DURATION:-10}
 open_connections=${SERVE_OPEN_CONNECTIONS:-32}
 open_fraction=${SERVE_OPEN_FRACTION:-0.5}
 warmup=${SERVE_WARMUP:-2}
-slo_p99=${SERVE_SLO_P99_US:-1000}
+slo_p99=${SERVE_SLO_P99_US:-0}
 slo_steps=${SERVE_SLO_STEPS:-6}
 slo_duration=${SERVE_SLO_DURATION:-3}
 lg_threads=${SERVE_LOADGEN_THREADS:-1}
@@ -193,7 +194,8 @@ for example in $examples; do
             for _ in $(seq "$slo_steps"); do
                 mid=$(( (lo + hi + 1) / 2 ))
                 [[ $mid -ge 1 ]] || break
-                r=$(load "$example" "$server" "slo-$mid" --url "$u" --connections "$open_connections" --duration "$slo_duration" --rate "$mid")
+                d=$(( slo_duration > 2000 / mid ? slo_duration : 2000 / mid + 1 ))
+                r=$(load "$example" "$server" "slo-$mid" --url "$u" --connections "$open_connections" --duration "$d" --rate "$mid")
                 p99=$(field '["latency_us"]["p99"]' "$r")
                 bad=$(field '["requests"]-r["ok"]+r.get("missed",0)' "$r")
                 if [[ $p99 -le $slo_p99 && $bad == 0 ]]; then lo=$mid; else hi=$((mid - 1)); fi
