@@ -71,9 +71,7 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, 
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => {
             // `to_bytes` fails past the limit (chunked bodies) or when the connection breaks.
-            if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit")
-            {
+            if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
                 Err(too_large())
             } else {
                 app.metrics.reject("bad_request");

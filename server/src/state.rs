@@ -69,14 +69,10 @@ pub fn load(spec: &PipelineSpec, settings: &Settings) -> Result<Loaded, LoadFail
     // A key without a value would refuse every login that reads it: refuse the pipeline now.
     let missing = pipeline.missing_config();
     if !missing.is_empty() {
-        let keys: Vec<String> = missing
-            .iter()
-            .map(|m| match &m.env {
-                Some(env) => format!("`{}` (set the environment variable `{env}`)", m.key),
-                None => format!("`{}`", m.key),
-            })
-            .collect();
-        return Err(fail(format!("configuration without a value: {}; or pass --config KEY=VALUE", keys.join(", "))));
+        return Err(fail(format!(
+            "configuration without a value: {}: set the environment variables or pass --config KEY=VALUE",
+            warden::MissingConfig::list(&missing)
+        )));
     }
     let hash = pipeline.content_hash_hex();
     let has_js = !pipeline.program().js_rules.is_empty();

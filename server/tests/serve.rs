@@ -289,6 +289,16 @@ fn slow_login() -> Json {
     l
 }
 
+/// Starts a login that holds its place until the deadline, and waits until it is in flight.
+async fn in_flight_slow_login(http: &Http) -> tokio::task::JoinHandle<common::Reply> {
+    let slow = {
+        let http = http.clone();
+        tokio::spawn(async move { http.post("/v1/login", &slow_login()).await })
+    };
+    wait_for_metric(http, "warden_in_flight_logins 1").await;
+    slow
+}
+
 async fn wait_for_metric(http: &Http, needle: &str) {
     for _ in 0..200 {
         if http.get("/metrics").await.text().contains(needle) {
@@ -340,11 +350,7 @@ async fn a_slow_javascript_rule_does_not_stall_other_logins() {
     let dir = slow_project("stall", 3000);
     let server = start(settings(&dir)).await;
     let http = Http::new(server.addr);
-    let slow = {
-        let http = http.clone();
-        tokio::spawn(async move { http.post("/v1/login", &slow_login()).await })
-    };
-    wait_for_metric(&http, "warden_in_flight_logins 1").await;
+    let slow = in_flight_slow_login(&http).await;
     for _ in 0..20 {
         let r = http.post("/v1/login", &login("x@example.com")).await;
         assert_eq!((r.status, r.json()["decision"].as_str()), (200, Some("allow")));
@@ -506,11 +512,7 @@ async fn shutdown_lets_logins_in_flight_finish() {
     let dir = slow_project("drain", 1000);
     let server = start(settings(&dir)).await;
     let http = Http::new(server.addr);
-    let slow = {
-        let http = http.clone();
-        tokio::spawn(async move { http.post("/v1/login", &slow_login()).await })
-    };
-    wait_for_metric(&http, "warden_in_flight_logins 1").await;
+    let slow = in_flight_slow_login(&http).await;
     let app = server.app.clone();
     server.shutdown().await.unwrap();
     assert!(app.draining.load(std::sync::atomic::Ordering::SeqCst));

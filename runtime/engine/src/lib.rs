@@ -41,6 +41,8 @@ pub use warden_syntax::{Diagnostic, FileId, Related, Severity, SourceFile, Sourc
 
 pub use warden_artifact::{PublicKey, Refused as ArtifactError, SecretKey};
 pub use warden_check::Manifest;
+/// Auth0's `context.protocol` values, as the schema enforces them (`docs/schema.md`).
+pub use warden_check::schema::PROTOCOLS;
 /// Why the JIT did not compile a pipeline (`Pipeline::jit_unavailable`).
 pub use warden_jit::CompileError;
 
@@ -158,6 +160,13 @@ pub struct MissingConfig {
     pub key: String,
     /// The environment variable that was to hold it.
     pub env: Option<String>,
+}
+
+impl MissingConfig {
+    /// The keys as messages name them: `` `KEY` (environment variable `NAME`), ... ``.
+    pub fn list(keys: &[MissingConfig]) -> String {
+        missing_list(keys)
+    }
 }
 
 fn missing_list(keys: &[MissingConfig]) -> String {

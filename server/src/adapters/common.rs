@@ -172,20 +172,12 @@ pub(crate) fn client_name(names: &std::collections::BTreeMap<String, String>, cl
     names.get(client_id).cloned().unwrap_or_else(|| client_id.to_string())
 }
 
-/// Auth0's `protocol` values warden knows; a configured override must be one of them.
-pub(crate) const PROTOCOLS: &[&str] = &[
-    "oidc-basic-profile",
-    "oidc-implicit-profile",
-    "oauth2-device-code",
-    "oauth2-resource-owner",
-    "oauth2-resource-owner-jwt-bearer",
-    "oauth2-password",
-    "oauth2-refresh-token",
-    "samlp",
-    "wsfed",
-    "wstrust-usernamemixed",
-    "delegation",
-];
+/// Whether a configured `protocol` override is one of Auth0's values (the schema's list,
+/// `warden::PROTOCOLS`). `redirect-callback` is not: it marks the return from a redirect,
+/// and rules commonly skip their checks on it.
+pub(crate) fn configurable_protocol(p: &str) -> bool {
+    p != "redirect-callback" && warden::PROTOCOLS.contains(&p)
+}
 
 /// Why a login is refused in the host's reply.
 #[derive(Clone, Debug, PartialEq)]
@@ -200,6 +192,22 @@ pub(crate) struct Refusal {
     /// `denied`, `rule_error`, `timeout`, `resource_limit`, or `unsupported` (an allowed
     /// outcome the host cannot carry).
     pub cause: &'static str,
+}
+
+/// With `tokens = "deny"`, an outcome with token claims or a scope statement is refused by
+/// a host that issues no tokens (Kratos, Keycloak's OPA extensions).
+pub(crate) fn token_refusal(outcome: &Outcome, host: &str, tokens: super::Tokens) -> Option<Refusal> {
+    if tokens == super::Tokens::Ignore {
+        return None;
+    }
+    let mut claims: Vec<&str> = outcome.id_token.keys().map(String::as_str).collect();
+    claims.extend(outcome.access_token.keys().map(String::as_str));
+    if !claims.is_empty() {
+        let what = format!("the rules add token claims ({}) and {host} issues no tokens", claims.join(", "));
+        return Some(Refusal::unsupported(host, &what));
+    }
+    let scope = outcome.scope.as_ref()?;
+    Some(Refusal::unsupported(host, &format!("the rules set scopes ({}) and {host} issues no tokens", scope.join(" "))))
 }
 
 impl Refusal {

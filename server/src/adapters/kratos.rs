@@ -359,21 +359,8 @@ impl Kratos {
         if let Some(r) = common::denial(outcome).or_else(|| common::interactive_requirement(outcome, HOST)) {
             return Err(r);
         }
-        if self.options.tokens == Tokens::Deny {
-            let mut claims: Vec<&str> = outcome.id_token.keys().map(String::as_str).collect();
-            claims.extend(outcome.access_token.keys().map(String::as_str));
-            if !claims.is_empty() {
-                return Err(Refusal::unsupported(
-                    HOST,
-                    &format!("the rules add token claims ({}) and Kratos issues no tokens", claims.join(", ")),
-                ));
-            }
-            if let Some(scope) = &outcome.scope {
-                return Err(Refusal::unsupported(
-                    HOST,
-                    &format!("the rules set scopes ({}) and Kratos issues no tokens", scope.join(" ")),
-                ));
-            }
+        if let Some(r) = common::token_refusal(outcome, HOST, self.options.tokens) {
+            return Err(r);
         }
         if outcome.effects.is_empty() {
             return Ok(None);

@@ -207,20 +207,7 @@ impl Opa {
         if !outcome.effects.is_empty() {
             return Some(Refusal::unsupported(HOST, &format!("the rules update {}", common::effects_summary(outcome))));
         }
-        if self.options.tokens == Tokens::Deny {
-            let mut claims: Vec<&str> = outcome.id_token.keys().map(String::as_str).collect();
-            claims.extend(outcome.access_token.keys().map(String::as_str));
-            if !claims.is_empty() {
-                return Some(Refusal::unsupported(
-                    HOST,
-                    &format!("the rules add token claims ({})", claims.join(", ")),
-                ));
-            }
-            if let Some(s) = &outcome.scope {
-                return Some(Refusal::unsupported(HOST, &format!("the rules set scopes ({})", s.join(" "))));
-            }
-        }
-        None
+        common::token_refusal(outcome, HOST, self.options.tokens)
     }
 }
 

@@ -143,7 +143,7 @@ impl Zitadel {
                     .into(),
             );
         }
-        if !common::PROTOCOLS.contains(&options.protocol.as_str()) {
+        if !common::configurable_protocol(&options.protocol) {
             problems
                 .push(format!("`[hooks.zitadel] protocol = {:?}` is not one of Auth0's protocols", options.protocol));
         }
