@@ -31,7 +31,7 @@ fn named(arg: &str) -> (String, PathBuf) {
 fn read_keys(file: Option<&Path>, env: &str) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
     if let Some(path) = file {
-        let text = warden::files::read_text_file(path, 64 * 1024)
+        let text = warden::files::read_text_file(path, warden::files::MAX_KEY_FILE_BYTES)
             .map_err(|e| format!("cannot read the keys file `{}`: {e}", path.display()))?;
         keys.extend(warden_server::auth::parse_keys(&text).map_err(|m| format!("`{}`: {m}", path.display()))?);
     }
