@@ -8,6 +8,7 @@ mod effects;
 mod fault;
 pub mod ops;
 mod outcome;
+pub mod scan;
 pub mod trace;
 mod txn;
 mod value;

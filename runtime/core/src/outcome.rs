@@ -98,6 +98,45 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// Writes the outcome as compact JSON, exactly as serializing it does, with `user` writing
+    /// the user (the fast path copies it from the input).
+    pub fn write_json<E>(&self, out: &mut Vec<u8>, user: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
+        fn entry(out: &mut Vec<u8>, key: &str, value: &impl Serialize) {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            // Outcomes are JSON values and strings: writing them to a vector cannot fail.
+            let _ = serde_json::to_writer(&mut *out, value);
+        }
+        out.extend_from_slice(b"{\"decision\":");
+        let _ = serde_json::to_writer(&mut *out, &self.decision);
+        entry(out, "error", &self.error);
+        if self.is_allow() {
+            out.extend_from_slice(b",\"user\":");
+            user(out)?;
+            entry(out, "id_token", &self.id_token);
+            entry(out, "access_token", &self.access_token);
+            entry(out, "scope", &self.scope);
+            entry(out, "multifactor", &self.multifactor);
+            entry(out, "redirect", &self.redirect);
+            if let Some(saml) = &self.saml_configuration {
+                entry(out, "saml_configuration", saml);
+            }
+            if let Some(primary) = &self.primary_user {
+                entry(out, "primary_user", primary);
+            }
+        }
+        entry(out, "effects", &self.effects);
+        entry(out, "logs", &self.logs);
+        if let Some(t) = &self.trace {
+            entry(out, "trace", t);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;

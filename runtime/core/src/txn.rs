@@ -78,6 +78,20 @@ impl Txn {
         Ok(Txn { slots, ..Txn::without_slots(user, context, config, now) })
     }
 
+    /// A login's state from documents the fast decoder ([`crate::scan`]) already checked
+    /// against the input shapes: only the slots are decoded.
+    pub fn scanned(
+        prog: &Program,
+        user: Arc<Json>,
+        context: Arc<Json>,
+        config: Arc<BTreeMap<String, String>>,
+        now: i64,
+    ) -> Result<Txn, InputError> {
+        let inputs = Inputs { user: &user, context: &context, config: &config };
+        let slots = prog.slots.iter().map(|s| decode::decode_slot(s, inputs)).collect::<Result<_, _>>()?;
+        Ok(Txn { slots, ..Txn::without_slots(user, context, config, now) })
+    }
+
     /// A login's state before any rule ran, without decoding slots (for code that reads the
     /// user and context as JSON: a JavaScript worker, tests).
     pub fn without_slots(user: Arc<Json>, context: Arc<Json>, config: Arc<BTreeMap<String, String>>, now: i64) -> Txn {

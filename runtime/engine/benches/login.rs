@@ -73,6 +73,15 @@ fn login_group(c: &mut Criterion, group_name: &str, manifest: &str, expected: &s
         .iter()
         .map(|(u, c)| (serde_json::to_vec(u).expect("json"), serde_json::to_vec(c).expect("json")))
         .collect();
+    // The fast path decides every login, with the reference's bytes.
+    for (n, (u, c)) in bytes.iter().enumerate() {
+        for backend in [Backend::Interp, Backend::Jit] {
+            let exec = Exec::at(NOW).on(backend);
+            let fast = pipeline.execute_bytes_fast(u, c, &exec);
+            let reference = pipeline.execute_bytes_reference(u, c, &exec).expect("valid input");
+            assert_eq!(fast, Some(reference), "{group_name}: login {n}: the fast path differs");
+        }
+    }
     let decoded: Vec<warden::Decoded> =
         inputs.iter().map(|(u, c)| pipeline.decode(u.clone(), c.clone(), NOW).expect("valid input")).collect();
     let mut group = c.benchmark_group(group_name);
@@ -95,6 +104,13 @@ fn login_group(c: &mut Criterion, group_name: &str, manifest: &str, expected: &s
             b.iter(|| {
                 i = (i + 1) % bytes.len();
                 black_box(pipeline.execute_bytes(&bytes[i].0, &bytes[i].1, &exec))
+            })
+        });
+        let mut i = 0;
+        group.bench_function(BenchmarkId::new("c-bytes-reference", name), |b| {
+            b.iter(|| {
+                i = (i + 1) % bytes.len();
+                black_box(pipeline.execute_bytes_reference(&bytes[i].0, &bytes[i].1, &exec))
             })
         });
     }

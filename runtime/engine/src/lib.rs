@@ -258,6 +258,8 @@ pub struct Pipeline {
     sources: Vec<SourceFile>,
     /// [`Pipeline::content_hash`].
     hash: [u8; 32],
+    /// What the fast decoder keeps of each login's input (`execute_bytes`).
+    plan: warden_runtime::scan::Plan,
 }
 
 impl Pipeline {
@@ -336,7 +338,9 @@ impl Pipeline {
         let js_runs = js_runs(&program);
         let program = Arc::new(program);
         let jit = warden_jit::compile(program.clone());
+        let plan = warden_runtime::scan::Plan::new(&program);
         Ok(Pipeline {
+            plan,
             program,
             prepared,
             jit,
@@ -596,7 +600,48 @@ impl Pipeline {
     }
 
     /// Decides one login from JSON bytes to JSON bytes (the outcome, compact).
+    ///
+    /// The bytes are read once, straight into the pipeline's slots, and the parts of the user
+    /// no rule writes are copied to the outcome as they came (ARCHITECTURE.md, "From bytes to
+    /// bytes"). The outcome is byte for byte that of [`Pipeline::execute_bytes_reference`].
     pub fn execute_bytes(&self, user: &[u8], context: &[u8], exec: &Exec) -> Result<Vec<u8>, InputError> {
+        match self.execute_bytes_fast(user, context, exec) {
+            Some(out) => Ok(out),
+            None => self.execute_bytes_reference(user, context, exec),
+        }
+    }
+
+    /// The fast path of `execute_bytes` alone: `None` when it declines the input (then
+    /// `execute_bytes` runs the reference path, which gives the same outcome or error as
+    /// ever). It declines pipelines with JavaScript rules, traces, and any input it does not
+    /// vouch for: malformed JSON, input errors, escaped keys, repeated top-level keys, numbers
+    /// an `int` field would have to convert, limits exceeded. For tests and benchmarks.
+    pub fn execute_bytes_fast(&self, user: &[u8], context: &[u8], exec: &Exec) -> Option<Vec<u8>> {
+        use warden_runtime::scan::{Which, scan, write_user};
+        // JavaScript reads whole documents; a trace is for people, not for speed.
+        if self.js.is_some() || exec.trace || !self.missing_config.is_empty() {
+            return None;
+        }
+        let u = scan(user, &self.plan, Which::User, &self.program.input.user).ok()?;
+        let c = scan(context, &self.plan, Which::Context, &self.program.input.context).ok()?;
+        let txn = warden_runtime::Txn::scanned(
+            &self.program,
+            Arc::new(u.doc),
+            Arc::new(c.doc),
+            self.config.clone(),
+            exec.now,
+        )
+        .ok()?;
+        let outcome = self.run_decoded(Decoded(txn), exec);
+        let mut out = Vec::with_capacity(user.len() + 512);
+        outcome.write_json(&mut out, |out| write_user(out, &outcome.user, user, &u.members, &self.plan)).ok()?;
+        Some(out)
+    }
+
+    /// `execute_bytes` by the reference path: both documents parsed whole into
+    /// `serde_json::Value`, the outcome serialized from it. Slower; kept as the specification
+    /// the fast path is tested against.
+    pub fn execute_bytes_reference(&self, user: &[u8], context: &[u8], exec: &Exec) -> Result<Vec<u8>, InputError> {
         let parse = |bytes: &[u8], what: &str| {
             warden_runtime::check_json_text(what, bytes)?;
             serde_json::from_slice::<Json>(bytes).map_err(|e| InputError::Malformed {

@@ -1,0 +1,303 @@
+//! The wire path against its reference: `Pipeline::execute_bytes` reads JSON bytes straight
+//! into slots and copies the untouched parts of the user to the outcome
+//! (`execute_bytes_fast`); `execute_bytes_reference` parses both documents whole with
+//! `serde_json` and serializes the outcome. On every input the two must give the same bytes,
+//! or the same input error.
+//!
+//! Generated pipelines (`warden_tests::generate`, without JavaScript, which the fast path
+//! declines) run on generated logins written out in many spellings: compact, pretty, extra
+//! white space, escaped strings and keys (`\u00e9`, surrogate pairs, `\/`), repeated keys at
+//! the top and inside, integers spelt as floats, huge and negative-zero numbers, Unicode; and
+//! on broken bytes: truncated, trailing garbage, control characters, invalid UTF-8, a
+//! byte-order mark, non-object documents, nesting past the limit.
+//!
+//! `WARDEN_WIRE_CASES` sets how many logins (default 10,000); `WARDEN_WIRE_SEED` fixes the
+//! seed (else a random one, printed). The long run:
+//! `WARDEN_WIRE_CASES=100000 cargo test --release -p warden-tests --test wire -- --nocapture`.
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+use warden::{Exec, Pipeline};
+use warden_tests::generate::{self, Gen, LIST_FILES, Login, Program};
+
+const LOGINS_PER_PROGRAM: usize = 10;
+
+/// How a document is written out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Spelling {
+    /// As `serde_json` writes it (the fast path copies such bytes through).
+    Compact,
+    /// Pretty-printed.
+    Pretty,
+    /// Randomly: white space, escapes, repeated keys, numbers spelt otherwise.
+    Odd,
+    /// Odd in ways the fast path takes: white space, escaped values, repeated keys below the
+    /// top level, numbers spelt otherwise (escaped keys and repeated top-level keys it leaves
+    /// to the reference).
+    Mild,
+    /// Odd, then broken (most of these are not JSON).
+    Broken,
+}
+
+/// Writes `v` as JSON text with random variations (`Spelling::Odd`).
+fn odd(g: &mut Gen, v: &Json, depth: usize, mild: bool, out: &mut String) {
+    let ws = |g: &mut Gen, out: &mut String| {
+        if g.chance(1, 6) {
+            out.push_str(g.pick(&[" ", "\n", "\t", "\r\n  "]));
+        }
+    };
+    ws(g, out);
+    match v {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => match (n.as_i64(), if mild { 8 } else { g.below(8) }) {
+            (Some(i), 0) => out.push_str(&format!("{i}.0")),
+            (Some(i), 1) => out.push_str(&format!("{i}e0")),
+            (Some(0), 2) => out.push_str("-0"),
+            (Some(i), 3) if i > 0 => out.push_str(&format!("{i}0E-1")),
+            _ => out.push_str(&n.to_string()),
+        },
+        Json::String(s) => string(g, s, true, out),
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                odd(g, item, depth + 1, mild, out);
+            }
+            ws(g, out);
+            out.push(']');
+        }
+        Json::Object(map) => {
+            out.push('{');
+            let mut first = true;
+            let mut sep = |out: &mut String| {
+                if !std::mem::replace(&mut first, false) {
+                    out.push(',');
+                }
+            };
+            for (k, item) in map {
+                // A repeated key before the real one: the last value wins.
+                if g.chance(1, 25) && !(mild && depth == 0) {
+                    sep(out);
+                    ws(g, out);
+                    string(g, k, !mild, out);
+                    out.push(':');
+                    out.push_str(g.pick(&["\"decoy\"", "1", "null", "{\"a\":[1]}", "[]"]));
+                }
+                sep(out);
+                ws(g, out);
+                string(g, k, !mild, out);
+                ws(g, out);
+                out.push(':');
+                odd(g, item, depth + 1, mild, out);
+            }
+            if g.chance(1, 40) {
+                sep(out);
+                out.push_str(g.pick(&[
+                    "\"extra\":123456789012345678901234567890",
+                    "\"extra\":18446744073709551615",
+                    "\"extra\":-9223372036854775808",
+                    "\"extra\":1.5e300",
+                    "\"extra\":\"\\ud83d\\ude00 \\u00e9\\/\"",
+                    "\"ex\\u0074ra\":1",
+                    "\"extra\":\"Ωmega ✓ \u{1F600}\"",
+                ]));
+            }
+            ws(g, out);
+            out.push('}');
+        }
+    }
+}
+
+/// A string, some characters escaped (if `may_escape`).
+fn string(g: &mut Gen, s: &str, may_escape: bool, out: &mut String) {
+    let escape = may_escape && g.chance(1, 8);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if escape && g.chance(1, 3) => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{:04X}", u));
+                }
+            }
+            '/' if escape => out.push_str("\\/"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Breaks JSON text (it may, rarely, stay JSON).
+fn broken(g: &mut Gen, text: String) -> Vec<u8> {
+    let mut b = text.into_bytes();
+    let at = g.below(b.len() + 1);
+    match g.below(10) {
+        0 => b.truncate(at),
+        1 => b.extend_from_slice(g.pick(&[&b" x"[..], b",", b"}", b" {}"])),
+        2 => b.insert(at, 0x01),
+        3 => b.insert(at, 0xff),
+        4 => b.splice(0..0, [0xef, 0xbb, 0xbf]).for_each(drop),
+        5 => b = g.pick(&[&b"[]"[..], b"null", b"\"user\"", b"3", b""]).to_vec(),
+        6 => {
+            // Nesting at and past the limit of 64 levels.
+            let n = g.pick(&[62usize, 63, 64, 65, 200]);
+            b = format!("{{\"app_metadata\":{}1{}}}", "[".repeat(n), "]".repeat(n)).into_bytes();
+        }
+        7 => b.insert(at, b'"'),
+        8 => b.insert(at, b'\\'),
+        _ => {
+            if let Some(x) = b.get_mut(at) {
+                *x = g.pick(&[b'{', b'}', b'[', b']', b':', b',', b'0', b'-', b'e', b'.']);
+            }
+        }
+    }
+    b
+}
+
+fn spell(g: &mut Gen, v: &Json, how: Spelling) -> Vec<u8> {
+    match how {
+        Spelling::Compact => serde_json::to_vec(v).expect("json"),
+        Spelling::Pretty => serde_json::to_vec_pretty(v).expect("json"),
+        Spelling::Odd | Spelling::Mild | Spelling::Broken => {
+            let mut out = String::new();
+            odd(g, v, 0, how == Spelling::Mild, &mut out);
+            if g.chance(1, 5) {
+                out.push_str(" \n");
+            }
+            if how == Spelling::Broken { broken(g, out) } else { out.into_bytes() }
+        }
+    }
+}
+
+fn load(dir: &Path, program: &Program) -> Option<Pipeline> {
+    let files: Vec<(String, String)> =
+        program.files.iter().map(|(name, text)| (dir.join(name).display().to_string(), text.clone())).collect();
+    let options = warden_ir::Options { claim_mode: program.claim_mode, ..Default::default() };
+    let mut pipeline = Pipeline::from_sources(&files, options).ok()?;
+    for (k, v) in &program.config {
+        pipeline.set_config(k, v);
+    }
+    Some(pipeline)
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    cases: usize,
+    /// Cases the fast path decided, by spelling of the user.
+    fast: [usize; 5],
+    by_spelling: [usize; 5],
+    input_errors: usize,
+    changed_user: usize,
+}
+
+/// Compares the two paths on one login; `Err` describes the difference.
+fn compare(
+    p: &Pipeline,
+    user: &[u8],
+    context: &[u8],
+    now: i64,
+    how: Spelling,
+    tally: &mut Tally,
+) -> Result<(), String> {
+    let exec = Exec::at(now);
+    let reference = p.execute_bytes_reference(user, context, &exec);
+    let fast = p.execute_bytes_fast(user, context, &exec);
+    let whole = p.execute_bytes(user, context, &exec);
+    tally.cases += 1;
+    tally.by_spelling[how as usize] += 1;
+    if reference.is_err() {
+        tally.input_errors += 1;
+    }
+    if let Some(out) = &fast {
+        tally.fast[how as usize] += 1;
+        let out_json: Json = serde_json::from_slice(out).map_err(|e| format!("the fast outcome is not JSON: {e}"))?;
+        let input_user: Option<Json> = serde_json::from_slice(user).ok();
+        if out_json.get("user").is_some() && out_json.get("user") != input_user.as_ref() {
+            tally.changed_user += 1;
+        }
+        if reference.as_ref().ok() != Some(out) {
+            return Err(format!(
+                "the fast path decided {}\nthe reference {}",
+                String::from_utf8_lossy(out),
+                match &reference {
+                    Ok(r) => String::from_utf8_lossy(r).into_owned(),
+                    Err(e) => format!("input error: {e}"),
+                }
+            ));
+        }
+    }
+    if whole != reference {
+        return Err(format!("execute_bytes {whole:?}\nthe reference {reference:?}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn the_fast_path_writes_what_the_reference_writes() {
+    let cases: usize = std::env::var("WARDEN_WIRE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let seed: u64 = std::env::var("WARDEN_WIRE_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7)
+    });
+    println!("wire differential: {cases} logins, seed {seed} (WARDEN_WIRE_SEED={seed} to rerun)");
+    let dir = std::env::temp_dir().join(format!("warden-wire-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    for (name, text) in LIST_FILES {
+        std::fs::write(dir.join(name), text).expect("list file");
+    }
+    let mut tally = Tally::default();
+    let mut i = 0u64;
+    while tally.cases < cases {
+        let mut g = Gen::for_case(seed, i);
+        i += 1;
+        let program = generate::program(&mut g);
+        if program.has_js() {
+            continue;
+        }
+        let Some(pipeline) = load(&dir, &program) else { continue };
+        for _ in 0..LOGINS_PER_PROGRAM {
+            let Login { user, context, now } = generate::login(&mut g);
+            let how = [Spelling::Compact, Spelling::Pretty, Spelling::Odd, Spelling::Mild, Spelling::Broken]
+                [g.weighted(&[4, 1, 2, 2, 1])];
+            let u = spell(&mut g, &user, how);
+            let context_how = if g.chance(1, 2) { how } else { Spelling::Compact };
+            let c = spell(&mut g, &context, context_how);
+            if let Err(e) = compare(&pipeline, &u, &c, now, how, &mut tally) {
+                let _ = std::fs::remove_dir_all(&dir);
+                panic!(
+                    "case {} (program {} of seed {seed}, WARDEN_WIRE_SEED={seed}):\n{e}\nuser: {}\ncontext: {}\n{program}",
+                    tally.cases,
+                    i - 1,
+                    String::from_utf8_lossy(&u),
+                    String::from_utf8_lossy(&c)
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{tally:?}");
+    // The comparison means something only if the fast path decided most logins it should.
+    let share = |n: usize, of: usize| n as f64 / of.max(1) as f64;
+    let compact = Spelling::Compact as usize;
+    assert!(
+        share(tally.fast[compact], tally.by_spelling[compact]) > 0.85,
+        "the fast path decided only {} of {} compact logins",
+        tally.fast[compact],
+        tally.by_spelling[compact]
+    );
+    let mild = Spelling::Mild as usize;
+    assert!(
+        share(tally.fast[mild], tally.by_spelling[mild]) > 0.3,
+        "the fast path decided only {} of {} mildly odd logins",
+        tally.fast[mild],
+        tally.by_spelling[mild]
+    );
+    assert!(tally.changed_user > 0, "no fast outcome changed the user");
+    assert!(tally.input_errors > cases / 50, "too few input errors: {}", tally.input_errors);
+}
