@@ -154,7 +154,7 @@ fn broken(g: &mut Gen, text: String) -> Vec<u8> {
         8 => b.insert(at, b'\\'),
         _ => {
             if let Some(x) = b.get_mut(at) {
-                *x = g.pick(&[b'{', b'}', b'[', b']', b':', b',', b'0', b'-', b'e', b'.']);
+                *x = g.pick(b"{}[]:,0-e.");
             }
         }
     }
@@ -252,6 +252,7 @@ fn the_fast_path_writes_what_the_reference_writes() {
         std::fs::write(dir.join(name), text).expect("list file");
     }
     let mut tally = Tally::default();
+    let mut failure = None;
     let mut i = 0u64;
     while tally.cases < cases {
         let mut g = Gen::for_case(seed, i);
@@ -269,18 +270,22 @@ fn the_fast_path_writes_what_the_reference_writes() {
             let context_how = if g.chance(1, 2) { how } else { Spelling::Compact };
             let c = spell(&mut g, &context, context_how);
             if let Err(e) = compare(&pipeline, &u, &c, now, how, &mut tally) {
-                let _ = std::fs::remove_dir_all(&dir);
-                panic!(
+                failure = Some(format!(
                     "case {} (program {} of seed {seed}, WARDEN_WIRE_SEED={seed}):\n{e}\nuser: {}\ncontext: {}\n{program}",
                     tally.cases,
                     i - 1,
                     String::from_utf8_lossy(&u),
                     String::from_utf8_lossy(&c)
-                );
+                ));
+                break;
             }
+        }
+        if failure.is_some() {
+            break;
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    assert!(failure.is_none(), "{}", failure.unwrap_or_default());
     println!("{tally:?}");
     // The comparison means something only if the fast path decided most logins it should.
     let share = |n: usize, of: usize| n as f64 / of.max(1) as f64;
@@ -300,4 +305,107 @@ fn the_fast_path_writes_what_the_reference_writes() {
     );
     assert!(tally.changed_user > 0, "no fast outcome changed the user");
     assert!(tally.input_errors > cases / 50, "too few input errors: {}", tally.input_errors);
+}
+
+mod properties {
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+    use warden::{Exec, Pipeline};
+
+    /// Reads, writes, removes and persists, so that every part of the fast path runs.
+    static PIPELINE: LazyLock<Pipeline> = LazyLock::new(|| {
+        Pipeline::from_source(
+            "wire.rule",
+            r#"rule "wire" {
+                deny if "admin" in user.app_metadata.roles and user.email_verified
+                deny if context.protocol == "oauth2-password" and user.logins_count > 3
+                claim id_token "https://x/n" = (user.app_metadata.n ?? 0) + 1
+                claim access_token "https://x/ip" = context.request.ip
+                set user.name = lower("${user.given_name} ${user.family_name}")
+                unset user.nickname if user.blocked
+                persist app_metadata.seen = days_since(user.created_at ?? 0)
+                scope add "read" if any r in context.authorization.roles: r == "reader"
+            }"#,
+        )
+        .expect("checks")
+    });
+
+    const CONTEXT: &[u8] =
+        br#"{"protocol":"oidc-basic-profile","request":{"ip":"10.0.0.1"},"authorization":{"roles":["reader"]}}"#;
+
+    fn same(user: &[u8], context: &[u8]) -> Result<(), TestCaseError> {
+        let exec = Exec::at(1_764_158_400_000);
+        let fast = PIPELINE.execute_bytes(user, context, &exec);
+        let reference = PIPELINE.execute_bytes_reference(user, context, &exec);
+        prop_assert_eq!(fast, reference);
+        Ok(())
+    }
+
+    /// A user document built from pieces the scanner treats specially.
+    fn user_text() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "\"email\"",
+            "\"email_verified\"",
+            "\"name\"",
+            "\"nickname\"",
+            "\"blocked\"",
+            "\"user_id\"",
+            "\"logins_count\"",
+            "\"created_at\"",
+            "\"given_name\"",
+            "\"app_metadata\"",
+            "\"x\"",
+            "\"na\\u006de\"",
+        ]);
+        let value = prop::sample::select(vec![
+            "\"a\"",
+            "\"Ω\\u00e9\\/\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\ud83d\"",
+            "true",
+            "false",
+            "null",
+            "0",
+            "-0",
+            "1.0",
+            "3",
+            "1e400",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "[]",
+            "[1, 2]",
+            "{}",
+            "{\"roles\":[\"admin\"]}",
+            "{\"n\":2,\"n\":3}",
+            "{ \"roles\" : [ \"x\" ] }",
+            "\"2026-11-26T12:00:00Z\"",
+            "\"\u{1}\"",
+        ]);
+        prop::collection::vec((key, value, prop::sample::select(vec!["", " ", "\n"])), 0..10).prop_map(|members| {
+            let body: Vec<String> = members.iter().map(|(k, v, ws)| format!("{ws}{k}{ws}:{ws}{v}")).collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_decide_as_the_reference(user in prop::collection::vec(any::<u8>(), 0..200)) {
+            same(&user, CONTEXT)?;
+        }
+
+        #[test]
+        fn assembled_users_decide_as_the_reference(user in user_text(), cut in any::<prop::sample::Index>()) {
+            same(user.as_bytes(), CONTEXT)?;
+            // And the same text cut short somewhere.
+            let at = cut.index(user.len() + 1);
+            same(&user.as_bytes()[..at], CONTEXT)?;
+        }
+
+        #[test]
+        fn assembled_contexts_decide_as_the_reference(context in user_text()) {
+            same(br#"{"user_id":"auth0|1","email_verified":false}"#, context.as_bytes())?;
+        }
+    }
 }

@@ -284,6 +284,12 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
             _ => return Ok(Value::Null),
         }
     }
+    slot_value(slot, cur)
+}
+
+/// A slot's value from the JSON value at its path: checked against the slot's type when the
+/// slot is checked (else an input error naming the place), converted as the type says.
+pub fn slot_value(slot: &Slot, cur: &Json) -> Result<Value, InputError> {
     if slot.checked
         && let Err(bad) = check(&slot.ty, cur)
     {

@@ -1,41 +1,51 @@
-//! The fast decoder: JSON bytes to the parts of `user` and `context` a program reads, in one
-//! pass, without building the documents.
+//! The fast decoder: JSON bytes straight into a program's slots, in one pass, without
+//! building the documents.
 //!
-//! A [`Plan`] (made once, when a pipeline loads) names what the program needs of each
-//! document: the paths of its slots, the fields the runtime itself reads (`context.protocol`,
-//! the starting scopes, `user.user_id`) and, whole, every top-level member of the user a rule
-//! may write. [`scan`] then walks the bytes once: it validates all of them as JSON, checks
-//! every known field against its shape (as [`crate::check_input`] does), counts values and
-//! depth (as [`crate::check_json_text`] does), and builds a *pruned* document holding only
-//! what the plan needs. Everything else stays where it lies in the input: for the user, each
+//! A [`Plan`] (made once, when a pipeline loads) is a tree of the keys the program needs of
+//! each document: where each slot's path ends, and what the runtime keeps as JSON (the
+//! top-level members of the user a rule may write, `user.user_id`, and the context fields
+//! the runtime reads itself: `protocol`, `prompt`, the starting scopes). [`scan`] then walks
+//! the bytes once. It validates all of them as JSON, checks every known field against its
+//! shape (as [`crate::check_input`] does) and counts values and depth (as
+//! [`crate::check_json_text`] does); it decodes each slot's value where it finds it (a
+//! string without escapes is copied once, from the input, into the slot) and keeps the few
+//! JSON values the runtime needs. Everything else stays where it lies: for the user, each
 //! top-level member's byte range, and whether those bytes are exactly what `serde_json`
-//! would write for the value (no whitespace, no escapes, no duplicate keys, integers only),
-//! so that the outcome can copy them through.
+//! writes for the value (no white space, no escapes, no repeated keys, integers only), so
+//! that the outcome copies them through ([`write_user`]).
 //!
 //! The scanner never has to be right about input it does not like: it **declines**
-//! ([`Declined`]) anything it does not vouch for (malformed JSON, a shape that does not fit,
-//! an escaped key, a number it would have to convert, limits exceeded), and the caller then
-//! runs the reference path, which parses the whole document with `serde_json` and gives the
-//! same outcome or the same error as before. The only obligation is one way: what the scanner
-//! accepts, the reference accepts, with the same meaning. The differential tests check it.
+//! ([`Declined`]) anything it does not vouch for (malformed JSON, a value that does not fit
+//! its shape or its slot's type, an escaped or repeated top-level key, a number an `int`
+//! would have to convert, limits exceeded), and the caller runs the reference path, which
+//! parses both documents whole with `serde_json` and gives the same outcome or the same error
+//! as before. The obligation is one way: what the scanner accepts, the reference accepts,
+//! with the same meaning. `tests/tests/wire.rs` checks it on generated inputs.
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
-use warden_ir::{Program, Root, Shape, Stmt, StmtKind};
+use warden_ir::{Program, Root, Shape, Slot, Stmt, StmtKind, Ty};
 
-use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES};
+use crate::Value;
+use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES, slot_value};
 
-/// What the fast path needs of one document: a tree of keys. A node marked `whole` needs its
-/// full value; otherwise, when the value is an object, only the listed members.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Need {
-    whole: bool,
+/// What the fast path needs of one document: a tree of keys.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Need {
+    /// The runtime keeps this value as JSON, whole.
+    keep: bool,
+    /// Something below keeps a value (so the object is kept, pruned to what is needed).
+    keeps_below: bool,
+    /// The slots whose path ends here.
+    slots: Vec<usize>,
     children: Vec<(String, Need)>,
 }
 
 impl Need {
-    fn add(&mut self, path: &[String]) {
+    fn node(&mut self, path: &[String]) -> &mut Need {
         match path.split_first() {
-            None => self.whole = true,
+            None => self,
             Some((first, rest)) => {
                 let i = match self.children.iter().position(|(k, _)| k == first) {
                     Some(i) => i,
@@ -44,17 +54,25 @@ impl Need {
                         self.children.len() - 1
                     }
                 };
-                self.children[i].1.add(rest);
+                self.children[i].1.node(rest)
             }
         }
     }
 
-    fn child(&self, key: &str) -> Option<&Need> {
-        self.children.iter().find(|(k, _)| k == key).map(|(_, n)| n)
+    fn keep(&mut self, path: &[String]) {
+        if !path.is_empty() {
+            self.keeps_below = true;
+        }
+        match path.split_first() {
+            None => self.keep = true,
+            Some((first, rest)) => {
+                self.node(std::slice::from_ref(first)).keep(rest);
+            }
+        }
     }
 }
 
-/// What the fast decoder keeps of a program's inputs (made when a pipeline loads).
+/// What the fast decoder reads of a program's inputs (made when a pipeline loads).
 #[derive(Clone, Debug)]
 pub struct Plan {
     user: Need,
@@ -62,9 +80,12 @@ pub struct Plan {
     /// Top-level members of the user a rule may write (`set`, `unset`, `persist`): kept whole,
     /// and written from the document, never copied from the input.
     written: Vec<String>,
+    slots: Vec<Slot>,
+    /// A slot reads a whole document (an empty path): the fast path declines every login.
+    whole_document: bool,
 }
 
-/// Fields the runtime reads itself, besides the slots.
+/// Context fields the runtime reads itself, besides the slots.
 const CONTEXT_FIELDS: &[&[&str]] = &[
     &["protocol"],
     &["request", "query", "prompt"],
@@ -75,27 +96,28 @@ const CONTEXT_FIELDS: &[&[&str]] = &[
 
 impl Plan {
     pub fn new(prog: &Program) -> Plan {
-        let mut user = Need::default();
-        let mut context = Need::default();
-        for slot in &prog.slots {
+        let (mut user, mut context) = (Need::default(), Need::default());
+        let mut whole_document = false;
+        for (i, slot) in prog.slots.iter().enumerate() {
+            whole_document |= slot.path.is_empty() && slot.root != Root::Config;
             match slot.root {
-                Root::User => user.add(&slot.path),
-                Root::Context => context.add(&slot.path),
+                Root::User => user.node(&slot.path).slots.push(i),
+                Root::Context => context.node(&slot.path).slots.push(i),
                 Root::Config => {}
             }
         }
         for path in CONTEXT_FIELDS {
-            context.add(&path.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            context.keep(&path.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         }
-        user.add(&["user_id".to_string()]);
         let mut written = Vec::new();
         for rule in &prog.rules {
             writes(&rule.body, &mut written);
         }
-        for key in &written {
-            user.add(std::slice::from_ref(key));
+        // `persist` reads the user's id.
+        for key in written.iter().chain(std::iter::once(&"user_id".to_string())) {
+            user.keep(std::slice::from_ref(key));
         }
-        Plan { user, context, written }
+        Plan { user, context, written, slots: prog.slots.clone(), whole_document }
     }
 
     /// Whether a rule may write the user's top-level member `key`.
@@ -132,7 +154,7 @@ pub struct Declined;
 /// One top-level member of the user as it lies in the input.
 #[derive(Clone, Copy, Debug)]
 pub struct Member {
-    /// The key's bytes (between the quotes; keys with escapes are declined).
+    /// The key's bytes, between the quotes (keys with escapes are declined).
     pub key: (usize, usize),
     /// The value's bytes.
     pub start: usize,
@@ -144,66 +166,74 @@ pub struct Member {
 /// A document as the fast decoder left it.
 #[derive(Debug)]
 pub struct Scanned {
-    /// The document, pruned to what the plan needs. For the user, every top-level key is
-    /// present in the input's order (members the plan does not need hold `null`).
+    /// What the runtime keeps as JSON (an object holding only the plan's kept values).
     pub doc: Json,
-    /// For the user: each top-level member's value in the input, in the order of `doc`'s keys.
+    /// For the user: every top-level member, in the input's order.
     pub members: Vec<Member>,
 }
 
-/// Which document: the user keeps every top-level key and where each lies.
+/// Which document a scan reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
     User,
     Context,
 }
 
-/// Scans one document (`user` or `context`) of a login. `shape` is the document's input shape.
-pub fn scan(text: &[u8], plan: &Plan, which: Which, shape: &Shape) -> Result<Scanned, Declined> {
+/// Scans one document of a login: fills the slots it holds (`slots` is indexed by slot id)
+/// and returns what the runtime keeps. `shape` is the document's input shape.
+pub fn scan(text: &[u8], plan: &Plan, which: Which, shape: &Shape, slots: &mut [Value]) -> Result<Scanned, Declined> {
     // JSON text is UTF-8; checking it all at once lets strings be sliced without checks later.
+    if plan.whole_document {
+        return Err(Declined);
+    }
     let text = std::str::from_utf8(text).map_err(|_| Declined)?;
-    let mut s = Scanner { s: text, b: text.as_bytes(), i: 0, values: 0, ws: 0, keys: Vec::new() };
+    let user = which == Which::User;
+    let mut s =
+        Scanner { s: text, b: text.as_bytes(), i: 0, values: 1, ws: 0, keys: Vec::new(), track: user, plan, slots };
     s.skip_ws();
     if s.peek() != Some(b'{') {
         return Err(Declined);
     }
-    let need = match which {
-        Which::User => &plan.user,
-        Which::Context => &plan.context,
-    };
-    s.values += 1;
+    let need = if user { &plan.user } else { &plan.context };
     let mut members = Vec::new();
-    let top = if which == Which::User { Some(&mut members) } else { None };
-    let (doc, _) = s.object(1, Some(need), Some(shape), top)?;
+    let (doc, _) = s.object(1, Some(need), Some(shape), user.then_some(&mut members))?;
     s.skip_ws();
     if s.i != s.b.len() {
         return Err(Declined);
     }
-    Ok(Scanned { doc: doc.unwrap_or(Json::Null), members })
+    Ok(Scanned { doc: doc.unwrap_or_else(|| Json::Object(Map::new())), members })
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 'p> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
     /// Values seen so far (the document counts one).
     values: usize,
-    /// Whitespace bytes skipped so far: a value is canonical only if none was skipped inside.
+    /// White-space bytes skipped so far: a value is canonical only if none was skipped inside.
     ws: usize,
-    /// Key ranges of the objects being scanned (a stack), to find duplicate keys.
+    /// Key ranges of the objects being scanned (a stack), to find repeated keys.
     keys: Vec<(usize, usize)>,
+    /// Whether canonical bytes matter (the user's members are copied to the outcome).
+    track: bool,
+    plan: &'p Plan,
+    slots: &'p mut [Value],
 }
 
-/// Objects with more keys than this are not checked for duplicates (and so never copied
+/// Objects with more keys than this are not checked for repeated keys (and so never copied
 /// through): the check stays linear.
 const DUPLICATE_CHECK_KEYS: usize = 32;
 
-/// What kind of value was scanned, for shape checks.
+/// A user with more top-level members than this is left to the reference (its members are
+/// checked for repeated keys one against another).
+const TOP_LEVEL_MEMBERS: usize = 512;
+
+/// What kind of value was scanned, for shape and type checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Null,
     Bool,
-    /// An integer literal that fits an i64 or u64.
+    /// An integer literal that fits an i64.
     Int,
     /// Any other number.
     Number,
@@ -212,7 +242,17 @@ enum Kind {
     Object,
 }
 
-impl<'a> Scanner<'a> {
+/// One scanned value.
+struct Scanned1 {
+    /// The kept JSON value, when the plan keeps something here.
+    doc: Option<Json>,
+    kind: Kind,
+    start: usize,
+    end: usize,
+    canonical: bool,
+}
+
+impl Scanner<'_, '_> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -234,8 +274,8 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// One value. Returns the pruned value when `need` asks for one, and whether its bytes are
-    /// canonical; checks it against `shape`.
+    /// One value (white space before it skipped): checked against `shape`, decoded into the
+    /// slots `need` names, kept as JSON where `need` keeps it.
     fn value(&mut self, depth: usize, need: Option<&Need>, shape: Option<&Shape>) -> Result<Scanned1, Declined> {
         self.skip_ws();
         self.values += 1;
@@ -245,18 +285,20 @@ impl<'a> Scanner<'a> {
         let start = self.i;
         let ws_before = self.ws;
         let shape = shape.filter(|s| **s != Shape::Any);
+        let mut escaped = false;
         let (kind, pruned, mut canonical) = match self.peek().ok_or(Declined)? {
             b'{' => {
                 if depth + 1 > MAX_INPUT_DEPTH {
                     return Err(Declined);
                 }
-                let partial = need.filter(|n| !n.whole);
                 let obj_shape = match shape {
                     Some(s @ Shape::Object(_)) => Some(s),
                     Some(_) => return Err(Declined),
                     None => None,
                 };
-                let (doc, canonical) = self.object(depth + 1, partial, obj_shape, None)?;
+                // Members matter only when something below is needed.
+                let inner = need.filter(|n| !n.children.is_empty());
+                let (doc, canonical) = self.object(depth + 1, inner, obj_shape, None)?;
                 (Kind::Object, doc, canonical)
             }
             b'[' => {
@@ -273,7 +315,8 @@ impl<'a> Scanner<'a> {
                 (Kind::List, None, self.array(depth + 1, item, strings)?)
             }
             b'"' => {
-                let (from, to, escaped) = self.string()?;
+                let (from, to, esc) = self.string()?;
+                escaped = esc;
                 if let Some(Shape::OneOf(values)) = shape {
                     // The documented set is checked on the text; an escaped one is left to the
                     // reference.
@@ -299,16 +342,38 @@ impl<'a> Scanner<'a> {
         }
         let end = self.i;
         canonical &= self.ws == ws_before;
-        let doc = match need {
-            Some(n) if n.whole || kind != Kind::Object => Some(self.materialize(start, end, kind)?),
-            Some(_) => pruned,
-            None => None,
-        };
+        let mut doc = None;
+        if let Some(n) = need {
+            for &slot in &n.slots {
+                let value = self.slot(slot, start, end, kind, escaped)?;
+                if let Some(v) = self.slots.get_mut(slot) {
+                    *v = value;
+                }
+            }
+            if n.keep {
+                doc = Some(self.json(start, end, kind, escaped)?);
+            } else if n.keeps_below {
+                doc = pruned;
+            }
+            // A slot below a value that is neither an object nor null: a checked slot is an
+            // input error (the reference names it), an unchecked one reads null.
+            if kind != Kind::Object && kind != Kind::Null && self.checked_below(n) {
+                return Err(Declined);
+            }
+        }
         Ok(Scanned1 { doc, kind, start, end, canonical })
     }
 
-    /// An object's members. With `need`, returns the object pruned to the needed members;
-    /// with `top`, records every member's place (the user's top level).
+    /// Whether a checked slot's path goes below `need`.
+    fn checked_below(&self, need: &Need) -> bool {
+        need.children.iter().any(|(_, c)| {
+            c.slots.iter().any(|&s| self.plan.slots.get(s).is_none_or(|s| s.checked)) || self.checked_below(c)
+        })
+    }
+
+    /// An object's members (the `{` is next). With `need`, decodes the slots below it and
+    /// returns the object pruned to what is kept; with `top`, records every member's place
+    /// (the user's top level).
     fn object(
         &mut self,
         depth: usize,
@@ -316,10 +381,13 @@ impl<'a> Scanner<'a> {
         shape: Option<&Shape>,
         mut top: Option<&mut Vec<Member>>,
     ) -> Result<(Option<Json>, bool), Declined> {
-        self.i += 1; // `{`
-        let mut out: Option<Map<String, Json>> = need.map(|_| Map::new());
+        self.i += 1;
+        let mut out: Option<Map<String, Json>> = need.filter(|n| n.keeps_below).map(|_| Map::new());
         let keys_base = self.keys.len();
-        let mut canonical = true;
+        let mut canonical = self.track;
+        // The needed keys seen so far, by their index among the need's children (a program
+        // reading more than 128 fields of one object declines when it meets the 129th).
+        let mut needed_seen = 0u128;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -332,36 +400,53 @@ impl<'a> Scanner<'a> {
             }
             let (from, to, escaped) = self.string()?;
             if escaped {
-                // Keys with escapes are rare; the reference path handles them.
+                // Keys with escapes are rare; the reference path reads them.
                 return Err(Declined);
             }
             let key = &self.s[from..to];
             self.expect(b':')?;
-            if canonical {
+            if top.is_some() && self.keys.len() - keys_base >= TOP_LEVEL_MEMBERS {
+                return Err(Declined);
+            }
+            if canonical || top.is_some() {
                 let seen = &self.keys[keys_base..];
-                if seen.len() >= DUPLICATE_CHECK_KEYS || seen.iter().any(|&(a, b)| self.b[a..b] == self.b[from..to]) {
-                    canonical = false;
+                let repeated = if seen.len() < DUPLICATE_CHECK_KEYS || top.is_some() {
+                    seen.iter().any(|&(a, b)| self.b[a..b] == self.b[from..to])
                 } else {
+                    canonical = false;
+                    false
+                };
+                if repeated {
+                    // At the top of the user, `serde_json` keeps the first place and the last
+                    // value: left to the reference. Below, the value is not copied through.
+                    if top.is_some() {
+                        return Err(Declined);
+                    }
+                    canonical = false;
+                } else if canonical || top.is_some() {
                     self.keys.push((from, to));
                 }
             }
-            let child_need = need.and_then(|n| n.child(key));
+            let child = need.and_then(|n| n.children.iter().position(|(k, _)| k == key).map(|i| (i, n)));
+            if let Some((i, _)) = child {
+                // A needed key seen twice: the last value counts, and slots the first one set
+                // would have to be unset. Left to the reference.
+                let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
+                if bit == 0 || needed_seen & bit != 0 {
+                    return Err(Declined);
+                }
+                needed_seen |= bit;
+            }
+            let child_need = child.map(|(i, n)| &n.children[i].1);
             let child_shape = shape.and_then(|s| s.field(key));
             let v = self.value(depth, child_need, child_shape)?;
             canonical &= v.canonical;
             if let Some(members) = top.as_deref_mut() {
-                // A repeated top-level key (`serde_json` keeps the first place and the last
-                // value) is left to the reference.
-                if out.as_ref().is_some_and(|map| map.contains_key(key)) {
-                    return Err(Declined);
-                }
                 members.push(Member { key: (from, to), start: v.start, end: v.end, canonical: v.canonical });
             }
-            if let Some(map) = &mut out
-                && (child_need.is_some() || top.is_some())
-            {
-                // Members the plan does not need keep their place in the user as `null`.
-                map.insert(key.to_string(), v.doc.unwrap_or(Json::Null));
+            if let (Some(map), Some(doc)) = (&mut out, v.doc) {
+                // A repeated key: the first place, the last value, as in `serde_json`.
+                map.insert(key.to_string(), doc);
             }
             self.skip_ws();
             match self.peek() {
@@ -377,13 +462,14 @@ impl<'a> Scanner<'a> {
         Ok((out.map(Json::Object), canonical))
     }
 
+    /// An array's items (the `[` is next); `strings`: every item must be a string.
     fn array(&mut self, depth: usize, item: Option<&Shape>, strings: bool) -> Result<bool, Declined> {
-        self.i += 1; // `[`
-        let mut canonical = true;
+        self.i += 1;
+        let mut canonical = self.track;
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.i += 1;
-            return Ok(true);
+            return Ok(canonical);
         }
         loop {
             let v = self.value(depth, None, item)?;
@@ -403,12 +489,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A string; returns the range of its contents and whether it has escapes.
+    /// A string (the `"` is next); returns the range of its contents and whether it has
+    /// escapes.
     fn string(&mut self) -> Result<(usize, usize, bool), Declined> {
-        self.i += 1; // `"`
+        self.i += 1;
         let from = self.i;
         let mut escaped = false;
         loop {
+            self.plain_run();
             let Some(&c) = self.b.get(self.i) else { return Err(Declined) };
             match c {
                 b'"' => {
@@ -418,33 +506,65 @@ impl<'a> Scanner<'a> {
                 b'\\' => {
                     escaped = true;
                     self.i += 1;
-                    match self.peek() {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 1,
-                        Some(b'u') => {
-                            let unit = self.hex4(self.i + 1)?;
-                            self.i += 5;
-                            if (0xDC00..0xE000).contains(&unit) {
-                                return Err(Declined);
-                            }
-                            if (0xD800..0xDC00).contains(&unit) {
-                                // A high surrogate must be followed by an escaped low one.
-                                if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                    return Err(Declined);
-                                }
-                                let low = self.hex4(self.i + 2)?;
-                                if !(0xDC00..0xE000).contains(&low) {
-                                    return Err(Declined);
-                                }
-                                self.i += 6;
-                            }
-                        }
-                        _ => return Err(Declined),
-                    }
+                    self.escape()?;
                 }
-                0x00..=0x1f => return Err(Declined),
-                _ => self.i += 1,
+                // A control character must be escaped.
+                _ => return Err(Declined),
             }
         }
+    }
+
+    /// Skips string bytes that need no attention (not `"`, `\` or a control character),
+    /// eight at a time while it can.
+    fn plain_run(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+        while let Some(chunk) = self.b.get(self.i..self.i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let v = u64::from_le_bytes(word);
+            // Bytes below 0x20, `"` (0x22) or `\` (0x5c).
+            let special =
+                v.wrapping_sub(ONES * 0x20) & !v & HIGH | has_zero(v ^ (ONES * 0x22)) | has_zero(v ^ (ONES * 0x5c));
+            if special != 0 {
+                break;
+            }
+            self.i += 8;
+        }
+        while let Some(&c) = self.b.get(self.i) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                return;
+            }
+            self.i += 1;
+        }
+    }
+
+    /// An escape after its `\`: one of `"\/bfnrt`, or `u` and four hex digits (a high
+    /// surrogate must be followed by an escaped low one, as `serde_json` requires).
+    fn escape(&mut self) -> Result<(), Declined> {
+        match self.peek() {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 1,
+            Some(b'u') => {
+                let unit = self.hex4(self.i + 1)?;
+                self.i += 5;
+                if (0xDC00..0xE000).contains(&unit) {
+                    return Err(Declined);
+                }
+                if (0xD800..0xDC00).contains(&unit) {
+                    if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
+                        return Err(Declined);
+                    }
+                    let low = self.hex4(self.i + 2)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(Declined);
+                    }
+                    self.i += 6;
+                }
+            }
+            _ => return Err(Declined),
+        }
+        Ok(())
     }
 
     fn hex4(&self, at: usize) -> Result<u32, Declined> {
@@ -466,7 +586,7 @@ impl<'a> Scanner<'a> {
 
     /// A number as JSON's grammar has it, and whether `serde_json` writes it back unchanged
     /// (integers that fit 64 bits). Integers that fit an i64 are [`Kind::Int`] (what an `int`
-    /// field accepts); anything else must be a finite double, as `serde_json` requires.
+    /// field takes as is); anything else must be a finite double, as `serde_json` requires.
     fn number(&mut self) -> Result<(Kind, bool), Declined> {
         let start = self.i;
         let negative = self.peek() == Some(b'-');
@@ -497,8 +617,8 @@ impl<'a> Scanner<'a> {
             self.digits()?;
         }
         let text = &self.s[start..self.i];
+        // (`-0` reads back as a float in serde_json.)
         if integer && text != "-0" {
-            // (`-0` reads back as a float in serde_json.)
             if text.parse::<i64>().is_ok() {
                 return Ok((Kind::Int, true));
             }
@@ -520,31 +640,50 @@ impl<'a> Scanner<'a> {
         if self.i == start { Err(Declined) } else { Ok(()) }
     }
 
-    /// The full value of `start..end` as `serde_json` reads it.
-    fn materialize(&self, start: usize, end: usize, kind: Kind) -> Result<Json, Declined> {
+    /// The value of `start..end` as `serde_json` reads it.
+    fn json(&self, start: usize, end: usize, kind: Kind, escaped: bool) -> Result<Json, Declined> {
         let text = &self.s[start..end];
         match kind {
             Kind::Null => Ok(Json::Null),
             Kind::Bool => Ok(Json::Bool(text == "true")),
-            Kind::Str if !text[1..text.len() - 1].contains('\\') => {
-                Ok(Json::String(text[1..text.len() - 1].to_string()))
-            }
+            Kind::Str if !escaped => Ok(Json::String(text[1..text.len() - 1].to_string())),
             Kind::Int => text.parse::<i64>().map(Json::from).map_err(|_| Declined),
             _ => serde_json::from_str(text).map_err(|_| Declined),
         }
     }
+
+    /// Slot `slot`'s value from the value at `start..end`, as [`slot_value`] decodes it from
+    /// JSON: scalars straight from the bytes, lists and objects through `serde_json`.
+    fn slot(&self, slot: usize, start: usize, end: usize, kind: Kind, escaped: bool) -> Result<Value, Declined> {
+        let Some(s) = self.plan.slots.get(slot) else { return Err(Declined) };
+        let text = &self.s[start..end];
+        let ty = if s.checked { &s.ty } else { &Ty::Dyn };
+        let fits = match (kind, ty) {
+            (Kind::Null, _) | (_, Ty::Dyn) => true,
+            (Kind::Bool, Ty::Bool) | (Kind::Str, Ty::Str | Ty::Time) => true,
+            (Kind::Int, Ty::Int | Ty::Float | Ty::Time) => true,
+            (Kind::Number, Ty::Float | Ty::Time) => true,
+            (Kind::List | Kind::Object, _) => true,
+            // An `int` written `3.0` becomes 3 in the reference: left to it.
+            _ => false,
+        };
+        if !fits {
+            return Err(Declined);
+        }
+        match kind {
+            Kind::Null => Ok(Value::Null),
+            Kind::Bool => Ok(Value::Bool(text == "true")),
+            Kind::Str if !escaped => Ok(Value::Str(Arc::from(&text[1..text.len() - 1]))),
+            Kind::Int => text.parse::<i64>().map(Value::Int).map_err(|_| Declined),
+            _ => {
+                let json = self.json(start, end, kind, escaped)?;
+                slot_value(s, &json).map_err(|_| Declined)
+            }
+        }
+    }
 }
 
-/// One scanned value.
-struct Scanned1 {
-    doc: Option<Json>,
-    kind: Kind,
-    start: usize,
-    end: usize,
-    canonical: bool,
-}
-
-/// Whether a value of `kind` has `shape` (null always does); objects and lists were checked
+/// Whether a value of `kind` has `shape` (null always does); objects and lists are checked
 /// member by member while scanning.
 fn fits(shape: &Shape, kind: Kind) -> bool {
     match (shape, kind) {
@@ -562,33 +701,45 @@ fn fits(shape: &Shape, kind: Kind) -> bool {
     }
 }
 
-/// Writes the user of an outcome: members no rule may write are copied from the input when
-/// their bytes are canonical (else read and written again, as the reference does); the others
-/// are written from the document. `Err` when the document and the input disagree on the
-/// members (a bug: the caller then runs the reference path).
+/// Writes the user of an outcome. `user` is the runtime's document after the rules ran: its
+/// first `original` members are the input's kept members still in place, in the input's
+/// order; members after them were added (or removed and added again) by rules. Members no
+/// rule may write are copied from the input when their bytes are canonical (else read and
+/// written again, as the reference does); the others are written from the document. `Err`
+/// when the document and the input disagree (a bug: the caller runs the reference path).
 pub fn write_user(
     out: &mut Vec<u8>,
     user: &Json,
+    original: usize,
     input: &[u8],
     members: &[Member],
     plan: &Plan,
 ) -> Result<(), Declined> {
     let Json::Object(map) = user else { return Err(Declined) };
-    // Members no rule writes keep their place and are never removed: they come in the input's
-    // order, which is `members`' order with the written ones left out.
-    let mut raw = members.iter();
-    out.push(b'{');
-    for (n, (key, value)) in map.iter().enumerate() {
-        if n > 0 {
+    let mut kept = map.iter().take(original).peekable();
+    let mut first = true;
+    let mut entry = |out: &mut Vec<u8>, key: &[u8]| {
+        if !std::mem::replace(&mut first, false) {
             out.push(b',');
         }
-        serde_json::to_writer(&mut *out, key).map_err(|_| Declined)?;
-        out.push(b':');
-        if plan.writes(key) {
-            serde_json::to_writer(&mut *out, value).map_err(|_| Declined)?;
+        out.push(b'"');
+        out.extend_from_slice(key);
+        out.extend_from_slice(b"\":");
+    };
+    out.push(b'{');
+    for m in members {
+        let key = input.get(m.key.0..m.key.1).ok_or(Declined)?;
+        let in_place = kept.peek().is_some_and(|(k, _)| k.as_bytes() == key);
+        let here = if in_place { kept.next().map(|(_, v)| v) } else { None };
+        if plan.written.iter().any(|w| w.as_bytes() == key) {
+            // Written: from the document, unless a rule removed it (or moved it to the end).
+            if let Some(v) = here {
+                entry(out, key);
+                serde_json::to_writer(&mut *out, v).map_err(|_| Declined)?;
+            }
             continue;
         }
-        let m = raw.find(|m| input.get(m.key.0..m.key.1) == Some(key.as_bytes())).ok_or(Declined)?;
+        entry(out, key);
         let bytes = input.get(m.start..m.end).ok_or(Declined)?;
         if m.canonical {
             out.extend_from_slice(bytes);
@@ -596,6 +747,17 @@ pub fn write_user(
             let v: Json = serde_json::from_slice(bytes).map_err(|_| Declined)?;
             serde_json::to_writer(&mut *out, &v).map_err(|_| Declined)?;
         }
+    }
+    if kept.next().is_some() {
+        return Err(Declined);
+    }
+    for (key, value) in map.iter().skip(original) {
+        if !std::mem::replace(&mut first, false) {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, key).map_err(|_| Declined)?;
+        out.push(b':');
+        serde_json::to_writer(&mut *out, value).map_err(|_| Declined)?;
     }
     out.push(b'}');
     Ok(())

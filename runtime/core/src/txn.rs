@@ -52,6 +52,9 @@ pub struct Txn {
     pub logs: Vec<LogEntry>,
     /// Epoch milliseconds.
     pub now: i64,
+    /// How many of the user's first members are still those the input had, in its order
+    /// (after a scan, see [`crate::scan::write_user`]): removing one of them counts down.
+    pub user_original: usize,
 }
 
 impl Txn {
@@ -78,18 +81,26 @@ impl Txn {
         Ok(Txn { slots, ..Txn::without_slots(user, context, config, now) })
     }
 
-    /// A login's state from documents the fast decoder ([`crate::scan`]) already checked
-    /// against the input shapes: only the slots are decoded.
+    /// A login's state from the fast decoder ([`crate::scan`]): `slots` holds the values it
+    /// decoded from the input (configuration slots are filled here); `user` and `context` hold
+    /// only what the runtime reads as JSON. The documents were checked against the input
+    /// shapes while scanning.
     pub fn scanned(
         prog: &Program,
         user: Arc<Json>,
         context: Arc<Json>,
         config: Arc<BTreeMap<String, String>>,
+        mut slots: Vec<Value>,
         now: i64,
-    ) -> Result<Txn, InputError> {
-        let inputs = Inputs { user: &user, context: &context, config: &config };
-        let slots = prog.slots.iter().map(|s| decode::decode_slot(s, inputs)).collect::<Result<_, _>>()?;
-        Ok(Txn { slots, ..Txn::without_slots(user, context, config, now) })
+    ) -> Txn {
+        for (slot, value) in prog.slots.iter().zip(slots.iter_mut()) {
+            if slot.root == warden_ir::Root::Config {
+                let key = slot.path.first().map(String::as_str).unwrap_or_default();
+                *value = config.get(key).map_or(Value::Null, |v| Value::str(v));
+            }
+        }
+        let original = user.as_object().map_or(0, Map::len);
+        Txn { slots, user_original: original, ..Txn::without_slots(user, context, config, now) }
     }
 
     /// A login's state before any rule ran, without decoding slots (for code that reads the
@@ -110,6 +121,7 @@ impl Txn {
             effects: Vec::new(),
             logs: Vec::new(),
             now,
+            user_original: 0,
         }
     }
 
@@ -167,6 +179,12 @@ impl Txn {
             }
         }
         if let Some(map) = cur.as_object_mut() {
+            if parents.is_empty()
+                && let Some(at) = map.keys().position(|k| k == last)
+                && at < self.user_original
+            {
+                self.user_original -= 1;
+            }
             map.shift_remove(last);
         }
     }

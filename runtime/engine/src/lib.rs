@@ -494,7 +494,12 @@ impl Pipeline {
 
     /// Runs the rules on decoded inputs and assembles the outcome (the second half).
     pub fn run_decoded(&self, decoded: Decoded, exec: &Exec) -> Outcome {
-        let mut txn = decoded.0;
+        self.run_txn(decoded.0, exec).0
+    }
+
+    /// Runs the rules and assembles the outcome; also returns how many of the user's first
+    /// members are still the input's, in place (`Txn::user_original`).
+    fn run_txn(&self, mut txn: warden_runtime::Txn, exec: &Exec) -> (Outcome, usize) {
         txn.now = exec.now;
         let deadline = Instant::now() + self.timeout(exec);
         let mut progress = JsProgress::default();
@@ -506,9 +511,10 @@ impl Pipeline {
                 warden_interp::run(&self.program, &self.prepared, &mut txn, &mut observe, &mut js)
             }
         };
+        let original = txn.user_original;
         let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
         outcome.trace = trace.map(Box::new);
-        outcome
+        (outcome, original)
     }
 
     /// Runs on the interpreter and adds what the run covered to `coverage`.
@@ -622,19 +628,22 @@ impl Pipeline {
         if self.js.is_some() || exec.trace || !self.missing_config.is_empty() {
             return None;
         }
-        let u = scan(user, &self.plan, Which::User, &self.program.input.user).ok()?;
-        let c = scan(context, &self.plan, Which::Context, &self.program.input.context).ok()?;
+        let mut slots = vec![warden_runtime::Value::Null; self.program.slots.len()];
+        let u = scan(user, &self.plan, Which::User, &self.program.input.user, &mut slots).ok()?;
+        let c = scan(context, &self.plan, Which::Context, &self.program.input.context, &mut slots).ok()?;
         let txn = warden_runtime::Txn::scanned(
             &self.program,
             Arc::new(u.doc),
             Arc::new(c.doc),
             self.config.clone(),
+            slots,
             exec.now,
-        )
-        .ok()?;
-        let outcome = self.run_decoded(Decoded(txn), exec);
+        );
+        let (outcome, original) = self.run_txn(txn, exec);
         let mut out = Vec::with_capacity(user.len() + 512);
-        outcome.write_json(&mut out, |out| write_user(out, &outcome.user, user, &u.members, &self.plan)).ok()?;
+        outcome
+            .write_json(&mut out, |out| write_user(out, &outcome.user, original, user, &u.members, &self.plan))
+            .ok()?;
         Some(out)
     }
 
