@@ -31,7 +31,7 @@ mod input;
 mod validate;
 pub use builtins::{BUILTINS, Builtin, arity};
 pub use dump::dump;
-pub use input::{InputShapes, Shape};
+pub use input::{InputShapes, Shape, key_order};
 pub use validate::{Invalid, MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH};
 
 /// Bumped whenever the meaning or the serialized form of the IR changes.

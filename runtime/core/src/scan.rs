@@ -30,31 +30,80 @@ use warden_ir::{Program, Root, Shape, Slot, Stmt, StmtKind, Ty};
 use crate::Value;
 use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES, slot_value};
 
-/// What the fast path needs of one document: a tree of keys.
+/// One place in a document, as the fast path reads it: the input shape known there (checked
+/// whatever the rules read), the slots whose path ends there and what the runtime keeps as
+/// JSON. The tree is the document's shape tree with the program's paths laid over it, so a
+/// key is looked up once, by binary search.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Need {
+struct Node {
+    /// The shape values here must have (`Any`: none).
+    shape: Shape,
     /// The runtime keeps this value as JSON, whole.
     keep: bool,
     /// Something below keeps a value (so the object is kept, pruned to what is needed).
     keeps_below: bool,
     /// The slots whose path ends here.
     slots: Vec<usize>,
-    children: Vec<(String, Need)>,
+    /// Something here or below is read (a slot, or kept).
+    needed: bool,
+    /// A checked slot's path goes below this node.
+    checked_below: bool,
+    /// Known members, in [`warden_ir::key_order`] (shape fields and program paths).
+    children: Vec<(String, Node)>,
+    /// The shape of a list's items, when the shape is a list.
+    item: Option<Box<Node>>,
 }
 
-impl Need {
-    fn node(&mut self, path: &[String]) -> &mut Need {
+impl Node {
+    /// The nodes of a shape (no program paths yet).
+    fn of(shape: &Shape) -> Node {
+        let mut n = Node { shape: shape.clone(), ..Node::default() };
+        match shape {
+            Shape::Object(fields) => n.children = fields.iter().map(|(k, s)| (k.clone(), Node::of(s))).collect(),
+            Shape::List(inner) => n.item = Some(Box::new(Node::of(inner))),
+            _ => {}
+        }
+        n
+    }
+
+    fn child(&self, key: &str) -> Option<usize> {
+        self.children.binary_search_by(|(k, _)| warden_ir::key_order(k, key)).ok()
+    }
+
+    /// The node at `path`, made if need be; every node on the way is marked needed.
+    fn node(&mut self, path: &[String]) -> &mut Node {
+        self.needed = true;
         match path.split_first() {
             None => self,
             Some((first, rest)) => {
-                let i = match self.children.iter().position(|(k, _)| k == first) {
-                    Some(i) => i,
-                    None => {
-                        self.children.push((first.clone(), Need::default()));
-                        self.children.len() - 1
+                let i = match self.children.binary_search_by(|(k, _)| warden_ir::key_order(k, first)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        self.children.insert(i, (first.clone(), Node::default()));
+                        i
                     }
                 };
                 self.children[i].1.node(rest)
+            }
+        }
+    }
+
+    fn slot(&mut self, path: &[String], slot: usize, checked: bool) {
+        let mut cur = self;
+        for (i, key) in path.iter().enumerate() {
+            cur.needed = true;
+            cur.checked_below |= checked;
+            let at = match cur.children.binary_search_by(|(k, _)| warden_ir::key_order(k, key)) {
+                Ok(at) => at,
+                Err(at) => {
+                    cur.children.insert(at, (key.clone(), Node::default()));
+                    at
+                }
+            };
+            cur = &mut cur.children[at].1;
+            if i + 1 == path.len() {
+                cur.needed = true;
+                cur.slots.push(slot);
             }
         }
     }
@@ -64,10 +113,11 @@ impl Need {
             self.keeps_below = true;
         }
         match path.split_first() {
-            None => self.keep = true,
-            Some((first, rest)) => {
-                self.node(std::slice::from_ref(first)).keep(rest);
+            None => {
+                self.needed = true;
+                self.keep = true;
             }
+            Some((first, rest)) => self.node(std::slice::from_ref(first)).keep(rest),
         }
     }
 }
@@ -75,8 +125,8 @@ impl Need {
 /// What the fast decoder reads of a program's inputs (made when a pipeline loads).
 #[derive(Clone, Debug)]
 pub struct Plan {
-    user: Need,
-    context: Need,
+    user: Node,
+    context: Node,
     /// Top-level members of the user a rule may write (`set`, `unset`, `persist`): kept whole,
     /// and written from the document, never copied from the input.
     written: Vec<String>,
@@ -96,13 +146,13 @@ const CONTEXT_FIELDS: &[&[&str]] = &[
 
 impl Plan {
     pub fn new(prog: &Program) -> Plan {
-        let (mut user, mut context) = (Need::default(), Need::default());
+        let (mut user, mut context) = (Node::of(&prog.input.user), Node::of(&prog.input.context));
         let mut whole_document = false;
         for (i, slot) in prog.slots.iter().enumerate() {
             whole_document |= slot.path.is_empty() && slot.root != Root::Config;
             match slot.root {
-                Root::User => user.node(&slot.path).slots.push(i),
-                Root::Context => context.node(&slot.path).slots.push(i),
+                Root::User => user.slot(&slot.path, i, slot.checked),
+                Root::Context => context.slot(&slot.path, i, slot.checked),
                 Root::Config => {}
             }
         }
@@ -181,11 +231,11 @@ pub enum Which {
 
 /// Scans one document of a login: fills the slots it holds (`slots` is indexed by slot id)
 /// and returns what the runtime keeps. `shape` is the document's input shape.
-pub fn scan(text: &[u8], plan: &Plan, which: Which, shape: &Shape, slots: &mut [Value]) -> Result<Scanned, Declined> {
-    // JSON text is UTF-8; checking it all at once lets strings be sliced without checks later.
+pub fn scan(text: &[u8], plan: &Plan, which: Which, slots: &mut [Value]) -> Result<Scanned, Declined> {
     if plan.whole_document {
         return Err(Declined);
     }
+    // JSON text is UTF-8; checking it all at once lets strings be sliced without checks later.
     let text = std::str::from_utf8(text).map_err(|_| Declined)?;
     let user = which == Which::User;
     let mut s =
@@ -194,9 +244,9 @@ pub fn scan(text: &[u8], plan: &Plan, which: Which, shape: &Shape, slots: &mut [
     if s.peek() != Some(b'{') {
         return Err(Declined);
     }
-    let need = if user { &plan.user } else { &plan.context };
+    let root = if user { &plan.user } else { &plan.context };
     let mut members = Vec::new();
-    let (doc, _) = s.object(1, Some(need), Some(shape), user.then_some(&mut members))?;
+    let (doc, _) = s.object(1, Some(root), user.then_some(&mut members))?;
     s.skip_ws();
     if s.i != s.b.len() {
         return Err(Declined);
@@ -274,9 +324,9 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
-    /// One value (white space before it skipped): checked against `shape`, decoded into the
-    /// slots `need` names, kept as JSON where `need` keeps it.
-    fn value(&mut self, depth: usize, need: Option<&Need>, shape: Option<&Shape>) -> Result<Scanned1, Declined> {
+    /// One value (white space before it skipped): checked against the node's shape, decoded
+    /// into the node's slots, kept as JSON where the node keeps it.
+    fn value(&mut self, depth: usize, node: Option<&Node>) -> Result<Scanned1, Declined> {
         self.skip_ws();
         self.values += 1;
         if self.values > MAX_INPUT_VALUES {
@@ -284,21 +334,17 @@ impl Scanner<'_, '_> {
         }
         let start = self.i;
         let ws_before = self.ws;
-        let shape = shape.filter(|s| **s != Shape::Any);
+        let shape = node.map(|n| &n.shape).filter(|s| **s != Shape::Any);
         let mut escaped = false;
         let (kind, pruned, mut canonical) = match self.peek().ok_or(Declined)? {
             b'{' => {
                 if depth + 1 > MAX_INPUT_DEPTH {
                     return Err(Declined);
                 }
-                let obj_shape = match shape {
-                    Some(s @ Shape::Object(_)) => Some(s),
-                    Some(_) => return Err(Declined),
-                    None => None,
-                };
-                // Members matter only when something below is needed.
-                let inner = need.filter(|n| !n.children.is_empty());
-                let (doc, canonical) = self.object(depth + 1, inner, obj_shape, None)?;
+                if matches!(shape, Some(s) if !matches!(s, Shape::Object(_))) {
+                    return Err(Declined);
+                }
+                let (doc, canonical) = self.object(depth + 1, node.filter(|n| !n.children.is_empty()), None)?;
                 (Kind::Object, doc, canonical)
             }
             b'[' => {
@@ -306,7 +352,7 @@ impl Scanner<'_, '_> {
                     return Err(Declined);
                 }
                 let (item, strings) = match shape {
-                    Some(Shape::List(inner)) => (Some(&**inner), false),
+                    Some(Shape::List(_)) => (node.and_then(|n| n.item.as_deref()), false),
                     // Scopes: every item a string (not even null).
                     Some(Shape::Scopes) => (None, true),
                     Some(_) => return Err(Declined),
@@ -343,7 +389,7 @@ impl Scanner<'_, '_> {
         let end = self.i;
         canonical &= self.ws == ws_before;
         let mut doc = None;
-        if let Some(n) = need {
+        if let Some(n) = node.filter(|n| n.needed) {
             for &slot in &n.slots {
                 let value = self.slot(slot, start, end, kind, escaped)?;
                 if let Some(v) = self.slots.get_mut(slot) {
@@ -357,36 +403,28 @@ impl Scanner<'_, '_> {
             }
             // A slot below a value that is neither an object nor null: a checked slot is an
             // input error (the reference names it), an unchecked one reads null.
-            if kind != Kind::Object && kind != Kind::Null && self.checked_below(n) {
+            if kind != Kind::Object && kind != Kind::Null && n.checked_below {
                 return Err(Declined);
             }
         }
         Ok(Scanned1 { doc, kind, start, end, canonical })
     }
 
-    /// Whether a checked slot's path goes below `need`.
-    fn checked_below(&self, need: &Need) -> bool {
-        need.children.iter().any(|(_, c)| {
-            c.slots.iter().any(|&s| self.plan.slots.get(s).is_none_or(|s| s.checked)) || self.checked_below(c)
-        })
-    }
-
-    /// An object's members (the `{` is next). With `need`, decodes the slots below it and
-    /// returns the object pruned to what is kept; with `top`, records every member's place
-    /// (the user's top level).
+    /// An object's members (the `{` is next), each checked and decoded by its node among
+    /// `node`'s children; returns the object pruned to what is kept. With `top`, records every
+    /// member's place (the user's top level).
     fn object(
         &mut self,
         depth: usize,
-        need: Option<&Need>,
-        shape: Option<&Shape>,
+        node: Option<&Node>,
         mut top: Option<&mut Vec<Member>>,
     ) -> Result<(Option<Json>, bool), Declined> {
         self.i += 1;
-        let mut out: Option<Map<String, Json>> = need.filter(|n| n.keeps_below).map(|_| Map::new());
+        let mut out: Option<Map<String, Json>> = node.filter(|n| n.keeps_below).map(|_| Map::new());
         let keys_base = self.keys.len();
         let mut canonical = self.track;
-        // The needed keys seen so far, by their index among the need's children (a program
-        // reading more than 128 fields of one object declines when it meets the 129th).
+        // The needed keys seen so far, by their index among the node's children (an object
+        // with more than 128 known keys declines when a needed one is past them).
         let mut needed_seen = 0u128;
         self.skip_ws();
         if self.peek() == Some(b'}') {
@@ -427,8 +465,10 @@ impl Scanner<'_, '_> {
                     self.keys.push((from, to));
                 }
             }
-            let child = need.and_then(|n| n.children.iter().position(|(k, _)| k == key).map(|i| (i, n)));
-            if let Some((i, _)) = child {
+            let child = node.and_then(|n| n.child(key).map(|i| (i, &n.children[i].1)));
+            if let Some((i, c)) = child
+                && c.needed
+            {
                 // A needed key seen twice: the last value counts, and slots the first one set
                 // would have to be unset. Left to the reference.
                 let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
@@ -437,15 +477,12 @@ impl Scanner<'_, '_> {
                 }
                 needed_seen |= bit;
             }
-            let child_need = child.map(|(i, n)| &n.children[i].1);
-            let child_shape = shape.and_then(|s| s.field(key));
-            let v = self.value(depth, child_need, child_shape)?;
+            let v = self.value(depth, child.map(|(_, c)| c))?;
             canonical &= v.canonical;
             if let Some(members) = top.as_deref_mut() {
                 members.push(Member { key: (from, to), start: v.start, end: v.end, canonical: v.canonical });
             }
             if let (Some(map), Some(doc)) = (&mut out, v.doc) {
-                // A repeated key: the first place, the last value, as in `serde_json`.
                 map.insert(key.to_string(), doc);
             }
             self.skip_ws();
@@ -462,8 +499,9 @@ impl Scanner<'_, '_> {
         Ok((out.map(Json::Object), canonical))
     }
 
-    /// An array's items (the `[` is next); `strings`: every item must be a string.
-    fn array(&mut self, depth: usize, item: Option<&Shape>, strings: bool) -> Result<bool, Declined> {
+    /// An array's items (the `[` is next), each checked by `item`; `strings`: every item must
+    /// be a string.
+    fn array(&mut self, depth: usize, item: Option<&Node>, strings: bool) -> Result<bool, Declined> {
         self.i += 1;
         let mut canonical = self.track;
         self.skip_ws();
@@ -472,7 +510,7 @@ impl Scanner<'_, '_> {
             return Ok(canonical);
         }
         loop {
-            let v = self.value(depth, None, item)?;
+            let v = self.value(depth, item)?;
             if strings && v.kind != Kind::Str {
                 return Err(Declined);
             }

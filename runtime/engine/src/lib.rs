@@ -629,8 +629,8 @@ impl Pipeline {
             return None;
         }
         let mut slots = vec![warden_runtime::Value::Null; self.program.slots.len()];
-        let u = scan(user, &self.plan, Which::User, &self.program.input.user, &mut slots).ok()?;
-        let c = scan(context, &self.plan, Which::Context, &self.program.input.context, &mut slots).ok()?;
+        let u = scan(user, &self.plan, Which::User, &mut slots).ok()?;
+        let c = scan(context, &self.plan, Which::Context, &mut slots).ok()?;
         let txn = warden_runtime::Txn::scanned(
             &self.program,
             Arc::new(u.doc),
