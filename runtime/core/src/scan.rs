@@ -28,7 +28,7 @@ use serde_json::{Map, Value as Json};
 use warden_ir::{Program, Root, Shape, Slot, Stmt, StmtKind, Ty};
 
 use crate::Value;
-use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES, slot_value};
+use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES};
 
 /// One place in a document, as the fast path reads it: the input shape known there (checked
 /// whatever the rules read), the slots whose path ends there and what the runtime keeps as
@@ -48,8 +48,10 @@ struct Node {
     needed: bool,
     /// A checked slot's path goes below this node.
     checked_below: bool,
-    /// Known members, in [`warden_ir::key_order`] (shape fields and program paths).
+    /// Known members (shape fields and program paths), in [`warden_ir::key_order`].
     children: Vec<(String, Node)>,
+    /// The children's key fingerprints, sorted, with each child's index ([`Node::index`]).
+    index: Vec<(u64, u32)>,
     /// The shape of a list's items, when the shape is a list.
     item: Option<Box<Node>>,
 }
@@ -66,8 +68,28 @@ impl Node {
         n
     }
 
+    /// The child for `key`: a binary search over fingerprints (a few comparisons of
+    /// integers), then the key itself.
     fn child(&self, key: &str) -> Option<usize> {
-        self.children.binary_search_by(|(k, _)| warden_ir::key_order(k, key)).ok()
+        let fp = fingerprint(key.as_bytes());
+        let at = self.index.partition_point(|(f, _)| *f < fp);
+        self.index[at..]
+            .iter()
+            .take_while(|(f, _)| *f == fp)
+            .map(|(_, i)| *i as usize)
+            .find(|&i| self.children.get(i).is_some_and(|(k, _)| k == key))
+    }
+
+    /// Builds the fingerprint index of this node and every node below.
+    fn finish(&mut self) {
+        self.index = self.children.iter().enumerate().map(|(i, (k, _))| (fingerprint(k.as_bytes()), i as u32)).collect();
+        self.index.sort_unstable();
+        for (_, c) in &mut self.children {
+            c.finish();
+        }
+        if let Some(item) = &mut self.item {
+            item.finish();
+        }
     }
 
     /// The node at `path`, made if need be; every node on the way is marked needed.
@@ -167,6 +189,8 @@ impl Plan {
         for key in written.iter().chain(std::iter::once(&"user_id".to_string())) {
             user.keep(std::slice::from_ref(key));
         }
+        user.finish();
+        context.finish();
         Plan { user, context, written, slots: prog.slots.clone(), whole_document }
     }
 
@@ -239,14 +263,15 @@ pub fn scan(text: &[u8], plan: &Plan, which: Which, slots: &mut [Value]) -> Resu
     let text = std::str::from_utf8(text).map_err(|_| Declined)?;
     let user = which == Which::User;
     let mut s =
-        Scanner { s: text, b: text.as_bytes(), i: 0, values: 1, ws: 0, keys: Vec::new(), track: user, plan, slots };
+        Scanner { s: text, b: text.as_bytes(), i: 0, values: 1, ws: 0, keys: Vec::with_capacity(64), track: user, plan, slots };
     s.skip_ws();
     if s.peek() != Some(b'{') {
         return Err(Declined);
     }
     let root = if user { &plan.user } else { &plan.context };
-    let mut members = Vec::new();
-    let (doc, _) = s.object(1, Some(root), user.then_some(&mut members))?;
+    let mut members = Vec::with_capacity(if user { 32 } else { 0 });
+    let mut doc = None;
+    s.object(1, Some(root), user.then_some(&mut members), &mut doc)?;
     s.skip_ws();
     if s.i != s.b.len() {
         return Err(Declined);
@@ -292,10 +317,9 @@ enum Kind {
     Object,
 }
 
-/// One scanned value.
-struct Scanned1 {
-    /// The kept JSON value, when the plan keeps something here.
-    doc: Option<Json>,
+/// One scanned value (small: it is returned for every value of the input).
+#[derive(Clone, Copy)]
+struct Seen {
     kind: Kind,
     start: usize,
     end: usize,
@@ -326,7 +350,7 @@ impl Scanner<'_, '_> {
 
     /// One value (white space before it skipped): checked against the node's shape, decoded
     /// into the node's slots, kept as JSON where the node keeps it.
-    fn value(&mut self, depth: usize, node: Option<&Node>) -> Result<Scanned1, Declined> {
+    fn value(&mut self, depth: usize, node: Option<&Node>, kept: &mut Option<Json>) -> Result<Seen, Declined> {
         self.skip_ws();
         self.values += 1;
         if self.values > MAX_INPUT_VALUES {
@@ -336,7 +360,8 @@ impl Scanner<'_, '_> {
         let ws_before = self.ws;
         let shape = node.map(|n| &n.shape).filter(|s| **s != Shape::Any);
         let mut escaped = false;
-        let (kind, pruned, mut canonical) = match self.peek().ok_or(Declined)? {
+        let mut pruned = None;
+        let (kind, mut canonical) = match self.peek().ok_or(Declined)? {
             b'{' => {
                 if depth + 1 > MAX_INPUT_DEPTH {
                     return Err(Declined);
@@ -344,8 +369,8 @@ impl Scanner<'_, '_> {
                 if matches!(shape, Some(s) if !matches!(s, Shape::Object(_))) {
                     return Err(Declined);
                 }
-                let (doc, canonical) = self.object(depth + 1, node.filter(|n| !n.children.is_empty()), None)?;
-                (Kind::Object, doc, canonical)
+                let canonical = self.object(depth + 1, node.filter(|n| !n.children.is_empty()), None, &mut pruned)?;
+                (Kind::Object, canonical)
             }
             b'[' => {
                 if depth + 1 > MAX_INPUT_DEPTH {
@@ -358,7 +383,7 @@ impl Scanner<'_, '_> {
                     Some(_) => return Err(Declined),
                     None => (None, false),
                 };
-                (Kind::List, None, self.array(depth + 1, item, strings)?)
+                (Kind::List, self.array(depth + 1, item, strings)?)
             }
             b'"' => {
                 let (from, to, esc) = self.string()?;
@@ -370,15 +395,12 @@ impl Scanner<'_, '_> {
                         return Err(Declined);
                     }
                 }
-                (Kind::Str, None, !escaped)
+                (Kind::Str, !escaped)
             }
-            b't' => (Kind::Bool, None, self.literal("true")?),
-            b'f' => (Kind::Bool, None, self.literal("false")?),
-            b'n' => (Kind::Null, None, self.literal("null")?),
-            b'-' | b'0'..=b'9' => {
-                let (kind, canonical) = self.number()?;
-                (kind, None, canonical)
-            }
+            b't' => (Kind::Bool, self.literal("true")?),
+            b'f' => (Kind::Bool, self.literal("false")?),
+            b'n' => (Kind::Null, self.literal("null")?),
+            b'-' | b'0'..=b'9' => self.number()?,
             _ => return Err(Declined),
         };
         if let Some(shape) = shape
@@ -388,7 +410,6 @@ impl Scanner<'_, '_> {
         }
         let end = self.i;
         canonical &= self.ws == ws_before;
-        let mut doc = None;
         if let Some(n) = node.filter(|n| n.needed) {
             for &slot in &n.slots {
                 let value = self.slot(slot, start, end, kind, escaped)?;
@@ -397,9 +418,9 @@ impl Scanner<'_, '_> {
                 }
             }
             if n.keep {
-                doc = Some(self.json(start, end, kind, escaped)?);
+                *kept = Some(self.json(start, end, kind, escaped)?);
             } else if n.keeps_below {
-                doc = pruned;
+                *kept = pruned;
             }
             // A slot below a value that is neither an object nor null: a checked slot is an
             // input error (the reference names it), an unchecked one reads null.
@@ -407,7 +428,7 @@ impl Scanner<'_, '_> {
                 return Err(Declined);
             }
         }
-        Ok(Scanned1 { doc, kind, start, end, canonical })
+        Ok(Seen { kind, start, end, canonical })
     }
 
     /// An object's members (the `{` is next), each checked and decoded by its node among
@@ -418,7 +439,8 @@ impl Scanner<'_, '_> {
         depth: usize,
         node: Option<&Node>,
         mut top: Option<&mut Vec<Member>>,
-    ) -> Result<(Option<Json>, bool), Declined> {
+        kept: &mut Option<Json>,
+    ) -> Result<bool, Declined> {
         self.i += 1;
         let mut out: Option<Map<String, Json>> = node.filter(|n| n.keeps_below).map(|_| Map::new());
         let keys_base = self.keys.len();
@@ -429,7 +451,8 @@ impl Scanner<'_, '_> {
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
-            return Ok((out.map(Json::Object), canonical));
+            *kept = out.map(Json::Object);
+            return Ok(canonical);
         }
         loop {
             self.skip_ws();
@@ -477,12 +500,13 @@ impl Scanner<'_, '_> {
                 }
                 needed_seen |= bit;
             }
-            let v = self.value(depth, child.map(|(_, c)| c))?;
+            let mut doc = None;
+            let v = self.value(depth, child.map(|(_, c)| c), &mut doc)?;
             canonical &= v.canonical;
             if let Some(members) = top.as_deref_mut() {
                 members.push(Member { key: (from, to), start: v.start, end: v.end, canonical: v.canonical });
             }
-            if let (Some(map), Some(doc)) = (&mut out, v.doc) {
+            if let (Some(map), Some(doc)) = (&mut out, doc) {
                 map.insert(key.to_string(), doc);
             }
             self.skip_ws();
@@ -496,7 +520,8 @@ impl Scanner<'_, '_> {
             }
         }
         self.keys.truncate(keys_base);
-        Ok((out.map(Json::Object), canonical))
+        *kept = out.map(Json::Object);
+        Ok(canonical)
     }
 
     /// An array's items (the `[` is next), each checked by `item`; `strings`: every item must
@@ -510,7 +535,7 @@ impl Scanner<'_, '_> {
             return Ok(canonical);
         }
         loop {
-            let v = self.value(depth, item)?;
+            let v = self.value(depth, item, &mut None)?;
             if strings && v.kind != Kind::Str {
                 return Err(Declined);
             }
@@ -713,12 +738,195 @@ impl Scanner<'_, '_> {
             Kind::Bool => Ok(Value::Bool(text == "true")),
             Kind::Str if !escaped => Ok(Value::Str(Arc::from(&text[1..text.len() - 1]))),
             Kind::Int => text.parse::<i64>().map(Value::Int).map_err(|_| Declined),
-            _ => {
-                let json = self.json(start, end, kind, escaped)?;
-                slot_value(s, &json).map_err(|_| Declined)
+            Kind::Str => serde_json::from_str::<String>(text).map(|t| Value::Str(Arc::from(t))).map_err(|_| Declined),
+            Kind::Number => Ok(number_value(text)),
+            Kind::List | Kind::Object => {
+                let mut at = start;
+                let value = self.parse(&mut at)?;
+                if !s.checked {
+                    return Ok(value);
+                }
+                if !has_type(&s.ty, &value) {
+                    // The reference names the place.
+                    return Err(Declined);
+                }
+                Ok(if has_int(&s.ty) { typed(&s.ty, value) } else { value })
             }
         }
     }
+
+    /// The value at `at` (text the scan validated), as [`Value::from_json`] would make it from
+    /// `serde_json`'s reading.
+    fn parse(&self, at: &mut usize) -> Result<Value, Declined> {
+        let ws = |at: &mut usize| {
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(*at) {
+                *at += 1;
+            }
+        };
+        ws(at);
+        let start = *at;
+        let value = match self.b.get(*at).ok_or(Declined)? {
+            b'{' => {
+                *at += 1;
+                let mut map = indexmap::IndexMap::new();
+                ws(at);
+                if self.b.get(*at) == Some(&b'}') {
+                    *at += 1;
+                } else {
+                    loop {
+                        ws(at);
+                        let key = match self.parse(at)? {
+                            Value::Str(k) => k.to_string(),
+                            _ => return Err(Declined),
+                        };
+                        ws(at);
+                        *at += 1; // `:`
+                        let v = self.parse(at)?;
+                        // As `serde_json` reads a repeated key: the first place, the last value.
+                        map.insert(key, v);
+                        ws(at);
+                        let sep = self.b.get(*at).copied();
+                        *at += 1;
+                        if sep != Some(b',') {
+                            break;
+                        }
+                    }
+                }
+                Value::Object(Arc::new(map))
+            }
+            b'[' => {
+                *at += 1;
+                let mut items = Vec::new();
+                ws(at);
+                if self.b.get(*at) == Some(&b']') {
+                    *at += 1;
+                } else {
+                    loop {
+                        items.push(self.parse(at)?);
+                        ws(at);
+                        let sep = self.b.get(*at).copied();
+                        *at += 1;
+                        if sep != Some(b',') {
+                            break;
+                        }
+                    }
+                }
+                Value::List(Arc::new(items))
+            }
+            b'"' => {
+                *at += 1;
+                let from = *at;
+                let mut escaped = false;
+                while let Some(&c) = self.b.get(*at) {
+                    match c {
+                        b'"' => break,
+                        b'\\' => {
+                            escaped = true;
+                            *at += 2;
+                        }
+                        _ => *at += 1,
+                    }
+                }
+                *at += 1;
+                if escaped {
+                    let text = self.s.get(start..*at).ok_or(Declined)?;
+                    Value::Str(Arc::from(serde_json::from_str::<String>(text).map_err(|_| Declined)?))
+                } else {
+                    Value::Str(Arc::from(self.s.get(from..*at - 1).ok_or(Declined)?))
+                }
+            }
+            b't' => {
+                *at += 4;
+                Value::Bool(true)
+            }
+            b'f' => {
+                *at += 5;
+                Value::Bool(false)
+            }
+            b'n' => {
+                *at += 4;
+                Value::Null
+            }
+            _ => {
+                while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.b.get(*at) {
+                    *at += 1;
+                }
+                number_value(self.s.get(start..*at).ok_or(Declined)?)
+            }
+        };
+        Ok(value)
+    }
+}
+
+/// A number's value as [`Value::from_json`] makes it from `serde_json`'s reading: an integer
+/// that fits an i64 (not `-0`, which `serde_json` reads as a float) is an int, anything else
+/// the nearest double (the text was validated: it parses).
+fn number_value(text: &str) -> Value {
+    if text != "-0"
+        && let Ok(i) = text.parse::<i64>()
+    {
+        return Value::Int(i);
+    }
+    Value::Float(text.parse::<f64>().unwrap_or(f64::NAN))
+}
+
+/// Whether `v` has type `ty` (null always does), as the reference decides it on JSON
+/// (`decode::check`): an int field takes an integral number up to 9e15 written as a float.
+fn has_type(ty: &Ty, v: &Value) -> bool {
+    match (ty, v) {
+        (_, Value::Null) | (Ty::Dyn, _) => true,
+        (Ty::Bool, Value::Bool(_)) | (Ty::Int, Value::Int(_)) | (Ty::Str, Value::Str(_)) => true,
+        (Ty::Int, Value::Float(f)) => f.fract() == 0.0 && f.abs() <= 9.0e15,
+        (Ty::Float, Value::Int(_) | Value::Float(_)) => true,
+        (Ty::Time, Value::Str(_) | Value::Int(_) | Value::Float(_)) => true,
+        (Ty::Object(fields), Value::Object(map)) => {
+            fields.iter().all(|(name, t)| map.get(name).is_none_or(|v| has_type(t, v)))
+        }
+        (Ty::List(inner), Value::List(items)) => items.iter().all(|i| has_type(inner, i)),
+        _ => false,
+    }
+}
+
+/// Whether a type has `int` anywhere in it (else its values need no conversion).
+fn has_int(ty: &Ty) -> bool {
+    match ty {
+        Ty::Int => true,
+        Ty::List(inner) => has_int(inner),
+        Ty::Object(fields) => fields.iter().any(|(_, t)| has_int(t)),
+        _ => false,
+    }
+}
+
+/// A checked value as its type says (the reference's `decode::typed_value`): integral floats
+/// in `int` places become ints.
+fn typed(ty: &Ty, v: Value) -> Value {
+    match (ty, v) {
+        (Ty::Int, Value::Float(f)) => Value::Int(f as i64),
+        (Ty::List(inner), Value::List(items)) if has_int(inner) => {
+            Value::List(Arc::new(items.iter().map(|i| typed(inner, i.clone())).collect()))
+        }
+        (Ty::Object(fields), Value::Object(map)) if fields.iter().any(|(_, t)| has_int(t)) => Value::Object(Arc::new(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match fields.iter().find(|(name, _)| name == k) {
+                        Some((_, t)) => typed(t, v.clone()),
+                        None => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        )),
+        (_, v) => v,
+    }
+}
+
+/// A key's fingerprint: its first seven bytes and its length.
+fn fingerprint(key: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = key.len().min(7);
+    word[..n].copy_from_slice(&key[..n]);
+    word[7] = key.len().min(255) as u8;
+    u64::from_be_bytes(word)
 }
 
 /// Whether a value of `kind` has `shape` (null always does); objects and lists are checked

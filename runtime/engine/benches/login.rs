@@ -84,10 +84,13 @@ fn login_group(c: &mut Criterion, group_name: &str, manifest: &str, expected: &s
     }
     let decoded: Vec<warden::Decoded> =
         inputs.iter().map(|(u, c)| pipeline.decode(u.clone(), c.clone(), NOW).expect("valid input")).collect();
+    let scanned: Vec<warden::Decoded> =
+        bytes.iter().map(|(u, c)| pipeline.decode_bytes(u, c, NOW).expect("the fast path takes every login")).collect();
     let mut group = c.benchmark_group(group_name);
     for (name, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
         let exec = Exec::at(NOW).on(backend);
         bench_decoded(&mut group, BenchmarkId::new("a-decoded", name), &pipeline, &decoded, &exec);
+        bench_decoded(&mut group, BenchmarkId::new("a-scanned", name), &pipeline, &scanned, &exec);
         let mut i = 0;
         group.bench_function(BenchmarkId::new("b-value", name), |b| {
             b.iter_batched(

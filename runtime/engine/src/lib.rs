@@ -623,9 +623,39 @@ impl Pipeline {
     /// vouch for: malformed JSON, input errors, escaped keys, repeated top-level keys, numbers
     /// an `int` field would have to convert, limits exceeded. For tests and benchmarks.
     pub fn execute_bytes_fast(&self, user: &[u8], context: &[u8], exec: &Exec) -> Option<Vec<u8>> {
-        use warden_runtime::scan::{Which, scan, write_user};
-        // JavaScript reads whole documents; a trace is for people, not for speed.
-        if self.js.is_some() || exec.trace || !self.missing_config.is_empty() {
+        // A trace is for people, not for speed.
+        if exec.trace {
+            return None;
+        }
+        let (txn, members) = self.scan_bytes(user, context, exec.now)?;
+        let (outcome, original) = self.run_txn(txn, exec);
+        let mut out = Vec::with_capacity(user.len() + 512);
+        outcome
+            .write_json(&mut out, |out| {
+                warden_runtime::scan::write_user(out, &outcome.user, original, user, &members, &self.plan)
+            })
+            .ok()?;
+        Some(out)
+    }
+
+    /// A login's inputs decoded by the fast path from JSON bytes (the first half of
+    /// `execute_bytes`), or `None` when it declines them ([`Pipeline::execute_bytes_fast`]).
+    /// The documents hold only what the runtime reads: the outcome of running it has the
+    /// user's kept members only. For benchmarks and tests.
+    pub fn decode_bytes(&self, user: &[u8], context: &[u8], now: i64) -> Option<Decoded> {
+        self.scan_bytes(user, context, now).map(|(txn, _)| Decoded(txn))
+    }
+
+    /// The fast decoder on both documents: the transaction, and the user's top-level members.
+    fn scan_bytes(
+        &self,
+        user: &[u8],
+        context: &[u8],
+        now: i64,
+    ) -> Option<(warden_runtime::Txn, Vec<warden_runtime::scan::Member>)> {
+        use warden_runtime::scan::{Which, scan};
+        // JavaScript reads whole documents.
+        if self.js.is_some() || !self.missing_config.is_empty() {
             return None;
         }
         let mut slots = vec![warden_runtime::Value::Null; self.program.slots.len()];
@@ -637,14 +667,9 @@ impl Pipeline {
             Arc::new(c.doc),
             self.config.clone(),
             slots,
-            exec.now,
+            now,
         );
-        let (outcome, original) = self.run_txn(txn, exec);
-        let mut out = Vec::with_capacity(user.len() + 512);
-        outcome
-            .write_json(&mut out, |out| write_user(out, &outcome.user, original, user, &u.members, &self.plan))
-            .ok()?;
-        Some(out)
+        Some((txn, u.members))
     }
 
     /// `execute_bytes` by the reference path: both documents parsed whole into
