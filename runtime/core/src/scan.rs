@@ -50,8 +50,11 @@ struct Node {
     checked_below: bool,
     /// Known members (shape fields and program paths), in [`warden_ir::key_order`].
     children: Vec<(String, Node)>,
-    /// The children's key fingerprints, sorted, with each child's index ([`Node::index`]).
-    index: Vec<(u64, u32)>,
+    /// The children's key fingerprints, sorted, with each child's index and where its key
+    /// lies in `keys` ([`Node::child`]).
+    index: Vec<(u64, u32, u32, u32)>,
+    /// The children's keys, one after another (compared without touching the children).
+    keys: Vec<u8>,
     /// The shape of a list's items, when the shape is a list.
     item: Option<Box<Node>>,
 }
@@ -71,18 +74,24 @@ impl Node {
     /// The child for `key`: a binary search over fingerprints (a few comparisons of
     /// integers), then the key itself.
     fn child(&self, key: &str) -> Option<usize> {
-        let fp = fingerprint(key.as_bytes());
-        let at = self.index.partition_point(|(f, _)| *f < fp);
+        let key = key.as_bytes();
+        let fp = fingerprint(key);
+        let at = self.index.partition_point(|e| e.0 < fp);
         self.index[at..]
             .iter()
-            .take_while(|(f, _)| *f == fp)
-            .map(|(_, i)| *i as usize)
-            .find(|&i| self.children.get(i).is_some_and(|(k, _)| k == key))
+            .take_while(|e| e.0 == fp)
+            .find(|e| key.len() <= 7 || self.keys.get(e.2 as usize..(e.2 + e.3) as usize) == Some(key))
+            .map(|e| e.1 as usize)
     }
 
     /// Builds the fingerprint index of this node and every node below.
     fn finish(&mut self) {
-        self.index = self.children.iter().enumerate().map(|(i, (k, _))| (fingerprint(k.as_bytes()), i as u32)).collect();
+        self.keys.clear();
+        self.index.clear();
+        for (i, (k, _)) in self.children.iter().enumerate() {
+            self.index.push((fingerprint(k.as_bytes()), i as u32, self.keys.len() as u32, k.len() as u32));
+            self.keys.extend_from_slice(k.as_bytes());
+        }
         self.index.sort_unstable();
         for (_, c) in &mut self.children {
             c.finish();
@@ -923,8 +932,9 @@ fn typed(ty: &Ty, v: Value) -> Value {
 /// A key's fingerprint: its first seven bytes and its length.
 fn fingerprint(key: &[u8]) -> u64 {
     let mut word = [0u8; 8];
-    let n = key.len().min(7);
-    word[..n].copy_from_slice(&key[..n]);
+    for (w, b) in word.iter_mut().zip(key.iter().take(7)) {
+        *w = *b;
+    }
     word[7] = key.len().min(255) as u8;
     u64::from_be_bytes(word)
 }
