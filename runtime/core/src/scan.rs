@@ -50,9 +50,12 @@ struct Node {
     checked_below: bool,
     /// Known members (shape fields and program paths), in [`warden_ir::key_order`].
     children: Vec<(String, Node)>,
-    /// The children's key fingerprints, sorted, with each child's index and where its key
-    /// lies in `keys` ([`Node::child`]).
+    /// The children by key fingerprint: each entry's fingerprint, child index and where its
+    /// key lies in `keys` ([`Node::child`]).
     index: Vec<(u64, u32, u32, u32)>,
+    /// An open-addressing table over `index` (entry + 1; 0 is empty), a power of two at least
+    /// twice as long: one probe finds most keys.
+    table: Vec<u32>,
     /// The children's keys, one after another (compared without touching the children).
     keys: Vec<u8>,
     /// The shape of a list's items, when the shape is a list.
@@ -73,15 +76,20 @@ impl Node {
 
     /// The child for `key`: a binary search over fingerprints (a few comparisons of
     /// integers), then the key itself.
-    fn child(&self, key: &str) -> Option<usize> {
-        let key = key.as_bytes();
-        let fp = fingerprint(key);
-        let at = self.index.partition_point(|e| e.0 < fp);
-        self.index[at..]
-            .iter()
-            .take_while(|e| e.0 == fp)
-            .find(|e| key.len() <= 7 || self.keys.get(e.2 as usize..(e.2 + e.3) as usize) == Some(key))
-            .map(|e| e.1 as usize)
+    fn child(&self, key: &[u8], fp: u64) -> Option<usize> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let mask = self.table.len() - 1;
+        let mut at = bucket(fp, mask);
+        loop {
+            let entry = *self.table.get(at)?;
+            let e = self.index.get((entry as usize).checked_sub(1)?)?;
+            if e.0 == fp && (key.len() <= 7 || self.keys.get(e.2 as usize..(e.2 + e.3) as usize) == Some(key)) {
+                return Some(e.1 as usize);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// Builds the fingerprint index of this node and every node below.
@@ -92,7 +100,16 @@ impl Node {
             self.index.push((fingerprint(k.as_bytes()), i as u32, self.keys.len() as u32, k.len() as u32));
             self.keys.extend_from_slice(k.as_bytes());
         }
-        self.index.sort_unstable();
+        let size = (self.index.len() * 2).next_power_of_two().max(if self.index.is_empty() { 0 } else { 4 });
+        self.table = vec![0; size];
+        for (n, e) in self.index.iter().enumerate() {
+            let mask = size - 1;
+            let mut at = bucket(e.0, mask);
+            while self.table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.table[at] = n as u32 + 1;
+        }
         for (_, c) in &mut self.children {
             c.finish();
         }
@@ -297,7 +314,7 @@ struct Scanner<'a, 'p> {
     /// White-space bytes skipped so far: a value is canonical only if none was skipped inside.
     ws: usize,
     /// Key ranges of the objects being scanned (a stack), to find repeated keys.
-    keys: Vec<(usize, usize)>,
+    keys: Vec<(u64, usize, usize)>,
     /// Whether canonical bytes matter (the user's members are copied to the outcome).
     track: bool,
     plan: &'p Plan,
@@ -474,6 +491,7 @@ impl Scanner<'_, '_> {
                 return Err(Declined);
             }
             let key = &self.s[from..to];
+            let fp = fingerprint(key.as_bytes());
             self.expect(b':')?;
             if top.is_some() && self.keys.len() - keys_base >= TOP_LEVEL_MEMBERS {
                 return Err(Declined);
@@ -481,7 +499,7 @@ impl Scanner<'_, '_> {
             if canonical || top.is_some() {
                 let seen = &self.keys[keys_base..];
                 let repeated = if seen.len() < DUPLICATE_CHECK_KEYS || top.is_some() {
-                    seen.iter().any(|&(a, b)| self.b[a..b] == self.b[from..to])
+                    seen.iter().any(|&(f, a, b)| f == fp && self.b[a..b] == self.b[from..to])
                 } else {
                     canonical = false;
                     false
@@ -494,10 +512,10 @@ impl Scanner<'_, '_> {
                     }
                     canonical = false;
                 } else if canonical || top.is_some() {
-                    self.keys.push((from, to));
+                    self.keys.push((fp, from, to));
                 }
             }
-            let child = node.and_then(|n| n.child(key).map(|i| (i, &n.children[i].1)));
+            let child = node.and_then(|n| n.child(key.as_bytes(), fp).map(|i| (i, &n.children[i].1)));
             if let Some((i, c)) = child
                 && c.needed
             {
@@ -931,12 +949,20 @@ fn typed(ty: &Ty, v: Value) -> Value {
 
 /// A key's fingerprint: its first seven bytes and its length.
 fn fingerprint(key: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    for (w, b) in word.iter_mut().zip(key.iter().take(7)) {
-        *w = *b;
-    }
-    word[7] = key.len().min(255) as u8;
-    u64::from_be_bytes(word)
+    // Arithmetic, not bytes written to memory and read back as a word (a stall).
+    let word = match key.first_chunk::<8>() {
+        Some(eight) => u64::from_be_bytes(*eight),
+        None => {
+            let v = key.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
+            v.checked_shl(8 * (8 - key.len() as u32)).unwrap_or(0)
+        }
+    };
+    (word & !0xFF) | key.len().min(255) as u64
+}
+
+/// A fingerprint's place in a table of `mask + 1` buckets.
+fn bucket(fp: u64, mask: usize) -> usize {
+    (fp.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
 }
 
 /// Whether a value of `kind` has `shape` (null always does); objects and lists are checked
