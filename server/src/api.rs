@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
-use warden::{Exec, InputError, LoginRequest, Outcome};
+use warden::{Exec, InputError, LoginRequest};
 
 use crate::adapters::{Adapter, AdapterError, DecisionInfo, Login, Reply};
 use crate::decisions::Entry;
@@ -119,8 +119,18 @@ fn overloaded(app: &App) -> Response {
 
 /// What the blocking part of a login produces.
 enum Decided {
-    Reply(Response, Box<(Outcome, Option<(Json, Json)>)>),
+    Reply(Response, Box<Summary>),
     Refused(Response),
+}
+
+/// What the metrics and the decision log need of a decided login.
+struct Summary {
+    allow: bool,
+    error: Option<warden::ErrorInfo>,
+    /// The outcome as JSON, when the decision log records it.
+    outcome: Option<Json>,
+    /// The user and context, when the decision log records them.
+    input: Option<(Json, Json)>,
 }
 
 /// One login: authenticate, find the pipeline, read the body, take a place, decide on a
@@ -166,6 +176,7 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     let decision_id = uuid::Uuid::new_v4().to_string();
     let timeout = app.settings.timeout;
     let keep_input = app.decisions.as_ref().is_some_and(|d| d.wants_input());
+    let keep_outcome = app.decisions.as_ref().is_some_and(|d| d.wants_outcome());
     let id2 = decision_id.clone();
     // A small login of a pipeline without JavaScript costs tens of microseconds, bounded by
     // its input and without I/O: it is decided here, which saves two thread hand-offs. The
@@ -174,13 +185,13 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     let inline = !loaded.has_js && bytes.len() <= app.settings.inline_max_body;
     let work = move || {
         let app = guard.app.clone();
-        let decided = decide(&app.metrics, &loaded, &headers, &bytes, &api, &id2, timeout, keep_input);
+        let keep = Keep { input: keep_input, outcome: keep_outcome };
+        let decided = decide(&app.metrics, &loaded, &headers, &bytes, &api, &id2, timeout, keep);
         drop(guard);
         match decided {
             Decided::Refused(r) => r,
-            Decided::Reply(r, decided) => {
-                let (outcome, input) = *decided;
-                record(&app, &loaded, &api, id2, &outcome, input, started.elapsed(), bytes.len());
+            Decided::Reply(r, summary) => {
+                record(&app, &loaded, &api, id2, *summary, started.elapsed(), bytes.len());
                 r
             }
         }
@@ -200,6 +211,13 @@ pub async fn login(app: Arc<App>, pipeline: &str, headers: HeaderMap, body: Body
     }
 }
 
+/// What the decision log keeps of each login.
+#[derive(Clone, Copy)]
+struct Keep {
+    input: bool,
+    outcome: bool,
+}
+
 /// The synchronous part: parse, execute, reply.
 #[allow(clippy::too_many_arguments)]
 fn decide(
@@ -210,8 +228,29 @@ fn decide(
     api: &Api,
     decision_id: &str,
     timeout: Option<std::time::Duration>,
-    keep_input: bool,
+    keep: Keep,
 ) -> Decided {
+    let exec = |now: Option<i64>| {
+        let mut exec = match now {
+            Some(now) => Exec::at(now),
+            None => Exec::now(),
+        };
+        exec.timeout = timeout;
+        exec
+    };
+    if let (Api::Native, false) = (api, keep.input) {
+        // From the body's bytes to the outcome's (ARCHITECTURE.md, "From bytes to bytes").
+        return match loaded.pipeline.execute_request(bytes, exec) {
+            Ok(w) => {
+                let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash, host: &Json::Null };
+                let outcome = if keep.outcome { serde_json::from_slice(&w.json).ok() } else { None };
+                let response = native_reply(&w.json, info);
+                let allow = w.decision == warden::Decision::Allow;
+                Decided::Reply(response, Box::new(Summary { allow, error: w.error, outcome, input: None }))
+            }
+            Err(e) => Decided::Refused(input_error(metrics, &e)),
+        };
+    }
     let login = match api {
         Api::Native => match LoginRequest::from_slice(bytes) {
             Ok(r) => Login { user: r.user, context: r.context, now: r.now, host: Json::Null },
@@ -222,30 +261,34 @@ fn decide(
             Err(e) => return Decided::Refused(adapter_error(metrics, a.name(), &e)),
         },
     };
-    let mut exec = match login.now {
-        Some(now) => Exec::at(now),
-        None => Exec::now(),
-    };
-    exec.timeout = timeout;
-    let input = keep_input.then(|| (login.user.clone(), login.context.clone()));
+    let exec = exec(login.now);
+    let input = keep.input.then(|| (login.user.clone(), login.context.clone()));
     let outcome = match loaded.pipeline.execute_owned(login.user, login.context, &exec) {
         Ok(o) => o,
         Err(e) => return Decided::Refused(input_error(metrics, &e)),
     };
     let info = DecisionInfo { decision_id, pipeline: &loaded.name, hash: &loaded.hash, host: &login.host };
     let response = match api {
-        Api::Native => native_reply(&outcome, info),
+        // Outcomes are JSON values and strings: serializing one cannot fail.
+        Api::Native => native_reply(&serde_json::to_vec(&outcome).unwrap_or_default(), info),
         Api::Hook(a) => hook_reply(a.reply(&outcome, info)),
     };
-    Decided::Reply(response, Box::new((outcome, input)))
+    let summary = Summary {
+        allow: outcome.is_allow(),
+        outcome: keep.outcome.then(|| outcome.to_json()),
+        error: outcome.error,
+        input,
+    };
+    Decided::Reply(response, Box::new(summary))
 }
 
 /// `{"decision_id", "pipeline": {"name", "hash"}, ...the outcome}`: the outcome's own bytes
 /// after a prefix, so its key order is the contract's.
-fn native_reply(outcome: &Outcome, info: DecisionInfo<'_>) -> Response {
+fn native_reply(body: &[u8], info: DecisionInfo<'_>) -> Response {
     let head = json!({ "decision_id": info.decision_id, "pipeline": { "name": info.pipeline, "hash": info.hash } });
-    let mut out = serde_json::to_vec(&head).unwrap_or_default();
-    let body = serde_json::to_vec(outcome).unwrap_or_default();
+    let mut out = Vec::with_capacity(body.len() + 160);
+    // Writing a JSON value into a vector cannot fail.
+    let _ = serde_json::to_writer(&mut out, &head);
     // Both are objects: `{...head}` + `,` + the outcome without its `{`.
     if out.last() == Some(&b'}') && body.first() == Some(&b'{') && body.len() > 2 {
         out.pop();
@@ -310,8 +353,8 @@ fn adapter_error(metrics: &Metrics, api: &'static str, e: &AdapterError) -> Resp
     response
 }
 
-fn cause_name(outcome: &Outcome) -> &'static str {
-    match outcome.error.as_ref().map(|e| e.cause) {
+fn cause_name(error: Option<&warden::ErrorInfo>) -> &'static str {
+    match error.map(|e| e.cause) {
         None => "none",
         Some(warden::Cause::Denied) => "denied",
         Some(warden::Cause::RuleError) => "rule_error",
@@ -327,17 +370,17 @@ fn record(
     loaded: &Loaded,
     api: &Api,
     decision_id: String,
-    outcome: &Outcome,
-    input: Option<(Json, Json)>,
+    summary: Summary,
     elapsed: std::time::Duration,
     body_len: usize,
 ) {
-    let decision = if outcome.is_allow() { "allow" } else { "deny" };
-    let cause = cause_name(outcome);
+    let Summary { allow, error, outcome, input } = summary;
+    let decision = if allow { "allow" } else { "deny" };
+    let cause = cause_name(error.as_ref());
     let m = &app.metrics;
     m.logins.get_or_create(&LoginLabels { pipeline: loaded.name.clone(), decision, cause, api: api.label() }).inc();
     m.latency.get_or_create(&PipelineLabel { pipeline: loaded.name.clone() }).observe(elapsed.as_secs_f64());
-    if let Some(e) = &outcome.error
+    if let Some(e) = &error
         && cause != "denied"
     {
         m.rule_failures.get_or_create(&RuleLabels { pipeline: loaded.name.clone(), rule: e.rule.clone(), cause }).inc();
@@ -351,10 +394,10 @@ fn record(
             api: api.label(),
             decision,
             cause: (cause != "none").then_some(cause),
-            rule: outcome.error.as_ref().map(|e| e.rule.clone()),
+            rule: error.as_ref().map(|e| e.rule.clone()),
             latency_us: elapsed.as_micros().min(u64::MAX as u128) as u64,
             input,
-            outcome: log.wants_outcome().then(|| outcome.to_json()),
+            outcome,
             size: body_len.saturating_mul(2).saturating_add(512),
         };
         log.record(entry, m);

@@ -83,6 +83,42 @@ async fn quickstart_samples(inline_max_body: usize) {
     server.shutdown().await.unwrap();
 }
 
+/// The native API answers with the outcome's bytes as the library's reference path writes
+/// them, whether the fast decoder takes the body (compact, spaced) or declines it (an escaped
+/// key, a repeated top-level key), and the user's members no rule writes come back as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_api_writes_the_reference_bytes_on_both_paths() {
+    let manifest = root().join("examples/quickstart/warden.toml");
+    let mut s = settings(root().join("examples/quickstart").as_path());
+    s.pipelines = vec![PipelineSpec { name: "default".into(), source: Source::Manifest(manifest.clone()) }];
+    let server = start(s).await;
+    let http = Http::new(server.addr);
+    let library = warden::Pipeline::from_manifest(&manifest).unwrap();
+    let user = r#"{"user_id":"auth0|1","email":"ada@example.com","email_verified":true,"app_metadata":{"plan":"team"},"x":{"n":1.50,"s":"\u00e9"},"y":{"a":[1,2]}}"#;
+    let context = r#"{"clientID":"c","clientName":"App","protocol":"oidc-basic-profile"}"#;
+    let bodies = [
+        (format!(r#"{{"user":{user},"context":{context},"now":"{NOW}"}}"#), true),
+        (format!("{{ \"now\" : \"{NOW}\" ,\n \"context\": {context}, \"user\" :{user} }}"), true),
+        (format!(r#"{{"user":{{"user_\u0069d":"auth0|1"}},"context":{context},"now":"{NOW}"}}"#), false),
+        (format!(r#"{{"user":{{"email":"a@example.com","email":"b@example.com"}},"context":{context}}}"#), false),
+    ];
+    let exec = |now: Option<i64>| warden::Exec::at(now.unwrap_or(1_764_158_400_000));
+    for (body, fast) in &bodies {
+        assert_eq!(library.execute_request_fast(body.as_bytes(), &exec).is_some(), *fast, "{body}");
+        let want = library.execute_request_reference(body.as_bytes(), &exec).unwrap();
+        let r = http.send("POST", "/v1/login", &[("content-type", "application/json")], body.clone()).await;
+        assert_eq!(r.status, 200, "{body}: {}", r.text());
+        let text = r.text();
+        let want_tail = std::str::from_utf8(&want.json[1..]).unwrap();
+        assert!(text.starts_with(r#"{"decision_id":""#) && text.ends_with(want_tail), "{body}:\n{text}\n{want_tail}");
+    }
+    // A member no rule writes is written as serde_json reads it (`1.50` as 1.5, `\u00e9` as é)
+    // by both paths, and copied as sent when that is already how it reads.
+    let r = http.send("POST", "/v1/login", &[], bodies[0].0.clone()).await;
+    assert!(r.text().contains(r#""x":{"n":1.5,"s":"é"},"y":{"a":[1,2]}"#), "{}", r.text());
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelines_are_served_by_name_and_an_unknown_one_is_404() {
     let a = project("named-a", &[("warden.toml", &manifest(&["a.rule"], "")), ("a.rule", &versioned("a"))]);

@@ -11,6 +11,10 @@
 //! on broken bytes: truncated, trailing garbage, control characters, invalid UTF-8, a
 //! byte-order mark, non-object documents, nesting past the limit.
 //!
+//! Each login is also sent as a request body (`execute_request`, `warden serve`'s native API:
+//! `{"user", "context", "now"}` in any order, `now` as milliseconds, a time, `null` or absent,
+//! sometimes a member the API refuses), compared with `execute_request_reference`.
+//!
 //! `WARDEN_WIRE_CASES` sets how many logins (default 10,000); `WARDEN_WIRE_SEED` fixes the
 //! seed (else a random one, printed). The long run:
 //! `WARDEN_WIRE_CASES=100000 cargo test --release -p warden-tests --test wire -- --nocapture`.
@@ -187,8 +191,61 @@ fn load(dir: &Path, program: &Program) -> Option<Pipeline> {
     Some(pipeline)
 }
 
+/// A login request body around the documents (`{"user", "context", "now"}`), in an order and
+/// with a `now` drawn at random (sometimes with a member the API refuses).
+fn request(g: &mut Gen, user: &[u8], context: &[u8], now: i64) -> Vec<u8> {
+    let mut members: Vec<Vec<u8>> = vec![[&b"\"user\":"[..], user].concat(), [&b"\"context\":"[..], context].concat()];
+    match g.below(8) {
+        0 => {}
+        1 => members.push(b"\"now\":null".to_vec()),
+        2 => members.push(
+            format!("\"now\":\"{}\"", g.pick(&["2026-11-26T12:00:00Z", "2026-11-28T09:30:00+01:00", "yesterday", ""]))
+                .into_bytes(),
+        ),
+        3 => members.push(
+            g.pick(&[&b"\"now\":1.5"[..], b"\"now\":\"2026-11-26T12:00:00\\u005a\"", b"\"contxt\":{}", b"\"user\":{}"])
+                .to_vec(),
+        ),
+        _ => members.push(format!("\"now\":{now}").into_bytes()),
+    }
+    if g.chance(1, 3) {
+        let other = g.below(members.len());
+        members.swap(0, other);
+    }
+    let sep: &[u8] = if g.chance(1, 5) { b" ,\n " } else { b"," };
+    let mut out = b"{".to_vec();
+    out.extend(members.join(sep));
+    out.push(b'}');
+    out
+}
+
+/// Compares `execute_request` with its reference on one body; `Err` describes the difference.
+fn compare_request(p: &Pipeline, body: &[u8], tally: &mut Tally) -> Result<(), String> {
+    let exec = |now: Option<i64>| Exec::at(now.unwrap_or(1_764_158_400_000));
+    let reference = p.execute_request_reference(body, &exec);
+    let fast = p.execute_request_fast(body, &exec);
+    tally.requests += 1;
+    if let Some(w) = &fast {
+        tally.requests_fast += 1;
+        if reference.as_ref().ok() != Some(w) {
+            return Err(format!(
+                "request: the fast path wrote {}\nthe reference {:?}",
+                String::from_utf8_lossy(&w.json),
+                reference.as_ref().map(|r| String::from_utf8_lossy(&r.json).into_owned())
+            ));
+        }
+    }
+    let whole = p.execute_request(body, exec);
+    if whole != reference {
+        return Err(format!("execute_request {whole:?}\nthe reference {reference:?}"));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Default)]
 struct Tally {
+    requests: usize,
+    requests_fast: usize,
     cases: usize,
     /// Cases the fast path decided, by spelling of the user.
     fast: [usize; 5],
@@ -269,7 +326,10 @@ fn the_fast_path_writes_what_the_reference_writes() {
             let u = spell(&mut g, &user, how);
             let context_how = if g.chance(1, 2) { how } else { Spelling::Compact };
             let c = spell(&mut g, &context, context_how);
-            if let Err(e) = compare(&pipeline, &u, &c, now, how, &mut tally) {
+            let body = request(&mut g, &u, &c, now);
+            let compared = compare(&pipeline, &u, &c, now, how, &mut tally)
+                .and_then(|()| compare_request(&pipeline, &body, &mut tally));
+            if let Err(e) = compared {
                 failure = Some(format!(
                     "case {} (program {} of seed {seed}, WARDEN_WIRE_SEED={seed}):\n{e}\nuser: {}\ncontext: {}\n{program}",
                     tally.cases,
@@ -304,6 +364,12 @@ fn the_fast_path_writes_what_the_reference_writes() {
         tally.by_spelling[mild]
     );
     assert!(tally.changed_user > 0, "no fast outcome changed the user");
+    assert!(
+        share(tally.requests_fast, tally.requests) > 0.3,
+        "the fast path decided only {} of {} requests",
+        tally.requests_fast,
+        tally.requests
+    );
     assert!(tally.input_errors > cases / 50, "too few input errors: {}", tally.input_errors);
 }
 

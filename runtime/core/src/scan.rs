@@ -287,22 +287,103 @@ pub fn scan(text: &[u8], plan: &Plan, which: Which, slots: &mut [Value]) -> Resu
     }
     // JSON text is UTF-8; checking it all at once lets strings be sliced without checks later.
     let text = std::str::from_utf8(text).map_err(|_| Declined)?;
-    let user = which == Which::User;
-    let mut s =
-        Scanner { s: text, b: text.as_bytes(), i: 0, values: 1, ws: 0, keys: Vec::with_capacity(64), track: user, plan, slots };
-    s.skip_ws();
-    if s.peek() != Some(b'{') {
-        return Err(Declined);
-    }
-    let root = if user { &plan.user } else { &plan.context };
-    let mut members = Vec::with_capacity(if user { 32 } else { 0 });
-    let mut doc = None;
-    s.object(1, Some(root), user.then_some(&mut members), &mut doc)?;
+    let mut s = Scanner::new(text, plan, slots);
+    let doc = s.document(which, 1)?;
     s.skip_ws();
     if s.i != s.b.len() {
         return Err(Declined);
     }
-    Ok(Scanned { doc: doc.unwrap_or_else(|| Json::Object(Map::new())), members })
+    Ok(doc)
+}
+
+/// A login request as the fast decoder read it: `{"user": {...}, "context": {...}, "now": ...}`
+/// (the body of `warden serve`'s native API, `warden::LoginRequest`).
+#[derive(Debug)]
+pub struct Request {
+    pub user: Scanned,
+    pub context: Scanned,
+    /// `now`'s text when it is an integer or a string without escapes (`null` or absent:
+    /// `None`; anything else is declined).
+    pub now: Option<Now>,
+}
+
+/// The text of a request's `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Now {
+    /// Epoch milliseconds (fits an i64).
+    Millis(i64),
+    /// A string's contents, to be read as RFC 3339 (`start..end` of the request).
+    Text(usize, usize),
+}
+
+/// Scans a login request: both documents into the slots in one pass over the body, with the
+/// limits of the body as a whole (as `LoginRequest::from_slice` applies them: the documents
+/// nest one level deeper than alone, and one count of values covers the body). Declines any
+/// member but `user`, `context` and `now`, a repeated one, or a missing document.
+pub fn scan_request(text: &[u8], plan: &Plan, slots: &mut [Value]) -> Result<Request, Declined> {
+    if plan.whole_document {
+        return Err(Declined);
+    }
+    let text = std::str::from_utf8(text).map_err(|_| Declined)?;
+    let mut s = Scanner::new(text, plan, slots);
+    let (mut user, mut context, mut now, mut now_seen) = (None, None, None, false);
+    s.expect(b'{')?;
+    loop {
+        s.skip_ws();
+        if s.peek() != Some(b'"') {
+            return Err(Declined);
+        }
+        let (from, to, escaped) = s.string()?;
+        if escaped {
+            return Err(Declined);
+        }
+        s.expect(b':')?;
+        s.values += 1;
+        match &s.s[from..to] {
+            "user" if user.is_none() => user = Some(s.document(Which::User, 2)?),
+            "context" if context.is_none() => context = Some(s.document(Which::Context, 2)?),
+            "now" if !now_seen => {
+                now_seen = true;
+                s.skip_ws();
+                let start = s.i;
+                now = match s.peek() {
+                    Some(b'n') => {
+                        s.literal("null")?;
+                        None
+                    }
+                    Some(b'"') => {
+                        let (a, b, escaped) = s.string()?;
+                        if escaped {
+                            return Err(Declined);
+                        }
+                        Some(Now::Text(a, b))
+                    }
+                    _ => match s.number()? {
+                        (Kind::Int, _) => Some(Now::Millis(s.s[start..s.i].parse().map_err(|_| Declined)?)),
+                        _ => return Err(Declined),
+                    },
+                };
+            }
+            _ => return Err(Declined),
+        }
+        s.skip_ws();
+        match s.peek() {
+            Some(b',') => s.i += 1,
+            Some(b'}') => {
+                s.i += 1;
+                break;
+            }
+            _ => return Err(Declined),
+        }
+    }
+    s.skip_ws();
+    if s.i != s.b.len() || s.values > MAX_INPUT_VALUES {
+        return Err(Declined);
+    }
+    match (user, context) {
+        (Some(user), Some(context)) => Ok(Request { user, context, now }),
+        _ => Err(Declined),
+    }
 }
 
 struct Scanner<'a, 'p> {
@@ -352,7 +433,36 @@ struct Seen {
     canonical: bool,
 }
 
-impl Scanner<'_, '_> {
+impl<'a, 'p> Scanner<'a, 'p> {
+    fn new(text: &'a str, plan: &'p Plan, slots: &'p mut [Value]) -> Scanner<'a, 'p> {
+        Scanner {
+            s: text,
+            b: text.as_bytes(),
+            i: 0,
+            values: 1,
+            ws: 0,
+            keys: Vec::with_capacity(64),
+            track: false,
+            plan,
+            slots,
+        }
+    }
+
+    /// One document (an object, at `depth`; white space before it skipped), read as `which`.
+    fn document(&mut self, which: Which, depth: usize) -> Result<Scanned, Declined> {
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return Err(Declined);
+        }
+        let user = which == Which::User;
+        self.track = user;
+        let root = if user { &self.plan.user } else { &self.plan.context };
+        let mut members = Vec::with_capacity(if user { 32 } else { 0 });
+        let mut doc = None;
+        self.object(depth, Some(root), user.then_some(&mut members), &mut doc)?;
+        Ok(Scanned { doc: doc.unwrap_or_else(|| Json::Object(Map::new())), members })
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }

@@ -638,14 +638,7 @@ impl Pipeline {
             return None;
         }
         let (txn, members) = self.scan_bytes(user, context, exec.now)?;
-        let (outcome, original) = self.run_txn(txn, exec);
-        let mut out = Vec::with_capacity(user.len() + 512);
-        outcome
-            .write_json(&mut out, |out| {
-                warden_runtime::scan::write_user(out, &outcome.user, original, user, &members, &self.plan)
-            })
-            .ok()?;
-        Some(out)
+        self.run_scanned(txn, user, &members, exec).map(|w| w.json)
     }
 
     /// A login's inputs decoded by the fast path from JSON bytes (the first half of
@@ -664,22 +657,106 @@ impl Pipeline {
         now: i64,
     ) -> Option<(warden_runtime::Txn, Vec<warden_runtime::scan::Member>)> {
         use warden_runtime::scan::{Which, scan};
-        // JavaScript reads whole documents.
-        if self.js.is_some() || !self.missing_config.is_empty() {
+        if !self.fast_path() {
             return None;
         }
         let mut slots = vec![warden_runtime::Value::Null; self.program.slots.len()];
         let u = scan(user, &self.plan, Which::User, &mut slots).ok()?;
         let c = scan(context, &self.plan, Which::Context, &mut slots).ok()?;
-        let txn = warden_runtime::Txn::scanned(
-            &self.program,
-            Arc::new(u.doc),
-            Arc::new(c.doc),
-            self.config.clone(),
-            slots,
-            now,
-        );
-        Some((txn, u.members))
+        Some((self.scanned_txn(u.doc, c.doc, slots, now), u.members))
+    }
+
+    /// Whether the fast decoder may take this pipeline's logins: JavaScript reads whole
+    /// documents, and missing configuration is the reference path's error to give.
+    fn fast_path(&self) -> bool {
+        self.js.is_none() && self.missing_config.is_empty()
+    }
+
+    fn scanned_txn(
+        &self,
+        user: Json,
+        context: Json,
+        slots: Vec<warden_runtime::Value>,
+        now: i64,
+    ) -> warden_runtime::Txn {
+        warden_runtime::Txn::scanned(&self.program, Arc::new(user), Arc::new(context), self.config.clone(), slots, now)
+    }
+
+    /// Runs a scanned login and writes its outcome; `input` holds the user's members.
+    fn run_scanned(
+        &self,
+        txn: warden_runtime::Txn,
+        input: &[u8],
+        members: &[warden_runtime::scan::Member],
+        exec: &Exec,
+    ) -> Option<WrittenOutcome> {
+        let (outcome, original) = self.run_txn(txn, exec);
+        let mut out = Vec::with_capacity(input.len() + 512);
+        outcome
+            .write_json(&mut out, |out| {
+                warden_runtime::scan::write_user(out, &outcome.user, original, input, members, &self.plan)
+            })
+            .ok()?;
+        Some(WrittenOutcome { json: out, decision: outcome.decision, error: outcome.error })
+    }
+
+    /// Decides one login request, `{"user": {...}, "context": {...}, "now": ...}` (the body of
+    /// `warden serve`'s native API, as [`LoginRequest::from_slice`] reads it), from its bytes
+    /// to the outcome's bytes. `exec` makes the execution's options from the request's `now`
+    /// (`None` when it has none). The fast decoder reads the body once; anything it declines
+    /// goes the reference way (`LoginRequest::from_slice`, `execute_owned`, the outcome
+    /// serialized), with the same outcome or error.
+    pub fn execute_request(
+        &self,
+        body: &[u8],
+        exec: impl Fn(Option<i64>) -> Exec,
+    ) -> Result<WrittenOutcome, InputError> {
+        if let Some(written) = self.execute_request_fast(body, &exec) {
+            return Ok(written);
+        }
+        self.execute_request_reference(body, &exec)
+    }
+
+    /// The fast path of `execute_request` alone: `None` when it declines the request (as
+    /// [`Pipeline::execute_bytes_fast`] does, and for members other than `user`, `context`
+    /// and `now`, repeated members, a `now` that is not an integer or a valid time). For
+    /// tests and benchmarks.
+    pub fn execute_request_fast(&self, body: &[u8], exec: &dyn Fn(Option<i64>) -> Exec) -> Option<WrittenOutcome> {
+        if !self.fast_path() {
+            return None;
+        }
+        let mut slots = vec![warden_runtime::Value::Null; self.program.slots.len()];
+        let r = warden_runtime::scan::scan_request(body, &self.plan, &mut slots).ok()?;
+        let now = match r.now {
+            None => None,
+            Some(warden_runtime::scan::Now::Millis(ms)) => Some(ms),
+            Some(warden_runtime::scan::Now::Text(a, b)) => {
+                Some(parse_time(std::str::from_utf8(body.get(a..b)?).ok()?)?)
+            }
+        };
+        let exec = exec(now);
+        if exec.trace {
+            return None;
+        }
+        let txn = self.scanned_txn(r.user.doc, r.context.doc, slots, exec.now);
+        self.run_scanned(txn, body, &r.user.members, &exec)
+    }
+
+    /// `execute_request` by the reference path: the body parsed whole
+    /// ([`LoginRequest::from_slice`]), executed, the outcome serialized.
+    pub fn execute_request_reference(
+        &self,
+        body: &[u8],
+        exec: &dyn Fn(Option<i64>) -> Exec,
+    ) -> Result<WrittenOutcome, InputError> {
+        let login = LoginRequest::from_slice(body)?;
+        let exec = exec(login.now);
+        let outcome = self.execute_owned(login.user, login.context, &exec)?;
+        Ok(WrittenOutcome {
+            json: serde_json::to_vec(&outcome).unwrap_or_default(),
+            decision: outcome.decision,
+            error: outcome.error,
+        })
     }
 
     /// `execute_bytes` by the reference path: both documents parsed whole into
@@ -699,6 +776,16 @@ impl Pipeline {
         // An outcome is JSON values and strings: writing it to a vector cannot fail.
         Ok(serde_json::to_vec(&outcome).unwrap_or_default())
     }
+}
+
+/// An outcome written as compact JSON (the contract's, `docs/outcome.md`), with what a host
+/// counts without reading it back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WrittenOutcome {
+    pub json: Vec<u8>,
+    pub decision: Decision,
+    /// The denial, as in [`Outcome::error`].
+    pub error: Option<ErrorInfo>,
 }
 
 /// One login as a request body: `{"user": {...}, "context": {...}, "now": ...}`, the body of
