@@ -22,4 +22,4 @@ pub use fault::Fault;
 pub use ops::Prepared;
 pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, LogEntry, Outcome, finish};
 pub use txn::{ClaimEntry, MAX_LOG_BYTES, MAX_LOGS, NON_INTERACTIVE, Txn, scope_list, starting_scope};
-pub use value::Value;
+pub use value::{Text, Value};

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 use warden_ir::{Program, Root, Shape, Slot, Stmt, StmtKind, Ty};
 
-use crate::Value;
+use crate::{Text, Value};
 use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES};
 
 /// One place in a document, as the fast path reads it: the input shape known there (checked
@@ -400,6 +400,9 @@ struct Scanner<'a, 'p> {
     track: bool,
     plan: &'p Plan,
     slots: &'p mut [Value],
+    /// One shared copy of the input, made when the first string slot is read: string values
+    /// point into it ([`Text::of_input`]).
+    input: std::cell::OnceCell<Arc<str>>,
 }
 
 /// Objects with more keys than this are not checked for repeated keys (and so never copied
@@ -445,7 +448,13 @@ impl<'a, 'p> Scanner<'a, 'p> {
             track: false,
             plan,
             slots,
+            input: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The shared copy of the input.
+    fn shared(&self) -> &Arc<str> {
+        self.input.get_or_init(|| Arc::from(self.s))
     }
 
     /// One document (an object, at `depth`; white space before it skipped), read as `which`.
@@ -873,9 +882,9 @@ impl<'a, 'p> Scanner<'a, 'p> {
         match kind {
             Kind::Null => Ok(Value::Null),
             Kind::Bool => Ok(Value::Bool(text == "true")),
-            Kind::Str if !escaped => Ok(Value::Str(Arc::from(&text[1..text.len() - 1]))),
+            Kind::Str if !escaped => Ok(Value::Str(Text::of_input(self.shared(), start + 1, end - 1))),
             Kind::Int => text.parse::<i64>().map(Value::Int).map_err(|_| Declined),
-            Kind::Str => serde_json::from_str::<String>(text).map(|t| Value::Str(Arc::from(t))).map_err(|_| Declined),
+            Kind::Str => serde_json::from_str::<String>(text).map(|t| Value::Str(Text::from(t))).map_err(|_| Declined),
             Kind::Number => Ok(number_value(text)),
             Kind::List | Kind::Object => {
                 let mut at = start;
@@ -967,9 +976,9 @@ impl<'a, 'p> Scanner<'a, 'p> {
                 *at += 1;
                 if escaped {
                     let text = self.s.get(start..*at).ok_or(Declined)?;
-                    Value::Str(Arc::from(serde_json::from_str::<String>(text).map_err(|_| Declined)?))
+                    Value::Str(Text::from(serde_json::from_str::<String>(text).map_err(|_| Declined)?))
                 } else {
-                    Value::Str(Arc::from(self.s.get(from..*at - 1).ok_or(Declined)?))
+                    Value::Str(Text::of_input(self.shared(), from, *at - 1))
                 }
             }
             b't' => {

@@ -5,6 +5,102 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
+/// A string value: owned, or a part of a login's input. Slots the fast decoder reads from JSON
+/// bytes point into one shared copy of the input instead of each copying its string
+/// (ARCHITECTURE.md, "From bytes to bytes"); clones share either. Reads as a `str`.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Owned(Arc<str>),
+    /// `input[start..end]`, a range on character boundaries (checked when made).
+    Input { input: Arc<str>, start: u32, end: u32 },
+}
+
+impl Text {
+    /// `input[start..end]` without a copy; a copy when the range is not on character
+    /// boundaries of `input` or lies past 4 GiB.
+    pub fn of_input(input: &Arc<str>, start: usize, end: usize) -> Text {
+        match (input.get(start..end), u32::try_from(start), u32::try_from(end)) {
+            (Some(_), Ok(start), Ok(end)) => Text(Repr::Input { input: input.clone(), start, end }),
+            (Some(s), _, _) => Text::from(s),
+            (None, _, _) => Text::from(""),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Owned(s) => s,
+            // Checked when made: `get` never fails here (and would read as empty, not panic).
+            Repr::Input { input, start, end } => input.get(*start as usize..*end as usize).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(Repr::Owned(Arc::from(s)))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(Repr::Owned(Arc::from(s)))
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A value during a login. `Null` stands for both JSON `null` and a missing field.
 #[derive(Clone, Debug, Default)]
 pub enum Value {
@@ -13,14 +109,14 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Arc<str>),
+    Str(Text),
     List(Arc<Vec<Value>>),
     Object(Arc<IndexMap<String, Value>>),
 }
 
 impl Value {
     pub fn str(s: &str) -> Value {
-        Value::Str(Arc::from(s))
+        Value::Str(Text::from(s))
     }
 
     pub fn from_json(j: &Json) -> Value {
