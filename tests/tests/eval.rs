@@ -1,6 +1,7 @@
 //! The eval corpus: data-driven cases in `tests/eval/*.toml` (rule + inputs + expected
 //! outcome), each run through the library on the interpreter, the JIT (asserted to be native
-//! code), and from the pipeline's artifact; the three outcomes are compared whole. The format
+//! code), and from the pipeline's artifact; the three outcomes are compared whole. Each also
+//! runs from bytes to bytes, where the fast path must write the reference path's bytes. The format
 //! is described in `tests/eval/README.md`.
 
 use std::collections::BTreeMap;
@@ -69,6 +70,9 @@ fn input(defaults: &Option<String>, patch: &Option<String>, exact: &Option<Strin
 }
 
 /// Runs one case; `Err` describes the failure.
+/// How many (case, backend, spelling) runs the fast path took.
+static FAST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     for (name, text) in &case.files {
@@ -129,6 +133,30 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
             show(&from_artifact)
         ));
     }
+    // From bytes to bytes: the fast path (when it takes the case) writes the reference's bytes,
+    // on both backends, the input as the file spells it and compact.
+    for backend in [Backend::Interp, Backend::Jit] {
+        let exec = Exec::at(now).on(backend);
+        for (u, c) in [
+            (serde_json::to_vec(&user).unwrap_or_default(), serde_json::to_vec(&context).unwrap_or_default()),
+            (
+                serde_json::to_vec_pretty(&user).unwrap_or_default(),
+                serde_json::to_vec_pretty(&context).unwrap_or_default(),
+            ),
+        ] {
+            let reference = pipeline.execute_bytes_reference(&u, &c, &exec);
+            if let Some(fast) = pipeline.execute_bytes_fast(&u, &c, &exec) {
+                FAST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if reference.as_ref().ok() != Some(&fast) {
+                    return Err(format!(
+                        "the fast path writes {}\n    the reference {:?}",
+                        String::from_utf8_lossy(&fast),
+                        reference.map(|r| String::from_utf8_lossy(&r).into_owned())
+                    ));
+                }
+            }
+        }
+    }
     match (&case.expect, &case.expect_input_error, result) {
         (Some(expect), None, Ok(outcome)) => {
             let got = outcome.to_json();
@@ -179,4 +207,7 @@ fn eval_corpus() {
     println!("{} passed, {} failed", total - failures.len(), failures.len());
     assert!(total >= 150, "the eval corpus should hold at least 150 cases, found {total}");
     assert!(failures.is_empty(), "{} of {total} eval cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    // Most cases are valid input for pipelines without JavaScript: the fast path took them.
+    let fast = FAST.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(fast > total * 2, "the fast path took {fast} runs of {total} cases (of four runs each)");
 }

@@ -31,6 +31,7 @@ fn quickstart_has_eight_rules() {
 fn samples_give_expected_outcomes_through_the_library() {
     let now = warden::parse_time(NOW).expect("valid time");
     let mut count = 0;
+    let mut fast_runs = 0;
     for dir in examples() {
         let pipeline = Pipeline::from_manifest(dir.join("warden.toml")).expect("example loads");
         warden_tests::assert_jit(&pipeline);
@@ -53,10 +54,29 @@ fn samples_give_expected_outcomes_through_the_library() {
                 );
                 let outcome = outcome.expect("checked");
                 assert_eq!(outcome.to_json(), expected, "{} on {backend:?}", case.display());
+                // From the files' bytes: the fast path (pipelines without JavaScript) writes
+                // the reference path's bytes.
+                let (u, c) = (
+                    std::fs::read(case.join("user.json")).unwrap_or_default(),
+                    std::fs::read(case.join("context.json")).unwrap_or_default(),
+                );
+                let exec = Exec::at(now).on(backend);
+                let reference = pipeline.execute_bytes_reference(&u, &c, &exec).expect("valid input");
+                assert_eq!(
+                    pipeline.execute_bytes(&u, &c, &exec).expect("valid input"),
+                    reference,
+                    "{}",
+                    case.display()
+                );
+                if let Some(fast) = pipeline.execute_bytes_fast(&u, &c, &exec) {
+                    assert_eq!(fast, reference, "{}", case.display());
+                    fast_runs += 1;
+                }
             }
         }
     }
     assert!(count >= 16);
+    assert!(fast_runs >= 16, "the fast path took {fast_runs} sample runs");
 }
 
 #[test]

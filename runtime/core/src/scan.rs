@@ -27,8 +27,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 use warden_ir::{Program, Root, Shape, Slot, Stmt, StmtKind, Ty};
 
-use crate::{Text, Value};
 use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES};
+use crate::{Text, Value};
 
 /// One place in a document, as the fast path reads it: the input shape known there (checked
 /// whatever the rules read), the slots whose path ends there and what the runtime keeps as

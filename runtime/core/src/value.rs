@@ -15,7 +15,11 @@ pub struct Text(Repr);
 enum Repr {
     Owned(Arc<str>),
     /// `input[start..end]`, a range on character boundaries (checked when made).
-    Input { input: Arc<str>, start: u32, end: u32 },
+    Input {
+        input: Arc<str>,
+        start: u32,
+        end: u32,
+    },
 }
 
 impl Text {

@@ -20,6 +20,17 @@
 //! assert_eq!(outcome.to_json()["error"]["description"], "Please verify your email.");
 //! ```
 //!
+//! A host that holds JSON bytes decides from bytes to bytes, without building documents
+//! (the outcome is byte for byte what parsing them whole would give):
+//!
+//! ```
+//! # let pipeline = warden::Pipeline::from_source("main.rule", r#"rule "r" { deny unless user.email_verified }"#).unwrap();
+//! let body = br#"{"user":{"user_id":"auth0|1","email_verified":true,"x":[1,2]},"context":{},"now":"2026-11-26T12:00:00Z"}"#;
+//! let written = pipeline.execute_request(body, |now| warden::Exec::at(now.unwrap_or(0))).expect("valid input");
+//! assert_eq!(written.decision, warden::Decision::Allow);
+//! assert!(String::from_utf8(written.json).unwrap().contains(r#""user":{"user_id":"auth0|1","email_verified":true,"x":[1,2]}"#));
+//! ```
+//!
 //! Guarantees: checking finds every error before a login runs; execution never panics on
 //! any input, does no I/O, and terminates in time bounded by its input; missing data never
 //! grants access; a run-time type problem in dynamic data denies the login with
