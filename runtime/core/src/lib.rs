@@ -20,6 +20,6 @@ pub use decode::{
 pub use effects::{Applied, StmtFailure, apply};
 pub use fault::Fault;
 pub use ops::Prepared;
-pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, LogEntry, Outcome, finish};
+pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, Finished, LogEntry, Outcome, finish, finish_parts};
 pub use txn::{ClaimEntry, MAX_LOG_BYTES, MAX_LOGS, NON_INTERACTIVE, Txn, scope_list, starting_scope};
 pub use value::{Text, Value};

@@ -1,6 +1,7 @@
 //! The outcome of one execution (its contract is `docs/outcome.md`), and the end-of-pipeline
 //! steps every backend shares: the claim policy and the `interaction_required` check.
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use warden_ir::ClaimMode;
@@ -98,45 +99,6 @@ impl Outcome {
     }
 }
 
-impl Outcome {
-    /// Writes the outcome as compact JSON, exactly as serializing it does, with `user` writing
-    /// the user (the fast path copies it from the input).
-    pub fn write_json<E>(&self, out: &mut Vec<u8>, user: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
-        fn entry(out: &mut Vec<u8>, key: &str, value: &impl Serialize) {
-            out.extend_from_slice(b",\"");
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(b"\":");
-            // Outcomes are JSON values and strings: writing them to a vector cannot fail.
-            let _ = serde_json::to_writer(&mut *out, value);
-        }
-        out.extend_from_slice(b"{\"decision\":");
-        let _ = serde_json::to_writer(&mut *out, &self.decision);
-        entry(out, "error", &self.error);
-        if self.is_allow() {
-            out.extend_from_slice(b",\"user\":");
-            user(out)?;
-            entry(out, "id_token", &self.id_token);
-            entry(out, "access_token", &self.access_token);
-            entry(out, "scope", &self.scope);
-            entry(out, "multifactor", &self.multifactor);
-            entry(out, "redirect", &self.redirect);
-            if let Some(saml) = &self.saml_configuration {
-                entry(out, "saml_configuration", saml);
-            }
-            if let Some(primary) = &self.primary_user {
-                entry(out, "primary_user", primary);
-            }
-        }
-        entry(out, "effects", &self.effects);
-        entry(out, "logs", &self.logs);
-        if let Some(t) = &self.trace {
-            entry(out, "trace", t);
-        }
-        out.push(b'}');
-        Ok(())
-    }
-}
-
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -167,7 +129,32 @@ impl Serialize for Outcome {
 }
 
 /// Ends the pipeline: `stop` is the deny or error that stopped it, if any.
-pub fn finish(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> Outcome {
+pub fn finish(txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> Outcome {
+    finish_parts(txn, claim_mode, stop).into_outcome()
+}
+
+/// A login at its end, before it becomes an [`Outcome`] or bytes: the claims as rules
+/// recorded them (values, shared with the slots they came from), turned into JSON only by the
+/// one that needs it.
+#[derive(Debug)]
+pub struct Finished {
+    pub decision: Decision,
+    pub error: Option<ErrorInfo>,
+    pub user: std::sync::Arc<Json>,
+    /// The claims the claim mode kept.
+    pub id_token: IndexMap<String, ClaimEntry>,
+    pub access_token: IndexMap<String, ClaimEntry>,
+    pub scope: Option<Vec<String>>,
+    pub multifactor: Option<Json>,
+    pub redirect: Option<Json>,
+    pub saml_configuration: Option<Json>,
+    pub primary_user: Option<String>,
+    pub effects: Vec<Effect>,
+    pub logs: Vec<LogEntry>,
+}
+
+/// [`finish`] up to the outcome: the `interaction_required` check and the claim policy.
+pub fn finish_parts(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> Finished {
     let mut error = stop;
     if error.is_none() {
         error = interaction_check(&mut txn);
@@ -175,7 +162,7 @@ pub fn finish(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> O
     let id_token = apply_claim_policy(&mut txn, claim_mode, true);
     let access_token = apply_claim_policy(&mut txn, claim_mode, false);
     let decision = if error.is_some() { Decision::Deny } else { Decision::Allow };
-    Outcome {
+    Finished {
         decision,
         error,
         user: txn.user,
@@ -188,7 +175,73 @@ pub fn finish(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>) -> O
         primary_user: txn.primary_user,
         effects: txn.effects,
         logs: txn.logs,
-        trace: None,
+    }
+}
+
+/// Claims as a JSON object, from their values.
+struct Claims<'a>(&'a IndexMap<String, ClaimEntry>);
+
+impl Serialize for Claims<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, c)| (k, &c.value)))
+    }
+}
+
+impl Finished {
+    pub fn into_outcome(self) -> Outcome {
+        let json = |claims: IndexMap<String, ClaimEntry>| -> Map<String, Json> {
+            claims.into_iter().map(|(k, c)| (k, c.value.to_json())).collect()
+        };
+        Outcome {
+            decision: self.decision,
+            error: self.error,
+            user: self.user,
+            id_token: json(self.id_token),
+            access_token: json(self.access_token),
+            scope: self.scope,
+            multifactor: self.multifactor,
+            redirect: self.redirect,
+            saml_configuration: self.saml_configuration,
+            primary_user: self.primary_user,
+            effects: self.effects,
+            logs: self.logs,
+            trace: None,
+        }
+    }
+
+    /// Writes the outcome as compact JSON, exactly as serializing its [`Outcome`] does (no
+    /// trace), with `user` writing the user (the fast path copies it from the input) and the
+    /// claims written from their values.
+    pub fn write_json<E>(&self, out: &mut Vec<u8>, user: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
+        fn entry(out: &mut Vec<u8>, key: &str, value: &impl Serialize) {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            // Outcomes are JSON values and strings: writing them to a vector cannot fail.
+            let _ = serde_json::to_writer(&mut *out, value);
+        }
+        out.extend_from_slice(b"{\"decision\":");
+        let _ = serde_json::to_writer(&mut *out, &self.decision);
+        entry(out, "error", &self.error);
+        if self.decision == Decision::Allow {
+            out.extend_from_slice(b",\"user\":");
+            user(out)?;
+            entry(out, "id_token", &Claims(&self.id_token));
+            entry(out, "access_token", &Claims(&self.access_token));
+            entry(out, "scope", &self.scope);
+            entry(out, "multifactor", &self.multifactor);
+            entry(out, "redirect", &self.redirect);
+            if let Some(saml) = &self.saml_configuration {
+                entry(out, "saml_configuration", saml);
+            }
+            if let Some(primary) = &self.primary_user {
+                entry(out, "primary_user", primary);
+            }
+        }
+        entry(out, "effects", &self.effects);
+        entry(out, "logs", &self.logs);
+        out.push(b'}');
+        Ok(())
     }
 }
 
@@ -222,21 +275,23 @@ fn interaction_check(txn: &mut Txn) -> Option<ErrorInfo> {
 }
 
 /// Drops the claims the claim mode does not allow, logging each drop.
-fn apply_claim_policy(txn: &mut Txn, mode: ClaimMode, id: bool) -> Map<String, Json> {
+fn apply_claim_policy(txn: &mut Txn, mode: ClaimMode, id: bool) -> IndexMap<String, ClaimEntry> {
     let (claims, token) = if id {
         (std::mem::take(&mut txn.id_token), warden_ir::Token::IdToken)
     } else {
         (std::mem::take(&mut txn.access_token), warden_ir::Token::AccessToken)
     };
-    let mut out = Map::new();
-    for (name, ClaimEntry { value, rule }) in claims {
+    let mut out = IndexMap::new();
+    for (name, entry) in claims {
         match claim_rejection(&name, mode, token) {
             None => {
-                out.insert(name, value);
+                out.insert(name, entry);
             }
-            Some(why) => {
-                txn.log(&rule, "warn", format!("claim {name:?} dropped from {}: {}", token.as_str(), why.reason()))
-            }
+            Some(why) => txn.log(
+                &entry.rule,
+                "warn",
+                format!("claim {name:?} dropped from {}: {}", token.as_str(), why.reason()),
+            ),
         }
     }
     out

@@ -25,7 +25,8 @@ pub const NON_INTERACTIVE: &[&str] = &["oauth2-password", "oauth2-resource-owner
 /// A claim and the rule that set it (for logs when the claim policy drops it).
 #[derive(Clone, Debug)]
 pub struct ClaimEntry {
-    pub value: Json,
+    /// As the rule gave it (turned into JSON only where JSON is needed).
+    pub value: Value,
     pub rule: String,
 }
 
@@ -198,7 +199,7 @@ impl Txn {
         if value.is_null() {
             claims.shift_remove(name);
         } else {
-            claims.insert(name.to_string(), ClaimEntry { value: value.to_json(), rule: rule.to_string() });
+            claims.insert(name.to_string(), ClaimEntry { value: value.clone(), rule: rule.to_string() });
         }
     }
 

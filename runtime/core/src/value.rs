@@ -118,6 +118,22 @@ pub enum Value {
     Object(Arc<IndexMap<String, Value>>),
 }
 
+/// As [`Value::to_json`] would serialize: a float that is not finite is `null`.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Value::Float(_) => s.serialize_unit(),
+            Value::Str(t) => s.serialize_str(t),
+            Value::List(items) => s.collect_seq(items.iter()),
+            Value::Object(map) => s.collect_map(map.iter()),
+        }
+    }
+}
+
 impl Value {
     pub fn str(s: &str) -> Value {
         Value::Str(Text::from(s))

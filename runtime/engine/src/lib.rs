@@ -505,12 +505,19 @@ impl Pipeline {
 
     /// Runs the rules on decoded inputs and assembles the outcome (the second half).
     pub fn run_decoded(&self, decoded: Decoded, exec: &Exec) -> Outcome {
-        self.run_txn(decoded.0, exec).0
+        let (finished, trace, _) = self.run_txn(decoded.0, exec);
+        let mut outcome = finished.into_outcome();
+        outcome.trace = trace.map(Box::new);
+        outcome
     }
 
-    /// Runs the rules and assembles the outcome; also returns how many of the user's first
-    /// members are still the input's, in place (`Txn::user_original`).
-    fn run_txn(&self, mut txn: warden_runtime::Txn, exec: &Exec) -> (Outcome, usize) {
+    /// Runs the rules and finishes the login (its trace when asked); also returns how many of
+    /// the user's first members are still the input's, in place (`Txn::user_original`).
+    fn run_txn(
+        &self,
+        mut txn: warden_runtime::Txn,
+        exec: &Exec,
+    ) -> (warden_runtime::Finished, Option<trace::Trace>, usize) {
         txn.now = exec.now;
         let deadline = self.deadline(exec);
         let mut progress = JsProgress::default();
@@ -523,9 +530,7 @@ impl Pipeline {
             }
         };
         let original = txn.user_original;
-        let mut outcome = warden_runtime::finish(txn, self.program.options.claim_mode, stop);
-        outcome.trace = trace.map(Box::new);
-        (outcome, original)
+        (warden_runtime::finish_parts(txn, self.program.options.claim_mode, stop), trace, original)
     }
 
     /// Runs on the interpreter and adds what the run covered to `coverage`.
@@ -701,14 +706,14 @@ impl Pipeline {
         members: &[warden_runtime::scan::Member],
         exec: &Exec,
     ) -> Option<WrittenOutcome> {
-        let (outcome, original) = self.run_txn(txn, exec);
+        let (finished, _, original) = self.run_txn(txn, exec);
         let mut out = Vec::with_capacity(input.len() + 512);
-        outcome
+        finished
             .write_json(&mut out, |out| {
-                warden_runtime::scan::write_user(out, &outcome.user, original, input, members, &self.plan)
+                warden_runtime::scan::write_user(out, &finished.user, original, input, members, &self.plan)
             })
             .ok()?;
-        Some(WrittenOutcome { json: out, decision: outcome.decision, error: outcome.error })
+        Some(WrittenOutcome { json: out, decision: finished.decision, error: finished.error })
     }
 
     /// Decides one login request, `{"user": {...}, "context": {...}, "now": ...}` (the body of

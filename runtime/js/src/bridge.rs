@@ -185,7 +185,7 @@ pub(crate) fn context_json(txn: &Txn) -> String {
     let context = txn.context.as_object().unwrap_or(&empty);
     let token = |key: &str, claims: &indexmap::IndexMap<String, warden_runtime::ClaimEntry>| {
         let mut t = context.get(key).and_then(Json::as_object).cloned().unwrap_or_default();
-        t.extend(claims.iter().map(|(k, c)| (k.clone(), c.value.clone())));
+        t.extend(claims.iter().map(|(k, c)| (k.clone(), c.value.to_json())));
         t
     };
     let id = token("idToken", &txn.id_token);
@@ -310,7 +310,7 @@ pub(crate) fn apply(
             Token::IdToken => &txn.id_token,
             Token::AccessToken => &txn.access_token,
         };
-        let before: Vec<(String, Json)> = before.iter().map(|(k, c)| (k.clone(), c.value.clone())).collect();
+        let before: Vec<(String, Json)> = before.iter().map(|(k, c)| (k.clone(), c.value.to_json())).collect();
         let empty = Map::new();
         let after = context[key].as_object().unwrap_or(&empty);
         for (k, v) in after {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
-use warden_runtime::{ClaimEntry, Effect, EffectKind, ErrorInfo, LogEntry, Txn};
+use warden_runtime::{ClaimEntry, Effect, EffectKind, ErrorInfo, LogEntry, Txn, Value};
 
 use crate::error::{failure, timeout};
 use crate::{Bytecode, JsError, JsRules, JsSource, Limits, Link};
@@ -144,8 +144,8 @@ struct StateRef<'a> {
     user: Option<&'a Json>,
     context: Option<&'a Json>,
     now: i64,
-    id_token: Vec<(&'a str, &'a Json, &'a str)>,
-    access_token: Vec<(&'a str, &'a Json, &'a str)>,
+    id_token: Vec<(&'a str, Json, &'a str)>,
+    access_token: Vec<(&'a str, Json, &'a str)>,
     scope: &'a Option<Vec<String>>,
     multifactor: &'a Option<(Json, String)>,
     redirect: &'a Option<(Json, String)>,
@@ -155,12 +155,12 @@ struct StateRef<'a> {
     logs: &'a [LogEntry],
 }
 
-fn claims(c: &IndexMap<String, ClaimEntry>) -> Vec<(&str, &Json, &str)> {
-    c.iter().map(|(k, e)| (k.as_str(), &e.value, e.rule.as_str())).collect()
+fn claims(c: &IndexMap<String, ClaimEntry>) -> Vec<(&str, Json, &str)> {
+    c.iter().map(|(k, e)| (k.as_str(), e.value.to_json(), e.rule.as_str())).collect()
 }
 
 fn claims_back(c: Vec<(String, Json, String)>) -> IndexMap<String, ClaimEntry> {
-    c.into_iter().map(|(k, value, rule)| (k, ClaimEntry { value, rule })).collect()
+    c.into_iter().map(|(k, value, rule)| (k, ClaimEntry { value: Value::from_json(&value), rule })).collect()
 }
 
 impl<'a> StateRef<'a> {
