@@ -327,7 +327,7 @@ fn typed_value(ty: &Ty, j: &Json) -> Value {
 }
 
 /// Whether a type has `int` anywhere in it (else the value needs no conversion).
-fn has_int(ty: &Ty) -> bool {
+pub(crate) fn has_int(ty: &Ty) -> bool {
     match ty {
         Ty::Int => true,
         Ty::List(inner) => has_int(inner),

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 use warden_ir::{Program, Root, Shape, Slot, Stmt, StmtKind, Ty};
 
-use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES};
+use crate::decode::{MAX_INPUT_DEPTH, MAX_INPUT_VALUES, has_int};
 use crate::{Text, Value};
 
 /// One place in a document, as the fast path reads it: the input shape known there (checked
@@ -1029,16 +1029,6 @@ fn has_type(ty: &Ty, v: &Value) -> bool {
             fields.iter().all(|(name, t)| map.get(name).is_none_or(|v| has_type(t, v)))
         }
         (Ty::List(inner), Value::List(items)) => items.iter().all(|i| has_type(inner, i)),
-        _ => false,
-    }
-}
-
-/// Whether a type has `int` anywhere in it (else its values need no conversion).
-fn has_int(ty: &Ty) -> bool {
-    match ty {
-        Ty::Int => true,
-        Ty::List(inner) => has_int(inner),
-        Ty::Object(fields) => fields.iter().any(|(_, t)| has_int(t)),
         _ => false,
     }
 }
