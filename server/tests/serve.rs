@@ -100,7 +100,12 @@ async fn the_native_api_writes_the_reference_bytes_on_both_paths() {
         (format!(r#"{{"user":{user},"context":{context},"now":"{NOW}"}}"#), true),
         (format!("{{ \"now\" : \"{NOW}\" ,\n \"context\": {context}, \"user\" :{user} }}"), true),
         (format!(r#"{{"user":{{"user_\u0069d":"auth0|1"}},"context":{context},"now":"{NOW}"}}"#), false),
-        (format!(r#"{{"user":{{"email":"a@example.com","email":"b@example.com"}},"context":{context}}}"#), false),
+        (
+            format!(
+                r#"{{"user":{{"email":"a@example.com","email":"b@example.com"}},"context":{context},"now":"{NOW}"}}"#
+            ),
+            false,
+        ),
     ];
     let exec = |now: Option<i64>| warden::Exec::at(now.unwrap_or(1_764_158_400_000));
     for (body, fast) in &bodies {

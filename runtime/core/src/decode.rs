@@ -260,10 +260,7 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
     let root = match slot.root {
         Root::User => inputs.user,
         Root::Context => inputs.context,
-        Root::Config => {
-            let key = slot.path.first().map(String::as_str).unwrap_or_default();
-            return Ok(inputs.config.get(key).map_or(Value::Null, |v| Value::str(v)));
-        }
+        Root::Config => return Ok(config_value(slot, inputs.config)),
     };
     let mut cur = root;
     for (i, seg) in slot.path.iter().enumerate() {
@@ -284,12 +281,6 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
             _ => return Ok(Value::Null),
         }
     }
-    slot_value(slot, cur)
-}
-
-/// A slot's value from the JSON value at its path: checked against the slot's type when the
-/// slot is checked (else an input error naming the place), converted as the type says.
-pub fn slot_value(slot: &Slot, cur: &Json) -> Result<Value, InputError> {
     if slot.checked
         && let Err(bad) = check(&slot.ty, cur)
     {
@@ -298,6 +289,12 @@ pub fn slot_value(slot: &Slot, cur: &Json) -> Result<Value, InputError> {
         return Err(InputError::WrongType { path, expected: ty_phrase(&bad.want), found: bad.found.to_string() });
     }
     Ok(if slot.checked { typed_value(&slot.ty, cur) } else { Value::from_json(cur) })
+}
+
+/// A configuration slot's value (missing: null).
+pub(crate) fn config_value(slot: &Slot, config: &BTreeMap<String, String>) -> Value {
+    let key = slot.path.first().map(String::as_str).unwrap_or_default();
+    config.get(key).map_or(Value::Null, |v| Value::str(v))
 }
 
 /// A checked value as its type says: `int` fields (at any depth) accept integral numbers

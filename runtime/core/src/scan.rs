@@ -33,7 +33,7 @@ use crate::{Text, Value};
 /// One place in a document, as the fast path reads it: the input shape known there (checked
 /// whatever the rules read), the slots whose path ends there and what the runtime keeps as
 /// JSON. The tree is the document's shape tree with the program's paths laid over it, so a
-/// key is looked up once, by binary search.
+/// key is looked up once, in a small hash table of its children ([`Node::child`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Node {
     /// The shape values here must have (`Any`: none).
@@ -74,8 +74,8 @@ impl Node {
         n
     }
 
-    /// The child for `key`: a binary search over fingerprints (a few comparisons of
-    /// integers), then the key itself.
+    /// The child for `key` (whose fingerprint is `fp`): a probe of the table, then the key
+    /// itself when the fingerprint does not already hold all of it (keys over 7 bytes).
     fn child(&self, key: &[u8], fp: u64) -> Option<usize> {
         if self.table.is_empty() {
             return None;
@@ -118,55 +118,41 @@ impl Node {
         }
     }
 
-    /// The node at `path`, made if need be; every node on the way is marked needed.
-    fn node(&mut self, path: &[String]) -> &mut Node {
-        self.needed = true;
-        match path.split_first() {
-            None => self,
-            Some((first, rest)) => {
-                let i = match self.children.binary_search_by(|(k, _)| warden_ir::key_order(k, first)) {
-                    Ok(i) => i,
-                    Err(i) => {
-                        self.children.insert(i, (first.clone(), Node::default()));
-                        i
-                    }
-                };
-                self.children[i].1.node(rest)
+    /// The child for `key`, made if need be (at load, before [`Node::finish`]).
+    fn child_mut(&mut self, key: &str) -> &mut Node {
+        let at = match self.children.binary_search_by(|(k, _)| warden_ir::key_order(k, key)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.children.insert(at, (key.to_string(), Node::default()));
+                at
             }
-        }
+        };
+        &mut self.children[at].1
     }
 
+    /// Slot `slot` reads `path`: every node on the way is needed, and knows whether a checked
+    /// slot lies below it.
     fn slot(&mut self, path: &[String], slot: usize, checked: bool) {
         let mut cur = self;
-        for (i, key) in path.iter().enumerate() {
+        for key in path {
             cur.needed = true;
             cur.checked_below |= checked;
-            let at = match cur.children.binary_search_by(|(k, _)| warden_ir::key_order(k, key)) {
-                Ok(at) => at,
-                Err(at) => {
-                    cur.children.insert(at, (key.clone(), Node::default()));
-                    at
-                }
-            };
-            cur = &mut cur.children[at].1;
-            if i + 1 == path.len() {
-                cur.needed = true;
-                cur.slots.push(slot);
-            }
+            cur = cur.child_mut(key);
         }
+        cur.needed = true;
+        cur.slots.push(slot);
     }
 
-    fn keep(&mut self, path: &[String]) {
-        if !path.is_empty() {
-            self.keeps_below = true;
+    /// The runtime keeps the JSON value at `path`.
+    fn keep(&mut self, path: &[&str]) {
+        let mut cur = self;
+        for key in path {
+            cur.needed = true;
+            cur.keeps_below = true;
+            cur = cur.child_mut(key);
         }
-        match path.split_first() {
-            None => {
-                self.needed = true;
-                self.keep = true;
-            }
-            Some((first, rest)) => self.node(std::slice::from_ref(first)).keep(rest),
-        }
+        cur.needed = true;
+        cur.keep = true;
     }
 }
 
@@ -205,15 +191,15 @@ impl Plan {
             }
         }
         for path in CONTEXT_FIELDS {
-            context.keep(&path.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            context.keep(path);
         }
         let mut written = Vec::new();
         for rule in &prog.rules {
             writes(&rule.body, &mut written);
         }
         // `persist` reads the user's id.
-        for key in written.iter().chain(std::iter::once(&"user_id".to_string())) {
-            user.keep(std::slice::from_ref(key));
+        for key in written.iter().map(String::as_str).chain(["user_id"]) {
+            user.keep(&[key]);
         }
         user.finish();
         context.finish();
@@ -221,12 +207,14 @@ impl Plan {
     }
 
     /// Whether a rule may write the user's top-level member `key`.
-    pub fn writes(&self, key: &str) -> bool {
-        self.written.iter().any(|k| k == key)
+    pub fn writes(&self, key: &[u8]) -> bool {
+        self.written.iter().any(|k| k.as_bytes() == key)
     }
 }
 
-/// The top-level user keys statements write, nested statements included.
+/// The top-level user keys statements write, nested statements included. Every kind is
+/// named, so that a new statement must say whether it writes the user (a write missed here
+/// would be copied from the input; `write_user` refuses to write such a member).
 fn writes(body: &[Stmt], out: &mut Vec<String>) {
     for stmt in body {
         let key = match &stmt.kind {
@@ -237,7 +225,14 @@ fn writes(body: &[Stmt], out: &mut Vec<String>) {
                 writes(otherwise, out);
                 None
             }
-            _ => None,
+            StmtKind::When(_)
+            | StmtKind::Let(..)
+            | StmtKind::Deny { .. }
+            | StmtKind::Claim { .. }
+            | StmtKind::Scope { .. }
+            | StmtKind::Mfa { .. }
+            | StmtKind::Redirect(_)
+            | StmtKind::Log(_) => None,
         };
         if let Some(k) = key
             && !out.contains(&k)
@@ -280,7 +275,7 @@ pub enum Which {
 }
 
 /// Scans one document of a login: fills the slots it holds (`slots` is indexed by slot id)
-/// and returns what the runtime keeps. `shape` is the document's input shape.
+/// and returns what the runtime keeps.
 pub fn scan(text: &[u8], plan: &Plan, which: Which, slots: &mut [Value]) -> Result<Scanned, Declined> {
     if plan.whole_document {
         return Err(Declined);
@@ -861,8 +856,9 @@ impl<'a, 'p> Scanner<'a, 'p> {
         }
     }
 
-    /// Slot `slot`'s value from the value at `start..end`, as [`slot_value`] decodes it from
-    /// JSON: scalars straight from the bytes, lists and objects through `serde_json`.
+    /// Slot `slot`'s value from the value at `start..end`, as the reference decodes it from
+    /// JSON (`decode::decode_slot`): scalars straight from the text, lists and objects by
+    /// [`Scanner::parse`], checked and converted by [`has_type`] and [`typed`].
     fn slot(&self, slot: usize, start: usize, end: usize, kind: Kind, escaped: bool) -> Result<Value, Declined> {
         let Some(s) = self.plan.slots.get(slot) else { return Err(Declined) };
         let text = &self.s[start..end];
@@ -882,7 +878,7 @@ impl<'a, 'p> Scanner<'a, 'p> {
         match kind {
             Kind::Null => Ok(Value::Null),
             Kind::Bool => Ok(Value::Bool(text == "true")),
-            Kind::Str if !escaped => Ok(Value::Str(Text::of_input(self.shared(), start + 1, end - 1))),
+            Kind::Str if !escaped => Text::of_input(self.shared(), start + 1, end - 1).map(Value::Str).ok_or(Declined),
             Kind::Int => text.parse::<i64>().map(Value::Int).map_err(|_| Declined),
             Kind::Str => serde_json::from_str::<String>(text).map(|t| Value::Str(Text::from(t))).map_err(|_| Declined),
             Kind::Number => Ok(number_value(text)),
@@ -978,7 +974,7 @@ impl<'a, 'p> Scanner<'a, 'p> {
                     let text = self.s.get(start..*at).ok_or(Declined)?;
                     Value::Str(Text::from(serde_json::from_str::<String>(text).map_err(|_| Declined)?))
                 } else {
-                    Value::Str(Text::of_input(self.shared(), from, *at - 1))
+                    Value::Str(Text::of_input(self.shared(), from, *at - 1).ok_or(Declined)?)
                 }
             }
             b't' => {
@@ -1122,7 +1118,7 @@ pub fn write_user(
         let key = input.get(m.key.0..m.key.1).ok_or(Declined)?;
         let in_place = kept.peek().is_some_and(|(k, _)| k.as_bytes() == key);
         let here = if in_place { kept.next().map(|(_, v)| v) } else { None };
-        if plan.written.iter().any(|w| w.as_bytes() == key) {
+        if plan.writes(key) {
             // Written: from the document, unless a rule removed it (or moved it to the end).
             if let Some(v) = here {
                 entry(out, key);
@@ -1143,6 +1139,10 @@ pub fn write_user(
         return Err(Declined);
     }
     for (key, value) in map.iter().skip(original) {
+        // Only a write adds a member: anything else means the plan missed one.
+        if !plan.writes(key.as_bytes()) {
+            return Err(Declined);
+        }
         if !std::mem::replace(&mut first, false) {
             out.push(b',');
         }
@@ -1152,4 +1152,31 @@ pub fn write_user(
     }
     out.push(b'}');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(written: &[&str]) -> Plan {
+        Plan {
+            user: Node::default(),
+            context: Node::default(),
+            written: written.iter().map(|k| k.to_string()).collect(),
+            slots: Vec::new(),
+            whole_document: false,
+        }
+    }
+
+    /// A member the document gained is written only when the plan knows a rule writes it:
+    /// a write the plan missed makes the fast path decline, not copy the input over it.
+    #[test]
+    fn an_added_member_no_rule_writes_declines() {
+        let user = serde_json::json!({ "name": "Ada" });
+        let mut out = Vec::new();
+        assert_eq!(write_user(&mut out, &user, 0, b"{}", &[], &plan(&[])), Err(Declined));
+        out.clear();
+        assert_eq!(write_user(&mut out, &user, 0, b"{}", &[], &plan(&["name"])), Ok(()));
+        assert_eq!(out, br#"{"name":"Ada"}"#);
+    }
 }

@@ -96,8 +96,7 @@ impl Txn {
     ) -> Txn {
         for (slot, value) in prog.slots.iter().zip(slots.iter_mut()) {
             if slot.root == warden_ir::Root::Config {
-                let key = slot.path.first().map(String::as_str).unwrap_or_default();
-                *value = config.get(key).map_or(Value::Null, |v| Value::str(v));
+                *value = decode::config_value(slot, &config);
             }
         }
         let original = user.as_object().map_or(0, Map::len);

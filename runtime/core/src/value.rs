@@ -23,14 +23,14 @@ enum Repr {
 }
 
 impl Text {
-    /// `input[start..end]` without a copy; a copy when the range is not on character
-    /// boundaries of `input` or lies past 4 GiB.
-    pub fn of_input(input: &Arc<str>, start: usize, end: usize) -> Text {
-        match (input.get(start..end), u32::try_from(start), u32::try_from(end)) {
-            (Some(_), Ok(start), Ok(end)) => Text(Repr::Input { input: input.clone(), start, end }),
-            (Some(s), _, _) => Text::from(s),
-            (None, _, _) => Text::from(""),
-        }
+    /// `input[start..end]` without a copy (a copy past 4 GiB); `None` when the range is not
+    /// one of `input` on character boundaries.
+    pub fn of_input(input: &Arc<str>, start: usize, end: usize) -> Option<Text> {
+        let text = input.get(start..end)?;
+        Some(match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) => Text(Repr::Input { input: input.clone(), start, end }),
+            _ => Text::from(text),
+        })
     }
 
     pub fn as_str(&self) -> &str {
