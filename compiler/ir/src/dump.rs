@@ -87,8 +87,14 @@ fn block(p: &Program, stmts: &[Stmt], depth: usize, out: &mut String) {
                 format!("mfa {provider} remember={} options={{{}}}", remember.map_or("-".into(), e), opts.join(", "))
             }
             StmtKind::Redirect(u) => format!("redirect {}", e(*u)),
-            StmtKind::Persist { metadata, key, value, refresh } => {
-                format!("persist {}.{key} = {} refresh={}", metadata.field(), e(*value), slots(p.refreshed(*refresh)))
+            StmtKind::Persist { metadata, key, path, value, refresh } => {
+                let rest: String = path.iter().map(|k| format!(".{k}")).collect();
+                format!(
+                    "persist {}.{key}{rest} = {} refresh={}",
+                    metadata.field(),
+                    e(*value),
+                    slots(p.refreshed(*refresh))
+                )
             }
             StmtKind::Log(m) => format!("log {}", e(*m)),
         };
@@ -165,6 +171,18 @@ pub(crate) fn expr(p: &Program, id: ExprId) -> String {
         ExprKind::IpIn(a, c) => format!("(ip_in {} c{c})", e(*a)),
         ExprKind::Quant { all, var, list, body } => {
             format!("({} l{var} {} {})", if *all { "all" } else { "any" }, e(*list), e(*body))
+        }
+        ExprKind::Comp { var, list, filter, body } => match filter {
+            Some(f) => format!("(for l{var} {} (if {}) {})", e(*list), e(*f), e(*body)),
+            None => format!("(for l{var} {} {})", e(*list), e(*body)),
+        },
+        ExprKind::Object(members) => {
+            let v: Vec<String> = members.iter().map(|(k, x)| format!("{k:?} {}", e(*x))).collect();
+            format!("{{{}}}", v.join(" "))
+        }
+        ExprKind::Regex(f, args, r) => {
+            let v: Vec<String> = args.iter().map(|a| e(*a)).collect();
+            format!("({} r{r} {})", f.name(), v.join(" "))
         }
     }
 }

@@ -36,7 +36,9 @@ pub use validate::{Invalid, MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH};
 
 /// Bumped whenever the meaning or the serialized form of the IR changes.
 /// 3: writes name their refreshed slots by index in [`Program::refreshes`].
-pub const IR_VERSION: u32 = 3;
+/// 4: comprehensions, object literals, calls with a compiled pattern, nested `persist`, new
+/// builtins, optional and variadic arguments.
+pub const IR_VERSION: u32 = 4;
 
 /// Declares an index into one of a program's tables: serialized as its number (so artifacts
 /// do not change), printed as its number, and kept apart from the other kinds of index.
@@ -472,15 +474,33 @@ pub enum ExprKind {
         /// The condition, evaluated per item.
         body: ExprId,
     },
+    /// `[body for var in list if filter]`: a list built from the items of another.
+    Comp {
+        /// The variable bound to each item in turn.
+        var: LocalId,
+        /// The list (the result is missing when it is missing).
+        list: ExprId,
+        /// Which items are kept (missing counts as false), evaluated first per item.
+        filter: Option<ExprId>,
+        /// Each kept item's value in the result.
+        body: ExprId,
+    },
+    /// `{ "key": value, ... }`: an object; members whose value is missing are left out.
+    Object(Vec<(String, ExprId)>),
+    /// A built-in whose second argument is a pattern compiled at load (`capture`,
+    /// `capture_named`, `replace_regex`); `args` holds the others, in order.
+    Regex(Builtin, Vec<ExprId>, RegexId),
 }
 
 impl ExprKind {
     /// The operands a node evaluates, in evaluation order (for nodes that evaluate all of
-    /// them before applying the operator; `And`, `Or`, `Coalesce` and `Quant` are lazy).
+    /// them before applying the operator; `And`, `Or`, `Coalesce`, `Quant` and `Comp` are
+    /// lazy).
     pub fn operands(&self) -> Vec<ExprId> {
         match self {
             ExprKind::Const(_) | ExprKind::Slot(_) | ExprKind::Local(_) => Vec::new(),
-            ExprKind::List(items) | ExprKind::Call(_, items) => items.clone(),
+            ExprKind::List(items) | ExprKind::Call(_, items) | ExprKind::Regex(_, items, _) => items.clone(),
+            ExprKind::Object(members) => members.iter().map(|(_, e)| *e).collect(),
             ExprKind::Interp(parts) => {
                 parts.iter().filter_map(|p| if let Part::Expr(e) = p { Some(*e) } else { None }).collect()
             }
@@ -499,6 +519,9 @@ impl ExprKind {
             | ExprKind::Coalesce(a, b)
             | ExprKind::InList(a, b) => vec![*a, *b],
             ExprKind::Quant { list, body, .. } => vec![*list, *body],
+            ExprKind::Comp { list, filter, body, .. } => {
+                std::iter::once(*list).chain(*filter).chain(std::iter::once(*body)).collect()
+            }
         }
     }
 }
@@ -690,6 +713,10 @@ pub enum StmtKind {
         metadata: Metadata,
         /// The top-level key.
         key: String,
+        /// Keys below it, for a nested write (`persist app_metadata.billing.plan = ...`
+        /// patches `billing` with its current value changed at `plan`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        path: Vec<String>,
         /// The value (a missing value deletes the key).
         value: ExprId,
         /// An index into [`Program::refreshes`].

@@ -16,7 +16,7 @@
 //!   picks fast paths by them), so this is what makes that trust safe;
 //! - each local is assigned in one place, before any expression that reads it.
 
-use crate::{Const, ExprId, ExprKind, Program, Shape, Step, Stmt, StmtKind, Ty, arity};
+use crate::{Const, ExprId, ExprKind, Program, Shape, Step, Stmt, StmtKind, Ty};
 
 /// How deep expressions, blocks, types and input shapes may nest in a valid program. The
 /// checker stays below it: 64 levels of source nesting make at most 131 levels of IR (`!=
@@ -178,13 +178,25 @@ impl Program {
             ExprKind::InSet(_, s) if s.index() >= self.sets.len() => bad("set", s.index()),
             ExprKind::Matches(_, r) if r.index() >= self.regexes.len() => bad("regex", r.index()),
             ExprKind::IpIn(_, c) if c.index() >= self.cidrs.len() => bad("network set", c.index()),
-            ExprKind::Call(f, args) if args.len() != arity(*f) => Err(format!(
-                "`{}` takes {} argument{}, found {}",
-                f.name(),
-                arity(*f),
-                if arity(*f) == 1 { "" } else { "s" },
-                args.len()
-            )),
+            ExprKind::Regex(_, _, r) if r.index() >= self.regexes.len() => bad("regex", r.index()),
+            ExprKind::Call(f, args) if !crate::builtins::takes(*f, args.len()) => {
+                Err(format!("`{}` cannot take {} arguments", f.name(), args.len()))
+            }
+            ExprKind::Call(f, _) | ExprKind::Regex(f, ..)
+                if matches!(f.function().node, crate::builtins::Node::Regex(_))
+                    != matches!(kind, ExprKind::Regex(..)) =>
+            {
+                Err(format!("`{}` is not called with its pattern", f.name()))
+            }
+            // The pattern is not among `args`.
+            ExprKind::Regex(f, args, _) if !crate::builtins::takes(*f, args.len() + 1) => {
+                Err(format!("`{}` cannot take {} arguments", f.name(), args.len() + 1))
+            }
+            ExprKind::Object(members)
+                if members.iter().enumerate().any(|(i, (k, _))| members[..i].iter().any(|(k2, _)| k2 == k)) =>
+            {
+                Err("an object literal has a key twice".into())
+            }
             _ => Ok(()),
         }
     }
@@ -230,7 +242,7 @@ impl Program {
                     ExprKind::Local(l) if l.index() >= rule.locals as usize => {
                         return Err(format!("rule {r}: local {l} out of range"));
                     }
-                    ExprKind::Quant { var, list, .. } => {
+                    ExprKind::Quant { var, list, .. } | ExprKind::Comp { var, list, .. } => {
                         let slot = locals.get_mut(var.index()).ok_or(format!("rule {r}: local {var} out of range"))?;
                         if *slot != Assign::None {
                             return Err(format!("rule {r}: local {var} is assigned twice"));
@@ -327,7 +339,10 @@ impl Program {
                         Assign::Items(x) => (items(ty(x)), built[x.index()]),
                     }
                 }
-                kind => (self.produces(kind).map_err(|m| format!("expression {id}: {m}"))?, self.built(kind, &built)),
+                kind => (
+                    self.produces(kind, &e.ty).map_err(|m| format!("expression {id}: {m}"))?,
+                    self.built(kind, &built),
+                ),
             };
             if b as usize > MAX_BUILT_DEPTH {
                 return Err(format!("expression {id} builds lists nested deeper than {MAX_BUILT_DEPTH}"));
@@ -345,6 +360,8 @@ impl Program {
         let b = |x: &ExprId| built[x.index()];
         match kind {
             ExprKind::List(items) => 1 + items.iter().map(b).max().unwrap_or(0),
+            ExprKind::Object(members) => 1 + members.iter().map(|(_, e)| b(e)).max().unwrap_or(0),
+            ExprKind::Comp { body, .. } => 1 + b(body),
             ExprKind::Field(x, _) | ExprKind::Index(x, _) => b(x),
             ExprKind::Coalesce(x, y) => b(x).max(b(y)),
             _ => 0,
@@ -353,7 +370,7 @@ impl Program {
 
     /// The type of what a node (other than `Local`) can produce, from its operands' declared
     /// types; `Err` when an operand has a type the checker would refuse.
-    fn produces(&self, kind: &ExprKind) -> Result<Ty, String> {
+    fn produces(&self, kind: &ExprKind, declared: &Ty) -> Result<Ty, String> {
         let ty = |x: &ExprId| &self.exprs[x.index()].ty;
         let need =
             |ok: bool, what: &str| if ok { Ok(()) } else { Err(format!("{what} has an operand of the wrong type")) };
@@ -433,10 +450,29 @@ impl Program {
                 need(is_list(ty(list)) && is_condition(ty(body)), "a quantifier")?;
                 Ty::Bool
             }
+            ExprKind::Comp { list, filter, body, .. } => {
+                need(is_list(ty(list)) && filter.is_none_or(|f| is_condition(ty(&f))), "a comprehension")?;
+                Ty::List(Box::new(ty(body).clone()))
+            }
+            ExprKind::Object(members) => {
+                Ty::Object(members.iter().map(|(k, e)| (k.clone(), ty(e).clone())).collect())
+            }
             ExprKind::Call(f, args) => {
                 let f = f.function();
-                need(f.params.iter().zip(args).all(|(p, a)| p.admits(ty(a))), &format!("`{}`", f.name))?;
-                f.returns.ty()
+                need(args.iter().enumerate().all(|(i, a)| f.param(i).admits(ty(a))), &format!("`{}`", f.name))?;
+                let tys: Vec<&Ty> = args.iter().map(ty).collect();
+                f.returns.ty_for(&tys)
+            }
+            ExprKind::Regex(f, args, _) => {
+                let f = f.function();
+                // The pattern is argument 1; `args` are the others.
+                let params = (0..=args.len()).filter(|i| *i != 1).map(|i| f.param(i));
+                need(params.zip(args).all(|(p, a)| p.admits(ty(a))), &format!("`{}`", f.name))?;
+                match f.returns {
+                    // The checker names the pattern's groups; each holds a string or nothing.
+                    crate::builtins::Returns::Captures => captures_ty(declared),
+                    r => r.ty(),
+                }
             }
         })
     }
@@ -464,7 +500,7 @@ impl Ty {
 }
 
 /// A type holding the values of both (the least such type for the cases rules produce).
-fn join(a: &Ty, b: &Ty) -> Ty {
+pub(crate) fn join(a: &Ty, b: &Ty) -> Ty {
     if a.holds_in(b) {
         b.clone()
     } else if b.holds_in(a) {
@@ -475,6 +511,15 @@ fn join(a: &Ty, b: &Ty) -> Ty {
             (Ty::List(x), Ty::List(y)) => Ty::List(Box::new(join(x, y))),
             _ => Ty::Dyn,
         }
+    }
+}
+
+/// What `capture_named` produces, given the type the checker declared: an object whose
+/// fields are all strings (or missing) holds whatever groups the pattern has.
+fn captures_ty(declared: &Ty) -> Ty {
+    match declared {
+        Ty::Object(fields) if fields.iter().all(|(_, t)| *t == Ty::Str) => declared.clone(),
+        _ => Ty::Object(Vec::new()),
     }
 }
 

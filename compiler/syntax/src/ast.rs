@@ -56,8 +56,8 @@ pub enum StmtKind {
     Mfa { provider: String, provider_span: Span, remember: Option<Expr>, options: Vec<(Ident, Expr)> },
     /// `redirect URL`
     Redirect(Expr),
-    /// `persist app_metadata.key = EXPR`
-    Persist { metadata: Metadata, key: String, key_span: Span, value: Expr },
+    /// `persist app_metadata.key = EXPR` or `persist app_metadata.key.nested = EXPR`
+    Persist { metadata: Metadata, key: String, key_span: Span, path: Vec<Ident>, value: Expr },
     /// `log EXPR`
     Log(Expr),
 }
@@ -207,4 +207,8 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `any x in LIST: COND`
     Quant { kind: Quantifier, var: Ident, list: Box<Expr>, body: Box<Expr> },
+    /// `[EXPR for x in LIST if COND]`
+    Comp { body: Box<Expr>, var: Ident, list: Box<Expr>, filter: Option<Box<Expr>> },
+    /// `{ "key": EXPR, name: EXPR }`
+    Object(Vec<(Ident, Expr)>),
 }

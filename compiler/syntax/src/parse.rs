@@ -449,18 +449,17 @@ impl Builder {
                     Rule::string => self.plain_string(kp),
                     _ => kp.as_str().to_string(),
                 };
-                if let Some(deeper) = keys.last() {
-                    let span = Span::new(key_span.start as usize, self.span(&deeper).end as usize);
-                    self.diags.push(
-                        Diagnostic::error(codes::E0117, "`persist` writes one top-level metadata key")
-                            .at(self.file, span, "a nested path")
-                            .help(format!(
-                                "write the whole `{key}` value (`persist {}.{key} = ...`), or keep nested data under a key of its own",
-                                if metadata == Metadata::App { "app_metadata" } else { "user_metadata" }
-                            )),
-                    );
-                }
-                StmtKind::Persist { metadata, key, key_span, value: self.expr(value) }
+                let path = keys
+                    .map(|k| {
+                        let span = self.span(&k);
+                        let name = match k.as_rule() {
+                            Rule::string => self.plain_string(k),
+                            _ => k.as_str().to_string(),
+                        };
+                        Ident { name, span }
+                    })
+                    .collect();
+                StmtKind::Persist { metadata, key, key_span, path, value: self.expr(value) }
             }
             Rule::log_stmt => StmtKind::Log(self.expr(next(&mut it))),
             other => unreachable!("grammar: unexpected statement {other:?}"),
@@ -609,7 +608,45 @@ impl Builder {
             Rule::kw_false => ExprKind::Bool(false),
             Rule::kw_null => ExprKind::Null,
             Rule::ident => ExprKind::Var(self.ident(p)),
-            Rule::list => ExprKind::List(p.into_inner().map(|e| self.expr(e)).collect()),
+            Rule::list => {
+                let mut items = Vec::new();
+                let mut comp = None;
+                for inner in p.into_inner() {
+                    match inner.as_rule() {
+                        Rule::comp_for => comp = Some(inner),
+                        _ => items.push(self.expr(inner)),
+                    }
+                }
+                match (comp, items.pop()) {
+                    (Some(c), Some(body)) => {
+                        let mut it = c.into_inner();
+                        it.next(); // kw_for
+                        let var = self.ident(next(&mut it));
+                        it.next(); // kw_in
+                        let list = self.expr(next(&mut it));
+                        let filter = it.find(|p| p.as_rule() == Rule::expr).map(|f| Box::new(self.expr(f)));
+                        ExprKind::Comp { body: Box::new(body), var, list: Box::new(list), filter }
+                    }
+                    (_, last) => {
+                        items.extend(last);
+                        ExprKind::List(items)
+                    }
+                }
+            }
+            Rule::object => ExprKind::Object(
+                p.into_inner()
+                    .map(|m| {
+                        let mut it = m.into_inner();
+                        let k = next(&mut it);
+                        let span = self.span(&k);
+                        let name = match k.as_rule() {
+                            Rule::string => self.plain_string(k),
+                            _ => k.as_str().to_string(),
+                        };
+                        (Ident { name, span }, self.expr(next(&mut it)))
+                    })
+                    .collect(),
+            ),
             Rule::call => {
                 let mut it = p.into_inner();
                 let name = self.ident(next(&mut it));
@@ -731,6 +768,10 @@ fn depth_exceeds(e: &Expr, limit: usize) -> bool {
         ExprKind::Field(e, _) | ExprKind::Unary(_, e) => depth_exceeds(e, l),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => depth_exceeds(a, l) || depth_exceeds(b, l),
         ExprKind::Quant { list, body, .. } => depth_exceeds(list, l) || depth_exceeds(body, l),
+        ExprKind::Comp { body, list, filter, .. } => {
+            depth_exceeds(body, l) || depth_exceeds(list, l) || filter.as_ref().is_some_and(|f| depth_exceeds(f, l))
+        }
+        ExprKind::Object(members) => members.iter().any(|(_, e)| depth_exceeds(e, l)),
         ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Null | ExprKind::Var(_) => false,
     }
 }

@@ -6,6 +6,10 @@ use std::net::IpAddr;
 
 use crate::Value;
 use ipnet::IpNet;
+
+#[path = "builtins_more.rs"]
+mod more;
+pub use more::call_regex;
 use warden_ir::Builtin;
 use warden_ir::builtins::Returns;
 
@@ -21,8 +25,12 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
     use Builtin as B;
     // `Program::validate` refuses other arities; this keeps an unvalidated program from
     // indexing past the arguments.
-    if args.len() != warden_ir::arity(f) {
-        return Err((0, format!("`{}` takes {} arguments, found {}", f.name(), warden_ir::arity(f), args.len())));
+    if !warden_ir::builtins::takes(f, args.len()) {
+        return Err((0, format!("`{}` cannot take {} arguments", f.name(), args.len())));
+    }
+    // `format` shows a missing value as `null` instead of going missing.
+    if f == B::Format {
+        return format(args);
     }
     // Predicates (the builtins that give a bool) are false over a missing argument.
     let predicate = f.function().returns == Returns::Bool;
@@ -49,6 +57,7 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
                 return Err((0, format!("contains() needs a string or a list, found {}", other.describe())));
             }
         },
+        B::Split if args.len() == 3 => more::split_limit(s(0)?, s(1)?, int(f, args, 2)?)?,
         B::Split => {
             let (text, sep) = (s(0)?, s(1)?);
             let parts: Vec<Value> = if sep.is_empty() {
@@ -87,8 +96,46 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
             let since = now.checked_sub(time_ms(&args[0], f)?).ok_or((0, "date-time arithmetic overflows".into()))?;
             Value::Float(since as f64 / DAY_MS)
         }
-        B::Weekday => Value::str(weekday(time_ms(&args[0], f)?).map_err(|m| (0, m.into_message()))?),
+        B::Weekday if args.len() == 1 => {
+            Value::str(weekday(time_ms(&args[0], f)?).map_err(|m| (0, m.into_message()))?)
+        }
+        _ => return more::call(f, args),
     })
+}
+
+/// `format("template", values...)`: each `{}` takes the next value, formatted as
+/// interpolation does; a missing value is written `null`.
+fn format(args: &[Value]) -> Result<Value, Failure> {
+    let template = match args.first() {
+        Some(Value::Str(t)) => t,
+        Some(other) => return Err((0, format!("format() needs a template string, found {}", other.describe()))),
+        None => return Err((0, "format() needs a template".into())),
+    };
+    let pieces = warden_ir::builtins::template(template).map_err(|m| (0, m))?;
+    let mut values = args[1..].iter();
+    let mut out = String::new();
+    for piece in &pieces {
+        match piece {
+            warden_ir::builtins::Piece::Text(t) => out.push_str(t),
+            warden_ir::builtins::Piece::Hole => match values.next() {
+                Some(Value::Null) | None => out.push_str("null"),
+                Some(v) => out.push_str(&v.to_text()),
+            },
+        }
+        if out.len() > more::MAX_BUILT_STRING {
+            return Err((0, "the result of format() would exceed 1 MiB".into()));
+        }
+    }
+    Ok(Value::str(&out))
+}
+
+/// The `i`th argument as an int.
+pub(crate) fn int(f: Builtin, args: &[Value], i: usize) -> Result<i64, Failure> {
+    match &args[i] {
+        Value::Int(n) => Ok(*n),
+        Value::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(*x as i64),
+        other => Err((i, format!("`{}` expects an int, found {}", f.name(), other.describe()))),
+    }
 }
 
 /// `lower`, `upper`, `trim` and `email_domain` on a string: borrowed from the input when

@@ -90,11 +90,21 @@ pub fn apply(
             Value::Str(url) => txn.redirect(url, rule).map_err(at(0))?,
             other => return Err((Some(0), format!("the redirect URL is {}, not a string", other.describe()))),
         },
-        StmtKind::Persist { metadata, key, refresh, .. } => {
-            let path = [metadata.field().to_string(), key.clone()];
+        StmtKind::Persist { metadata, key, path: nested, refresh, .. } => {
+            let mut path = vec![metadata.field().to_string(), key.clone()];
+            path.extend(nested.iter().cloned());
             not_too_deep(path.len(), &vals[0]).map_err(at(0))?;
             fits(prog.input.user.at(&path), &path, &vals[0]).map_err(at(0))?;
-            txn.persist(*metadata, key, &vals[0], rule).map_err(at(0))?;
+            let top = if nested.is_empty() {
+                vals[0].clone()
+            } else {
+                // The key's current value, changed below it: Auth0 merges top-level keys only.
+                let current = txn.user.get(metadata.field()).and_then(|m| m.get(key));
+                let updated = nested_update(current, key, nested, &vals[0]).map_err(at(0))?;
+                fits(prog.input.user.at(&path[..2]), &path[..2], &updated).map_err(at(0))?;
+                updated
+            };
+            txn.persist(*metadata, key, &top, rule).map_err(at(0))?;
             txn.refresh(prog, prog.refreshed(*refresh)).map_err(breaks).map_err(at(0))?;
         }
         StmtKind::Log(_) => txn.log(rule, "log", vals[0].to_text()),
@@ -113,6 +123,56 @@ fn fits(shape: Option<&warden_ir::Shape>, path: &[String], v: &Value) -> Result<
         }
         _ => Ok(()),
     }
+}
+
+/// `current` (the value of metadata key `key`, maybe absent) with `value` written at `path`
+/// below it: missing objects on the way are created, a missing value removes the last key,
+/// and a value on the way that is not an object is an error.
+fn nested_update(
+    current: Option<&serde_json::Value>,
+    key: &str,
+    path: &[String],
+    value: &Value,
+) -> Result<Value, Fault> {
+    use serde_json::{Map, Value as Json};
+    let mut root = match current {
+        None | Some(Json::Null) => Json::Object(Map::new()),
+        Some(j @ Json::Object(_)) => j.clone(),
+        Some(other) => {
+            return Err(fault!("cannot write below `{key}`: it holds {}, not an object", Value::from_json(other).describe()));
+        }
+    };
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(value.clone());
+    };
+    let mut cur = &mut root;
+    let mut shown = key.to_string();
+    for p in parents {
+        let Json::Object(map) = cur else {
+            return Err(fault!("cannot write below `{shown}`: it is not an object"));
+        };
+        let next = map.entry(p.clone()).or_insert_with(|| Json::Object(Map::new()));
+        if next.is_null() {
+            *next = Json::Object(Map::new());
+        }
+        shown = format!("{shown}.{p}");
+        if !next.is_object() {
+            return Err(fault!(
+                "cannot write below `{shown}`: it holds {}, not an object",
+                Value::from_json(next).describe()
+            ));
+        }
+        cur = next;
+    }
+    let Json::Object(map) = cur else {
+        return Err(fault!("cannot write below `{shown}`: it is not an object"));
+    };
+    if value.is_null() {
+        map.shift_remove(last);
+    } else {
+        map.insert(last.clone(), value.to_json());
+    }
+    Ok(Value::from_json(&root))
 }
 
 /// The user stays within [`MAX_INPUT_DEPTH`] levels (inputs are refused past it): a value

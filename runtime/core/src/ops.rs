@@ -279,6 +279,23 @@ pub fn interpolate<'a>(parts: impl IntoIterator<Item = Part<'a>>) -> Value {
     Value::str(&s)
 }
 
+/// The items a comprehension ranges over: `None` for a missing list (the result is missing);
+/// anything but a list is an error.
+pub fn comp_items(v: &Value) -> Result<Option<&[Value]>, Fault> {
+    match v {
+        Value::Null => Ok(None),
+        Value::List(items) => Ok(Some(items.as_slice())),
+        other => Err(fault!("comprehensions need a list, found {}", other.describe())),
+    }
+}
+
+/// An object literal's value: members whose value is missing are left out.
+pub fn object<'a>(members: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+    let map: indexmap::IndexMap<String, Value> =
+        members.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v)).collect();
+    Value::Object(map.into())
+}
+
 /// One piece of an interpolated string.
 #[derive(Debug)]
 pub enum Part<'a> {

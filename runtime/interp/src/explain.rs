@@ -75,6 +75,20 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
             let name = rule.local_names.get(var.index()).cloned().unwrap_or_default();
             format!("{} {name} in {}: {}", if *all { "all" } else { "any" }, s(*list), s(*body))
         }
+        ExprKind::Comp { var, list, filter, body } => {
+            let name = rule.local_names.get(var.index()).cloned().unwrap_or_default();
+            let filter = filter.map(|f| format!(" if {}", s(f))).unwrap_or_default();
+            format!("[{} for {name} in {}{filter}]", s(*body), s(*list))
+        }
+        ExprKind::Object(members) => {
+            let shown: Vec<String> = members.iter().map(|(k, e)| format!("{k:?}: {}", s(*e))).collect();
+            format!("{{ {} }}", shown.join(", "))
+        }
+        ExprKind::Regex(f, args, r) => {
+            let mut shown: Vec<String> = args.iter().map(|a| s(*a)).collect();
+            shown.insert(1.min(shown.len()), format!("{:?}", prog.regexes[r.index()]));
+            format!("{}({})", f.name(), shown.join(", "))
+        }
     }
 }
 

@@ -365,6 +365,40 @@ impl Machine<'_> {
                 }
                 Value::Bool(result)
             }
+            ExprKind::Comp { var, list, filter, body } => {
+                let l = self.eval(*list)?;
+                let Some(items) = self.or_fail(*list, ops::comp_items(&l))? else {
+                    return Ok(Value::Null);
+                };
+                let mut out = Vec::new();
+                for item in items {
+                    self.locals[var.index()] = item.clone();
+                    if let Some(f) = filter
+                        && !self.cond(*f)?
+                    {
+                        continue;
+                    }
+                    out.push(self.eval(*body)?);
+                }
+                Value::List(out.into())
+            }
+            ExprKind::Object(members) => {
+                let mut vals = Vec::with_capacity(members.len());
+                for (_, e) in members {
+                    vals.push(self.eval(*e)?);
+                }
+                ops::object(members.iter().map(|(k, _)| k.as_str()).zip(vals))
+            }
+            ExprKind::Regex(f, args, r) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(*a)?);
+                }
+                match builtins::call_regex(*f, &vals, &self.prep.regexes[r.index()]) {
+                    Ok(v) => v,
+                    Err((arg, message)) => return self.fail(args.get(arg).copied().unwrap_or(id), message),
+                }
+            }
         })
     }
 }

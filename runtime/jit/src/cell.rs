@@ -44,6 +44,8 @@ pub struct Arena {
     #[allow(clippy::vec_box)]
     values: Vec<Box<Value>>,
     strings: Vec<String>,
+    /// Lists comprehensions are building, by handle.
+    builders: Vec<Vec<Value>>,
 }
 
 impl Arena {
@@ -73,6 +75,24 @@ impl Arena {
         let c = Cell { tag: STR, a: s.as_ptr() as u64, b: s.len() as u64 };
         self.strings.push(s);
         c
+    }
+
+    /// A new, empty list under construction; returns its handle.
+    pub fn builder(&mut self) -> u64 {
+        self.builders.push(Vec::new());
+        (self.builders.len() - 1) as u64
+    }
+
+    /// Appends to the list under construction `b` (an unknown handle is ignored).
+    pub fn push(&mut self, b: u64, v: Value) {
+        if let Some(list) = self.builders.get_mut(b as usize) {
+            list.push(v);
+        }
+    }
+
+    /// Takes the list built under `b` (empty for an unknown handle).
+    pub fn finish(&mut self, b: u64) -> Vec<Value> {
+        self.builders.get_mut(b as usize).map(std::mem::take).unwrap_or_default()
     }
 
     /// Keeps a value alive until the execution ends (slots replaced by a refresh).

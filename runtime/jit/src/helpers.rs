@@ -30,6 +30,9 @@ pub(crate) fn table() -> Vec<usize> {
         h_quant_item as *const () as usize,
         h_text as *const () as usize,
         h_weekday as *const () as usize,
+        h_comp_new as *const () as usize,
+        h_comp_push as *const () as usize,
+        h_comp_end as *const () as usize,
     ]
 }
 
@@ -57,7 +60,8 @@ pub(crate) enum Helper {
     Fail,
     /// `(ctx, stmt, args: *Cell) -> 0 next | 1 deny | 2 error`
     Stmt,
-    /// `(ctx, expr, cell: *Cell) -> length | -1 null | -2 error`
+    /// `(ctx, expr, what, cell: *Cell) -> length | -1 null | -2 error` (what: 0 quantifier,
+    /// 1 comprehension, for the error's wording)
     QuantLen,
     /// `(ctx, list: *Cell, i, out: *Cell) -> 0`
     QuantItem,
@@ -65,16 +69,27 @@ pub(crate) enum Helper {
     Text,
     /// `(ctx, expr, ms, out: *Cell) -> 0 | 1 error` (an instant out of range)
     Weekday,
+    /// `(ctx) -> builder`: a comprehension's result, empty
+    CompNew,
+    /// `(ctx, builder, cell: *Cell) -> 0`: appends an item
+    CompPush,
+    /// `(ctx, builder, out: *Cell) -> 0`: the list built
+    CompEnd,
 }
 
 impl Helper {
     /// Number of parameters (all 64-bit).
     pub(crate) fn arity(self) -> usize {
         match self {
-            Helper::Expr | Helper::MemEq | Helper::InSetStr | Helper::Matches | Helper::QuantItem | Helper::Weekday => {
-                4
-            }
-            Helper::Truth | Helper::InSet | Helper::Fail | Helper::Stmt | Helper::QuantLen => 3,
+            Helper::Expr
+            | Helper::MemEq
+            | Helper::InSetStr
+            | Helper::Matches
+            | Helper::QuantItem
+            | Helper::Weekday
+            | Helper::QuantLen => 4,
+            Helper::Truth | Helper::InSet | Helper::Fail | Helper::Stmt | Helper::CompPush | Helper::CompEnd => 3,
+            Helper::CompNew => 1,
             Helper::StrCmp | Helper::IpIn | Helper::Text => 5,
         }
     }
@@ -161,6 +176,9 @@ extern "C" fn h_expr(ctx: *mut Ctx, expr: u64, args: *const Cell, out: *mut Cell
         }
         ExprKind::Matches(a, r) => rt.prep.matches(*r, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message())),
         ExprKind::IpIn(a, c) => rt.prep.ip_in(*c, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message())),
+        ExprKind::Object(members) => Ok(ops::object(members.iter().map(|(k, _)| k.as_str()).zip(vals))),
+        ExprKind::Regex(f, args, r) => builtins::call_regex(*f, &vals, &rt.prep.regexes[r.index()])
+            .map_err(|(i, m)| (args.get(i).copied().unwrap_or(id), m)),
         other => Err((id, format!("internal: no generic form for {other:?}"))),
     };
     match result {
@@ -294,26 +312,24 @@ pub(crate) fn cell_of_slot(arena: &mut Arena, v: &Value) -> Cell {
     }
 }
 
-extern "C" fn h_quant_len(ctx: *mut Ctx, expr: u64, cell: *const Cell) -> i64 {
+extern "C" fn h_quant_len(ctx: *mut Ctx, expr: u64, what: u64, cell: *const Cell) -> i64 {
     // SAFETY: see `rt`; `cell` points to a cell in the caller's frame.
     let (rt, c) = unsafe { (rt(ctx), &*cell) };
-    match c.tag {
-        NULL => -1,
+    let v = match c.tag {
+        NULL => return -1,
         // SAFETY: a VAL cell points to a live `Value` (see `value`).
         VAL => match unsafe { &*(c.a as *const Value) } {
-            Value::List(items) => items.len() as i64,
-            other => {
-                fail(rt, ExprId::from(expr as u32), format!("quantifiers need a list, found {}", other.describe()));
-                -2
-            }
+            Value::List(items) => return items.len() as i64,
+            other => other.clone(),
         },
-        _ => {
-            // SAFETY: as above.
-            let v = unsafe { value(c) };
-            fail(rt, ExprId::from(expr as u32), format!("quantifiers need a list, found {}", v.describe()));
-            -2
-        }
-    }
+        // SAFETY: as above.
+        _ => unsafe { value(c) },
+    };
+    // The same wording as the interpreter's (`ops::quant_items`, `ops::comp_items`).
+    let m = if what == 0 { ops::quant_items(&v).err() } else { ops::comp_items(&v).err() };
+    let m = m.map_or_else(|| "internal: not a list".to_string(), |m| m.into_message());
+    fail(rt, ExprId::from(expr as u32), m);
+    -2
 }
 
 extern "C" fn h_quant_item(ctx: *mut Ctx, list: *const Cell, i: u64, out: *mut Cell) -> u64 {
@@ -366,4 +382,27 @@ extern "C" fn h_weekday(ctx: *mut Ctx, expr: u64, ms: u64, out: *mut Cell) -> u6
             fail(rt, ExprId::from(expr as u32), m)
         }
     }
+}
+
+extern "C" fn h_comp_new(ctx: *mut Ctx) -> u64 {
+    // SAFETY: see `rt`.
+    let rt = unsafe { rt(ctx) };
+    rt.arena.builder()
+}
+
+extern "C" fn h_comp_push(ctx: *mut Ctx, builder: u64, cell: *const Cell) -> u64 {
+    // SAFETY: see `rt` and `value`.
+    let (rt, v) = unsafe { (rt(ctx), value(&*cell)) };
+    rt.arena.push(builder, v);
+    0
+}
+
+extern "C" fn h_comp_end(ctx: *mut Ctx, builder: u64, out: *mut Cell) -> u64 {
+    // SAFETY: see `rt`.
+    let rt = unsafe { rt(ctx) };
+    let list = rt.arena.finish(builder);
+    let c = rt.arena.cell(Value::List(list.into()));
+    // SAFETY: `out` points to a cell in the caller's stack frame.
+    unsafe { *out = c };
+    0
 }

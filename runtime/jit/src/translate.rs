@@ -338,6 +338,7 @@ impl<'p> Translator<'_, '_, 'p> {
                 self.bool_jv(r)
             }
             ExprKind::Quant { all, var, list, body } => self.translate_quant(*all, *var, *list, *body),
+            ExprKind::Comp { var, list, filter, body } => self.translate_comp(*var, *list, *filter, *body),
             ExprKind::Call(Builtin::Now, args) if args.is_empty() => {
                 let now = self.b.ins().load(I64, MemFlagsData::trusted(), self.ctx, CTX_NOW);
                 Jv { tag: self.iconst(INT as i64), a: now, b: self.iconst(0) }
@@ -570,7 +571,8 @@ impl<'p> Translator<'_, '_, 'p> {
         let vl = self.translate_expr(list);
         let listp = self.spill(&[vl]);
         let eid = self.iconst(list.index() as i64);
-        let len = self.call(Helper::QuantLen, &[eid, listp]);
+        let what = self.iconst(0);
+        let len = self.call(Helper::QuantLen, &[eid, what, listp]);
         let is_err = self.eq_imm(len, (-2i64) as u64);
         let failed = self.failed;
         self.check(is_err, failed);
@@ -609,6 +611,75 @@ impl<'p> Translator<'_, '_, 'p> {
         self.b.switch_to_block(exit);
         let r = self.b.use_var(res);
         self.bool_jv(r)
+    }
+
+    /// `[body for var in list if filter]`: a loop like a quantifier's that appends each kept
+    /// item's value to a list the arena builds; null when the list is missing.
+    fn translate_comp(&mut self, var: LocalId, list: ExprId, filter: Option<ExprId>, body: ExprId) -> Jv {
+        let i = self.b.declare_var(I64);
+        let vars = [self.b.declare_var(I64), self.b.declare_var(I64), self.b.declare_var(I64)];
+        let null = self.null_jv();
+        for (v, x) in vars.iter().zip([null.tag, null.a, null.b]) {
+            self.b.def_var(*v, x);
+        }
+        let vl = self.translate_expr(list);
+        let listp = self.spill(&[vl]);
+        let eid = self.iconst(list.index() as i64);
+        let what = self.iconst(1);
+        let len = self.call(Helper::QuantLen, &[eid, what, listp]);
+        let is_err = self.eq_imm(len, (-2i64) as u64);
+        let failed = self.failed;
+        self.check(is_err, failed);
+        let (start, header, body_blk, next, done, exit) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        // A missing list: the result is missing.
+        let present = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, len, 0);
+        self.b.ins().brif(present, start, &[], exit, &[]);
+        self.b.switch_to_block(start);
+        let acc = self.call(Helper::CompNew, &[]);
+        let zero = self.iconst(0);
+        self.b.def_var(i, zero);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, len);
+        self.b.ins().brif(more, body_blk, &[], done, &[]);
+        self.b.switch_to_block(body_blk);
+        let out = self.out_cell();
+        self.call(Helper::QuantItem, &[listp, iv, out]);
+        let item = self.load_cell(out, 0);
+        self.set_local(var, item);
+        if let Some(f) = filter {
+            let keep = self.translate_cond(f);
+            let push = self.b.create_block();
+            self.b.ins().brif(keep, push, &[], next, &[]);
+            self.b.switch_to_block(push);
+        }
+        let v = self.translate_expr(body);
+        let cellp = self.spill(&[v]);
+        self.call(Helper::CompPush, &[acc, cellp]);
+        self.b.ins().jump(next, &[]);
+        self.b.switch_to_block(next);
+        let iv = self.b.use_var(i);
+        let inc = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, inc);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(done);
+        let out = self.out_cell();
+        self.call(Helper::CompEnd, &[acc, out]);
+        let r = self.load_cell(out, 0);
+        for (v, x) in vars.iter().zip([r.tag, r.a, r.b]) {
+            self.b.def_var(*v, x);
+        }
+        self.b.ins().jump(exit, &[]);
+        self.b.switch_to_block(exit);
+        Jv { tag: self.b.use_var(vars[0]), a: self.b.use_var(vars[1]), b: self.b.use_var(vars[2]) }
     }
 
     /// Evaluates a node's operands in order, then lets the expression helper apply the

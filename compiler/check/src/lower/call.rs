@@ -100,17 +100,7 @@ impl Lowerer<'_> {
                     .help = Some("patterns are compiled once, when the rule is compiled".into());
                     return self.poison(span);
                 };
-                if let Err(e) = regex::Regex::new(&pattern) {
-                    let text = e.to_string();
-                    let last = text.lines().last().unwrap_or("invalid pattern").trim();
-                    let reason = last.strip_prefix("error: ").unwrap_or(last).to_string();
-                    self.err(
-                        codes::E0114,
-                        format!("invalid regular expression: {reason}"),
-                        args[1].span,
-                        "does not compile",
-                    )
-                    .help = Some("warden uses the Rust regex syntax (no look-around or backreferences)".into());
+                if self.pattern(&pattern, args[1].span).is_none() {
                     return self.poison(span);
                 }
                 self.prog.regexes.push(pattern);
@@ -233,11 +223,168 @@ impl Lowerer<'_> {
                 }
                 (self.push(ExprKind::Call(Builtin::Contains, vec![x, y]), &CTy::Bool, span), CTy::Bool)
             }
+            Node::Regex(builtin) => {
+                let Some(pattern) = literal_str(&args[1]) else {
+                    self.err(
+                        codes::E0116,
+                        format!("the pattern of {f}() must be a string literal"),
+                        args[1].span,
+                        "not a literal",
+                    )
+                    .help = Some("patterns are compiled once, when the rule is compiled".into());
+                    return self.poison(span);
+                };
+                let Some(re) = self.pattern(&pattern, args[1].span) else {
+                    return self.poison(span);
+                };
+                let mut ids = Vec::new();
+                for (i, a_) in args.iter().enumerate().filter(|(i, _)| *i != 1) {
+                    let (id, ty) = self.expr(a_);
+                    self.check_param(function, i, &ty, a_.span);
+                    ids.push(id);
+                }
+                let ret = match function.returns {
+                    Returns::Captures => {
+                        let fields = re
+                            .capture_names()
+                            .flatten()
+                            .map(|n| crate::schema::Field { name: n.to_string(), ty: CTy::Str, writable: true })
+                            .collect();
+                        CTy::Obj(std::sync::Arc::new(crate::schema::Shape { fields }))
+                    }
+                    r => returns_ty(r),
+                };
+                self.prog.regexes.push(pattern);
+                let id = ir::RegexId::from_index(self.prog.regexes.len() - 1);
+                (self.push(ExprKind::Regex(builtin, ids, id), &ret, span), ret)
+            }
             Node::Call(builtin) => {
-                let ids =
-                    args.iter().zip(function.params).map(|(a_, p)| self.arg(a_, &param_ty(*p), function)).collect();
-                let ret = returns_ty(function.returns);
+                let mut ids = Vec::new();
+                let mut tys = Vec::new();
+                for (i, a_) in args.iter().enumerate() {
+                    let (id, ty) = self.expr(a_);
+                    self.check_param(function, i, &ty, a_.span);
+                    ids.push(id);
+                    tys.push(ty);
+                }
+                self.check_literals(builtin, args);
+                let ret = match function.returns {
+                    Returns::Arg0 => match tys.first() {
+                        Some(CTy::Enum(_)) => CTy::Str,
+                        Some(t) => t.clone(),
+                        None => CTy::Dyn,
+                    },
+                    Returns::Item0 => match tys.first() {
+                        Some(CTy::List(t)) => (**t).clone(),
+                        _ => CTy::Dyn,
+                    },
+                    Returns::Union => match (tys.first(), tys.get(1)) {
+                        (Some(x), Some(y)) => match super::expr::unify(x, y) {
+                            Some(t @ CTy::List(_)) => t,
+                            _ => CTy::List(Box::new(CTy::Dyn)),
+                        },
+                        _ => CTy::List(Box::new(CTy::Dyn)),
+                    },
+                    Returns::Sum => match tys.first() {
+                        Some(CTy::List(t)) if matches!(**t, CTy::Int) => CTy::Int,
+                        _ => CTy::Float,
+                    },
+                    r => returns_ty(r),
+                };
                 (self.push(ExprKind::Call(builtin, ids), &ret, span), ret)
+            }
+        }
+    }
+
+    /// An argument of type `ty` in position `i` of a call of `function`.
+    fn check_param(&mut self, function: &Function, i: usize, ty: &CTy, span: Span) {
+        let p = function.param(i);
+        if p.admits(&ty.to_ir()) {
+            return;
+        }
+        let want = match p {
+            Param::Int | Param::OptInt => "an int",
+            Param::List | Param::StrList => "a list",
+            Param::Object => "an object",
+            Param::Time => "a date-time",
+            Param::StrOrList => "a string or a list",
+            _ => "a string",
+        };
+        self.err(
+            codes::E0104,
+            format!("`{}` expects {want}, found {}", function.name, a(ty)),
+            span,
+            format!("this is {}", a(ty)),
+        )
+        .help = Some(function.signature.into());
+    }
+
+    /// Literal arguments a builtin reads at compile time: `format`'s template, encodings and
+    /// time zones given as literals.
+    fn check_literals(&mut self, f: Builtin, args: &[ast::Expr]) {
+        let zone_at = match f {
+            Builtin::Hour | Builtin::Minute | Builtin::Date | Builtin::Weekday => Some(1),
+            Builtin::ParseTime | Builtin::FormatTime => Some(2),
+            _ => None,
+        };
+        if let Some(z) = zone_at.and_then(|i| args.get(i))
+            && let Some(name) = literal_str(z)
+            && jiff::tz::TimeZone::get(&name).is_err()
+        {
+            let d = self.err(codes::E0125, format!("unknown time zone `{name}`"), z.span, "not an IANA time zone");
+            d.help = Some("name a zone of the IANA database, such as \"Europe/Berlin\" or \"UTC\"".into());
+        }
+        let encoding_at = match f {
+            Builtin::Sha256 => Some(1),
+            Builtin::HmacSha256 => Some(2),
+            _ => None,
+        };
+        if let Some(e) = encoding_at.and_then(|i| args.get(i))
+            && let Some(name) = literal_str(e)
+            && !builtins::ENCODINGS.contains(&name.as_str())
+        {
+            self.err(codes::E0125, format!("unknown encoding `{name}`"), e.span, "not an encoding").help =
+                Some("write \"hex\", \"base64\" or \"base64url\"".into());
+        }
+        if f == Builtin::Format {
+            let Some(template) = args.first() else { return };
+            let Some(text) = literal_str(template) else {
+                self.err(codes::E0116, "the template of format() must be a string literal", template.span, "not a literal")
+                    .help = Some("write the template in the call: format(\"{} logged in\", user.email)".into());
+                return;
+            };
+            match builtins::template(&text) {
+                Err(why) => {
+                    self.err(codes::E0125, format!("invalid format template: {why}"), template.span, "invalid template");
+                }
+                Ok(pieces) => {
+                    let holes = pieces.iter().filter(|p| matches!(p, builtins::Piece::Hole)).count();
+                    let given = args.len() - 1;
+                    if holes != given {
+                        self.err(
+                            codes::E0125,
+                            format!("the template has {holes} `{{}}` but {given} value{} follow", if given == 1 { "" } else { "s" }),
+                            template.span,
+                            "placeholders and values differ",
+                        )
+                        .help = Some("give one value per `{}`; write `{{` and `}}` for literal braces".into());
+                    }
+                }
+            }
+        }
+    }
+
+    /// A pattern compiled (once, to check it), or an error at `span`.
+    fn pattern(&mut self, pattern: &str, span: Span) -> Option<regex::Regex> {
+        match regex::Regex::new(pattern) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                let text = e.to_string();
+                let last = text.lines().last().unwrap_or("invalid pattern").trim();
+                let reason = last.strip_prefix("error: ").unwrap_or(last).to_string();
+                self.err(codes::E0114, format!("invalid regular expression: {reason}"), span, "does not compile")
+                    .help = Some("warden uses the Rust regex syntax (no look-around or backreferences)".into());
+                None
             }
         }
     }
@@ -265,7 +412,16 @@ fn param_ty(p: Param) -> CTy {
         Param::Time => CTy::Time,
         Param::StrList => CTy::List(Box::new(CTy::Str)),
         // Checked by their builtins' own arms.
-        Param::Sized | Param::StrOrList | Param::Any | Param::Literal | Param::Networks => CTy::Dyn,
+        Param::Int | Param::OptInt => CTy::Int,
+        Param::OptStr => CTy::Str,
+        Param::Sized
+        | Param::StrOrList
+        | Param::Any
+        | Param::Literal
+        | Param::Networks
+        | Param::List
+        | Param::Object
+        | Param::Rest => CTy::Dyn,
     }
 }
 
@@ -278,6 +434,9 @@ fn returns_ty(r: Returns) -> CTy {
         Returns::Str => CTy::Str,
         Returns::StrList | Returns::Set => CTy::List(Box::new(CTy::Str)),
         Returns::Weekday => CTy::Enum(WEEKDAYS),
+        Returns::DynList => CTy::List(Box::new(CTy::Dyn)),
+        // Typed by `call` from the arguments.
+        Returns::Arg0 | Returns::Item0 | Returns::Union | Returns::Sum | Returns::Captures => CTy::Dyn,
     }
 }
 

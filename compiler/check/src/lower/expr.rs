@@ -135,28 +135,60 @@ impl Lowerer<'_> {
             }
             E::Binary(op, l, r) => self.binary(*op, l, r, span),
             E::Quant { kind, var, list, body } => {
-                let (l, lty) = self.expr(list);
-                let elem = match &lty {
-                    CTy::List(t) => (**t).clone(),
-                    CTy::Dyn | CTy::Null => CTy::Dyn,
-                    other => {
-                        self.err(
-                            codes::E0104,
-                            format!("quantifiers range over lists, found {}", a(other)),
-                            list.span,
-                            "not a list",
-                        );
-                        CTy::Dyn
-                    }
-                };
+                let (l, elem) = self.range(list, "quantifiers");
                 self.open_scope();
-                let id = self.declare(var, elem, self.built[l.index()]);
+                let id = self.declare_bound(var, elem, self.built[l.index()]);
                 let b = self.cond(body);
                 self.close_scope();
                 let all = *kind == ast::Quantifier::All;
                 (self.push(ExprKind::Quant { all, var: id, list: l, body: b }, &CTy::Bool, span), CTy::Bool)
             }
+            E::Comp { body, var, list, filter } => {
+                let (l, elem) = self.range(list, "comprehensions");
+                self.open_scope();
+                let id = self.declare_bound(var, elem, self.built[l.index()]);
+                let f = filter.as_ref().map(|f| self.cond(f));
+                let (b, bty) = self.expr(body);
+                self.close_scope();
+                let ty = CTy::List(Box::new(bty));
+                (self.push(ExprKind::Comp { var: id, list: l, filter: f, body: b }, &ty, span), ty)
+            }
+            E::Object(members) => {
+                let mut fields: Vec<crate::schema::Field> = Vec::new();
+                let mut ids = Vec::new();
+                for (key, value) in members {
+                    let (id, ty) = self.expr(value);
+                    if fields.iter().any(|f| f.name == key.name) {
+                        self.err(
+                            codes::E0124,
+                            format!("`{}` is a key of this object twice", key.name),
+                            key.span,
+                            "repeated key",
+                        )
+                        .help = Some("each key appears once in an object literal".into());
+                        continue;
+                    }
+                    fields.push(crate::schema::Field { name: key.name.clone(), ty, writable: true });
+                    ids.push((key.name.clone(), id));
+                }
+                let ty = CTy::Obj(std::sync::Arc::new(crate::schema::Shape { fields }));
+                (self.push(ExprKind::Object(ids), &ty, span), ty)
+            }
         }
+    }
+
+    /// The list a quantifier or comprehension ranges over, and the type of its items.
+    fn range(&mut self, list: &ast::Expr, what: &str) -> (ExprId, CTy) {
+        let (l, lty) = self.expr(list);
+        let elem = match &lty {
+            CTy::List(t) => (**t).clone(),
+            CTy::Dyn | CTy::Null => CTy::Dyn,
+            other => {
+                self.err(codes::E0104, format!("{what} range over lists, found {}", a(other)), list.span, "not a list");
+                CTy::Dyn
+            }
+        };
+        (l, elem)
     }
 
     pub(super) fn string(&mut self, parts: &[StrPart], span: Span) -> (ExprId, CTy) {
@@ -359,6 +391,19 @@ impl Lowerer<'_> {
                 let (x, xt) = self.expr(l);
                 let (y, yt) = self.expr(r);
                 let ordering = !matches!(op, BinOp::Eq | BinOp::Ne);
+                // Date-times compare as instants: with another date-time, epoch milliseconds, or
+                // (for ordering) a date-time string or dynamic data.
+                let time = matches!(xt, CTy::Time) || matches!(yt, CTy::Time);
+                let other_ok = |t: &CTy| {
+                    matches!(t, CTy::Time | CTy::Int) || (ordering && (t.is_str() || matches!(t, CTy::Dyn)))
+                };
+                let (x, xt, y, yt) = if time && other_ok(&xt) && other_ok(&yt) {
+                    let (x, xt) = self.instant(x, xt, l.span);
+                    let (y, yt) = self.instant(y, yt, r.span);
+                    (x, xt, y, yt)
+                } else {
+                    (x, xt, y, yt)
+                };
                 let ok = if ordering {
                     xt.is_dyn() || yt.is_dyn() || (xt.is_num() && yt.is_num()) || (xt.is_str() && yt.is_str())
                 } else {
@@ -369,7 +414,9 @@ impl Lowerer<'_> {
                         (CTy::Bool, t) | (t, CTy::Bool) if t.is_str() => {
                             "compare bools with `true` or `false`, without quotes".to_string()
                         }
-                        (CTy::Time, _) | (_, CTy::Time) => "use days_since() to compare date-times".to_string(),
+                        (CTy::Time, _) | (_, CTy::Time) => {
+                            "date-times compare with date-times or epoch milliseconds (`now() - days(30)`)".to_string()
+                        }
                         _ if ordering => "ordering compares two numbers or two strings".to_string(),
                         _ => "compare values of the same type".to_string(),
                     };
@@ -423,6 +470,19 @@ impl Lowerer<'_> {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
                 let (x, xt) = self.expr(l);
                 let (y, yt) = self.expr(r);
+                // Instants and durations: `time ± int` and `time - time` in milliseconds.
+                let time_arith = match (&xt, &yt) {
+                    (CTy::Time, CTy::Int) | (CTy::Int, CTy::Time) => matches!(op, BinOp::Add | BinOp::Sub),
+                    (CTy::Time, CTy::Time) => op == BinOp::Sub,
+                    _ => false,
+                };
+                let (x, xt, y, yt) = if time_arith {
+                    let (x, xt) = self.instant(x, xt, l.span);
+                    let (y, yt) = self.instant(y, yt, r.span);
+                    (x, xt, y, yt)
+                } else {
+                    (x, xt, y, yt)
+                };
                 let ty = match (&xt, &yt) {
                     (CTy::Int, CTy::Int) => CTy::Int,
                     (a_, b_) if a_.is_num() && b_.is_num() => CTy::Float,
@@ -458,6 +518,15 @@ impl Lowerer<'_> {
                 (self.push(ExprKind::Arith(aop, x, y), &ty, span), ty)
             }
         }
+    }
+
+    /// A value read as an instant: epoch milliseconds stay as they are; anything else goes
+    /// through `millis()` (a date-time string, or dynamic data checked at run time).
+    fn instant(&mut self, id: ExprId, ty: CTy, span: Span) -> (ExprId, CTy) {
+        if matches!(ty, CTy::Int) {
+            return (id, ty);
+        }
+        (self.push(ExprKind::Call(ir::Builtin::Millis, vec![id]), &CTy::Int, span), CTy::Int)
     }
 
     /// Warns when a string with known values is compared with a value it never has.

@@ -366,49 +366,66 @@ impl<'a> Lowerer<'a> {
                 StmtKind::Mfa { provider: provider.clone(), remember, options: opts }
             }
             S::Redirect(url) => StmtKind::Redirect(self.expect_ty(url, &CTy::Str, "a redirect URL")),
-            S::Persist { metadata, key, key_span, value } => {
+            S::Persist { metadata, key, key_span, path, value } => {
                 let metadata = match metadata {
                     ast::Metadata::App => ir::Metadata::App,
                     ast::Metadata::User => ir::Metadata::User,
                 };
-                if key.is_empty() || key.contains('.') || key.contains('$') {
-                    self.err(
-                        codes::E0117,
-                        format!("invalid metadata key {key:?}"),
-                        *key_span,
-                        "Auth0 rejects this key",
-                    )
-                    .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
-                }
-                let (v, ty) = self.expr(value);
-                let field = self.user_field_type(metadata.field());
-                if let CTy::Obj(shape) = &field {
-                    match shape.field(key) {
-                        None => {
-                            let d = self.err(
-                                codes::E0100,
-                                format!("unknown field `{key}` in `user.{}`", metadata.field()),
-                                *key_span,
-                                "not declared in the manifest",
-                            );
-                            d.help = Some(suggest_or(
-                                did_you_mean(key, shape.names()),
-                                "declare it under [schema] in warden.toml",
-                            ));
-                        }
-                        Some(f) if !ty.fits(&f.ty) => {
-                            let want = f.ty.clone();
-                            self.err(
-                                codes::E0104,
-                                format!("`user.{}.{key}` is {}, not {}", metadata.field(), a(&want), a(&ty)),
-                                value.span,
-                                format!("this is {}", a(&ty)),
-                            );
-                        }
-                        Some(_) => {}
+                for (k, kspan) in std::iter::once((key, *key_span)).chain(path.iter().map(|p| (&p.name, p.span))) {
+                    if k.is_empty() || k.contains('.') || k.contains('$') {
+                        self.err(codes::E0117, format!("invalid metadata key {k:?}"), kspan, "Auth0 rejects this key")
+                            .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
                     }
                 }
-                StmtKind::Persist { metadata, key: key.clone(), value: v, refresh: 0 }
+                if path.len() + 2 > ir::MAX_PATH {
+                    self.err(codes::E0002, "the path is too long", s.span, format!("{} keys", path.len() + 1)).help =
+                        Some(format!("`persist` paths have at most {} keys", ir::MAX_PATH - 1));
+                }
+                let (v, ty) = self.expr(value);
+                // The declared type along the path, when the manifest declares the metadata.
+                let mut field = self.user_field_type(metadata.field());
+                let mut shown = format!("user.{}", metadata.field());
+                for (k, kspan) in std::iter::once((key, *key_span)).chain(path.iter().map(|p| (&p.name, p.span))) {
+                    field = match &field {
+                        CTy::Obj(shape) => match shape.field(k) {
+                            Some(f) => f.ty.clone(),
+                            None => {
+                                let d = self.err(
+                                    codes::E0100,
+                                    format!("unknown field `{k}` in `{shown}`"),
+                                    kspan,
+                                    "not declared in the manifest",
+                                );
+                                d.help = Some(suggest_or(
+                                    did_you_mean(k, shape.names()),
+                                    "declare it under [schema] in warden.toml",
+                                ));
+                                CTy::Dyn
+                            }
+                        },
+                        CTy::Dyn | CTy::Null => CTy::Dyn,
+                        other => {
+                            self.err(
+                                codes::E0120,
+                                format!("`{shown}` is {}: it has no field `{k}`", a(other)),
+                                kspan,
+                                "no such field",
+                            );
+                            CTy::Dyn
+                        }
+                    };
+                    shown = format!("{shown}.{k}");
+                }
+                if !ty.fits(&field) {
+                    self.err(
+                        codes::E0104,
+                        format!("`{shown}` is {}, not {}", a(&field), a(&ty)),
+                        value.span,
+                        format!("this is {}", a(&ty)),
+                    );
+                }
+                let path = path.iter().map(|p| p.name.clone()).collect();
+                StmtKind::Persist { metadata, key: key.clone(), path, value: v, refresh: 0 }
             }
             S::Log(m) => StmtKind::Log(self.expr(m).0),
         })
@@ -433,6 +450,31 @@ impl<'a> Lowerer<'a> {
                 "defined again",
             )
             .help = Some("each name is defined once per rule; choose another name".into());
+        }
+        self.rule_locals.push(name.name.clone());
+        self.local_built.push(built);
+        let id = ir::LocalId::from_index(self.rule_locals.len() - 1);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.push(name.name.clone());
+            self.visible.entry(name.name.clone()).or_default().push((id, ty));
+        }
+        id
+    }
+
+    /// A quantifier's or comprehension's variable: visible in its body only, so the same name
+    /// may be bound again by another one; it may not hide a name already visible.
+    fn declare_bound(&mut self, name: &ast::Ident, ty: CTy, built: u32) -> ir::LocalId {
+        if matches!(name.name.as_str(), "user" | "context" | "config") {
+            self.err(codes::E0111, format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
+                Some("choose another name".into());
+        } else if self.lookup_local(&name.name).is_some() {
+            self.err(
+                codes::E0111,
+                format!("`{}` is already defined here", name.name),
+                name.span,
+                "would hide another name",
+            )
+            .help = Some("choose another name for the variable".into());
         }
         self.rule_locals.push(name.name.clone());
         self.local_built.push(built);
