@@ -9,6 +9,7 @@ mod fault;
 pub mod ops;
 mod outcome;
 pub mod scan;
+pub mod text;
 pub mod trace;
 mod txn;
 mod value;
