@@ -347,33 +347,35 @@ pub enum Piece<'a> {
     Hole,
 }
 
-/// The pieces of a `format()` template; a `{` or `}` that is not `{}`, `{{` or `}}` is an
-/// error. The checker counts holes with it; the runtime formats with it.
+/// The pieces of a `format()` template; a `{` or `}` that is not part of `{}`, `{{` or `}}`
+/// is an error. The checker counts holes with it; the runtime formats with it.
 pub fn template(t: &str) -> Result<Vec<Piece<'_>>, String> {
-    let mut out = Vec::new();
-    let mut text = String::new();
+    let mut pieces = Vec::new();
+    let mut start = 0;
     let mut chars = t.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match (c, chars.peek().map(|(_, n)| *n)) {
-            ('{', Some('}')) => {
-                chars.next();
-                if !text.is_empty() {
-                    out.push(Piece::Text(std::mem::take(&mut text).into()));
-                }
-                out.push(Piece::Hole);
-            }
-            ('{', Some('{')) | ('}', Some('}')) => {
-                chars.next();
-                text.push(c);
-            }
-            ('{' | '}', _) => return Err(format!("a lone `{c}` at character {}: write `{c}{c}` for a brace", i + 1)),
-            _ => text.push(c),
+    while let Some((at, c)) = chars.next() {
+        if c != '{' && c != '}' {
+            continue;
         }
+        if start < at {
+            pieces.push(Piece::Text(t.get(start..at).unwrap_or_default().into()));
+        }
+        match (c, chars.next_if(|&(_, next)| next == '{' || next == '}')) {
+            ('{', Some((_, '{'))) => pieces.push(Piece::Text("{".into())),
+            ('}', Some((_, '}'))) => pieces.push(Piece::Text("}".into())),
+            ('{', Some((_, '}'))) => pieces.push(Piece::Hole),
+            _ => {
+                let position = t.get(..at).unwrap_or_default().chars().count().saturating_add(1);
+                let help = if c == '{' { "`{}` for a value, `{{` for a brace" } else { "`}}` for a brace" };
+                return Err(format!("stray `{c}` at character {position} of the template (write {help})"));
+            }
+        }
+        start = chars.peek().map_or(t.len(), |&(next, _)| next);
     }
-    if !text.is_empty() {
-        out.push(Piece::Text(text.into()));
+    if start < t.len() {
+        pieces.push(Piece::Text(t.get(start..).unwrap_or_default().into()));
     }
-    Ok(out)
+    Ok(pieces)
 }
 
 /// The encodings `sha256` and `hmac_sha256` write.
@@ -862,6 +864,27 @@ const ROWS: [usize; Builtin::COUNT] = {
 #[cfg(test)]
 mod tests {
     use super::{BUILTINS, Node, lookup};
+
+    #[test]
+    fn templates_count_holes_and_refuse_stray_braces() {
+        use super::{Piece, template};
+        let holes = |t: &str| template(t).map(|p| p.iter().filter(|p| matches!(p, Piece::Hole)).count());
+        assert_eq!(holes(""), Ok(0));
+        assert_eq!(holes("a {} b {}{}"), Ok(3));
+        assert_eq!(holes("{{}} {{{}}}"), Ok(1));
+        let stray = |c: char, n: usize| {
+            let help = if c == '{' { "`{}` for a value, `{{` for a brace" } else { "`}}` for a brace" };
+            Err(format!("stray `{c}` at character {n} of the template (write {help})"))
+        };
+        assert_eq!(holes("{"), stray('{', 1));
+        assert_eq!(holes("é{x}"), stray('{', 2));
+        assert_eq!(holes("{{{"), stray('{', 3));
+        assert_eq!(holes("{ }"), stray('{', 1));
+        assert_eq!(holes("}"), stray('}', 1));
+        assert_eq!(holes("😀}{"), stray('}', 2));
+        assert_eq!(holes("{{}"), stray('}', 3));
+        assert_eq!(holes("{}}"), stray('}', 3));
+    }
 
     #[test]
     fn rows_are_consistent() {

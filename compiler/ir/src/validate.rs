@@ -339,10 +339,9 @@ impl Program {
                         Assign::Items(x) => (items(ty(x)), built[x.index()]),
                     }
                 }
-                kind => (
-                    self.produces(kind, &e.ty).map_err(|m| format!("expression {id}: {m}"))?,
-                    self.built(kind, &built),
-                ),
+                kind => {
+                    (self.produces(kind, &e.ty).map_err(|m| format!("expression {id}: {m}"))?, self.built(kind, &built))
+                }
             };
             if b as usize > MAX_BUILT_DEPTH {
                 return Err(format!("expression {id} builds lists nested deeper than {MAX_BUILT_DEPTH}"));
@@ -454,9 +453,7 @@ impl Program {
                 need(is_list(ty(list)) && filter.is_none_or(|f| is_condition(ty(&f))), "a comprehension")?;
                 Ty::List(Box::new(ty(body).clone()))
             }
-            ExprKind::Object(members) => {
-                Ty::Object(members.iter().map(|(k, e)| (k.clone(), ty(e).clone())).collect())
-            }
+            ExprKind::Object(members) => Ty::Object(members.iter().map(|(k, e)| (k.clone(), ty(e).clone())).collect()),
             ExprKind::Call(f, args) => {
                 let f = f.function();
                 need(args.iter().enumerate().all(|(i, a)| f.param(i).admits(ty(a))), &format!("`{}`", f.name))?;

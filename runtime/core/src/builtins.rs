@@ -57,7 +57,7 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
                 return Err((0, format!("contains() needs a string or a list, found {}", other.describe())));
             }
         },
-        B::Split if args.len() == 3 => more::split_limit(s(0)?, s(1)?, int(f, args, 2)?)?,
+        B::Split if args.len() == 3 => crate::text::split_limit(s(0)?, s(1)?, int(f, args, 2)?)?,
         B::Split => {
             let (text, sep) = (s(0)?, s(1)?);
             let parts: Vec<Value> = if sep.is_empty() {
@@ -96,37 +96,18 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
             let since = now.checked_sub(time_ms(&args[0], f)?).ok_or((0, "date-time arithmetic overflows".into()))?;
             Value::Float(since as f64 / DAY_MS)
         }
-        B::Weekday if args.len() == 1 => {
-            Value::str(weekday(time_ms(&args[0], f)?).map_err(|m| (0, m.into_message()))?)
-        }
+        B::Weekday if args.len() == 1 => Value::str(weekday(time_ms(&args[0], f)?).map_err(|m| (0, m.into_message()))?),
         _ => return more::call(f, args),
     })
 }
 
-/// `format("template", values...)`: each `{}` takes the next value, formatted as
-/// interpolation does; a missing value is written `null`.
+/// `format("template", values...)`; a missing value is written `null`.
 fn format(args: &[Value]) -> Result<Value, Failure> {
-    let template = match args.first() {
-        Some(Value::Str(t)) => t,
-        Some(other) => return Err((0, format!("format() needs a template string, found {}", other.describe()))),
-        None => return Err((0, "format() needs a template".into())),
-    };
-    let pieces = warden_ir::builtins::template(template).map_err(|m| (0, m))?;
-    let mut values = args[1..].iter();
-    let mut out = String::new();
-    for piece in &pieces {
-        match piece {
-            warden_ir::builtins::Piece::Text(t) => out.push_str(t),
-            warden_ir::builtins::Piece::Hole => match values.next() {
-                Some(Value::Null) | None => out.push_str("null"),
-                Some(v) => out.push_str(&v.to_text()),
-            },
-        }
-        if out.len() > more::MAX_BUILT_STRING {
-            return Err((0, "the result of format() would exceed 1 MiB".into()));
-        }
+    match args.first() {
+        Some(Value::Str(t)) => crate::text::format(t, &args[1..]),
+        Some(other) => Err((0, format!("format() needs a template string, found {}", other.describe()))),
+        None => Err((0, "format() needs a template".into())),
     }
-    Ok(Value::str(&out))
 }
 
 /// The `i`th argument as an int.

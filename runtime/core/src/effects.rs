@@ -139,7 +139,10 @@ fn nested_update(
         None | Some(Json::Null) => Json::Object(Map::new()),
         Some(j @ Json::Object(_)) => j.clone(),
         Some(other) => {
-            return Err(fault!("cannot write below `{key}`: it holds {}, not an object", Value::from_json(other).describe()));
+            return Err(fault!(
+                "cannot write below `{key}`: it holds {}, not an object",
+                Value::from_json(other).describe()
+            ));
         }
     };
     let Some((last, parents)) = path.split_last() else {

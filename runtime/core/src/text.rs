@@ -215,16 +215,18 @@ pub fn hmac_sha256(key: &str, message: &str, encoding: Option<&str>) -> Result<V
 /// `format("template", values...)`: each `{}` replaced by the next value written as
 /// interpolation writes it (a missing value as `null`), `{{` and `}}` as braces.
 pub fn format(template: &str, values: &[Value]) -> Result<Value, Failure> {
-    let pieces = template_pieces(template).map_err(|m| (0, format!("format(): {m}")))?;
-    let holes = pieces.iter().filter(|p| matches!(p, Piece::Group(_))).count();
+    use warden_ir::builtins::Piece as P;
+    let pieces = warden_ir::builtins::template(template).map_err(|m| (0, format!("format(): {m}")))?;
+    let holes = pieces.iter().filter(|p| matches!(p, P::Hole)).count();
     if holes != values.len() {
         return Err((0, format!("format() template takes {holes} values, found {}", values.len())));
     }
     let mut out = Built::new("format", 0);
+    let mut next = values.iter();
     for piece in pieces {
         match piece {
-            Piece::Text(s) => out.push(s)?,
-            Piece::Group(i) => match values.get(i) {
+            P::Text(s) => out.push(&s)?,
+            P::Hole => match next.next() {
                 None | Some(Value::Null) => out.push("null")?,
                 Some(Value::Str(s)) => out.push(s)?,
                 Some(v) => out.push(&v.to_text())?,
@@ -232,12 +234,6 @@ pub fn format(template: &str, values: &[Value]) -> Result<Value, Failure> {
         }
     }
     Ok(out.finish())
-}
-
-/// The number of `{}` in a `format` template, for the checker; a `{` or `}` that is not part
-/// of `{}`, `{{` or `}}` is an error.
-pub fn format_placeholders(template: &str) -> Result<usize, String> {
-    Ok(template_pieces(template)?.iter().filter(|p| matches!(p, Piece::Group(_))).count())
 }
 
 /// `capture(text, "pattern")`: the first match as `[whole, group 1, ...]` (a group that did
@@ -492,40 +488,6 @@ fn capture_ref(s: &str) -> Option<(&str, &str)> {
     }
     // The bytes before `end` are ASCII: `end` is on a character boundary.
     s.split_at_checked(end)
-}
-
-/// A `format` template as text and holes (`Piece::Group(n)` for the n-th `{}`).
-fn template_pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
-    let mut pieces = Vec::new();
-    let mut holes = 0;
-    let mut start = 0;
-    let mut chars = template.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        if c != '{' && c != '}' {
-            continue;
-        }
-        if start < at {
-            pieces.push(Piece::Text(template.get(start..at).unwrap_or_default()));
-        }
-        match (c, chars.next_if(|&(_, next)| next == '{' || next == '}')) {
-            ('{', Some((_, '{'))) => pieces.push(Piece::Text("{")),
-            ('}', Some((_, '}'))) => pieces.push(Piece::Text("}")),
-            ('{', Some((_, '}'))) => {
-                pieces.push(Piece::Group(holes));
-                holes += 1;
-            }
-            _ => {
-                let position = template.get(..at).unwrap_or_default().chars().count().saturating_add(1);
-                let help = if c == '{' { "`{}` for a value, `{{` for a brace" } else { "`}}` for a brace" };
-                return Err(format!("stray `{c}` at character {position} of the template (write {help})"));
-            }
-        }
-        start = chars.peek().map_or(template.len(), |&(next, _)| next);
-    }
-    if start < template.len() {
-        pieces.push(Piece::Text(template.get(start..).unwrap_or_default()));
-    }
-    Ok(pieces)
 }
 
 #[cfg(test)]
@@ -937,29 +899,6 @@ mod tests {
     }
 
     #[test]
-    fn format_placeholders_counts_and_refuses_stray_braces() {
-        assert_eq!(format_placeholders(""), Ok(0));
-        assert_eq!(format_placeholders("a {} b {}{}"), Ok(3));
-        assert_eq!(format_placeholders("{{}} {{{}}}"), Ok(1));
-        let open = |at: usize| {
-            Err(format!("stray `{{` at character {at} of the template (write `{{}}` for a value, `{{{{` for a brace)"))
-        };
-        let close = |at: usize| Err(format!("stray `}}` at character {at} of the template (write `}}}}` for a brace)"));
-        assert_eq!(format_placeholders("{"), open(1));
-        assert_eq!(format_placeholders("é{x}"), open(2));
-        assert_eq!(format_placeholders("{{{"), open(3));
-        assert_eq!(format_placeholders("{ }"), open(1));
-        assert_eq!(format_placeholders("}"), close(1));
-        assert_eq!(format_placeholders("😀}{"), close(2));
-        assert_eq!(format_placeholders("{{}"), close(3));
-        assert_eq!(format_placeholders("{}}"), close(3));
-        assert_eq!(
-            err(format("a}", &[])),
-            (0, "format(): stray `}` at character 2 of the template (write `}}` for a brace)".into())
-        );
-    }
-
-    #[test]
     fn format_checks_its_values_and_the_limit() {
         let e = (0, "format() template takes 2 values, found 1".to_string());
         assert_eq!(err(format("{}{}", &[Value::Int(1)])), e);
@@ -1020,7 +959,7 @@ mod tests {
         let items = list(json!([1, "a", null]));
         for a in texts {
             for b in texts {
-                let _ = (replace(a, b, a), index_of_text(a, b), format(a, &[Value::str(b)]), format_placeholders(a));
+                let _ = (replace(a, b, a), index_of_text(a, b), format(a, &[Value::str(b)]));
                 let _ = (
                     sha256(a, Some(b)),
                     hmac_sha256(a, b, Some(a)),

@@ -349,13 +349,23 @@ impl Lowerer<'_> {
         if f == Builtin::Format {
             let Some(template) = args.first() else { return };
             let Some(text) = literal_str(template) else {
-                self.err(codes::E0116, "the template of format() must be a string literal", template.span, "not a literal")
-                    .help = Some("write the template in the call: format(\"{} logged in\", user.email)".into());
+                self.err(
+                    codes::E0116,
+                    "the template of format() must be a string literal",
+                    template.span,
+                    "not a literal",
+                )
+                .help = Some("write the template in the call: format(\"{} logged in\", user.email)".into());
                 return;
             };
             match builtins::template(&text) {
                 Err(why) => {
-                    self.err(codes::E0125, format!("invalid format template: {why}"), template.span, "invalid template");
+                    self.err(
+                        codes::E0125,
+                        format!("invalid format template: {why}"),
+                        template.span,
+                        "invalid template",
+                    );
                 }
                 Ok(pieces) => {
                     let holes = pieces.iter().filter(|p| matches!(p, builtins::Piece::Hole)).count();
@@ -363,7 +373,10 @@ impl Lowerer<'_> {
                     if holes != given {
                         self.err(
                             codes::E0125,
-                            format!("the template has {holes} `{{}}` but {given} value{} follow", if given == 1 { "" } else { "s" }),
+                            format!(
+                                "the template has {holes} `{{}}` but {given} value{} follow",
+                                if given == 1 { "" } else { "s" }
+                            ),
                             template.span,
                             "placeholders and values differ",
                         )

@@ -394,9 +394,8 @@ impl Lowerer<'_> {
                 // Date-times compare as instants: with another date-time, epoch milliseconds, or
                 // (for ordering) a date-time string or dynamic data.
                 let time = matches!(xt, CTy::Time) || matches!(yt, CTy::Time);
-                let other_ok = |t: &CTy| {
-                    matches!(t, CTy::Time | CTy::Int) || (ordering && (t.is_str() || matches!(t, CTy::Dyn)))
-                };
+                let other_ok =
+                    |t: &CTy| matches!(t, CTy::Time | CTy::Int) || (ordering && (t.is_str() || matches!(t, CTy::Dyn)));
                 let (x, xt, y, yt) = if time && other_ok(&xt) && other_ok(&yt) {
                     let (x, xt) = self.instant(x, xt, l.span);
                     let (y, yt) = self.instant(y, yt, r.span);

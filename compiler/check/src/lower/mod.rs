@@ -373,8 +373,13 @@ impl<'a> Lowerer<'a> {
                 };
                 for (k, kspan) in std::iter::once((key, *key_span)).chain(path.iter().map(|p| (&p.name, p.span))) {
                     if k.is_empty() || k.contains('.') || k.contains('$') {
-                        self.err(codes::E0117, format!("invalid metadata key {k:?}"), kspan, "Auth0 rejects this key")
-                            .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
+                        self.err(
+                            codes::E0117,
+                            format!("invalid metadata key {k:?}"),
+                            kspan,
+                            "Auth0 rejects this key",
+                        )
+                        .help = Some("metadata keys cannot be empty or contain `.` or `$`".into());
                     }
                 }
                 if path.len() + 2 > ir::MAX_PATH {
