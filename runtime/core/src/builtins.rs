@@ -17,7 +17,7 @@ use warden_ir::builtins::Returns;
 pub type Failure = (usize, String);
 
 const DAY_MS: f64 = 86_400_000.0;
-const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday", "tuesday", "wednesday"];
+pub(crate) const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday", "tuesday", "wednesday"];
 
 /// Calls a built-in on evaluated arguments: what each builtin of `warden_ir::BUILTINS` means,
 /// for the interpreter and the JIT alike.
@@ -164,7 +164,7 @@ fn in_range(ms: i64) -> Result<i64, Fault> {
 
 /// A date-time as epoch milliseconds: RFC 3339, `YYYY-MM-DD`, or a number of milliseconds
 /// (fractions are dropped). Out-of-range instants and other strings are errors.
-fn time_ms(v: &Value, f: Builtin) -> Result<i64, Failure> {
+pub(crate) fn time_ms(v: &Value, f: Builtin) -> Result<i64, Failure> {
     match v {
         Value::Int(ms) => in_range(*ms).map_err(|m| (0, m.into_message())),
         Value::Float(ms) if ms.is_finite() && ms.abs() < 9.0e18 => {

@@ -3,6 +3,7 @@
 //! [`Outcome`] it produces.
 
 pub mod builtins;
+pub mod collections;
 mod decode;
 mod effects;
 mod fault;
@@ -10,6 +11,7 @@ pub mod ops;
 mod outcome;
 pub mod scan;
 pub mod text;
+pub mod timefns;
 pub mod trace;
 mod txn;
 mod value;
