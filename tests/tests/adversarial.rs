@@ -231,7 +231,7 @@ fn builtins_with_the_wrong_number_of_arguments_are_refused() {
     // login; `lower` with none panicked at load in the JIT's translator, even for the
     // interpreter.
     for (f, keep, want) in [
-        (Builtin::Split, 1, "`split` takes 2 arguments, found 1"),
+        (Builtin::Split, 1, "`split` takes 2 to 3 arguments, found 1"),
         (Builtin::Lower, 0, "`lower` takes 1 argument, found 0"),
     ] {
         let mut c = RICH_CONTENTS.clone();

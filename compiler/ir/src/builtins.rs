@@ -142,6 +142,18 @@ pub fn arity(f: Builtin) -> (usize, Option<usize>) {
     f.function().arity()
 }
 
+/// Why a builtin cannot take `n` arguments, in words (`` `split` takes 2 to 3 arguments,
+/// found 1 ``).
+pub fn arity_error(f: Builtin, n: usize) -> String {
+    let (min, max) = arity(f);
+    let want = match max {
+        Some(max) if max == min => format!("{min} argument{}", if min == 1 { "" } else { "s" }),
+        Some(max) => format!("{min} to {max} arguments"),
+        None => format!("at least {min} argument{}", if min == 1 { "" } else { "s" }),
+    };
+    format!("`{}` takes {want}, found {n}", f.name())
+}
+
 /// Whether a builtin takes `n` arguments.
 pub fn takes(f: Builtin, n: usize) -> bool {
     let (min, max) = arity(f);

@@ -180,7 +180,7 @@ impl Program {
             ExprKind::IpIn(_, c) if c.index() >= self.cidrs.len() => bad("network set", c.index()),
             ExprKind::Regex(_, _, r) if r.index() >= self.regexes.len() => bad("regex", r.index()),
             ExprKind::Call(f, args) if !crate::builtins::takes(*f, args.len()) => {
-                Err(format!("`{}` cannot take {} arguments", f.name(), args.len()))
+                Err(crate::builtins::arity_error(*f, args.len()))
             }
             ExprKind::Call(f, _) | ExprKind::Regex(f, ..)
                 if matches!(f.function().node, crate::builtins::Node::Regex(_))
@@ -190,7 +190,7 @@ impl Program {
             }
             // The pattern is not among `args`.
             ExprKind::Regex(f, args, _) if !crate::builtins::takes(*f, args.len() + 1) => {
-                Err(format!("`{}` cannot take {} arguments", f.name(), args.len() + 1))
+                Err(crate::builtins::arity_error(*f, args.len() + 1))
             }
             ExprKind::Object(members)
                 if members.iter().enumerate().any(|(i, (k, _))| members[..i].iter().any(|(k2, _)| k2 == k)) =>

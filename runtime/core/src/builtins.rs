@@ -26,7 +26,7 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
     // `Program::validate` refuses other arities; this keeps an unvalidated program from
     // indexing past the arguments.
     if !warden_ir::builtins::takes(f, args.len()) {
-        return Err((0, format!("`{}` cannot take {} arguments", f.name(), args.len())));
+        return Err((0, warden_ir::builtins::arity_error(f, args.len())));
     }
     // `format` shows a missing value as `null` instead of going missing.
     if f == B::Format {

@@ -86,7 +86,7 @@ fn object<'a>(f: Builtin, args: &'a [Value], i: usize) -> Result<&'a indexmap::I
 pub fn call_regex(f: Builtin, args: &[Value], re: &regex::Regex) -> Result<Value, Failure> {
     use Builtin as B;
     if !warden_ir::builtins::takes(f, args.len() + 1) {
-        return Err((0, format!("`{}` cannot take {} arguments", f.name(), args.len() + 1)));
+        return Err((0, warden_ir::builtins::arity_error(f, args.len() + 1)));
     }
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);

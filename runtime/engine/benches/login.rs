@@ -21,6 +21,55 @@ fn per_login(c: &mut Criterion) {
     login_group(c, "login", "examples/bench/warden.toml", "login");
     login_group(c, "login-allow-deny", "examples/bench/allow-deny.toml", "allow-deny");
     conditions(c);
+    reach(c);
+}
+
+/// The language's newer constructs, one small rule each, on one login: a scope filter over 50
+/// requested scopes, roles sorted without repeats, a hashed email, office hours in the user's
+/// zone, an object claim, a formatted log. Each case checks its outcome before it is timed.
+fn reach(c: &mut Criterion) {
+    let scopes: Vec<String> = (0..50).map(|i| format!("api:{i}")).collect();
+    let allowed: Vec<String> = (0..50).step_by(2).map(|i| format!("\"api:{i}\"")).collect();
+    let roles: Vec<String> = (0..20).map(|i| format!("role-{}", (i * 7) % 13)).collect();
+    let user = json!({"user_id": "auth0|1", "email": "  Ada.Lovelace@Example.COM ", "name": "Ada Lovelace",
+        "app_metadata": {"plan": "pro", "seats": 12}});
+    let context = json!({"clientName": "Payroll", "request": {"ip": "192.0.2.7", "query": {"scope": scopes.join(" ")},
+        "geoip": {"time_zone": "Europe/Berlin"}}, "authorization": {"roles": roles}});
+    let cases = [
+        (
+            "scope-filter-50",
+            format!("scope set [s for s in split(context.request.query.scope, \" \") if s in [{}]]", allowed.join(", ")),
+            "\"scope\":[\"api:0\",",
+        ),
+        ("sort-unique-20", "claim id_token \"https://x/roles\" = sort(unique(context.authorization.roles))".into(), "\"role-0\",\"role-1\","),
+        ("sha256-email", "claim id_token \"https://x/h\" = sha256(lower(trim(user.email)))".into(), "\"https://x/h\":\""),
+        (
+            "office-hours",
+            "deny \"closed\" if hour(now(), context.request.geoip.time_zone ?? \"UTC\") < 8 or weekday(now(), context.request.geoip.time_zone ?? \"UTC\") == \"sunday\"".into(),
+            "\"decision\":\"allow\"",
+        ),
+        (
+            "object-claim",
+            "claim id_token \"https://x/billing\" = { \"plan\": user.app_metadata.plan, seats: user.app_metadata.seats, \"ip\": context.request.ip, \"app\": context.clientName }".into(),
+            "\"seats\":12",
+        ),
+        ("format-log", "log format(\"{} from {} ({})\", user.email, context.request.ip, user.app_metadata.seats)".into(), "from 192.0.2.7 (12)"),
+    ];
+    let mut group = c.benchmark_group("reach");
+    for (name, body, expect) in cases {
+        let text = format!("rule \"{name}\" {{\n    {body}\n}}\n");
+        let p = Pipeline::from_sources(&[("reach.rule".into(), text)], Default::default()).expect("checks");
+        assert_eq!(p.jit_unavailable(), None);
+        for backend in [Backend::Interp, Backend::Jit] {
+            let o = p.execute(&user, &context, &Exec::at(NOW).on(backend)).expect("valid").to_json().to_string();
+            assert!(o.contains(expect), "{name} on {backend:?}: {o}");
+        }
+        let decoded = vec![p.decode(user.clone(), context.clone(), NOW).expect("valid")];
+        for (label, backend) in [("interp", Backend::Interp), ("jit", Backend::Jit)] {
+            bench_decoded(&mut group, BenchmarkId::new(name, label), &p, &decoded, &Exec::at(NOW).on(backend));
+        }
+    }
+    group.finish();
 }
 
 /// Twenty typed conditions that never fire (every login is allowed), and the same pipeline

@@ -374,8 +374,9 @@ impl Lowerer<'_> {
                         self.err(
                             codes::E0125,
                             format!(
-                                "the template has {holes} `{{}}` but {given} value{} follow",
-                                if given == 1 { "" } else { "s" }
+                                "the template has {holes} `{{}}` but {given} value{} follow{}",
+                                if given == 1 { "" } else { "s" },
+                                if given == 1 { "s" } else { "" }
                             ),
                             template.span,
                             "placeholders and values differ",

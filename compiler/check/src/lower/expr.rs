@@ -293,7 +293,17 @@ impl Lowerer<'_> {
         let help = match &suggestion {
             Some(s) => format!("did you mean `{parent}.{s}`?"),
             None if parent == "user" => "custom attributes live in `user.app_metadata` or `user.user_metadata`".into(),
-            None => format!("see docs/schema.md for the fields of `{parent}`"),
+            None if parent.starts_with("user") || parent.starts_with("context") => {
+                format!("see docs/schema.md for the fields of `{parent}`")
+            }
+            None => {
+                let names: Vec<String> = shape.names().map(|n| format!("`{n}`")).collect();
+                if names.is_empty() {
+                    "it has no fields".into()
+                } else {
+                    format!("its fields are {}", names.join(", "))
+                }
+            }
         };
         self.err(codes::E0100, format!("unknown field `{name}` in `{parent}`"), span, "unknown field").help =
             Some(help);
