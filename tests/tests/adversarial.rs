@@ -933,6 +933,24 @@ fn lists_built_by_rules_nest_at_most_64_levels() {
 }
 
 #[test]
+fn objects_and_comprehensions_built_by_rules_nest_at_most_64_levels() {
+    // Each level is an object literal or a comprehension around the previous binding.
+    for (what, level) in [("objects", "{ \"a\": l{} }"), ("comprehensions", "[x for x in l{}]")] {
+        let chain = |n: usize| {
+            let mut body = String::from("    let l0 = [user.app_metadata]\n");
+            for i in 1..n {
+                body.push_str(&format!("    let l{i} = {}\n", level.replace("{}", &(i - 1).to_string())));
+            }
+            format!("rule \"r\" {{\n{body}    claim id_token \"https://x/c\" = l{}\n}}\n", n - 1)
+        };
+        let c = warden_check::check_source("r.rule", &chain(64));
+        assert!(!c.has_errors(), "{what}: {:?}", c.diagnostics);
+        let c = warden_check::check_source("r.rule", &chain(65));
+        assert!(c.diagnostics.iter().any(|d| d.code == "E0002"), "{what}: {:?}", c.diagnostics);
+    }
+}
+
+#[test]
 fn a_rule_cannot_write_a_value_deeper_than_an_input_may_be() {
     // 60 levels of lists written 2 levels down: 62 levels, within the 64 an input may have;
     // written 6 levels down it would make 66: a rule error, so the login is denied.

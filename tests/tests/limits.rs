@@ -15,6 +15,8 @@ fn nested(n: usize) -> Vec<(&'static str, String)> {
         ("parentheses", body(format!("deny if {}true{}", "(".repeat(n), ")".repeat(n)))),
         ("operators in parentheses", body(format!("deny if {}true{}", "(true and ".repeat(n), ")".repeat(n)))),
         ("lists", body(format!("log {}1{}", "[".repeat(n), "]".repeat(n)))),
+        ("objects", body(format!("log {}1{}", "{ \"a\": ".repeat(n), " }".repeat(n)))),
+        ("comprehensions", body(format!("log {}1{}", "[x for x in ".repeat(n), "]".repeat(n)))),
         ("calls", body(format!("log {}\"x\"{}", "lower(".repeat(n), ")".repeat(n)))),
         ("interpolations", body(format!("log {}x{}", "\"${".repeat(n), "}\"".repeat(n)))),
         ("blocks", body(format!("{}log \"x\"{}", "if true { ".repeat(n), " }".repeat(n)))),

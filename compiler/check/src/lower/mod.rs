@@ -120,6 +120,8 @@ impl<'a> Lowerer<'a> {
         let b = |x: &ExprId| self.built[x.index()];
         let mut built = match &kind {
             ExprKind::List(items) => 1 + items.iter().map(b).max().unwrap_or(0),
+            ExprKind::Object(members) => 1 + members.iter().map(|(_, e)| b(e)).max().unwrap_or(0),
+            ExprKind::Comp { body, .. } => 1 + b(body),
             ExprKind::Local(l) => self.local_built.get(l.index()).copied().unwrap_or(0),
             ExprKind::Field(x, _) | ExprKind::Index(x, _) => b(x),
             ExprKind::Coalesce(x, y) => b(x).max(b(y)),
@@ -128,7 +130,7 @@ impl<'a> Lowerer<'a> {
         if built as usize > ir::MAX_BUILT_DEPTH {
             built = 0;
             self.err(codes::E0002, "lists nest too deep", span, "a list nested more than 64 levels deep").help =
-                Some("lists built by rules (directly or through `let`) nest at most 64 levels".into());
+                Some("lists and objects built by rules (directly or through `let`) nest at most 64 levels".into());
         }
         self.built.push(built);
         self.prog.exprs.push(ir::Expr { kind, ty: ty.to_ir(), loc });
