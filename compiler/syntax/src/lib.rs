@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod codes;
 mod diagnostic;
+mod hints;
 mod parse;
 
 pub use diagnostic::{Diagnostic, FileId, Related, Severity, SourceFile, SourceMap, Span};

@@ -11,7 +11,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use std::sync::OnceLock;
 
 use crate::ast::*;
-use crate::{Diagnostic, FileId, Span, codes};
+use crate::{Diagnostic, FileId, Span, codes, hints};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/warden.pest"]
@@ -34,10 +34,13 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let starts = chunk_starts(text);
     let first = starts.first().copied().unwrap_or(text.len());
     if let Err(e) = Grammar::parse(Rule::prelude, &text[..first]) {
-        let mut d = syntax_error(file, text, 0, &e);
-        let found = d.message.rsplit_once("found ").map_or(String::new(), |(_, f)| f.to_string());
-        d.message = format!("expected `rule`, found {found}");
-        d.help = Some("a .rule file holds rules: rule \"name\" { statements }".into());
+        let d = hints::javascript(file, text, error_pos(&e), false).unwrap_or_else(|| {
+            let mut d = syntax_error(file, text, 0, &e);
+            let found = d.message.rsplit_once("found ").map_or(String::new(), |(_, f)| f.to_string());
+            d.message = format!("expected `rule`, found {found}");
+            d.help = Some("a .rule file holds rules: rule \"name\" { statements }".into());
+            d
+        });
         diags.push(d);
     }
     for (i, &start) in starts.iter().enumerate() {
@@ -155,10 +158,7 @@ fn first_inner(mut pairs: Pairs<'_, Rule>) -> Option<Pair<'_, Rule>> {
 // Syntax errors in words a user understands.
 
 fn syntax_error(file: FileId, text: &str, offset: usize, e: &pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match e.location {
-        InputLocation::Pos(p) => p,
-        InputLocation::Span((s, _)) => s,
-    } + offset;
+    let pos = error_pos(e) + offset;
     let found = describe_found(text, pos);
     let mut expected: Vec<String> = Vec::new();
     if let ErrorVariant::ParsingError { positives, .. } = &e.variant {
@@ -181,6 +181,9 @@ fn syntax_error(file: FileId, text: &str, offset: usize, e: &pest::error::Error<
             }
         }
     }
+    if let Some(d) = hints::javascript(file, text, pos, expected.iter().any(|e| e == "an expression")) {
+        return d;
+    }
     let end = (pos + found.1).min(text.len());
     let message = if expected.is_empty() {
         format!("unexpected {}", found.0)
@@ -192,19 +195,18 @@ fn syntax_error(file: FileId, text: &str, offset: usize, e: &pest::error::Error<
     d
 }
 
+/// Where pest stopped, in the text it parsed.
+fn error_pos(e: &pest::error::Error<Rule>) -> usize {
+    match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    }
+}
+
 fn syntax_help(text: &str, pos: usize, expected: &[String]) -> String {
     let rest = &text[pos.min(text.len())..];
     if rest.starts_with("rule") && pos > 0 {
         return "is a `}` missing before this rule?".into();
-    }
-    if rest.starts_with('\'') {
-        return "strings use double quotes: \"like this\"".into();
-    }
-    if rest.starts_with("&&") || rest.starts_with("||") {
-        return "use `and` / `or` for boolean logic".into();
-    }
-    if rest.starts_with('!') && !rest.starts_with("!=") {
-        return "use `not` to negate a condition".into();
     }
     if rest.starts_with('{') && expected.iter().any(|e| e == "a statement") {
         return "blocks follow `if` conditions; a rule body holds statements".into();

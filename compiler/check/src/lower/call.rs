@@ -55,6 +55,7 @@ impl Lowerer<'_> {
                 did_you_mean(f, ir::BUILTINS.iter().map(|b| b.name)),
                 "see the built-in functions in docs/language.md",
             );
+            let help = super::hints::function(f).map_or(help, String::from);
             self.err(codes::E0102, format!("unknown function `{f}`"), name.span, "not a built-in").help = Some(help);
             for a_ in args {
                 self.expr(a_);

@@ -257,6 +257,7 @@ impl Lowerer<'_> {
                     other => {
                         let shown = path_str(&root.name, &path[..i]);
                         let help = match &other {
+                            _ if let Some(h) = super::hints::field(&shown, seg, &other) => h,
                             CTy::List(_) => format!(
                                 "`{shown}` is a list: index it (`{shown}[0].{seg}`) or use `any x in {shown}: x.{seg} ...`"
                             ),
@@ -316,6 +317,7 @@ impl Lowerer<'_> {
         let help = match name.name.as_str() {
             "configuration" => "the tenant configuration is `config`: `config.KEY`".into(),
             "true" | "false" | "null" => "literals are lower-case".into(),
+            n if let Some(h) = super::hints::name(n) => h.into(),
             _ => suggest_or(
                 did_you_mean(&name.name, candidates.iter().map(String::as_str)),
                 "define it with `let` first",
@@ -337,6 +339,7 @@ impl Lowerer<'_> {
             CTy::Dyn | CTy::Null => CTy::Dyn,
             other => {
                 let help = match other {
+                    _ if let Some(h) = super::hints::field(base_str, &field.name, other) => h,
                     CTy::List(_) => format!("`{base_str}` is a list: index it or use a quantifier"),
                     _ => format!("`{base_str}` is {}", a(other)),
                 };

@@ -13,6 +13,7 @@ use crate::suggest::did_you_mean;
 
 mod call;
 mod expr;
+mod hints;
 
 use expr::{a, suggest_or, target_prefix, target_str};
 
