@@ -3,6 +3,7 @@
 //! [`Outcome`] it produces.
 
 pub mod builtins;
+mod config;
 mod decode;
 mod effects;
 mod fault;
@@ -13,6 +14,7 @@ pub mod trace;
 mod txn;
 mod value;
 
+pub use config::{Config, ConfigError};
 pub use decode::{
     InputError, Inputs, MAX_INPUT_DEPTH, MAX_INPUT_VALUES, check_depth, check_input, check_json_text, decode_slot,
     decode_slots, depth_exceeds, dispose, json_kind,

@@ -365,6 +365,18 @@ impl Machine<'_> {
                 }
                 Value::Bool(result)
             }
+            ExprKind::IpInConfig(a, q) => {
+                let v = self.eval(*a)?;
+                Value::Bool(self.or_fail(*a, self.txn.config.ip_in(*q, &v))?)
+            }
+            ExprKind::MatchesConfig(a, q) => {
+                let v = self.eval(*a)?;
+                Value::Bool(self.or_fail(*a, self.txn.config.matches(*q, &v))?)
+            }
+            ExprKind::InConfig(a, q) => {
+                let v = self.eval(*a)?;
+                Value::Bool(self.txn.config.contains(*q, &v))
+            }
         })
     }
 }

@@ -161,6 +161,13 @@ extern "C" fn h_expr(ctx: *mut Ctx, expr: u64, args: *const Cell, out: *mut Cell
         }
         ExprKind::Matches(a, r) => rt.prep.matches(*r, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message())),
         ExprKind::IpIn(a, c) => rt.prep.ip_in(*c, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message())),
+        ExprKind::IpInConfig(a, q) => {
+            rt.txn.config.ip_in(*q, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message()))
+        }
+        ExprKind::MatchesConfig(a, q) => {
+            rt.txn.config.matches(*q, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message()))
+        }
+        ExprKind::InConfig(_, q) => Ok(Value::Bool(rt.txn.config.contains(*q, &vals[0]))),
         other => Err((id, format!("internal: no generic form for {other:?}"))),
     };
     match result {
