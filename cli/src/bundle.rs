@@ -140,7 +140,8 @@ pub(crate) fn inspect(a: &InspectArgs, out: &mut Output) -> u8 {
             (None, Some(env)) => format!("from environment variable {env}, or --config"),
             (None, None) => "needs --config".to_string(),
         };
-        s.push_str(&format!("  {}  ({how})\n", k.key));
+        let ty = if k.ty == warden::ConfigType::Str { String::new() } else { format!(": {}", k.ty.name()) };
+        s.push_str(&format!("  {}{ty}  ({how})\n", k.key));
     }
     s.push_str("lists and sets:\n");
     if i.sets.is_empty() {

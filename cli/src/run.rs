@@ -94,7 +94,10 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         }
     };
     for (k, v) in &a.config {
-        pipeline.set_config(k, v);
+        if let Err(e) = pipeline.set_config(k, v) {
+            out.stderr = format!("error: {e} (given with --config {k}=...)\n");
+            return EXIT_ERROR;
+        }
     }
     let user = match read_json(&a.user, "user") {
         Ok(j) => j,

@@ -64,7 +64,7 @@ pub fn load(spec: &PipelineSpec, settings: &Settings) -> Result<Loaded, LoadFail
     }
     .map_err(|e| fail(load_error_text(&e)))?;
     for (k, v) in &settings.config {
-        pipeline.set_config(k, v);
+        pipeline.set_config(k, v).map_err(|e| fail(e.to_string()))?;
     }
     // A key without a value would refuse every login that reads it: refuse the pipeline now.
     let missing = pipeline.missing_config();

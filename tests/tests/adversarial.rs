@@ -595,7 +595,7 @@ enum Edit {
 fn edit() -> impl Strategy<Value = Edit> {
     let idx = any::<prop::sample::Index>;
     prop_oneof![
-        (idx(), 0u8..20, 0u32..200, 0u32..200, 0u8..13, 0u8..4).prop_map(|(at, node, a, b, f, arity)| Edit::Node {
+        (idx(), 0u8..23, 0u32..200, 0u32..200, 0u8..13, 0u8..4).prop_map(|(at, node, a, b, f, arity)| Edit::Node {
             at,
             node,
             a,
@@ -664,6 +664,9 @@ fn apply(c: &mut Contents, e: &Edit) {
                 16 => ExprKind::Slot(SlotId::from(a % (p.slots.len() as u32 + 2))),
                 17 => ExprKind::Quant { all: b % 2 == 0, var: LocalId::from(b % 8), list: x, body: y },
                 18 => ExprKind::Interp(vec![warden_ir::Part::Text("t".into()), warden_ir::Part::Expr(x)]),
+                19 => ExprKind::IpInConfig(x, warden_ir::ConfigId::from(b % 3)),
+                20 => ExprKind::MatchesConfig(x, warden_ir::ConfigId::from(b % 3)),
+                21 => ExprKind::InConfig(x, warden_ir::ConfigId::from(b % 3)),
                 _ => ExprKind::Call(
                     calls()[*f as usize % calls().len()],
                     [a, b, a ^ 1].into_iter().take(*arity as usize).map(ExprId::from).collect(),

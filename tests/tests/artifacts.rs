@@ -209,7 +209,7 @@ fn literal_configuration_travels_in_the_artifact() {
     // A changed literal value changes the content hash.
     let mut changed = from_sources;
     let before = changed.content_hash();
-    changed.set_config("SUPPORT_EMAIL", "someone@else.example");
+    changed.set_config("SUPPORT_EMAIL", "someone@else.example").expect("a string key");
     assert_eq!(changed.content_hash(), before, "set_config values do not take part");
 }
 

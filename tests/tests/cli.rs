@@ -215,6 +215,73 @@ fn run_reads_the_manifest_configuration_and_overrides() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Typed configuration as the CLI shows it: `warden check` points at a value that does not
+/// fit its type and at an unknown type name, `warden run` names the key (from the manifest
+/// and from `--config`), and `warden inspect` shows each key's type.
+#[test]
+fn typed_configuration_errors_name_the_key() {
+    let dir = scratch("typed-config");
+    let manifest = |max: &str, ty: &str| {
+        format!(
+            "[pipeline]\nrules = [\"r.rule\"]\n\n[configuration]\nMAX_LOGINS = {{ value = \"{max}\", type = \"{ty}\" }}\nNETS = {{ value = \"10.0.0.0/8\", type = \"cidr list\" }}\n"
+        )
+    };
+    write(
+        &dir,
+        "r.rule",
+        "rule \"limit\" {\n    deny if user.logins_count > config.MAX_LOGINS\n    deny unless ip_in(context.request.ip, config.NETS)\n}\n",
+    );
+    let user = write(&dir, "u.json", r#"{"user_id": "auth0|1", "logins_count": 3}"#);
+    let ctx = write(&dir, "c.json", r#"{"request": {"ip": "10.0.0.1"}}"#);
+    let path = p(&dir.join("warden.toml"));
+
+    write(&dir, "warden.toml", &manifest("ten", "int"));
+    let (code, out) = run(&["check", &path, "--format", "json"]);
+    assert_eq!(code, 1, "{}", out.stdout);
+    let diags: Json = serde_json::from_str(&out.stdout).expect("json diagnostics");
+    let d = &diags[0];
+    assert_eq!(d["code"], "E0205", "{diags}");
+    assert_eq!(d["message"], r#"configuration key `MAX_LOGINS` must be an integer, found "ten""#);
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(5), Some(24)), "at the value: {d}");
+    let (code, out) = run(&["run", "--manifest", &path, "--user", &user, "--context", &ctx]);
+    assert_eq!(code, 1);
+    assert_eq!(out.stderr, "error: configuration key `MAX_LOGINS` must be an integer, found \"ten\"\n");
+
+    write(&dir, "warden.toml", &manifest("10", "integer"));
+    let (code, out) = run(&["check", &path, "--format", "json"]);
+    assert_eq!(code, 1, "{}", out.stdout);
+    let diags: Json = serde_json::from_str(&out.stdout).expect("json diagnostics");
+    assert_eq!(diags[0]["code"], "E0205", "{diags}");
+    assert_eq!(diags[0]["message"], "unknown configuration type `integer` for `MAX_LOGINS`");
+    assert_eq!(diags[0]["help"], "did you mean `int`?");
+
+    write(&dir, "warden.toml", &manifest("10", "int"));
+    let (code, out) = run(&["run", "--manifest", &path, "--user", &user, "--context", &ctx]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    let (code, out) =
+        run(&["run", "--manifest", &path, "--user", &user, "--context", &ctx, "--config", "MAX_LOGINS=2"]);
+    assert_eq!(code, 3, "3 logins are over a limit of 2: {}", out.stderr);
+    let (code, out) =
+        run(&["run", "--manifest", &path, "--user", &user, "--context", &ctx, "--config", "NETS=10.0.0.0/99"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.stderr,
+        "error: configuration key `NETS` must be a list of networks (CIDRs such as 10.0.0.0/8, or addresses), found \"10.0.0.0/99\" in the list (given with --config NETS=...)\n"
+    );
+    let artifact = p(&dir.join("typed.wdn"));
+    let (code, out) = run(&["build", "--manifest", &path, "-o", &artifact]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    let (code, out) = run(&["inspect", &artifact]);
+    assert_eq!(code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("  MAX_LOGINS: int  (value built in)\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("  NETS: cidr list  (value built in)\n"), "{}", out.stdout);
+    let (code, out) =
+        run(&["run", "--bundle", &artifact, "--user", &user, "--context", &ctx, "--config", "MAX_LOGINS=x"]);
+    assert_eq!(code, 1);
+    assert_eq!(out.stderr, "error: configuration key `MAX_LOGINS` must be an integer, found \"x\"\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `warden build` then `warden run --bundle` reproduces every example; a one-byte change is
 /// refused; with `--verify-key`, unsigned and wrongly signed artifacts are refused.
 #[test]

@@ -98,7 +98,7 @@ fn load(dir: &Path, program: &Program) -> Result<Pipeline, LoadError> {
     let options = warden_ir::Options { claim_mode: program.claim_mode, ..Default::default() };
     let mut pipeline = Pipeline::from_sources(&files, options)?;
     for (k, v) in &program.config {
-        pipeline.set_config(k, v);
+        pipeline.set_config(k, v).expect("keys without a declared type take any value");
     }
     Ok(pipeline)
 }

@@ -40,12 +40,15 @@ struct Case {
     context_exact: Option<String>,
     #[serde(default)]
     config: BTreeMap<String, String>,
+    /// A manifest `[configuration]` table: the case then loads from a `warden.toml`.
+    configuration: Option<toml::Table>,
     #[serde(default)]
     files: BTreeMap<String, String>,
     claim_mode: Option<ClaimMode>,
     now: Option<String>,
     expect: Option<String>,
     expect_input_error: Option<String>,
+    expect_load_error: Option<String>,
 }
 
 fn json(text: &str, what: &str) -> Json {
@@ -81,22 +84,49 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
     let rule_path = dir.join("main.rule");
     std::fs::write(&rule_path, &case.rules).map_err(|e| e.to_string())?;
     let claim_mode = case.claim_mode.unwrap_or_default();
-    let mut pipeline = match Pipeline::from_files(&[rule_path], claim_mode) {
-        Ok(p) => p,
-        Err(warden::LoadError::Check(c)) => {
+    let loaded = match &case.configuration {
+        Some(configuration) => {
+            let mut pipeline = toml::Table::new();
+            pipeline.insert("rules".into(), toml::Value::Array(vec!["main.rule".into()]));
+            pipeline.insert("claim_mode".into(), format!("{claim_mode:?}").to_lowercase().into());
+            let mut manifest = toml::Table::new();
+            manifest.insert("pipeline".into(), pipeline.into());
+            manifest.insert("configuration".into(), configuration.clone().into());
+            let path = dir.join("warden.toml");
+            std::fs::write(&path, toml::to_string(&manifest).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+            Pipeline::from_manifest(&path)
+        }
+        None => Pipeline::from_files(&[rule_path], claim_mode),
+    };
+    let loaded = loaded.and_then(|mut p| {
+        for (k, v) in &case.config {
+            p.set_config(k, v).map_err(|e| warden::LoadError::Config(vec![e]))?;
+        }
+        Ok(p)
+    });
+    match (&case.expect_load_error, loaded) {
+        (Some(_), _) if case.expect.is_some() || case.expect_input_error.is_some() => {
+            Err("a case needs exactly one of `expect`, `expect_input_error` and `expect_load_error`".into())
+        }
+        (Some(want), Err(e)) if e.to_string().contains(want.as_str()) => Ok(()),
+        (Some(want), Err(e)) => Err(format!("load error {:?} does not mention {want:?}", e.to_string())),
+        (Some(_), Ok(_)) => Err("expected a load error, the pipeline loaded".into()),
+        (None, Err(warden::LoadError::Check(c))) => {
             let errs: Vec<String> = c
                 .diagnostics
                 .iter()
                 .filter(|d| d.is_error())
                 .map(|d| format!("{} {} ({})", d.code, d.message, d.help.clone().unwrap_or_default()))
                 .collect();
-            return Err(format!("the rules do not check:\n    {}", errs.join("\n    ")));
+            Err(format!("the rules do not check:\n    {}", errs.join("\n    ")))
         }
-        Err(e) => return Err(e.to_string()),
-    };
-    for (k, v) in &case.config {
-        pipeline.set_config(k, v);
+        (None, Err(e)) => Err(e.to_string()),
+        (None, Ok(p)) => run_loaded(case, defaults, p),
     }
+}
+
+/// Runs a loaded case on every backend and from its artifact.
+fn run_loaded(case: &Case, defaults: &Defaults, pipeline: Pipeline) -> Result<(), String> {
     if let Some(why) = pipeline.jit_unavailable() {
         return Err(format!("the JIT did not compile the rules, so only the interpreter would run: {why}"));
     }
@@ -167,7 +197,7 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
         (None, Some(want), Err(e)) if e.to_string().contains(want.as_str()) => Ok(()),
         (None, Some(want), Err(e)) => Err(format!("input error {:?} does not mention {want:?}", e.to_string())),
         (None, Some(_), Ok(o)) => Err(format!("expected an input error, got {}", o.to_json())),
-        _ => Err("a case needs exactly one of `expect` and `expect_input_error`".into()),
+        _ => Err("a case needs exactly one of `expect`, `expect_input_error` and `expect_load_error`".into()),
     }
 }
 

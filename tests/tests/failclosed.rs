@@ -356,7 +356,7 @@ mod property {
                 let env_keys: Vec<String> =
                     pipeline.config_spec().iter().filter(|k| k.env.is_some()).map(|k| k.key.clone()).collect();
                 for key in env_keys {
-                    pipeline.set_config(key, "secret");
+                    pipeline.set_config(key, "secret").expect("the examples' secrets are strings");
                 }
                 let read = |p: std::path::PathBuf| -> Json {
                     serde_json::from_str(&std::fs::read_to_string(p).expect("sample")).expect("sample JSON")

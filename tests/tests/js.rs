@@ -1510,8 +1510,8 @@ fn configuration_reaches_javascript_rules_as_it_reaches_rule_files() {
     assert_eq!(claims(&o).0, json!(r#"{"PROBE_KEY":"from-manifest"}"#), "the override ended with its login");
     assert_eq!(o["id_token"]["https://x/domain"], "tenant.example", "{o}");
 
-    p.set_config("PROBE_KEY", "from-set");
-    p.set_config("BLOCKED_COUNTRIES", "GR");
+    p.set_config("PROBE_KEY", "from-set").expect("a string key");
+    p.set_config("BLOCKED_COUNTRIES", "GR").expect("a string key");
     let o = both(&p, &user, &from("GR"), 0, &[]);
     assert_eq!(o["error"]["description"], "blocked country", "set_config reaches JavaScript: {o}");
     let o = both(&p, &user, &from("DE"), 0, &[]);

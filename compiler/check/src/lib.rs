@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use warden_ir::{ClaimMode, Options, Program};
+use warden_ir::{ClaimMode, ConfigType, Options, Program};
 use warden_syntax::{Diagnostic, SourceMap, Span, codes};
 
 mod lower;
@@ -21,7 +21,7 @@ pub mod read;
 pub mod schema;
 mod suggest;
 
-pub use manifest::{ConfigValue, Manifest, RuleRef};
+pub use manifest::{ConfigEntry, ConfigValue, Manifest, RuleRef};
 pub use read::{ReadError, read_file, read_stream, read_text_file};
 pub use suggest::did_you_mean;
 
@@ -81,7 +81,11 @@ pub fn check_manifest(path: &Path) -> Compiled {
             manifest_span: Some(r.span),
         })
         .collect();
-    let keys = manifest.configuration.as_ref().map(|c| c.keys().cloned().collect());
+    let keys = manifest.configuration.as_ref().map(|c| {
+        let mut keys: BTreeMap<String, Option<ConfigType>> = c.iter().map(|(k, e)| (k.clone(), Some(e.ty))).collect();
+        keys.extend(manifest.invalid_config.iter().map(|k| (k.clone(), None)));
+        keys
+    });
     let options = Options {
         claim_mode: manifest.claim_mode,
         timeout_ms: manifest.timeout_ms,
@@ -161,7 +165,7 @@ fn compile(
     mut sources: SourceMap,
     mut diags: Vec<Diagnostic>,
     options: Options,
-    config_keys: Option<Vec<String>>,
+    config: Option<BTreeMap<String, Option<ConfigType>>>,
     declared: &BTreeMap<String, schema::CTy>,
     manifest_file: Option<u32>,
 ) -> Compiled {
@@ -218,7 +222,7 @@ fn compile(
         }
     }
     let schema = schema::Schema::new(declared);
-    let mut lowerer = lower::Lowerer::new(&sources, &schema, options, config_keys);
+    let mut lowerer = lower::Lowerer::new(&sources, &schema, options, config);
     for l in &loaded {
         match l {
             Loaded::Rule(id, path, ast) => lowerer.file(*id, path, ast),

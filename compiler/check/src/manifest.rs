@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use warden_ir::ClaimMode;
+use warden_ir::{ClaimMode, ConfigType};
 use warden_syntax::{Diagnostic, FileId, Span, codes};
 
 use crate::schema::{self, CTy};
@@ -20,7 +20,10 @@ pub struct Manifest {
     /// `[pipeline] js_memory_mib`: the JavaScript heap limit per runtime.
     pub js_memory_mib: Option<u64>,
     /// `None` when the manifest has no `[configuration]` table (any key may be read).
-    pub configuration: Option<BTreeMap<String, ConfigValue>>,
+    pub configuration: Option<BTreeMap<String, ConfigEntry>>,
+    /// `[configuration]` keys whose entries are not valid (reported while parsing): rules
+    /// may read them (as `any`) without another error.
+    pub invalid_config: Vec<String>,
     /// `[bundle] verify_key`: artifacts run with this manifest must be signed by this key.
     pub verify_key: Option<PathBuf>,
     /// `[modules]`: CommonJS files JavaScript rules may `require`, by module name.
@@ -47,11 +50,22 @@ pub enum ConfigValue {
     Env { env: String },
 }
 
+/// One `[configuration]` entry: `KEY = "literal"`, `KEY = { env = "VAR" }`, or either with a
+/// type, `KEY = { value = "100", type = "int" }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigEntry {
+    pub value: ConfigValue,
+    /// `string` unless the entry says otherwise.
+    pub ty: ConfigType,
+    /// The entry's value in the manifest (where a diagnostic about it points).
+    pub span: Span,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManifestToml {
     pipeline: PipelineToml,
-    configuration: Option<BTreeMap<String, ConfigValue>>,
+    configuration: Option<toml::Table>,
     #[serde(default)]
     schema: BTreeMap<String, toml::Table>,
     bundle: Option<BundleToml>,
@@ -178,6 +192,9 @@ pub fn parse(
             declared.insert(obj_path.clone(), ty);
         }
     }
+    let mut invalid_config = Vec::new();
+    let configuration =
+        raw.configuration.as_ref().map(|table| configuration(table, file, text, diags, &mut invalid_config));
     let verify_key = raw.bundle.and_then(|b| b.verify_key).map(|k| dir.join(k));
     let modules = raw
         .modules
@@ -196,11 +213,137 @@ pub fn parse(
         claim_mode: raw.pipeline.claim_mode,
         timeout_ms: raw.pipeline.timeout_ms,
         js_memory_mib: raw.pipeline.js_memory_mib,
-        configuration: raw.configuration,
+        configuration,
+        invalid_config,
         verify_key,
         modules,
     };
     Some((manifest, declared))
+}
+
+/// The `[configuration]` entries. An entry that is not valid is reported (E0200 for its shape,
+/// E0205 for an unknown type) and its key added to `invalid` instead.
+fn configuration(
+    table: &toml::Table,
+    file: FileId,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+    invalid: &mut Vec<String>,
+) -> BTreeMap<String, ConfigEntry> {
+    // Spans: the first occurrence after the `[configuration]` header (or from the start).
+    let section = text.find("[configuration]").unwrap_or(0);
+    let span_of = |needle: &str, from: usize| {
+        text.get(from..)
+            .and_then(|rest| rest.find(needle))
+            .map_or(Span::new(0, 0), |i| Span::new(from + i, from + i + needle.len()))
+    };
+    let mut out = BTreeMap::new();
+    for (key, entry) in table {
+        // The key at the start of a line, else anywhere after the header.
+        let at = match span_of(&format!("\n{key}"), section) {
+            s if s.end > 0 => Span::new(s.start as usize + 1, s.end as usize),
+            _ => span_of(key, section),
+        };
+        let shape_error = |diags: &mut Vec<Diagnostic>, msg: String| {
+            diags.push(
+                Diagnostic::error(codes::E0200, format!("invalid manifest: {msg}"))
+                    .at(file, at, "here")
+                    .help(format!(
+                        "write `{key} = \"value\"`, `{key} = {{ env = \"VARIABLE\" }}`, or either with a type: `{key} = {{ value = \"100\", type = \"int\" }}`"
+                    )),
+            );
+        };
+        let (value, ty) = match entry {
+            toml::Value::String(v) => (ConfigValue::Literal(v.clone()), None),
+            toml::Value::Table(t) => {
+                let string = |name: &str| t.get(name).map(|v| v.as_str().map(String::from).ok_or(name.to_string()));
+                if let Some(other) = t.keys().find(|k| !matches!(k.as_str(), "value" | "env" | "type")) {
+                    shape_error(diags, format!("configuration key `{key}` has an unknown field `{other}`"));
+                    invalid.push(key.clone());
+                    continue;
+                }
+                let value = match (string("value"), string("env")) {
+                    (Some(Ok(v)), None) => ConfigValue::Literal(v),
+                    (None, Some(Ok(env))) => ConfigValue::Env { env },
+                    (Some(Err(f)), _) | (_, Some(Err(f))) => {
+                        shape_error(diags, format!("the `{f}` of configuration key `{key}` must be a string"));
+                        invalid.push(key.clone());
+                        continue;
+                    }
+                    (Some(_), Some(_)) => {
+                        shape_error(diags, format!("configuration key `{key}` has both a `value` and an `env`"));
+                        invalid.push(key.clone());
+                        continue;
+                    }
+                    (None, None) => {
+                        shape_error(diags, format!("configuration key `{key}` has neither a `value` nor an `env`"));
+                        invalid.push(key.clone());
+                        continue;
+                    }
+                };
+                match string("type") {
+                    None => (value, None),
+                    Some(Ok(name)) => (value, Some(name)),
+                    Some(Err(_)) => {
+                        shape_error(diags, format!("the `type` of configuration key `{key}` must be a string"));
+                        invalid.push(key.clone());
+                        continue;
+                    }
+                }
+            }
+            _ => {
+                shape_error(diags, format!("configuration key `{key}` must be a string or a table"));
+                invalid.push(key.clone());
+                continue;
+            }
+        };
+        let ty = match ty {
+            None => ConfigType::Str,
+            Some(name) => match ConfigType::from_name(&name) {
+                Some(ty) => ty,
+                None => {
+                    let names = ConfigType::ALL.map(ConfigType::name);
+                    let help = match type_alias(&name).or_else(|| crate::did_you_mean(&name, names.iter().copied())) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("configuration types are {}", names.map(|n| format!("\"{n}\"")).join(", ")),
+                    };
+                    let quoted = format!("\"{name}\"");
+                    diags.push(
+                        Diagnostic::error(codes::E0205, format!("unknown configuration type `{name}` for `{key}`"))
+                            .at(file, span_of(&quoted, at.start as usize), "not a type")
+                            .help(help),
+                    );
+                    invalid.push(key.clone());
+                    continue;
+                }
+            },
+        };
+        let span = match &value {
+            ConfigValue::Literal(v) => {
+                let shown = toml::Value::String(v.clone()).to_string();
+                let found = span_of(&shown, at.start as usize);
+                if found.start == 0 && found.end == 0 { at } else { found }
+            }
+            ConfigValue::Env { .. } => at,
+        };
+        out.insert(key.clone(), ConfigEntry { value, ty, span });
+    }
+    out
+}
+
+/// The configuration type other languages' names for it mean (`integer`, `boolean`, ...).
+fn type_alias(name: &str) -> Option<String> {
+    let t = match name.to_lowercase().as_str() {
+        "str" | "text" => ConfigType::Str,
+        "integer" | "i64" => ConfigType::Int,
+        "number" | "double" | "f64" => ConfigType::Float,
+        "boolean" => ConfigType::Bool,
+        "list" | "array" | "list<str>" | "string list" | "[string]" => ConfigType::StrList,
+        "cidr" | "cidrs" | "cidr_list" | "cidr-list" | "list<cidr>" | "networks" | "ip list" => ConfigType::CidrList,
+        "regexp" | "pattern" | "re" => ConfigType::Regex,
+        _ => return None,
+    };
+    Some(t.name().to_string())
 }
 
 /// The object type a `[schema]` table declares; `depth` is the table's level (the declared
@@ -262,4 +405,76 @@ fn too_deep(table: &toml::Table) -> Option<String> {
         stack.extend(children.into_iter().map(|(c, p)| (c, depth + 1, p)));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(configuration: &str) -> (Option<Manifest>, Vec<Diagnostic>) {
+        let text = format!("[pipeline]\nrules = []\n\n[configuration]\n{configuration}\n");
+        let mut diags = Vec::new();
+        let m = parse(Path::new("warden.toml"), 0, &text, &mut diags).map(|(m, _)| m);
+        (m, diags)
+    }
+
+    #[test]
+    fn entries_give_their_value_and_type() {
+        let (m, diags) = parsed(
+            "A = \"x\"\nB = { env = \"B_VAR\" }\nC = { value = \"1\", type = \"int\" }\nD = { env = \"D\", type = \"cidr list\" }",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let config = m.and_then(|m| m.configuration).expect("a configuration");
+        let got: Vec<(&str, &ConfigValue, ConfigType)> =
+            config.iter().map(|(k, e)| (k.as_str(), &e.value, e.ty)).collect();
+        assert_eq!(
+            got,
+            [
+                ("A", &ConfigValue::Literal("x".into()), ConfigType::Str),
+                ("B", &ConfigValue::Env { env: "B_VAR".into() }, ConfigType::Str),
+                ("C", &ConfigValue::Literal("1".into()), ConfigType::Int),
+                ("D", &ConfigValue::Env { env: "D".into() }, ConfigType::CidrList),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_types_are_errors_with_a_suggestion() {
+        for (written, suggested) in [
+            ("integer", "did you mean `int`?"),
+            ("Bool", "did you mean `bool`?"),
+            ("cidr", "did you mean `cidr list`?"),
+        ] {
+            let (m, diags) = parsed(&format!("K = {{ value = \"1\", type = \"{written}\" }}"));
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            assert_eq!(diags[0].code, codes::E0205);
+            assert_eq!(diags[0].message, format!("unknown configuration type `{written}` for `K`"));
+            assert_eq!(diags[0].help.as_deref(), Some(suggested));
+            let m = m.expect("the rest of the manifest is read");
+            assert_eq!(m.invalid_config, ["K"], "the key is read as `any`, without another error");
+        }
+        let (_, diags) = parsed("K = { value = \"1\", type = \"zzzzzz\" }");
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some(r#"configuration types are "string", "int", "float", "bool", "list<string>", "cidr list", "regex""#)
+        );
+    }
+
+    #[test]
+    fn malformed_entries_are_manifest_errors() {
+        for (entry, message) in [
+            ("K = { value = 1, type = \"int\" }", "the `value` of configuration key `K` must be a string"),
+            ("K = { value = \"1\", env = \"E\" }", "configuration key `K` has both a `value` and an `env`"),
+            ("K = { type = \"int\" }", "configuration key `K` has neither a `value` nor an `env`"),
+            ("K = { value = \"1\", typ = \"int\" }", "configuration key `K` has an unknown field `typ`"),
+            ("K = 1", "configuration key `K` must be a string or a table"),
+        ] {
+            let (_, diags) = parsed(entry);
+            assert_eq!(diags.len(), 1, "{entry}: {diags:?}");
+            assert_eq!(
+                (diags[0].code, diags[0].message.as_str()),
+                (codes::E0200, &*format!("invalid manifest: {message}"))
+            );
+        }
+    }
 }

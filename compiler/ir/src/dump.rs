@@ -14,6 +14,9 @@ pub fn dump(p: &Program) -> String {
     if !p.config_keys.is_empty() {
         let _ = writeln!(out, "config {}", p.config_keys.join(" "));
     }
+    for (i, t) in p.config_types.iter().enumerate() {
+        let _ = writeln!(out, "config q{i} {} : {}", t.key, t.ty.name());
+    }
     for (i, s) in p.slots.iter().enumerate() {
         let check = if s.checked { "" } else { " (dynamic)" };
         let _ = writeln!(out, "slot s{i} {} : {}{check}", s.display(), s.ty.name());
@@ -184,5 +187,8 @@ pub(crate) fn expr(p: &Program, id: ExprId) -> String {
             let v: Vec<String> = args.iter().map(|a| e(*a)).collect();
             format!("({} r{r} {})", f.name(), v.join(" "))
         }
+        ExprKind::IpInConfig(a, q) => format!("(ip_in {} q{q})", e(*a)),
+        ExprKind::MatchesConfig(a, q) => format!("(matches {} q{q})", e(*a)),
+        ExprKind::InConfig(a, q) => format!("(in-config {} q{q})", e(*a)),
     }
 }

@@ -37,7 +37,8 @@ pub use validate::{Invalid, MAX_BUILT_DEPTH, MAX_IR_DEPTH, MAX_PATH};
 /// Bumped whenever the meaning or the serialized form of the IR changes.
 /// 3: writes name their refreshed slots by index in [`Program::refreshes`].
 /// 4: comprehensions, object literals, calls with a compiled pattern, nested `persist`, new
-/// builtins, optional and variadic arguments.
+/// builtins, optional and variadic arguments; typed configuration ([`Program::config_types`],
+/// [`ExprKind::IpInConfig`], [`ExprKind::MatchesConfig`], [`ExprKind::InConfig`]).
 pub const IR_VERSION: u32 = 4;
 
 /// Declares an index into one of a program's tables: serialized as its number (so artifacts
@@ -102,6 +103,8 @@ ids! {
     LocalId;
     /// A rule: an index into [`Program::rules`].
     RuleId;
+    /// A typed configuration key: an index into [`Program::config_types`].
+    ConfigId;
 }
 
 /// A whole checked pipeline.
@@ -140,6 +143,10 @@ pub struct Program {
     pub config_keys: Vec<String>,
     /// The shapes `user` and `context` must have, whatever the rules read.
     pub input: InputShapes,
+    /// The configuration keys the manifest declares with a type other than `string`, by
+    /// [`ConfigId`], in key order; every other key is a string.
+    #[serde(default)]
+    pub config_types: Vec<TypedKey>,
 }
 
 impl Program {
@@ -224,7 +231,8 @@ pub enum Root {
     User,
     /// `context`: the login's context.
     Context,
-    /// `config`: the pipeline's configuration values (strings).
+    /// `config`: the pipeline's configuration values (strings, or as [`Program::config_types`]
+    /// declares).
     Config,
 }
 
@@ -323,6 +331,87 @@ pub struct ConstSet {
 pub struct CidrSet {
     /// The networks; a bare address is a network of one.
     pub nets: Vec<ipnet::IpNet>,
+}
+
+/// A configuration key declared with a type (`KEY = { value = "...", type = "int" }`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypedKey {
+    /// The key, as `config.KEY` names it.
+    pub key: String,
+    /// Its type.
+    pub ty: ConfigType,
+}
+
+/// The type of a configuration value, as the manifest's `type` names it. Values are given as
+/// text and parsed once per configuration (`warden_runtime::Config`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConfigType {
+    /// `string`: the text as given (the default).
+    #[default]
+    #[serde(rename = "string")]
+    Str,
+    /// `int`: a 64-bit integer.
+    #[serde(rename = "int")]
+    Int,
+    /// `float`: a finite number.
+    #[serde(rename = "float")]
+    Float,
+    /// `bool`: `true` or `false`.
+    #[serde(rename = "bool")]
+    Bool,
+    /// `list<string>`: items separated by commas or new lines, or a JSON array of strings.
+    #[serde(rename = "list<string>")]
+    StrList,
+    /// `cidr list`: networks or addresses, as `list<string>`; a string to other expressions,
+    /// networks to `ip_in`.
+    #[serde(rename = "cidr list")]
+    CidrList,
+    /// `regex`: a pattern (Rust `regex` syntax); a string to other expressions, a compiled
+    /// pattern to `matches`.
+    #[serde(rename = "regex")]
+    Regex,
+}
+
+impl ConfigType {
+    /// Every type, in the order the docs list them.
+    pub const ALL: [ConfigType; 7] = [
+        ConfigType::Str,
+        ConfigType::Int,
+        ConfigType::Float,
+        ConfigType::Bool,
+        ConfigType::StrList,
+        ConfigType::CidrList,
+        ConfigType::Regex,
+    ];
+
+    /// The type as the manifest writes it (`"cidr list"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ConfigType::Str => "string",
+            ConfigType::Int => "int",
+            ConfigType::Float => "float",
+            ConfigType::Bool => "bool",
+            ConfigType::StrList => "list<string>",
+            ConfigType::CidrList => "cidr list",
+            ConfigType::Regex => "regex",
+        }
+    }
+
+    /// The type a manifest names (exactly as [`ConfigType::name`] writes it).
+    pub fn from_name(name: &str) -> Option<ConfigType> {
+        ConfigType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The static type of `config.KEY`: networks and patterns are strings to expressions.
+    pub fn ty(self) -> Ty {
+        match self {
+            ConfigType::Str | ConfigType::CidrList | ConfigType::Regex => Ty::Str,
+            ConfigType::Int => Ty::Int,
+            ConfigType::Float => Ty::Float,
+            ConfigType::Bool => Ty::Bool,
+            ConfigType::StrList => Ty::List(Box::new(Ty::Str)),
+        }
+    }
 }
 
 /// A literal value.
@@ -490,6 +579,15 @@ pub enum ExprKind {
     /// A built-in whose second argument is a pattern compiled at load (`capture`,
     /// `capture_named`, `replace_regex`); `args` holds the others, in order.
     Regex(Builtin, Vec<ExprId>, RegexId),
+    /// `ip_in(x, config.KEY)` over a `cidr list` key: its networks, parsed once per
+    /// configuration (false when the key has no value).
+    IpInConfig(ExprId, ConfigId),
+    /// `matches(x, config.KEY)` over a `regex` key: its pattern, compiled once per
+    /// configuration (false when the key has no value).
+    MatchesConfig(ExprId, ConfigId),
+    /// `x in config.KEY` over a `list<string>` key: a set built once per configuration (false
+    /// when the key has no value).
+    InConfig(ExprId, ConfigId),
 }
 
 impl ExprKind {
@@ -510,7 +608,10 @@ impl ExprKind {
             | ExprKind::IsNull(x)
             | ExprKind::InSet(x, _)
             | ExprKind::Matches(x, _)
-            | ExprKind::IpIn(x, _) => vec![*x],
+            | ExprKind::IpIn(x, _)
+            | ExprKind::IpInConfig(x, _)
+            | ExprKind::MatchesConfig(x, _)
+            | ExprKind::InConfig(x, _) => vec![*x],
             ExprKind::Index(a, b)
             | ExprKind::And(a, b)
             | ExprKind::Or(a, b)

@@ -4,7 +4,9 @@
 //! unbounded work per node, or see a value of another type than an expression declares.
 //!
 //! What is checked:
-//! - every id in range (expressions, slots, sets, regexes, networks, locals, rules, files);
+//! - every id in range (expressions, slots, sets, regexes, networks, typed configuration keys,
+//!   locals, rules, files); typed configuration keys declared, in order, and each node over
+//!   one of them over a key of the type it needs;
 //! - expressions form a forest: each is an operand of at most one node or statement, and
 //!   operands come before the node (so no cycle, and evaluating or translating a rule does
 //!   work linear in its size);
@@ -16,7 +18,7 @@
 //!   picks fast paths by them), so this is what makes that trust safe;
 //! - each local is assigned in one place, before any expression that reads it.
 
-use crate::{Const, ExprId, ExprKind, Program, Shape, Step, Stmt, StmtKind, Ty};
+use crate::{ConfigId, ConfigType, Const, ExprId, ExprKind, Program, Shape, Step, Stmt, StmtKind, Ty};
 
 /// How deep expressions, blocks, types and input shapes may nest in a valid program. The
 /// checker stays below it: 64 levels of source nesting make at most 131 levels of IR (`!=
@@ -76,9 +78,18 @@ impl Program {
 
     /// Slots, input shapes, steps, JavaScript rules and modules, and rules' local tables.
     fn check_tables(&self) -> Result<(), String> {
+        if self.config_types.windows(2).any(|w| w[0].key >= w[1].key) {
+            return Err("typed configuration keys are not in order".into());
+        }
+        if let Some(t) = self.config_types.iter().find(|t| !self.config_keys.contains(&t.key)) {
+            return Err(format!("typed configuration key `{}` is not declared", t.key));
+        }
         for (i, s) in self.slots.iter().enumerate() {
             if s.root == crate::Root::Config && s.path.len() != 1 {
                 return Err(format!("slot {i}: configuration slots have one key"));
+            }
+            if s.root == crate::Root::Config && s.ty != self.config_slot_ty(&s.path[0]) {
+                return Err(format!("slot {i}: its type is not the configuration key's"));
             }
             if s.path.len() > MAX_PATH {
                 return Err(format!("slot {i}: its path has more than {MAX_PATH} segments"));
@@ -197,8 +208,25 @@ impl Program {
             {
                 Err("an object literal has a key twice".into())
             }
+            ExprKind::IpInConfig(_, q) => self.typed_key(*q, ConfigType::CidrList),
+            ExprKind::MatchesConfig(_, q) => self.typed_key(*q, ConfigType::Regex),
+            ExprKind::InConfig(_, q) => self.typed_key(*q, ConfigType::StrList),
             _ => Ok(()),
         }
+    }
+
+    /// A node over typed configuration key `q` needs a key of type `want`.
+    fn typed_key(&self, q: ConfigId, want: ConfigType) -> Result<(), String> {
+        match self.config_types.get(q.index()) {
+            None => Err(format!("typed configuration key {q} does not exist")),
+            Some(t) if t.ty != want => Err(format!("configuration key `{}` is not a {}", t.key, want.name())),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The type of `config.KEY`: its declared type's, else a string.
+    fn config_slot_ty(&self, key: &str) -> Ty {
+        self.config_types.iter().find(|t| t.key == key).map_or(Ty::Str, |t| t.ty.ty())
     }
 
     /// The expressions statements evaluate directly, with the depth of the block they are in
@@ -384,8 +412,9 @@ impl Program {
             ExprKind::Slot(s) => {
                 let slot = &self.slots[s.index()];
                 match slot.root {
-                    // Configuration values are strings, whatever the slot says.
-                    crate::Root::Config => Ty::Str,
+                    // Configuration values are strings, or of their key's declared type,
+                    // whatever the slot says.
+                    crate::Root::Config => slot.path.first().map_or(Ty::Null, |k| self.config_slot_ty(k)),
                     _ if slot.checked => slot.ty.clone(),
                     _ => Ty::Dyn,
                 }
@@ -423,7 +452,7 @@ impl Program {
                 need(is_condition(ty(x)) && is_condition(ty(y)), "`and`/`or`")?;
                 Ty::Bool
             }
-            ExprKind::IsNull(_) | ExprKind::Cmp(..) | ExprKind::InSet(..) => Ty::Bool,
+            ExprKind::IsNull(_) | ExprKind::Cmp(..) | ExprKind::InSet(..) | ExprKind::InConfig(..) => Ty::Bool,
             ExprKind::Neg(x) => match ty(x) {
                 Ty::Int => Ty::Int,
                 Ty::Null => Ty::Null,
@@ -441,7 +470,10 @@ impl Program {
                 need(is_list(ty(l)), "`in`")?;
                 Ty::Bool
             }
-            ExprKind::Matches(x, _) | ExprKind::IpIn(x, _) => {
+            ExprKind::Matches(x, _)
+            | ExprKind::IpIn(x, _)
+            | ExprKind::MatchesConfig(x, _)
+            | ExprKind::IpInConfig(x, _) => {
                 need(fits(ty(x), &Ty::Str), "matches()/ip_in()")?;
                 Ty::Bool
             }

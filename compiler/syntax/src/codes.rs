@@ -56,6 +56,7 @@ codes! {
     E0202: "A `[schema]` entry for an object that is not declarable.",
     E0203: "An invalid type in a `[schema]` declaration.",
     E0204: "A pipeline entry that is neither `.rule` nor `.js`.",
+    E0205: "A `[configuration]` entry with an unknown type, or a value that does not fit its type.",
     // Test files (E03xx), from `warden test`.
     E0300: "A test file that cannot be read or is not valid.",
     E0301: "A test file's pipeline that checks but does not load.",

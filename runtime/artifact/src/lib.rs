@@ -29,11 +29,12 @@
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use warden_ir::Program;
+use warden_ir::{ConfigType, Program};
 
 pub const MAGIC: &[u8; 8] = b"\x89WARDN\r\n";
 /// 2: JavaScript rules and modules carry QuickJS bytecode.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: configuration keys carry their type ([`ConfigKey::ty`]).
+pub const FORMAT_VERSION: u32 = 3;
 /// The largest artifact a loader reads.
 pub const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
 /// The largest key file a loader reads (a key file is one line of about 90 bytes).
@@ -78,6 +79,10 @@ pub struct ConfigKey {
     pub key: String,
     pub env: Option<String>,
     pub value: Option<String>,
+    /// The declared type: a value is parsed as it when the artifact loads (the program's
+    /// [`Program::config_types`] must say the same).
+    #[serde(rename = "type")]
+    pub ty: ConfigType,
 }
 
 /// Why an artifact was refused. Every kind ends the load: nothing of a refused artifact runs.
@@ -343,7 +348,27 @@ fn parse_body(body: &[u8]) -> Result<Contents, Refused> {
     if contents.program.files.len() != contents.sources.len() {
         return Err(Refused::SourcesMismatch);
     }
+    check_config_types(&contents)?;
     Ok(contents)
+}
+
+/// The configuration keys' types are the program's: each typed key of the program is listed
+/// with its type, and every other key is a string.
+fn check_config_types(contents: &Contents) -> Result<(), Refused> {
+    let program_ty =
+        |key: &str| contents.program.config_types.iter().find(|t| t.key == key).map_or(ConfigType::Str, |t| t.ty);
+    if let Some(k) = contents.config.iter().find(|k| k.ty != program_ty(&k.key)) {
+        return Err(Refused::InvalidBody(format!(
+            "configuration key `{}` is typed `{}`, and `{}` in the program",
+            k.key,
+            k.ty.name(),
+            program_ty(&k.key).name()
+        )));
+    }
+    if let Some(t) = contents.program.config_types.iter().find(|t| !contents.config.iter().any(|k| k.key == t.key)) {
+        return Err(Refused::InvalidBody(format!("the program's configuration key `{}` is not listed", t.key)));
+    }
+    Ok(())
 }
 
 /// Whether JSON text nests arrays and objects deeper than `limit` (strings skipped; the text

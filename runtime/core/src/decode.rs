@@ -1,8 +1,6 @@
 //! Input decoding: the `user`, `context` and configuration are decoded once per login into the
 //! program's typed slots. Known fields of the wrong type are input errors.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value as Json;
 use warden_ir::{Program, Root, Shape, Slot, Ty};
 
@@ -32,6 +30,9 @@ pub enum InputError {
     /// A configuration key the pipeline declares has no value for this login.
     #[error("configuration key `{key}` has no value{}", .env.as_ref().map(|e| format!(": set the environment variable `{e}`")).unwrap_or_default())]
     MissingConfig { key: String, env: Option<String> },
+    /// A login's own configuration value does not fit its key's declared type.
+    #[error(transparent)]
+    BadConfig(crate::ConfigError),
 }
 
 impl InputError {
@@ -44,6 +45,7 @@ impl InputError {
             InputError::TooDeep { .. } => "too_deep",
             InputError::Malformed { .. } => "malformed",
             InputError::MissingConfig { .. } => "missing_config",
+            InputError::BadConfig(_) => "bad_config",
         }
     }
 }
@@ -53,7 +55,7 @@ impl InputError {
 pub struct Inputs<'a> {
     pub user: &'a Json,
     pub context: &'a Json,
-    pub config: &'a BTreeMap<String, String>,
+    pub config: &'a crate::Config,
 }
 
 /// How deep an input document may nest: the document is level 1, each array or object
@@ -291,10 +293,9 @@ pub fn decode_slot(slot: &Slot, inputs: Inputs<'_>) -> Result<Value, InputError>
     Ok(if slot.checked { typed_value(&slot.ty, cur) } else { Value::from_json(cur) })
 }
 
-/// A configuration slot's value (missing: null).
-pub(crate) fn config_value(slot: &Slot, config: &BTreeMap<String, String>) -> Value {
-    let key = slot.path.first().map(String::as_str).unwrap_or_default();
-    config.get(key).map_or(Value::Null, |v| Value::str(v))
+/// A configuration slot's value (missing: null), parsed when the configuration was.
+pub(crate) fn config_value(slot: &Slot, config: &crate::Config) -> Value {
+    config.slot_value(slot)
 }
 
 /// A checked value as its type says: `int` fields (at any depth) accept integral numbers

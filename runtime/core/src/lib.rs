@@ -4,6 +4,7 @@
 
 pub mod builtins;
 pub mod collections;
+mod config;
 mod decode;
 mod effects;
 mod fault;
@@ -16,6 +17,7 @@ pub mod trace;
 mod txn;
 mod value;
 
+pub use config::{Config, ConfigError};
 pub use decode::{
     InputError, Inputs, MAX_INPUT_DEPTH, MAX_INPUT_VALUES, check_depth, check_input, check_json_text, decode_slot,
     decode_slots, depth_exceeds, dispose, json_kind,

@@ -94,16 +94,21 @@ impl Prepared {
     /// (`::ffff:192.0.2.9`) are the same address: either form matches the IPv4 networks
     /// that contain the IPv4 form and the IPv6 networks that contain the mapped form.
     pub fn ip_in_str(&self, cidr: CidrId, s: &str) -> Result<bool, Fault> {
-        let ip = crate::builtins::parse_ip(s).ok_or_else(|| format!("{s:?} is not an IP address"))?;
-        let nets = &self.cidrs[cidr.index()];
-        Ok(match ip {
-            std::net::IpAddr::V4(v4) => {
-                let mapped = std::net::IpAddr::V6(v4.to_ipv6_mapped());
-                nets.iter().any(|n| n.contains(&ip) || n.contains(&mapped))
-            }
-            std::net::IpAddr::V6(_) => nets.iter().any(|n| n.contains(&ip)),
-        })
+        ip_in_nets(&self.cidrs[cidr.index()], s)
     }
+}
+
+/// Whether the address `s` is in any of `nets` (an IPv4 address also as its IPv4-mapped IPv6
+/// form, see [`Prepared::ip_in_str`]); an address that does not parse is an error.
+pub fn ip_in_nets(nets: &[IpNet], s: &str) -> Result<bool, Fault> {
+    let ip = crate::builtins::parse_ip(s).ok_or_else(|| format!("{s:?} is not an IP address"))?;
+    Ok(match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mapped = std::net::IpAddr::V6(v4.to_ipv6_mapped());
+            nets.iter().any(|n| n.contains(&ip) || n.contains(&mapped))
+        }
+        std::net::IpAddr::V6(_) => nets.iter().any(|n| n.contains(&ip)),
+    })
 }
 
 /// A prebuilt set: strings apart, so that lookups by `&str` allocate nothing.

@@ -3,16 +3,15 @@
 
 use crate::Fault;
 use crate::fault::fault;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 use warden_ir::{Metadata, Program, SlotId, Token};
 
-use crate::Value;
 use crate::decode::{self, InputError, Inputs};
 use crate::outcome::{Effect, EffectKind, LogEntry};
+use crate::{Config, Value};
 
 /// At most this many log entries per execution.
 pub const MAX_LOGS: usize = 256;
@@ -36,7 +35,8 @@ pub struct Txn {
     /// The user as rules left it (copied on the first write).
     pub user: Arc<Json>,
     pub context: Arc<Json>,
-    pub config: Arc<BTreeMap<String, String>>,
+    /// The configuration, parsed (`Config::strings` is what JavaScript rules see).
+    pub config: Config,
     /// Decoded slot values, indexed by `SlotId`.
     pub slots: Vec<Value>,
     pub id_token: IndexMap<String, ClaimEntry>,
@@ -64,7 +64,7 @@ impl Txn {
         prog: &Program,
         user: Arc<Json>,
         context: Arc<Json>,
-        config: Arc<BTreeMap<String, String>>,
+        config: Config,
         now: i64,
     ) -> Result<Txn, InputError> {
         let slots = match decode::decode_slots(prog, Inputs { user: &user, context: &context, config: &config }) {
@@ -90,7 +90,7 @@ impl Txn {
         prog: &Program,
         user: Arc<Json>,
         context: Arc<Json>,
-        config: Arc<BTreeMap<String, String>>,
+        config: Config,
         mut slots: Vec<Value>,
         now: i64,
     ) -> Txn {
@@ -105,7 +105,7 @@ impl Txn {
 
     /// A login's state before any rule ran, without decoding slots (for code that reads the
     /// user and context as JSON: a JavaScript worker, tests).
-    pub fn without_slots(user: Arc<Json>, context: Arc<Json>, config: Arc<BTreeMap<String, String>>, now: i64) -> Txn {
+    pub fn without_slots(user: Arc<Json>, context: Arc<Json>, config: Config, now: i64) -> Txn {
         Txn {
             user,
             context,

@@ -112,6 +112,7 @@ impl Pipeline {
                 key: k.key.clone(),
                 env: k.env.clone(),
                 value: if k.env.is_none() { k.value.clone() } else { None },
+                ty: k.ty,
             })
             .collect();
         // Keys read without a [configuration] table are needed too.
@@ -120,7 +121,12 @@ impl Pipeline {
                 && let Some(key) = slot.path.first()
                 && !config.iter().any(|k| &k.key == key)
             {
-                config.push(warden_artifact::ConfigKey { key: key.clone(), env: None, value: None });
+                config.push(warden_artifact::ConfigKey {
+                    key: key.clone(),
+                    env: None,
+                    value: None,
+                    ty: warden_ir::ConfigType::Str,
+                });
             }
         }
         let js_bytecode = self.js.as_ref().map(|js| warden_artifact::JsBytecode {
@@ -158,6 +164,7 @@ impl Pipeline {
                 key: k.key.clone(),
                 env: k.env.clone(),
                 value: config.get(&k.key).cloned().or_else(|| k.value.clone()),
+                ty: k.ty,
             })
             .collect();
         let missing: Vec<crate::MissingConfig> = spec
@@ -177,10 +184,13 @@ impl Pipeline {
         for (key, value) in given {
             config.entry(key.clone()).or_insert_with(|| value.clone());
         }
-        let js = crate::load_js(&contents.program, &contents.sources, &config, bytecode).map_err(|errors| {
-            let (path, message) = errors.into_iter().next().map_or_else(Default::default, |e| (e.path, e.message));
-            LoadError::Unsupported(crate::Unsupported::JsRule { path, message })
-        })?;
+        // Typed values are parsed as the artifact's program declares them.
+        let config = crate::Config::new(&contents.program, config).map_err(LoadError::Config)?;
+        let js =
+            crate::load_js(&contents.program, &contents.sources, config.strings(), bytecode).map_err(|errors| {
+                let (path, message) = errors.into_iter().next().map_or_else(Default::default, |e| (e.path, e.message));
+                LoadError::Unsupported(crate::Unsupported::JsRule { path, message })
+            })?;
         // The hash of what the artifact carries, whatever values were given at load.
         let hash = crate::content_hash(&contents.program, &contents.sources, &contents.config);
         Pipeline::assemble(contents.program, contents.sources, spec, Vec::new(), js, config, missing, hash)

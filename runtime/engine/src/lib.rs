@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 use warden_check::{Compiled, ConfigValue};
 use warden_ir::{ClaimMode, Options, Program};
-use warden_runtime::Prepared;
+use warden_runtime::{Config, Prepared};
 /// Diagnostic codes, each with its meaning (`docs/diagnostics.md`).
 pub use warden_syntax::codes;
 use warden_syntax::codes::{E0400, W0400};
@@ -90,9 +90,11 @@ pub fn set_js_isolation(workers: Option<JsWorkers>) {
 pub fn serve_js_worker() -> i32 {
     warden_js::worker::serve()
 }
+/// The type a `[configuration]` entry declares (`docs/manifest.md`).
+pub use warden_ir::ConfigType;
 pub use warden_runtime::{
-    Cause, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, MAX_INPUT_DEPTH, MAX_INPUT_VALUES, Outcome,
-    check_json_text,
+    Cause, ConfigError, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, MAX_INPUT_DEPTH,
+    MAX_INPUT_VALUES, Outcome, check_json_text,
 };
 
 /// Why a pipeline could not be loaded.
@@ -108,6 +110,14 @@ pub enum LoadError {
     /// or missing configuration; or a key or manifest given to load it that cannot be used.
     #[error(transparent)]
     Refused(Refusal),
+    /// Configuration values that do not fit their keys' declared types (from the manifest,
+    /// the environment, or the values given to load an artifact).
+    #[error("{}", config_errors(.0))]
+    Config(Vec<ConfigError>),
+}
+
+fn config_errors(errors: &[ConfigError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 fn check_summary(c: &Report) -> String {
@@ -258,7 +268,8 @@ pub struct Pipeline {
     js: Option<warden_js::JsRules>,
     /// The runs of consecutive JavaScript steps, by the rule that starts each.
     js_runs: Vec<Vec<(usize, warden_js::Link)>>,
-    config: Arc<BTreeMap<String, String>>,
+    /// The configuration, parsed as the program's typed keys say.
+    config: Config,
     /// Configuration keys without a value at load, with the environment variable that was
     /// expected to hold it.
     missing_config: BTreeMap<String, Option<String>>,
@@ -282,15 +293,12 @@ impl Pipeline {
         if let Some(m) = &compiled.manifest
             && let Some(cfg) = &m.configuration
         {
-            for (key, value) in cfg {
-                spec.push(match value {
-                    ConfigValue::Literal(v) => {
-                        warden_artifact::ConfigKey { key: key.clone(), env: None, value: Some(v.clone()) }
-                    }
-                    ConfigValue::Env { env } => {
-                        warden_artifact::ConfigKey { key: key.clone(), env: Some(env.clone()), value: None }
-                    }
-                });
+            for (key, entry) in cfg {
+                let (env, value) = match &entry.value {
+                    ConfigValue::Literal(v) => (None, Some(v.clone())),
+                    ConfigValue::Env { env } => (Some(env.clone()), None),
+                };
+                spec.push(warden_artifact::ConfigKey { key: key.clone(), env, value, ty: entry.ty });
             }
         }
         Pipeline::load(compiled, spec)
@@ -319,8 +327,9 @@ impl Pipeline {
         compiled.diagnostics.extend(require_warnings(&program, &compiled.sources));
         let sources = compiled.sources.files.clone();
         let (config, missing) = resolve_config(&config_spec);
+        let config = Config::new(&program, config).map_err(LoadError::Config)?;
         // The JavaScript rules compile here once: their errors become diagnostics (E0400).
-        let js = match load_js(&program, &sources, &config, None) {
+        let js = match load_js(&program, &sources, config.strings(), None) {
             Ok(js) => js,
             Err(errors) => {
                 compiled.diagnostics.extend(js_error_diagnostics(&program, &compiled.sources, errors));
@@ -340,7 +349,7 @@ impl Pipeline {
         config_spec: Vec<warden_artifact::ConfigKey>,
         warnings: Vec<warden_syntax::Diagnostic>,
         js: Option<warden_js::JsRules>,
-        config: BTreeMap<String, String>,
+        config: Config,
         missing: BTreeMap<String, Option<String>>,
         hash: [u8; 32],
     ) -> Result<Pipeline, LoadError> {
@@ -357,7 +366,7 @@ impl Pipeline {
             jit,
             js,
             js_runs,
-            config: Arc::new(config),
+            config,
             missing_config: missing,
             config_spec,
             warnings,
@@ -386,11 +395,14 @@ impl Pipeline {
         self.missing_config.iter().map(|(key, env)| MissingConfig { key: key.clone(), env: env.clone() }).collect()
     }
 
-    /// Sets (or overrides) a configuration value.
-    pub fn set_config(&mut self, key: impl Into<String>, value: impl Into<String>) {
+    /// Sets (or overrides) a configuration value. A key declared with a type
+    /// (`docs/manifest.md`) parses its value now: a value that does not fit is an error, and
+    /// the configuration does not change.
+    pub fn set_config(&mut self, key: impl Into<String>, value: impl Into<String>) -> Result<(), ConfigError> {
         let key = key.into();
+        self.config.set(key.clone(), value.into())?;
         self.missing_config.remove(&key);
-        Arc::make_mut(&mut self.config).insert(key, value.into());
+        Ok(())
     }
 
     /// The checked program.
@@ -493,13 +505,8 @@ impl Pipeline {
         if let Some((key, env)) = self.missing_config.iter().find(|(k, _)| !overrides.contains_key(*k)) {
             return Err(InputError::MissingConfig { key: key.clone(), env: env.clone() });
         }
-        let config = if overrides.is_empty() {
-            self.config.clone()
-        } else {
-            let mut c = (*self.config).clone();
-            c.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
-            Arc::new(c)
-        };
+        // Typed values are parsed once, here, for this login.
+        let config = self.config.with(overrides).map_err(InputError::BadConfig)?;
         Ok(Decoded(warden_runtime::Txn::new(&self.program, user, context, config, now)?))
     }
 

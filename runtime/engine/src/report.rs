@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use warden_ir::{ClaimMode, ExprKind, Program, StmtKind};
+use warden_ir::{ClaimMode, ConfigType, ExprKind, Program, StmtKind};
 use warden_syntax::{Diagnostic, SourceMap, codes};
 
 use crate::{Coverage, Pipeline, Point};
@@ -31,9 +31,21 @@ impl Report {
         Report { diagnostics: c.diagnostics, sources: c.sources, program: c.program, manifest }
     }
 
-    /// Checks a pipeline as its `warden.toml` describes it.
+    /// Checks a pipeline as its `warden.toml` describes it, the literal values of typed
+    /// `[configuration]` keys included (values from the environment are checked when the
+    /// pipeline loads).
     pub fn of_manifest(path: &Path) -> Report {
-        Report::with_js(warden_check::check_manifest(path))
+        let c = warden_check::check_manifest(path);
+        let bad = match (&c.program, &c.manifest) {
+            (Some(p), Some(m)) => config_diagnostics(p, m, &c.sources),
+            _ => Vec::new(),
+        };
+        let mut r = Report::with_js(c);
+        if !bad.is_empty() {
+            r.diagnostics.extend(bad);
+            r.program = None;
+        }
+        r
     }
 
     /// Checks `.rule` (and `.js`) files as one pipeline, in the order given.
@@ -84,6 +96,42 @@ impl Report {
     pub(crate) fn take_program(&mut self) -> Option<Program> {
         self.program.take()
     }
+}
+
+/// E0205 for each literal `[configuration]` value that does not fit its declared type, at the
+/// value in the manifest. The values are parsed as loading parses them (`Config::new`).
+fn config_diagnostics(program: &Program, manifest: &crate::Manifest, sources: &SourceMap) -> Vec<Diagnostic> {
+    let Some(entries) = &manifest.configuration else { return Vec::new() };
+    let shown = manifest.path.display().to_string();
+    let Some(file) = sources.files.iter().position(|f| f.path == shown) else { return Vec::new() };
+    let literals = entries
+        .iter()
+        .filter_map(|(k, e)| match &e.value {
+            warden_check::ConfigValue::Literal(v) => Some((k.clone(), v.clone())),
+            warden_check::ConfigValue::Env { .. } => None,
+        })
+        .collect();
+    let Err(errors) = crate::Config::new(program, literals) else { return Vec::new() };
+    errors
+        .into_iter()
+        .map(|e| {
+            let span = entries.get(&e.key).map_or(warden_syntax::Span::new(0, 0), |entry| entry.span);
+            let help = match e.ty {
+                ConfigType::Str => "",
+                ConfigType::Int => "write an integer, such as \"100\"",
+                ConfigType::Float => "write a number, such as \"0.5\"",
+                ConfigType::Bool => "write \"true\" or \"false\"",
+                ConfigType::StrList => "separate items with commas or new lines, or write a JSON array of strings",
+                ConfigType::CidrList => {
+                    "write networks or addresses separated by commas or new lines, such as \"10.0.0.0/8, 2001:db8::/32\""
+                }
+                ConfigType::Regex => "warden uses the Rust regex syntax (no look-around or backreferences)",
+            };
+            Diagnostic::error(codes::E0205, e.to_string())
+                .at(file as u32, span, format!("not a valid {}", e.ty.name()))
+                .help(help)
+        })
+        .collect()
 }
 
 /// A manifest's settings, read without checking (or reading) its rules; diagnostics for

@@ -37,7 +37,9 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
         ExprKind::Index(b, i) => format!("{}[{}]", s(*b), s(*i)),
         ExprKind::Not(x) => match &prog.expr(*x).kind {
             // `a not in b` is lowered to `not (a in b)`: show it as written.
-            ExprKind::InSet(..) | ExprKind::InList(..) => show(prog, rule, *x).replacen(" in ", " not in ", 1),
+            ExprKind::InSet(..) | ExprKind::InList(..) | ExprKind::InConfig(..) => {
+                show(prog, rule, *x).replacen(" in ", " not in ", 1)
+            }
             // `a != null` is lowered to `not (a == null)`.
             ExprKind::IsNull(y) => format!("{} != null", paren(prog, rule, *y)),
             _ => format!("not {}", paren(prog, rule, *x)),
@@ -89,7 +91,15 @@ pub fn show(prog: &Program, rule: &Rule, id: ExprId) -> String {
             shown.insert(1.min(shown.len()), format!("{:?}", prog.regexes[r.index()]));
             format!("{}({})", f.name(), shown.join(", "))
         }
+        ExprKind::IpInConfig(x, q) => format!("ip_in({}, config.{})", s(*x), config_key(prog, *q)),
+        ExprKind::MatchesConfig(x, q) => format!("matches({}, config.{})", s(*x), config_key(prog, *q)),
+        ExprKind::InConfig(x, q) => format!("{} in config.{}", paren(prog, rule, *x), config_key(prog, *q)),
     }
+}
+
+/// The name of a typed configuration key.
+fn config_key(prog: &Program, q: warden_ir::ConfigId) -> &str {
+    prog.config_types.get(q.index()).map_or("?", |t| t.key.as_str())
 }
 
 fn const_text(c: &Const) -> String {
@@ -114,6 +124,7 @@ fn paren(prog: &Program, rule: &Rule, id: ExprId) -> String {
         | ExprKind::Coalesce(..)
         | ExprKind::InSet(..)
         | ExprKind::InList(..)
+        | ExprKind::InConfig(..)
         | ExprKind::Not(..)
         | ExprKind::Quant { .. } => format!("({text})"),
         _ => text,

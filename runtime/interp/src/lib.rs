@@ -399,6 +399,18 @@ impl Machine<'_> {
                     Err((arg, message)) => return self.fail(args.get(arg).copied().unwrap_or(id), message),
                 }
             }
+            ExprKind::IpInConfig(a, q) => {
+                let v = self.eval(*a)?;
+                Value::Bool(self.or_fail(*a, self.txn.config.ip_in(*q, &v))?)
+            }
+            ExprKind::MatchesConfig(a, q) => {
+                let v = self.eval(*a)?;
+                Value::Bool(self.or_fail(*a, self.txn.config.matches(*q, &v))?)
+            }
+            ExprKind::InConfig(a, q) => {
+                let v = self.eval(*a)?;
+                Value::Bool(self.txn.config.contains(*q, &v))
+            }
         })
     }
 }

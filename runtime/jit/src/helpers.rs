@@ -179,6 +179,13 @@ extern "C" fn h_expr(ctx: *mut Ctx, expr: u64, args: *const Cell, out: *mut Cell
         ExprKind::Object(members) => Ok(ops::object(members.iter().map(|(k, _)| k.as_str()).zip(vals))),
         ExprKind::Regex(f, args, r) => builtins::call_regex(*f, &vals, &rt.prep.regexes[r.index()])
             .map_err(|(i, m)| (args.get(i).copied().unwrap_or(id), m)),
+        ExprKind::IpInConfig(a, q) => {
+            rt.txn.config.ip_in(*q, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message()))
+        }
+        ExprKind::MatchesConfig(a, q) => {
+            rt.txn.config.matches(*q, &vals[0]).map(Value::Bool).map_err(|m| (*a, m.into_message()))
+        }
+        ExprKind::InConfig(_, q) => Ok(Value::Bool(rt.txn.config.contains(*q, &vals[0]))),
         other => Err((id, format!("internal: no generic form for {other:?}"))),
     };
     match result {

@@ -316,9 +316,10 @@ impl Sandbox {
         self.refused.store(false, Ordering::Relaxed);
         // The login's configuration, as `.rule` files see it: the JavaScript objects are
         // rebuilt only when it differs from the previous login's.
-        if !Arc::ptr_eq(&self.config, &txn.config) {
-            if *self.config != *txn.config {
-                let json = serde_json::to_string(&*txn.config).unwrap_or_else(|_| "{}".into());
+        let strings = txn.config.strings().clone();
+        if !Arc::ptr_eq(&self.config, &strings) {
+            if *self.config != *strings {
+                let json = serde_json::to_string(&*strings).unwrap_or_else(|_| "{}".into());
                 if let Err(f) = self.call::<_, ()>("configure", (json.as_str(),)) {
                     // Stopped at the deadline: QuickJS's `interrupted` is the timeout.
                     let f = if self.interrupted.load(Ordering::Relaxed) { Failure::Timeout } else { f };
@@ -326,7 +327,7 @@ impl Sandbox {
                     return Some((result, true));
                 }
             }
-            self.config = txn.config.clone();
+            self.config = strings;
         }
         // The objects the previous rule left are used only when it said to keep them.
         let first = link.first || !self.carry;
@@ -556,7 +557,7 @@ mod tests {
     }
 
     fn txn() -> Txn {
-        Txn::without_slots(Arc::new(json!({ "user_id": "auth0|1" })), Arc::new(json!({})), Arc::new(BTreeMap::new()), 0)
+        Txn::without_slots(Arc::new(json!({ "user_id": "auth0|1" })), Arc::new(json!({})), Default::default(), 0)
     }
 
     fn run_once(js: &JsRules) -> Option<ErrorInfo> {

@@ -212,7 +212,12 @@ impl State {
 
     /// A transaction for the worker (no slots: JavaScript steps do not read them).
     fn txn(self, config: Arc<BTreeMap<String, String>>) -> Txn {
-        let mut txn = Txn::without_slots(Arc::new(Json::Null), Arc::new(Json::Null), config, self.now);
+        let mut txn = Txn::without_slots(
+            Arc::new(Json::Null),
+            Arc::new(Json::Null),
+            warden_runtime::Config::untyped(config),
+            self.now,
+        );
         self.into(&mut txn);
         txn
     }
@@ -608,9 +613,10 @@ impl Pool {
         };
         let id = worker.next_id;
         worker.next_id += 1;
+        let strings = txn.config.strings();
         let config = match &worker.config {
-            Some(c) if Arc::ptr_eq(c, &txn.config) || **c == *txn.config => None,
-            _ => Some((*txn.config).clone()),
+            Some(c) if Arc::ptr_eq(c, strings) || **c == **strings => None,
+            _ => Some((**strings).clone()),
         };
         let request = Request::Run {
             id,
@@ -625,7 +631,7 @@ impl Pool {
             self.checkin(worker);
             return Some((0, self.failure(first, format!("cannot send the login to a JavaScript worker: {e}"))));
         }
-        worker.config = Some(txn.config.clone());
+        worker.config = Some(txn.config.strings().clone());
         // A worker killed at the deadline cannot say which rule of a run was running: the
         // timeout names the run's first rule (a rule that overruns inside QuickJS's reach is
         // stopped by the worker itself, which names it).

@@ -91,6 +91,19 @@ impl Lowerer<'_> {
             }
             Node::Matches => {
                 let s = self.arg(&args[0], &param_ty(function.params[0]), function);
+                if let Some(c) = self.config_ref(&args[1]) {
+                    return match (c.ty, c.id) {
+                        (Some(ir::ConfigType::Regex), Some(id)) => {
+                            (self.push(ExprKind::MatchesConfig(s, id), &CTy::Bool, span), CTy::Bool)
+                        }
+                        (None, _) => self.poison(span),
+                        _ => {
+                            let (msg, help) = c.wrong_type(ir::ConfigType::Regex, "^[^@]+@example\\.com$");
+                            self.err(codes::E0104, msg, args[1].span, "not a regex").help = Some(help);
+                            self.poison(span)
+                        }
+                    };
+                }
                 let Some(pattern) = literal_str(&args[1]) else {
                     self.err(
                         codes::E0116,
@@ -110,6 +123,32 @@ impl Lowerer<'_> {
             }
             Node::IpIn => {
                 let ip = self.arg(&args[0], &param_ty(function.params[0]), function);
+                if let Some((at, c)) = args[1..].iter().find_map(|a_| Some((a_.span, self.config_ref(a_)?))) {
+                    return match (c.ty, c.id) {
+                        (Some(ir::ConfigType::CidrList), Some(id)) if args.len() == 2 => {
+                            (self.push(ExprKind::IpInConfig(ip, id), &CTy::Bool, span), CTy::Bool)
+                        }
+                        (Some(ir::ConfigType::CidrList), Some(_)) => {
+                            self.err(
+                                codes::E0116,
+                                format!("`config.{}` must be the only networks of ip_in()", c.key),
+                                span,
+                                "networks from the configuration and from the rule",
+                            )
+                            .help = Some(format!(
+                                "test them apart: `ip_in(ip, config.{}) or ip_in(ip, \"10.0.0.0/8\")`",
+                                c.key
+                            ));
+                            self.poison(span)
+                        }
+                        (None, _) => self.poison(span),
+                        _ => {
+                            let (msg, help) = c.wrong_type(ir::ConfigType::CidrList, "10.0.0.0/8, 192.168.1.0/24");
+                            self.err(codes::E0104, msg, at, "not a cidr list").help = Some(help);
+                            self.poison(span)
+                        }
+                    };
+                }
                 let mut nets = Vec::new();
                 let mut ok = true;
                 for a_ in &args[1..] {
@@ -166,7 +205,10 @@ impl Lowerer<'_> {
                                 a_.span,
                                 "not a literal",
                             )
-                            .help = Some("networks are parsed once, when the rule is compiled".into());
+                            .help = Some(
+                                "networks are parsed once, when the rule is compiled (or, from a `cidr list` configuration key, when the configuration is loaded)"
+                                    .into(),
+                            );
                         }
                     }
                 }

@@ -217,11 +217,11 @@ impl Lowerer<'_> {
             let Some((key, kspan)) = path.first() else {
                 return self.poison(span);
             };
-            if let Some(keys) = &self.config_keys
-                && !keys.contains(key)
+            if let Some(keys) = &self.config
+                && !keys.contains_key(key)
             {
                 let help = suggest_or(
-                    did_you_mean(key, keys.iter().map(String::as_str)),
+                    did_you_mean(key, keys.keys().map(String::as_str)),
                     "add the key to [configuration] in warden.toml",
                 );
                 self.err(
@@ -233,12 +233,25 @@ impl Lowerer<'_> {
                 .help = Some(help);
                 return self.poison(span);
             }
+            ty = self.config_cty(key);
             if let Some((_, s)) = path.get(1) {
-                self.err(codes::E0120, format!("`config.{key}` is a string: it has no fields"), *s, "no such field")
-                    .help = Some("configuration values are strings; use split() to read lists".into());
+                let help = match &ty {
+                    CTy::List(_) => format!("index it (`config.{key}[0]`) or use `any x in config.{key}: ...`"),
+                    CTy::Str => {
+                        "declare its type in [configuration] (`type = \"list<string>\"`), or use split()".into()
+                    }
+                    _ => "configuration values have no fields".into(),
+                };
+                self.err(
+                    codes::E0120,
+                    format!("`config.{key}` is {}: it has no fields", a(&ty)),
+                    *s,
+                    "no such field",
+                )
+                .help = Some(help);
                 return self.poison(span);
             }
-            ty = CTy::Str;
+            checked = !ty.is_dyn();
         } else {
             for (i, (seg, sspan)) in path.iter().enumerate() {
                 ty = match ty {
@@ -287,6 +300,39 @@ impl Lowerer<'_> {
             }
         };
         (self.push(ExprKind::Slot(slot), &ty, span), ty)
+    }
+
+    /// The type of `config.KEY` (a known key): as declared, a string when the manifest has no
+    /// `[configuration]` or declares no type, `any` when its entry is not valid.
+    pub(super) fn config_cty(&self, key: &str) -> CTy {
+        match self.config.as_ref().and_then(|c| c.get(key)) {
+            Some(None) => CTy::Dyn,
+            Some(Some(t)) => match t {
+                ir::ConfigType::Int => CTy::Int,
+                ir::ConfigType::Float => CTy::Float,
+                ir::ConfigType::Bool => CTy::Bool,
+                ir::ConfigType::StrList => CTy::List(Box::new(CTy::Str)),
+                ir::ConfigType::Str | ir::ConfigType::CidrList | ir::ConfigType::Regex => CTy::Str,
+            },
+            None => CTy::Str,
+        }
+    }
+
+    /// `config.KEY` written as such (one key that can be read: declared, or any key without
+    /// a `[configuration]` table): the key, its declared type (`None` for an entry that is not
+    /// valid) and, for a typed key, its id.
+    pub(super) fn config_ref(&self, e: &ast::Expr) -> Option<ConfigRef> {
+        let (root, path) = static_path(e)?;
+        if root.name != "config" || self.lookup_local("config").is_some() {
+            return None;
+        }
+        let [(key, _)] = path.as_slice() else { return None };
+        let ty = match &self.config {
+            Some(keys) => *keys.get(key)?,
+            None => Some(ir::ConfigType::Str),
+        };
+        let id = self.prog.config_types.iter().position(|t| &t.key == key).map(ir::ConfigId::from_index);
+        Some(ConfigRef { key: key.clone(), ty, id })
     }
 
     pub(super) fn unknown_field(&mut self, shape: &crate::schema::Shape, name: &str, span: Span, parent: &str) {
@@ -607,6 +653,21 @@ impl Lowerer<'_> {
             let id = self.add_set("[...]".into(), consts);
             return self.push(ExprKind::InSet(x, id), &CTy::Bool, span);
         }
+        // `x in config.KEY` over a `list<string>` key: a set built once per configuration.
+        if let Some(c) = self.config_ref(r)
+            && let (Some(ir::ConfigType::StrList), Some(id)) = (c.ty, c.id)
+        {
+            if !(xt.is_str() || xt.is_dyn()) {
+                self.err(
+                    codes::E0106,
+                    format!("cannot look for {} in a list of strings", a(&xt)),
+                    span,
+                    "mismatched types",
+                );
+            }
+            return self.push(ExprKind::InConfig(x, id), &CTy::Bool, span);
+        }
+        let string_key = self.config_ref(r).filter(|c| c.ty == Some(ir::ConfigType::Str));
         let (y, yt) = self.expr(r);
         match &yt {
             CTy::List(t) if !comparable(&xt, t) => {
@@ -619,10 +680,13 @@ impl Lowerer<'_> {
             }
             CTy::List(_) | CTy::Dyn | CTy::Null => {}
             other => {
-                let help =
-                    if other.is_str() { "use contains(text, part) for substrings" } else { "`in` looks into a list" };
+                let help = match &string_key {
+                    Some(c) => c.wrong_type(ir::ConfigType::StrList, "example.com, example.org").1,
+                    None if other.is_str() => "use contains(text, part) for substrings".into(),
+                    None => "`in` looks into a list".into(),
+                };
                 self.err(codes::E0104, format!("`in` needs a list, found {}", a(other)), r.span, "not a list").help =
-                    Some(help.into());
+                    Some(help);
             }
         }
         self.push(ExprKind::InList(x, y), &CTy::Bool, span)
@@ -631,6 +695,32 @@ impl Lowerer<'_> {
     pub(super) fn add_set(&mut self, origin: String, items: Vec<ir::Const>) -> ir::SetId {
         self.prog.sets.push(ir::ConstSet { origin, items });
         ir::SetId::from_index(self.prog.sets.len() - 1)
+    }
+}
+
+/// `config.KEY` as an operand (see `Lowerer::config_ref`).
+pub(super) struct ConfigRef {
+    pub key: String,
+    /// `None` for an entry that is not valid (already reported).
+    pub ty: Option<ir::ConfigType>,
+    /// The key's id in `Program::config_types`, when it is typed.
+    pub id: Option<ir::ConfigId>,
+}
+
+impl ConfigRef {
+    /// The message and help for this key where a key of type `want` is needed: its type, and
+    /// how to declare the one needed (`example` as its value).
+    pub fn wrong_type(&self, want: ir::ConfigType, example: &str) -> (String, String) {
+        let ty = self.ty.unwrap_or_default();
+        let article = if matches!(ty, ir::ConfigType::Int) { "an" } else { "a" };
+        (
+            format!("`config.{}` is {article} {}, not a `{}`", self.key, ty.name(), want.name()),
+            format!(
+                "declare its type in warden.toml's [configuration]: `{} = {{ value = \"{example}\", type = \"{}\" }}`",
+                self.key,
+                want.name()
+            ),
+        )
     }
 }
 

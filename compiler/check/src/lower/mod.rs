@@ -1,7 +1,7 @@
 //! Resolution, type checking and lowering of one pipeline's `.rule` files to the IR, in one
 //! pass that reports every error it finds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use warden_ir::{self as ir, ExprId, ExprKind, Loc, Root, StmtKind};
@@ -22,7 +22,9 @@ pub(crate) struct Lowerer<'a> {
     pub diags: Vec<Diagnostic>,
     sources: &'a SourceMap,
     schema: &'a Schema,
-    config_keys: Option<Vec<String>>,
+    /// The declared configuration keys and their types (`None`: an entry that is not valid,
+    /// read as `any`); `None` without a `[configuration]` table (any key, a string).
+    config: Option<BTreeMap<String, Option<ir::ConfigType>>>,
     slot_index: HashMap<(Root, Vec<String>), ir::SlotId>,
     slot_types: Vec<CTy>,
     lists: HashMap<PathBuf, Option<Vec<String>>>,
@@ -47,8 +49,16 @@ impl<'a> Lowerer<'a> {
         sources: &'a SourceMap,
         schema: &'a Schema,
         options: ir::Options,
-        config_keys: Option<Vec<String>>,
+        config: Option<BTreeMap<String, Option<ir::ConfigType>>>,
     ) -> Lowerer<'a> {
+        let declared = config.iter().flatten();
+        let config_keys = declared.clone().map(|(k, _)| k.clone()).collect();
+        let config_types = declared
+            .filter_map(|(key, ty)| match ty {
+                Some(ty) if *ty != ir::ConfigType::Str => Some(ir::TypedKey { key: key.clone(), ty: *ty }),
+                _ => None,
+            })
+            .collect();
         Lowerer {
             prog: ir::Program {
                 ir_version: ir::IR_VERSION,
@@ -64,13 +74,14 @@ impl<'a> Lowerer<'a> {
                 cidrs: Vec::new(),
                 exprs: Vec::new(),
                 refreshes: Vec::new(),
-                config_keys: config_keys.clone().unwrap_or_default(),
+                config_keys,
                 input: schema.input_shapes(),
+                config_types,
             },
             diags: Vec::new(),
             sources,
             schema,
-            config_keys,
+            config,
             slot_index: HashMap::new(),
             slot_types: Vec::new(),
             lists: HashMap::new(),
