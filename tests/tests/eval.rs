@@ -121,12 +121,12 @@ fn run_case(case: &Case, defaults: &Defaults, dir: &Path) -> Result<(), String> 
             Err(format!("the rules do not check:\n    {}", errs.join("\n    ")))
         }
         (None, Err(e)) => Err(e.to_string()),
-        (None, Ok(p)) => run_loaded(case, defaults, p),
+        (None, Ok(p)) => run_loaded(case, defaults, p, dir),
     }
 }
 
 /// Runs a loaded case on every backend and from its artifact.
-fn run_loaded(case: &Case, defaults: &Defaults, pipeline: Pipeline) -> Result<(), String> {
+fn run_loaded(case: &Case, defaults: &Defaults, pipeline: Pipeline, dir: &Path) -> Result<(), String> {
     if let Some(why) = pipeline.jit_unavailable() {
         return Err(format!("the JIT did not compile the rules, so only the interpreter would run: {why}"));
     }

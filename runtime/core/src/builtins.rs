@@ -13,8 +13,12 @@ pub use more::call_regex;
 use warden_ir::Builtin;
 use warden_ir::builtins::Returns;
 
-/// A failed call: the index of the offending argument and the message.
+/// A failed call: the index of the offending argument ([`AT_CALL`]: the call itself, as for
+/// a result past a limit) and the message.
 pub type Failure = (usize, String);
+
+/// The "argument" index of a failure that is the call's own.
+pub const AT_CALL: usize = usize::MAX;
 
 const DAY_MS: f64 = 86_400_000.0;
 pub(crate) const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday", "tuesday", "wednesday"];
@@ -61,10 +65,16 @@ pub fn call(f: Builtin, args: &[Value], now: i64) -> Result<Value, Failure> {
         B::Split => {
             let (text, sep) = (s(0)?, s(1)?);
             let parts: Vec<Value> = if sep.is_empty() {
-                text.chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect()
+                text.chars()
+                    .take(crate::text::MAX_BUILT_ITEMS + 1)
+                    .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
+                    .collect()
             } else {
-                text.split(sep).map(Value::str).collect()
+                text.split(sep).take(crate::text::MAX_BUILT_ITEMS + 1).map(Value::str).collect()
             };
+            if parts.len() > crate::text::MAX_BUILT_ITEMS {
+                return Err((AT_CALL, "the result of split() would exceed 100,000 items".into()));
+            }
             Value::List(parts.into())
         }
         B::Join => {
@@ -154,11 +164,13 @@ pub fn weekday(ms: i64) -> Result<&'static str, Fault> {
     Ok(WEEKDAYS[ms.div_euclid(86_400_000).rem_euclid(7) as usize])
 }
 
-/// Whether epoch milliseconds name an instant warden supports (years -9999 to 9999).
+/// Whether epoch milliseconds name an instant warden supports (jiff's range of timestamps).
 fn in_range(ms: i64) -> Result<i64, Fault> {
     match jiff::Timestamp::from_millisecond(ms) {
         Ok(_) => Ok(ms),
-        Err(_) => Err(fault!("{ms} is outside the supported range of date-times (years -9999 to 9999)")),
+        Err(_) => Err(fault!(
+            "{ms} is outside the supported range of date-times (-9999-01-02T01:59:59Z to 9999-12-30T22:00:00Z)"
+        )),
     }
 }
 
@@ -170,9 +182,12 @@ pub(crate) fn time_ms(v: &Value, f: Builtin) -> Result<i64, Failure> {
         Value::Float(ms) if ms.is_finite() && ms.abs() < 9.0e18 => {
             in_range(*ms as i64).map_err(|m| (0, m.into_message()))
         }
-        Value::Float(ms) => {
-            Err((0, format!("{ms} is outside the supported range of date-times (years -9999 to 9999)")))
-        }
+        Value::Float(ms) => Err((
+            0,
+            format!(
+                "{ms} is outside the supported range of date-times (-9999-01-02T01:59:59Z to 9999-12-30T22:00:00Z)"
+            ),
+        )),
         Value::Str(s) => parse_time(s).ok_or_else(|| {
             (0, format!("{s:?} is not a date-time (RFC 3339 with an offset, YYYY-MM-DD, or epoch milliseconds)"))
         }),

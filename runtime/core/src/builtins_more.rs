@@ -96,7 +96,7 @@ pub fn call_regex(f: Builtin, args: &[Value], re: &regex::Regex) -> Result<Value
         B::Capture => text::capture(re, s(0)?),
         B::CaptureNamed => text::capture_named(re, s(0)?),
         // The replacement is the call's third argument, the second of `args`.
-        B::ReplaceRegex => text::replace_regex(re, s(0)?, s(1)?).map_err(|(i, m)| (i.min(1), m)),
+        B::ReplaceRegex => text::replace_regex(re, s(0)?, s(1)?),
         _ => Err((0, format!("`{}` takes no pattern", f.name()))),
     }
 }

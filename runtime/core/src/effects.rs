@@ -100,11 +100,13 @@ pub fn apply(
             } else {
                 // The key's current value, changed below it: Auth0 merges top-level keys only.
                 let current = txn.user.get(metadata.field()).and_then(|m| m.get(key));
-                let updated = nested_update(current, key, nested, &vals[0]).map_err(at(0))?;
+                // A path that cannot be written is the statement's fault, not the value's.
+                let updated = nested_update(current, key, nested, &vals[0]).map_err(|m| (None, m.into_message()))?;
                 fits(prog.input.user.at(&path[..2]), &path[..2], &updated).map_err(at(0))?;
                 updated
             };
-            txn.persist(*metadata, key, &top, rule).map_err(at(0))?;
+            // So is a user without `user_id`.
+            txn.persist(*metadata, key, &top, rule).map_err(|m| (None, m.into_message()))?;
             txn.refresh(prog, prog.refreshed(*refresh)).map_err(breaks).map_err(at(0))?;
         }
         StmtKind::Log(_) => txn.log(rule, "log", vals[0].to_text()),

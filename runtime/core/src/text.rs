@@ -21,7 +21,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 
 use crate::Value;
-use crate::builtins::Failure;
+use crate::builtins::{AT_CALL, Failure};
 
 /// The most bytes a string built by a built-in may hold (1 MiB).
 pub const MAX_BUILT_STRING: usize = 1 << 20;
@@ -34,7 +34,7 @@ pub fn replace(text: &str, from: &str, to: &str) -> Result<Value, Failure> {
     if from.is_empty() {
         return Err((1, "replace() needs a non-empty string to replace, found an empty one".into()));
     }
-    let mut out = Built::new("replace", 0);
+    let mut out = Built::new("replace");
     let mut rest = text;
     while let Some((before, after)) = rest.split_once(from) {
         out.push(before)?;
@@ -50,7 +50,7 @@ pub fn replace(text: &str, from: &str, to: &str) -> Result<Value, Failure> {
 /// is a `$`, as the `regex` crate expands them.
 pub fn replace_regex(re: &Regex, text: &str, replacement: &str) -> Result<Value, Failure> {
     let pieces = replacement_pieces(re, replacement);
-    let mut out = Built::new("replace_regex", 0);
+    let mut out = Built::new("replace_regex");
     let mut last = 0;
     for caps in re.captures_iter(text) {
         let Some(whole) = caps.get(0) else { continue };
@@ -76,14 +76,14 @@ pub fn slice_text(text: &str, start: i64, end: Option<i64>) -> Result<Value, Fai
         return Ok(Value::str(""));
     }
     let byte = |n: usize| text.char_indices().nth(n).map_or(text.len(), |(b, _)| b);
-    string_result("slice", 0, text.get(byte(from)..byte(to)).unwrap_or_default())
+    string_result("slice", text.get(byte(from)..byte(to)).unwrap_or_default())
 }
 
 /// `slice(list, start[, end])`: the items from `start` to `end` (default: the end), negative
 /// indices counting from the end, clamped, as JavaScript's `slice`.
 pub fn slice_list(items: &[Value], start: i64, end: Option<i64>) -> Result<Value, Failure> {
     let (from, to) = slice_bounds(items.len(), start, end);
-    list_result("slice", 0, items.get(from..to).unwrap_or_default().to_vec())
+    list_result("slice", items.get(from..to).unwrap_or_default().to_vec())
 }
 
 /// `index_of(text, part)`: the character position of the first occurrence of `part`, -1
@@ -147,7 +147,7 @@ pub fn split_limit(text: &str, separator: &str, limit: i64) -> Result<Value, Fai
 /// `url_encode(text)`: UTF-8 percent-encoding of every byte but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`,
 /// as JavaScript's `encodeURIComponent`.
 pub fn url_encode(text: &str) -> Result<Value, Failure> {
-    let mut out = Built::new("url_encode", 0);
+    let mut out = Built::new("url_encode");
     for chunk in percent_encoding::utf8_percent_encode(text, URI_COMPONENT) {
         out.push(chunk)?;
     }
@@ -169,7 +169,7 @@ pub fn url_decode(text: &str) -> Result<Value, Failure> {
         rest = after;
     }
     match percent_encoding::percent_decode_str(text).decode_utf8() {
-        Ok(decoded) => string_result("url_decode", 0, &decoded),
+        Ok(decoded) => string_result("url_decode", &decoded),
         Err(_) => Err((0, "url_decode() decodes to bytes that are not UTF-8 text".into())),
     }
 }
@@ -221,7 +221,7 @@ pub fn format(template: &str, values: &[Value]) -> Result<Value, Failure> {
     if holes != values.len() {
         return Err((0, format!("format() template takes {holes} values, found {}", values.len())));
     }
-    let mut out = Built::new("format", 0);
+    let mut out = Built::new("format");
     let mut next = values.iter();
     for piece in pieces {
         match piece {
@@ -243,11 +243,11 @@ pub fn capture(re: &Regex, text: &str) -> Result<Value, Failure> {
     let mut items = Vec::with_capacity(caps.len());
     for group in caps.iter() {
         items.push(match group {
-            Some(m) => string_result("capture", 0, m.as_str())?,
+            Some(m) => string_result("capture", m.as_str())?,
             None => Value::Null,
         });
     }
-    list_result("capture", 0, items)
+    list_result("capture", items)
 }
 
 /// `capture_named(text, "pattern")`: the first match's named groups that took part, as an
@@ -257,7 +257,7 @@ pub fn capture_named(re: &Regex, text: &str) -> Result<Value, Failure> {
     let mut object = IndexMap::new();
     for name in re.capture_names().flatten() {
         if let Some(m) = caps.name(name) {
-            object.insert(name.to_string(), string_result("capture_named", 0, m.as_str())?);
+            object.insert(name.to_string(), string_result("capture_named", m.as_str())?);
         }
     }
     Ok(Value::Object(Arc::new(object)))
@@ -290,17 +290,16 @@ const URL_SAFE_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
 struct Built {
     s: String,
     name: &'static str,
-    arg: usize,
 }
 
 impl Built {
-    fn new(name: &'static str, arg: usize) -> Built {
-        Built { s: String::new(), name, arg }
+    fn new(name: &'static str) -> Built {
+        Built { s: String::new(), name }
     }
 
     fn push(&mut self, part: &str) -> Result<(), Failure> {
         if self.s.len().saturating_add(part.len()) > MAX_BUILT_STRING {
-            return Err((self.arg, too_long(self.name)));
+            return Err((AT_CALL, too_long(self.name)));
         }
         self.s.push_str(part);
         Ok(())
@@ -320,17 +319,17 @@ fn too_many(name: &str) -> String {
 }
 
 /// A string result within [`MAX_BUILT_STRING`].
-fn string_result(name: &str, arg: usize, s: &str) -> Result<Value, Failure> {
+fn string_result(name: &str, s: &str) -> Result<Value, Failure> {
     if s.len() > MAX_BUILT_STRING {
-        return Err((arg, too_long(name)));
+        return Err((AT_CALL, too_long(name)));
     }
     Ok(Value::str(s))
 }
 
 /// A list result within [`MAX_BUILT_ITEMS`].
-fn list_result(name: &str, arg: usize, items: Vec<Value>) -> Result<Value, Failure> {
+fn list_result(name: &str, items: Vec<Value>) -> Result<Value, Failure> {
     if items.len() > MAX_BUILT_ITEMS {
-        return Err((arg, too_many(name)));
+        return Err((AT_CALL, too_many(name)));
     }
     Ok(Value::List(Arc::new(items)))
 }
@@ -354,9 +353,9 @@ fn slice_bounds(len: usize, start: i64, end: Option<i64>) -> (usize, usize) {
 /// One more part of `split_limit`'s result, within the limits.
 fn push_part(parts: &mut Vec<Value>, part: &str) -> Result<(), Failure> {
     if parts.len() >= MAX_BUILT_ITEMS {
-        return Err((0, too_many("split")));
+        return Err((AT_CALL, too_many("split")));
     }
-    parts.push(string_result("split", 0, part)?);
+    parts.push(string_result("split", part)?);
     Ok(())
 }
 
@@ -365,13 +364,13 @@ fn pad(name: &'static str, text: &str, width: i64, fill: Option<&str>, before: b
     let len = text.chars().count();
     let missing = match usize::try_from(width) {
         Ok(width) if width > len && !fill.is_empty() => width - len,
-        _ => return string_result(name, 0, text),
+        _ => return string_result(name, text),
     };
     // Every character takes at least one byte: a wider result cannot fit.
     if missing > MAX_BUILT_STRING {
-        return Err((1, too_long(name)));
+        return Err((AT_CALL, too_long(name)));
     }
-    let mut padding = Built::new(name, 1);
+    let mut padding = Built::new(name);
     let fill_chars = fill.chars().count();
     let mut left = missing;
     while left >= fill_chars {
@@ -380,7 +379,7 @@ fn pad(name: &'static str, text: &str, width: i64, fill: Option<&str>, before: b
     }
     let cut = fill.char_indices().nth(left).map_or(fill.len(), |(b, _)| b);
     padding.push(fill.get(..cut).unwrap_or_default())?;
-    let mut out = Built::new(name, 1);
+    let mut out = Built::new(name);
     if before {
         out.push(&padding.s)?;
         out.push(text)?;
@@ -394,7 +393,7 @@ fn pad(name: &'static str, text: &str, width: i64, fill: Option<&str>, before: b
 fn encode_base64(name: &str, engine: &GeneralPurpose, padded: bool, bytes: &[u8]) -> Result<Value, Failure> {
     match base64::encoded_len(bytes.len(), padded) {
         Some(n) if n <= MAX_BUILT_STRING => Ok(Value::str(&engine.encode(bytes))),
-        _ => Err((0, too_long(name))),
+        _ => Err((AT_CALL, too_long(name))),
     }
 }
 
@@ -417,7 +416,7 @@ fn decode_base64(name: &str, engine: &GeneralPurpose, text: &str) -> Result<Valu
         (0, format!("{name}() found invalid base64: {why}"))
     })?;
     match String::from_utf8(bytes) {
-        Ok(s) => string_result(name, 0, &s),
+        Ok(s) => string_result(name, &s),
         Err(_) => Err((0, format!("{name}() decodes to bytes that are not UTF-8 text"))),
     }
 }
@@ -546,7 +545,7 @@ mod tests {
         let text = "a".repeat(1024);
         let exact = ok(replace(&text, "a", &"b".repeat(1024)));
         assert_eq!(exact.as_str().unwrap().len(), MAX_BUILT_STRING);
-        assert_eq!(err(replace(&text, "a", &"b".repeat(1025))), (0, BIG.into()));
+        assert_eq!(err(replace(&text, "a", &"b".repeat(1025))), (AT_CALL, BIG.into()));
     }
 
     #[test]
@@ -618,7 +617,7 @@ mod tests {
     fn replace_regex_stops_at_the_limit() {
         // `$0` thousands of times over a match of 1 KiB: refused before it is all built.
         let e = err(replace_regex(&re(".+"), &"a".repeat(1024), &"$0".repeat(2000)));
-        assert_eq!(e, (0, "the result of replace_regex() would exceed 1 MiB".into()));
+        assert_eq!(e, (AT_CALL, "the result of replace_regex() would exceed 1 MiB".into()));
         let e = err(replace_regex(&re(""), &"a".repeat(1000), &"x".repeat(1100)));
         assert_eq!(e.1, "the result of replace_regex() would exceed 1 MiB");
     }
@@ -654,7 +653,7 @@ mod tests {
     #[test]
     fn slice_text_is_bounded() {
         let big = "a".repeat(MAX_BUILT_STRING + 1);
-        assert_eq!(err(slice_text(&big, 0, None)), (0, "the result of slice() would exceed 1 MiB".into()));
+        assert_eq!(err(slice_text(&big, 0, None)), (AT_CALL, "the result of slice() would exceed 1 MiB".into()));
         assert_eq!(ok(slice_text(&big, 1, None)).as_str().unwrap().len(), MAX_BUILT_STRING);
     }
 
@@ -668,7 +667,10 @@ mod tests {
         assert_eq!(ok(slice_list(&items, i64::MAX, None)), json!([]));
         assert_eq!(ok(slice_list(&[], -1, Some(5))), json!([]));
         let many = vec![Value::Int(1); MAX_BUILT_ITEMS + 1];
-        assert_eq!(err(slice_list(&many, 0, None)), (0, "the result of slice() would exceed 100,000 items".into()));
+        assert_eq!(
+            err(slice_list(&many, 0, None)),
+            (AT_CALL, "the result of slice() would exceed 100,000 items".into())
+        );
         assert_eq!(ok(slice_list(&many, 1, None)).as_array().unwrap().len(), MAX_BUILT_ITEMS);
     }
 
@@ -718,7 +720,7 @@ mod tests {
 
     #[test]
     fn pad_stops_at_the_limit() {
-        let too_long = |name: &str| (1, format!("the result of {name}() would exceed 1 MiB"));
+        let too_long = |name: &str| (AT_CALL, format!("the result of {name}() would exceed 1 MiB"));
         assert_eq!(err(pad_start("abc", i64::MAX, None)), too_long("pad_start"));
         assert_eq!(err(pad_end("abc", i64::MAX, Some("é"))), too_long("pad_end"));
         let width = count(MAX_BUILT_STRING);
@@ -756,7 +758,7 @@ mod tests {
         let fits = ":".repeat(MAX_BUILT_ITEMS - 1);
         assert_eq!(ok(split_limit(&fits, ":", i64::MAX)).as_array().unwrap().len(), MAX_BUILT_ITEMS);
         let many = ":".repeat(MAX_BUILT_ITEMS);
-        let e = (0, "the result of split() would exceed 100,000 items".to_string());
+        let e = (AT_CALL, "the result of split() would exceed 100,000 items".to_string());
         assert_eq!(err(split_limit(&many, ":", i64::MAX)), e);
         assert_eq!(err(split_limit(&"a".repeat(MAX_BUILT_ITEMS + 1), "", i64::MAX)), e);
         assert_eq!(ok(split_limit(&many, ":", 2)).as_array().unwrap().len(), 2);
@@ -773,7 +775,7 @@ mod tests {
         let exact = "/".repeat(MAX_BUILT_STRING / 3);
         assert!(url_encode(&exact).is_ok());
         let e = err(url_encode(&"/".repeat(MAX_BUILT_STRING / 3 + 1)));
-        assert_eq!(e, (0, "the result of url_encode() would exceed 1 MiB".into()));
+        assert_eq!(e, (AT_CALL, "the result of url_encode() would exceed 1 MiB".into()));
     }
 
     #[test]
@@ -814,7 +816,7 @@ mod tests {
         // 786,432 bytes make exactly 1 MiB of base64; one more is too many.
         assert!(base64_encode(&"a".repeat(MAX_BUILT_STRING / 4 * 3)).is_ok());
         let e = err(base64url_encode(&"a".repeat(MAX_BUILT_STRING / 4 * 3 + 1)));
-        assert_eq!(e, (0, "the result of base64url_encode() would exceed 1 MiB".into()));
+        assert_eq!(e, (AT_CALL, "the result of base64url_encode() would exceed 1 MiB".into()));
     }
 
     #[test]
@@ -907,7 +909,7 @@ mod tests {
         assert!(format("{}{}", &[half.clone(), half.clone()]).is_ok());
         assert_eq!(
             err(format("{}{}.", &[half.clone(), half])),
-            (0, "the result of format() would exceed 1 MiB".into())
+            (AT_CALL, "the result of format() would exceed 1 MiB".into())
         );
     }
 
@@ -923,7 +925,7 @@ mod tests {
         assert_eq!(ok(capture(&re("z"), "")), json!(null));
         assert_eq!(ok(capture(&re("(.)(.)"), "é😀")), json!(["é😀", "é", "😀"]));
         let big = "a".repeat(MAX_BUILT_STRING + 1);
-        assert_eq!(err(capture(&re("a+"), &big)), (0, "the result of capture() would exceed 1 MiB".into()));
+        assert_eq!(err(capture(&re("a+"), &big)), (AT_CALL, "the result of capture() would exceed 1 MiB".into()));
     }
 
     #[test]

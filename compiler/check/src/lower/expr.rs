@@ -530,17 +530,16 @@ impl Lowerer<'_> {
                 let (y, yt) = self.expr(r);
                 // Instants and durations: `time ± int` and `time - time` in milliseconds.
                 let time_arith = match (&xt, &yt) {
-                    (CTy::Time, CTy::Int) | (CTy::Int, CTy::Time) => matches!(op, BinOp::Add | BinOp::Sub),
+                    (CTy::Time, CTy::Int | CTy::Dyn) | (CTy::Int | CTy::Dyn, CTy::Time) => {
+                        matches!(op, BinOp::Add | BinOp::Sub)
+                    }
                     (CTy::Time, CTy::Time) => op == BinOp::Sub,
                     _ => false,
                 };
-                let (x, xt, y, yt) = if time_arith {
-                    let (x, xt) = self.instant(x, xt, l.span);
-                    let (y, yt) = self.instant(y, yt, r.span);
-                    (x, xt, y, yt)
-                } else {
-                    (x, xt, y, yt)
-                };
+                // Only the date-time sides become instants: the other is a number of
+                // milliseconds (checked at run time when it is dynamic data).
+                let (x, xt) = if time_arith && matches!(xt, CTy::Time) { self.instant(x, xt, l.span) } else { (x, xt) };
+                let (y, yt) = if time_arith && matches!(yt, CTy::Time) { self.instant(y, yt, r.span) } else { (y, yt) };
                 let ty = match (&xt, &yt) {
                     (CTy::Int, CTy::Int) => CTy::Int,
                     (a_, b_) if a_.is_num() && b_.is_num() => CTy::Float,
