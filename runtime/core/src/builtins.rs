@@ -211,9 +211,10 @@ pub fn parse_time(s: &str) -> Option<i64> {
     format!("{date}T00:00:00Z").parse::<jiff::Timestamp>().ok().map(|ts| ts.as_millisecond())
 }
 
-/// Parses an address; IPv4-mapped IPv6 addresses become IPv4.
+/// Parses an address (exactly: white space around it does not parse); IPv4-mapped IPv6
+/// addresses become IPv4.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
-    let ip: IpAddr = s.trim().parse().ok()?;
+    let ip: IpAddr = s.parse().ok()?;
     Some(ip.to_canonical())
 }
 

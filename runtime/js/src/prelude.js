@@ -88,13 +88,16 @@
   }
   function updater(kind) {
     return function (id, md, cb) {
-      const bad = checkPatch(md);
+      // Auth0's Management API refuses an update without a user id; so does `persist`.
+      const bad = (typeof id !== 'string' || id === '')
+        ? 'updating metadata needs the user\'s id, a non-empty string'
+        : checkPatch(md);
       let result;
       if (bad) {
         result = Promise.reject(new Error(bad));
       } else {
         if (current !== 0) {
-          (runEffects === null ? (runEffects = []) : runEffects).push({ kind, user_id: String(id), patch: JSON.parse(JSON.stringify(md)) });
+          (runEffects === null ? (runEffects = []) : runEffects).push({ kind, user_id: id, patch: JSON.parse(JSON.stringify(md)) });
         }
         result = Promise.resolve();
       }
