@@ -365,40 +365,61 @@ impl Machine<'_> {
                 }
                 Value::Bool(result)
             }
-            ExprKind::Comp { var, list, filter, body } => {
-                let l = self.eval(*list)?;
-                let Some(items) = self.or_fail(*list, ops::comp_items(&l))? else {
-                    return Ok(Value::Null);
-                };
-                let mut out = Vec::new();
-                for item in items {
-                    self.locals[var.index()] = item.clone();
-                    if let Some(f) = filter
-                        && !self.cond(*f)?
-                    {
-                        continue;
-                    }
-                    out.push(self.eval(*body)?);
-                }
-                Value::List(out.into())
+            ExprKind::Comp { var, list, filter, body } => self.comp(*var, *list, *filter, *body)?,
+            ExprKind::Object(members) => self.object(members)?,
+            ExprKind::Regex(f, args, r) => self.regex(id, *f, args, *r)?,
+            ExprKind::IpInConfig(..) | ExprKind::MatchesConfig(..) | ExprKind::InConfig(..) => self.config(&e.kind)?,
+        })
+    }
+
+    // The arms below are functions of their own so that `eval_node`'s frame stays small: it
+    // recurses once per level of nesting, and the deepest valid program must run on a 2 MiB
+    // stack in debug builds too (`tests/tests/adversarial.rs`).
+
+    #[inline(never)]
+    fn comp(&mut self, var: warden_ir::LocalId, list: ExprId, filter: Option<ExprId>, body: ExprId) -> R<Value> {
+        let l = self.eval(list)?;
+        let Some(items) = self.or_fail(list, ops::comp_items(&l))? else {
+            return Ok(Value::Null);
+        };
+        let mut out = Vec::new();
+        for item in items {
+            self.locals[var.index()] = item.clone();
+            if let Some(f) = filter
+                && !self.cond(f)?
+            {
+                continue;
             }
-            ExprKind::Object(members) => {
-                let mut vals = Vec::with_capacity(members.len());
-                for (_, e) in members {
-                    vals.push(self.eval(*e)?);
-                }
-                ops::object(members.iter().map(|(k, _)| k.as_str()).zip(vals))
-            }
-            ExprKind::Regex(f, args, r) => {
-                let mut vals = Vec::with_capacity(args.len());
-                for a in args {
-                    vals.push(self.eval(*a)?);
-                }
-                match builtins::call_regex(*f, &vals, &self.prep.regexes[r.index()]) {
-                    Ok(v) => v,
-                    Err((arg, message)) => return self.fail(args.get(arg).copied().unwrap_or(id), message),
-                }
-            }
+            out.push(self.eval(body)?);
+        }
+        Ok(Value::List(out.into()))
+    }
+
+    #[inline(never)]
+    fn object(&mut self, members: &[(String, ExprId)]) -> R<Value> {
+        let mut vals = Vec::with_capacity(members.len());
+        for (_, e) in members {
+            vals.push(self.eval(*e)?);
+        }
+        Ok(ops::object(members.iter().map(|(k, _)| k.as_str()).zip(vals)))
+    }
+
+    #[inline(never)]
+    fn regex(&mut self, id: ExprId, f: warden_ir::Builtin, args: &[ExprId], r: warden_ir::RegexId) -> R<Value> {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.eval(*a)?);
+        }
+        match builtins::call_regex(f, &vals, &self.prep.regexes[r.index()]) {
+            Ok(v) => Ok(v),
+            Err((arg, message)) => self.fail(args.get(arg).copied().unwrap_or(id), message),
+        }
+    }
+
+    /// `ip_in`, `matches` and `in` over a typed configuration key.
+    #[inline(never)]
+    fn config(&mut self, kind: &ExprKind) -> R<Value> {
+        Ok(match kind {
             ExprKind::IpInConfig(a, q) => {
                 let v = self.eval(*a)?;
                 Value::Bool(self.or_fail(*a, self.txn.config.ip_in(*q, &v))?)
@@ -411,6 +432,7 @@ impl Machine<'_> {
                 let v = self.eval(*a)?;
                 Value::Bool(self.txn.config.contains(*q, &v))
             }
+            _ => Value::Null,
         })
     }
 }
