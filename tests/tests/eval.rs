@@ -194,10 +194,10 @@ fn run_loaded(case: &Case, defaults: &Defaults, pipeline: Pipeline, dir: &Path) 
             // scratch directory: expectations name it relative to the case's directory
             // (`main.rule:2:5`).
             let prefix = format!("{}/", dir.display());
-            if let Some(loc) = got.pointer_mut("/error/location") {
-                if let Some(rel) = loc.as_str().and_then(|l| l.strip_prefix(&prefix)) {
-                    *loc = Json::String(rel.to_string());
-                }
+            if let Some(loc) = got.pointer_mut("/error/location")
+                && let Some(rel) = loc.as_str().and_then(|l| l.strip_prefix(&prefix))
+            {
+                *loc = Json::String(rel.to_string());
             }
             let diffs = mismatches(&got, &json(expect, "expect"));
             if diffs.is_empty() { Ok(()) } else { Err(format!("{}\n    outcome: {got}", diffs.join("\n    "))) }

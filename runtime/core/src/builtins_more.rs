@@ -67,14 +67,14 @@ pub fn call(f: Builtin, args: &[Value]) -> Result<Value, Failure> {
     }
 }
 
-fn list<'a>(f: Builtin, args: &'a [Value], i: usize) -> Result<&'a [Value], Failure> {
+fn list(f: Builtin, args: &[Value], i: usize) -> Result<&[Value], Failure> {
     match &args[i] {
         Value::List(items) => Ok(items),
         other => Err((i, format!("`{}` expects a list, found {}", f.name(), other.describe()))),
     }
 }
 
-fn object<'a>(f: Builtin, args: &'a [Value], i: usize) -> Result<&'a indexmap::IndexMap<String, Value>, Failure> {
+fn object(f: Builtin, args: &[Value], i: usize) -> Result<&indexmap::IndexMap<String, Value>, Failure> {
     match &args[i] {
         Value::Object(map) => Ok(map),
         other => Err((i, format!("`{}` expects an object, found {}", f.name(), other.describe()))),
@@ -101,7 +101,7 @@ pub fn call_regex(f: Builtin, args: &[Value], re: &regex::Regex) -> Result<Value
     }
 }
 
-fn str_arg<'a>(f: Builtin, args: &'a [Value], i: usize) -> Result<&'a str, Failure> {
+fn str_arg(f: Builtin, args: &[Value], i: usize) -> Result<&str, Failure> {
     match &args[i] {
         Value::Str(s) => Ok(s),
         other => Err((i, format!("`{}` expects a string, found {}", f.name(), other.describe()))),
