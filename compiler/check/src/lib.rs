@@ -90,6 +90,7 @@ pub fn check_manifest(path: &Path) -> Compiled {
         claim_mode: manifest.claim_mode,
         timeout_ms: manifest.timeout_ms,
         js_memory_mib: manifest.js_memory_mib,
+        http: manifest.http.clone(),
     };
     let mut c = compile(entries, sources, diags, options, keys, &declared, Some(mfile));
     // Vendored CommonJS modules travel with the program (and into artifacts).

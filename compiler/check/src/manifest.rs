@@ -28,6 +28,8 @@ pub struct Manifest {
     pub verify_key: Option<PathBuf>,
     /// `[modules]`: CommonJS files JavaScript rules may `require`, by module name.
     pub modules: Vec<RuleRef>,
+    /// `[http]`: what JavaScript rules may reach; `None` when the manifest has no `[http]`.
+    pub http: Option<warden_ir::HttpPolicy>,
 }
 
 /// One entry of `[pipeline] rules`.
@@ -71,6 +73,21 @@ struct ManifestToml {
     bundle: Option<BundleToml>,
     #[serde(default)]
     modules: BTreeMap<String, String>,
+    http: Option<HttpToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpToml {
+    #[serde(default)]
+    allow: Vec<String>,
+    max_requests: Option<u32>,
+    max_response_bytes: Option<u64>,
+    timeout_ms: Option<u64>,
+    max_redirects: Option<u32>,
+    #[serde(default)]
+    resolve: BTreeMap<String, String>,
+    ca_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -206,6 +223,7 @@ pub fn parse(
             span: find(file),
         })
         .collect();
+    let http = raw.http.map(|h| http_policy(h, &dir, file, text, diags));
     let manifest = Manifest {
         path: path.to_path_buf(),
         dir,
@@ -217,8 +235,98 @@ pub fn parse(
         invalid_config,
         verify_key,
         modules,
+        http,
     };
     Some((manifest, declared))
+}
+
+/// The `[http]` policy, each entry checked (E0200 at the entry that is not valid).
+fn http_policy(h: HttpToml, dir: &Path, file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> warden_ir::HttpPolicy {
+    use warden_ir::HttpPolicy as P;
+    let section = text.find("[http]").unwrap_or(0);
+    let span_of = |needle: &str| {
+        text.get(section..)
+            .and_then(|rest| rest.find(needle))
+            .map_or(Span::new(0, 0), |i| Span::new(section + i, section + i + needle.len()))
+    };
+    let mut error = |needle: &str, msg: String, help: &str| {
+        diags.push(
+            Diagnostic::error(codes::E0200, format!("invalid manifest: {msg}"))
+                .at(file, span_of(needle), "here")
+                .help(help.to_string()),
+        );
+    };
+    let mut allow = Vec::new();
+    for entry in &h.allow {
+        match allow_entry(entry) {
+            Ok(normal) => allow.push(normal),
+            Err(why) => error(
+                &format!("\"{entry}\""),
+                format!("`{entry}` in [http] allow {why}"),
+                "an allow entry is an origin (`https://api.example.com`) or a URL prefix (`https://hooks.example.com/services/`)",
+            ),
+        }
+    }
+    let mut ranged = |key: &str, value: Option<u64>, range: std::ops::RangeInclusive<u64>, default: u64| match value {
+        Some(v) if !range.contains(&v) => {
+            error(
+                key,
+                format!("[http] {key} = {v} is out of range"),
+                &format!("{key} is between {} and {} (default {default})", range.start(), range.end()),
+            );
+            default
+        }
+        Some(v) => v,
+        None => default,
+    };
+    let max_requests =
+        ranged("max_requests", h.max_requests.map(u64::from), 1..=1000, u64::from(P::DEFAULT_MAX_REQUESTS)) as u32;
+    let max_response_bytes =
+        ranged("max_response_bytes", h.max_response_bytes, 1..=64 * 1024 * 1024, P::DEFAULT_MAX_RESPONSE_BYTES);
+    let timeout_ms = ranged("timeout_ms", h.timeout_ms, 1..=600_000, P::DEFAULT_TIMEOUT_MS);
+    let max_redirects =
+        ranged("max_redirects", h.max_redirects.map(u64::from), 0..=20, u64::from(P::DEFAULT_MAX_REDIRECTS)) as u32;
+    let mut resolve = BTreeMap::new();
+    for (from, to) in &h.resolve {
+        let from_ok = from.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !from_ok {
+            error(from, format!("[http] resolve key `{from}` is not `host:port`"), "write `\"api.example.com:443\" = \"127.0.0.1:8443\"`");
+        } else if to.parse::<std::net::SocketAddr>().is_err() {
+            error(to, format!("[http] resolve value `{to}` is not `ip:port`"), "write `\"api.example.com:443\" = \"127.0.0.1:8443\"`");
+        } else {
+            resolve.insert(from.to_ascii_lowercase(), to.clone());
+        }
+    }
+    let ca_pem = h.ca_file.and_then(|f| match std::fs::read_to_string(dir.join(&f)) {
+        Ok(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Some(pem),
+        Ok(_) => {
+            error(&f, format!("[http] ca_file `{f}` holds no PEM certificate"), "give a file of `-----BEGIN CERTIFICATE-----` blocks");
+            None
+        }
+        Err(e) => {
+            error(&f, format!("[http] ca_file `{f}` cannot be read: {e}"), "the path is relative to warden.toml");
+            None
+        }
+    });
+    warden_ir::HttpPolicy { allow, max_requests, max_response_bytes, timeout_ms, max_redirects, resolve, ca_pem }
+}
+
+/// An allow entry in its normal form (`scheme://host[:port]/path`), or why it is not one.
+pub fn allow_entry(entry: &str) -> Result<String, &'static str> {
+    let url = url::Url::parse(entry).map_err(|_| "is not a URL")?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be http:// or https://");
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("cannot hold credentials");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("cannot have a query or a fragment");
+    }
+    Ok(url.as_str().to_string())
 }
 
 /// The `[configuration]` entries. An entry that is not valid is reported (E0200 for its shape,

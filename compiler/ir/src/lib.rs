@@ -172,6 +172,41 @@ pub struct Options {
     /// The JavaScript heap limit per runtime in MiB (`[pipeline] js_memory_mib`; default 64).
     #[serde(default)]
     pub js_memory_mib: Option<u64>,
+    /// `[http]`: what JavaScript rules may reach over HTTP. `None`: nothing at all.
+    #[serde(default)]
+    pub http: Option<HttpPolicy>,
+}
+
+/// `[http]` in the manifest (docs/manifest.md): the origins JavaScript rules may call, and the
+/// bounds of each login's calls. Checked when the manifest is read; enforced by the runtime.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpPolicy {
+    /// Origins (`https://api.example.com`) or URL prefixes (`https://hooks.example.com/services/`).
+    pub allow: Vec<String>,
+    /// Requests per login.
+    pub max_requests: u32,
+    /// Response body bytes per login, all responses together.
+    pub max_response_bytes: u64,
+    /// Each request's time limit (always under the login's deadline).
+    pub timeout_ms: u64,
+    /// Redirects followed per request (each to an allowed origin only).
+    pub max_redirects: u32,
+    /// `"host:port" = "ip:port"`: where to connect for an origin instead of its DNS answer
+    /// (staging and tests; the allowlist applies to the origin as written).
+    pub resolve: std::collections::BTreeMap<String, String>,
+    /// Extra trusted certificate authorities, PEM (`ca_file`, read when the manifest loads).
+    pub ca_pem: Option<String>,
+}
+
+impl HttpPolicy {
+    /// `max_requests` when the manifest does not say.
+    pub const DEFAULT_MAX_REQUESTS: u32 = 10;
+    /// `max_response_bytes` when the manifest does not say (1 MiB).
+    pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+    /// `timeout_ms` when the manifest does not say.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+    /// `max_redirects` when the manifest does not say.
+    pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
 }
 
 /// How custom claims are filtered at the end of the pipeline.

@@ -56,6 +56,8 @@ pub struct Txn {
     /// How many of the user's first members are still those the input had, in its order
     /// (after a scan, see [`crate::scan::write_user`]): removing one of them counts down.
     pub user_original: usize,
+    /// What the login's HTTP calls used, and the exchanges a test answers them from.
+    pub net: crate::NetState,
 }
 
 impl Txn {
@@ -122,6 +124,7 @@ impl Txn {
             logs: Vec::new(),
             now,
             user_original: 0,
+            net: crate::NetState::default(),
         }
     }
 

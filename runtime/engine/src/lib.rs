@@ -995,6 +995,7 @@ fn js_limits(program: &Program) -> warden_js::Limits {
     if let Some(ms) = program.options.timeout_ms {
         limits.timeout = Duration::from_millis(ms);
     }
+    limits.http = program.options.http.clone();
     limits
 }
 

@@ -38,11 +38,13 @@ pub struct Limits {
     pub timeout: Duration,
     pub memory_bytes: usize,
     pub stack_bytes: usize,
+    /// The manifest's `[http]`: what rules may call. `None`: no request is allowed.
+    pub http: Option<warden_ir::HttpPolicy>,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { timeout: Duration::from_secs(20), memory_bytes: 64 * 1024 * 1024, stack_bytes: 512 * 1024 }
+        Limits { timeout: Duration::from_secs(20), memory_bytes: 64 * 1024 * 1024, stack_bytes: 512 * 1024, http: None }
     }
 }
 
@@ -72,6 +74,8 @@ pub struct JsRules {
     pub(crate) config: Arc<BTreeMap<String, String>>,
     /// Where the rules run: here, or in worker processes.
     workers: Option<worker::Pool>,
+    /// The pipeline's HTTP client and policy (`Limits::http`), here.
+    pub(crate) net: Option<Arc<crate::net::Net>>,
 }
 
 /// A number for a new login, unique in this process (never 0): runs of JavaScript steps of one
@@ -176,6 +180,7 @@ impl JsRules {
             bytecode,
             config: Arc::new(config.clone()),
             workers: Some(pool),
+            net: None,
         })
     }
 
@@ -224,6 +229,7 @@ impl JsRules {
         config: &BTreeMap<String, String>,
         limits: Limits,
     ) -> Result<JsRules, Vec<JsError>> {
+        let net = limits.http.as_ref().map(|p| Arc::new(crate::net::Net::new(p)));
         let js = JsRules {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
@@ -233,6 +239,7 @@ impl JsRules {
             bytecode,
             config: Arc::new(config.clone()),
             workers: None,
+            net,
         };
         // The runtime that proved the rules load serves this thread's first login.
         sandbox::load(&js, Instant::now() + js.limits.timeout)?;

@@ -58,6 +58,7 @@ pub fn install(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
             Some(hex::encode(buf))
         })?,
     )?;
+    g.set("__host_http", Function::new(ctx.clone(), |spec: String| -> String { crate::net::start(&spec) })?)?;
     g.set(
         "__host_url",
         Function::new(ctx.clone(), |input: String, base: Option<String>| -> Option<String> {

@@ -26,6 +26,7 @@ mod error;
 mod heap;
 mod host;
 mod marshal;
+mod net;
 mod sandbox;
 pub mod worker;
 

@@ -6,7 +6,7 @@
 // results as plain objects Rust reads with JSON's rules (marshal.rs).
 // CONFIG_JSON: the configuration while the runtime loads; each login then brings its own
 // (`__warden.configure`).
-(function (CONFIG_JSON) {
+(function (CONFIG_JSON, HTTP) {
   'use strict';
   const G = globalThis;
   // The originals, before the lockdown wraps them for the global object (see
@@ -139,8 +139,8 @@
   });
 
   // ---- Bytes, Buffer, TextEncoder ------------------------------------------------------
-  const HOST_DIGEST = G.__host_digest, HOST_RANDOM = G.__host_random, HOST_URL = G.__host_url;
-  delete G.__host_digest; delete G.__host_random; delete G.__host_url;
+  const HOST_DIGEST = G.__host_digest, HOST_RANDOM = G.__host_random, HOST_URL = G.__host_url, HOST_HTTP = G.__host_http;
+  delete G.__host_digest; delete G.__host_random; delete G.__host_url; delete G.__host_http;
   function utf8(str) {
     const out = [];
     for (const ch of String(str)) {
@@ -337,7 +337,13 @@
   // Vendored modules (the manifest's [modules]) come first, then the built-in ones.
   const factories = {};
   const loaded = {};
-  const builtins = { querystring, crypto, url, buffer: Object.freeze({ Buffer }) };
+  // HTTP (http.js, over runtime/js/src/net.rs): `request`, `axios`, `node-fetch`, `fetch`.
+  const http = HTTP({
+    start: HOST_HTTP, log(level, message) { console[level](message); }, fail, querystring, Buffer, toBase64, URL, URLSearchParams,
+  });
+  const builtins = {
+    querystring, crypto, url, buffer: Object.freeze({ Buffer }), request: http.request, axios: http.axios, 'node-fetch': http.nodeFetch,
+  };
   function require(name) {
     const n = String(name);
     const at = n.lastIndexOf('@');
@@ -359,7 +365,7 @@
   Object.assign(G, {
     Buffer, TextEncoder, TextDecoder, URL, URLSearchParams,
     UnauthorizedError, console, setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout, setImmediate,
-    require, global: globalObject,
+    require, global: globalObject, fetch: http.fetch, Headers: http.Headers, Response: http.Response, request: http.request,
   });
   Reflect.defineProperty(G, 'configuration', { get: { configuration() { return configuration; } }.configuration, enumerable: true, configurable: true });
   Reflect.defineProperty(G, 'auth0', { get: { auth0() { return auth0; } }.auth0, enumerable: true, configurable: true });
@@ -939,6 +945,7 @@
       const before = first && last ? null : first || nextBefore === null ? tokenState(context) : nextBefore;
       nextBefore = null;
       const id = (current = ++executions);
+      http.clear();
       runName = name;
       runStatus = 'pending';
       runUser = user;
@@ -978,6 +985,14 @@
       return runStatus !== 'pending';
     },
     settled() { return current === 0 || runStatus !== 'pending'; },
+    // The answer to request `id` of the current rule (see http.js).
+    deliver(id, json) { http.deliver(id, json); },
+    // Milliseconds of the virtual clock until the next timer is due; -1 when none is armed.
+    nextTimer() {
+      let at = -1;
+      for (const t of timers.values()) if (at < 0 || t.at < at) at = t.at;
+      return at < 0 ? -1 : Math.max(0, at - clock);
+    },
     // Runs the next timer due within `budget` ms of virtual time; false when there is none.
     tick(budget) {
       let next = null;

@@ -10,7 +10,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rquickjs::{Context, Ctx, Runtime};
 use warden_runtime::{ErrorInfo, Txn};
@@ -20,6 +20,7 @@ use crate::error::{Failure, position};
 use crate::{Bytecode, JsError, JsRules, JsSource, Link, bytecode, heap, host, marshal};
 
 const PRELUDE: &str = include_str!("prelude.js");
+const HTTP: &str = include_str!("http.js");
 
 thread_local! {
     /// This thread's runtimes, by pipeline.
@@ -151,7 +152,7 @@ impl Sandbox {
     /// top-level code runs, and could loop).
     fn new(js: &JsRules, deadline: Instant) -> Result<Sandbox, Vec<JsError>> {
         let err = |m: String| vec![JsError::new("", m)];
-        let prelude = prelude_bytecode().map_err(|f| err(format!("prelude.js: {f}")))?;
+        let (prelude, http) = prelude_bytecode().map_err(|f| err(format!("prelude.js: {f}")))?;
         // The heap limit is the allocator's, which records when it refuses (see heap.rs).
         let refused = Arc::new(AtomicBool::new(false));
         let heap = heap::Metered::new(js.limits.memory_bytes, refused.clone());
@@ -186,8 +187,17 @@ impl Sandbox {
                     return;
                 }
             };
+            // SAFETY: compiled by `prelude_bytecode` in this process.
+            let http: Result<rquickjs::Function, _> = unsafe { bytecode::run(&ctx, http) };
+            let http = match http {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(JsError::new("http.js", thrown(&ctx, e).to_string()));
+                    return;
+                }
+            };
             let config = serde_json::to_string(&*js.config).unwrap_or_else(|_| "{}".into());
-            if let Err(e) = setup.call::<_, ()>((config.as_str(),)) {
+            if let Err(e) = setup.call::<_, ()>((config.as_str(), http)) {
                 errors.push(JsError::new("prelude.js", thrown(&ctx, e).to_string()));
                 return;
             }
@@ -349,11 +359,15 @@ impl Sandbox {
             | u32::from(link.end) << 2
             | u32::from(start) << 3
             | u32::from(grown) << 4;
+        // The rule's HTTP (net.rs): requests it starts are counted in the login's state, and
+        // their answers come to this thread.
+        crate::net::enter(js.net.clone(), std::mem::take(&mut txn.net), deadline);
         let begun = self.call::<_, Option<bool>>(
             "begin",
             (index as u32, rule.name.as_str(), user.as_str(), context.as_str(), flags, txn.now as f64),
         );
         if let Ok(None) = begun {
+            txn.net = crate::net::leave();
             return None;
         }
         let outcome: Result<Option<(Finish, bool)>, Failure> = (|| {
@@ -371,6 +385,22 @@ impl Sandbox {
                 settled = false;
                 if Instant::now() >= deadline {
                     late()?;
+                }
+                if crate::net::inflight() > 0 {
+                    // Requests are in flight: this thread blocks (no CPU) until an answer
+                    // comes, the next timer is due (timers then keep real time), or the
+                    // deadline.
+                    let next = self.call::<_, f64>("nextTimer", ())?;
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let wait = if next >= 0.0 { left.min(Duration::from_millis(next as u64)) } else { left };
+                    match crate::net::wait(wait) {
+                        Some((id, answer)) => self.call::<_, ()>("deliver", (id, answer.as_str()))?,
+                        None if next >= 0.0 && Instant::now() < deadline => {
+                            self.call::<_, bool>("tick", (budget as f64,))?;
+                        }
+                        None => {}
+                    }
+                    continue;
                 }
                 if !self.call::<_, bool>("tick", (budget as f64,))? {
                     break;
@@ -404,6 +434,7 @@ impl Sandbox {
                 }
             })
         })();
+        txn.net = crate::net::leave();
         // An interrupt anywhere in the rule's run (even one a promise job swallowed) means
         // the rule overran the deadline: a timeout, whatever it left.
         let interrupted = self.interrupted.load(Ordering::Relaxed);
@@ -480,19 +511,24 @@ impl Sandbox {
     }
 }
 
-/// The prelude as bytecode, compiled once per process.
-fn prelude_bytecode() -> Result<&'static [u8], &'static Failure> {
-    static PRELUDE_BYTECODE: std::sync::OnceLock<Result<Vec<u8>, Failure>> = std::sync::OnceLock::new();
+/// The prelude and the HTTP modules (`http.js`) as bytecode, compiled once per process.
+fn prelude_bytecode() -> Result<(&'static [u8], &'static [u8]), &'static Failure> {
+    type Compiled = Result<(Vec<u8>, Vec<u8>), Failure>;
+    static PRELUDE_BYTECODE: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
     PRELUDE_BYTECODE
         .get_or_init(|| {
             let runtime = Runtime::new()?;
             let context = Context::full(&runtime)?;
-            let prelude = PRELUDE.trim_end().trim_end_matches(';');
-            context
-                .with(|ctx| bytecode::compile(&ctx, &format!("({prelude})"), "prelude.js").map_err(|e| thrown(&ctx, e)))
+            context.with(|ctx| {
+                let compile = |text: &str, name: &str| {
+                    let text = text.trim_end().trim_end_matches(';');
+                    bytecode::compile(&ctx, &format!("({text})"), name).map_err(|e| thrown(&ctx, e))
+                };
+                Ok((compile(PRELUDE, "prelude.js")?, compile(HTTP, "http.js")?))
+            })
         })
         .as_ref()
-        .map(Vec::as_slice)
+        .map(|(p, h)| (p.as_slice(), h.as_slice()))
 }
 
 /// Compiles every rule and vendored module to bytecode, in a scratch runtime. A rule's

@@ -54,6 +54,7 @@ struct WireLimits {
     timeout_ms: u64,
     memory_bytes: usize,
     stack_bytes: usize,
+    http: Option<warden_ir::HttpPolicy>,
 }
 
 impl From<&Limits> for WireLimits {
@@ -62,6 +63,7 @@ impl From<&Limits> for WireLimits {
             timeout_ms: l.timeout.as_millis().min(u128::from(u64::MAX)) as u64,
             memory_bytes: l.memory_bytes,
             stack_bytes: l.stack_bytes,
+            http: l.http.clone(),
         }
     }
 }
@@ -72,6 +74,7 @@ impl From<&WireLimits> for Limits {
             timeout: Duration::from_millis(l.timeout_ms),
             memory_bytes: l.memory_bytes,
             stack_bytes: l.stack_bytes,
+            http: l.http.clone(),
         }
     }
 }
@@ -136,6 +139,7 @@ struct State {
     primary_user: Option<String>,
     effects: Vec<(EffectKind, String, Map<String, Json>, String)>,
     logs: Vec<LogEntry>,
+    net: warden_runtime::NetState,
 }
 
 /// [`State`] as written, borrowed from a transaction.
@@ -153,6 +157,7 @@ struct StateRef<'a> {
     primary_user: &'a Option<String>,
     effects: Vec<(EffectKind, &'a str, &'a Map<String, Json>, &'a str)>,
     logs: &'a [LogEntry],
+    net: &'a warden_runtime::NetState,
 }
 
 fn claims(c: &IndexMap<String, ClaimEntry>) -> Vec<(&str, Json, &str)> {
@@ -179,6 +184,7 @@ impl<'a> StateRef<'a> {
             primary_user: &txn.primary_user,
             effects: txn.effects.iter().map(|e| (e.kind, e.user_id.as_str(), &e.patch, e.rule.as_str())).collect(),
             logs: &txn.logs,
+            net: &txn.net,
         }
     }
 }
@@ -206,6 +212,7 @@ impl State {
             .map(|(kind, user_id, patch, rule)| Effect { kind, user_id, patch, rule })
             .collect();
         txn.logs = self.logs;
+        txn.net = self.net;
         // A worker keeps to the limits, but the host does not rely on it.
         txn.logs.truncate(warden_runtime::MAX_LOGS);
     }
@@ -766,6 +773,7 @@ mod tests {
             primary_user: None,
             effects: Vec::new(),
             logs: Vec::new(),
+            net: Default::default(),
         }
         .txn(Arc::new(BTreeMap::new()));
         let request = Request::Run {
