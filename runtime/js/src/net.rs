@@ -362,8 +362,10 @@ async fn exchange(
     if let Some(ms) = spec.timeout.filter(|ms| *ms > 0.0 && ms.is_finite()) {
         limit = limit.min(Duration::from_millis(ms as u64));
     }
+    // Past the login's deadline nobody waits for the answer (the rule timed out): the
+    // exchange stops a little later, freeing its connection.
     let until = (Instant::now() + limit).min(deadline);
-    let timeout = limit.min(deadline.saturating_duration_since(Instant::now()));
+    let timeout = limit.min(deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100));
     let mut method = hyper::Method::from_bytes(spec.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| NetError::new("EINVAL", format!("{} is not an HTTP method", spec.method)))?;
     let mut headers = Vec::with_capacity(spec.headers.len() + 1);

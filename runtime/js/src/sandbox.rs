@@ -394,6 +394,8 @@ impl Sandbox {
                     let left = deadline.saturating_duration_since(Instant::now());
                     let wait = if next >= 0.0 { left.min(Duration::from_millis(next as u64)) } else { left };
                     match crate::net::wait(wait) {
+                        // An answer at the deadline comes too late: the login timed out.
+                        Some(_) if Instant::now() >= deadline => late()?,
                         Some((id, answer)) => self.call::<_, ()>("deliver", (id, answer.as_str()))?,
                         None if next >= 0.0 && Instant::now() < deadline => {
                             self.call::<_, bool>("tick", (budget as f64,))?;
