@@ -293,7 +293,12 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
     let style = if color { render::Style::Color } else { render::Style::Plain };
     let code = match cli.command {
         Command::Check(a) => check(&a, style, &mut out),
-        Command::Run(a) => run(&a, style, &mut out),
+        Command::Run(a) => {
+            let code = run(&a, style, &mut out);
+            // Requests rules sent without waiting (notifications) go out before the process ends.
+            warden::settle_js_http(std::time::Duration::from_secs(5));
+            code
+        }
         Command::Test(a) => testing::command(&a, style, &mut out),
         Command::Build(a) => build(&a, style, &mut out),
         Command::Inspect(a) => inspect(&a, &mut out),

@@ -38,6 +38,55 @@ pub struct Defaults {
     #[serde(default)]
     pub config: BTreeMap<String, String>,
     pub now: Option<String>,
+    /// Exchanges every case may use (none is required to happen).
+    #[serde(default)]
+    pub http: Vec<Canned>,
+}
+
+/// An HTTP exchange a case expects from its JavaScript rules, and the canned response it gets
+/// (`warden test` never calls the network: a request no exchange answers fails the case).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Canned {
+    #[serde(default = "get")]
+    pub method: String,
+    pub url: String,
+    /// The request body must contain these members (JSON), or be this text.
+    pub body: Option<toml::Value>,
+    #[serde(default = "ok")]
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub json: Option<toml::Value>,
+    pub text: Option<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// The case passes whether or not this exchange happens.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+fn ok() -> u16 {
+    200
+}
+
+impl Canned {
+    fn exchange(&self) -> warden::Exchange {
+        warden::Exchange {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            body: self.body.as_ref().map(|b| serde_json::to_value(b).unwrap_or(Json::Null)),
+            status: self.status,
+            headers: self.headers.clone(),
+            json: self.json.as_ref().map(|b| serde_json::to_value(b).unwrap_or(Json::Null)),
+            text: self.text.clone(),
+            delay_ms: self.delay_ms,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +106,10 @@ pub struct Case {
     #[serde(default)]
     pub config: BTreeMap<String, String>,
     pub now: Option<String>,
+    /// The exchanges this case expects (each must happen unless `optional`), before the
+    /// defaults' ones.
+    #[serde(default)]
+    pub http: Vec<Canned>,
     pub expect: Expect,
 }
 
@@ -341,7 +394,19 @@ fn run_case(
         None => jiff::Timestamp::now().as_millisecond(),
     };
     let (user, context) = (Arc::new(user), Arc::new(context));
-    let decode = || pipeline.decode_with(user.clone(), context.clone(), now, config);
+    // HTTP requests are answered from the case's exchanges, then the defaults'; with none, any
+    // request fails the case.
+    let canned: Vec<&Canned> = case.http.iter().chain(&defaults.http).collect();
+    for c in &canned {
+        if url_error(&c.url) {
+            return vec![format!("http: `{}` is not a URL", c.url)];
+        }
+    }
+    let script = Arc::new(canned.iter().map(|c| c.exchange()).collect::<Vec<_>>());
+    let decode_in = |p: &Pipeline| {
+        p.decode_with(user.clone(), context.clone(), now, config).map(|d| d.answer_http_from(script.clone()))
+    };
+    let decode = || decode_in(pipeline);
     let interp = match decode() {
         Ok(d) => match coverage {
             Some(cov) => pipeline.run_covered(d, &Exec::at(now).on(Backend::Interp), cov),
@@ -369,12 +434,26 @@ fn run_case(
     failures.extend(compare("the JIT", pipeline, decode()));
     for a in artifacts {
         failures.extend(match &a.pipeline {
-            Ok(p) => compare(a.what, p, p.decode_with(user.clone(), context.clone(), now, config)),
+            Ok(p) => compare(a.what, p, decode_in(p)),
             Err(e) => Some(format!("{} was not compared: it does not load: {e}", a.what)),
         });
     }
     check(&case.expect, &actual, &mut failures);
+    let used: Vec<u64> = actual["http"]["used"].as_array().map(|u| u.iter().filter_map(Json::as_u64).collect()).unwrap_or_default();
+    for request in actual["http"]["unexpected"].as_array().into_iter().flatten() {
+        failures.push(format!("http: unexpected request {}", request.as_str().unwrap_or_default()));
+    }
+    for (i, c) in canned.iter().enumerate() {
+        if !c.optional && !used.contains(&(i as u64)) {
+            failures.push(format!("http: expected request did not happen: {} {}", c.method.to_ascii_uppercase(), c.url));
+        }
+    }
     failures
+}
+
+/// The exchange's URL does not parse (it could never match a request).
+fn url_error(url: &str) -> bool {
+    !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace)
 }
 
 fn show(v: &Json) -> String {

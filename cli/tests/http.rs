@@ -426,3 +426,134 @@ fn concurrent_logins_each_get_their_own_answer() {
         }
     });
 }
+
+/// `warden test` answers requests from each case's exchanges and never calls the network: a
+/// request no exchange answers fails the case with the request shown, an expected exchange
+/// that did not happen fails it too, and each case starts with an empty `global`.
+#[test]
+fn warden_test_answers_from_canned_exchanges() {
+    let rule = "function (user, context, callback) { \
+        if (global.token) { context.idToken['https://x/cached'] = true; } \
+        request.post({ url: 'https://api.example.com/score', json: { email: user.email } }, function (err, resp, body) { \
+          if (err) return callback(err); global.token = 'kept'; context.idToken['https://x/score'] = body.score; callback(null, user, context); }); }";
+    let dir = project("canned", "allow = [\"https://api.example.com\"]", &[("r.js", rule)], &[]);
+    let tests = r#"
+[defaults]
+now = "2026-12-01T00:00:00Z"
+[defaults.user]
+user_id = "auth0|1"
+email = "ada@example.com"
+
+[[case]]
+name = "answered"
+[[case.http]]
+method = "POST"
+url = "https://api.example.com/score"
+body = { email = "ada@example.com" }
+json = { score = 3 }
+[case.expect]
+id_token = { "https://x/score" = 3 }
+
+[[case]]
+name = "answered again, with an empty global"
+[[case.http]]
+method = "POST"
+url = "https://api.example.com/score"
+json = { score = 4 }
+[case.expect]
+id_token = { "https://x/score" = 4 }
+
+[[case]]
+name = "a body that does not match"
+[[case.http]]
+method = "POST"
+url = "https://api.example.com/score"
+body = { email = "bob@example.com" }
+json = { score = 5 }
+[case.expect]
+decision = "deny"
+
+[[case]]
+name = "never asked for"
+user = { email = "" }
+[[case.http]]
+method = "POST"
+url = "https://api.example.com/score"
+json = { score = 1 }
+[[case.http]]
+url = "https://api.example.com/other"
+json = {}
+[case.expect]
+id_token = { "https://x/score" = 1 }
+"#;
+    std::fs::write(dir.join("warden.test.toml"), tests).unwrap();
+    let out = std::process::Command::new(WARDEN).arg("test").arg(&dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("2 passed, 2 failed"), "{stdout}");
+    assert!(
+        stdout.contains(r#"http: unexpected request POST https://api.example.com/score {"email":"ada@example.com"}"#),
+        "{stdout}"
+    );
+    assert!(stdout.contains("http: expected request did not happen: POST https://api.example.com/score"), "{stdout}");
+    assert!(stdout.contains("http: expected request did not happen: GET https://api.example.com/other"), "{stdout}");
+    assert!(!stdout.contains("cached"), "each case starts with an empty global: {stdout}");
+}
+
+/// The enrichment example's rules, unmodified, with `warden run` against a local upstream
+/// that plays the three services (HTTPS with the example's mock certificate): the staging
+/// manifest's `resolve` and `ca_file` send the production origins there.
+#[test]
+fn the_enrichment_example_runs_against_a_local_upstream() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("examples/enrichment");
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    let up = Upstream::https_pem(&read("local/mock-upstream.pem"), &read("local/mock-upstream-key.pem"), |s| {
+        let path = s.target.split('?').next().unwrap_or_default();
+        match (s.method.as_str(), path) {
+            ("POST", "/oauth/token") => Answer::json(200, &json!({ "access_token": "mock-token", "expires_in": 3600 })),
+            ("GET", "/v2/people/find") if s.header("authorization") == Some("Bearer mock-token") => {
+                Answer::json(200, &json!({ "employment": { "name": "Example Corp", "seniority": "manager" } }))
+            }
+            ("POST", "/v1/score") => {
+                Answer::json(200, &json!({ "score": if s.body.contains("fraud.") { 0.95 } else { 0.05 } }))
+            }
+            ("POST", p) if p.starts_with("/services/") => Answer::text(200, "ok"),
+            _ => Answer::json(404, &json!({})),
+        }
+    });
+    // The example's files, with the staging manifest pointing at this upstream's port.
+    let dir = scratch("example");
+    for sub in ["legacy", "local", "samples/first-login", "samples/fraudster"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for e in std::fs::read_dir(root.join(sub)).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), dir.join(sub).join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let manifest = read("local/warden.toml").replace("127.0.0.1:8443", &up.addr.to_string());
+    std::fs::write(dir.join("local/warden.toml"), manifest).unwrap();
+    let run = |sample: &str| {
+        let out = std::process::Command::new(WARDEN)
+            .arg("run")
+            .arg("--manifest")
+            .arg(dir.join("local/warden.toml"))
+            .arg("--user")
+            .arg(dir.join(format!("samples/{sample}/user.json")))
+            .arg("--context")
+            .arg(dir.join(format!("samples/{sample}/context.json")))
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Json>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let out = run("first-login");
+    assert_eq!(out["decision"], "allow", "{out:#}");
+    assert_eq!(out["id_token"]["https://example.com/company"], "Example Corp", "{out:#}");
+    assert_eq!(out["access_token"]["https://example.com/risk"], 0.05, "{out:#}");
+    let seen = up.wait_for(4);
+    assert!(seen.iter().any(|s| s.starts_with("POST /services/T000/B000/XXXX {\"text\":\"New user: Ada Lovelace")), "{seen:?}");
+    let out = run("fraudster");
+    assert_eq!(out["decision"], "deny", "{out:#}");
+    assert_eq!(out["error"]["description"], "Login blocked: unusual activity.", "{out:#}");
+}

@@ -171,6 +171,7 @@ pub fn whole(o: &warden::Outcome) -> Json {
         effects,
         logs,
         trace,
+        http,
     } = o;
     let effects: Vec<Json> = effects
         .iter()
@@ -193,5 +194,6 @@ pub fn whole(o: &warden::Outcome) -> Json {
         "effects": effects,
         "logs": logs,
         "trace": trace,
+        "http": http,
     })
 }

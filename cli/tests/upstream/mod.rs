@@ -87,6 +87,14 @@ impl Upstream {
         Upstream::start(Arc::new(handler), Some(ca.acceptor()))
     }
 
+    /// HTTPS on 127.0.0.1 with a certificate and key given as PEM (a PKCS#8 key).
+    pub fn https_pem(cert_pem: &str, key_pem: &str, handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Upstream {
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        let cert = tokio_rustls::rustls::pki_types::CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
+        let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+        Upstream::start(Arc::new(handler), Some(acceptor(cert, key)))
+    }
+
     fn start(handler: Handler, tls: Option<tokio_rustls::TlsAcceptor>) -> Upstream {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
@@ -198,16 +206,23 @@ impl TestCa {
     }
 
     fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
-        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![self.cert_der.clone().into()],
-                tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into()),
-            )
-            .unwrap();
-        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+        acceptor(
+            self.cert_der.clone().into(),
+            tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into()),
+        )
     }
+}
+
+fn acceptor(
+    cert: tokio_rustls::rustls::pki_types::CertificateDer<'static>,
+    key: tokio_rustls::rustls::pki_types::PrivateKeyDer<'static>,
+) -> tokio_rustls::TlsAcceptor {
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }

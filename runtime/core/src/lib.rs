@@ -25,7 +25,7 @@ pub use decode::{
 };
 pub use effects::{Applied, StmtFailure, apply};
 pub use fault::Fault;
-pub use net::{Exchange, NetState};
+pub use net::{Exchange, NetState, ScriptUse};
 pub use ops::Prepared;
 pub use outcome::{Cause, Decision, Effect, EffectKind, ErrorInfo, Finished, LogEntry, Outcome, finish, finish_parts};
 pub use txn::{ClaimEntry, MAX_LOG_BYTES, MAX_LOGS, NON_INTERACTIVE, Txn, scope_list, starting_scope};

@@ -25,6 +25,23 @@ pub struct NetState {
     pub unexpected: Vec<String>,
 }
 
+/// What a login answered from canned exchanges did with them (in the outcome of such a login
+/// only, as `http`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScriptUse {
+    /// Indexes of the exchanges used, in the order of the requests.
+    pub used: Vec<u32>,
+    /// Requests no exchange answered (`METHOD URL [BODY]`).
+    pub unexpected: Vec<String>,
+}
+
+impl NetState {
+    /// The use of the script, when the login had one.
+    pub fn script_use(&self) -> Option<ScriptUse> {
+        self.script.as_ref().map(|_| ScriptUse { used: self.used.clone(), unexpected: self.unexpected.clone() })
+    }
+}
+
 /// An HTTP exchange a test expects: the request it matches and the response it gets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {

@@ -83,6 +83,8 @@ pub struct Outcome {
     pub logs: Vec<LogEntry>,
     /// Present when a trace was asked for.
     pub trace: Option<Box<crate::trace::Trace>>,
+    /// Present when the login's HTTP requests were answered from canned exchanges (tests).
+    pub http: Option<crate::ScriptUse>,
 }
 
 impl Outcome {
@@ -124,6 +126,9 @@ impl Serialize for Outcome {
         if let Some(t) = &self.trace {
             m.serialize_entry("trace", t)?;
         }
+        if let Some(h) = &self.http {
+            m.serialize_entry("http", h)?;
+        }
         m.end()
     }
 }
@@ -151,6 +156,7 @@ pub struct Finished {
     pub primary_user: Option<String>,
     pub effects: Vec<Effect>,
     pub logs: Vec<LogEntry>,
+    pub http: Option<crate::ScriptUse>,
 }
 
 /// [`finish`] up to the outcome: the `interaction_required` check and the claim policy.
@@ -175,6 +181,7 @@ pub fn finish_parts(mut txn: Txn, claim_mode: ClaimMode, stop: Option<ErrorInfo>
         primary_user: txn.primary_user,
         effects: txn.effects,
         logs: txn.logs,
+        http: txn.net.script_use(),
     }
 }
 
@@ -206,6 +213,7 @@ impl Finished {
             effects: self.effects,
             logs: self.logs,
             trace: None,
+            http: self.http,
         }
     }
 

@@ -85,6 +85,14 @@ pub fn set_js_isolation(workers: Option<JsWorkers>) {
     warden_js::set_isolation(workers);
 }
 
+/// Waits up to `wait` for HTTP requests JavaScript rules started in this process and did not
+/// wait for (a notification sent as the rule called back) to end; returns how many are left.
+/// A short-lived process calls it before exiting (`warden run` does); with worker processes,
+/// each worker waits the same way when its host lets it go.
+pub fn settle_js_http(wait: Duration) -> usize {
+    warden_js::settle_http(wait)
+}
+
 /// Serves as a JavaScript worker on stdin and stdout until stdin closes (the program behind
 /// [`JsWorkers::command`]); returns the process's exit status.
 pub fn serve_js_worker() -> i32 {
@@ -93,8 +101,8 @@ pub fn serve_js_worker() -> i32 {
 /// The type a `[configuration]` entry declares (`docs/manifest.md`).
 pub use warden_ir::ConfigType;
 pub use warden_runtime::{
-    Cause, ConfigError, Decision, Effect, EffectKind, ErrorInfo, InputError, LogEntry, MAX_INPUT_DEPTH,
-    MAX_INPUT_VALUES, Outcome, check_json_text,
+    Cause, ConfigError, Decision, Effect, EffectKind, ErrorInfo, Exchange, InputError, LogEntry, MAX_INPUT_DEPTH,
+    MAX_INPUT_VALUES, Outcome, ScriptUse, check_json_text,
 };
 
 /// Why a pipeline could not be loaded.
@@ -244,6 +252,17 @@ impl Exec {
 /// A login's inputs decoded into a pipeline's slots, ready to run.
 #[derive(Debug)]
 pub struct Decoded(warden_runtime::Txn);
+
+impl Decoded {
+    /// The login's HTTP requests (from JavaScript rules) are answered by these exchanges
+    /// instead of the network, after the `[http]` policy allowed them: each by the first
+    /// unused exchange it matches; one that matches none fails as a refused connection. The
+    /// outcome then reports which were used and what matched none (`Outcome::http`).
+    pub fn answer_http_from(mut self, exchanges: std::sync::Arc<Vec<Exchange>>) -> Decoded {
+        self.0.net.script = Some(exchanges);
+        self
+    }
+}
 
 /// A copy owns its user (as `execute_owned` does), so that rules writing the user do not pay
 /// for copying a shared one; the context is never written and stays shared.

@@ -27,6 +27,7 @@ mod heap;
 mod host;
 mod marshal;
 mod net;
+pub use net::settle as settle_http;
 mod sandbox;
 pub mod worker;
 

@@ -168,6 +168,14 @@ fn client(policy: &Arc<Policy>) -> Result<HttpClient, String> {
 }
 
 impl Policy {
+    /// A request's time limit: the policy's, or the rule's own when shorter.
+    fn limit(&self, rule: Option<f64>) -> Duration {
+        match rule.filter(|ms| *ms > 0.0 && ms.is_finite()) {
+            Some(ms) => self.timeout.min(Duration::from_millis(ms as u64)),
+            None => self.timeout,
+        }
+    }
+
     /// The URL is one the allowlist names (its origin, and its path under the entry's).
     fn check(&self, url: &url::Url) -> Result<(), NetError> {
         if !matches!(url.scheme(), "http" | "https") {
@@ -358,10 +366,7 @@ async fn exchange(
 ) -> Result<Reply, NetError> {
     let client = net.client()?;
     let policy = &net.policy;
-    let mut limit = policy.timeout;
-    if let Some(ms) = spec.timeout.filter(|ms| *ms > 0.0 && ms.is_finite()) {
-        limit = limit.min(Duration::from_millis(ms as u64));
-    }
+    let limit = policy.limit(spec.timeout);
     // Past the login's deadline nobody waits for the answer (the rule timed out): the
     // exchange stops a little later, freeing its connection.
     let until = (Instant::now() + limit).min(deadline);
@@ -482,6 +487,32 @@ fn connect_error(e: hyper_util::client::legacy::Error) -> NetError {
         s = inner.source();
     }
     NetError::new("ENETWORK", message)
+}
+
+/// Exchanges of this process still running (fire-and-forget requests included).
+static OUTSTANDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `task` on the I/O thread, counted in [`OUTSTANDING`] until it ends.
+fn spawn(io: &tokio::runtime::Runtime, task: impl Future<Output = ()> + Send + 'static) {
+    OUTSTANDING.fetch_add(1, Ordering::SeqCst);
+    io.spawn(async move {
+        task.await;
+        OUTSTANDING.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+/// Waits up to `wait` for this process's requests still running (a rule that called back
+/// without waiting for its notification to be sent) to end; how many are left. A process
+/// about to exit (`warden run`, a worker whose host is gone) calls it.
+pub fn settle(wait: Duration) -> usize {
+    let until = Instant::now() + wait;
+    loop {
+        let left = OUTSTANDING.load(Ordering::SeqCst);
+        if left == 0 || Instant::now() >= until {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -644,18 +675,24 @@ pub(crate) fn start(spec: &str) -> String {
                 }
             };
             login.inflight += 1;
-            io.spawn(async move {
+            let limit = net.policy.limit(spec.timeout);
+            spawn(io, async move {
                 let (delay, result) = result;
-                let wait = delay.min(deadline.saturating_duration_since(Instant::now()));
+                // The upstream's delay against the request's time limit, as on the network.
+                let wait = delay.min(limit).min(deadline.saturating_duration_since(Instant::now()));
                 tokio::time::sleep(wait).await;
-                let result = if wait < delay { Err(NetError::new("ETIMEDOUT", "the login's deadline passed")) } else { result };
+                let result = if wait < delay {
+                    Err(NetError::new("ETIMEDOUT", format!("no response within {} ms", limit.as_millis())))
+                } else {
+                    result
+                };
                 let _ = tx.send((id, result));
             });
             return json!({ "id": id }).to_string();
         }
         login.inflight += 1;
         let used = login.used.clone();
-        io.spawn(async move {
+        spawn(io, async move {
             let result = exchange(net, spec, url, deadline, used).await;
             let _ = tx.send((id, result));
         });

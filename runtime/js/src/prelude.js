@@ -920,13 +920,19 @@
     // 4 `end`: no step follows, so only the parts of `context` the outcome needs are read
     // back. 8 `start`: the first JavaScript rule of a login, which first removes what
     // earlier logins added to the global object (null when that cannot be done: nothing
-    // ran); 16: Rust counted more keys on the global object than it started with. `now`: the
+    // ran); 16: Rust counted more keys on the global object than it started with; 32: `global`
+    // starts empty (a login answered from canned exchanges). `now`: the
     // login's time, epoch milliseconds.
     begin(i, name, userJson, contextJson, flags, now) {
       const first = (flags & 1) !== 0, last = (flags & 2) !== 0, end = (flags & 4) !== 0;
       if ((flags & 8) !== 0) {
         const changed = (flags & 16) !== 0 || !rawIsExtensible(G) || rawGetProto(G) !== globalProto;
         if (changed && !scrub()) return null;
+        if ((flags & 32) !== 0) {
+          // A test's login: `global` starts empty (a frozen one cannot: the runtime is replaced).
+          if (!rawIsExtensible(globalObject)) return null;
+          for (const k of rawOwnKeys(globalObject)) if (!Reflect.deleteProperty(globalObject, k)) return null;
+        }
         loginElapsed = 0;
       }
       loginNow = now;

@@ -352,13 +352,17 @@ impl Sandbox {
         // here, without making JavaScript strings of them: the keys it started with cannot be
         // removed, so any other key makes the count differ.)
         let grown = start && self.global_keys() != self.global_keys;
-        // `begin`'s flags: first, last, end, start, grown (rquickjs passes at most seven
-        // arguments).
+        // A login answered from canned exchanges (a test case) starts with an empty `global`,
+        // so that it runs the same whatever ran before it.
+        let fresh = start && txn.net.script.is_some();
+        // `begin`'s flags: first, last, end, start, grown, fresh (rquickjs passes at most
+        // seven arguments).
         let flags = u32::from(first)
             | u32::from(link.last) << 1
             | u32::from(link.end) << 2
             | u32::from(start) << 3
-            | u32::from(grown) << 4;
+            | u32::from(grown) << 4
+            | u32::from(fresh) << 5;
         // The rule's HTTP (net.rs): requests it starts are counted in the login's state, and
         // their answers come to this thread.
         crate::net::enter(js.net.clone(), std::mem::take(&mut txn.net), deadline);
