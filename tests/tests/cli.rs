@@ -404,6 +404,43 @@ fn manifest_limits_out_of_range_are_errors() {
     assert_eq!(code, 0, "{}", out.stderr);
 }
 
+/// Each `[http]` entry that is not valid is an error naming it and saying what is accepted;
+/// the whole table may be omitted, and a valid one checks clean.
+#[test]
+fn http_policy_errors_name_the_entry() {
+    let dir = scratch("http-policy");
+    write(&dir, "r.rule", "rule \"r\" { log \"x\" }\n");
+    write(&dir, "ca.pem", "not a certificate\n");
+    for (http, needle, help) in [
+        ("allow = [\"api.example.com\"]", "`api.example.com` in [http] allow is not a URL", "an origin"),
+        ("allow = [\"ftp://files.example.com\"]", "must be http:// or https://", "an origin"),
+        ("allow = [\"https://u:p@api.example.com\"]", "cannot hold credentials", "an origin"),
+        ("allow = [\"https://api.example.com/?q=1\"]", "cannot have a query", "an origin"),
+        ("max_requests = 0", "[http] max_requests = 0 is out of range", "between 1 and 1000"),
+        ("max_response_bytes = 100000000", "max_response_bytes = 100000000 is out of range", "67108864"),
+        ("timeout_ms = 0", "[http] timeout_ms = 0 is out of range", "between 1 and 600000"),
+        ("max_redirects = 50", "max_redirects = 50 is out of range", "between 0 and 20"),
+        ("resolve = { \"api.example.com\" = \"127.0.0.1:1\" }", "resolve key `api.example.com` is not `host:port`", "127.0.0.1:8443"),
+        ("resolve = { \"api.example.com:443\" = \"localhost:1\" }", "resolve value `localhost:1` is not `ip:port`", "127.0.0.1:8443"),
+        ("ca_file = \"missing.pem\"", "ca_file `missing.pem` cannot be read", "relative to warden.toml"),
+        ("ca_file = \"ca.pem\"", "ca_file `ca.pem` holds no PEM certificate", "BEGIN CERTIFICATE"),
+        ("allowed = []", "unknown field `allowed`", "docs/manifest.md"),
+    ] {
+        write(&dir, "warden.toml", &format!("[pipeline]\nrules = [\"r.rule\"]\n\n[http]\n{http}\n"));
+        let (code, out) = run(&["check", &p(&dir)]);
+        assert_eq!(code, 1, "{http}: {}", out.stderr);
+        assert!(out.stderr.contains("E0200") && out.stderr.contains(needle), "{http}: {}", out.stderr);
+        assert!(out.stderr.contains(help), "{http}: {}", out.stderr);
+    }
+    write(
+        &dir,
+        "warden.toml",
+        "[pipeline]\nrules = [\"r.rule\"]\n\n[http]\nallow = [\"https://api.example.com\", \"http://127.0.0.1:8080/hooks/\"]\nmax_requests = 3\n[http.resolve]\n\"api.example.com:443\" = \"127.0.0.1:8443\"\n",
+    );
+    let (code, out) = run(&["check", &p(&dir)]);
+    assert_eq!(code, 0, "{}", out.stderr);
+}
+
 /// Sandbox attacks through `warden run`, as a user meets them: each ends the login with the
 /// right cause and exit code 3, and the process carries on to print the outcome.
 #[test]

@@ -460,6 +460,66 @@ fn conformance_vectors_and_sandbox() {
             expect: json!({"decision": "deny", "error": {"code": "access_denied", "cause": "denied"}, "effects": []}),
         },
         Case {
+            name: "the Management API client updates the user logging in (callback style)",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { var ManagementClient = require('auth0@2.9.1').ManagementClient; \
+                 var management = new ManagementClient({ token: auth0.accessToken, domain: auth0.domain }); \
+                 user.app_metadata = user.app_metadata || {}; user.app_metadata.plan = 'pro'; \
+                 management.updateAppMetadata({ id: user.user_id }, user.app_metadata, function (err) { if (err) return callback(err); \
+                   management.users.updateUserMetadata({ id: user.user_id }, { theme: 'dark' }).then(function () { callback(null, user, context); }, callback); }); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "effects": [
+                {"kind": "update_app_metadata", "user_id": "auth0|12345", "patch": {"plan": "pro"}},
+                {"kind": "update_user_metadata", "user_id": "auth0|12345", "patch": {"theme": "dark"}}]}),
+        },
+        Case {
+            name: "the Management API client reads the user logging in",
+            files: &[(
+                "r.js",
+                "async function (user, context, callback) { const { ManagementClient } = require('auth0'); \
+                 const management = new ManagementClient({ domain: auth0.domain, clientId: 'id', clientSecret: 's' }); \
+                 const u = await management.getUser({ id: user.user_id }); context.idToken['https://x/name'] = u.name; callback(null, user, context); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "allow", "id_token": {"https://x/name": "Super User"}}),
+        },
+        Case {
+            name: "the Management API client refuses another user, with a clear error",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { var management = new (require('auth0').ManagementClient)({ token: 't', domain: 'd' }); \
+                 management.updateAppMetadata({ id: 'auth0|other' }, { admin: true }, function (err) { callback(err); }); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"code": "access_denied", "cause": "denied",
+                "description": "auth0 ManagementClient.updateAppMetadata in warden reaches only the user logging in (\"auth0|12345\"), not \"auth0|other\""}, "effects": []}),
+        },
+        Case {
+            name: "the Management API client refuses endpoints it cannot honour",
+            files: &[(
+                "r.js",
+                "function (user, context, callback) { var management = new (require('auth0').ManagementClient)({ token: 't', domain: 'd' }); \
+                 management.getUsersByEmail(user.email, function (err, users) { if (err) return callback(err); callback(null, user, context); }); }",
+            )],
+            manifest: "",
+            extra: &[],
+            user: json!({}),
+            context: json!({}),
+            expect: json!({"decision": "deny", "error": {"cause": "denied",
+                "description": "auth0 ManagementClient.getUsersByEmail is not available in warden: only updateAppMetadata, updateUserMetadata and getUser, for the user logging in"}, "effects": []}),
+        },
+        Case {
             name: "R30 return without callback times out",
             files: &[("r.js", "function (user, context, callback) { return; }")],
             manifest: "",

@@ -109,6 +109,76 @@
     };
   }
   const users = Object.freeze({ updateAppMetadata: updater('update_app_metadata'), updateUserMetadata: updater('update_user_metadata') });
+
+  // `require('auth0')`: the Management API client legacy rules build
+  // (`new ManagementClient({ token: auth0.accessToken, domain: auth0.domain })`), mapped to
+  // warden's metadata effects for the user logging in. What warden cannot honour (another
+  // user, another endpoint) fails with an error that says so, never pretends.
+  function answer(cb, err, value) {
+    if (typeof cb === 'function') {
+      Promise.resolve().then(() => cb(err, value));
+      return undefined;
+    }
+    return err ? Promise.reject(err) : Promise.resolve(value);
+  }
+  function loginUserId() {
+    return current !== 0 && runUser !== null && typeof runUser === 'object' && typeof runUser.user_id === 'string' ? runUser.user_id : null;
+  }
+  function idOf(params) {
+    return params !== null && typeof params === 'object' ? params.id : params;
+  }
+  function notSelf(what, id) {
+    const self = loginUserId();
+    return new Error('auth0 ManagementClient.' + what + ' in warden reaches only the user logging in (' + JSON.stringify(self) + '), not ' + JSON.stringify(id));
+  }
+  function selfUpdater(what, kind) {
+    const update = updater(kind);
+    return function (params, metadata, cb) {
+      const id = idOf(params);
+      if (id !== loginUserId() || id === null) return answer(cb, notSelf(what, id));
+      if (typeof cb === 'function') return update(id, metadata, (e) => cb(e || null, e ? undefined : { user_id: id }));
+      return update(id, metadata).then(() => ({ user_id: id }));
+    };
+  }
+  function unsupported(what) {
+    return function () {
+      const cb = arguments[arguments.length - 1];
+      return answer(cb, new Error('auth0 ManagementClient.' + what + ' is not available in warden: only updateAppMetadata, updateUserMetadata and getUser, for the user logging in'));
+    };
+  }
+  function getUser(params, cb) {
+    const id = idOf(params);
+    if (id !== loginUserId() || id === null) return answer(cb, notSelf('getUser', id));
+    return answer(cb, null, JSON.parse(JSON.stringify(runUser)));
+  }
+  const managementUsers = {
+    updateAppMetadata: selfUpdater('users.updateAppMetadata', 'update_app_metadata'),
+    updateUserMetadata: selfUpdater('users.updateUserMetadata', 'update_user_metadata'),
+    get: getUser,
+  };
+  for (const m of ['getAll', 'getByEmail', 'update', 'delete', 'create', 'link', 'unlink', 'getRoles', 'assignRoles', 'removeRoles', 'getPermissions', 'deleteMultifactorProvider', 'getEnrollments']) {
+    managementUsers[m] = unsupported('users.' + m);
+  }
+  class ManagementClient {
+    constructor(options) {
+      if (options === null || typeof options !== 'object') throw new Error('ManagementClient needs options ({ domain, token } or client credentials)');
+      this.users = managementUsers;
+    }
+  }
+  Object.assign(ManagementClient.prototype, {
+    updateAppMetadata: selfUpdater('updateAppMetadata', 'update_app_metadata'),
+    updateUserMetadata: selfUpdater('updateUserMetadata', 'update_user_metadata'),
+    getUser,
+  });
+  for (const m of ['getUsers', 'getUsersByEmail', 'updateUser', 'deleteUser', 'createUser', 'linkUsers', 'unlinkUsers', 'getUserRoles', 'assignRolestoUser', 'removeRolesFromUser', 'getUserPermissions', 'getClients', 'getClient', 'getConnections', 'getRoles', 'sendEmailVerification', 'createPasswordChangeTicket', 'getUserLogs', 'getGuardianEnrollments', 'deleteUserMultifactor', 'invalidateRememberBrowser']) {
+    ManagementClient.prototype[m] = unsupported(m);
+  }
+  class AuthenticationClient {
+    constructor() {
+      throw new Error('auth0 AuthenticationClient is not available in warden (it calls Auth0\'s Authentication API)');
+    }
+  }
+  const auth0Module = { ManagementClient, AuthenticationClient };
   // `configuration` and `auth0` are the current login's: the global bindings are getters of
   // these two, which `configure` replaces when a login's configuration differs from the
   // previous one's (both frozen; `auth0.domain` is the configuration's AUTH0_DOMAIN).
@@ -343,6 +413,7 @@
   });
   const builtins = {
     querystring, crypto, url, buffer: Object.freeze({ Buffer }), request: http.request, axios: http.axios, 'node-fetch': http.nodeFetch,
+    auth0: auth0Module,
   };
   function require(name) {
     const n = String(name);
