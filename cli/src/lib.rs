@@ -248,6 +248,11 @@ pub struct RunArgs {
     /// outcome is the same
     #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
     pub backend: BackendArg,
+    /// Answer the rules' HTTP requests from this JSON array of canned exchanges instead of
+    /// the network (`[{"method": "POST", "url": "https://...", "json": {...}}]`, as a test
+    /// case's `[[case.http]]`); the outcome then says which were used (`http`)
+    #[arg(long, value_name = "FILE")]
+    pub http_exchanges: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

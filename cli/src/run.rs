@@ -123,8 +123,24 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
         BackendArg::Jit => warden::Backend::Jit,
         BackendArg::Interp => warden::Backend::Interp,
     };
-    // Owned: the inputs are not copied (they may be 4 MiB each).
-    match pipeline.execute_owned(user, context, &exec) {
+    let exchanges = match &a.http_exchanges {
+        None => None,
+        Some(path) => match read_exchanges(path) {
+            Ok(e) => Some(std::sync::Arc::new(e)),
+            Err(m) => {
+                out.stderr = format!("error: {m}\n");
+                return EXIT_ERROR;
+            }
+        },
+    };
+    let executed = match exchanges {
+        // Owned: the inputs are not copied (they may be 4 MiB each).
+        None => pipeline.execute_owned(user, context, &exec),
+        Some(script) => {
+            pipeline.decode(user, context, exec.now).map(|d| pipeline.run_decoded(d.answer_http_from(script), &exec))
+        }
+    };
+    match executed {
         Ok(outcome) => {
             out.stdout = format!("{}\n", serde_json::to_string_pretty(&outcome).unwrap_or_default());
             if a.explain
@@ -139,6 +155,14 @@ pub(crate) fn run(a: &RunArgs, style: render::Style, out: &mut Output) -> u8 {
             EXIT_ERROR
         }
     }
+}
+
+/// The canned exchanges of `--http-exchanges`: a JSON array of `warden::Exchange`.
+fn read_exchanges(path: &Path) -> Result<Vec<warden::Exchange>, String> {
+    let json = read_json(path, "HTTP exchanges")?;
+    serde_json::from_value(json).map_err(|e| {
+        format!("`{}` is not a list of HTTP exchanges ([{{\"method\", \"url\", \"status\", \"json\" or \"text\", ...}}]): {e}", path.display())
+    })
 }
 
 /// Reads a JSON file (or stdin for `-`), with line and column on syntax errors.

@@ -107,7 +107,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// How many example projects `examples/` holds: every loop over [`examples`] covers them all,
 /// and a renamed or lost `warden.toml` fails here instead of shrinking the loops.
-pub const EXAMPLES: usize = 6;
+pub const EXAMPLES: usize = 7;
 
 /// The example projects (directories of `examples/` with a `warden.toml`), sorted; there are
 /// exactly [`EXAMPLES`].

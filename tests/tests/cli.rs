@@ -345,6 +345,10 @@ fn build_then_run_bundle_reproduces_every_example() {
                     v.push("--verify-key".into());
                     v.push(k.into());
                 }
+                if s.join("exchanges.json").is_file() {
+                    v.push("--http-exchanges".into());
+                    v.push(p(&s.join("exchanges.json")));
+                }
                 v
             };
             let (code, out) = warden_cli::main_with(&args(&artifact, Some(&public)), false);

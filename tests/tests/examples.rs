@@ -40,6 +40,20 @@ fn samples_give_expected_outcomes_through_the_library() {
         for case in cases {
             count += 1;
             let expected = read(&case.join("expected.json"));
+            // A sample whose rules call web APIs answers them from its `exchanges.json`.
+            if case.join("exchanges.json").is_file() {
+                let exchanges: Vec<warden::Exchange> =
+                    serde_json::from_value(read(&case.join("exchanges.json"))).expect("exchanges");
+                let exchanges = std::sync::Arc::new(exchanges);
+                for backend in [Backend::Interp, Backend::Jit] {
+                    let decoded = pipeline
+                        .decode(read(&case.join("user.json")), read(&case.join("context.json")), now)
+                        .expect("valid input");
+                    let outcome = pipeline.run_decoded(decoded.answer_http_from(exchanges.clone()), &Exec::at(now).on(backend));
+                    assert_eq!(outcome.to_json(), expected, "{} on {backend:?}", case.display());
+                }
+                continue;
+            }
             for backend in [Backend::Interp, Backend::Jit] {
                 let outcome = pipeline.execute(
                     &read(&case.join("user.json")),
@@ -98,6 +112,10 @@ fn samples_give_expected_outcomes_through_the_cli() {
                 "--backend".into(),
                 backend.into(),
             ];
+            let mut args = args;
+            if case.join("exchanges.json").is_file() {
+                args.extend(["--http-exchanges".into(), s(case.join("exchanges.json"))]);
+            }
             let (code, out) = warden_cli::main_with(&args, false);
             let expected = read(&case.join("expected.json"));
             let got = serde_json::from_str::<Json>(&out.stdout);

@@ -42,27 +42,44 @@ impl NetState {
     }
 }
 
-/// An HTTP exchange a test expects: the request it matches and the response it gets.
+/// An HTTP exchange a test expects: the request it matches and the response it gets. As JSON
+/// (`warden run --http-exchanges`), every field but `url` may be left out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Exchange {
     /// `GET`, `POST` ... (compared without case).
+    #[serde(default = "get")]
     pub method: String,
     /// The whole URL, query included (compared after normalization: `https://a.example`
     /// and `https://a.example/` are the same).
     pub url: String,
     /// When given, the request's body must be JSON that contains these members (objects
     /// compared recursively, other values exactly), or this exact text.
+    #[serde(default)]
     pub body: Option<Json>,
     /// The response.
+    #[serde(default = "ok")]
     pub status: u16,
+    #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// A JSON body (sent with `content-type: application/json` unless `headers` says
     /// otherwise), or a text body.
+    #[serde(default)]
     pub json: Option<Json>,
+    #[serde(default)]
     pub text: Option<String>,
     /// How long the upstream takes to answer, in milliseconds (on the login's clock of real
     /// time: a delay past the deadline is a timeout).
+    #[serde(default)]
     pub delay_ms: u64,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+fn ok() -> u16 {
+    200
 }
 
 impl Exchange {
