@@ -667,6 +667,7 @@ mod tests {
             remove: Vec::new(),
             config: BTreeMap::new(),
             now: Some("2026-11-26T12:00:00Z".into()),
+            http: Vec::new(),
             expect,
         }
     }

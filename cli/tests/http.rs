@@ -305,7 +305,7 @@ fn an_upstream_that_never_answers_ends_the_login_at_its_deadline() {
     for mode in MODES {
         let dir = project("hang", &http, &[("r.js", &rule)], &[]);
         let p = load(&dir, mode);
-        let exec = Exec { timeout: Some(Duration::from_millis(300)), ..Exec::at(1_790_000_000_000) };
+        let exec = Exec { timeout: Some(Duration::from_millis(1500)), ..Exec::at(1_790_000_000_000) };
         let hang = json!({ "user_id": "auth0|1", "app_metadata": { "hang": true } });
         let out = serde_json::to_value(p.execute(&hang, &json!({}), &exec).unwrap()).unwrap();
         assert_eq!(out["decision"], "deny", "{mode:?}: {out:#}");
