@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod builtins;
 pub mod claims;
+pub mod npm;
 mod dump;
 mod input;
 mod validate;
