@@ -125,10 +125,15 @@ fn add_npm_packages(c: &mut Compiled, manifest: &Manifest) {
     let Some(p) = &c.program else { return };
     let texts = p.js_rules.iter().map(|j| j.file).chain(p.js_modules.iter().map(|m| m.file));
     let vendored: Vec<&str> = p.js_modules.iter().map(|m| m.name.as_str()).collect();
-    let names: Vec<String> = texts
-        .flat_map(|f| warden_ir::npm::literal_requires(&c.sources.get(f).text).into_iter().map(str::to_string).collect::<Vec<_>>())
-        .filter(|n| !vendored.contains(&warden_ir::npm::without_version(n)))
-        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for f in texts {
+        let text = &c.sources.get(f).text;
+        names.extend(warden_ir::npm::literal_requires(text).into_iter().map(str::to_string));
+        // `_`, `uuid`, `jwt`: globals Auth0 injected, backed by packages when installed.
+        let injected = warden_ir::npm::INJECTED.iter().filter(|(g, _)| warden_ir::npm::mentions(text, g));
+        names.extend(injected.map(|(_, package)| package.to_string()));
+    }
+    names.retain(|n| !vendored.contains(&warden_ir::npm::without_version(n)));
     if names.is_empty() {
         return;
     }

@@ -274,6 +274,23 @@ pub fn literal_requires(text: &str) -> Vec<&str> {
     out
 }
 
+/// The globals Auth0 injected without `require`, and the packages behind them: the runtime
+/// defines each when its package was included, and the checker includes the package when a
+/// rule or module mentions the global ([`mentions`]).
+pub const INJECTED: &[(&str, &str)] = &[("_", "lodash"), ("uuid", "uuid"), ("jwt", "jsonwebtoken")];
+
+/// Whether JavaScript text uses the identifier `name` (not as part of a longer identifier,
+/// nor as a property after `.`): a conservative test, so strings and comments count too.
+pub fn mentions(text: &str, name: &str) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let bytes = text.as_bytes();
+    text.match_indices(name).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + name.len()).copied();
+        !before.is_some_and(|b| ident(b) || b == b'.') && !after.is_some_and(ident)
+    })
+}
+
 /// A name without its `@version` (`lodash@4.17.21`, `@scope/pkg@1.0`), as `require` ignores it.
 pub fn without_version(name: &str) -> &str {
     match name.rfind('@') {
@@ -342,6 +359,8 @@ mod tests {
         assert_eq!(split_package("lodash"), Some(("lodash", "")));
         assert_eq!(split_package("../x"), None);
         assert_eq!(without_version("@s/b@1.0.0"), "@s/b");
+        assert!(mentions("x = _.get(u)", "_") && !mentions("my_var.a_b", "_") && mentions("jwt.sign()", "jwt"));
+        assert!(!mentions("context.jwt = 1; const jwtToken = 2", "jwt"));
         assert!(Package::parse(&"[".repeat(100_000)).is_err());
         assert!(Package::parse("{").is_err());
     }
