@@ -140,3 +140,152 @@ fn legacy_rules_use_npm_packages_in_process_and_in_workers() {
     });
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
 }
+
+/// A copy of `tests/resolve` (small vendored packages) with a manifest and one rule, in a
+/// fresh temporary directory.
+fn resolve_project(name: &str, rule: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("warden-npm-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    warden_tests::copy_dir(&warden_tests::root().join("tests/resolve"), &dir);
+    std::fs::write(dir.join("rule.js"), rule).expect("rule");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"rule.js\"]\n").expect("manifest");
+    dir
+}
+
+fn claim(p: &Pipeline) -> Json {
+    let (_, shown) = run(p, &base_user(), &base_context(), 1_700_000_000_000, Backend::Interp);
+    shown["id_token"]["https://x/r"].clone()
+}
+
+const RESOLUTION_RULE: &str = r#"function (user, context, callback) {
+  const attempt = (f) => { try { return f(); } catch (e) { return e.message; } };
+  const dirpkg = require('dirpkg');
+  context.idToken['https://x/r'] = [
+    require('cond'), require('cond/feature'), require('cond/lib/deep/x'), attempt(() => require('cond/hidden.js')),
+    require('inner'), require('outer'), dirpkg.util, dirpkg.data.answer, Object.keys(dirpkg.data), ({}).polluted === undefined,
+    dirpkg.file, dirpkg.dir, dirpkg.self, require('cycle-a'), require('@scope/pkg@1.0.0'), attempt(() => require('needs-fs')),
+    require('inner') === require('inner'), attempt(() => require('not-installed')), attempt(() => require('./rule.js')),
+  ];
+  callback(null, user, context);
+}"#;
+
+fn resolution_expected() -> Json {
+    json!(["node", "feature", "pattern dep", "Cannot find module 'cond/hidden.js'", "inner 1",
+           "outer sees inner 2, the root has dirpkg", "util.js", 42, ["answer", "__proto__"], true,
+           "/node_modules/dirpkg/lib/index.js", "/node_modules/dirpkg/lib", "/node_modules/dirpkg/lib/index.js",
+           {"early": 1, "seenByB": "{\"early\":1}", "late": 2}, "scoped", "Cannot find module 'fs'", true,
+           "Cannot find module 'not-installed'", "Cannot find module './rule.js'"])
+}
+
+#[test]
+fn resolution_follows_node_and_artifacts_run_without_node_modules() {
+    let dir = resolve_project("resolution", RESOLUTION_RULE);
+    let p = load(&dir.join("warden.toml"), false).expect("loads");
+    assert_eq!(claim(&p), resolution_expected());
+    let workers = load(&dir.join("warden.toml"), true).expect("loads in workers");
+    assert_eq!(claim(&workers), resolution_expected());
+    let (signed, unsigned) = (p.to_artifact(Some(&KEY)), p.to_artifact(None));
+    drop((p, workers));
+    // The artifact carries the files it needs: node_modules can go.
+    std::fs::remove_dir_all(dir.join("node_modules")).expect("remove node_modules");
+    let none = BTreeMap::new();
+    let from_signed = Pipeline::from_artifact(&signed, Some(&KEY.verifying_key()), &none).expect("signed artifact");
+    assert_eq!(claim(&from_signed), resolution_expected());
+    let from_unsigned = Pipeline::from_artifact(&unsigned, None, &none).expect("unsigned artifact");
+    assert_eq!(claim(&from_unsigned), resolution_expected());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_real_packages_run_from_an_artifact_without_node_modules() {
+    let npm = warden_tests::npm_project();
+    let dir = std::env::temp_dir().join(format!("warden-npm-{}-artifact", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    warden_tests::copy_dir(&npm.join("node_modules"), &dir.join("node_modules"));
+    let rule = "function (user, context, callback) { const jwt = require('jsonwebtoken'); const t = jwt.sign({ sub: user.user_id }, 's'); \
+                context.idToken['https://x/r'] = [jwt.verify(t, 's').sub, require('moment-timezone').tz(Date.now(), 'Asia/Tokyo').hour(), _.head([7])]; callback(null, user, context); }";
+    std::fs::write(dir.join("rule.js"), rule).expect("rule");
+    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"rule.js\"]\n").expect("manifest");
+    let p = load(&dir.join("warden.toml"), false).expect("loads");
+    let expected = json!(["auth0|12345", 7, 7]);
+    assert_eq!(claim(&p), expected);
+    let artifact = p.to_artifact(Some(&KEY));
+    drop(p);
+    std::fs::remove_dir_all(&dir).expect("remove the project");
+    let from = Pipeline::from_artifact(&artifact, Some(&KEY.verifying_key()), &BTreeMap::new()).expect("artifact");
+    assert_eq!(claim(&from), expected);
+}
+
+/// Why a project does not load, as text.
+fn load_error(dir: &Path) -> String {
+    match load(&dir.join("warden.toml"), false) {
+        Ok(_) => panic!("{} loads", dir.display()),
+        Err(e) => e,
+    }
+}
+
+fn diagnostics(dir: &Path) -> String {
+    let report = warden::Report::of_manifest(&dir.join("warden.toml"));
+    report.diagnostics.iter().map(|d| format!("{}: {}", d.code, d.message)).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn packages_that_cannot_be_included_fail_the_load_with_e0401() {
+    // An ES module.
+    let dir = resolve_project("esm", "function (user, context, callback) { require('esm-only'); callback(null, user, context); }");
+    let d = diagnostics(&dir);
+    assert!(d.contains("E0401") && d.contains("is an ES module"), "{d}");
+    load_error(&dir);
+    // A package.json that is not valid, and one nested past the limit (no stack overflow).
+    for (name, text) in [("bad-json", "{"), ("deep-json", &"[".repeat(100_000))] {
+        let dir = resolve_project(name, &format!("function (user, context, callback) {{ require('{name}'); callback(null, user, context); }}"));
+        std::fs::create_dir_all(dir.join("node_modules").join(name)).expect("dir");
+        std::fs::write(dir.join("node_modules").join(name).join("package.json"), text).expect("write");
+        std::fs::write(dir.join("node_modules").join(name).join("index.js"), "").expect("write");
+        let d = diagnostics(&dir);
+        assert!(d.contains("E0401") && d.contains("package.json` is not valid"), "{name}: {d}");
+    }
+    // A symlink leading outside the project.
+    #[cfg(unix)]
+    {
+        let dir = resolve_project("symlink", "function (user, context, callback) { require('evil'); callback(null, user, context); }");
+        let outside = std::env::temp_dir().join(format!("warden-npm-{}-outside", std::process::id()));
+        std::fs::create_dir_all(&outside).expect("dir");
+        std::fs::write(outside.join("index.js"), "module.exports = 1;").expect("write");
+        std::os::unix::fs::symlink(&outside, dir.join("node_modules/evil")).expect("symlink");
+        let d = diagnostics(&dir);
+        assert!(d.contains("E0401") && d.contains("leads outside the project's directory"), "{d}");
+    }
+    // The limits: files and bytes.
+    let dir = resolve_project("many", "function (user, context, callback) { require('many'); callback(null, user, context); }");
+    let many = dir.join("node_modules/many");
+    std::fs::create_dir_all(&many).expect("dir");
+    let requires: String = (0..1001).map(|i| format!("require('./f{i}');\n")).collect();
+    std::fs::write(many.join("index.js"), requires).expect("write");
+    for i in 0..1001 {
+        std::fs::write(many.join(format!("f{i}.js")), "").expect("write");
+    }
+    let d = diagnostics(&dir);
+    assert!(d.contains("E0401") && d.contains("more than 1000 files"), "{d}");
+    let dir = resolve_project("big", "function (user, context, callback) { require('big'); callback(null, user, context); }");
+    let big = dir.join("node_modules/big");
+    std::fs::create_dir_all(&big).expect("dir");
+    std::fs::write(big.join("index.js"), "require('./a'); require('./b');").expect("write");
+    let chunk = format!("// {}\n", "x".repeat(9 * 1024 * 1024));
+    std::fs::write(big.join("a.js"), &chunk).expect("write");
+    std::fs::write(big.join("b.js"), &chunk).expect("write");
+    let d = diagnostics(&dir);
+    assert!(d.contains("E0401") && d.contains("more than 16 MiB"), "{d}");
+}
+
+#[test]
+fn w0400_only_for_requires_nothing_answers() {
+    let dir = resolve_project(
+        "w0400",
+        "function (user, context, callback) { require('inner'); require('util'); require('node:path'); require('missing-pkg'); callback(null, user, context); }",
+    );
+    let d = diagnostics(&dir);
+    assert!(d.contains("W0400: `require('missing-pkg')` cannot be resolved"), "{d}");
+    assert_eq!(d.matches("W0400").count(), 1, "{d}");
+}
