@@ -201,6 +201,7 @@ pub fn whole(o: &warden::Outcome) -> Json {
 /// the lock file it was installed from), serialized across test processes by a lock file.
 /// Panics with a clear message when npm is missing or the install fails: the npm tests are
 /// never skipped.
+#[allow(clippy::panic)] // a test helper: the npm tests fail, with why, when npm cannot install
 pub fn npm_project() -> PathBuf {
     static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
     match READY.get_or_init(install_npm_project) {
@@ -212,7 +213,8 @@ pub fn npm_project() -> PathBuf {
 fn install_npm_project() -> Result<PathBuf, String> {
     use sha2::Digest;
     let dir = root().join("tests/npm");
-    let lock_file = std::fs::read(dir.join("package-lock.json")).map_err(|e| format!("tests/npm/package-lock.json: {e}"))?;
+    let lock_file =
+        std::fs::read(dir.join("package-lock.json")).map_err(|e| format!("tests/npm/package-lock.json: {e}"))?;
     let want = format!("{:x}", sha2::Sha256::digest(&lock_file));
     let marker = dir.join("node_modules/.warden-installed");
     let installed = || std::fs::read_to_string(&marker).is_ok_and(|m| m == want);

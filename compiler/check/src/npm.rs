@@ -65,7 +65,10 @@ pub fn collect(project: &Path, names: &[String]) -> Result<Vec<NpmFile>, Vec<Str
         {
             let dir = npm::parent(&found).unwrap_or_else(|| "/".into());
             if found.ends_with(".js") && disk.in_esm_package(&dir) {
-                errors.push(format!("`{}` is an ES module (its package.json says \"type\": \"module\"), which `require` cannot load", disk.shown(&found).display()));
+                errors.push(format!(
+                    "`{}` is an ES module (its package.json says \"type\": \"module\"), which `require` cannot load",
+                    disk.shown(&found).display()
+                ));
                 continue;
             }
             match read_text_file(&disk.real(&found), MAX_BYTES) {

@@ -26,9 +26,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod builtins;
 pub mod claims;
-pub mod npm;
 mod dump;
 mod input;
+pub mod npm;
 mod validate;
 pub use builtins::{BUILTINS, Builtin, arity};
 pub use dump::dump;

@@ -212,10 +212,9 @@ fn target(files: &impl Files, root: &str, t: &Value, star: Option<&str>) -> Opti
             files.is_file(&path).then_some(path)
         }
         Value::Array(a) => a.iter().find_map(|t| target(files, root, t, star)),
-        Value::Object(o) => o
-            .iter()
-            .filter(|(k, _)| CONDITIONS.contains(&k.as_str()))
-            .find_map(|(_, t)| target(files, root, t, star)),
+        Value::Object(o) => {
+            o.iter().filter(|(k, _)| CONDITIONS.contains(&k.as_str())).find_map(|(_, t)| target(files, root, t, star))
+        }
         _ => None,
     }
 }
@@ -315,7 +314,9 @@ mod tests {
             self.0.keys().any(|k| k.starts_with(&prefix))
         }
         fn package(&self, dir: &str) -> Option<Package> {
-            self.0.get(format!("{}/package.json", dir.trim_end_matches('/')).as_str()).and_then(|t| Package::parse(t).ok())
+            self.0
+                .get(format!("{}/package.json", dir.trim_end_matches('/')).as_str())
+                .and_then(|t| Package::parse(t).ok())
         }
     }
 
@@ -331,7 +332,10 @@ mod tests {
             ("/node_modules/a/lib/x/index.js", ""),
             ("/node_modules/a/node_modules/b/index.js", ""),
             ("/node_modules/b/index.json", ""),
-            ("/node_modules/c/package.json", r#"{"exports": {".": {"import": "./m.mjs", "node": {"module": "./n.mjs", "require": "./c.js"}}, "./sub/*": "./lib/*.js", "./package.json": "./package.json"}}"#),
+            (
+                "/node_modules/c/package.json",
+                r#"{"exports": {".": {"import": "./m.mjs", "node": {"module": "./n.mjs", "require": "./c.js"}}, "./sub/*": "./lib/*.js", "./package.json": "./package.json"}}"#,
+            ),
             ("/node_modules/c/c.js", ""),
             ("/node_modules/c/lib/deep/x.js", ""),
             ("/node_modules/c/hidden.js", ""),
@@ -339,7 +343,10 @@ mod tests {
         ]);
         assert_eq!(resolve(&fs, "/", "a").as_deref(), Some("/node_modules/a/lib/a.js"));
         assert_eq!(resolve(&fs, "/node_modules/a/lib", "./x").as_deref(), Some("/node_modules/a/lib/x/index.js"));
-        assert_eq!(resolve(&fs, "/node_modules/a/lib", "b").as_deref(), Some("/node_modules/a/node_modules/b/index.js"));
+        assert_eq!(
+            resolve(&fs, "/node_modules/a/lib", "b").as_deref(),
+            Some("/node_modules/a/node_modules/b/index.js")
+        );
         assert_eq!(resolve(&fs, "/node_modules/c", "b").as_deref(), Some("/node_modules/b/index.json"));
         assert_eq!(resolve(&fs, "/", "c").as_deref(), Some("/node_modules/c/c.js"));
         assert_eq!(resolve(&fs, "/", "c/sub/deep/x").as_deref(), Some("/node_modules/c/lib/deep/x.js"));

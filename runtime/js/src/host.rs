@@ -75,13 +75,16 @@ pub fn install(ctx: &Ctx<'_>, included: Arc<crate::npm::Included>) -> rquickjs::
     )?;
     g.set(
         "__host_verify",
-        Function::new(ctx.clone(), |pem: String, hash: String, sig: String, data: String, p1363: bool| -> Option<bool> {
-            if data.len() > 2 * crate::keys::MAX_DATA || sig.len() > 2 * crate::keys::MAX_PEM {
-                return None;
-            }
-            let (Ok(sig), Ok(data)) = (hex::decode(sig), hex::decode(data)) else { return Some(false) };
-            crate::keys::verify(&pem, &hash.to_ascii_lowercase(), &sig, &data, p1363).ok()
-        })?,
+        Function::new(
+            ctx.clone(),
+            |pem: String, hash: String, sig: String, data: String, p1363: bool| -> Option<bool> {
+                if data.len() > 2 * crate::keys::MAX_DATA || sig.len() > 2 * crate::keys::MAX_PEM {
+                    return None;
+                }
+                let (Ok(sig), Ok(data)) = (hex::decode(sig), hex::decode(data)) else { return Some(false) };
+                crate::keys::verify(&pem, &hash.to_ascii_lowercase(), &sig, &data, p1363).ok()
+            },
+        )?,
     )?;
     g.set(
         "__host_pbkdf2",
@@ -96,7 +99,8 @@ pub fn install(ctx: &Ctx<'_>, included: Arc<crate::npm::Included>) -> rquickjs::
                     return None;
                 }
                 let (password, salt) = (hex::decode(password).ok()?, hex::decode(salt).ok()?);
-                let out = crate::keys::pbkdf2(&hash.to_ascii_lowercase(), &password, &salt, iterations as u32, len as usize)?;
+                let out =
+                    crate::keys::pbkdf2(&hash.to_ascii_lowercase(), &password, &salt, iterations as u32, len as usize)?;
                 Some(hex::encode(out))
             },
         )?,

@@ -246,7 +246,8 @@ fn ec_private(der: &[u8], label: &str, alg: &'static signature::EcdsaSigningAlgo
     let (_, d, mut rest) = tlv(rest).filter(|t| t.0 == 0x04).ok_or("the EC PRIVATE KEY is not valid")?;
     while let Some((tag, content, next)) = tlv(rest) {
         if tag == 0xa1 {
-            let (_, bits, _) = tlv(content).filter(|t| t.0 == 0x03 && !t.1.is_empty()).ok_or("the EC PRIVATE KEY is not valid")?;
+            let (_, bits, _) =
+                tlv(content).filter(|t| t.0 == 0x03 && !t.1.is_empty()).ok_or("the EC PRIVATE KEY is not valid")?;
             return EcdsaKeyPair::from_private_key_and_public_key(alg, d, &bits[1..], &rng).map_err(bad);
         }
         rest = next;
