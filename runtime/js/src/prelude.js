@@ -1154,7 +1154,8 @@
     },
     emitWarning() {},
   };
-  process.hrtime.bigint = () => BigInt(Math.round(performanceNow() * 1e6));
+  // Frozen here: the lockdown freezes methods without walking into them.
+  process.hrtime.bigint = rawFreeze(() => BigInt(Math.round(performanceNow() * 1e6)));
   function performanceNow() { return loginNow === null ? 0 : loginElapsed + clock; }
 
   // ---- require --------------------------------------------------------------------------
