@@ -197,3 +197,80 @@ pub fn whole(o: &warden::Outcome) -> Json {
         "http": http,
     })
 }
+
+/// The npm test project (`tests/npm`), with its `node_modules` installed: `npm ci --no-audit
+/// --no-fund` from the committed `package-lock.json`, once (a marker in `node_modules` records
+/// the lock file it was installed from), serialized across test processes by a lock file.
+/// Panics with a clear message when npm is missing or the install fails: the npm tests are
+/// never skipped.
+#[allow(clippy::panic)] // a test helper: the npm tests fail, with why, when npm cannot install
+pub fn npm_project() -> PathBuf {
+    static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    match READY.get_or_init(install_npm_project) {
+        Ok(dir) => dir.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn install_npm_project() -> Result<PathBuf, String> {
+    use sha2::Digest;
+    let dir = root().join("tests/npm");
+    let lock_file =
+        std::fs::read(dir.join("package-lock.json")).map_err(|e| format!("tests/npm/package-lock.json: {e}"))?;
+    let want = format!("{:x}", sha2::Sha256::digest(&lock_file));
+    let marker = dir.join("node_modules/.warden-installed");
+    let installed = || std::fs::read_to_string(&marker).is_ok_and(|m| m == want);
+    if installed() {
+        return Ok(dir);
+    }
+    let _lock = FileLock::take(&dir.join(".install.lock"))?;
+    if installed() {
+        return Ok(dir);
+    }
+    let out = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("the npm tests need npm (Node.js) on the PATH to install tests/npm/node_modules: running `npm ci` failed: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`npm ci` in tests/npm failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    std::fs::write(&marker, want).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// A lock held by creating a file (removed on drop); a lock older than ten minutes is taken
+/// to be left by a process that died.
+struct FileLock(PathBuf);
+
+impl FileLock {
+    fn take(path: &Path) -> Result<FileLock, String> {
+        let start = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+                Ok(_) => return Ok(FileLock(path.to_path_buf())),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let age = std::fs::metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+                    if age.is_some_and(|a| a > std::time::Duration::from_secs(600)) {
+                        let _ = std::fs::remove_file(path);
+                    } else if start.elapsed() > std::time::Duration::from_secs(900) {
+                        return Err(format!("waited 15 minutes for {}", path.display()));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -17,6 +17,7 @@ use warden_syntax::{Diagnostic, SourceMap, Span, codes};
 
 mod lower;
 pub mod manifest;
+pub mod npm;
 pub mod read;
 pub mod schema;
 mod suggest;
@@ -113,8 +114,50 @@ pub fn check_manifest(path: &Path) -> Compiled {
             }
         }
     }
+    add_npm_packages(&mut c, &manifest);
     c.manifest = Some(manifest);
     c
+}
+
+/// The files of `node_modules` the JavaScript rules and `[modules]` files require
+/// (`npm::collect`), added to the program as modules named by their virtual paths
+/// (`/node_modules/...`). E0401 when they cannot be included.
+fn add_npm_packages(c: &mut Compiled, manifest: &Manifest) {
+    let Some(p) = &c.program else { return };
+    let texts = p.js_rules.iter().map(|j| j.file).chain(p.js_modules.iter().map(|m| m.file));
+    let vendored: Vec<&str> = p.js_modules.iter().map(|m| m.name.as_str()).collect();
+    let mut names: Vec<String> = Vec::new();
+    for f in texts {
+        let text = &c.sources.get(f).text;
+        names.extend(warden_ir::npm::literal_requires(text).into_iter().map(str::to_string));
+        // `_`, `uuid`, `jwt`: globals Auth0 injected, backed by packages when installed.
+        let injected = warden_ir::npm::INJECTED.iter().filter(|(g, _)| warden_ir::npm::mentions(text, g));
+        names.extend(injected.map(|(_, package)| package.to_string()));
+    }
+    names.retain(|n| !vendored.contains(&warden_ir::npm::without_version(n)));
+    if names.is_empty() {
+        return;
+    }
+    match npm::collect(&manifest.dir, &names) {
+        Ok(files) => {
+            for f in files {
+                let shown = f.path.display().to_string();
+                let file = c.sources.add(shown.clone(), f.text);
+                if let Some(p) = &mut c.program {
+                    p.files.push(shown);
+                    p.js_modules.push(warden_ir::JsModule { name: f.name, file });
+                }
+            }
+        }
+        Err(errors) => {
+            for e in errors {
+                c.diagnostics.push(Diagnostic::error(codes::E0401, format!("npm packages cannot be included: {e}")).help(
+                    "warden includes the files of node_modules the rules require (docs/javascript.md, \"npm packages\")",
+                ));
+            }
+            c.program = None;
+        }
+    }
 }
 
 /// Checks `.rule` (and `.js`) files given directly, as one pipeline in the order given.

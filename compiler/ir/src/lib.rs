@@ -28,6 +28,7 @@ pub mod builtins;
 pub mod claims;
 mod dump;
 mod input;
+pub mod npm;
 mod validate;
 pub use builtins::{BUILTINS, Builtin, arity};
 pub use dump::dump;

@@ -62,6 +62,7 @@ codes! {
     E0301: "A test file's pipeline that checks but does not load.",
     // JavaScript rules (E04xx, W04xx).
     E0400: "A JavaScript rule that does not compile, or is not one function expression.",
+    E0401: "npm packages under `node_modules` that cannot be included: over the limits, a `package.json` that is not valid, a path leading outside the project, an ES module.",
     W0400: "A literal `require('name')` that no module answers.",
     // Internal (E09xx).
     E0900: "The checker produced a program that does not pass `Program::validate` (a bug in warden).",

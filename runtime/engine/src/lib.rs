@@ -1050,6 +1050,7 @@ pub fn js_diagnostics(program: &Program, sources: &warden_syntax::SourceMap) -> 
 /// throws `Cannot find module` at run time).
 fn require_warnings(program: &Program, sources: &warden_syntax::SourceMap) -> Vec<warden_syntax::Diagnostic> {
     let mut out = Vec::new();
+    let modules = module_sources(program, &sources.files);
     for j in &program.js_rules {
         let text = &sources.get(j.file).text;
         for (at, _) in text.match_indices("require(") {
@@ -1061,7 +1062,11 @@ fn require_warnings(program: &Program, sources: &warden_syntax::SourceMap) -> Ve
                 Some(i) if i > 0 => &name[..i],
                 _ => name,
             };
-            if !warden_js::BUILTIN_MODULES.contains(&base) && !program.js_modules.iter().any(|m| m.name == base) {
+            let builtin = base.strip_prefix("node:").unwrap_or(base);
+            if !warden_js::BUILTIN_MODULES.contains(&builtin)
+                && !program.js_modules.iter().any(|m| m.name == base)
+                && !warden_js::rule_require_resolves(&modules, base)
+            {
                 out.push(
                     warden_syntax::Diagnostic::warning(W0400, format!("`require('{name}')` cannot be resolved"))
                         .at(
@@ -1070,7 +1075,7 @@ fn require_warnings(program: &Program, sources: &warden_syntax::SourceMap) -> Ve
                             "throws `Cannot find module` at run time",
                         )
                         .help(format!(
-                            "built-in modules are {}; vendor others under [modules] in warden.toml",
+                            "built-in modules are {}; install npm packages in node_modules beside warden.toml (npm install), or vendor files under [modules]",
                             warden_js::BUILTIN_MODULES.join(", ")
                         )),
                 );

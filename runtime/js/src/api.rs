@@ -14,8 +14,8 @@ use warden_runtime::{ErrorInfo, Txn};
 use crate::error::timeout;
 use crate::{bytecode, sandbox, worker};
 
-/// Modules `require` answers without a vendored file.
-pub const BUILTIN_MODULES: &[&str] = &["crypto", "querystring", "url", "buffer", "request", "axios", "node-fetch", "auth0"];
+/// Modules `require` answers without a vendored file or an npm package (also as `node:name`).
+pub const BUILTIN_MODULES: &[&str] = warden_ir::npm::BUILTIN_MODULES;
 
 /// The QuickJS this crate embeds, as recorded in artifacts (`qjs-ng 0.16.2`): read from
 /// QuickJS itself, so that bytecode compiled by another build, even a patch release apart,

@@ -1,6 +1,9 @@
-//! The few things JavaScript rules get from Rust: hashes, HMACs, randomness, URL parsing.
-//! Bytes cross as hexadecimal text; everything else about the Node-style modules is in
-//! `prelude.js`.
+//! The few things JavaScript rules get from Rust: hashes, HMACs, randomness, URL parsing,
+//! keys and signatures (`keys.rs`), PBKDF2, and where `require` finds a file of
+//! `node_modules` (`npm.rs`). Bytes cross as hexadecimal text; everything else about the
+//! Node-style modules is in `prelude.js`.
+
+use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use rquickjs::{Ctx, Function};
@@ -36,8 +39,72 @@ fn hmac(alg: &str, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
 /// `__host_digest(alg, keyHex, dataHex)`: a hash (empty key) or an HMAC, as hex; null for an
 /// unknown algorithm or bad input.
 /// `__host_random(n)`: n random bytes as hex. `__host_url(input, base)`: URL parts as JSON.
-pub fn install(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+/// `__host_resolve(fromDir, name)`: the included file `require(name)` loads from a module in
+/// `fromDir`, or null. `__host_key(pem, public)`: a key's properties as JSON
+/// (`{"error": ...}` when it cannot be read). `__host_sign(pem, hash, dataHex, p1363)`: a
+/// signature as hex, or `!` and why. `__host_verify(pem, hash, sigHex, dataHex, p1363)`:
+/// true, false, or null for a key or digest it cannot use. `__host_pbkdf2(hash, passwordHex,
+/// saltHex, iterations, length)`: the derived key as hex, or null.
+pub fn install(ctx: &Ctx<'_>, included: Arc<crate::npm::Included>) -> rquickjs::Result<()> {
     let g = ctx.globals();
+    g.set(
+        "__host_resolve",
+        Function::new(ctx.clone(), move |from: String, name: String| included.resolve(&from, &name))?,
+    )?;
+    g.set(
+        "__host_key",
+        Function::new(ctx.clone(), |pem: String, public: bool| -> String {
+            match crate::keys::info(&pem, public) {
+                Ok(info) => serde_json::to_string(&info).unwrap_or_default(),
+                Err(e) => serde_json::json!({ "error": e }).to_string(),
+            }
+        })?,
+    )?;
+    g.set(
+        "__host_sign",
+        Function::new(ctx.clone(), |pem: String, hash: String, data: String, p1363: bool| -> String {
+            if data.len() > 2 * crate::keys::MAX_DATA {
+                return format!("!at most {} bytes are signed at once", crate::keys::MAX_DATA);
+            }
+            let Ok(data) = hex::decode(data) else { return "!bad data".into() };
+            match crate::keys::sign(&pem, &hash.to_ascii_lowercase(), &data, p1363) {
+                Ok(sig) => hex::encode(sig),
+                Err(e) => format!("!{e}"),
+            }
+        })?,
+    )?;
+    g.set(
+        "__host_verify",
+        Function::new(
+            ctx.clone(),
+            |pem: String, hash: String, sig: String, data: String, p1363: bool| -> Option<bool> {
+                if data.len() > 2 * crate::keys::MAX_DATA || sig.len() > 2 * crate::keys::MAX_PEM {
+                    return None;
+                }
+                let (Ok(sig), Ok(data)) = (hex::decode(sig), hex::decode(data)) else { return Some(false) };
+                crate::keys::verify(&pem, &hash.to_ascii_lowercase(), &sig, &data, p1363).ok()
+            },
+        )?,
+    )?;
+    g.set(
+        "__host_pbkdf2",
+        Function::new(
+            ctx.clone(),
+            |hash: String, password: String, salt: String, iterations: f64, len: f64| -> Option<String> {
+                // Bounded: QuickJS's deadline cannot interrupt native work.
+                if !(1.0..=1_000_000.0).contains(&iterations) || !(0.0..=4096.0).contains(&len) {
+                    return None;
+                }
+                if password.len() > 2 * crate::keys::MAX_PEM || salt.len() > 2 * crate::keys::MAX_PEM {
+                    return None;
+                }
+                let (password, salt) = (hex::decode(password).ok()?, hex::decode(salt).ok()?);
+                let out =
+                    crate::keys::pbkdf2(&hash.to_ascii_lowercase(), &password, &salt, iterations as u32, len as usize)?;
+                Some(hex::encode(out))
+            },
+        )?,
+    )?;
     g.set(
         "__host_digest",
         Function::new(ctx.clone(), |alg: String, key: String, data: String| -> Option<String> {

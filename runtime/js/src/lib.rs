@@ -17,7 +17,8 @@
 //! deadline and the heap limit), `bridge` (the transaction to and from JavaScript; the
 //! prelude's result read once into a typed `Finish`), `error` (`Failure`, the kinds of
 //! failure, and the login errors they come to), [`worker`] (worker processes), and below
-//! them `bytecode`, `heap`, `host` and `marshal`.
+//! them `bytecode`, `heap`, `host`, `marshal` and `npm` (what `require` finds among the files
+//! of `node_modules` a pipeline included).
 
 mod api;
 mod bridge;
@@ -25,9 +26,11 @@ mod bytecode;
 mod error;
 mod heap;
 mod host;
+mod keys;
 mod marshal;
 mod net;
 pub use net::settle as settle_http;
+mod npm;
 mod sandbox;
 pub mod worker;
 
@@ -35,3 +38,4 @@ pub use api::{
     BUILTIN_MODULES, Bytecode, JsError, JsRules, JsSource, Limits, Link, isolation, next_login, quickjs_version,
     set_isolation,
 };
+pub use npm::{is_file_module, rule_require_resolves};

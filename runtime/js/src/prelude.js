@@ -209,8 +209,10 @@
   });
 
   // ---- Bytes, Buffer, TextEncoder ------------------------------------------------------
-  const HOST_DIGEST = G.__host_digest, HOST_RANDOM = G.__host_random, HOST_URL = G.__host_url, HOST_HTTP = G.__host_http;
-  delete G.__host_digest; delete G.__host_random; delete G.__host_url; delete G.__host_http;
+  const HOST_DIGEST = G.__host_digest, HOST_RANDOM = G.__host_random, HOST_URL = G.__host_url;
+  const HOST_RESOLVE = G.__host_resolve, HOST_KEY = G.__host_key, HOST_SIGN = G.__host_sign, HOST_VERIFY = G.__host_verify;
+  const HOST_PBKDF2 = G.__host_pbkdf2, HOST_HTTP = G.__host_http;
+  for (const k of ['digest', 'random', 'url', 'resolve', 'key', 'sign', 'verify', 'pbkdf2', 'http']) delete G['__host_' + k];
   function utf8(str) {
     const out = [];
     for (const ch of String(str)) {
@@ -256,35 +258,183 @@
   }
   const toHex = (bytes) => Array.from(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
   const fromHex = (h) => { const out = []; for (let i = 0; i + 1 < h.length; i += 2) out.push(parseInt(h.slice(i, i + 2), 16)); return out; };
-  class Buffer extends Uint8Array {
-    static from(data, encoding) {
-      if (typeof data === 'string') {
-        const enc = String(encoding || 'utf8').toLowerCase();
-        const bytes = enc === 'base64' || enc === 'base64url' ? fromBase64(data) : enc === 'hex' ? fromHex(data) : utf8(data);
-        return new Buffer(bytes);
+  // Encodings Buffer knows: utf8, hex, base64, base64url, latin1 (binary), ascii, utf16le.
+  function encodingOf(e) {
+    const x = String(e === undefined || e === null ? 'utf8' : e).toLowerCase();
+    if (x === 'utf8' || x === 'utf-8') return 'utf8';
+    if (x === 'latin1' || x === 'binary') return 'latin1';
+    if (x === 'ucs2' || x === 'ucs-2' || x === 'utf16le' || x === 'utf-16le') return 'utf16le';
+    if (x === 'hex' || x === 'base64' || x === 'base64url' || x === 'ascii') return x;
+    return null;
+  }
+  function encodeText(str, e) {
+    const s = String(str);
+    switch (encodingOf(e)) {
+      case 'base64': case 'base64url': return fromBase64(s);
+      case 'hex': return fromHex(s);
+      case 'latin1': case 'ascii': return Array.from({ length: s.length }, (_, i) => s.charCodeAt(i) & 255);
+      case 'utf16le': {
+        const out = [];
+        for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); out.push(c & 255, c >> 8); }
+        return out;
       }
-      return new Buffer(Array.from(data || []));
+      case 'utf8': return utf8(s);
+      default: throw new TypeError('Unknown encoding: ' + e);
     }
+  }
+  // Buffers of at most this many bytes (Node's limit is larger; the heap limit is smaller).
+  const MAX_BUFFER = 2 ** 30;
+  function bufferSize(n) {
+    if (typeof n !== 'number' || !(n >= 0) || n > MAX_BUFFER) throw new RangeError('The value of "size" is out of range: ' + n);
+    return Math.floor(n);
+  }
+  function checkOffset(b, offset, n) {
+    const o = offset === undefined ? 0 : offset;
+    if (typeof o !== 'number' || o < 0 || o + n > b.length || Math.floor(o) !== o) throw new RangeError('The value of "offset" is out of range: ' + offset);
+    return o;
+  }
+  class Buffer extends Uint8Array {
+    static from(data, encodingOrOffset, length) {
+      if (typeof data === 'string') return new Buffer(encodeText(data, encodingOrOffset));
+      if (data instanceof ArrayBuffer) {
+        const offset = encodingOrOffset === undefined ? 0 : Number(encodingOrOffset);
+        return new Buffer(data, offset, length === undefined ? data.byteLength - offset : Number(length));
+      }
+      if (data !== null && typeof data === 'object' && data.type === 'Buffer' && Array.isArray(data.data)) return new Buffer(data.data);
+      if (data === null || data === undefined || typeof data === 'number') {
+        throw new TypeError('The first argument must be a string, Buffer, ArrayBuffer, Array, or array-like object');
+      }
+      return new Buffer(Array.from(data));
+    }
+    static alloc(size, fill, encoding) {
+      const b = new Buffer(bufferSize(size));
+      if (fill !== undefined && fill !== 0) b.fill(fill, 0, b.length, encoding);
+      return b;
+    }
+    static allocUnsafe(size) { return new Buffer(bufferSize(size)); }
+    static allocUnsafeSlow(size) { return new Buffer(bufferSize(size)); }
     static isBuffer(b) { return b instanceof Buffer; }
-    static concat(list) { return new Buffer(list.flatMap((b) => Array.from(b))); }
-    toString(encoding) {
-      const enc = String(encoding || 'utf8').toLowerCase();
-      if (enc === 'base64') return toBase64(this);
-      if (enc === 'base64url') return toBase64(this).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-      if (enc === 'hex') return toHex(this);
-      return fromUtf8(this);
+    static isEncoding(e) { return typeof e === 'string' && encodingOf(e) !== null; }
+    static byteLength(s, encoding) {
+      if (typeof s === 'string') return encodeText(s, encoding).length;
+      if (s instanceof ArrayBuffer || ArrayBuffer.isView(s)) return s.byteLength;
+      throw new TypeError('The "string" argument must be a string, Buffer, or ArrayBuffer');
+    }
+    static concat(list, totalLength) {
+      if (!Array.isArray(list)) throw new TypeError('The "list" argument must be an Array of Buffers');
+      let total = 0;
+      for (const b of list) total += b.length;
+      const out = Buffer.alloc(totalLength === undefined ? total : bufferSize(totalLength));
+      let at = 0;
+      for (const b of list) {
+        if (at >= out.length) break;
+        const n = Math.min(b.length, out.length - at);
+        out.set(n === b.length ? b : b.subarray(0, n), at);
+        at += n;
+      }
+      return out;
+    }
+    static compare(a, b) { return Buffer.prototype.compare.call(a, b); }
+    toString(encoding, start, end) {
+      const b = start === undefined && end === undefined ? this : this.subarray(start || 0, end === undefined ? this.length : end);
+      switch (encodingOf(encoding)) {
+        case 'base64': return toBase64(b);
+        case 'base64url': return toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        case 'hex': return toHex(b);
+        case 'latin1': { let s = ''; for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]); return s; }
+        case 'ascii': { let s = ''; for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] & 127); return s; }
+        case 'utf16le': { let s = ''; for (let i = 0; i + 1 < b.length; i += 2) s += String.fromCharCode(b[i] | (b[i + 1] << 8)); return s; }
+        case 'utf8': return fromUtf8(b);
+        default: throw new TypeError('Unknown encoding: ' + encoding);
+      }
     }
     toJSON() { return { type: 'Buffer', data: Array.from(this) }; }
+    // Node's `slice` shares memory, as `subarray` does.
+    slice(start, end) { return this.subarray(start, end); }
+    equals(other) {
+      if (!(other instanceof Uint8Array)) throw new TypeError('The "otherBuffer" argument must be a Buffer or Uint8Array');
+      return this.compare(other) === 0;
+    }
+    compare(other) {
+      const n = Math.min(this.length, other.length);
+      for (let i = 0; i < n; i++) if (this[i] !== other[i]) return this[i] < other[i] ? -1 : 1;
+      return this.length === other.length ? 0 : (this.length < other.length ? -1 : 1);
+    }
+    copy(target, targetStart, sourceStart, sourceEnd) {
+      const ts = targetStart || 0, ss = sourceStart || 0;
+      const se = sourceEnd === undefined ? this.length : Math.min(sourceEnd, this.length);
+      const n = Math.max(0, Math.min(se - ss, target.length - ts));
+      if (n > 0) target.set(this.subarray(ss, ss + n), ts);
+      return n;
+    }
+    write(string, offset, length, encoding) {
+      if (typeof offset === 'string') { encoding = offset; offset = 0; length = undefined; }
+      else if (typeof length === 'string') { encoding = length; length = undefined; }
+      const o = offset || 0;
+      const bytes = encodeText(string, encoding);
+      const n = Math.max(0, Math.min(bytes.length, this.length - o, length === undefined ? Infinity : length));
+      for (let i = 0; i < n; i++) this[o + i] = bytes[i];
+      return n;
+    }
+    fill(value, offset, end, encoding) {
+      if (typeof offset === 'string') { encoding = offset; offset = 0; end = this.length; }
+      const from = offset || 0, to = end === undefined ? this.length : end;
+      if (typeof value === 'string' || value instanceof Uint8Array) {
+        const bytes = typeof value === 'string' ? encodeText(value, encoding) : Array.from(value);
+        if (bytes.length === 0) return super.fill(0, from, to);
+        for (let i = from, k = 0; i < to; i++, k = (k + 1) % bytes.length) this[i] = bytes[k];
+        return this;
+      }
+      return super.fill(Number(value) & 255, from, to);
+    }
+    readUInt8(o) { o = checkOffset(this, o, 1); return this[o]; }
+    readUInt16LE(o) { o = checkOffset(this, o, 2); return this[o] | (this[o + 1] << 8); }
+    readUInt16BE(o) { o = checkOffset(this, o, 2); return (this[o] << 8) | this[o + 1]; }
+    readUInt32LE(o) { o = checkOffset(this, o, 4); return (this[o] | (this[o + 1] << 8) | (this[o + 2] << 16)) + this[o + 3] * 0x1000000; }
+    readUInt32BE(o) { o = checkOffset(this, o, 4); return this[o] * 0x1000000 + ((this[o + 1] << 16) | (this[o + 2] << 8) | this[o + 3]); }
+    readInt8(o) { const v = this.readUInt8(o); return v > 127 ? v - 256 : v; }
+    readInt16LE(o) { const v = this.readUInt16LE(o); return v > 32767 ? v - 65536 : v; }
+    readInt16BE(o) { const v = this.readUInt16BE(o); return v > 32767 ? v - 65536 : v; }
+    readInt32LE(o) { return this.readUInt32LE(o) | 0; }
+    readInt32BE(o) { return this.readUInt32BE(o) | 0; }
+    writeUInt8(v, o) { o = checkOffset(this, o, 1); this[o] = v; return o + 1; }
+    writeUInt16LE(v, o) { o = checkOffset(this, o, 2); this[o] = v; this[o + 1] = v >>> 8; return o + 2; }
+    writeUInt16BE(v, o) { o = checkOffset(this, o, 2); this[o] = v >>> 8; this[o + 1] = v; return o + 2; }
+    writeUInt32LE(v, o) { o = checkOffset(this, o, 4); for (let i = 0; i < 4; i++) this[o + i] = v >>> (8 * i); return o + 4; }
+    writeUInt32BE(v, o) { o = checkOffset(this, o, 4); for (let i = 0; i < 4; i++) this[o + i] = v >>> (24 - 8 * i); return o + 4; }
+    writeInt8(v, o) { return this.writeUInt8(v & 255, o); }
+    writeInt16LE(v, o) { return this.writeUInt16LE(v & 0xffff, o); }
+    writeInt16BE(v, o) { return this.writeUInt16BE(v & 0xffff, o); }
+    writeInt32LE(v, o) { return this.writeUInt32LE(v >>> 0, o); }
+    writeInt32BE(v, o) { return this.writeUInt32BE(v >>> 0, o); }
   }
+  for (const name of ['UInt8', 'UInt16LE', 'UInt16BE', 'UInt32LE', 'UInt32BE']) {
+    const alias = name.replace('UInt', 'Uint');
+    Buffer.prototype['read' + alias] = Buffer.prototype['read' + name];
+    Buffer.prototype['write' + alias] = Buffer.prototype['write' + name];
+  }
+  Buffer.poolSize = 8192;
+  const buffer = { Buffer, SlowBuffer: Buffer, kMaxLength: MAX_BUFFER, constants: { MAX_LENGTH: MAX_BUFFER, MAX_STRING_LENGTH: 2 ** 29 - 24 } };
   class TextEncoder { get encoding() { return 'utf-8'; } encode(s) { return new Uint8Array(utf8(s === undefined ? '' : s)); } }
-  class TextDecoder { decode(b) { return fromUtf8(Array.from(b || [])); } }
-  const bytesOf = (d, enc) => (d instanceof Uint8Array ? Array.from(d) : Array.from(Buffer.from(String(d), enc)));
+  class TextDecoder {
+    get encoding() { return 'utf-8'; }
+    decode(b) { return fromUtf8(b instanceof ArrayBuffer ? Array.from(new Uint8Array(b)) : Array.from(b || [])); }
+  }
+  const bytesOf = (d, enc) => {
+    if (d instanceof Uint8Array) return Array.from(d);
+    if (d instanceof ArrayBuffer || ArrayBuffer.isView(d)) return Array.from(new Uint8Array(d.buffer || d, d.byteOffset || 0, d.byteLength));
+    const secret = KEYS.get(d);
+    if (secret !== undefined && secret.bytes) return Array.from(secret.bytes);
+    return Array.from(Buffer.from(String(d), enc));
+  };
 
   // ---- crypto ---------------------------------------------------------------------------
+  // Hashes, HMACs, signatures and key parsing are Rust (host.rs, keys.rs).
+  const HASHES = ['md5', 'sha1', 'sha256', 'sha512'];
   function hashObject(alg, key) {
     let data = [];
     return {
-      update(d, enc) { data = data.concat(bytesOf(d, enc)); return this; },
+      update(d, enc) { const b = bytesOf(d, enc); for (let i = 0; i < b.length; i++) data.push(b[i]); return this; },
       digest(enc) {
         const hex = HOST_DIGEST(String(alg), key ? toHex(key) : '', toHex(data));
         if (hex == null) throw new Error('Digest method not supported: ' + alg);
@@ -293,16 +443,159 @@
       },
     };
   }
-  const crypto = Object.freeze({
-    createHash(alg) { return hashObject(alg, null); },
+  // A KeyObject's material, out of reach of JavaScript: `{ bytes }` for a secret key, `{ pem }`
+  // for an asymmetric one.
+  const KEYS = new WeakMap();
+  class KeyObject {
+    constructor() { throw new TypeError('Illegal constructor: use crypto.createSecretKey, createPublicKey or createPrivateKey'); }
+    export(options) {
+      const k = KEYS.get(this);
+      if (k === undefined) throw new TypeError('not a KeyObject');
+      if (k.bytes) return Buffer.from(k.bytes);
+      if (options && options.format && options.format !== 'pem') throw new Error('only PEM export is supported');
+      return k.pem;
+    }
+    equals(other) {
+      const a = KEYS.get(this), b = KEYS.get(other);
+      if (a === undefined || b === undefined) return false;
+      return a.bytes && b.bytes ? Buffer.from(a.bytes).equals(Buffer.from(b.bytes)) : a.pem === b.pem;
+    }
+  }
+  function makeKey(type, material, info) {
+    const k = Object.create(KeyObject.prototype);
+    const props = { type: { value: type, enumerable: true } };
+    if (type === 'secret') {
+      props.symmetricKeySize = { value: material.bytes.length, enumerable: true };
+    } else {
+      props.asymmetricKeyType = { value: info.asymmetricKeyType, enumerable: true };
+      const details = info.namedCurve ? { namedCurve: info.namedCurve } : { modulusLength: info.modulusLength, publicExponent: info.publicExponent };
+      props.asymmetricKeyDetails = { value: rawFreeze(details), enumerable: true };
+    }
+    Object.defineProperties(k, props);
+    KEYS.set(k, material);
+    return rawFreeze(k);
+  }
+  // The PEM text of a key argument: a string, a Buffer, `{ key }`, or a KeyObject.
+  function pemOf(key) {
+    if (key !== null && typeof key === 'object' && !(key instanceof Uint8Array) && KEYS.get(key) === undefined) {
+      if (key.format !== undefined && key.format !== 'pem') throw new Error('only PEM keys are supported (format: ' + key.format + ')');
+      if (key.passphrase !== undefined) throw new Error('encrypted private keys are not supported');
+      return pemOf(key.key);
+    }
+    const k = KEYS.get(key);
+    if (k !== undefined) {
+      if (k.bytes) throw new TypeError('a secret key cannot be used as an asymmetric key');
+      return k.pem;
+    }
+    if (key instanceof Uint8Array) return Buffer.from(key).toString('latin1');
+    if (typeof key === 'string') return key;
+    throw new TypeError('The "key" argument must be a string, Buffer, KeyObject or object with a key');
+  }
+  function asymmetricKey(key, pub) {
+    const k = KEYS.get(key);
+    if (k !== undefined && !k.bytes) {
+      if (key.type === 'public' || !pub) {
+        if (!pub && key.type !== 'private') throw new TypeError('a private key is needed');
+        return key;
+      }
+    }
+    const info = JSON.parse(HOST_KEY(pemOf(key), pub));
+    if (info.error) throw new Error(info.error);
+    return makeKey(info.type, { pem: info.pem }, info);
+  }
+  function hashOf(alg) {
+    const a = String(alg).toLowerCase().replace(/^(rsa-|ecdsa-with-)/, '').replace(/withrsaencryption$/, '').replace(/^sha-/, 'sha').replace(/^(sha\d+)with.*$/, '$1');
+    if (a !== 'sha256' && a !== 'sha384' && a !== 'sha512') throw new Error('Invalid digest: ' + alg);
+    return a;
+  }
+  function signer(alg, verifying) {
+    const hash = hashOf(alg);
+    const data = [];
+    const o = {
+      update(d, enc) { const b = bytesOf(d, enc); for (let i = 0; i < b.length; i++) data.push(b[i]); return o; },
+      end() { return o; },
+    };
+    const options = (key) => {
+      const opts = key !== null && typeof key === 'object' && KEYS.get(key) === undefined && !(key instanceof Uint8Array) ? key : {};
+      if (opts.padding !== undefined && opts.padding !== 1) throw new Error('only PKCS#1 v1.5 padding is supported for RSA');
+      return opts.dsaEncoding === 'ieee-p1363';
+    };
+    if (verifying) {
+      o.verify = function (key, signature, sigEncoding) {
+        const p1363 = options(key);
+        const sig = typeof signature === 'string' ? Buffer.from(signature, sigEncoding) : Buffer.from(signature);
+        const ok = HOST_VERIFY(pemOf(asymmetricKey(key, true)), hash, toHex(sig), toHex(data), p1363);
+        if (ok === null) throw new Error('this key cannot verify ' + alg + ' signatures');
+        return ok;
+      };
+    } else {
+      o.sign = function (key, outEncoding) {
+        const p1363 = options(key);
+        const out = HOST_SIGN(pemOf(asymmetricKey(key, false)), hash, toHex(data), p1363);
+        if (out.startsWith('!')) throw new Error(out.slice(1));
+        const sig = Buffer.from(out, 'hex');
+        return outEncoding ? sig.toString(outEncoding) : sig;
+      };
+    }
+    return o;
+  }
+  function randomBytes(n) {
+    const hex = HOST_RANDOM(Number(n));
+    if (hex == null) throw new RangeError('randomBytes: bad size');
+    return Buffer.from(hex, 'hex');
+  }
+  function pbkdf2Sync(password, salt, iterations, keylen, digest) {
+    const hex = HOST_PBKDF2(String(digest || 'sha1'), toHex(bytesOf(password)), toHex(bytesOf(salt)), Number(iterations), Number(keylen));
+    if (hex == null) throw new RangeError('pbkdf2: unsupported digest, or iterations (1 to 1,000,000) or key length (0 to 4096) out of range');
+    return Buffer.from(hex, 'hex');
+  }
+  const crypto = {
+    createHash(alg) {
+      if (!HASHES.includes(String(alg).toLowerCase())) throw new Error('Digest method not supported: ' + alg);
+      return hashObject(alg, null);
+    },
     createHmac(alg, key) {
       const k = bytesOf(key);
       return hashObject(alg, k.length ? k : [0]);
     },
-    randomBytes(n) {
-      const hex = HOST_RANDOM(Number(n));
-      if (hex == null) throw new RangeError('randomBytes: bad size');
-      return Buffer.from(hex, 'hex');
+    createSign(alg) { return signer(alg, false); },
+    createVerify(alg) { return signer(alg, true); },
+    sign(alg, data, key) { return signer(alg || 'sha256', false).update(data).sign(key); },
+    verify(alg, data, key, signature) { return signer(alg || 'sha256', true).update(data).verify(key, signature); },
+    KeyObject,
+    createSecretKey(key, encoding) {
+      const bytes = typeof key === 'string' ? Buffer.from(key, encoding) : Buffer.from(bytesOf(key));
+      return makeKey('secret', { bytes }, null);
+    },
+    createPrivateKey(key) { return asymmetricKey(key, false); },
+    createPublicKey(key) { return asymmetricKey(key, true); },
+    randomBytes,
+    randomFillSync(buf, offset, size) {
+      const from = offset || 0, n = size === undefined ? buf.length - from : size;
+      const bytes = randomBytes(n);
+      for (let i = 0; i < n; i++) buf[from + i] = bytes[i];
+      return buf;
+    },
+    randomUUID() {
+      const b = randomBytes(16);
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = toHex(b);
+      return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+    },
+    randomInt(min, max) {
+      if (max === undefined) { max = min; min = 0; }
+      const range = max - min;
+      if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || !(range > 0) || range > 2 ** 48) throw new RangeError('randomInt: bad range');
+      const b = randomBytes(6);
+      const n = b.readUInt32BE(0) * 65536 + b.readUInt16BE(4);
+      return min + (n % range);
+    },
+    pbkdf2Sync,
+    pbkdf2(password, salt, iterations, keylen, digest, callback) {
+      let result, error = null;
+      try { result = pbkdf2Sync(password, salt, iterations, keylen, digest); } catch (e) { error = e; }
+      Promise.resolve().then(() => callback(error, result));
     },
     timingSafeEqual(a, b) {
       if (a.length !== b.length) throw new RangeError('Input buffers must have the same byte length');
@@ -310,8 +603,9 @@
       for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
       return diff === 0;
     },
-  });
-
+    getHashes() { return HASHES.slice(); },
+    constants: { RSA_PKCS1_PADDING: 1, RSA_PKCS1_PSS_PADDING: 6, RSA_PSS_SALTLEN_DIGEST: -1, RSA_PSS_SALTLEN_MAX_SIGN: -2, RSA_PSS_SALTLEN_AUTO: -2 },
+  };
   // ---- URL, URLSearchParams, url --------------------------------------------------------
   class URLSearchParams {
     constructor(init) {
@@ -404,31 +698,623 @@
     },
   });
 
-  // Vendored modules (the manifest's [modules]) come first, then the built-in ones.
+  // ---- Node built-ins that do no I/O: util, events, stream, assert, string_decoder, path,
+  // punycode, timers, and the `process` global -------------------------------------------
+  const types = {
+    isDate: (v) => v instanceof RealDate, isRegExp: (v) => v instanceof RegExp, isPromise: (v) => v instanceof Promise,
+    isMap: (v) => v instanceof Map, isSet: (v) => v instanceof Set, isWeakMap: (v) => v instanceof WeakMap,
+    isWeakSet: (v) => v instanceof WeakSet, isNativeError: (v) => v instanceof Error,
+    isTypedArray: (v) => ArrayBuffer.isView(v) && !(v instanceof DataView), isUint8Array: (v) => v instanceof Uint8Array,
+    isArrayBuffer: (v) => v instanceof ArrayBuffer, isAnyArrayBuffer: (v) => v instanceof ArrayBuffer,
+    isDataView: (v) => v instanceof DataView, isArrayBufferView: (v) => ArrayBuffer.isView(v),
+    isAsyncFunction: (v) => typeof v === 'function' && v[Symbol.toStringTag] === 'AsyncFunction',
+    isGeneratorFunction: (v) => typeof v === 'function' && /^(Async)?GeneratorFunction$/.test(v[Symbol.toStringTag]),
+    isBoxedPrimitive: (v) => v instanceof Number || v instanceof String || v instanceof Boolean,
+  };
+  // `util.inspect`, basic: primitives, arrays, plain objects, errors, dates, maps, sets, up
+  // to `depth` (2) levels, cycles shown as [Circular].
+  function inspect(value, opts) {
+    const depth = opts && typeof opts === 'object' && opts.depth !== undefined ? (opts.depth === null ? Infinity : opts.depth) : 2;
+    const seenObjects = [];
+    const show = (v, level, top) => {
+      if (typeof v === 'string') return top ? "'" + v + "'" : "'" + v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n') + "'";
+      if (typeof v === 'bigint') return v + 'n';
+      if (typeof v === 'symbol') return v.toString();
+      if (typeof v === 'function') return '[Function: ' + (v.name || '(anonymous)') + ']';
+      if (v === null || typeof v !== 'object') return String(v);
+      if (seenObjects.includes(v)) return '[Circular *1]';
+      if (v instanceof Error) return v.stack || String(v);
+      if (v instanceof RealDate) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+      if (v instanceof RegExp) return String(v);
+      if (v instanceof Buffer) return '<Buffer ' + Array.from(v.subarray(0, 50), (b) => (b < 16 ? '0' : '') + b.toString(16)).join(' ') + (v.length > 50 ? ' ... ' + (v.length - 50) + ' more bytes' : '') + '>';
+      if (level > depth) return Array.isArray(v) ? '[Array]' : '[Object]';
+      seenObjects.push(v);
+      let out;
+      if (Array.isArray(v)) {
+        const items = v.slice(0, 100).map((x) => show(x, level + 1, false));
+        if (v.length > 100) items.push('... ' + (v.length - 100) + ' more items');
+        out = items.length ? '[ ' + items.join(', ') + ' ]' : '[]';
+      } else if (v instanceof Map) {
+        out = 'Map(' + v.size + ') {' + (v.size ? ' ' + Array.from(v, ([k, x]) => show(k, level + 1, false) + ' => ' + show(x, level + 1, false)).join(', ') + ' ' : '') + '}';
+      } else if (v instanceof Set) {
+        out = 'Set(' + v.size + ') {' + (v.size ? ' ' + Array.from(v, (x) => show(x, level + 1, false)).join(', ') + ' ' : '') + '}';
+      } else {
+        const keys = Object.keys(v);
+        const key = (k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : show(k, level + 1, false));
+        const body = keys.map((k) => key(k) + ': ' + show(v[k], level + 1, false));
+        const proto = Object.getPrototypeOf(v);
+        const name = proto && proto !== Object.prototype && proto.constructor && proto.constructor.name ? proto.constructor.name + ' ' : (proto === null ? '[Object: null prototype] ' : '');
+        out = body.length ? name + '{ ' + body.join(', ') + ' }' : name + '{}';
+      }
+      seenObjects.pop();
+      return out;
+    };
+    return show(value, 0, false);
+  }
+  function format(f, ...args) {
+    if (typeof f !== 'string') return [f, ...args].map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ');
+    let i = 0;
+    let out = f.replace(/%[sdifjoOc%]/g, (m) => {
+      if (m === '%%') return '%';
+      if (i >= args.length) return m;
+      const a = args[i++];
+      switch (m) {
+        case '%s': return typeof a === 'string' ? a : (typeof a === 'object' && a !== null ? inspect(a, { depth: 0 }) : String(a));
+        case '%d': return typeof a === 'object' && a !== null ? 'NaN' : String(Number(a));
+        case '%i': return String(parseInt(a, 10));
+        case '%f': return String(parseFloat(a));
+        case '%j': try { return JSON.stringify(a); } catch (e) { return '[Circular]'; }
+        case '%c': return '';
+        default: return inspect(a);
+      }
+    });
+    for (; i < args.length; i++) out += ' ' + (typeof args[i] === 'string' ? args[i] : inspect(args[i]));
+    return out;
+  }
+  const promisifyCustom = Symbol.for('nodejs.util.promisify.custom');
+  const util = {
+    format, inspect, types, TextEncoder, TextDecoder,
+    formatWithOptions(_opts, ...args) { return format(...args); },
+    inherits(ctor, superCtor) {
+      if (typeof ctor !== 'function' || typeof superCtor !== 'function' || superCtor.prototype === undefined) {
+        throw new TypeError('The "ctor" and "superCtor" arguments must be functions with a prototype');
+      }
+      Object.defineProperty(ctor, 'super_', { value: superCtor, writable: true, configurable: true });
+      Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+    },
+    promisify(fn) {
+      if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+      if (typeof fn[promisifyCustom] === 'function') return fn[promisifyCustom];
+      return function (...args) {
+        return new Promise((resolve, reject) => {
+          Reflect.apply(fn, this, [...args, (err, value) => (err ? reject(err) : resolve(value))]);
+        });
+      };
+    },
+    callbackify(fn) {
+      return function (...args) {
+        const cb = args.pop();
+        Reflect.apply(fn, this, args).then((v) => cb(null, v), (e) => cb(e || new Error('Promise was rejected with a falsy value')));
+      };
+    },
+    // No warning is printed (warden has no stderr for rules).
+    deprecate(fn) { return fn; },
+    isDeepStrictEqual(a, b) { return deepEqual(a, b, true); },
+    isArray: Array.isArray, isBoolean: (v) => typeof v === 'boolean', isNull: (v) => v === null,
+    isNullOrUndefined: (v) => v === null || v === undefined, isNumber: (v) => typeof v === 'number',
+    isString: (v) => typeof v === 'string', isSymbol: (v) => typeof v === 'symbol', isUndefined: (v) => v === undefined,
+    isRegExp: types.isRegExp, isObject: (v) => v !== null && typeof v === 'object', isDate: types.isDate,
+    isError: (v) => v instanceof Error, isFunction: (v) => typeof v === 'function',
+    isPrimitive: (v) => v === null || (typeof v !== 'object' && typeof v !== 'function'), isBuffer: (v) => v instanceof Buffer,
+  };
+  util.promisify.custom = promisifyCustom;
+
+  // events: EventEmitter as a function, so that `EventEmitter.call(this)` and
+  // `util.inherits` work as in old packages. State lives on the instance only (the
+  // prototype is frozen).
+  function EventEmitter() { EventEmitter.init.call(this); }
+  EventEmitter.init = function () {
+    if (!this._events || this._events === Object.getPrototypeOf(this)._events) { this._events = Object.create(null); this._eventsCount = 0; }
+  };
+  EventEmitter.defaultMaxListeners = 10;
+  function listenersOf(self, type) {
+    if (!self._events) EventEmitter.init.call(self);
+    const l = self._events[type];
+    return l === undefined ? [] : l;
+  }
+  function addListener(self, type, listener, prepend) {
+    if (typeof listener !== 'function') throw new TypeError('The "listener" argument must be of type function');
+    if (self._events && self._events.newListener !== undefined) self.emit('newListener', type, listener.listener || listener);
+    const list = listenersOf(self, type).slice();
+    if (prepend) list.unshift(listener); else list.push(listener);
+    if (self._events[type] === undefined) self._eventsCount++;
+    self._events[type] = list;
+    return self;
+  }
+  function onceWrapper(self, type, listener) {
+    let fired = false;
+    const wrapped = function (...args) {
+      if (fired) return undefined;
+      fired = true;
+      self.removeListener(type, wrapped);
+      return Reflect.apply(listener, self, args);
+    };
+    wrapped.listener = listener;
+    return wrapped;
+  }
+  Object.assign(EventEmitter.prototype, {
+    on(type, listener) { return addListener(this, type, listener, false); },
+    addListener(type, listener) { return addListener(this, type, listener, false); },
+    prependListener(type, listener) { return addListener(this, type, listener, true); },
+    once(type, listener) { return addListener(this, type, onceWrapper(this, type, listener), false); },
+    prependOnceListener(type, listener) { return addListener(this, type, onceWrapper(this, type, listener), true); },
+    off(type, listener) { return this.removeListener(type, listener); },
+    removeListener(type, listener) {
+      const list = listenersOf(this, type);
+      const i = list.findIndex((l) => l === listener || l.listener === listener);
+      if (i < 0) return this;
+      const rest = list.slice(0, i).concat(list.slice(i + 1));
+      if (rest.length) this._events[type] = rest; else { delete this._events[type]; this._eventsCount--; }
+      if (this._events.removeListener !== undefined) this.emit('removeListener', type, listener);
+      return this;
+    },
+    removeAllListeners(type) {
+      if (!this._events) return this;
+      if (type === undefined) { this._events = Object.create(null); this._eventsCount = 0; } else if (this._events[type] !== undefined) { delete this._events[type]; this._eventsCount--; }
+      return this;
+    },
+    emit(type, ...args) {
+      const list = listenersOf(this, type);
+      if (list.length === 0) {
+        if (type === 'error') {
+          const e = args[0];
+          throw e instanceof Error ? e : new Error('Unhandled error. (' + inspect(e) + ')');
+        }
+        return false;
+      }
+      for (const l of list.slice()) Reflect.apply(l, this, args);
+      return true;
+    },
+    listeners(type) { return listenersOf(this, type).map((l) => l.listener || l); },
+    rawListeners(type) { return listenersOf(this, type).slice(); },
+    listenerCount(type) { return listenersOf(this, type).length; },
+    eventNames() { return this._events ? Reflect.ownKeys(this._events) : []; },
+    setMaxListeners(n) { Object.defineProperty(this, '_maxListeners', { value: n, writable: true, configurable: true }); return this; },
+    getMaxListeners() { return this._maxListeners === undefined ? EventEmitter.defaultMaxListeners : this._maxListeners; },
+  });
+  EventEmitter.EventEmitter = EventEmitter;
+  EventEmitter.once = function (emitter, type) {
+    return new Promise((resolve, reject) => {
+      emitter.once(type, (...args) => resolve(args));
+      if (type !== 'error') emitter.once('error', reject);
+    });
+  };
+  EventEmitter.listenerCount = (emitter, type) => emitter.listenerCount(type);
+
+  // stream: the legacy `Stream` (an EventEmitter with `pipe`), which jws builds on. No
+  // Readable/Writable machinery.
+  function Stream(opts) { EventEmitter.call(this, opts); }
+  util.inherits(Stream, EventEmitter);
+  Stream.prototype.pipe = function (dest) {
+    this.on('data', (chunk) => { if (dest.write(chunk) === false && typeof this.pause === 'function') this.pause(); });
+    this.on('end', () => { if (typeof dest.end === 'function') dest.end(); });
+    dest.emit('pipe', this);
+    return dest;
+  };
+  Stream.Stream = Stream;
+
+  // assert
+  class AssertionError extends Error {
+    constructor(options) {
+      const o = options || {};
+      super(o.message !== undefined ? String(o.message) : inspect(o.actual) + ' ' + o.operator + ' ' + inspect(o.expected));
+      this.name = 'AssertionError';
+      this.code = 'ERR_ASSERTION';
+      this.actual = o.actual;
+      this.expected = o.expected;
+      this.operator = o.operator;
+      this.generatedMessage = o.message === undefined;
+    }
+  }
+  function deepEqual(a, b, strict, pairs) {
+    if (strict ? Object.is(a, b) : (a == b || (a !== a && b !== b))) return true; // eslint-disable-line eqeqeq
+    if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+    if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    if (a instanceof RealDate || b instanceof RealDate) return a instanceof RealDate && b instanceof RealDate && a.getTime() === b.getTime();
+    if (a instanceof RegExp || b instanceof RegExp) return String(a) === String(b);
+    const seenPairs = pairs || [];
+    if (seenPairs.some(([x, y]) => x === a && y === b)) return true;
+    if (seenPairs.length > 1000) throw new RangeError('objects nested too deep to compare');
+    seenPairs.push([a, b]);
+    try {
+      if (a instanceof Map || a instanceof Set) {
+        if (!(b instanceof Map || b instanceof Set) || a.size !== b.size) return false;
+        const ea = Array.from(a), eb = Array.from(b);
+        return ea.every((x, i) => deepEqual(x, eb[i], strict, seenPairs));
+      }
+      if (ArrayBuffer.isView(a)) {
+        if (!ArrayBuffer.isView(b) || a.length !== b.length) return false;
+        for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+        return true;
+      }
+      const ka = Object.keys(a), kb = Object.keys(b);
+      if (ka.length !== kb.length) return false;
+      for (const k of ka) if (!own(b, k) || !deepEqual(a[k], b[k], strict, seenPairs)) return false;
+      return true;
+    } finally {
+      seenPairs.pop();
+    }
+  }
+  function failWith(actual, expected, message, operator) {
+    if (message instanceof Error) throw message;
+    throw new AssertionError({ actual, expected, message, operator });
+  }
+  function matchesError(e, expected) {
+    if (expected === undefined) return true;
+    if (typeof expected === 'function') {
+      if (expected.prototype !== undefined && e instanceof expected) return true;
+      if (Error.isPrototypeOf(expected) || expected === Error) return false;
+      return expected(e) === true;
+    }
+    if (expected instanceof RegExp) return expected.test(String(e));
+    if (expected !== null && typeof expected === 'object') return Object.keys(expected).every((k) => (expected[k] instanceof RegExp ? expected[k].test(e[k]) : deepEqual(e[k], expected[k], true)));
+    return false;
+  }
+  function makeAssert(strict) {
+    const a = function ok(value, message) { if (!value) failWith(value, true, message === undefined ? 'The expression evaluated to a falsy value' : message, '=='); };
+    Object.assign(a, {
+      ok: a,
+      equal(x, y, m) { if (strict ? !Object.is(x, y) : !(x == y || (x !== x && y !== y))) failWith(x, y, m, strict ? 'strictEqual' : '=='); }, // eslint-disable-line eqeqeq
+      notEqual(x, y, m) { if (strict ? Object.is(x, y) : x == y) failWith(x, y, m, strict ? 'notStrictEqual' : '!='); }, // eslint-disable-line eqeqeq
+      strictEqual(x, y, m) { if (!Object.is(x, y)) failWith(x, y, m, 'strictEqual'); },
+      notStrictEqual(x, y, m) { if (Object.is(x, y)) failWith(x, y, m, 'notStrictEqual'); },
+      deepEqual(x, y, m) { if (!deepEqual(x, y, strict)) failWith(x, y, m, strict ? 'deepStrictEqual' : 'deepEqual'); },
+      notDeepEqual(x, y, m) { if (deepEqual(x, y, strict)) failWith(x, y, m, strict ? 'notDeepStrictEqual' : 'notDeepEqual'); },
+      deepStrictEqual(x, y, m) { if (!deepEqual(x, y, true)) failWith(x, y, m, 'deepStrictEqual'); },
+      notDeepStrictEqual(x, y, m) { if (deepEqual(x, y, true)) failWith(x, y, m, 'notDeepStrictEqual'); },
+      fail(m) { failWith(undefined, undefined, m === undefined ? 'Failed' : m, 'fail'); },
+      ifError(v) { if (v !== null && v !== undefined) throw v instanceof Error ? v : new AssertionError({ message: 'ifError got unwanted exception: ' + inspect(v) }); },
+      match(s, re, m) { if (!re.test(s)) failWith(s, re, m, 'match'); },
+      doesNotMatch(s, re, m) { if (re.test(s)) failWith(s, re, m, 'doesNotMatch'); },
+      throws(fn, expected, m) {
+        try { fn(); } catch (e) {
+          if (!matchesError(e, expected)) throw e;
+          return;
+        }
+        failWith(undefined, expected, typeof expected === 'string' ? expected : m === undefined ? 'Missing expected exception.' : m, 'throws');
+      },
+      doesNotThrow(fn, _expected, m) {
+        try { fn(); } catch (e) { failWith(e, undefined, m === undefined ? 'Got unwanted exception: ' + (e && e.message) : m, 'doesNotThrow'); }
+      },
+      rejects(p, expected, m) {
+        return Promise.resolve(typeof p === 'function' ? p() : p).then(
+          () => failWith(undefined, expected, m === undefined ? 'Missing expected rejection.' : m, 'rejects'),
+          (e) => { if (!matchesError(e, expected)) throw e; });
+      },
+      doesNotReject(p, _expected, m) {
+        return Promise.resolve(typeof p === 'function' ? p() : p).then(() => undefined, (e) => failWith(e, undefined, m === undefined ? 'Got unwanted rejection.' : m, 'doesNotReject'));
+      },
+      AssertionError,
+    });
+    return a;
+  }
+  const assert = makeAssert(false);
+  assert.strict = makeAssert(true);
+  assert.strict.strict = assert.strict;
+
+  // string_decoder: bytes in, text out, keeping an incomplete UTF-8 (or UTF-16, base64)
+  // sequence for the next write.
+  function StringDecoder(encoding) {
+    const enc = encodingOf(encoding);
+    if (enc === null) throw new TypeError('Unknown encoding: ' + encoding);
+    this.encoding = enc;
+    this._pending = [];
+  }
+  StringDecoder.prototype.write = function (buf) {
+    const bytes = this._pending.concat(Array.from(typeof buf === 'string' ? Buffer.from(buf) : buf));
+    let keep = 0;
+    if (this.encoding === 'utf8') {
+      // An incomplete sequence at the end waits for its continuation bytes.
+      for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+        const b = bytes[bytes.length - back];
+        if ((b & 0xc0) === 0x80) continue;
+        const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+        if (need > back) keep = back;
+        break;
+      }
+    } else if (this.encoding === 'utf16le') {
+      keep = bytes.length % 2;
+    } else if (this.encoding === 'base64' || this.encoding === 'base64url') {
+      keep = bytes.length % 3;
+    }
+    this._pending = bytes.slice(bytes.length - keep);
+    return Buffer.from(bytes.slice(0, bytes.length - keep)).toString(this.encoding);
+  };
+  StringDecoder.prototype.end = function (buf) {
+    const head = buf === undefined ? '' : this.write(buf);
+    const rest = this._pending;
+    this._pending = [];
+    return head + (rest.length ? (this.encoding === 'utf8' ? '\ufffd' : Buffer.from(rest).toString(this.encoding)) : '');
+  };
+  const string_decoder = { StringDecoder };
+
+  // path (POSIX): the working directory is `/`.
+  function normalizeParts(parts, absolute) {
+    const out = [];
+    for (const p of parts) {
+      if (p === '' || p === '.') continue;
+      if (p === '..') { if (out.length && out[out.length - 1] !== '..') out.pop(); else if (!absolute) out.push('..'); } else out.push(p);
+    }
+    return out;
+  }
+  const strArg = (p, name) => { if (typeof p !== 'string') throw new TypeError('The "' + name + '" argument must be of type string'); return p; };
+  const path = {
+    sep: '/', delimiter: ':',
+    normalize(p) {
+      strArg(p, 'path');
+      if (p === '') return '.';
+      const absolute = p.startsWith('/'), trailing = p.endsWith('/');
+      let s = normalizeParts(p.split('/'), absolute).join('/');
+      if (s === '' && !absolute) s = '.';
+      if (s !== '' && trailing) s += '/';
+      return (absolute ? '/' : '') + s;
+    },
+    join(...parts) {
+      const joined = parts.map((p) => strArg(p, 'path')).filter((p) => p !== '').join('/');
+      return joined === '' ? '.' : path.normalize(joined);
+    },
+    resolve(...parts) {
+      let resolved = '';
+      for (let i = parts.length - 1; i >= 0 && !resolved.startsWith('/'); i--) {
+        const p = strArg(parts[i], 'path');
+        if (p !== '') resolved = p + (resolved ? '/' + resolved : '');
+      }
+      if (!resolved.startsWith('/')) resolved = '/' + resolved;
+      return '/' + normalizeParts(resolved.split('/'), true).join('/');
+    },
+    isAbsolute(p) { return strArg(p, 'path').startsWith('/'); },
+    dirname(p) {
+      strArg(p, 'path');
+      if (p === '') return '.';
+      const s = p.replace(/\/+$/, '');
+      if (s === '') return '/';
+      const i = s.lastIndexOf('/');
+      if (i < 0) return '.';
+      return i === 0 ? '/' : s.slice(0, i).replace(/\/+$/, '') || '/';
+    },
+    basename(p, ext) {
+      const s = strArg(p, 'path').replace(/\/+$/, '');
+      const base = s.slice(s.lastIndexOf('/') + 1);
+      return typeof ext === 'string' && ext !== base && base.endsWith(ext) ? base.slice(0, base.length - ext.length) : base;
+    },
+    extname(p) {
+      const base = path.basename(p);
+      const i = base.lastIndexOf('.');
+      return i <= 0 ? '' : base.slice(i);
+    },
+    relative(from, to) {
+      const a = path.resolve(from).split('/').filter(Boolean), b = path.resolve(to).split('/').filter(Boolean);
+      let i = 0;
+      while (i < a.length && i < b.length && a[i] === b[i]) i++;
+      return a.slice(i).map(() => '..').concat(b.slice(i)).join('/');
+    },
+    parse(p) {
+      strArg(p, 'path');
+      const root = p.startsWith('/') ? '/' : '', base = path.basename(p), ext = path.extname(p);
+      const dir = p.includes('/') ? path.dirname(p) : '';
+      return { root, dir, base, ext, name: ext ? base.slice(0, base.length - ext.length) : base };
+    },
+    format(o) {
+      const dir = o.dir || o.root || '', base = o.base || (o.name || '') + (o.ext || '');
+      return dir === '' ? base : dir === o.root ? dir + base : dir + '/' + base;
+    },
+    toNamespacedPath(p) { return p; },
+  };
+  path.posix = path;
+
+  // punycode (RFC 3492), as Node's deprecated module.
+  const punycode = (function () {
+    const base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700, initialBias = 72, initialN = 128, maxInt = 2147483647;
+    const adapt = (delta, numPoints, first) => {
+      let k = 0;
+      delta = first ? Math.floor(delta / damp) : delta >> 1;
+      delta += Math.floor(delta / numPoints);
+      for (; delta > ((base - tMin) * tMax) >> 1; k += base) delta = Math.floor(delta / (base - tMin));
+      return Math.floor(k + ((base - tMin + 1) * delta) / (delta + skew));
+    };
+    const digit = (d) => String.fromCharCode(d + 22 + 75 * (d < 26));
+    const ucs2decode = (s) => Array.from(String(s), (c) => c.codePointAt(0));
+    const ucs2encode = (a) => String.fromCodePoint(...a);
+    function encode(input) {
+      const cps = ucs2decode(input);
+      let n = initialN, delta = 0, bias = initialBias;
+      let out = cps.filter((c) => c < 0x80).map((c) => String.fromCharCode(c)).join('');
+      const basic = out.length;
+      let h = basic;
+      if (basic) out += '-';
+      while (h < cps.length) {
+        let m = maxInt;
+        for (const c of cps) if (c >= n && c < m) m = c;
+        if (m - n > Math.floor((maxInt - delta) / (h + 1))) throw new RangeError('Overflow: input needs wider integers to process');
+        delta += (m - n) * (h + 1);
+        n = m;
+        for (const c of cps) {
+          if (c < n && ++delta > maxInt) throw new RangeError('Overflow: input needs wider integers to process');
+          if (c === n) {
+            let q = delta;
+            for (let k = base; ; k += base) {
+              const t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias;
+              if (q < t) break;
+              out += digit(t + ((q - t) % (base - t)));
+              q = Math.floor((q - t) / (base - t));
+            }
+            out += digit(q);
+            bias = adapt(delta, h + 1, h === basic);
+            delta = 0;
+            ++h;
+          }
+        }
+        ++delta;
+        ++n;
+      }
+      return out;
+    }
+    function decode(input) {
+      const s = String(input);
+      const out = [];
+      let basic = s.lastIndexOf('-');
+      if (basic < 0) basic = 0;
+      for (let j = 0; j < basic; j++) {
+        if (s.charCodeAt(j) >= 0x80) throw new RangeError('Illegal input >= 0x80 (not a basic code point)');
+        out.push(s.charCodeAt(j));
+      }
+      let i = 0, n = initialN, bias = initialBias;
+      for (let index = basic > 0 ? basic + 1 : 0; index < s.length;) {
+        const oldi = i;
+        for (let w = 1, k = base; ; k += base) {
+          if (index >= s.length) throw new RangeError('Invalid input');
+          const c = s.charCodeAt(index++);
+          const d = c - 48 < 10 ? c - 22 : c - 65 < 26 ? c - 65 : c - 97 < 26 ? c - 97 : base;
+          if (d >= base || d > Math.floor((maxInt - i) / w)) throw new RangeError('Invalid input');
+          i += d * w;
+          const t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias;
+          if (d < t) break;
+          if (w > Math.floor(maxInt / (base - t))) throw new RangeError('Overflow: input needs wider integers to process');
+          w *= base - t;
+        }
+        const len = out.length + 1;
+        bias = adapt(i - oldi, len, oldi === 0);
+        if (Math.floor(i / len) > maxInt - n) throw new RangeError('Overflow: input needs wider integers to process');
+        n += Math.floor(i / len);
+        i %= len;
+        out.splice(i++, 0, n);
+      }
+      return String.fromCodePoint(...out);
+    }
+    const mapLabels = (domain, f) => {
+      const parts = String(domain).split('@');
+      const host = parts.pop().replace(/[\u3002\uFF0E\uFF61]/g, '.');
+      return (parts.length ? parts.join('@') + '@' : '') + host.split('.').map(f).join('.');
+    };
+    return {
+      version: '2.1.0', ucs2: { decode: ucs2decode, encode: ucs2encode }, encode, decode,
+      toASCII: (d) => mapLabels(d, (l) => (/[^\0-\x7F]/.test(l) ? 'xn--' + encode(l) : l)),
+      toUnicode: (d) => mapLabels(d, (l) => (/^xn--/i.test(l) ? decode(l.slice(4).toLowerCase()) : l)),
+    };
+  })();
+
+  function clearImmediate(id) { clearTimeout(id); }
+  const timersModule = { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval: clearTimeout, clearImmediate };
+
+  // `process`: no environment, no I/O; `nextTick` is a promise job.
+  const process = {
+    env: rawFreeze({}), argv: ['node'], execArgv: [], platform: 'linux', arch: 'x64', title: 'node',
+    version: 'v18.20.8', versions: rawFreeze({ node: '18.20.8' }), release: rawFreeze({ name: 'node' }), browser: false,
+    cwd() { return '/'; },
+    nextTick(fn, ...args) {
+      if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+      Promise.resolve().then(() => Reflect.apply(fn, undefined, args));
+    },
+    hrtime(previous) {
+      const ms = performanceNow();
+      let s = Math.floor(ms / 1000), ns = Math.round((ms % 1000) * 1e6);
+      if (Array.isArray(previous)) { s -= previous[0]; ns -= previous[1]; if (ns < 0) { s--; ns += 1e9; } }
+      return [s, ns];
+    },
+    emitWarning() {},
+  };
+  // Frozen here: the lockdown freezes methods without walking into them.
+  process.hrtime.bigint = rawFreeze(() => BigInt(Math.round(performanceNow() * 1e6)));
+  function performanceNow() { return loginNow === null ? 0 : loginElapsed + clock; }
+
+  // ---- require --------------------------------------------------------------------------
+  // A rule's `require(name)` (and a `[modules]` file's): first the manifest's `[modules]`,
+  // then the built-in modules (also as `node:name`), then the files of `node_modules` the
+  // pipeline included, resolved from the project's directory as Node would (host.rs, with
+  // the algorithm the checker used to include them). A file from `node_modules` gets its own
+  // `require`, which resolves from its directory: built-ins first, then `node_modules` (a
+  // package never sees `[modules]`). Modules are cached per runtime; a module required
+  // while it loads (a cycle) gives its exports so far, as in Node.
   const factories = {};
   const loaded = {};
   // HTTP (http.js, over runtime/js/src/net.rs): `request`, `axios`, `node-fetch`, `fetch`.
   const http = HTTP({
     start: HOST_HTTP, log(level, message) { console[level](message); }, fail, querystring, Buffer, toBase64, URL, URLSearchParams,
   });
+  const fileModules = new Map();
   const builtins = {
-    querystring, crypto, url, buffer: Object.freeze({ Buffer }), request: http.request, axios: http.axios, 'node-fetch': http.nodeFetch,
+    querystring, crypto, url, buffer, util, events: EventEmitter, stream: Stream, assert, string_decoder, path,
+    punycode, timers: timersModule, request: http.request, axios: http.axios, 'node-fetch': http.nodeFetch,
     auth0: auth0Module,
+  };
+  const notFound = (name) => {
+    const e = new Error("Cannot find module '" + name + "'");
+    e.code = 'MODULE_NOT_FOUND';
+    return e;
+  };
+  const builtinOf = (n) => {
+    const b = n.startsWith('node:') ? n.slice(5) : n;
+    return own(builtins, b) ? builtins[b] : undefined;
   };
   function require(name) {
     const n = String(name);
     const at = n.lastIndexOf('@');
     const base = at > 0 ? n.slice(0, at) : n; // `lodash@4.17.19` and `@scope/pkg@1.0` name a version
-    if (Object.prototype.hasOwnProperty.call(loaded, base)) return loaded[base];
-    if (Object.prototype.hasOwnProperty.call(factories, base)) {
-      const module = { exports: {} };
+    if (own(loaded, base)) return loaded[base];
+    if (own(factories, base) && !base.startsWith('/')) {
+      const module = { exports: {}, id: base, filename: base, loaded: false };
       loaded[base] = module.exports;
-      Reflect.apply(factories[base], module.exports, [module, module.exports, require]);
+      Reflect.apply(factories[base], module.exports, [module, module.exports, require, base, '/']);
       loaded[base] = module.exports;
+      module.loaded = true;
       return module.exports;
     }
-    if (Object.prototype.hasOwnProperty.call(builtins, base)) return builtins[base];
-    throw new Error("Cannot find module '" + name + "'");
+    const b = builtinOf(base);
+    if (b !== undefined) return b;
+    return requireFile('/', base, n);
+  }
+  require.resolve = function resolve(name) {
+    const n = String(name);
+    const at = n.lastIndexOf('@');
+    const base = at > 0 ? n.slice(0, at) : n;
+    if (own(factories, base) && !base.startsWith('/')) return base;
+    if (builtinOf(base) !== undefined) return base;
+    const found = HOST_RESOLVE('/', base);
+    if (found == null || !own(factories, found)) throw notFound(n);
+    return found;
+  };
+  function requireFrom(dir) {
+    const r = function require(name) {
+      const n = String(name);
+      const b = builtinOf(n);
+      return b !== undefined ? b : requireFile(dir, n, n);
+    };
+    r.resolve = function resolve(name) {
+      const n = String(name);
+      if (builtinOf(n) !== undefined) return n;
+      const found = HOST_RESOLVE(dir, n);
+      if (found == null || !own(factories, found)) throw notFound(n);
+      return found;
+    };
+    return r;
+  }
+  function requireFile(dir, request, shown) {
+    const found = HOST_RESOLVE(dir, request);
+    if (found == null || !own(factories, found)) throw notFound(shown);
+    const cached = fileModules.get(found);
+    if (cached !== undefined) return cached.exports;
+    const dirname = found.slice(0, found.lastIndexOf('/')) || '/';
+    const module = { id: found, filename: found, path: dirname, loaded: false, exports: {}, children: [], paths: [] };
+    fileModules.set(found, module);
+    try {
+      Reflect.apply(factories[found], module.exports, [module, module.exports, requireFrom(dirname), found, dirname]);
+    } catch (e) {
+      fileModules.delete(found); // as Node: a module that threw is not cached
+      throw e;
+    }
+    module.loaded = true;
+    return module.exports;
   }
 
   const globalObject = {};
@@ -436,8 +1322,15 @@
   Object.assign(G, {
     Buffer, TextEncoder, TextDecoder, URL, URLSearchParams,
     UnauthorizedError, console, setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout, setImmediate,
-    require, global: globalObject, fetch: http.fetch, Headers: http.Headers, Response: http.Response, request: http.request,
+    clearImmediate, process, require, global: globalObject, fetch: http.fetch, Headers: http.Headers, Response: http.Response,
+    request: http.request,
   });
+  // The helpers Auth0 injected without `require`, when the project installed them:
+  // `_` (lodash), `uuid`, `jwt` (jsonwebtoken). Loaded on first use.
+  for (const [g, pkg] of [['_', 'lodash'], ['uuid', 'uuid'], ['jwt', 'jsonwebtoken']]) {
+    if (HOST_RESOLVE('/', pkg) == null) continue;
+    Reflect.defineProperty(G, g, { get: { [g]() { return require(pkg); } }[g], enumerable: false, configurable: true });
+  }
   Reflect.defineProperty(G, 'configuration', { get: { configuration() { return configuration; } }.configuration, enumerable: true, configurable: true });
   Reflect.defineProperty(G, 'auth0', { get: { auth0() { return auth0; } }.auth0, enumerable: true, configurable: true });
 
@@ -859,7 +1752,7 @@
       }
     }
     for (const h of hiddenIntrinsics()) hardenOne(h);
-    harden(builtins); // what `require` answers for crypto, querystring, url, buffer
+    harden(builtins); // what `require` answers: crypto, querystring, url, buffer, util, events, ...
     harden(users);
     hardenOne(RealDate);
     for (const k of rawOwnKeys(G)) {

@@ -174,7 +174,7 @@ impl Sandbox {
         let mut errors = Vec::new();
         let mut warden = None;
         context.with(|ctx| {
-            if let Err(e) = host::install(&ctx) {
+            if let Err(e) = host::install(&ctx, std::sync::Arc::new(crate::npm::Included::new(&js.modules))) {
                 errors.push(JsError::new("host", e.to_string()));
                 return;
             }
@@ -549,8 +549,7 @@ pub(crate) fn compile_all(rules: &[JsSource], modules: &[JsSource]) -> Result<By
     context.with(|ctx| {
         for m in modules {
             // The factory is the script's value; Rust registers it (no global is involved).
-            let src = format!("(function (module, exports, require) {{\n{}\n}})", m.file.text);
-            match bytecode::compile(&ctx, &src, &m.file.path) {
+            match bytecode::compile(&ctx, &crate::npm::factory_source(m), &m.file.path) {
                 Ok(code) => out.modules.push(code),
                 Err(e) => errors.push(syntax_error(&ctx, e, &m.file.path)),
             }
