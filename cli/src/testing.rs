@@ -439,13 +439,18 @@ fn run_case(
         });
     }
     check(&case.expect, &actual, &mut failures);
-    let used: Vec<u64> = actual["http"]["used"].as_array().map(|u| u.iter().filter_map(Json::as_u64).collect()).unwrap_or_default();
+    let used: Vec<u64> =
+        actual["http"]["used"].as_array().map(|u| u.iter().filter_map(Json::as_u64).collect()).unwrap_or_default();
     for request in actual["http"]["unexpected"].as_array().into_iter().flatten() {
         failures.push(format!("http: unexpected request {}", request.as_str().unwrap_or_default()));
     }
     for (i, c) in canned.iter().enumerate() {
         if !c.optional && !used.contains(&(i as u64)) {
-            failures.push(format!("http: expected request did not happen: {} {}", c.method.to_ascii_uppercase(), c.url));
+            failures.push(format!(
+                "http: expected request did not happen: {} {}",
+                c.method.to_ascii_uppercase(),
+                c.url
+            ));
         }
     }
     failures

@@ -73,7 +73,9 @@ fn claim(out: &Json, name: &str) -> Json {
 /// An upstream that answers JSON about what it was asked.
 fn echo() -> Upstream {
     Upstream::http(|s| match s.target.as_str() {
-        t if t.starts_with("/person") => Answer::json(200, &json!({ "company": "Analytical Engines", "seen": s.target })),
+        t if t.starts_with("/person") => {
+            Answer::json(200, &json!({ "company": "Analytical Engines", "seen": s.target }))
+        }
         "/score" => Answer::json(200, &json!({ "score": 0.93, "auth": s.header("authorization"), "body": s.body })),
         "/missing" => Answer::json(404, &json!({ "error": "no such person" })),
         "/text" => Answer::text(200, "plain words"),
@@ -166,9 +168,9 @@ fn what_the_allowlist_does_not_name_is_refused_and_logged() {
     let other_port = format!("http://127.0.0.1:{}", up.addr.port().wrapping_add(1).max(1));
     let http = format!("allow = [\"{origin}/person/\"]");
     for url in [
-        format!("{origin}/score"),                     // outside the prefix
-        format!("{origin}/person"),                    // the prefix ends with its slash
-        format!("{other_port}/person/x"),              // another port
+        format!("{origin}/score"),                             // outside the prefix
+        format!("{origin}/person"),                            // the prefix ends with its slash
+        format!("{other_port}/person/x"),                      // another port
         "http://169.254.169.254/latest/meta-data".to_string(), // cloud metadata
         "http://[::1]/person/x".to_string(),
         "file:///etc/passwd".to_string(),
@@ -181,7 +183,9 @@ fn what_the_allowlist_does_not_name_is_refused_and_logged() {
             assert_eq!(e[0], "EPOLICY", "{url} ({mode:?}): {out:#}");
             let logs = out["logs"].as_array().unwrap();
             assert!(
-                logs.iter().any(|l| l["rule"] == "r" && l["level"] == "warn" && l["message"].as_str().unwrap().contains("refused")),
+                logs.iter().any(|l| l["rule"] == "r"
+                    && l["level"] == "warn"
+                    && l["message"].as_str().unwrap().contains("refused")),
                 "{url} ({mode:?}): {out:#}"
             );
         }
@@ -250,7 +254,12 @@ fn host_names_resolving_to_private_addresses_are_refused_unless_resolve_maps_the
     let up = echo();
     let port = up.addr.port();
     let by_name = format!("http://localhost:{port}");
-    let dir = project("dns", &format!("allow = [\"{by_name}\"]"), &[("r.js", &refusal_rule(&format!("{by_name}/person")))], &[]);
+    let dir = project(
+        "dns",
+        &format!("allow = [\"{by_name}\"]"),
+        &[("r.js", &refusal_rule(&format!("{by_name}/person")))],
+        &[],
+    );
     for mode in MODES {
         let e = claim(&login(&load(&dir, mode)), "e");
         assert_eq!(e[0], "EPOLICY", "{mode:?}: {e}");
@@ -275,13 +284,15 @@ fn tls_with_a_test_ca() {
     let up = Upstream::https(&ca, |_| Answer::json(200, &json!({ "company": "tls" })));
     let port = up.addr.port();
     let url = format!("https://api.test:{port}/person");
-    let base = format!("allow = [\"https://api.test:{port}\"]\nresolve = {{ \"api.test:{port}\" = \"127.0.0.1:{port}\" }}");
+    let base =
+        format!("allow = [\"https://api.test:{port}\"]\nresolve = {{ \"api.test:{port}\" = \"127.0.0.1:{port}\" }}");
     let rule = format!(
         "function (user, context, callback) {{ request({{ url: '{url}', json: true }}, function (err, resp, body) {{ \
            context.idToken['https://x/e'] = err ? [err.code, err.message] : ['ok', body.company]; callback(null, user, context); }}); }}"
     );
     for mode in MODES {
-        let dir = project("tls", &format!("{base}\nca_file = \"ca.pem\""), &[("r.js", &rule)], &[("ca.pem", &ca.ca_pem)]);
+        let dir =
+            project("tls", &format!("{base}\nca_file = \"ca.pem\""), &[("r.js", &rule)], &[("ca.pem", &ca.ca_pem)]);
         assert_eq!(claim(&login(&load(&dir, mode)), "e"), json!(["ok", "tls"]), "{mode:?}");
         let dir = project("tls-untrusted", &base, &[("r.js", &rule)], &[]);
         let e = claim(&login(&load(&dir, mode)), "e");
@@ -294,7 +305,8 @@ fn tls_with_a_test_ca() {
 /// and the next login on the same pipeline succeeds.
 #[test]
 fn an_upstream_that_never_answers_ends_the_login_at_its_deadline() {
-    let up = Upstream::http(|s| if s.target == "/hang" { Answer::Never } else { Answer::json(200, &json!({ "ok": true })) });
+    let up =
+        Upstream::http(|s| if s.target == "/hang" { Answer::Never } else { Answer::json(200, &json!({ "ok": true })) });
     let origin = up.origin();
     // The request's own limit is longer than the login's budget.
     let http = format!("allow = [\"{origin}\"]\ntimeout_ms = 60000");
@@ -345,7 +357,12 @@ fn oversize_responses_are_refused() {
     );
     for (limit, want) in [(1000, json!("ELIMIT")), (10_000, json!(5000))] {
         for mode in MODES {
-            let dir = project("big", &format!("allow = [\"{origin}\"]\nmax_response_bytes = {limit}"), &[("r.js", &rule)], &[]);
+            let dir = project(
+                "big",
+                &format!("allow = [\"{origin}\"]\nmax_response_bytes = {limit}"),
+                &[("r.js", &rule)],
+                &[],
+            );
             assert_eq!(claim(&login(&load(&dir, mode)), "e"), want, "{limit} {mode:?}");
         }
     }
@@ -545,14 +562,18 @@ fn the_enrichment_example_runs_against_a_local_upstream() {
             .arg(dir.join(format!("samples/{sample}/context.json")))
             .output()
             .unwrap();
-        serde_json::from_slice::<Json>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+        serde_json::from_slice::<Json>(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
     };
     let out = run("first-login");
     assert_eq!(out["decision"], "allow", "{out:#}");
     assert_eq!(out["id_token"]["https://example.com/company"], "Example Corp", "{out:#}");
     assert_eq!(out["access_token"]["https://example.com/risk"], 0.05, "{out:#}");
     let seen = up.wait_for(4);
-    assert!(seen.iter().any(|s| s.starts_with("POST /services/T000/B000/XXXX {\"text\":\"New user: Ada Lovelace")), "{seen:?}");
+    assert!(
+        seen.iter().any(|s| s.starts_with("POST /services/T000/B000/XXXX {\"text\":\"New user: Ada Lovelace")),
+        "{seen:?}"
+    );
     let out = run("fraudster");
     assert_eq!(out["decision"], "deny", "{out:#}");
     assert_eq!(out["error"]["description"], "Login blocked: unusual activity.", "{out:#}");

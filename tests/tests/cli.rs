@@ -424,8 +424,16 @@ fn http_policy_errors_name_the_entry() {
         ("max_response_bytes = 100000000", "max_response_bytes = 100000000 is out of range", "67108864"),
         ("timeout_ms = 0", "[http] timeout_ms = 0 is out of range", "between 1 and 600000"),
         ("max_redirects = 50", "max_redirects = 50 is out of range", "between 0 and 20"),
-        ("resolve = { \"api.example.com\" = \"127.0.0.1:1\" }", "resolve key `api.example.com` is not `host:port`", "127.0.0.1:8443"),
-        ("resolve = { \"api.example.com:443\" = \"localhost:1\" }", "resolve value `localhost:1` is not `ip:port`", "127.0.0.1:8443"),
+        (
+            "resolve = { \"api.example.com\" = \"127.0.0.1:1\" }",
+            "resolve key `api.example.com` is not `host:port`",
+            "127.0.0.1:8443",
+        ),
+        (
+            "resolve = { \"api.example.com:443\" = \"localhost:1\" }",
+            "resolve value `localhost:1` is not `ip:port`",
+            "127.0.0.1:8443",
+        ),
         ("ca_file = \"missing.pem\"", "ca_file `missing.pem` cannot be read", "relative to warden.toml"),
         ("ca_file = \"ca.pem\"", "ca_file `ca.pem` holds no PEM certificate", "BEGIN CERTIFICATE"),
         ("allowed = []", "unknown field `allowed`", "docs/manifest.md"),

@@ -49,7 +49,8 @@ fn samples_give_expected_outcomes_through_the_library() {
                     let decoded = pipeline
                         .decode(read(&case.join("user.json")), read(&case.join("context.json")), now)
                         .expect("valid input");
-                    let outcome = pipeline.run_decoded(decoded.answer_http_from(exchanges.clone()), &Exec::at(now).on(backend));
+                    let outcome =
+                        pipeline.run_decoded(decoded.answer_http_from(exchanges.clone()), &Exec::at(now).on(backend));
                     assert_eq!(outcome.to_json(), expected, "{} on {backend:?}", case.display());
                 }
                 continue;

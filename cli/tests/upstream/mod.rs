@@ -16,7 +16,12 @@ use hyper_util::rt::TokioIo;
 
 /// What the upstream answers.
 pub enum Answer {
-    Reply { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, delay: Duration },
+    Reply {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        delay: Duration,
+    },
     /// Holds the connection open and never answers.
     Never,
 }
@@ -88,7 +93,11 @@ impl Upstream {
     }
 
     /// HTTPS on 127.0.0.1 with a certificate and key given as PEM (a PKCS#8 key).
-    pub fn https_pem(cert_pem: &str, key_pem: &str, handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Upstream {
+    pub fn https_pem(
+        cert_pem: &str,
+        key_pem: &str,
+        handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static,
+    ) -> Upstream {
         use tokio_rustls::rustls::pki_types::pem::PemObject;
         let cert = tokio_rustls::rustls::pki_types::CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
         let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();

@@ -241,7 +241,13 @@ pub fn parse(
 }
 
 /// The `[http]` policy, each entry checked (E0200 at the entry that is not valid).
-fn http_policy(h: HttpToml, dir: &Path, file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> warden_ir::HttpPolicy {
+fn http_policy(
+    h: HttpToml,
+    dir: &Path,
+    file: FileId,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> warden_ir::HttpPolicy {
     use warden_ir::HttpPolicy as P;
     let section = text.find("[http]").unwrap_or(0);
     let span_of = |needle: &str| {
@@ -290,9 +296,17 @@ fn http_policy(h: HttpToml, dir: &Path, file: FileId, text: &str, diags: &mut Ve
     for (from, to) in &h.resolve {
         let from_ok = from.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
         if !from_ok {
-            error(from, format!("[http] resolve key `{from}` is not `host:port`"), "write `\"api.example.com:443\" = \"127.0.0.1:8443\"`");
+            error(
+                from,
+                format!("[http] resolve key `{from}` is not `host:port`"),
+                "write `\"api.example.com:443\" = \"127.0.0.1:8443\"`",
+            );
         } else if to.parse::<std::net::SocketAddr>().is_err() {
-            error(to, format!("[http] resolve value `{to}` is not `ip:port`"), "write `\"api.example.com:443\" = \"127.0.0.1:8443\"`");
+            error(
+                to,
+                format!("[http] resolve value `{to}` is not `ip:port`"),
+                "write `\"api.example.com:443\" = \"127.0.0.1:8443\"`",
+            );
         } else {
             resolve.insert(from.to_ascii_lowercase(), to.clone());
         }
@@ -300,7 +314,11 @@ fn http_policy(h: HttpToml, dir: &Path, file: FileId, text: &str, diags: &mut Ve
     let ca_pem = h.ca_file.and_then(|f| match std::fs::read_to_string(dir.join(&f)) {
         Ok(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Some(pem),
         Ok(_) => {
-            error(&f, format!("[http] ca_file `{f}` holds no PEM certificate"), "give a file of `-----BEGIN CERTIFICATE-----` blocks");
+            error(
+                &f,
+                format!("[http] ca_file `{f}` holds no PEM certificate"),
+                "give a file of `-----BEGIN CERTIFICATE-----` blocks",
+            );
             None
         }
         Err(e) => {

@@ -22,7 +22,7 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -185,8 +185,10 @@ impl Policy {
             return Err(NetError::policy(format!("{url} has no host")));
         };
         let host = host.to_ascii_lowercase();
-        let allowed =
-            self.allow.iter().any(|a| a.scheme == url.scheme() && a.host == host && a.port == port && url.path().starts_with(&a.path));
+        let allowed = self
+            .allow
+            .iter()
+            .any(|a| a.scheme == url.scheme() && a.host == host && a.port == port && url.path().starts_with(&a.path));
         if allowed {
             Ok(())
         } else {
@@ -397,7 +399,10 @@ async fn exchange(
             let mut req = hyper::Request::builder().method(method.clone()).uri(url.as_str());
             for (n, v) in &headers {
                 // Credentials go only to the origin the rule named.
-                if hop > 0 && url.origin() != origin && (n == hyper::header::AUTHORIZATION || n == hyper::header::COOKIE) {
+                if hop > 0
+                    && url.origin() != origin
+                    && (n == hyper::header::AUTHORIZATION || n == hyper::header::COOKIE)
+                {
                     continue;
                 }
                 req = req.header(n, v);
@@ -412,7 +417,9 @@ async fn exchange(
                 if hop == policy.max_redirects {
                     return Err(NetError::new("EREDIRECT", format!("more than {} redirects", policy.max_redirects)));
                 }
-                url = url.join(&location).map_err(|_| NetError::new("EREDIRECT", format!("bad redirect to {location}")))?;
+                url = url
+                    .join(&location)
+                    .map_err(|_| NetError::new("EREDIRECT", format!("bad redirect to {location}")))?;
                 if status == 303 || ((status == 301 || status == 302) && method == hyper::Method::POST) {
                     if method != hyper::Method::HEAD {
                         method = hyper::Method::GET;
@@ -567,10 +574,7 @@ pub(crate) fn wait(wait: Duration) -> Option<(u32, String)> {
         if login.inflight == 0 {
             return None;
         }
-        match login.rx.recv_timeout(wait) {
-            Ok(d) => Some(d),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        login.rx.recv_timeout(wait).ok()
     })?;
     LOGIN.with(|l| {
         if let Some(login) = l.borrow_mut().as_mut() {
@@ -660,7 +664,16 @@ pub(crate) fn start(spec: &str) -> String {
                     let total = login.used.fetch_add(body.len() as u64, Ordering::Relaxed) + body.len() as u64;
                     let delay = Duration::from_millis(e.delay_ms);
                     if total > net.policy.max_response_bytes {
-                        (delay, Err(NetError::new("ELIMIT", format!("the responses are larger than the login's [http] max_response_bytes ({})", net.policy.max_response_bytes))))
+                        (
+                            delay,
+                            Err(NetError::new(
+                                "ELIMIT",
+                                format!(
+                                    "the responses are larger than the login's [http] max_response_bytes ({})",
+                                    net.policy.max_response_bytes
+                                ),
+                            )),
+                        )
                     } else {
                         (delay, Ok(Reply { status: e.status, headers, body, url: url.to_string(), redirected: false }))
                     }
