@@ -276,24 +276,25 @@ fn host_names_resolving_to_private_addresses_are_refused_unless_resolve_maps_the
     assert_eq!(up.seen().len(), 2);
 }
 
-/// HTTPS to an upstream whose certificate a test CA signed: trusted with `ca_file`, refused
-/// without it.
+/// HTTPS to an upstream whose certificate a test CA signed: trusted with `ca_file` (over
+/// HTTP/2, which the upstream offers by ALPN), refused without it.
 #[test]
 fn tls_with_a_test_ca() {
     let ca = TestCa::new();
-    let up = Upstream::https(&ca, |_| Answer::json(200, &json!({ "company": "tls" })));
+    let up = Upstream::https(&ca, |s| Answer::json(200, &json!({ "company": "tls", "version": s.version })));
     let port = up.addr.port();
     let url = format!("https://api.test:{port}/person");
     let base =
         format!("allow = [\"https://api.test:{port}\"]\nresolve = {{ \"api.test:{port}\" = \"127.0.0.1:{port}\" }}");
     let rule = format!(
         "function (user, context, callback) {{ request({{ url: '{url}', json: true }}, function (err, resp, body) {{ \
-           context.idToken['https://x/e'] = err ? [err.code, err.message] : ['ok', body.company]; callback(null, user, context); }}); }}"
+           context.idToken['https://x/e'] = err ? [err.code, err.message] : ['ok', body.company, body.version]; callback(null, user, context); }}); }}"
     );
     for mode in MODES {
         let dir =
             project("tls", &format!("{base}\nca_file = \"ca.pem\""), &[("r.js", &rule)], &[("ca.pem", &ca.ca_pem)]);
-        assert_eq!(claim(&login(&load(&dir, mode)), "e"), json!(["ok", "tls"]), "{mode:?}");
+        // The upstream offers HTTP/2 by ALPN, and the client takes it.
+        assert_eq!(claim(&login(&load(&dir, mode)), "e"), json!(["ok", "tls", "HTTP/2.0"]), "{mode:?}");
         let dir = project("tls-untrusted", &base, &[("r.js", &rule)], &[]);
         let e = claim(&login(&load(&dir, mode)), "e");
         assert_eq!(e[0], "ENETWORK", "{mode:?}: {e}");

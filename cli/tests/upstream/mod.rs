@@ -51,6 +51,8 @@ impl Answer {
 
 /// A request as the handler sees it.
 pub struct Seen {
+    /// `HTTP/1.1`, `HTTP/2.0`.
+    pub version: String,
     pub method: String,
     /// Path and query.
     pub target: String,
@@ -116,7 +118,8 @@ impl Upstream {
                 let (handler, log, tls) = (handler.clone(), log.clone(), tls.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| answer(req, handler.clone(), log.clone()));
-                    let http = hyper::server::conn::http1::Builder::new();
+                    // HTTP/1.1, or HTTP/2 when TLS negotiated it (ALPN).
+                    let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
                     match tls {
                         Some(tls) => {
                             if let Ok(stream) = tls.accept(stream).await {
@@ -124,7 +127,7 @@ impl Upstream {
                             }
                         }
                         None => {
-                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            let _ = http.http1_only().serve_connection(TokioIo::new(stream), service).await;
                         }
                     }
                 });
@@ -160,6 +163,7 @@ async fn answer(
     handler: Handler,
     log: Arc<Mutex<Vec<String>>>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let version = format!("{:?}", req.version());
     let method = req.method().to_string();
     let target = req.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
     let headers = req
@@ -168,7 +172,7 @@ async fn answer(
         .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    let seen = Seen { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
+    let seen = Seen { version, method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
     let line = if seen.body.is_empty() {
         format!("{} {}", seen.method, seen.target)
     } else {
@@ -227,11 +231,12 @@ fn acceptor(
     key: tokio_rustls::rustls::pki_types::PrivateKeyDer<'static>,
 ) -> tokio_rustls::TlsAcceptor {
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
         .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
