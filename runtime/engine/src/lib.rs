@@ -73,8 +73,11 @@ pub fn schema_markdown() -> String {
 
 /// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
 pub use warden_js::quickjs_version;
-/// How JavaScript worker processes start (`warden __js-worker`), and how many per pipeline.
-pub use warden_js::worker::{GRACE as JS_GRACE, Workers as JsWorkers};
+/// How JavaScript worker processes start (`warden __js-worker`), how many per pipeline, and
+/// how many runs each takes at once.
+pub use warden_js::worker::{
+    DEFAULT_RUNS_PER_WORKER as JS_DEFAULT_RUNS_PER_WORKER, GRACE as JS_GRACE, Workers as JsWorkers,
+};
 
 /// Where the JavaScript rules of pipelines loaded from now on run: `None` (the default) in
 /// the calling process; or in worker processes, which bound every rule by its deadline plus
@@ -423,7 +426,7 @@ impl Pipeline {
         self.js.as_ref().is_some_and(warden_js::JsRules::in_workers)
     }
 
-    /// The process ids of the pipeline's idle JavaScript workers (for operations and tests).
+    /// The process ids of the pipeline's live JavaScript workers (for operations and tests).
     pub fn js_worker_pids(&self) -> Vec<u32> {
         self.js.as_ref().map(warden_js::JsRules::worker_pids).unwrap_or_default()
     }

@@ -2,26 +2,35 @@
 //!
 //! A worker is a process that serves [`serve`] on its stdin and stdout: it loads one
 //! pipeline's rules (the same [`JsRules`] as in process) and runs runs of consecutive
-//! JavaScript steps on the transaction state the host sends. The host ([`Pool`]) waits for
-//! each answer until the login's deadline plus [`GRACE`], then kills the worker: whatever a
-//! rule does inside QuickJS, its CPU comes back. A worker that dies (a crash in QuickJS, a
-//! kill) ends only the login it was running; the next login gets a fresh worker.
+//! JavaScript steps on the transaction state the host sends, many at once: each run goes to a
+//! thread of a pool that grows on demand, each thread keeping its own QuickJS runtime warm,
+//! and each answer leaves as soon as its run ends, in whatever order.
+//!
+//! The host ([`Pool`]) shares a pipeline's workers between logins. A worker has one writer
+//! (its stdin: frames are written whole, in order, under a lock) and one reader thread, which
+//! hands each answer to the login waiting for its number. A login takes the worker with the
+//! fewest runs in flight (starting another while every live one is busy, under the maximum),
+//! or waits for room until its deadline. It waits for its answer until the deadline plus
+//! [`GRACE`]; then the [`watchdog`] kills the worker: whatever a rule does inside QuickJS, its
+//! CPU comes back, and the other runs in flight on that worker end with it. A worker that dies
+//! (a crash in QuickJS, a kill) ends the runs it held; the next login gets a fresh worker.
 //!
 //! Frames are a 4-byte little-endian length and a JSON document; every request but `Load`
-//! carries a number the answer repeats, so that a worker may later answer out of order.
+//! carries a number the answer repeats.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
-use warden_runtime::{ClaimEntry, Effect, EffectKind, ErrorInfo, LogEntry, Txn, Value};
+use warden_runtime::{Cause, ClaimEntry, Effect, EffectKind, ErrorInfo, LogEntry, Txn, Value};
 
 use crate::error::{failure, timeout};
 use crate::{Bytecode, JsError, JsRules, JsSource, Limits, Link};
@@ -29,20 +38,38 @@ use crate::{Bytecode, JsError, JsRules, JsSource, Limits, Link};
 /// How long after a login's deadline the host waits for a worker before killing it.
 pub const GRACE: Duration = Duration::from_millis(100);
 
-/// How a worker is started: a program and its arguments (`warden __js-worker`), and at most
-/// how many run at once per pipeline.
+/// How many runs a worker takes at once unless told otherwise ([`Workers::runs_per_worker`]):
+/// a run in flight costs a thread and a QuickJS runtime with the pipeline loaded in the worker
+/// (BENCHMARKS.md, "JavaScript in worker processes": about 1 MiB of RSS with a typical rule),
+/// and a blocked thread in the host.
+pub const DEFAULT_RUNS_PER_WORKER: usize = 256;
+
+/// How a worker is started: a program and its arguments (`warden __js-worker`), how many run
+/// at once per pipeline, and how many runs each takes at once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workers {
     pub command: Vec<OsString>,
+    /// Workers per pipeline. A login starts another one while every live worker has a run in
+    /// flight, so that rules that compute spread over processes.
     pub max: usize,
+    /// Runs one worker takes at once (each on a thread of its own, with its own runtime); a
+    /// login that finds every worker full waits for room until its deadline.
+    pub runs_per_worker: usize,
 }
 
 impl Workers {
-    /// Workers started as `program ARGS...`, as many at once as the machine has CPUs.
+    /// Workers started as `program ARGS...`, as many at once as the machine has CPUs, each
+    /// taking [`DEFAULT_RUNS_PER_WORKER`] runs at once.
     pub fn new(command: Vec<OsString>) -> Workers {
         let max = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Workers { command, max }
+        Workers { command, max, runs_per_worker: DEFAULT_RUNS_PER_WORKER }
     }
+}
+
+/// A mutex's content, even when a thread panicked while holding it (none of the state these
+/// locks guard is left half-changed by a panic).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -88,6 +115,8 @@ enum Request<S> {
         bytecode: Option<Bytecode>,
         config: BTreeMap<String, String>,
         limits: WireLimits,
+        /// At most how many runs the host sends at once (the worker refuses more).
+        runs: usize,
     },
     /// Run these steps (JavaScript rule indexes and their links) on the state, within
     /// `budget_ms`. `config`: the login's configuration, when it is not the one the worker
@@ -95,8 +124,8 @@ enum Request<S> {
     Run {
         id: u64,
         steps: Vec<(u32, Link)>,
-        /// The login this run belongs to: the first run of a login the worker has not seen
-        /// removes what earlier logins left on its global object.
+        /// The login this run belongs to: the first run of a login a run thread has not seen
+        /// removes what earlier logins left on the global object of its runtime.
         login: u64,
         budget_ms: u64,
         config: Option<BTreeMap<String, String>>,
@@ -226,12 +255,13 @@ impl State {
 /// The largest frame either side accepts beyond what the heap limit allows (inputs, logs).
 const FRAME_SLACK: usize = 64 * 1024 * 1024;
 
-fn write_frame<T: Serialize>(w: &mut impl Write, value: &T) -> io::Result<()> {
-    let body = serde_json::to_vec(value).map_err(io::Error::other)?;
-    let len = u32::try_from(body.len()).map_err(|_| io::Error::other("frame too large"))?;
-    w.write_all(&len.to_le_bytes())?;
-    w.write_all(&body)?;
-    w.flush()
+/// A whole frame: the length, then the JSON document.
+fn to_frame<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
+    let mut frame = vec![0u8; 4];
+    serde_json::to_writer(&mut frame, value).map_err(io::Error::other)?;
+    let len = u32::try_from(frame.len() - 4).map_err(|_| io::Error::other("frame too large"))?;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    Ok(frame)
 }
 
 /// The next frame; `None` at the end of the stream.
@@ -258,136 +288,398 @@ fn read_frame(r: &mut impl Read, max: usize) -> io::Result<Option<Vec<u8>>> {
 // ---------------------------------------------------------------------------------------
 // The worker.
 
+/// How long a run thread with nothing to do keeps its runtime before it ends (the most
+/// recently used threads take the next runs, so the others idle out after a burst).
+const IDLE: Duration = Duration::from_secs(60);
+
 /// Serves one worker on stdin and stdout until stdin closes; returns the exit status.
 pub fn serve() -> i32 {
-    serve_on(&mut io::stdin().lock(), &mut io::stdout().lock())
+    serve_on(&mut io::stdin().lock(), io::stdout())
 }
 
-/// [`serve`] on any pair of streams.
-fn serve_on(input: &mut impl Read, output: &mut impl Write) -> i32 {
-    let mut rules: Option<JsRules> = None;
-    let mut config = Arc::new(BTreeMap::new());
-    let mut last_login = 0u64;
-    loop {
-        let max = rules.as_ref().map_or(FRAME_SLACK, |r| r.limits.memory_bytes.saturating_add(FRAME_SLACK));
-        let frame = match read_frame(input, max) {
-            Ok(Some(f)) => f,
-            Ok(None) => return 0,
-            Err(_) => return 2,
-        };
-        let Ok(request) = serde_json::from_slice::<Request<State>>(&frame) else { return 2 };
-        let sent = match request {
-            Request::Load { rules: sources, modules, bytecode, config: c, limits } => {
+/// [`serve`] on any pair of streams: 0 when the input ends (after the runs in flight are
+/// answered), 2 when it breaks the protocol or an answer cannot be written.
+fn serve_on(input: &mut impl Read, output: impl Write + Send) -> i32 {
+    let output = Mutex::new(output);
+    // `Load` comes first, once.
+    let frame = match read_frame(input, FRAME_SLACK) {
+        Ok(Some(f)) => f,
+        Ok(None) => return 0,
+        Err(_) => return 2,
+    };
+    let Ok(Request::Load { rules: sources, modules, bytecode, config, limits, runs }) =
+        serde_json::from_slice::<Request<State>>(&frame)
+    else {
+        return 2;
+    };
+    let config = Arc::new(config);
+    let limits = Limits::from(&limits);
+    let loaded = match bytecode {
+        // SAFETY: the host sends bytecode only when a worker of this build compiled it from
+        // these sources (before any of their code ran), or when it came from an artifact whose
+        // signature the host verified (`JsRules::from_bytecode`).
+        #[allow(unsafe_code)]
+        Some(code) => unsafe { JsRules::local_from_bytecode(sources, modules, code, &config, limits) },
+        None => JsRules::local(sources, modules, &config, limits),
+    };
+    let (js, response) = match loaded {
+        Ok(js) => {
+            let bytecode = js.bytecode().clone();
+            (Some(js), Response::<StateRef>::Loaded { errors: Vec::new(), bytecode })
+        }
+        Err(errors) => (None, Response::<StateRef>::Loaded { errors, bytecode: Bytecode::default() }),
+    };
+    let sent = to_frame(&response).and_then(|f| {
+        let mut out = lock(&output);
+        out.write_all(&f)?;
+        out.flush()
+    });
+    let Some(js) = js.filter(|_| sent.is_ok()) else {
+        // Nothing to run: the host stops this worker.
+        return if sent.is_ok() && matches!(read_frame(input, FRAME_SLACK), Ok(None)) { 0 } else { 2 };
+    };
+    // Runs happen on run threads, each with its own runtime: the one that proved the rules
+    // load is not needed.
+    js.recycle();
+    let runners = Runners {
+        js: &js,
+        output: &output,
+        broken: AtomicBool::new(false),
+        most: runs.max(1),
+        stack: run_stack(&js.limits),
+        threads: Mutex::new(Threads::default()),
+    };
+    let max = js.limits.memory_bytes.saturating_add(FRAME_SLACK);
+    let mut config = config;
+    let status = std::thread::scope(|scope| {
+        let status = loop {
+            if runners.broken.load(Ordering::Relaxed) {
+                break 2;
+            }
+            let frame = match read_frame(input, max) {
+                Ok(Some(f)) => f,
+                Ok(None) => break 0,
+                Err(_) => break 2,
+            };
+            let Ok(Request::Run { id, steps, login, budget_ms, config: c, state }) =
+                serde_json::from_slice::<Request<State>>(&frame)
+            else {
+                break 2;
+            };
+            // The budget counts from the frame's arrival, not from when a thread takes it.
+            let Some(deadline) = Instant::now().checked_add(Duration::from_millis(budget_ms)) else { break 2 };
+            if state.user.is_none()
+                || state.context.is_none()
+                || steps.iter().any(|(index, _)| *index as usize >= js.rules.len())
+            {
+                break 2;
+            }
+            // Frames come in the order the host wrote them: a run without a configuration
+            // has the one the previous frame set.
+            if let Some(c) = c {
                 config = Arc::new(c);
-                let limits = Limits::from(&limits);
-                let loaded = match bytecode {
-                    // SAFETY: the host sends bytecode only when a worker of this build compiled
-                    // it from these sources (before any of their code ran), or when it came
-                    // from an artifact whose signature the host verified (`JsRules::from_bytecode`).
-                    #[allow(unsafe_code)]
-                    Some(code) => unsafe { JsRules::local_from_bytecode(sources, modules, code, &config, limits) },
-                    None => JsRules::local(sources, modules, &config, limits),
-                };
-                let response = match loaded {
-                    Ok(js) => {
-                        let bytecode = js.bytecode().clone();
-                        rules = Some(js);
-                        Response::<StateRef>::Loaded { errors: Vec::new(), bytecode }
-                    }
-                    Err(errors) => Response::<StateRef>::Loaded { errors, bytecode: Bytecode::default() },
-                };
-                write_frame(output, &response)
             }
-            Request::Run { id, steps, login, budget_ms, config: c, state } => {
-                // A login's runs may go to different workers: each worker starts a login it
-                // has not seen before, whatever the login did elsewhere.
-                let start = login != std::mem::replace(&mut last_login, login);
-                let Some(js) = &rules else { return 2 };
-                if let Some(c) = c {
-                    config = Arc::new(c);
+            runners.dispatch(scope, Job { id, steps, login, deadline, config: config.clone(), state });
+        };
+        runners.close();
+        status
+    });
+    // The scope waited for the runs in flight.
+    if runners.broken.load(Ordering::Relaxed) { 2 } else { status }
+}
+
+/// A run's thread stack: QuickJS stops a rule at `stack_bytes` of its own stack; the Rust
+/// frames around it (the sandbox, reading results, JSON) get at least as much again and 1 MiB.
+fn run_stack(limits: &Limits) -> usize {
+    limits.stack_bytes.saturating_mul(2).saturating_add(1024 * 1024)
+}
+
+/// A run for a run thread.
+struct Job {
+    id: u64,
+    steps: Vec<(u32, Link)>,
+    login: u64,
+    deadline: Instant,
+    config: Arc<BTreeMap<String, String>>,
+    state: State,
+}
+
+/// The worker's run threads.
+struct Runners<'a, W> {
+    js: &'a JsRules,
+    output: &'a Mutex<W>,
+    /// An answer could not be written: the worker ends.
+    broken: AtomicBool,
+    /// At most this many runs at once (what the host said it sends).
+    most: usize,
+    stack: usize,
+    threads: Mutex<Threads>,
+}
+
+#[derive(Default)]
+struct Threads {
+    /// Threads waiting for a run, the most recently used last (it takes the next run: its
+    /// runtime is the warmest).
+    idle: Vec<(usize, Sender<Option<Job>>)>,
+    /// Threads alive, idle or running.
+    live: usize,
+    /// The number of the next thread.
+    next: usize,
+    /// The input ended: threads end when their run does.
+    closing: bool,
+}
+
+impl<'a, W: Write + Send> Runners<'a, W> {
+    /// Hands a run to an idle thread, or to a new one under the bound; beyond it the run is
+    /// refused (a host that keeps to the protocol never gets there).
+    fn dispatch<'scope>(&'scope self, scope: &'scope std::thread::Scope<'scope, '_>, job: Job)
+    where
+        'a: 'scope,
+    {
+        let mut threads = lock(&self.threads);
+        let to = match threads.idle.pop() {
+            Some((_, to)) => to,
+            None if threads.live >= self.most => {
+                drop(threads);
+                let s = if self.most == 1 { "" } else { "s" };
+                return self
+                    .refuse(job, format!("the JavaScript worker is already running {} run{s}, its most", self.most));
+            }
+            None => {
+                threads.live += 1;
+                let n = threads.next;
+                threads.next += 1;
+                drop(threads);
+                let (to, from) = mpsc::channel();
+                let me = to.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("warden-js-run-{n}"))
+                    .stack_size(self.stack)
+                    .spawn_scoped(scope, move || self.work(n, me, from));
+                if let Err(e) = spawned {
+                    lock(&self.threads).live -= 1;
+                    return self.refuse(job, format!("the JavaScript worker cannot start a thread: {e}"));
                 }
-                let deadline = Instant::now() + Duration::from_millis(budget_ms);
-                if state.user.is_none() || state.context.is_none() {
-                    return 2;
-                }
-                let mut txn = state.txn(config.clone());
-                let (user, context) = (txn.user.clone(), txn.context.clone());
-                let mut stop = None;
-                for (position, (index, link)) in steps.iter().enumerate() {
-                    if *index as usize >= js.rules.len() {
-                        return 2;
-                    }
-                    if let Some(e) = js.run(*index as usize, &mut txn, deadline, *link, start && position == 0) {
-                        stop = Some((position as u32, e));
-                        break;
-                    }
-                }
-                // Objects the run did not replace are not sent back.
-                let state = StateRef::of(&txn, !Arc::ptr_eq(&user, &txn.user), !Arc::ptr_eq(&context, &txn.context));
-                write_frame(output, &Response::Ran { id, state, stop })
+                to
             }
         };
-        if sent.is_err() {
-            return 2;
+        if let Err(mpsc::SendError(Some(job))) = to.send(Some(job)) {
+            // Only a thread that panicked stops receiving.
+            self.refuse(job, "a thread of the JavaScript worker stopped".into());
         }
     }
+
+    /// A run thread: runs what it is given until the input ends or it has idled for [`IDLE`].
+    fn work(&self, n: usize, me: Sender<Option<Job>>, runs: Receiver<Option<Job>>) {
+        // The login the thread's runtime saw last (see `Request::Run`).
+        let mut last_login = 0u64;
+        loop {
+            let job = match runs.recv_timeout(IDLE) {
+                Ok(Some(job)) => job,
+                Ok(None) | Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    let mut threads = lock(&self.threads);
+                    match threads.idle.iter().position(|(i, _)| *i == n) {
+                        Some(at) => {
+                            threads.idle.remove(at);
+                            threads.live -= 1;
+                            return;
+                        }
+                        // Taken off the idle list just now: a run is on its way.
+                        None => continue,
+                    }
+                }
+            };
+            let start = job.login != std::mem::replace(&mut last_login, job.login);
+            let answer = run(self.js, job, start);
+            // Idle again before the answer leaves: once the host has it, the host may send
+            // the next run, and this thread must count as free for it.
+            let closing = {
+                let mut threads = lock(&self.threads);
+                if !threads.closing {
+                    threads.idle.push((n, me.clone()));
+                }
+                threads.closing
+            };
+            self.answer(answer);
+            if closing {
+                break;
+            }
+        }
+        lock(&self.threads).live -= 1;
+    }
+
+    /// Writes an answer whole.
+    fn answer(&self, frame: io::Result<Vec<u8>>) {
+        let sent = frame.and_then(|f| {
+            let mut out = lock(self.output);
+            out.write_all(&f)?;
+            out.flush()
+        });
+        if sent.is_err() {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Answers a run that cannot run here with a rule error, the state as it came.
+    fn refuse(&self, job: Job, why: String) {
+        let Job { id, steps, config, state, .. } = job;
+        let txn = state.txn(config);
+        let rule = steps.first().and_then(|(i, _)| self.js.rules.get(*i as usize));
+        let (name, path) = rule.map_or(("", ""), |r| (r.name.as_str(), r.file.path.as_str()));
+        let stop = Some((0, failure(name, Cause::RuleError, format!("rule error: {why}"), path)));
+        self.answer(to_frame(&Response::Ran { id, state: StateRef::of(&txn, false, false), stop }));
+    }
+
+    /// The input ended: idle threads end now, the others after their run.
+    fn close(&self) {
+        let idle = {
+            let mut threads = lock(&self.threads);
+            threads.closing = true;
+            std::mem::take(&mut threads.idle)
+        };
+        for (_, to) in idle {
+            let _ = to.send(None);
+        }
+    }
+}
+
+/// Runs a run's steps on this thread's runtime; the answer, as a frame.
+fn run(js: &JsRules, job: Job, start: bool) -> io::Result<Vec<u8>> {
+    let Job { id, steps, deadline, config, state, .. } = job;
+    let mut txn = state.txn(config);
+    let (user, context) = (txn.user.clone(), txn.context.clone());
+    let mut stop = None;
+    for (position, (index, link)) in steps.iter().enumerate() {
+        if let Some(e) = js.run(*index as usize, &mut txn, deadline, *link, start && position == 0) {
+            stop = Some((position as u32, e));
+            break;
+        }
+    }
+    // Objects the run did not replace are not sent back.
+    let state = StateRef::of(&txn, !Arc::ptr_eq(&user, &txn.user), !Arc::ptr_eq(&context, &txn.context));
+    to_frame(&Response::Ran { id, state, stop })
 }
 
 // ---------------------------------------------------------------------------------------
 // The host.
 
-/// A pipeline's workers: idle ones wait here; a login takes one, or starts one under the
-/// maximum, or waits for one until its deadline.
+/// A pipeline's workers, shared by the logins that run on them (see the module's doc).
 #[derive(Debug)]
 pub(crate) struct Pool {
     settings: Workers,
     /// The `Load` frame every new worker gets (with the pipeline's bytecode).
     load: Vec<u8>,
-    limits: Limits,
+    max_frame: usize,
     rule_names: Vec<(String, String)>,
+    shared: Arc<Shared>,
+}
+
+/// What the pool's logins and the workers' reader threads share.
+#[derive(Debug, Default)]
+struct Shared {
     state: Mutex<PoolState>,
-    freed: Condvar,
+    /// A run ended, or a worker started or went: a login waiting for room looks again.
+    room: Condvar,
 }
 
 #[derive(Debug, Default)]
 struct PoolState {
-    idle: Vec<Worker>,
-    /// Workers alive, idle or running a login.
-    live: usize,
+    /// The live workers, with how many runs each has in flight.
+    workers: Vec<(Arc<Worker>, usize)>,
+    /// Workers being started (they count against the maximum).
+    starting: usize,
 }
 
-/// One worker process. The login that uses it reads its answer on its own thread, while the
-/// [`watchdog`] kills it if no answer came by the deadline plus the grace.
-#[derive(Debug)]
-struct Worker {
-    child: Arc<Mutex<Child>>,
-    pid: u32,
-    stdin: ChildStdin,
-    stdout: ChildStdout,
-    max_frame: usize,
-    /// The configuration the worker saw last (sent again only when a login's differs).
-    config: Option<Arc<BTreeMap<String, String>>>,
-    next_id: u64,
-}
+impl Shared {
+    /// A worker ended, or was stopped: no login takes it any more.
+    fn remove(&self, worker: &Arc<Worker>) {
+        lock(&self.state).workers.retain(|(w, _)| !Arc::ptr_eq(w, worker));
+        self.room.notify_all();
+    }
 
-impl Drop for Worker {
-    fn drop(&mut self) {
-        // Idle workers end here (closing stdin would end them too); a stuck one is killed.
-        // Either way the process is reaped.
-        if let Ok(mut child) = self.child.lock() {
-            let _ = child.kill();
-            let _ = child.wait();
+    /// A run on `worker` ended.
+    fn release(&self, worker: &Arc<Worker>) {
+        let mut state = lock(&self.state);
+        if let Some((_, runs)) = state.workers.iter_mut().find(|(w, _)| Arc::ptr_eq(w, worker)) {
+            *runs = runs.saturating_sub(1);
+            drop(state);
+            self.room.notify_one();
         }
     }
 }
 
+/// The request number of `Load` (runs count from 1).
+const LOAD: u64 = 0;
+
+/// One worker process, shared by the logins that run on it.
+#[derive(Debug)]
+struct Worker {
+    pid: u32,
+    child: Mutex<Child>,
+    /// Frames are written whole under this lock, in the order the worker reads them.
+    writer: Mutex<Writer>,
+    /// Set by `recycle`: the worker takes no more runs, finishes those it has, and exits.
+    retiring: AtomicBool,
+    waiting: Mutex<Waiting>,
+}
+
+#[derive(Debug)]
+struct Writer {
+    /// `None` once the worker retired.
+    stdin: Option<ChildStdin>,
+    /// The configuration the worker saw last (sent again only when a login's differs).
+    config: Option<Arc<BTreeMap<String, String>>>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    /// The logins waiting for an answer, by request number.
+    answers: HashMap<u64, SyncSender<Answer>>,
+    /// Why the host stopped the worker, when it did: the runs in flight end with this.
+    stopped: Option<String>,
+    /// Why the worker ended, once its reader saw it end.
+    gone: Option<String>,
+}
+
+// An answer is moved once, from the reader to the login: boxing the frame would only add an
+// allocation per run.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Answer {
+    Frame(Response<State>),
+    /// The worker ended before it answered: why.
+    Gone(String),
+}
+
+/// Why a frame did not reach a worker.
+enum Unsent {
+    /// The worker ended or retired meanwhile: another one may take the run.
+    Gone,
+    Failed(String),
+}
+
+/// Why the host stops a worker (the other runs in flight on it end with this).
+const OVERRAN: &str = "killed: another run on its worker overran its deadline";
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // The reader reaps the process; this covers a worker whose reader never started.
+        let mut child = lock(&self.child);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 impl Worker {
+    /// Starts a worker and sends it `load`; its answer must come by `deadline` plus the grace.
     fn spawn(
         settings: &Workers,
         load: &[u8],
         deadline: Instant,
         max_frame: usize,
-    ) -> Result<(Worker, Response<State>), String> {
+        pool: Weak<Shared>,
+    ) -> Result<(Arc<Worker>, Response<State>), String> {
         let Some((program, args)) = settings.command.split_first() else {
             return Err("no command starts JavaScript workers".into());
         };
@@ -404,91 +696,197 @@ impl Worker {
             let _ = child.wait();
             return Err("cannot talk to a JavaScript worker".into());
         };
-        let mut worker =
-            Worker { child: Arc::new(Mutex::new(child)), pid, stdin, stdout, max_frame, config: None, next_id: 1 };
-        match worker.exchange(load, deadline) {
-            Answer::Frame(r @ Response::Loaded { .. }) => Ok((worker, r)),
-            Answer::Frame(_) => Err("a JavaScript worker answered out of turn".into()),
-            Answer::Late => Err("loading the JavaScript rules did not finish within the time budget".into()),
-            Answer::Gone(why) => Err(format!("the JavaScript sandbox stopped while loading the rules ({why})")),
-        }
-    }
-
-    /// Sends a frame and reads the answer, which must come by `deadline` plus the grace.
-    fn exchange(&mut self, frame: &[u8], deadline: Instant) -> Answer {
-        let sent = self.stdin.write_all(frame).and_then(|()| self.stdin.flush());
-        if sent.is_err() {
-            return Answer::Gone(self.exit_status("it stopped reading"));
-        }
-        let watch = watchdog().watch(deadline + GRACE, self.child.clone());
-        let frame = read_frame(&mut self.stdout, self.max_frame);
+        let worker = Arc::new(Worker {
+            pid,
+            child: Mutex::new(child),
+            writer: Mutex::new(Writer { stdin: Some(stdin), config: None }),
+            retiring: AtomicBool::new(false),
+            waiting: Mutex::new(Waiting::default()),
+        });
+        let reader = worker.clone();
+        std::thread::Builder::new()
+            .name(format!("warden-js-reader-{pid}"))
+            .stack_size(256 * 1024)
+            .spawn(move || reader.read_answers(stdout, max_frame, pool))
+            .map_err(|e| format!("cannot start a thread to read a JavaScript worker: {e}"))?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        let watch = watchdog().watch(deadline + GRACE, worker.clone());
+        let sent = worker.send(LOAD, tx, load, None, || Ok(Vec::new()));
+        let answer = match sent {
+            Ok(()) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now()) + 2 * GRACE).ok(),
+            Err(_) => None,
+        };
         let late = watchdog().unwatch(watch);
-        match frame {
-            Ok(Some(_)) | Err(_) | Ok(None) if late => Answer::Late,
-            Ok(Some(frame)) => match serde_json::from_slice::<Response<State>>(&frame) {
-                Ok(r) => Answer::Frame(r),
-                Err(e) => Answer::Gone(format!("it sent an unreadable answer: {e}")),
-            },
-            Ok(None) => Answer::Gone(self.exit_status("its output closed")),
-            Err(e) => Answer::Gone(self.exit_status(&e.to_string())),
+        match answer {
+            _ if late => Err("loading the JavaScript rules did not finish within the time budget".into()),
+            Some(Answer::Frame(r @ Response::Loaded { .. })) => Ok((worker, r)),
+            Some(Answer::Frame(_)) => {
+                worker.stop("it answered out of turn");
+                Err("a JavaScript worker answered out of turn".into())
+            }
+            Some(Answer::Gone(why)) => Err(format!("the JavaScript sandbox stopped while loading the rules ({why})")),
+            None => {
+                worker.stop("it did not answer");
+                Err("the JavaScript sandbox stopped while loading the rules (it did not answer)".into())
+            }
         }
     }
 
-    /// Why the worker went away: its signal or exit status when it has one.
-    fn exit_status(&mut self, otherwise: &str) -> String {
-        let Ok(mut child) = self.child.lock() else { return otherwise.to_string() };
-        // It is gone or going: make sure, then read how it ended.
-        let _ = child.kill();
-        match child.wait() {
+    /// Registers the login waiting for answer `id`, then writes its frame: `frame`, or
+    /// `with_config()` when the worker did not see `config` last. The choice is made under the
+    /// writer's lock, since frames reach the worker in the order they are written.
+    fn send(
+        &self,
+        id: u64,
+        answer: SyncSender<Answer>,
+        frame: &[u8],
+        config: Option<&Arc<BTreeMap<String, String>>>,
+        with_config: impl FnOnce() -> io::Result<Vec<u8>>,
+    ) -> Result<(), Unsent> {
+        {
+            let mut waiting = lock(&self.waiting);
+            if waiting.gone.is_some() {
+                return Err(Unsent::Gone);
+            }
+            waiting.answers.insert(id, answer);
+        }
+        let written = (|| {
+            let mut writer = lock(&self.writer);
+            if self.retiring.load(Ordering::SeqCst) {
+                writer.stdin = None;
+            }
+            let Writer { stdin: Some(stdin), config: seen } = &mut *writer else { return Err(Unsent::Gone) };
+            let fresh;
+            let bytes = match config {
+                Some(c) if !seen.as_ref().is_some_and(|s| Arc::ptr_eq(s, c) || **s == **c) => {
+                    fresh = with_config().map_err(|e| Unsent::Failed(e.to_string()))?;
+                    &fresh[..]
+                }
+                _ => frame,
+            };
+            if stdin.write_all(bytes).and_then(|()| stdin.flush()).is_err() {
+                drop(writer);
+                self.stop("it stopped reading");
+                return Err(Unsent::Gone);
+            }
+            if let Some(c) = config {
+                *seen = Some(c.clone());
+            }
+            Ok(())
+        })();
+        if written.is_err() {
+            lock(&self.waiting).answers.remove(&id);
+        }
+        written
+    }
+
+    /// Takes the registration of answer `id` back; false when the answer is already on its
+    /// way (or the worker ended).
+    fn forget(&self, id: u64) -> bool {
+        lock(&self.waiting).answers.remove(&id).is_some()
+    }
+
+    /// Kills the worker; the runs in flight on it end with `why`.
+    fn stop(&self, why: &str) {
+        lock(&self.waiting).stopped.get_or_insert_with(|| why.to_string());
+        let _ = lock(&self.child).kill();
+    }
+
+    /// Takes no more runs: the worker finishes those in flight and exits when its input
+    /// closes (now, or after the frame being written).
+    fn retire(&self) {
+        self.retiring.store(true, Ordering::SeqCst);
+        if let Ok(mut writer) = self.writer.try_lock() {
+            writer.stdin = None;
+        }
+    }
+
+    /// The reader thread: hands each answer to the login waiting for it; when the worker
+    /// ends, ends the runs in flight on it and leaves the pool.
+    fn read_answers(self: Arc<Worker>, mut stdout: ChildStdout, max_frame: usize, pool: Weak<Shared>) {
+        let broken = loop {
+            match read_frame(&mut stdout, max_frame) {
+                Ok(Some(frame)) => match serde_json::from_slice::<Response<State>>(&frame) {
+                    Ok(r) => {
+                        let id = match &r {
+                            Response::Loaded { .. } => LOAD,
+                            Response::Ran { id, .. } => *id,
+                        };
+                        // No one waits for an answer that came after its login gave up.
+                        if let Some(to) = lock(&self.waiting).answers.remove(&id) {
+                            let _ = to.try_send(Answer::Frame(r));
+                        }
+                    }
+                    Err(e) => break Some(format!("it sent an unreadable answer: {e}")),
+                },
+                Ok(None) => break None,
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        if let Some(why) = &broken {
+            self.stop(why);
+        }
+        let why = self.reap();
+        // Gone first, then out of the pool: a login that takes it meanwhile finds it gone.
+        let waiting = {
+            let mut waiting = lock(&self.waiting);
+            waiting.gone = Some(why.clone());
+            std::mem::take(&mut waiting.answers)
+        };
+        if let Some(pool) = pool.upgrade() {
+            pool.remove(&self);
+        }
+        for (_, to) in waiting {
+            let _ = to.try_send(Answer::Gone(why.clone()));
+        }
+    }
+
+    /// Waits for the process to end (killing it, in case it only closed its output): why it
+    /// ended, as the runs it held will say.
+    fn reap(&self) -> String {
+        let status = {
+            let mut child = lock(&self.child);
+            let _ = child.kill();
+            child.wait()
+        };
+        if let Some(why) = lock(&self.waiting).stopped.clone() {
+            return why;
+        }
+        match status {
             Ok(status) => {
                 #[cfg(unix)]
-                if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status)
-                    && signal != 9
-                {
+                if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
                     return format!("killed by signal {signal}");
                 }
                 match status.code() {
                     Some(code) => format!("exited with status {code}"),
-                    None => otherwise.to_string(),
+                    None => "its output closed".to_string(),
                 }
             }
-            Err(_) => otherwise.to_string(),
+            Err(e) => e.to_string(),
         }
     }
 }
 
-// An answer is moved once, from `exchange` to its caller: boxing the frame would only add an
-// allocation per run.
-#[allow(clippy::large_enum_variant)]
-enum Answer {
-    Frame(Response<State>),
-    /// No answer by the deadline plus the grace: the watchdog killed the worker.
-    Late,
-    /// The worker died, or broke the protocol.
-    Gone(String),
-}
-
 /// The one thread that kills workers whose answer is overdue. A login registers its worker
-/// and deadline before it waits for the answer (on its own thread, reading the pipe), and
-/// takes the registration back when the answer came: only a worker still registered at its
-/// deadline is killed, which ends that read.
+/// and deadline before it writes its run, and takes the registration back when the answer
+/// came: a worker still registered at the deadline plus the grace is killed, which ends the
+/// login's wait (its run is a timeout) and every other run in flight on it.
 #[derive(Debug, Default)]
 struct Watchdog {
-    watched: Mutex<Vec<Watched>>,
+    watched: Mutex<BTreeMap<(Instant, u64), Watched>>,
     changed: Condvar,
 }
 
 #[derive(Debug)]
 struct Watched {
-    token: u64,
-    at: Instant,
-    child: Arc<Mutex<Child>>,
+    worker: Arc<Worker>,
     fired: Arc<AtomicBool>,
 }
 
 /// A registration with the watchdog.
 struct Watch {
-    token: u64,
+    key: (Instant, u64),
     fired: Arc<AtomicBool>,
 }
 
@@ -499,50 +897,55 @@ fn watchdog() -> &'static Watchdog {
         let spawned = std::thread::Builder::new().name("warden-js-watchdog".into()).spawn(move || dog.patrol());
         if spawned.is_err() {
             // Without the thread nothing would be killed: no worker may run.
-            dog.watched.lock().map(|mut w| w.clear()).ok();
+            lock(&dog.watched).clear();
         }
         dog
     })
 }
 
 impl Watchdog {
-    fn watch(&self, at: Instant, child: Arc<Mutex<Child>>) -> Watch {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let token = NEXT.fetch_add(1, Ordering::Relaxed);
+    fn watch(&self, at: Instant, worker: Arc<Worker>) -> Watch {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let key = (at, NEXT.fetch_add(1, Ordering::Relaxed));
         let fired = Arc::new(AtomicBool::new(false));
-        if let Ok(mut w) = self.watched.lock() {
-            w.push(Watched { token, at, child, fired: fired.clone() });
+        let earliest = {
+            let mut watched = lock(&self.watched);
+            watched.insert(key, Watched { worker, fired: fired.clone() });
+            watched.first_key_value().is_some_and(|(k, _)| *k == key)
+        };
+        // The patrol sleeps until the earliest registration: only a new earliest wakes it.
+        if earliest {
+            self.changed.notify_one();
         }
-        self.changed.notify_one();
-        Watch { token, fired }
+        Watch { key, fired }
     }
 
     /// Takes a registration back; true when the worker was killed for being late.
     fn unwatch(&self, watch: Watch) -> bool {
-        if let Ok(mut w) = self.watched.lock() {
-            w.retain(|x| x.token != watch.token);
-        }
+        lock(&self.watched).remove(&watch.key);
         watch.fired.load(Ordering::SeqCst)
     }
 
     fn patrol(&self) {
-        let Ok(mut watched) = self.watched.lock() else { return };
+        let mut watched = lock(&self.watched);
         loop {
             let now = Instant::now();
-            let (due, waiting): (Vec<Watched>, Vec<Watched>) = watched.drain(..).partition(|w| w.at <= now);
-            *watched = waiting;
-            for w in due {
-                w.fired.store(true, Ordering::SeqCst);
-                if let Ok(mut child) = w.child.lock() {
-                    let _ = child.kill();
-                }
+            let mut due = Vec::new();
+            while let Some(entry) = watched.first_entry().filter(|e| e.key().0 <= now) {
+                due.push(entry.remove());
             }
-            let next = watched.iter().map(|w| w.at).min();
-            let wait = next.map_or(Duration::from_secs(3600), |at| at.saturating_duration_since(Instant::now()));
-            watched = match self.changed.wait_timeout(watched, wait) {
-                Ok((w, _)) => w,
-                Err(_) => return,
-            };
+            if !due.is_empty() {
+                drop(watched);
+                for w in due {
+                    w.fired.store(true, Ordering::SeqCst);
+                    w.worker.stop(OVERRAN);
+                }
+                watched = lock(&self.watched);
+                continue;
+            }
+            let next = watched.first_key_value().map(|(k, _)| k.0);
+            let wait = next.map_or(Duration::from_secs(3600), |at| at.saturating_duration_since(now));
+            watched = self.changed.wait_timeout(watched, wait).unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 }
@@ -567,31 +970,43 @@ impl Pool {
                 bytecode,
                 config: config.clone(),
                 limits: WireLimits::from(limits),
+                runs: settings.runs_per_worker.max(1),
             };
-            let mut frame = Vec::new();
-            write_frame(&mut frame, &request).map(|()| frame).map_err(|e| fail(e.to_string()))
+            to_frame(&request).map_err(|e| fail(e.to_string()))
         };
         let max_frame = limits.memory_bytes.saturating_add(FRAME_SLACK);
         let deadline = Instant::now() + limits.timeout;
         let given = bytecode.is_some();
-        let (worker, loaded) = Worker::spawn(&settings, &load(bytecode.clone())?, deadline, max_frame).map_err(fail)?;
-        let Response::Loaded { errors, bytecode: compiled } = loaded else {
-            return Err(fail("a JavaScript worker answered out of turn".into()));
+        let shared = Arc::new(Shared::default());
+        let (worker, loaded) =
+            Worker::spawn(&settings, &load(bytecode.clone())?, deadline, max_frame, Arc::downgrade(&shared))
+                .map_err(fail)?;
+        let checked = match loaded {
+            Response::Loaded { errors, .. } if !errors.is_empty() => Err(errors),
+            Response::Loaded { bytecode: compiled, .. } => {
+                let bytecode = if given { bytecode.unwrap_or_default() } else { compiled };
+                if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
+                    Err(fail("a JavaScript worker compiled something else than the rules".into()))
+                } else {
+                    load(Some(bytecode.clone())).map(|frame| (frame, bytecode))
+                }
+            }
+            Response::Ran { .. } => Err(fail("a JavaScript worker answered out of turn".into())),
         };
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let bytecode = if given { bytecode.unwrap_or_default() } else { compiled };
-        if bytecode.rules.len() != rules.len() || bytecode.modules.len() != modules.len() {
-            return Err(fail("a JavaScript worker compiled something else than the rules".into()));
-        }
+        let (load, bytecode) = match checked {
+            Ok(c) => c,
+            Err(errors) => {
+                worker.stop("its rules did not load");
+                return Err(errors);
+            }
+        };
+        lock(&shared.state).workers.push((worker, 0));
         let pool = Pool {
             settings,
-            load: load(Some(bytecode.clone()))?,
-            limits: limits.clone(),
+            load,
+            max_frame,
             rule_names: rules.iter().map(|r| (r.name.clone(), r.file.path.clone())).collect(),
-            state: Mutex::new(PoolState { idle: vec![worker], live: 1 }),
-            freed: Condvar::new(),
+            shared,
         };
         Ok((pool, bytecode))
     }
@@ -605,20 +1020,11 @@ impl Pool {
         deadline: Instant,
         login: u64,
     ) -> Option<(usize, ErrorInfo)> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(LOAD + 1);
         let first = steps.first().map_or(0, |s| s.0);
-        let mut worker = match self.checkout(deadline) {
-            Ok(w) => w,
-            Err(Checkout::Late) => return Some((0, timeout(&self.source(first)))),
-            Err(Checkout::Failed(m)) => return Some((0, self.failure(first, m))),
-        };
-        let id = worker.next_id;
-        worker.next_id += 1;
-        let strings = txn.config.strings();
-        let config = match &worker.config {
-            Some(c) if Arc::ptr_eq(c, strings) || **c == **strings => None,
-            _ => Some((**strings).clone()),
-        };
-        let request = Request::Run {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let strings = txn.config.strings().clone();
+        let request = |config| Request::Run {
             id,
             steps: steps.iter().map(|(i, l)| (*i as u32, *l)).collect(),
             login,
@@ -626,32 +1032,76 @@ impl Pool {
             config,
             state: StateRef::of(txn, true, true),
         };
-        let mut frame = Vec::new();
-        if let Err(e) = write_frame(&mut frame, &request) {
-            self.checkin(worker);
-            return Some((0, self.failure(first, format!("cannot send the login to a JavaScript worker: {e}"))));
-        }
-        worker.config = Some(txn.config.strings().clone());
+        // Serialized before a worker is chosen; again, with the configuration, only for a
+        // worker that saw another one last.
+        let frame = match to_frame(&request(None)) {
+            Ok(f) => f,
+            Err(e) => {
+                return Some((0, self.failure(first, format!("cannot send the login to a JavaScript worker: {e}"))));
+            }
+        };
+        // A worker that ended or retired between being chosen and being written to: another
+        // one takes the run.
+        let mut tries = 0;
+        let (worker, answer, late) = loop {
+            tries += 1;
+            let worker = match self.take(deadline) {
+                Ok(w) => w,
+                Err(Checkout::Late) => return Some((0, timeout(&self.source(first)))),
+                Err(Checkout::Failed(m)) => return Some((0, self.failure(first, m))),
+            };
+            let (tx, rx) = mpsc::sync_channel(1);
+            let watch = watchdog().watch(deadline + GRACE, worker.clone());
+            let sent = worker.send(id, tx, &frame, Some(&strings), || to_frame(&request(Some((*strings).clone()))));
+            match sent {
+                Ok(()) => {}
+                Err(unsent) => {
+                    let late = watchdog().unwatch(watch);
+                    self.shared.release(&worker);
+                    match unsent {
+                        _ if late => return Some((0, timeout(&self.source(first)))),
+                        Unsent::Gone if tries < 3 => continue,
+                        Unsent::Gone => {
+                            return Some((0, self.failure(first, "no JavaScript worker took the login".into())));
+                        }
+                        Unsent::Failed(m) => {
+                            let m = format!("cannot send the login to a JavaScript worker: {m}");
+                            return Some((0, self.failure(first, m)));
+                        }
+                    }
+                }
+            }
+            // The watchdog ends the wait (it kills the worker, whose reader then says so);
+            // the timeout here only guards against a reader that stopped.
+            let backstop = deadline.saturating_duration_since(Instant::now()) + 4 * GRACE;
+            let answer = match rx.recv_timeout(backstop) {
+                Ok(a) => Some(a),
+                Err(_) if worker.forget(id) => {
+                    worker.stop(OVERRAN);
+                    None
+                }
+                Err(_) => rx.try_recv().ok(),
+            };
+            let late = watchdog().unwatch(watch);
+            break (worker, answer, late);
+        };
+        self.shared.release(&worker);
         // A worker killed at the deadline cannot say which rule of a run was running: the
         // timeout names the run's first rule (a rule that overruns inside QuickJS's reach is
         // stopped by the worker itself, which names it).
-        match worker.exchange(&frame, deadline) {
-            Answer::Frame(Response::Ran { id: i, state, stop }) if i == id => {
-                self.checkin(worker);
+        match answer {
+            // Past the deadline and the grace: whatever the rule was doing, it stopped there.
+            _ if late => Some((0, timeout(&self.source(first)))),
+            None => Some((0, timeout(&self.source(first)))),
+            Some(Answer::Frame(Response::Ran { state, stop, .. })) => {
                 state.into(txn);
                 stop.map(|(p, e)| ((p as usize).min(steps.len().saturating_sub(1)), e))
             }
-            Answer::Frame(_) => {
-                self.lost(worker);
+            Some(Answer::Frame(Response::Loaded { .. })) => {
+                worker.stop("it answered out of turn");
                 Some((0, self.failure(first, "the JavaScript sandbox answered out of turn".into())))
             }
-            // Past the deadline and the grace: whatever the rule was doing, it stopped there.
-            Answer::Late => {
-                self.lost(worker);
-                Some((0, timeout(&self.source(first))))
-            }
-            Answer::Gone(why) => {
-                self.lost(worker);
+            Some(Answer::Gone(why)) => {
                 Some((0, self.failure(first, format!("the JavaScript sandbox stopped ({why})"))))
             }
         }
@@ -665,80 +1115,96 @@ impl Pool {
 
     fn failure(&self, index: usize, message: String) -> ErrorInfo {
         let rule = self.source(index);
-        failure(&rule.name, warden_runtime::Cause::RuleError, format!("rule error: {message}"), &rule.file.path)
+        failure(&rule.name, Cause::RuleError, format!("rule error: {message}"), &rule.file.path)
     }
 
-    /// An idle worker, or a new one under the maximum, or one freed before `deadline`.
-    fn checkout(&self, deadline: Instant) -> Result<Worker, Checkout> {
-        let mut state = self.state.lock().map_err(|_| Checkout::Failed("the worker pool is poisoned".into()))?;
+    /// A worker for one run: the live one with the fewest runs in flight when it has none;
+    /// else a new one under the maximum; else the one with the fewest when it has room; else
+    /// the first to have room before `deadline`.
+    fn take(&self, deadline: Instant) -> Result<Arc<Worker>, Checkout> {
+        let max = self.settings.max.max(1);
+        let per = self.settings.runs_per_worker.max(1);
+        let mut state = lock(&self.shared.state);
         loop {
-            if let Some(w) = state.idle.pop() {
-                return Ok(w);
-            }
-            if state.live < self.settings.max.max(1) {
-                state.live += 1;
-                drop(state);
-                let max_frame = self.limits.memory_bytes.saturating_add(FRAME_SLACK);
-                return match Worker::spawn(&self.settings, &self.load, deadline, max_frame) {
-                    Ok((w, Response::Loaded { errors, .. })) if errors.is_empty() => Ok(w),
-                    Ok((w, _)) => {
-                        self.lost(w);
-                        Err(Checkout::Failed("a JavaScript worker could not load the rules".into()))
-                    }
-                    Err(m) => {
-                        self.forget_one();
-                        Err(Checkout::Failed(m))
-                    }
-                };
+            let fewest = state.workers.iter().enumerate().min_by_key(|(_, (_, runs))| *runs).map(|(i, (_, r))| (i, *r));
+            match fewest {
+                Some((i, 0)) => return Ok(self.claim(&mut state, i)),
+                _ if state.workers.len() + state.starting < max => {
+                    state.starting += 1;
+                    drop(state);
+                    return self.start_one(deadline);
+                }
+                Some((i, runs)) if runs < per => return Ok(self.claim(&mut state, i)),
+                _ => {}
             }
             let wait = deadline.saturating_duration_since(Instant::now());
             if wait.is_zero() {
+                // A wake-up meant for a login that gives up goes to the next one.
+                drop(state);
+                self.shared.room.notify_one();
                 return Err(Checkout::Late);
             }
-            state = match self.freed.wait_timeout(state, wait) {
-                Ok((s, _)) => s,
-                Err(_) => return Err(Checkout::Failed("the worker pool is poisoned".into())),
-            };
+            state = self.shared.room.wait_timeout(state, wait).unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 
-    fn checkin(&self, worker: Worker) {
-        if let Ok(mut state) = self.state.lock() {
-            state.idle.push(worker);
-        }
-        self.freed.notify_one();
+    fn claim(&self, state: &mut PoolState, i: usize) -> Arc<Worker> {
+        let (worker, runs) = &mut state.workers[i];
+        *runs += 1;
+        worker.clone()
     }
 
-    /// A worker that timed out, died or misbehaved: it is killed (on drop) and forgotten.
-    fn lost(&self, worker: Worker) {
-        drop(worker);
-        self.forget_one();
-    }
-
-    fn forget_one(&self) {
-        if let Ok(mut state) = self.state.lock() {
-            state.live = state.live.saturating_sub(1);
-        }
-        self.freed.notify_one();
-    }
-
-    /// Stops the idle workers (the next login starts a fresh one).
-    pub(crate) fn recycle(&self) {
-        let idle = match self.state.lock() {
-            Ok(mut state) => {
-                let idle = std::mem::take(&mut state.idle);
-                state.live = state.live.saturating_sub(idle.len());
-                idle
+    /// Starts a worker (counted in `starting`) for a run of its own.
+    fn start_one(&self, deadline: Instant) -> Result<Arc<Worker>, Checkout> {
+        let started = Worker::spawn(&self.settings, &self.load, deadline, self.max_frame, Arc::downgrade(&self.shared));
+        let mut state = lock(&self.shared.state);
+        state.starting -= 1;
+        let taken = match started {
+            Ok((worker, Response::Loaded { errors, .. })) if errors.is_empty() => {
+                state.workers.push((worker.clone(), 1));
+                // Its reader takes it out when it ends: if that came first, out it goes now.
+                if lock(&worker.waiting).gone.is_some() {
+                    state.workers.retain(|(w, _)| !Arc::ptr_eq(w, &worker));
+                }
+                Ok(worker)
             }
-            Err(_) => Vec::new(),
+            Ok((worker, _)) => {
+                worker.stop("its rules did not load");
+                Err(Checkout::Failed("a JavaScript worker could not load the rules".into()))
+            }
+            Err(m) => Err(Checkout::Failed(m)),
         };
-        drop(idle);
-        self.freed.notify_all();
+        drop(state);
+        self.shared.room.notify_all();
+        taken
     }
 
-    /// The process ids of the idle workers (for operations and tests).
+    /// Stops the workers: the next login starts a fresh one. Runs in flight finish on their
+    /// worker (which then exits); an idle worker is killed.
+    pub(crate) fn recycle(&self) {
+        let workers = std::mem::take(&mut lock(&self.shared.state).workers);
+        for (worker, runs) in workers {
+            if runs == 0 {
+                worker.stop("it was recycled");
+            } else {
+                worker.retire();
+            }
+        }
+        self.shared.room.notify_all();
+    }
+
+    /// The process ids of the live workers (for operations and tests).
     pub(crate) fn pids(&self) -> Vec<u32> {
-        self.state.lock().map(|s| s.idle.iter().map(|w| w.pid).collect()).unwrap_or_default()
+        lock(&self.shared.state).workers.iter().map(|(w, _)| w.pid).collect()
+    }
+}
+
+impl Drop for Pool {
+    /// The pipeline is gone (no login runs on it any more): so are its workers.
+    fn drop(&mut self) {
+        for (worker, _) in std::mem::take(&mut lock(&self.shared.state).workers) {
+            worker.stop("its pipeline was unloaded");
+        }
     }
 }
 
@@ -749,13 +1215,37 @@ enum Checkout {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{PipeReader, PipeWriter};
+
+    use serde_json::json;
+
     use super::*;
 
-    fn run_frame(id: u64, login: u64, plant: bool) -> Vec<u8> {
-        let user = serde_json::json!({ "user_id": "auth0|1", "plant": plant });
+    /// A rule that records what an earlier login left (`seen`), plants a global getter when
+    /// the user says `plant`, and loops when the user says `spin`.
+    const RULE: &str = "function (user, context, callback) { \
+         context.idToken.seen = typeof verified === 'undefined' ? 'nothing' : String(verified); \
+         if (user.plant) Object.defineProperty(globalThis, 'verified', { get() { return true; } }); \
+         if (user.spin) { while (true) {} } \
+         callback(null, user, context); }";
+
+    fn load_frame(runs: usize) -> Vec<u8> {
+        let rule = JsSource { name: "r".into(), file: warden_syntax::SourceFile::new("r.js", RULE) };
+        let load = Request::<StateRef>::Load {
+            rules: vec![rule],
+            modules: Vec::new(),
+            bytecode: None,
+            config: BTreeMap::new(),
+            limits: WireLimits::from(&Limits::default()),
+            runs,
+        };
+        to_frame(&load).expect("frame")
+    }
+
+    fn run_frame(id: u64, login: u64, user: Json, budget_ms: u64) -> Vec<u8> {
         let txn = State {
             user: Some(user),
-            context: Some(serde_json::json!({})),
+            context: Some(json!({})),
             now: 0,
             id_token: Vec::new(),
             access_token: Vec::new(),
@@ -772,56 +1262,195 @@ mod tests {
             id,
             steps: vec![(0, Link { first: true, last: true, end: true })],
             login,
-            budget_ms: 5000,
+            budget_ms,
             config: None,
             state: StateRef::of(&txn, true, true),
         };
-        let mut frame = Vec::new();
-        write_frame(&mut frame, &request).expect("frame");
-        frame
+        to_frame(&request).expect("frame")
     }
 
-    /// A login's runs may land on different workers: a worker removes what earlier logins
-    /// left on its global object at the first run of any login it has not seen, whether or
-    /// not that run is the login's first.
-    #[test]
-    fn a_worker_starts_each_login_it_has_not_seen() {
-        let rule = JsSource {
-            name: "r".into(),
-            file: warden_syntax::SourceFile::new(
-                "r.js",
-                "function (user, context, callback) { \
-                     context.idToken.seen = typeof verified === 'undefined' ? 'nothing' : String(verified); \
-                     if (user.plant) Object.defineProperty(globalThis, 'verified', { get() { return true; } }); \
-                     callback(null, user, context); }",
-            ),
-        };
-        let mut input = Vec::new();
-        let load = Request::<StateRef>::Load {
-            rules: vec![rule],
-            modules: Vec::new(),
-            bytecode: None,
-            config: BTreeMap::new(),
-            limits: WireLimits::from(&Limits::default()),
-        };
-        write_frame(&mut input, &load).expect("frame");
-        // Login 7 plants; a later run of login 7 sees it; a run of login 8 (its first here,
-        // though maybe not its first anywhere) does not.
-        input.extend(run_frame(1, 7, true));
-        input.extend(run_frame(2, 7, false));
-        input.extend(run_frame(3, 8, false));
-        let mut output = Vec::new();
-        assert_eq!(serve_on(&mut input.as_slice(), &mut output), 0);
-        let mut answers = output.as_slice();
-        let mut seen = Vec::new();
-        while let Some(frame) = read_frame(&mut answers, usize::MAX).expect("frames") {
-            if let Response::Ran { state, stop, .. } =
-                serde_json::from_slice::<Response<State>>(&frame).expect("answer")
-            {
-                assert!(stop.is_none(), "{stop:?}");
-                seen.extend(state.id_token.into_iter().filter(|c| c.0 == "seen").map(|c| c.1));
+    fn user(plant: bool, spin: bool) -> Json {
+        json!({ "user_id": "auth0|1", "plant": plant, "spin": spin })
+    }
+
+    /// A worker served on a thread, over OS pipes, as a worker process is.
+    struct Served {
+        to: Option<PipeWriter>,
+        from: PipeReader,
+        worker: std::thread::JoinHandle<i32>,
+    }
+
+    impl Served {
+        fn start(runs: usize) -> Served {
+            let (mut input, to) = std::io::pipe().expect("pipe");
+            let (from, output) = std::io::pipe().expect("pipe");
+            let worker = std::thread::spawn(move || serve_on(&mut input, output));
+            let mut served = Served { to: Some(to), from, worker };
+            served.send(&load_frame(runs));
+            match served.answer() {
+                Response::Loaded { errors, .. } => assert!(errors.is_empty(), "{errors:?}"),
+                Response::Ran { .. } => panic!("a run answered the load"),
+            }
+            served
+        }
+
+        fn send(&mut self, frame: &[u8]) {
+            self.to.as_mut().expect("open").write_all(frame).expect("written");
+        }
+
+        fn answer(&mut self) -> Response<State> {
+            let frame = read_frame(&mut self.from, usize::MAX).expect("readable").expect("an answer");
+            serde_json::from_slice(&frame).expect("an answer")
+        }
+
+        /// The next answer: its number and what stopped its run.
+        fn ran(&mut self) -> (u64, Option<(u32, ErrorInfo)>, State) {
+            match self.answer() {
+                Response::Ran { id, stop, state } => (id, stop, state),
+                Response::Loaded { .. } => panic!("loaded twice"),
             }
         }
-        assert_eq!(seen, [serde_json::json!("nothing"), serde_json::json!("true"), serde_json::json!("nothing")]);
+
+        /// Closes the input; the worker's exit status.
+        fn close(mut self) -> (i32, PipeReader) {
+            self.to = None;
+            (self.worker.join().expect("the worker returns"), self.from)
+        }
+    }
+
+    fn seen(state: &State) -> Vec<Json> {
+        state.id_token.iter().filter(|c| c.0 == "seen").map(|c| c.1.clone()).collect()
+    }
+
+    /// A login's runs may land on different workers and threads: a run thread removes what
+    /// earlier logins left on its runtime's global object at the first run of any login it
+    /// has not seen, whether or not that run is the login's first.
+    #[test]
+    fn a_run_thread_starts_each_login_it_has_not_seen() {
+        let mut served = Served::start(4);
+        // One at a time, so that one thread (the most recently used) takes them all. Login 7
+        // plants; a later run of login 7 sees it; a run of login 8 (its first here, though
+        // maybe not its first anywhere) does not.
+        let mut all = Vec::new();
+        for (id, login, plant) in [(1, 7, true), (2, 7, false), (3, 8, false)] {
+            served.send(&run_frame(id, login, user(plant, false), 5000));
+            let (i, stop, state) = served.ran();
+            assert_eq!((i, stop.map(|s| s.1.description)), (id, None));
+            all.extend(seen(&state));
+        }
+        assert_eq!(all, [json!("nothing"), json!("true"), json!("nothing")]);
+        assert_eq!(served.close().0, 0);
+    }
+
+    /// Runs answer as they end: a run sent after one that loops answers first.
+    #[test]
+    fn runs_answer_out_of_order() {
+        let mut served = Served::start(4);
+        served.send(&run_frame(1, 1, user(false, true), 1500));
+        served.send(&run_frame(2, 2, user(false, false), 5000));
+        let (id, stop, _) = served.ran();
+        assert_eq!((id, stop.map(|s| s.1.description)), (2, None));
+        let (id, stop, _) = served.ran();
+        assert_eq!(id, 1);
+        assert_eq!(stop.map(|s| s.1.cause), Some(Cause::Timeout));
+        assert_eq!(served.close().0, 0);
+    }
+
+    /// A worker takes no more runs at once than the host said it would send: the one past
+    /// the bound ends at once with a rule error, the others run.
+    #[test]
+    fn a_worker_refuses_runs_past_its_bound() {
+        let mut served = Served::start(1);
+        served.send(&run_frame(1, 1, user(false, true), 1500));
+        served.send(&run_frame(2, 2, user(false, false), 5000));
+        let (id, stop, state) = served.ran();
+        assert_eq!(id, 2);
+        let (_, e) = stop.expect("refused");
+        assert_eq!(e.cause, Cause::RuleError);
+        assert_eq!(e.description, "rule error: the JavaScript worker is already running 1 run, its most");
+        assert!(state.user.is_none() && state.context.is_none(), "the state comes back as it was");
+        let (id, stop, _) = served.ran();
+        assert_eq!((id, stop.map(|s| s.1.cause)), (1, Some(Cause::Timeout)));
+        // Once the first run ended, its thread takes the next one.
+        served.send(&run_frame(3, 3, user(false, false), 5000));
+        let (id, stop, _) = served.ran();
+        assert_eq!((id, stop.map(|s| s.1.description)), (3, None));
+        assert_eq!(served.close().0, 0);
+    }
+
+    /// Many runs at once on one worker, each on a thread of its own: all answered.
+    #[test]
+    fn a_worker_runs_many_at_once() {
+        let mut served = Served::start(16);
+        for id in 1..=16 {
+            served.send(&run_frame(id, id, user(false, false), 5000));
+        }
+        let mut ids: Vec<u64> = (1..=16)
+            .map(|_| {
+                let (id, stop, _) = served.ran();
+                assert!(stop.is_none(), "{stop:?}");
+                id
+            })
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=16).collect::<Vec<_>>());
+        assert_eq!(served.close().0, 0);
+    }
+
+    /// When the input ends, the runs in flight are answered before the worker exits.
+    #[test]
+    fn runs_in_flight_are_answered_when_the_input_ends() {
+        let mut served = Served::start(4);
+        served.send(&run_frame(1, 1, user(false, true), 300));
+        served.send(&run_frame(2, 2, user(false, false), 5000));
+        let (status, mut from) = served.close();
+        assert_eq!(status, 0);
+        let mut answered = Vec::new();
+        while let Some(frame) = read_frame(&mut from, usize::MAX).expect("readable") {
+            if let Response::Ran { id, stop, .. } = serde_json::from_slice::<Response<State>>(&frame).expect("answer") {
+                answered.push((id, stop.map(|s| s.1.cause)));
+            }
+        }
+        answered.sort_by_key(|a| a.0);
+        assert_eq!(answered, [(1, Some(Cause::Timeout)), (2, None)]);
+    }
+
+    /// Whatever breaks the protocol ends the worker with status 2, without a panic.
+    #[test]
+    fn malformed_input_ends_the_worker() {
+        let framed = |body: &[u8]| {
+            let mut f = (body.len() as u32).to_le_bytes().to_vec();
+            f.extend_from_slice(body);
+            f
+        };
+        let loaded = load_frame(4);
+        let run = run_frame(1, 1, user(false, false), 5000);
+        let bad_step = {
+            let text = String::from_utf8_lossy(&run[4..]).replacen("[[0,", "[[9,", 1);
+            framed(text.as_bytes())
+        };
+        let no_user = {
+            let text = String::from_utf8_lossy(&run[4..]).replacen("\"user\":{", "\"user\":null,\"x\":{", 1);
+            framed(text.as_bytes())
+        };
+        let cases: [(&str, Vec<u8>); 8] = [
+            ("not JSON", framed(b"{{{")),
+            ("a run before the load", run.clone()),
+            ("a frame cut short", [&loaded[..], &run[..run.len() - 3]].concat()),
+            ("a length past the bound", [&loaded[..], &u32::MAX.to_le_bytes()[..]].concat()),
+            ("a second load", [&loaded[..], &loaded[..]].concat()),
+            ("a step that is not a rule", [&loaded[..], &bad_step[..]].concat()),
+            ("a run without a user", [&loaded[..], &no_user[..]].concat()),
+            (
+                "an answer for a request",
+                [&loaded[..], &framed(br#"{"Ran":{"id":1,"state":{},"stop":null}}"#)[..]].concat(),
+            ),
+        ];
+        for (what, input) in cases {
+            let mut output = Vec::new();
+            assert_eq!(serve_on(&mut input.as_slice(), &mut output), 2, "{what}");
+        }
+        let mut output = Vec::new();
+        assert_eq!(serve_on(&mut loaded.as_slice(), &mut output), 0, "a load alone");
     }
 }
