@@ -88,6 +88,11 @@ pub fn set_js_isolation(workers: Option<JsWorkers>) {
     warden_js::set_isolation(workers);
 }
 
+/// Where the JavaScript rules of pipelines loaded from now on run (see [`set_js_isolation`]).
+pub fn js_isolation() -> Option<JsWorkers> {
+    warden_js::isolation()
+}
+
 /// Serves as a JavaScript worker on stdin and stdout until stdin closes (the program behind
 /// [`JsWorkers::command`]); returns the process's exit status.
 pub fn serve_js_worker() -> i32 {
