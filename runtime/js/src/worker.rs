@@ -593,8 +593,8 @@ struct PoolState {
 
 impl Shared {
     /// A worker ended, or was stopped: no login takes it any more.
-    fn remove(&self, worker: &Arc<Worker>) {
-        lock(&self.state).workers.retain(|(w, _)| !Arc::ptr_eq(w, worker));
+    fn remove(&self, worker: &Worker) {
+        lock(&self.state).workers.retain(|(w, _)| !std::ptr::eq(Arc::as_ptr(w), worker));
         self.room.notify_all();
     }
 
@@ -622,6 +622,11 @@ struct Worker {
     /// Set by `recycle`: the worker takes no more runs, finishes those it has, and exits.
     retiring: AtomicBool,
     waiting: Mutex<Waiting>,
+    /// The worker's answers, read by the login that has the reader's turn (see
+    /// [`Worker::wait`]).
+    output: Mutex<ChildStdout>,
+    max_frame: usize,
+    pool: Weak<Shared>,
 }
 
 #[derive(Debug)]
@@ -634,16 +639,29 @@ struct Writer {
 
 #[derive(Debug, Default)]
 struct Waiting {
-    /// The logins waiting for an answer, by request number.
-    answers: HashMap<u64, SyncSender<Answer>>,
+    /// The logins waiting for a message (their answer, or the reader's turn), by request
+    /// number. A login is taken out when its message is sent, under this lock: a login that
+    /// finds itself out has a message in its channel.
+    answers: HashMap<u64, SyncSender<Message>>,
+    /// A login has the reader's turn (or was just handed it).
+    reading: bool,
     /// Why the host stopped the worker, when it did: the runs in flight end with this.
     stopped: Option<String>,
-    /// Why the worker ended, once its reader saw it end.
+    /// Why the worker ended, once a reader saw it end.
     gone: Option<String>,
 }
 
-// An answer is moved once, from the reader to the login: boxing the frame would only add an
-// allocation per run.
+/// What a waiting login is sent.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Message {
+    Answer(Answer),
+    /// The reader's turn: read the worker's answers, handing out the others', until yours.
+    Read,
+}
+
+// An answer is moved once, from the login that read it to the login it is for: boxing the
+// frame would only add an allocation per run.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Answer {
@@ -664,7 +682,8 @@ const OVERRAN: &str = "killed: another run on its worker overran its deadline";
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // The reader reaps the process; this covers a worker whose reader never started.
+        // No login holds the worker any more (a worker that ended while a login read its
+        // answers was reaped then; a retired one that exited after its last answer, here).
         let mut child = lock(&self.child);
         let _ = child.kill();
         let _ = child.wait();
@@ -702,18 +721,14 @@ impl Worker {
             writer: Mutex::new(Writer { stdin: Some(stdin), config: None }),
             retiring: AtomicBool::new(false),
             waiting: Mutex::new(Waiting::default()),
+            output: Mutex::new(stdout),
+            max_frame,
+            pool,
         });
-        let reader = worker.clone();
-        std::thread::Builder::new()
-            .name(format!("warden-js-reader-{pid}"))
-            .stack_size(256 * 1024)
-            .spawn(move || reader.read_answers(stdout, max_frame, pool))
-            .map_err(|e| format!("cannot start a thread to read a JavaScript worker: {e}"))?;
         let (tx, rx) = mpsc::sync_channel(1);
         let watch = watchdog().watch(deadline + GRACE, worker.clone());
-        let sent = worker.send(LOAD, tx, load, None, || Ok(Vec::new()));
-        let answer = match sent {
-            Ok(()) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now()) + 2 * GRACE).ok(),
+        let answer = match worker.send(LOAD, tx, load, None, || Ok(Vec::new())) {
+            Ok(()) => worker.wait(LOAD, &rx, deadline + 4 * GRACE),
             Err(_) => None,
         };
         let late = watchdog().unwatch(watch);
@@ -738,7 +753,7 @@ impl Worker {
     fn send(
         &self,
         id: u64,
-        answer: SyncSender<Answer>,
+        answer: SyncSender<Message>,
         frame: &[u8],
         config: Option<&Arc<BTreeMap<String, String>>>,
         with_config: impl FnOnce() -> io::Result<Vec<u8>>,
@@ -764,9 +779,11 @@ impl Worker {
                 }
                 _ => frame,
             };
-            if stdin.write_all(bytes).and_then(|()| stdin.flush()).is_err() {
+            if let Err(e) = stdin.write_all(bytes).and_then(|()| stdin.flush()) {
                 drop(writer);
-                self.stop("it stopped reading");
+                // It died (no one may be reading its output to notice): it ends here.
+                self.stop(&format!("it stopped reading: {e}"));
+                let _ = self.end();
                 return Err(Unsent::Gone);
             }
             if let Some(c) = config {
@@ -780,10 +797,88 @@ impl Worker {
         written
     }
 
-    /// Takes the registration of answer `id` back; false when the answer is already on its
-    /// way (or the worker ended).
-    fn forget(&self, id: u64) -> bool {
-        lock(&self.waiting).answers.remove(&id).is_some()
+    /// Waits for answer `id` (registered by [`Worker::send`], whose message comes on `rx`)
+    /// until `until`; `None` past it. The logins waiting on a worker take turns reading its
+    /// answers: the one whose turn it is reads and hands each answer to its login, until its
+    /// own comes, then hands the turn to another waiting login. A single login in flight thus
+    /// reads its own answer, with no thread in between.
+    fn wait(&self, id: u64, rx: &Receiver<Message>, until: Instant) -> Option<Answer> {
+        let message = {
+            let mut waiting = lock(&self.waiting);
+            if !waiting.answers.contains_key(&id) {
+                // Sent already (the answer, or the turn).
+                None
+            } else if !waiting.reading {
+                waiting.reading = true;
+                waiting.answers.remove(&id);
+                Some(Message::Read)
+            } else {
+                None
+            }
+        };
+        let message = match message {
+            Some(m) => m,
+            None => match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(m) => m,
+                // Still registered: nothing came. Out already: the message is in the channel.
+                Err(_) if lock(&self.waiting).answers.remove(&id).is_some() => return None,
+                Err(_) => rx.try_recv().ok()?,
+            },
+        };
+        match message {
+            Message::Answer(answer) => Some(answer),
+            Message::Read => {
+                let answer = self.read_until(id);
+                self.pass_turn();
+                Some(answer)
+            }
+        }
+    }
+
+    /// With the reader's turn: reads answers, handing each to its login, until answer `id`
+    /// (or the end of the worker).
+    fn read_until(&self, id: u64) -> Answer {
+        let mut output = lock(&self.output);
+        let broken = loop {
+            match read_frame(&mut *output, self.max_frame) {
+                Ok(Some(frame)) => match serde_json::from_slice::<Response<State>>(&frame) {
+                    Ok(r) => {
+                        let of = match &r {
+                            Response::Loaded { .. } => LOAD,
+                            Response::Ran { id, .. } => *id,
+                        };
+                        if of == id {
+                            return Answer::Frame(r);
+                        }
+                        // No one waits for an answer that came after its login gave up.
+                        let mut waiting = lock(&self.waiting);
+                        if let Some(to) = waiting.answers.remove(&of) {
+                            let _ = to.try_send(Message::Answer(Answer::Frame(r)));
+                        }
+                    }
+                    Err(e) => break Some(format!("it sent an unreadable answer: {e}")),
+                },
+                Ok(None) => break None,
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        drop(output);
+        if let Some(why) = &broken {
+            self.stop(why);
+        }
+        Answer::Gone(self.end())
+    }
+
+    /// Hands the reader's turn to a waiting login, if any.
+    fn pass_turn(&self) {
+        let mut waiting = lock(&self.waiting);
+        let next = waiting.answers.keys().next().copied().filter(|_| waiting.gone.is_none());
+        match next.and_then(|id| waiting.answers.remove(&id)) {
+            Some(to) => {
+                let _ = to.try_send(Message::Read);
+            }
+            None => waiting.reading = false,
+        }
     }
 
     /// Kills the worker; the runs in flight on it end with `why`.
@@ -801,48 +896,29 @@ impl Worker {
         }
     }
 
-    /// The reader thread: hands each answer to the login waiting for it; when the worker
-    /// ends, ends the runs in flight on it and leaves the pool.
-    fn read_answers(self: Arc<Worker>, mut stdout: ChildStdout, max_frame: usize, pool: Weak<Shared>) {
-        let broken = loop {
-            match read_frame(&mut stdout, max_frame) {
-                Ok(Some(frame)) => match serde_json::from_slice::<Response<State>>(&frame) {
-                    Ok(r) => {
-                        let id = match &r {
-                            Response::Loaded { .. } => LOAD,
-                            Response::Ran { id, .. } => *id,
-                        };
-                        // No one waits for an answer that came after its login gave up.
-                        if let Some(to) = lock(&self.waiting).answers.remove(&id) {
-                            let _ = to.try_send(Answer::Frame(r));
-                        }
-                    }
-                    Err(e) => break Some(format!("it sent an unreadable answer: {e}")),
-                },
-                Ok(None) => break None,
-                Err(e) => break Some(e.to_string()),
-            }
-        };
-        if let Some(why) = &broken {
-            self.stop(why);
-        }
+    /// The worker ended (its output closed, or it could not be written to): reaps it, ends
+    /// the runs in flight on it, and takes it out of the pool. Returns why it ended, as the
+    /// runs it held say.
+    fn end(&self) -> String {
         let why = self.reap();
         // Gone first, then out of the pool: a login that takes it meanwhile finds it gone.
         let waiting = {
             let mut waiting = lock(&self.waiting);
-            waiting.gone = Some(why.clone());
-            std::mem::take(&mut waiting.answers)
+            let why = waiting.gone.get_or_insert(why).clone();
+            (why, std::mem::take(&mut waiting.answers))
         };
-        if let Some(pool) = pool.upgrade() {
-            pool.remove(&self);
+        if let Some(pool) = self.pool.upgrade() {
+            pool.remove(self);
         }
-        for (_, to) in waiting {
-            let _ = to.try_send(Answer::Gone(why.clone()));
+        let (why, answers) = waiting;
+        for (_, to) in answers {
+            let _ = to.try_send(Message::Answer(Answer::Gone(why.clone())));
         }
+        why
     }
 
     /// Waits for the process to end (killing it, in case it only closed its output): why it
-    /// ended, as the runs it held will say.
+    /// ended.
     fn reap(&self) -> String {
         let status = {
             let mut child = lock(&self.child);
@@ -1071,17 +1147,12 @@ impl Pool {
                     }
                 }
             }
-            // The watchdog ends the wait (it kills the worker, whose reader then says so);
-            // the timeout here only guards against a reader that stopped.
-            let backstop = deadline.saturating_duration_since(Instant::now()) + 4 * GRACE;
-            let answer = match rx.recv_timeout(backstop) {
-                Ok(a) => Some(a),
-                Err(_) if worker.forget(id) => {
-                    worker.stop(OVERRAN);
-                    None
-                }
-                Err(_) => rx.try_recv().ok(),
-            };
+            // The watchdog ends the wait (it kills the worker, whose reader then says so); the
+            // bound here only guards against a reader that stopped.
+            let answer = worker.wait(id, &rx, deadline + 4 * GRACE);
+            if answer.is_none() {
+                worker.stop(OVERRAN);
+            }
             let late = watchdog().unwatch(watch);
             break (worker, answer, late);
         };
