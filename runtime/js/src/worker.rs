@@ -950,8 +950,15 @@ impl Worker {
 /// login's wait (its run is a timeout) and every other run in flight on it.
 #[derive(Debug, Default)]
 struct Watchdog {
-    watched: Mutex<BTreeMap<(Instant, u64), Watched>>,
+    patrol: Mutex<Patrol>,
     changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Patrol {
+    watched: BTreeMap<(Instant, u64), Watched>,
+    /// When the patrol wakes next (`None`: it is awake).
+    wakes_at: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -973,7 +980,7 @@ fn watchdog() -> &'static Watchdog {
         let spawned = std::thread::Builder::new().name("warden-js-watchdog".into()).spawn(move || dog.patrol());
         if spawned.is_err() {
             // Without the thread nothing would be killed: no worker may run.
-            lock(&dog.watched).clear();
+            lock(&dog.patrol).watched.clear();
         }
         dog
     })
@@ -984,13 +991,15 @@ impl Watchdog {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let key = (at, NEXT.fetch_add(1, Ordering::Relaxed));
         let fired = Arc::new(AtomicBool::new(false));
-        let earliest = {
-            let mut watched = lock(&self.watched);
-            watched.insert(key, Watched { worker, fired: fired.clone() });
-            watched.first_key_value().is_some_and(|(k, _)| *k == key)
+        let sooner = {
+            let mut patrol = lock(&self.patrol);
+            patrol.watched.insert(key, Watched { worker, fired: fired.clone() });
+            patrol.wakes_at.is_some_and(|t| at < t)
         };
-        // The patrol sleeps until the earliest registration: only a new earliest wakes it.
-        if earliest {
+        // Only a registration due before the patrol wakes wakes it (one login after another
+        // each registers a later deadline than the one the patrol sleeps until: it then
+        // wakes once for nothing, not once per login).
+        if sooner {
             self.changed.notify_one();
         }
         Watch { key, fired }
@@ -998,30 +1007,31 @@ impl Watchdog {
 
     /// Takes a registration back; true when the worker was killed for being late.
     fn unwatch(&self, watch: Watch) -> bool {
-        lock(&self.watched).remove(&watch.key);
+        lock(&self.patrol).watched.remove(&watch.key);
         watch.fired.load(Ordering::SeqCst)
     }
 
     fn patrol(&self) {
-        let mut watched = lock(&self.watched);
+        let mut patrol = lock(&self.patrol);
         loop {
             let now = Instant::now();
             let mut due = Vec::new();
-            while let Some(entry) = watched.first_entry().filter(|e| e.key().0 <= now) {
+            while let Some(entry) = patrol.watched.first_entry().filter(|e| e.key().0 <= now) {
                 due.push(entry.remove());
             }
             if !due.is_empty() {
-                drop(watched);
+                drop(patrol);
                 for w in due {
                     w.fired.store(true, Ordering::SeqCst);
                     w.worker.stop(OVERRAN);
                 }
-                watched = lock(&self.watched);
+                patrol = lock(&self.patrol);
                 continue;
             }
-            let next = watched.first_key_value().map(|(k, _)| k.0);
-            let wait = next.map_or(Duration::from_secs(3600), |at| at.saturating_duration_since(now));
-            watched = self.changed.wait_timeout(watched, wait).unwrap_or_else(PoisonError::into_inner).0;
+            let at = patrol.watched.first_key_value().map_or(now + Duration::from_secs(3600), |(k, _)| k.0);
+            patrol.wakes_at = Some(at);
+            patrol = self.changed.wait_timeout(patrol, at.saturating_duration_since(now)).unwrap_or_else(PoisonError::into_inner).0;
+            patrol.wakes_at = None;
         }
     }
 }
