@@ -86,7 +86,7 @@ def main():
     if mode == "park":
         start = time.time()
         send(1)
-        while status(worker.pid, "Threads") < n + 1:
+        while status(worker.pid, "Threads") < n + 2:
             time.sleep(0.05)
         # Every thread has its run in hand; give the last ones time to load their runtime.
         time.sleep(max(1.0, n / 200))

@@ -294,12 +294,12 @@ const IDLE: Duration = Duration::from_secs(60);
 
 /// Serves one worker on stdin and stdout until stdin closes; returns the exit status.
 pub fn serve() -> i32 {
-    serve_on(&mut io::stdin().lock(), io::stdout())
+    serve_on(&mut io::stdin(), io::stdout())
 }
 
 /// [`serve`] on any pair of streams: 0 when the input ends (after the runs in flight are
 /// answered), 2 when it breaks the protocol or an answer cannot be written.
-fn serve_on(input: &mut impl Read, output: impl Write + Send) -> i32 {
+fn serve_on(input: &mut (impl Read + Send), output: impl Write + Send) -> i32 {
     let output = Mutex::new(output);
     // `Load` comes first, once.
     let frame = match read_frame(input, FRAME_SLACK) {
@@ -341,50 +341,15 @@ fn serve_on(input: &mut impl Read, output: impl Write + Send) -> i32 {
     // Runs happen on run threads, each with its own runtime: the one that proved the rules
     // load is not needed.
     js.recycle();
-    let runners = Runners {
-        js: &js,
-        output: &output,
-        broken: AtomicBool::new(false),
-        most: runs.max(1),
-        stack: run_stack(&js.limits),
-        threads: Mutex::new(Threads::default()),
-    };
     let max = js.limits.memory_bytes.saturating_add(FRAME_SLACK);
-    let mut config = config;
-    let status = std::thread::scope(|scope| {
-        let status = loop {
-            if runners.broken.load(Ordering::Relaxed) {
-                break 2;
-            }
-            let frame = match read_frame(input, max) {
-                Ok(Some(f)) => f,
-                Ok(None) => break 0,
-                Err(_) => break 2,
-            };
-            let Ok(Request::Run { id, steps, login, budget_ms, config: c, state }) =
-                serde_json::from_slice::<Request<State>>(&frame)
-            else {
-                break 2;
-            };
-            // The budget counts from the frame's arrival, not from when a thread takes it.
-            let Some(deadline) = Instant::now().checked_add(Duration::from_millis(budget_ms)) else { break 2 };
-            if state.user.is_none()
-                || state.context.is_none()
-                || steps.iter().any(|(index, _)| *index as usize >= js.rules.len())
-            {
-                break 2;
-            }
-            // Frames come in the order the host wrote them: a run without a configuration
-            // has the one the previous frame set.
-            if let Some(c) = c {
-                config = Arc::new(c);
-            }
-            runners.dispatch(scope, Job { id, steps, login, deadline, config: config.clone(), state });
-        };
-        runners.close();
-        status
+    let runners = Runners::new(&js, Reading { input, config, max }, &output, runs.max(1));
+    std::thread::scope(|scope| {
+        if !runners.spawn(scope, Turn::Read) {
+            lock(&runners.threads).ended = Some(2);
+        }
     });
-    // The scope waited for the runs in flight.
+    // The scope waited for every thread, and so for the runs in flight.
+    let status = lock(&runners.threads).ended.unwrap_or(2);
     if runners.broken.load(Ordering::Relaxed) { 2 } else { status }
 }
 
@@ -394,7 +359,7 @@ fn run_stack(limits: &Limits) -> usize {
     limits.stack_bytes.saturating_mul(2).saturating_add(1024 * 1024)
 }
 
-/// A run for a run thread.
+/// A run, as read.
 struct Job {
     id: u64,
     steps: Vec<(u32, Link)>,
@@ -404,9 +369,23 @@ struct Job {
     state: State,
 }
 
-/// The worker's run threads.
-struct Runners<'a, W> {
+/// The worker's run threads. They take turns reading the input, so that a run is run by the
+/// thread that read it, with no hand-off in between. The thread whose turn it is reads one
+/// run; then:
+/// - when other runs are in flight, it hands the turn at once to an idle thread (the most
+///   recently used: its runtime is the warmest) or to a new one, and runs the run;
+/// - when none is, it leaves the turn free while it runs the run, and takes it back when the
+///   run ends: one login after another thus runs on one thread, and one runtime. A standby
+///   thread takes the free turn when the run lasts longer than [`HANDOFF`], so that another
+///   run is read by then.
+///
+/// A thread ends when the input ends, or after [`IDLE`] without a turn. There are at most as
+/// many threads as runs at once, plus the reader and the standby.
+struct Runners<'a, R, W> {
     js: &'a JsRules,
+    /// The reader's turn: the input, and the configuration the last run that had one brought
+    /// (runs come in the order the host wrote them).
+    input: Mutex<Reading<'a, R>>,
     output: &'a Mutex<W>,
     /// An answer could not be written: the worker ends.
     broken: AtomicBool,
@@ -414,99 +393,291 @@ struct Runners<'a, W> {
     most: usize,
     stack: usize,
     threads: Mutex<Threads>,
+    /// The standby waits here for the turn to be left free.
+    standby: Condvar,
 }
 
-#[derive(Default)]
+/// How long the turn may stay free while the thread that left it runs its run: longer than
+/// a warm run of usual rules, even in a debug build on a busy machine (a run read meanwhile
+/// waits that long at most).
+const HANDOFF: Duration = Duration::from_millis(5);
+
+struct Reading<'a, R> {
+    input: &'a mut R,
+    config: Arc<BTreeMap<String, String>>,
+    max: usize,
+}
+
 struct Threads {
-    /// Threads waiting for a run, the most recently used last (it takes the next run: its
-    /// runtime is the warmest).
-    idle: Vec<(usize, Sender<Option<Job>>)>,
-    /// Threads alive, idle or running.
-    live: usize,
-    /// The number of the next thread.
-    next: usize,
-    /// The input ended: threads end when their run does.
-    closing: bool,
+    /// Threads waiting for their turn, the most recently used last.
+    idle: Vec<(usize, Sender<Turn>)>,
+    /// Runs being run.
+    busy: usize,
+    /// A thread has the turn (or was handed it); when not, since when it is free.
+    reading: bool,
+    free_since: Instant,
+    /// A thread stands by to take the free turn; it sleeps with a timer (else until woken).
+    standing_by: bool,
+    standby_timed: bool,
+    /// The number of the last thread started.
+    started: usize,
+    /// The input ended (0) or broke the protocol (2): threads end when their run does.
+    ended: Option<i32>,
 }
 
-impl<'a, W: Write + Send> Runners<'a, W> {
-    /// Hands a run to an idle thread, or to a new one under the bound; beyond it the run is
-    /// refused (a host that keeps to the protocol never gets there).
-    fn dispatch<'scope>(&'scope self, scope: &'scope std::thread::Scope<'scope, '_>, job: Job)
+/// What an idle run thread is told.
+enum Turn {
+    Read,
+    StandBy,
+    End,
+}
+
+/// What became of the turn once a run was read.
+enum Handed {
+    /// To another thread: this one runs the run.
+    On,
+    /// Left free for this thread to take back after the run (see [`Runners`]).
+    Free,
+    /// Nobody took it (no thread could be started): this one runs the run, then reads again.
+    Kept,
+    /// The run is past the bound: it is refused, and this thread reads again.
+    Full,
+}
+
+impl<'a, R: Read + Send, W: Write + Send> Runners<'a, R, W> {
+    fn new(js: &'a JsRules, input: Reading<'a, R>, output: &'a Mutex<W>, most: usize) -> Runners<'a, R, W> {
+        Runners {
+            js,
+            input: Mutex::new(input),
+            output,
+            broken: AtomicBool::new(false),
+            most,
+            stack: run_stack(&js.limits),
+            threads: Mutex::new(Threads {
+                idle: Vec::new(),
+                busy: 0,
+                reading: true,
+                free_since: Instant::now(),
+                standing_by: false,
+                standby_timed: false,
+                started: 0,
+                ended: None,
+            }),
+            standby: Condvar::new(),
+        }
+    }
+
+    /// Starts a run thread, with the turn or standing by; false when it could not start.
+    fn spawn<'scope>(&'scope self, scope: &'scope std::thread::Scope<'scope, '_>, first: Turn) -> bool
+    where
+        'a: 'scope,
+    {
+        let n = {
+            let mut threads = lock(&self.threads);
+            threads.started += 1;
+            threads.started
+        };
+        std::thread::Builder::new()
+            .name(format!("warden-js-run-{n}"))
+            .stack_size(self.stack)
+            .spawn_scoped(scope, move || self.work(scope, n, first))
+            .is_ok()
+    }
+
+    /// A run thread: reads and runs runs in its turns.
+    fn work<'scope>(&'scope self, scope: &'scope std::thread::Scope<'scope, '_>, n: usize, first: Turn)
+    where
+        'a: 'scope,
+    {
+        let (me, turns) = mpsc::channel();
+        // The first thread and a standby make their runtime before their first turn, not
+        // within their first run (which, taking long, would let the standby take the turn);
+        // a thread started to read at once reads at once.
+        if n == 1 || matches!(first, Turn::StandBy) {
+            let _ = crate::sandbox::load(self.js, Instant::now() + self.js.limits.timeout);
+        }
+        let mut turn = first;
+        // The login the thread's runtime saw last (see `Request::Run`).
+        let mut last_login = 0u64;
+        loop {
+            match turn {
+                Turn::Read => {}
+                Turn::StandBy if self.stand_by() => {}
+                Turn::StandBy | Turn::End => return,
+            }
+            let job = match self.read() {
+                Ok(job) => job,
+                Err(status) => return self.end(status),
+            };
+            let handed = self.hand_on(scope);
+            if let Handed::Full = handed {
+                let s = if self.most == 1 { "" } else { "s" };
+                self.refuse(job, format!("the JavaScript worker is already running {} run{s}, its most", self.most));
+                turn = Turn::Read;
+                continue;
+            }
+            let start = job.login != std::mem::replace(&mut last_login, job.login);
+            let answer = run(self.js, job, start);
+            // Free again before the answer leaves: once the host has it, it may send the
+            // next run, which must find room (and, one login after another, this thread
+            // back at reading).
+            let next = {
+                let mut threads = lock(&self.threads);
+                threads.busy -= 1;
+                if threads.ended.is_some() {
+                    None
+                } else if matches!(handed, Handed::Kept) {
+                    Some(Turn::Read)
+                } else if !threads.reading {
+                    threads.reading = true;
+                    Some(Turn::Read)
+                } else {
+                    threads.idle.push((n, me.clone()));
+                    None
+                }
+            };
+            self.answer(answer);
+            turn = match next {
+                Some(t) => t,
+                None if lock(&self.threads).ended.is_some() => return,
+                None => match self.wait_turn(n, &turns) {
+                    Some(t) => t,
+                    None => return,
+                },
+            };
+        }
+    }
+
+    /// Reads the next run (with the turn); the exit status when the input ended or broke
+    /// the protocol.
+    fn read(&self) -> Result<Job, i32> {
+        if self.broken.load(Ordering::Relaxed) {
+            return Err(2);
+        }
+        let mut reading = lock(&self.input);
+        let Reading { input, config, max } = &mut *reading;
+        let frame = match read_frame(*input, *max) {
+            Ok(Some(f)) => f,
+            Ok(None) => return Err(0),
+            Err(_) => return Err(2),
+        };
+        let Ok(Request::Run { id, steps, login, budget_ms, config: c, state }) =
+            serde_json::from_slice::<Request<State>>(&frame)
+        else {
+            return Err(2);
+        };
+        // The budget counts from the frame's arrival.
+        let deadline = Instant::now().checked_add(Duration::from_millis(budget_ms)).ok_or(2)?;
+        if state.user.is_none()
+            || state.context.is_none()
+            || steps.iter().any(|(index, _)| *index as usize >= self.js.rules.len())
+        {
+            return Err(2);
+        }
+        if let Some(c) = c {
+            *config = Arc::new(c);
+        }
+        Ok(Job { id, steps, login, deadline, config: config.clone(), state })
+    }
+
+    /// Counts the run just read and hands the turn on (see [`Runners`]).
+    fn hand_on<'scope>(&'scope self, scope: &'scope std::thread::Scope<'scope, '_>) -> Handed
     where
         'a: 'scope,
     {
         let mut threads = lock(&self.threads);
-        let to = match threads.idle.pop() {
-            Some((_, to)) => to,
-            None if threads.live >= self.most => {
-                drop(threads);
-                let s = if self.most == 1 { "" } else { "s" };
-                return self
-                    .refuse(job, format!("the JavaScript worker is already running {} run{s}, its most", self.most));
-            }
-            None => {
-                threads.live += 1;
-                let n = threads.next;
-                threads.next += 1;
-                drop(threads);
-                let (to, from) = mpsc::channel();
-                let me = to.clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("warden-js-run-{n}"))
-                    .stack_size(self.stack)
-                    .spawn_scoped(scope, move || self.work(n, me, from));
-                if let Err(e) = spawned {
-                    lock(&self.threads).live -= 1;
-                    return self.refuse(job, format!("the JavaScript worker cannot start a thread: {e}"));
+        if threads.busy >= self.most {
+            return Handed::Full;
+        }
+        let alone = threads.busy == 0;
+        threads.busy += 1;
+        if alone {
+            threads.reading = false;
+            threads.free_since = Instant::now();
+            if threads.standing_by {
+                if !threads.standby_timed {
+                    self.standby.notify_one();
                 }
-                to
+                return Handed::Free;
             }
-        };
-        if let Err(mpsc::SendError(Some(job))) = to.send(Some(job)) {
-            // Only a thread that panicked stops receiving.
-            self.refuse(job, "a thread of the JavaScript worker stopped".into());
+            threads.standing_by = true;
+            while let Some((_, to)) = threads.idle.pop() {
+                if to.send(Turn::StandBy).is_ok() {
+                    return Handed::Free;
+                }
+            }
+            drop(threads);
+            if !self.spawn(scope, Turn::StandBy) {
+                // Nobody stands by: this thread takes the turn back after its run.
+                lock(&self.threads).standing_by = false;
+            }
+            return Handed::Free;
+        }
+        while let Some((_, to)) = threads.idle.pop() {
+            if to.send(Turn::Read).is_ok() {
+                return Handed::On;
+            }
+        }
+        drop(threads);
+        if self.spawn(scope, Turn::Read) { Handed::On } else { Handed::Kept }
+    }
+
+    /// Stands by until the free turn has been free for [`HANDOFF`], then takes it (true);
+    /// false when the input ended.
+    fn stand_by(&self) -> bool {
+        let mut threads = lock(&self.threads);
+        loop {
+            if threads.ended.is_some() {
+                threads.standing_by = false;
+                return false;
+            }
+            if threads.reading {
+                threads.standby_timed = false;
+                threads = self.standby.wait(threads).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            let due = threads.free_since + HANDOFF;
+            let now = Instant::now();
+            if now >= due {
+                threads.reading = true;
+                threads.standing_by = false;
+                return true;
+            }
+            threads.standby_timed = true;
+            threads = self.standby.wait_timeout(threads, due - now).unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 
-    /// A run thread: runs what it is given until the input ends or it has idled for [`IDLE`].
-    fn work(&self, n: usize, me: Sender<Option<Job>>, runs: Receiver<Option<Job>>) {
-        // The login the thread's runtime saw last (see `Request::Run`).
-        let mut last_login = 0u64;
+    /// Waits for a turn; `None` when the thread ends instead (the input ended, or it idled
+    /// for [`IDLE`]).
+    fn wait_turn(&self, n: usize, turns: &Receiver<Turn>) -> Option<Turn> {
         loop {
-            let job = match runs.recv_timeout(IDLE) {
-                Ok(Some(job)) => job,
-                Ok(None) | Err(RecvTimeoutError::Disconnected) => break,
+            match turns.recv_timeout(IDLE) {
+                Ok(Turn::End) | Err(RecvTimeoutError::Disconnected) => return None,
+                Ok(turn) => return Some(turn),
                 Err(RecvTimeoutError::Timeout) => {
                     let mut threads = lock(&self.threads);
-                    match threads.idle.iter().position(|(i, _)| *i == n) {
-                        Some(at) => {
-                            threads.idle.remove(at);
-                            threads.live -= 1;
-                            return;
-                        }
-                        // Taken off the idle list just now: a run is on its way.
-                        None => continue,
+                    if let Some(at) = threads.idle.iter().position(|(i, _)| *i == n) {
+                        threads.idle.remove(at);
+                        return None;
                     }
+                    // Taken off the idle list just now: a turn is on its way.
                 }
-            };
-            let start = job.login != std::mem::replace(&mut last_login, job.login);
-            let answer = run(self.js, job, start);
-            // Idle again before the answer leaves: once the host has it, the host may send
-            // the next run, and this thread must count as free for it.
-            let closing = {
-                let mut threads = lock(&self.threads);
-                if !threads.closing {
-                    threads.idle.push((n, me.clone()));
-                }
-                threads.closing
-            };
-            self.answer(answer);
-            if closing {
-                break;
             }
         }
-        lock(&self.threads).live -= 1;
+    }
+
+    /// The input ended or broke: idle threads end now, the others after their run.
+    fn end(&self, status: i32) {
+        let idle = {
+            let mut threads = lock(&self.threads);
+            threads.ended.get_or_insert(status);
+            std::mem::take(&mut threads.idle)
+        };
+        self.standby.notify_all();
+        for (_, to) in idle {
+            let _ = to.send(Turn::End);
+        }
     }
 
     /// Writes an answer whole.
@@ -529,18 +700,6 @@ impl<'a, W: Write + Send> Runners<'a, W> {
         let (name, path) = rule.map_or(("", ""), |r| (r.name.as_str(), r.file.path.as_str()));
         let stop = Some((0, failure(name, Cause::RuleError, format!("rule error: {why}"), path)));
         self.answer(to_frame(&Response::Ran { id, state: StateRef::of(&txn, false, false), stop }));
-    }
-
-    /// The input ended: idle threads end now, the others after their run.
-    fn close(&self) {
-        let idle = {
-            let mut threads = lock(&self.threads);
-            threads.closing = true;
-            std::mem::take(&mut threads.idle)
-        };
-        for (_, to) in idle {
-            let _ = to.send(None);
-        }
     }
 }
 
@@ -1030,7 +1189,11 @@ impl Watchdog {
             }
             let at = patrol.watched.first_key_value().map_or(now + Duration::from_secs(3600), |(k, _)| k.0);
             patrol.wakes_at = Some(at);
-            patrol = self.changed.wait_timeout(patrol, at.saturating_duration_since(now)).unwrap_or_else(PoisonError::into_inner).0;
+            patrol = self
+                .changed
+                .wait_timeout(patrol, at.saturating_duration_since(now))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
             patrol.wakes_at = None;
         }
     }
