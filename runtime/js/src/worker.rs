@@ -2,18 +2,22 @@
 //!
 //! A worker is a process that serves [`serve`] on its stdin and stdout: it loads one
 //! pipeline's rules (the same [`JsRules`] as in process) and runs runs of consecutive
-//! JavaScript steps on the transaction state the host sends, many at once: each run goes to a
-//! thread of a pool that grows on demand, each thread keeping its own QuickJS runtime warm,
-//! and each answer leaves as soon as its run ends, in whatever order.
+//! JavaScript steps on the transaction state the host sends, many at once, each on a thread
+//! of a pool that grows on demand (each thread keeps its own QuickJS runtime warm), each
+//! answered as soon as it ends, in whatever order.
 //!
 //! The host ([`Pool`]) shares a pipeline's workers between logins. A worker has one writer
-//! (its stdin: frames are written whole, in order, under a lock) and one reader thread, which
-//! hands each answer to the login waiting for its number. A login takes the worker with the
-//! fewest runs in flight (starting another while every live one is busy, under the maximum),
-//! or waits for room until its deadline. It waits for its answer until the deadline plus
-//! [`GRACE`]; then the [`watchdog`] kills the worker: whatever a rule does inside QuickJS, its
-//! CPU comes back, and the other runs in flight on that worker end with it. A worker that dies
-//! (a crash in QuickJS, a kill) ends the runs it held; the next login gets a fresh worker.
+//! (its stdin: frames are written whole, in order, under a lock), and its answers are read by
+//! the logins waiting on it, in turns: the one whose turn it is hands each answer to the login
+//! waiting for its number. A login takes the worker with the fewest runs in flight (starting
+//! another while every live one is busy, under the maximum), or waits for room until its
+//! deadline. It waits for its answer until the deadline plus [`GRACE`]; then the watchdog
+//! kills the worker: whatever a rule does inside QuickJS, its CPU comes back, and the other
+//! runs in flight on that worker end with it. A worker that dies (a crash in QuickJS, a kill)
+//! ends the runs it held; the next login gets a fresh worker.
+//!
+//! On either side, the thread that reads a frame is the one that acts on it: a run costs no
+//! hand-off between threads beyond the two pipe wake-ups.
 //!
 //! Frames are a 4-byte little-endian length and a JSON document; every request but `Load`
 //! carries a number the answer repeats.
@@ -40,7 +44,8 @@ pub const GRACE: Duration = Duration::from_millis(100);
 
 /// How many runs a worker takes at once unless told otherwise ([`Workers::runs_per_worker`]):
 /// a run in flight costs a thread and a QuickJS runtime with the pipeline loaded in the worker
-/// (BENCHMARKS.md, "JavaScript in worker processes": about 1 MiB of RSS with a typical rule),
+/// (BENCHMARKS.md, "JavaScript in worker processes": about 0.75 MiB of RSS with the
+/// benchmark's rule, so at most about 190 MiB per worker at this default),
 /// and a blocked thread in the host.
 pub const DEFAULT_RUNS_PER_WORKER: usize = 256;
 
@@ -397,10 +402,11 @@ struct Runners<'a, R, W> {
     standby: Condvar,
 }
 
-/// How long the turn may stay free while the thread that left it runs its run: longer than
-/// a warm run of usual rules, even in a debug build on a busy machine (a run read meanwhile
-/// waits that long at most).
-const HANDOFF: Duration = Duration::from_millis(5);
+/// How long the turn may stay free while the thread that left it runs its run: well beyond
+/// a warm run of usual rules (tens of microseconds; a few milliseconds in a debug build on a
+/// busy machine). A run that arrives meanwhile waits that long at most, once: then the
+/// standby reads, and hands the turn on at once while runs are in flight.
+const HANDOFF: Duration = Duration::from_millis(20);
 
 struct Reading<'a, R> {
     input: &'a mut R,
@@ -436,11 +442,11 @@ enum Turn {
 enum Handed {
     /// To another thread: this one runs the run.
     On,
-    /// Left free for this thread to take back after the run (see [`Runners`]).
+    /// Left free for this thread to take back once the run is answered (see [`Runners`]).
     Free,
     /// Nobody took it (no thread could be started): this one runs the run, then reads again.
     Kept,
-    /// The run is past the bound: it is refused, and this thread reads again.
+    /// The run is past the bound: it is refused (the turn left free, as for `Free`).
     Full,
 }
 
@@ -510,25 +516,26 @@ impl<'a, R: Read + Send, W: Write + Send> Runners<'a, R, W> {
                 Err(status) => return self.end(status),
             };
             let handed = self.hand_on(scope);
-            if let Handed::Full = handed {
+            let answer = if let Handed::Full = handed {
                 let s = if self.most == 1 { "" } else { "s" };
-                self.refuse(job, format!("the JavaScript worker is already running {} run{s}, its most", self.most));
-                turn = Turn::Read;
-                continue;
-            }
-            let start = job.login != std::mem::replace(&mut last_login, job.login);
-            let answer = run(self.js, job, start);
-            // Free again before the answer leaves: once the host has it, it may send the
-            // next run, which must find room (and, one login after another, this thread
-            // back at reading).
+                self.refusal(job, format!("the JavaScript worker is already running {} run{s}, its most", self.most))
+            } else {
+                let start = job.login != std::mem::replace(&mut last_login, job.login);
+                let answer = run(self.js, job, start);
+                // Room again before the answer leaves: once the host has it, it may send
+                // the next run.
+                lock(&self.threads).busy -= 1;
+                answer
+            };
+            // The turn is taken back only once the answer is out: while a thread waits to
+            // write (the host reading slowly), the standby takes the turn, so the input is
+            // still read.
+            self.answer(answer);
             let next = {
                 let mut threads = lock(&self.threads);
-                threads.busy -= 1;
                 if threads.ended.is_some() {
                     None
-                } else if matches!(handed, Handed::Kept) {
-                    Some(Turn::Read)
-                } else if !threads.reading {
+                } else if matches!(handed, Handed::Kept) || !threads.reading {
                     threads.reading = true;
                     Some(Turn::Read)
                 } else {
@@ -536,7 +543,6 @@ impl<'a, R: Read + Send, W: Write + Send> Runners<'a, R, W> {
                     None
                 }
             };
-            self.answer(answer);
             turn = match next {
                 Some(t) => t,
                 None if lock(&self.threads).ended.is_some() => return,
@@ -586,24 +592,27 @@ impl<'a, R: Read + Send, W: Write + Send> Runners<'a, R, W> {
         'a: 'scope,
     {
         let mut threads = lock(&self.threads);
-        if threads.busy >= self.most {
-            return Handed::Full;
-        }
+        let full = threads.busy >= self.most;
         let alone = threads.busy == 0;
-        threads.busy += 1;
-        if alone {
+        if !full {
+            threads.busy += 1;
+        }
+        // A refused run is answered at once, but the answer may wait for the host to read:
+        // the turn is left free meanwhile, as for a run alone.
+        if alone || full {
+            let handed = if full { Handed::Full } else { Handed::Free };
             threads.reading = false;
             threads.free_since = Instant::now();
             if threads.standing_by {
                 if !threads.standby_timed {
                     self.standby.notify_one();
                 }
-                return Handed::Free;
+                return handed;
             }
             threads.standing_by = true;
             while let Some((_, to)) = threads.idle.pop() {
                 if to.send(Turn::StandBy).is_ok() {
-                    return Handed::Free;
+                    return handed;
                 }
             }
             drop(threads);
@@ -611,7 +620,7 @@ impl<'a, R: Read + Send, W: Write + Send> Runners<'a, R, W> {
                 // Nobody stands by: this thread takes the turn back after its run.
                 lock(&self.threads).standing_by = false;
             }
-            return Handed::Free;
+            return handed;
         }
         while let Some((_, to)) = threads.idle.pop() {
             if to.send(Turn::Read).is_ok() {
@@ -692,14 +701,14 @@ impl<'a, R: Read + Send, W: Write + Send> Runners<'a, R, W> {
         }
     }
 
-    /// Answers a run that cannot run here with a rule error, the state as it came.
-    fn refuse(&self, job: Job, why: String) {
+    /// The answer to a run that cannot run here: a rule error, the state as it came.
+    fn refusal(&self, job: Job, why: String) -> io::Result<Vec<u8>> {
         let Job { id, steps, config, state, .. } = job;
         let txn = state.txn(config);
         let rule = steps.first().and_then(|(i, _)| self.js.rules.get(*i as usize));
         let (name, path) = rule.map_or(("", ""), |r| (r.name.as_str(), r.file.path.as_str()));
         let stop = Some((0, failure(name, Cause::RuleError, format!("rule error: {why}"), path)));
-        self.answer(to_frame(&Response::Ran { id, state: StateRef::of(&txn, false, false), stop }));
+        to_frame(&Response::Ran { id, state: StateRef::of(&txn, false, false), stop })
     }
 }
 
