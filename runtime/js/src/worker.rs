@@ -496,10 +496,11 @@ impl<'a, R: Read + Send, W: Write + Send> Runners<'a, R, W> {
         'a: 'scope,
     {
         let (me, turns) = mpsc::channel();
-        // The first thread and a standby make their runtime before their first turn, not
-        // within their first run (which, taking long, would let the standby take the turn);
-        // a thread started to read at once reads at once.
-        if n == 1 || matches!(first, Turn::StandBy) {
+        // The first thread makes its runtime before its first turn (the worker just
+        // loaded: the first login is about to come), not within its first run, which, taking
+        // long, would let the standby take the turn. Other threads make theirs in their first
+        // run, as they read.
+        if n == 1 {
             let _ = crate::sandbox::load(self.js, Instant::now() + self.js.limits.timeout);
         }
         let mut turn = first;
