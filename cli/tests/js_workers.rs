@@ -45,7 +45,8 @@ fn pipeline(name: &str, max: usize, runs: usize) -> Pipeline {
     warden::set_js_isolation(Some(JsWorkers { max, runs_per_worker: runs, ..JsWorkers::new(command) }));
     let p = Pipeline::from_manifest(dir.join("warden.toml"));
     warden::set_js_isolation(None);
-    let p = p.unwrap_or_else(|e| panic!("the pipeline does not load: {e}"));
+    assert!(p.is_ok(), "the pipeline does not load: {}", p.as_ref().err().map(|e| e.to_string()).unwrap_or_default());
+    let p = p.expect("checked");
     assert!(p.js_in_workers());
     p
 }

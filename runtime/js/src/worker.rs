@@ -1541,10 +1541,8 @@ mod tests {
             let worker = std::thread::spawn(move || serve_on(&mut input, output));
             let mut served = Served { to: Some(to), from, worker };
             served.send(&load_frame(runs));
-            match served.answer() {
-                Response::Loaded { errors, .. } => assert!(errors.is_empty(), "{errors:?}"),
-                Response::Ran { .. } => panic!("a run answered the load"),
-            }
+            let loaded = served.answer();
+            assert!(matches!(&loaded, Response::Loaded { errors, .. } if errors.is_empty()), "{loaded:?}");
             served
         }
 
@@ -1559,10 +1557,9 @@ mod tests {
 
         /// The next answer: its number and what stopped its run.
         fn ran(&mut self) -> (u64, Option<(u32, ErrorInfo)>, State) {
-            match self.answer() {
-                Response::Ran { id, stop, state } => (id, stop, state),
-                Response::Loaded { .. } => panic!("loaded twice"),
-            }
+            let answer = self.answer();
+            let Response::Ran { id, stop, state } = answer else { unreachable!("loaded twice: {answer:?}") };
+            (id, stop, state)
         }
 
         /// Closes the input; the worker's exit status.
