@@ -744,7 +744,7 @@ pub(crate) struct Pool {
     shared: Arc<Shared>,
 }
 
-/// What the pool's logins and the workers' reader threads share.
+/// What the pool's logins share (a worker holds it weakly, to leave it when it ends).
 #[derive(Debug, Default)]
 struct Shared {
     state: Mutex<PoolState>,
@@ -1330,8 +1330,8 @@ impl Pool {
                     }
                 }
             }
-            // The watchdog ends the wait (it kills the worker, whose reader then says so); the
-            // bound here only guards against a reader that stopped.
+            // The watchdog ends the wait (it kills the worker; the login reading its answers
+            // then sees it end and says so to all); the bound here is only a safety net.
             let answer = worker.wait(id, &rx, deadline + 4 * GRACE);
             if answer.is_none() {
                 worker.stop(OVERRAN);
@@ -1416,7 +1416,8 @@ impl Pool {
         let taken = match started {
             Ok((worker, Response::Loaded { errors, .. })) if errors.is_empty() => {
                 state.workers.push((worker.clone(), 1));
-                // Its reader takes it out when it ends: if that came first, out it goes now.
+                // A worker takes itself out when it is seen to end: if that came first, out
+                // it goes now.
                 if lock(&worker.waiting).gone.is_some() {
                     state.workers.retain(|(w, _)| !Arc::ptr_eq(w, &worker));
                 }
