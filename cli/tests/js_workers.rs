@@ -10,8 +10,10 @@
 
 #![cfg(target_os = "linux")]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -26,7 +28,8 @@ const RULE: &str = "function (user, context, callback) { const m = user.app_meta
     if (m.spin) { while (true) {} } \
     if (m.busy) { let x = 0; for (let i = 0; i < 5e7; i++) x += i; } \
     if (m.native) { const a = Float64Array.from(Array(6e6).keys()); for (let i = 0; i < 10; i++) { a.reverse(); a.sort(); } } \
-    context.idToken['https://x/ok'] = true; callback(null, user, context); }";
+    context.idToken['https://x/ok'] = true; context.idToken['https://x/tier'] = configuration.TIER; \
+    callback(null, user, context); }";
 
 /// Loads serialize on this lock: where JavaScript runs is chosen when a pipeline loads, and
 /// that choice is process-wide.
@@ -38,8 +41,11 @@ fn pipeline(name: &str, max: usize, runs: usize) -> Pipeline {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join("rule.js"), RULE).expect("write rule");
-    std::fs::write(dir.join("warden.toml"), "[pipeline]\nrules = [\"rule.js\"]\njs_memory_mib = 1024\n")
-        .expect("write manifest");
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[pipeline]\nrules = [\"rule.js\"]\njs_memory_mib = 1024\n\n[configuration]\nTIER = \"base\"\n",
+    )
+    .expect("write manifest");
     let _guard = LOADING.lock().unwrap_or_else(|e| e.into_inner());
     let command = vec![PathBuf::from(WARDEN).into_os_string(), "__js-worker".into()];
     warden::set_js_isolation(Some(JsWorkers { max, runs_per_worker: runs, ..JsWorkers::new(command) }));
@@ -228,4 +234,39 @@ fn busy_workers_spread_logins_over_processes() {
         assert_eq!(threads(pid), 3, "the first worker ran one run only");
         spinning.join().expect("the login returns");
     });
+}
+
+/// A worker is sent a login's configuration only when it differs from the last one it saw,
+/// and frames reach it in the order they are written: logins with different configurations,
+/// many at once on one worker, each see their own.
+#[test]
+fn each_login_sees_its_own_configuration_on_a_shared_worker() {
+    let p = pipeline("config", 1, 16);
+    let context = Arc::new(json!({"clientName": "App", "protocol": "oidc-basic-profile"}));
+    let exec = {
+        let mut e = Exec::at(1_795_694_400_000);
+        e.timeout = Some(Duration::from_secs(30));
+        e
+    };
+    let outcomes: Vec<(String, Json)> = std::thread::scope(|s| {
+        let logins: Vec<_> = (0..64)
+            .map(|i| {
+                let (p, context, exec) = (&p, context.clone(), &exec);
+                s.spawn(move || {
+                    // Runs of three logins share a configuration; every fourth has the pipeline's.
+                    let tier = if i % 4 == 3 { "base".to_string() } else { format!("tier-{}", i / 3) };
+                    let overrides: BTreeMap<String, String> =
+                        if tier == "base" { BTreeMap::new() } else { [("TIER".to_string(), tier.clone())].into() };
+                    let decoded = p.decode_with(Arc::new(user(None)), context, exec.now, &overrides).expect("valid");
+                    (tier, p.run_decoded(decoded, exec).to_json())
+                })
+            })
+            .collect();
+        logins.into_iter().map(|l| l.join().expect("the login returns")).collect()
+    });
+    for (tier, outcome) in outcomes {
+        assert!(allowed(&outcome), "{outcome}");
+        assert_eq!(outcome["id_token"]["https://x/tier"], tier.as_str(), "{outcome}");
+    }
+    assert_eq!(p.js_worker_pids().len(), 1);
 }
