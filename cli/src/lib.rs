@@ -120,6 +120,12 @@ pub struct ServeArgs {
     /// the blocking pool; 0: always the blocking pool
     #[arg(long, value_name = "BYTES", default_value_t = warden_server::settings::DEFAULT_INLINE_MAX_BODY)]
     pub inline_max_body: usize,
+    /// How many logins one JavaScript worker process runs at once (each on a thread with its
+    /// own QuickJS runtime; a rule that waits holds one); with every worker full, a login
+    /// waits for room until its deadline
+    #[arg(long, value_name = "N", default_value_t = warden::JS_DEFAULT_RUNS_PER_WORKER as u32,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub js_runs_per_worker: u32,
     /// Log format on stderr (level from WARDEN_LOG, default info)
     #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
     pub log_format: serve::LogFormat,

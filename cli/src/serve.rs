@@ -103,6 +103,11 @@ pub fn command(a: &ServeArgs) -> u8 {
         }
     };
     warden_server::init_logging(a.log_format == LogFormat::Json);
+    // JavaScript runs in worker processes unless WARDEN_JS_IN_PROCESS=1 said otherwise.
+    if let Some(workers) = warden::js_isolation() {
+        let runs_per_worker = a.js_runs_per_worker as usize;
+        warden::set_js_isolation(Some(warden::JsWorkers { runs_per_worker, ..workers }));
+    }
     let unverified: Vec<&str> = settings
         .pipelines
         .iter()

@@ -139,7 +139,9 @@ static LOADING: Mutex<()> = Mutex::new(());
 
 fn load(manifest: &Path, workers: Option<usize>) -> Pipeline {
     let _guard = LOADING.lock().unwrap_or_else(|e| e.into_inner());
-    warden::set_js_isolation(workers.map(|max| JsWorkers { command: vec![WARDEN.into(), "__js-worker".into()], max }));
+    warden::set_js_isolation(
+        workers.map(|max| JsWorkers { max, ..JsWorkers::new(vec![WARDEN.into(), "__js-worker".into()]) }),
+    );
     let p = Pipeline::from_manifest(manifest);
     warden::set_js_isolation(None);
     assert!(

@@ -23,7 +23,7 @@ const WORKER: &str = env!("CARGO_BIN_EXE_js_worker");
 
 fn load(manifest: &Path, workers: bool) -> Result<Pipeline, String> {
     let _guard = LOADING.lock().unwrap_or_else(|e| e.into_inner());
-    warden::set_js_isolation(workers.then(|| JsWorkers { command: vec![WORKER.into()], max: 2 }));
+    warden::set_js_isolation(workers.then(|| JsWorkers { max: 2, ..JsWorkers::new(vec![WORKER.into()]) }));
     let p = Pipeline::from_manifest(manifest);
     warden::set_js_isolation(None);
     p.map_err(|e| format!("{} does not load: {e}", manifest.display()))

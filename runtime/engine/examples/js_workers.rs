@@ -36,7 +36,7 @@ fn main() {
     };
     let (user, context) = (Arc::new(read(user)), Arc::new(read(context)));
     let load = |manifest: &str, workers: bool| {
-        let w = JsWorkers { command: vec![warden.into(), "__js-worker".into()], max: 1 };
+        let w = JsWorkers { max: 1, ..JsWorkers::new(vec![warden.into(), "__js-worker".into()]) };
         warden::set_js_isolation(workers.then_some(w));
         let p = Pipeline::from_manifest(dir.join(manifest)).expect("loads");
         warden::set_js_isolation(None);

@@ -73,8 +73,11 @@ pub fn schema_markdown() -> String {
 
 /// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
 pub use warden_js::quickjs_version;
-/// How JavaScript worker processes start (`warden __js-worker`), and how many per pipeline.
-pub use warden_js::worker::{GRACE as JS_GRACE, Workers as JsWorkers};
+/// How JavaScript worker processes start (`warden __js-worker`), how many per pipeline, and
+/// how many runs each takes at once.
+pub use warden_js::worker::{
+    DEFAULT_RUNS_PER_WORKER as JS_DEFAULT_RUNS_PER_WORKER, GRACE as JS_GRACE, Workers as JsWorkers,
+};
 
 /// Where the JavaScript rules of pipelines loaded from now on run: `None` (the default) in
 /// the calling process; or in worker processes, which bound every rule by its deadline plus
@@ -91,6 +94,11 @@ pub fn set_js_isolation(workers: Option<JsWorkers>) {
 /// each worker waits the same way when its host lets it go.
 pub fn settle_js_http(wait: Duration) -> usize {
     warden_js::settle_http(wait)
+}
+
+/// Where the JavaScript rules of pipelines loaded from now on run (see [`set_js_isolation`]).
+pub fn js_isolation() -> Option<JsWorkers> {
+    warden_js::isolation()
 }
 
 /// Serves as a JavaScript worker on stdin and stdout until stdin closes (the program behind
@@ -442,7 +450,7 @@ impl Pipeline {
         self.js.as_ref().is_some_and(warden_js::JsRules::in_workers)
     }
 
-    /// The process ids of the pipeline's idle JavaScript workers (for operations and tests).
+    /// The process ids of the pipeline's live JavaScript workers (for operations and tests).
     pub fn js_worker_pids(&self) -> Vec<u32> {
         self.js.as_ref().map(warden_js::JsRules::worker_pids).unwrap_or_default()
     }

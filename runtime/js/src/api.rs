@@ -251,8 +251,8 @@ impl JsRules {
         &self.bytecode
     }
 
-    /// Drops this thread's runtime for these rules (or the idle workers): the next
-    /// execution starts a fresh one (for measuring cold starts).
+    /// Drops this thread's runtime for these rules (or stops the workers: runs in flight
+    /// finish first): the next execution starts a fresh one (for measuring cold starts).
     pub fn recycle(&self) {
         if let Some(pool) = &self.workers {
             pool.recycle();
@@ -265,7 +265,7 @@ impl JsRules {
         self.workers.is_some()
     }
 
-    /// The process ids of the idle workers (empty in process).
+    /// The process ids of the live workers (empty in process).
     pub fn worker_pids(&self) -> Vec<u32> {
         self.workers.as_ref().map(worker::Pool::pids).unwrap_or_default()
     }
