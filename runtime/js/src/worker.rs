@@ -39,6 +39,10 @@ use warden_runtime::{Cause, ClaimEntry, Effect, EffectKind, ErrorInfo, LogEntry,
 use crate::error::{failure, timeout};
 use crate::{Bytecode, JsError, JsRules, JsSource, Limits, Link};
 
+/// How long a worker whose host let it go waits for the HTTP requests its rules left running
+/// (notifications sent without waiting for the answer) before it exits.
+pub const SETTLE: Duration = Duration::from_secs(5);
+
 /// How long after a login's deadline the host waits for a worker before killing it.
 pub const GRACE: Duration = Duration::from_millis(100);
 
@@ -360,7 +364,9 @@ fn serve_on(input: &mut (impl Read + Send), output: impl Write + Send) -> i32 {
             lock(&runners.threads).ended = Some(2);
         }
     });
-    // The scope waited for every thread, and so for the runs in flight.
+    // The scope waited for every thread, and so for the runs in flight. Requests rules sent
+    // without waiting for them (notifications) finish before the worker exits.
+    crate::net::settle(SETTLE);
     let status = lock(&runners.threads).ended.unwrap_or(2);
     if runners.broken.load(Ordering::Relaxed) { 2 } else { status }
 }
@@ -860,7 +866,14 @@ impl Drop for Worker {
     fn drop(&mut self) {
         // No login holds the worker any more (a worker that ended while a login read its
         // answers was reaped then; a retired one that exited after its last answer, here).
+        // Its input closes, and it exits once the requests its rules left running are done
+        // (at most `SETTLE`); then, or if it does not, it is killed.
+        drop(lock(&self.writer).stdin.take());
         let mut child = lock(&self.child);
+        let until = Instant::now() + SETTLE + GRACE;
+        while Instant::now() < until && matches!(child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -1462,11 +1475,11 @@ impl Pool {
 }
 
 impl Drop for Pool {
-    /// The pipeline is gone (no login runs on it any more): so are its workers.
+    /// The pipeline is gone (no login runs on it any more): so are its workers, once the
+    /// requests their rules left running are done (see `Worker`'s `Drop`).
     fn drop(&mut self) {
-        for (worker, _) in std::mem::take(&mut lock(&self.shared.state).workers) {
-            worker.stop("its pipeline was unloaded");
-        }
+        let workers = std::mem::take(&mut lock(&self.shared.state).workers);
+        drop(workers);
     }
 }
 
