@@ -579,3 +579,39 @@ fn the_enrichment_example_runs_against_a_local_upstream() {
     assert_eq!(out["decision"], "deny", "{out:#}");
     assert_eq!(out["error"]["description"], "Login blocked: unusual activity.", "{out:#}");
 }
+
+/// Redirects: `Authorization` goes to the origin the rule named but not to another one it
+/// redirects to (both allowed), and more than `max_redirects` hops are an error.
+#[test]
+fn redirects_keep_credentials_at_home_and_are_bounded() {
+    let other = Upstream::http(|s| Answer::json(200, &json!({ "auth": s.header("authorization") })));
+    let other_origin = other.origin();
+    let o2 = other_origin.clone();
+    let front = Upstream::http(move |s| match s.target.as_str() {
+        "/same" => Answer::redirect(302, "/echo"),
+        "/echo" => Answer::json(200, &json!({ "auth": s.header("authorization") })),
+        "/cross" => Answer::redirect(307, &format!("{o2}/echo")),
+        t if t.starts_with("/loop") => {
+            let n: u32 = t.trim_start_matches("/loop").parse().unwrap_or(0);
+            Answer::redirect(302, &format!("/loop{}", n + 1))
+        }
+        _ => Answer::text(404, ""),
+    });
+    let origin = front.origin();
+    let http = format!("allow = [\"{origin}\", \"{other_origin}\"]\nmax_redirects = 3");
+    let rule = |path: &str| {
+        format!(
+            "async function (user, context, callback) {{ try {{ const r = await require('axios').get('{origin}{path}', {{ headers: {{ Authorization: 'Bearer s3cret' }} }}); \
+               context.idToken['https://x/e'] = ['ok', r.data.auth]; }} catch (e) {{ context.idToken['https://x/e'] = [e.code, e.message]; }} callback(null, user, context); }}"
+        )
+    };
+    for mode in MODES {
+        let dir = project("redirect-same", &http, &[("r.js", &rule("/same"))], &[]);
+        assert_eq!(claim(&login(&load(&dir, mode)), "e"), json!(["ok", "Bearer s3cret"]), "{mode:?}");
+        let dir = project("redirect-cross", &http, &[("r.js", &rule("/cross"))], &[]);
+        assert_eq!(claim(&login(&load(&dir, mode)), "e"), json!(["ok", null]), "{mode:?}");
+        let dir = project("redirect-loop", &http, &[("r.js", &rule("/loop0"))], &[]);
+        assert_eq!(claim(&login(&load(&dir, mode)), "e"), json!(["EREDIRECT", "more than 3 redirects"]), "{mode:?}");
+    }
+    assert_eq!(other.seen().len(), 2, "{:?}", other.seen());
+}
