@@ -196,6 +196,22 @@ fn what_the_allowlist_does_not_name_is_refused_and_logged() {
     assert_eq!(claim(&login(&load(&dir, Mode::InProcess)), "e"), json!(["none", 200]));
 }
 
+/// Methods that are not web API calls are refused before anything is sent.
+#[test]
+fn connect_and_trace_are_refused() {
+    let up = echo();
+    let origin = up.origin();
+    for method in ["CONNECT", "trace", "GET X"] {
+        let rule = format!(
+            "function (user, context, callback) {{ request({{ method: '{method}', url: '{origin}/person' }}, function (err, resp) {{ \
+               context.idToken['https://x/e'] = err ? err.code : resp.statusCode; callback(null, user, context); }}); }}"
+        );
+        let dir = project("methods", &format!("allow = [\"{origin}\"]"), &[("r.js", &rule)], &[]);
+        assert_eq!(claim(&login(&load(&dir, Mode::InProcess)), "e"), json!("EINVAL"), "{method}");
+    }
+    assert!(up.seen().is_empty(), "{:?}", up.seen());
+}
+
 /// Without an `[http]` table, no request is allowed.
 #[test]
 fn a_manifest_without_http_allows_nothing() {

@@ -615,6 +615,12 @@ pub(crate) fn start(spec: &str) -> String {
             Ok(s) => s,
             Err(e) => return refused(NetError::new("EINVAL", format!("not a request: {e}"))),
         };
+        // CONNECT would open a tunnel and TRACE echoes the request (credentials included):
+        // neither is a web API call.
+        let method = spec.method.to_ascii_uppercase();
+        if matches!(method.as_str(), "CONNECT" | "TRACE") || hyper::Method::from_bytes(method.as_bytes()).is_err() {
+            return refused(NetError::new("EINVAL", format!("{:?} requests cannot be made", spec.method)));
+        }
         let Some(net) = login.net.clone() else {
             return refused(NetError::policy(format!(
                 "{}: the manifest has no [http] section, so rules cannot make requests",
