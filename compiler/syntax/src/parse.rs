@@ -445,22 +445,8 @@ impl Builder {
                 let mut rest: Vec<Pair<'_, Rule>> = it.collect();
                 let value = rest.pop().expect("grammar: persist has a value");
                 let mut keys = rest.into_iter();
-                let kp = keys.next().expect("grammar: persist has a key");
-                let key_span = self.span(&kp);
-                let key = match kp.as_rule() {
-                    Rule::string => self.plain_string(kp),
-                    _ => kp.as_str().to_string(),
-                };
-                let path = keys
-                    .map(|k| {
-                        let span = self.span(&k);
-                        let name = match k.as_rule() {
-                            Rule::string => self.plain_string(k),
-                            _ => k.as_str().to_string(),
-                        };
-                        Ident { name, span }
-                    })
-                    .collect();
+                let Ident { name: key, span: key_span } = self.key(keys.next().expect("grammar: persist has a key"));
+                let path = keys.map(|k| self.key(k)).collect();
                 StmtKind::Persist { metadata, key, key_span, path, value: self.expr(value) }
             }
             Rule::log_stmt => StmtKind::Log(self.expr(next(&mut it))),
@@ -488,17 +474,18 @@ impl Builder {
         let span = self.span(&p);
         let mut it = p.into_inner();
         let root = self.ident(next(&mut it));
-        let path = it
-            .map(|p| {
-                let span = self.span(&p);
-                let name = match p.as_rule() {
-                    Rule::string => self.plain_string(p),
-                    _ => p.as_str().to_string(),
-                };
-                Ident { name, span }
-            })
-            .collect();
+        let path = it.map(|p| self.key(p)).collect();
         Target { root, path, span }
+    }
+
+    /// A key written as a name or as a string (`user.app_metadata."plan-2"`, `{ "a-b": 1 }`).
+    fn key(&mut self, p: Pair<'_, Rule>) -> Ident {
+        let span = self.span(&p);
+        let name = match p.as_rule() {
+            Rule::string => self.plain_string(p),
+            _ => p.as_str().to_string(),
+        };
+        Ident { name, span }
     }
 
     fn ident(&self, p: Pair<'_, Rule>) -> Ident {
@@ -639,13 +626,8 @@ impl Builder {
                 p.into_inner()
                     .map(|m| {
                         let mut it = m.into_inner();
-                        let k = next(&mut it);
-                        let span = self.span(&k);
-                        let name = match k.as_rule() {
-                            Rule::string => self.plain_string(k),
-                            _ => k.as_str().to_string(),
-                        };
-                        (Ident { name, span }, self.expr(next(&mut it)))
+                        let key = self.key(next(&mut it));
+                        (key, self.expr(next(&mut it)))
                     })
                     .collect(),
             ),

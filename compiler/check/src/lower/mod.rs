@@ -458,10 +458,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn declare(&mut self, name: &ast::Ident, ty: CTy, built: u32) -> ir::LocalId {
-        if matches!(name.name.as_str(), "user" | "context" | "config") {
-            self.err(codes::E0111, format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
-                Some("choose another name".into());
-        } else if !self.rule_local_names.insert(name.name.clone()) {
+        if !self.reserved(name) && !self.rule_local_names.insert(name.name.clone()) {
             self.err(
                 codes::E0111,
                 format!("`{}` is already defined in this rule", name.name),
@@ -470,23 +467,13 @@ impl<'a> Lowerer<'a> {
             )
             .help = Some("each name is defined once per rule; choose another name".into());
         }
-        self.rule_locals.push(name.name.clone());
-        self.local_built.push(built);
-        let id = ir::LocalId::from_index(self.rule_locals.len() - 1);
-        if let Some(scope) = self.scopes.last_mut() {
-            scope.push(name.name.clone());
-            self.visible.entry(name.name.clone()).or_default().push((id, ty));
-        }
-        id
+        self.bind(name, ty, built)
     }
 
     /// A quantifier's or comprehension's variable: visible in its body only, so the same name
     /// may be bound again by another one; it may not hide a name already visible.
     fn declare_bound(&mut self, name: &ast::Ident, ty: CTy, built: u32) -> ir::LocalId {
-        if matches!(name.name.as_str(), "user" | "context" | "config") {
-            self.err(codes::E0111, format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
-                Some("choose another name".into());
-        } else if self.lookup_local(&name.name).is_some() {
+        if !self.reserved(name) && self.lookup_local(&name.name).is_some() {
             self.err(
                 codes::E0111,
                 format!("`{}` is already defined here", name.name),
@@ -495,6 +482,21 @@ impl<'a> Lowerer<'a> {
             )
             .help = Some("choose another name for the variable".into());
         }
+        self.bind(name, ty, built)
+    }
+
+    /// `user`, `context` and `config` cannot be names of locals (E0111); true when `name` is one.
+    fn reserved(&mut self, name: &ast::Ident) -> bool {
+        let reserved = matches!(name.name.as_str(), "user" | "context" | "config");
+        if reserved {
+            self.err(codes::E0111, format!("`{}` is reserved", name.name), name.span, "cannot be redefined").help =
+                Some("choose another name".into());
+        }
+        reserved
+    }
+
+    /// A new local named `name`, visible in the current scope.
+    fn bind(&mut self, name: &ast::Ident, ty: CTy, built: u32) -> ir::LocalId {
         self.rule_locals.push(name.name.clone());
         self.local_built.push(built);
         let id = ir::LocalId::from_index(self.rule_locals.len() - 1);
