@@ -862,3 +862,34 @@ pub enum StmtKind {
     /// `log`: a log entry naming the rule.
     Log(ExprId),
 }
+
+/// Whether JSON text nests more than `limit` arrays and objects (strings skipped; the text
+/// need not be valid: a parser decides that). Checked before parsing text whose nesting is
+/// not bounded otherwise (an artifact's body, a package.json), so that no parser recurses
+/// deeper than `limit`.
+pub fn json_nests_deeper_than(text: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}

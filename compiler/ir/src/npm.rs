@@ -45,7 +45,7 @@ pub const MAX_PACKAGE_DEPTH: usize = 64;
 impl Package {
     /// Parses a `package.json`; `Err` says why it is not valid.
     pub fn parse(text: &str) -> Result<Package, String> {
-        if !depth_within(text, MAX_PACKAGE_DEPTH) {
+        if crate::json_nests_deeper_than(text.as_bytes(), MAX_PACKAGE_DEPTH) {
             return Err(format!("nested more than {MAX_PACKAGE_DEPTH} levels"));
         }
         let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
@@ -65,35 +65,6 @@ impl Package {
             dependencies,
         })
     }
-}
-
-/// Whether JSON text nests at most `max` arrays and objects (strings skipped), so that
-/// parsing it cannot recurse deeper.
-fn depth_within(text: &str, max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for b in text.bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return false;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    true
 }
 
 /// The conditions `require` matches in `exports`, as Node's `require` does.

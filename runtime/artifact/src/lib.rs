@@ -321,7 +321,7 @@ const PARSE_STACK: usize = 64 * 1024 * 1024;
 /// Verifies an artifact, then parses and validates its contents.
 pub fn read(bytes: &[u8], verify_key: Option<&VerifyingKey>) -> Result<(Header, Contents), Refused> {
     let (header, body) = verify(bytes, verify_key)?;
-    if json_nests_deeper_than(body, MAX_BODY_DEPTH) {
+    if warden_ir::json_nests_deeper_than(body, MAX_BODY_DEPTH) {
         return Err(Refused::InvalidBody(format!("it nests deeper than {MAX_BODY_DEPTH} levels")));
     }
     let parsed = std::thread::scope(|s| {
@@ -369,35 +369,6 @@ fn check_config_types(contents: &Contents) -> Result<(), Refused> {
         return Err(Refused::InvalidBody(format!("the program's configuration key `{}` is not listed", t.key)));
     }
     Ok(())
-}
-
-/// Whether JSON text nests arrays and objects deeper than `limit` (strings skipped; the text
-/// need not be valid: the parser decides that).
-fn json_nests_deeper_than(text: &[u8], limit: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in text {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
 }
 
 // ---------------------------------------------------------------------------------------------
