@@ -142,7 +142,8 @@ pub fn samples(example: &Path) -> Vec<PathBuf> {
 pub fn run_sample(p: &warden::Pipeline, sample: &Path, exec: &warden::Exec) -> warden::Outcome {
     let decoded = p
         .decode(read_json(&sample.join("user.json")), read_json(&sample.join("context.json")), exec.now)
-        .unwrap_or_else(|e| panic!("{}: {e}", sample.display()));
+        .map_err(|e| format!("{}: {e}", sample.display()))
+        .expect("a sample the pipeline accepts");
     match sample.join("exchanges.json").is_file() {
         true => {
             let exchanges: Vec<warden::Exchange> =
