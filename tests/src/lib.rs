@@ -135,6 +135,25 @@ pub fn samples(example: &Path) -> Vec<PathBuf> {
     s
 }
 
+/// Runs an example's sample (a directory of `samples/`): its `user.json` and `context.json`,
+/// with the HTTP requests of its rules answered from its `exchanges.json` when it has one (the
+/// examples whose rules call web APIs have one for every sample: tests never reach the
+/// network).
+pub fn run_sample(p: &warden::Pipeline, sample: &Path, exec: &warden::Exec) -> warden::Outcome {
+    let decoded = p
+        .decode(read_json(&sample.join("user.json")), read_json(&sample.join("context.json")), exec.now)
+        .map_err(|e| format!("{}: {e}", sample.display()))
+        .expect("a sample the pipeline accepts");
+    match sample.join("exchanges.json").is_file() {
+        true => {
+            let exchanges: Vec<warden::Exchange> =
+                serde_json::from_value(read_json(&sample.join("exchanges.json"))).expect("exchanges.json");
+            p.run_decoded(decoded.answer_http_from(std::sync::Arc::new(exchanges)), exec)
+        }
+        false => p.run_decoded(decoded, exec),
+    }
+}
+
 /// A JSON file, or a panic naming it.
 pub fn read_json(path: &Path) -> Json {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));

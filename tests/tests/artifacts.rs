@@ -22,10 +22,9 @@ fn every_example_gives_the_same_outcomes_from_its_artifact() {
         let from_artifact = Pipeline::from_artifact(&bytes, None, &no_config()).expect("artifact loads");
         warden_tests::assert_jit(&from_artifact);
         for s in samples(&dir) {
-            let (user, context) = (read(&s.join("user.json")), read(&s.join("context.json")));
             let expected = read(&s.join("expected.json"));
             for backend in [Backend::Interp, Backend::Jit] {
-                let o = from_artifact.execute(&user, &context, &Exec::at(now).on(backend)).expect("valid input");
+                let o = warden_tests::run_sample(&from_artifact, &s, &Exec::at(now).on(backend));
                 assert_eq!(o.to_json(), expected, "{} from the artifact on {backend:?}", s.display());
             }
         }

@@ -42,15 +42,8 @@ fn samples_give_expected_outcomes_through_the_library() {
             let expected = read(&case.join("expected.json"));
             // A sample whose rules call web APIs answers them from its `exchanges.json`.
             if case.join("exchanges.json").is_file() {
-                let exchanges: Vec<warden::Exchange> =
-                    serde_json::from_value(read(&case.join("exchanges.json"))).expect("exchanges");
-                let exchanges = std::sync::Arc::new(exchanges);
                 for backend in [Backend::Interp, Backend::Jit] {
-                    let decoded = pipeline
-                        .decode(read(&case.join("user.json")), read(&case.join("context.json")), now)
-                        .expect("valid input");
-                    let outcome =
-                        pipeline.run_decoded(decoded.answer_http_from(exchanges.clone()), &Exec::at(now).on(backend));
+                    let outcome = warden_tests::run_sample(&pipeline, &case, &Exec::at(now).on(backend));
                     assert_eq!(outcome.to_json(), expected, "{} on {backend:?}", case.display());
                 }
                 continue;
