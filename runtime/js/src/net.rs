@@ -532,11 +532,27 @@ struct Login {
     net: Option<Arc<Net>>,
     state: NetState,
     deadline: Instant,
-    tx: Sender<Done>,
-    rx: Receiver<Done>,
+    /// Made by the rule's first request (most rules make none: nothing is allocated for them).
+    wire: Option<Wire>,
     inflight: usize,
     next: u32,
+}
+
+/// Where a rule's answers come back, and the response bytes its login has read.
+struct Wire {
+    tx: Sender<Done>,
+    rx: Receiver<Done>,
     used: Arc<AtomicU64>,
+}
+
+impl Login {
+    fn wire(&mut self) -> &Wire {
+        let bytes = self.state.bytes;
+        self.wire.get_or_insert_with(|| {
+            let (tx, rx) = channel();
+            Wire { tx, rx, used: Arc::new(AtomicU64::new(bytes)) }
+        })
+    }
 }
 
 thread_local! {
@@ -545,16 +561,16 @@ thread_local! {
 
 /// Makes `state` the current login's on this thread while a rule runs (see [`leave`]).
 pub(crate) fn enter(net: Option<Arc<Net>>, state: NetState, deadline: Instant) {
-    let (tx, rx) = channel();
-    let used = Arc::new(AtomicU64::new(state.bytes));
-    LOGIN.with(|l| *l.borrow_mut() = Some(Login { net, state, deadline, tx, rx, inflight: 0, next: 1, used }));
+    LOGIN.with(|l| *l.borrow_mut() = Some(Login { net, state, deadline, wire: None, inflight: 0, next: 1 }));
 }
 
 /// Ends the rule's HTTP: its state (requests still in flight finish on their own, unheard).
 pub(crate) fn leave() -> NetState {
     LOGIN.with(|l| match l.borrow_mut().take() {
         Some(mut login) => {
-            login.state.bytes = login.used.load(Ordering::Relaxed);
+            if let Some(wire) = &login.wire {
+                login.state.bytes = wire.used.load(Ordering::Relaxed);
+            }
             login.state
         }
         None => NetState::default(),
@@ -574,7 +590,7 @@ pub(crate) fn wait(wait: Duration) -> Option<(u32, String)> {
         if login.inflight == 0 {
             return None;
         }
-        login.rx.recv_timeout(wait).ok()
+        login.wire.as_ref()?.rx.recv_timeout(wait).ok()
     })?;
     LOGIN.with(|l| {
         if let Some(login) = l.borrow_mut().as_mut() {
@@ -647,7 +663,10 @@ pub(crate) fn start(spec: &str) -> String {
         };
         let id = login.next;
         login.next += 1;
-        let tx = login.tx.clone();
+        let (tx, used) = {
+            let wire = login.wire();
+            (wire.tx.clone(), wire.used.clone())
+        };
         let deadline = login.deadline;
         if let Some(script) = login.state.script.clone() {
             // A test: the first unused exchange the request matches answers it, after its
@@ -667,7 +686,7 @@ pub(crate) fn start(spec: &str) -> String {
                         headers.push(("content-type".into(), "application/json".into()));
                     }
                     let body = e.body_text();
-                    let total = login.used.fetch_add(body.len() as u64, Ordering::Relaxed) + body.len() as u64;
+                    let total = used.fetch_add(body.len() as u64, Ordering::Relaxed) + body.len() as u64;
                     let delay = Duration::from_millis(e.delay_ms);
                     if total > net.policy.max_response_bytes {
                         (
@@ -710,7 +729,6 @@ pub(crate) fn start(spec: &str) -> String {
             return json!({ "id": id }).to_string();
         }
         login.inflight += 1;
-        let used = login.used.clone();
         spawn(io, async move {
             let result = exchange(net, spec, url, deadline, used).await;
             let _ = tx.send((id, result));
