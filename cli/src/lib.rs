@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod bundle;
 pub mod coverage;
 pub mod init;
+pub mod migrate;
 pub mod render;
 mod run;
 pub mod serve;
@@ -59,6 +60,10 @@ pub enum Command {
     /// Serve pipelines over HTTP to an identity stack: native API, Hydra, Kratos, ZITADEL and
     /// OPA-compatible hooks, /health, /ready, /metrics, hot reload (docs/serve.md)
     Serve(Box<ServeArgs>),
+    /// Move from Auth0: import an export as a project, translate legacy JavaScript rules to
+    /// .rule files proven equal on generated logins, verify a pair (docs/migrating.md)
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -334,6 +339,7 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
         }
         // Long-running: writes to stdout and stderr itself.
         Command::Serve(a) => serve::command(&a),
+        Command::Migrate(m) => migrate::command(m, &mut out),
     };
     (code, out)
 }

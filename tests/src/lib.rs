@@ -171,50 +171,9 @@ pub fn assert_jit(p: &warden::Pipeline) {
     );
 }
 
-/// Every field of an outcome, denials included, as one JSON value (what `to_json` leaves out
-/// of a denial, the rule behind each effect, and the trace); compare these to compare
-/// outcomes whole. Destructured field by field, so that a new field does not compile until
-/// it is added here.
+/// Every field of an outcome, denials included, as one JSON value (`warden::outcome_whole`).
 pub fn whole(o: &warden::Outcome) -> Json {
-    let warden::Outcome {
-        decision,
-        error,
-        user,
-        id_token,
-        access_token,
-        scope,
-        multifactor,
-        redirect,
-        saml_configuration,
-        primary_user,
-        effects,
-        logs,
-        trace,
-        http,
-    } = o;
-    let effects: Vec<Json> = effects
-        .iter()
-        .map(|e| {
-            let warden::Effect { kind, user_id, patch, rule } = e;
-            serde_json::json!({ "kind": kind, "user_id": user_id, "patch": patch, "rule": rule })
-        })
-        .collect();
-    serde_json::json!({
-        "decision": decision,
-        "error": error,
-        "user": **user,
-        "id_token": id_token,
-        "access_token": access_token,
-        "scope": scope,
-        "multifactor": multifactor,
-        "redirect": redirect,
-        "saml_configuration": saml_configuration,
-        "primary_user": primary_user,
-        "effects": effects,
-        "logs": logs,
-        "trace": trace,
-        "http": http,
-    })
+    warden::outcome_whole(o)
 }
 
 /// The npm test project (`tests/npm`), with its `node_modules` installed: `npm ci --no-audit

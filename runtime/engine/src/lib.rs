@@ -54,6 +54,8 @@ pub use warden_artifact::{PublicKey, Refused as ArtifactError, SecretKey};
 pub use warden_check::Manifest;
 /// Auth0's `context.protocol` values, as the schema enforces them (`docs/schema.md`).
 pub use warden_check::schema::PROTOCOLS;
+/// The modules `require` finds built into warden's JavaScript runtime (`docs/javascript.md`).
+pub use warden_ir::npm::BUILTIN_MODULES;
 /// Why the JIT did not compile a pipeline (`Pipeline::jit_unavailable`).
 pub use warden_jit::CompileError;
 
@@ -69,6 +71,107 @@ pub use warden_runtime::trace;
 /// Markdown.
 pub fn schema_markdown() -> String {
     warden_check::schema::markdown(&warden_check::schema::Schema::new(&BTreeMap::new()))
+}
+
+/// The type of a field of the built-in schema (`docs/schema.md`), as tools that reason about
+/// rules need it (`warden migrate`): objects and enumerations are not spelt out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    Bool,
+    Int,
+    Float,
+    Str,
+    /// A string with a documented set of values (`context.protocol`, risk confidences).
+    OneOf(Vec<String>),
+    /// A date-time (a string or epoch milliseconds in the input).
+    Time,
+    List(Box<FieldType>),
+    /// An object whose fields the schema knows.
+    Object,
+    /// Data of no known shape (metadata, query, body ...).
+    Any,
+}
+
+/// The type of `user.…` or `context.…` in the built-in schema (no manifest declarations), or
+/// `None` when the schema has no such field. `path` starts with `"user"` or `"context"`;
+/// below a dynamic object every path is [`FieldType::Any`].
+pub fn schema_field(path: &[&str]) -> Option<FieldType> {
+    use warden_check::schema::{CTy, Schema};
+    fn of(t: &CTy) -> FieldType {
+        match t {
+            CTy::Bool => FieldType::Bool,
+            CTy::Int => FieldType::Int,
+            CTy::Float => FieldType::Float,
+            CTy::Str => FieldType::Str,
+            CTy::Enum(values) => FieldType::OneOf(values.iter().map(|v| v.to_string()).collect()),
+            CTy::Time => FieldType::Time,
+            CTy::List(t) => FieldType::List(Box::new(of(t))),
+            CTy::Obj(_) => FieldType::Object,
+            CTy::Null | CTy::Dyn => FieldType::Any,
+        }
+    }
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| Schema::new(&BTreeMap::new()));
+    let (root, rest) = path.split_first()?;
+    let mut at = match *root {
+        "user" => schema.user.clone(),
+        "context" => schema.context.clone(),
+        _ => return None,
+    };
+    for name in rest {
+        at = match &at {
+            CTy::Obj(shape) => shape.field(name)?.ty.clone(),
+            CTy::Null | CTy::Dyn => CTy::Dyn,
+            _ => return None,
+        };
+    }
+    Some(of(&at))
+}
+
+/// Every field of an outcome, denials included, as one JSON value: what the wire format
+/// leaves out of a denial, the rule behind each effect, the trace. Compare these to compare
+/// outcomes whole (the differential tests, `warden migrate`'s proofs). Destructured field by
+/// field, so that a new field does not compile until it is added here.
+pub fn outcome_whole(o: &Outcome) -> Json {
+    let Outcome {
+        decision,
+        error,
+        user,
+        id_token,
+        access_token,
+        scope,
+        multifactor,
+        redirect,
+        saml_configuration,
+        primary_user,
+        effects,
+        logs,
+        trace,
+        http,
+    } = o;
+    let effects: Vec<Json> = effects
+        .iter()
+        .map(|e| {
+            let Effect { kind, user_id, patch, rule } = e;
+            serde_json::json!({ "kind": kind, "user_id": user_id, "patch": patch, "rule": rule })
+        })
+        .collect();
+    serde_json::json!({
+        "decision": decision,
+        "error": error,
+        "user": **user,
+        "id_token": id_token,
+        "access_token": access_token,
+        "scope": scope,
+        "multifactor": multifactor,
+        "redirect": redirect,
+        "saml_configuration": saml_configuration,
+        "primary_user": primary_user,
+        "effects": effects,
+        "logs": logs,
+        "trace": trace,
+        "http": http,
+    })
 }
 
 /// The QuickJS version warden embeds for legacy JavaScript rules (recorded in artifacts).
