@@ -58,14 +58,16 @@ pub struct Tally {
     pub deny: usize,
     pub rule_error: usize,
     pub input_error: usize,
+    /// Branch sides of the `.rule` the logins took, of all (`warden test --coverage`'s count).
+    pub branches: (usize, usize),
 }
 
 impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} logins: {} allowed, {} denied, {} rule errors, {} input errors",
-            self.logins, self.allow, self.deny, self.rule_error, self.input_error
+            "{} logins ({} allowed, {} denied, {} rule errors, {} input errors), taking {} of the {} branch sides of the .rule",
+            self.logins, self.allow, self.deny, self.rule_error, self.input_error, self.branches.0, self.branches.1
         )
     }
 }
@@ -285,6 +287,7 @@ pub fn disagreement(sides: &Sides, login: &Login) -> Option<(Json, Json, String)
 pub fn prove(sides: &Sides, t: &Translation, logins: usize, seed: u64) -> Verdict {
     let model = Model::new(t);
     let mut tally = Tally { logins, ..Tally::default() };
+    let mut coverage = warden::Coverage::default();
     let mut first: Option<Login> = None;
     let mut count = 0;
     for i in 0..logins {
@@ -294,7 +297,10 @@ pub fn prove(sides: &Sides, t: &Translation, logins: usize, seed: u64) -> Verdic
             first.get_or_insert(login);
             continue;
         }
-        let o = run(&sides.rule, &login, Backend::Interp);
+        let o = match sides.rule.decode(login.user.clone(), login.context.clone(), login.now) {
+            Ok(d) => warden::outcome_whole(&sides.rule.run_covered(d, &Exec::at(login.now), &mut coverage)),
+            Err(e) => json!({ "input_error": e.to_string() }),
+        };
         if let Some(e) = o.get("input_error") {
             if tally.input_error == 0 && std::env::var_os("WARDEN_MIGRATE_DEBUG").is_some() {
                 eprintln!("input error: {e}\n  user: {}\n  context: {}", login.user, login.context);
@@ -312,6 +318,11 @@ pub fn prove(sides: &Sides, t: &Translation, logins: usize, seed: u64) -> Verdic
                 Some(_) => tally.deny += 1,
             }
         }
+    }
+    for file in sides.rule.coverage_by_file(&coverage).values() {
+        let (hit, all) = file.branches_covered();
+        tally.branches.0 += hit;
+        tally.branches.1 += all;
     }
     let Some(login) = first else { return Verdict::Equal(tally) };
     let small = shrink(sides, login);
@@ -444,10 +455,14 @@ struct Model {
     reads: Vec<(Vec<String>, FieldType)>,
     /// Strings to draw from: the rule's literals, their near misses, and ordinary values.
     strings: Vec<String>,
+    literals: Vec<String>,
+    near: Vec<String>,
     emails: Vec<String>,
     ips: Vec<String>,
     numbers: Vec<i64>,
     uses_time: bool,
+    /// Per input path, the literals the rule compares it with, and their near misses.
+    compared: std::collections::BTreeMap<String, (Vec<String>, Vec<String>)>,
 }
 
 const NOW: i64 = 1_764_158_400_000; // 2025-11-26T12:00:00Z
@@ -456,6 +471,8 @@ const DAY: i64 = 86_400_000;
 impl Model {
     fn new(t: &Translation) -> Model {
         let mut strings: BTreeSet<String> = BTreeSet::new();
+        let mut literals: BTreeSet<String> = BTreeSet::new();
+        let mut near: BTreeSet<String> = BTreeSet::new();
         let mut emails: BTreeSet<String> =
             ["ada@example.com", "Grace.Hopper@Example.ORG", "linus@partner.example", "a@b@evil.com", "nobody"]
                 .iter()
@@ -473,8 +490,10 @@ impl Model {
                 continue;
             }
             strings.insert(lit.clone());
-            for near in near_misses(lit) {
-                strings.insert(near);
+            literals.insert(lit.clone());
+            for n in near_misses(lit) {
+                strings.insert(n.clone());
+                near.insert(n);
             }
             if let Some(addrs) = addresses_around(lit) {
                 ips.extend(addrs);
@@ -517,10 +536,20 @@ impl Model {
         Model {
             reads,
             strings: strings.into_iter().collect(),
+            literals: literals.into_iter().collect(),
+            near: near.into_iter().collect(),
             emails: emails.into_iter().collect(),
             ips: ips.into_iter().collect(),
             numbers: numbers.into_iter().collect(),
             uses_time: t.uses_time,
+            compared: t
+                .compared
+                .iter()
+                .map(|(p, lits)| {
+                    let near: Vec<String> = lits.iter().flat_map(|l| near_misses(l)).collect();
+                    (p.clone(), (lits.iter().cloned().collect(), near))
+                })
+                .collect(),
         }
     }
 
@@ -534,6 +563,10 @@ impl Model {
         let mut login = Login { user: base_user(g), context: base_context(g), now };
         for (path, ty) in &self.reads {
             let dotted = path.join(".");
+            // A user always has an id (Auth0's `user_id`, a non-empty string).
+            if dotted == "user.user_id" {
+                continue;
+            }
             let frame = ALWAYS_PRESENT.contains(&dotted.as_str());
             // Objects of the schema keep their fields (varied on their own), or now and then
             // go missing.
@@ -622,6 +655,16 @@ impl Model {
 
     fn string(&self, g: &mut Gen, path: &[String], last: &str) -> String {
         let joined = path.join(".");
+        if let Some((lits, near)) = self.compared.get(&joined)
+            && !lits.is_empty()
+            && joined != "context.protocol"
+        {
+            match g.below(10) {
+                0..=4 => return g.pick(lits),
+                5..=6 if !near.is_empty() => return g.pick(near),
+                _ => {}
+            }
+        }
         if joined == "context.protocol" {
             let mut options: Vec<String> = warden::PROTOCOLS.iter().map(|s| s.to_string()).collect();
             options.extend(self.strings.iter().filter(|s| warden::PROTOCOLS.contains(&s.as_str())).cloned());

@@ -37,6 +37,9 @@ pub struct Translation {
     /// The literals the rule compares with or builds from (strings and numbers): the proof's
     /// logins are built around them and their near misses.
     pub literals: BTreeSet<String>,
+    /// The literals each input path is compared with (`context.clientName` → `Payroll`):
+    /// the proof's logins give the path those values most often.
+    pub compared: BTreeMap<String, BTreeSet<String>>,
     /// Whether the rule reads the clock (the proof varies `now`).
     pub uses_time: bool,
     /// `configuration.X` keys the rule reads.
@@ -257,6 +260,7 @@ struct Translator<'s> {
     callback: String,
     reads: BTreeSet<String>,
     literals: BTreeSet<String>,
+    compared: BTreeMap<String, BTreeSet<String>>,
     uses_time: bool,
     config_keys: BTreeSet<String>,
     /// Whether the rule saves `user.app_metadata` / `user.user_metadata` whole
@@ -342,6 +346,7 @@ impl<'s> Translator<'s> {
             callback: "callback".into(),
             reads: BTreeSet::new(),
             literals: BTreeSet::new(),
+            compared: BTreeMap::new(),
             uses_time: false,
             config_keys: BTreeSet::new(),
             persists_app: false,
@@ -410,6 +415,7 @@ impl<'s> Translator<'s> {
             refusals: self.refusals,
             reads: self.reads,
             literals: self.literals,
+            compared: self.compared,
             uses_time: self.uses_time,
             config_keys: self.config_keys,
         }
@@ -1180,6 +1186,7 @@ impl<'s> Translator<'s> {
                 return Ok(());
             }
             out.push(Out::Line(format!("set {target} = {target} ?? {{}}")));
+            facts.present.insert(target);
             return Ok(());
         }
         if (target == "user.app_metadata" && self.persists_app)
@@ -1379,6 +1386,8 @@ impl<'s> Translator<'s> {
             return Ok(c);
         }
         let (l, r) = (self.value(&b.left, facts)?, self.value(&b.right, facts)?);
+        self.note_compared(&l, &r);
+        self.note_compared(&r, &l);
         let is_nullish = |v: &V| v.konst.as_ref().is_some_and(Json::is_null);
         match b.operator {
             B::StrictEquality | B::Equality | B::StrictInequality | B::Inequality => {
@@ -1459,8 +1468,22 @@ impl<'s> Translator<'s> {
         Ok(Some(if found { c } else { c.not() }))
     }
 
+    /// Records that the input path of `v` is compared with the literal(s) of `other`.
+    fn note_compared(&mut self, v: &V, other: &V) {
+        let Some(path) = &v.path else { return };
+        let values: Vec<String> = match &other.konst {
+            Some(Json::String(s)) => vec![s.clone()],
+            Some(Json::Number(n)) => vec![n.to_string()],
+            Some(Json::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+            _ => return,
+        };
+        self.compared.entry(path.clone()).or_default().extend(values);
+    }
+
     /// `list.includes(x)` (or a string's): JavaScript throws when `list` is missing.
     fn membership(&mut self, list: &V, item: &V, span: Span) -> R<Cond> {
+        self.note_compared(item, list);
+        self.note_compared(list, item);
         if !list.present {
             return self.no(span, format!("{} may be missing here, where JavaScript throws a TypeError and the .rule would go on: guard it first", self.describe(list)));
         }
@@ -1592,6 +1615,7 @@ impl<'s> Translator<'s> {
             Expression::Identifier(id) => self.identifier(id),
             Expression::ArrayExpression(a) => {
                 let mut items = Vec::new();
+                let mut konsts = Vec::new();
                 let mut elem: Option<Ty> = None;
                 for el in &a.elements {
                     let Some(x) = el.as_expression() else { return self.no(a.span, "a spread or hole in an array") };
@@ -1601,9 +1625,12 @@ impl<'s> Translator<'s> {
                         Some(t) if t == v.ty => t,
                         Some(_) => Ty::Any,
                     });
+                    konsts.push(v.konst.clone());
                     items.push(v.code);
                 }
-                Ok(V::new(format!("[{}]", items.join(", ")), P_ATOM, Ty::List(Box::new(elem.unwrap_or(Ty::Any))), true))
+                let mut v = V::new(format!("[{}]", items.join(", ")), P_ATOM, Ty::List(Box::new(elem.unwrap_or(Ty::Any))), true);
+                v.konst = konsts.into_iter().collect::<Option<Vec<Json>>>().map(Json::Array);
+                Ok(v)
             }
             Expression::ObjectExpression(o) => {
                 let mut members = Vec::new();
