@@ -570,12 +570,12 @@ impl Model {
             let frame = ALWAYS_PRESENT.contains(&dotted.as_str());
             // Objects of the schema keep their fields (varied on their own), or now and then
             // go missing.
-            // Dynamic objects the rule reads fields of (query, body, metadata) are objects in
-            // the input (anything else is an input error), except metadata, which may be
-            // anything.
+            // Dynamic objects the rule reads fields of (query, body) are objects in the input
+            // (anything else is an input error), and metadata is an object or missing, as
+            // Auth0 keeps it.
             let container = self.reads.iter().any(|(other, _)| other.len() > path.len() && other.starts_with(path));
             let metadata = dotted == "user.app_metadata" || dotted == "user.user_metadata";
-            if container && *ty == FieldType::Any && !(metadata && g.chance(1, 10)) {
+            if (container || metadata) && *ty == FieldType::Any {
                 if !frame && g.chance(1, 10) {
                     unset(&mut login, path);
                 }
