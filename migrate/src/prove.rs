@@ -684,7 +684,12 @@ impl Model {
                 .collect::<Vec<_>>()
                 .join(" ");
         }
-        g.pick(&self.strings)
+        // The rule's own literals and their near misses most of the time: they decide.
+        match g.below(10) {
+            0..=3 if !self.literals.is_empty() => g.pick(&self.literals),
+            4..=6 if !self.near.is_empty() => g.pick(&self.near),
+            _ => g.pick(&self.strings),
+        }
     }
 }
 
