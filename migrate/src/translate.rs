@@ -49,6 +49,56 @@ pub struct Translation {
 /// Translates one legacy rule. `name` is the rule's name in the pipeline (the manifest's), or
 /// `None` for the function's name; `source_name` goes into the header of the `.rule`.
 pub fn translate(text: &str, name: Option<&str>, source_name: &str) -> Translation {
+    // The parser and the translation recurse over the syntax tree: their depth is bounded by
+    // the size and nesting checked here, and they run on a thread with a stack to match, so
+    // that no input can overflow a stack.
+    let limited = |why: String| {
+        let mut t = Translator::new(text);
+        t.refuse_at(0, why);
+        t.finish(name.map(str::to_string).unwrap_or_else(|| "rule".into()), None, source_name)
+    };
+    if text.len() > MAX_SOURCE {
+        return limited(format!("the file is larger than {} KiB (Auth0 allowed 100 KB per rule)", MAX_SOURCE >> 10));
+    }
+    if nesting(text) > MAX_NESTING {
+        return limited(format!("brackets nest deeper than {MAX_NESTING} levels"));
+    }
+    let (text_owned, name_owned, source_owned) = (text.to_string(), name.map(str::to_string), source_name.to_string());
+    let run = std::thread::Builder::new()
+        .name("warden-migrate-translate".into())
+        .stack_size(256 << 20)
+        .spawn(move || translate_here(&text_owned, name_owned.as_deref(), &source_owned));
+    match run.map(|h| h.join()) {
+        Ok(Ok(t)) => t,
+        _ => limited("the translation could not run (a thread could not be started)".into()),
+    }
+}
+
+/// The largest rule translated (Auth0's own limit was 100 KB).
+const MAX_SOURCE: usize = 128 * 1024;
+/// The deepest expression translated (the `.rule` allows 64 levels of nesting).
+const MAX_EXPR_DEPTH: usize = 200;
+/// The deepest nesting of brackets translated.
+const MAX_NESTING: usize = 256;
+
+/// How deep `(`, `[` and `{` nest in `text` (counted everywhere, strings included: a bound,
+/// not a parse).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+fn translate_here(text: &str, name: Option<&str>, source_name: &str) -> Translation {
     let alloc = Allocator::default();
     let mut t = Translator::new(text);
     let mut rule_name = name.map(str::to_string).unwrap_or_else(|| "rule".into());
@@ -270,6 +320,8 @@ struct Translator<'s> {
     persists_user: bool,
     /// Names of JavaScript variables assigned after their declaration.
     reassigned: BTreeSet<String>,
+    /// How deep the translation of expressions and blocks is (bounded: `MAX_EXPR_DEPTH`).
+    depth: usize,
 }
 
 /// Input paths Auth0 always sends: reading a field of these never throws in JavaScript, and
@@ -352,6 +404,7 @@ impl<'s> Translator<'s> {
             persists_app: false,
             persists_user: false,
             reassigned: BTreeSet::new(),
+            depth: 0,
         }
     }
 
@@ -550,6 +603,18 @@ impl<'s> Translator<'s> {
     /// Translates statements in order; `Ok((out, ends))` where `ends` says every path through
     /// them called callback.
     fn block(&mut self, stmts: &[&Statement], facts: &Facts, top: bool, end: u32) -> R<(Vec<Out>, bool)> {
+        if self.depth >= MAX_EXPR_DEPTH {
+            let at = stmts.first().map_or(end, |s| s.span().start);
+            self.refuse_at(at, format!("statements nested deeper than {MAX_EXPR_DEPTH} levels"));
+            return Err(());
+        }
+        self.depth += 1;
+        let r = self.block_inner(stmts, facts, top, end);
+        self.depth -= 1;
+        r
+    }
+
+    fn block_inner(&mut self, stmts: &[&Statement], facts: &Facts, top: bool, end: u32) -> R<(Vec<Out>, bool)> {
         let mut out = Vec::new();
         let mut facts = facts.clone();
         let mut i = 0;
@@ -1311,6 +1376,16 @@ impl<'s> Translator<'s> {
     /// and when it does not.
     fn condition(&mut self, e: &Expression, facts: &Facts) -> R<(Cond, Vec<String>, Vec<String>)> {
         let e = e.without_parentheses();
+        if self.depth >= MAX_EXPR_DEPTH {
+            return self.no(e.span(), format!("an expression nested deeper than {MAX_EXPR_DEPTH} levels"));
+        }
+        self.depth += 1;
+        let c = self.condition_inner(e, facts);
+        self.depth -= 1;
+        c
+    }
+
+    fn condition_inner(&mut self, e: &Expression, facts: &Facts) -> R<(Cond, Vec<String>, Vec<String>)> {
         match e {
             Expression::LogicalExpression(l) if l.operator != LogicalOperator::Coalesce => {
                 self.logical_condition(l, facts)
@@ -1567,7 +1642,13 @@ impl<'s> Translator<'s> {
 
     fn value(&mut self, e: &Expression, facts: &Facts) -> R<V> {
         let e = e.without_parentheses();
-        let mut v = self.value_inner(e, facts)?;
+        if self.depth >= MAX_EXPR_DEPTH {
+            return self.no(e.span(), format!("an expression nested deeper than {MAX_EXPR_DEPTH} levels"));
+        }
+        self.depth += 1;
+        let v = self.value_inner(e, facts);
+        self.depth -= 1;
+        let mut v = v?;
         if !v.present && (facts.present.contains(&v.code) || v.path.as_ref().is_some_and(|p| facts.present.contains(p)))
         {
             v.present = true;
@@ -2488,7 +2569,7 @@ fn mentions(code: &str, name: &str) -> bool {
             i += 1;
             continue;
         }
-        if code[i..].starts_with(name) {
+        if code.is_char_boundary(i) && code[i..].starts_with(name) {
             let before = i.checked_sub(1).map(|j| bytes[j]);
             let after = bytes.get(i + name.len()).copied();
             let word = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_');

@@ -78,3 +78,27 @@ fn text_that_is_not_a_rule_is_refused() {
     let why = refusals("var x = 1;\n");
     assert!(why[0].1.contains("no rule function"), "{why:?}");
 }
+
+#[test]
+fn deep_or_large_input_is_refused_without_overflowing_a_stack() {
+    let deep = format!("function f(user, context, callback) {{ const x = {}1{}; callback(null, user, context); }}", "(".repeat(1_000), ")".repeat(1_000));
+    let why = refusals(&deep);
+    assert!(why[0].1.contains("nest deeper"), "{why:?}");
+    // A long chain of operators (no brackets) within the size limit.
+    let chain = format!("function f(user, context, callback) {{ const x = 1{}; callback(null, user, context); }}", " + 1".repeat(30_000));
+    let t = translate(&chain, None, "x.js");
+    assert!(t.rule.is_some() || !t.refusals.is_empty());
+    let big = format!("function f(user, context, callback) {{ {} callback(null, user, context); }}", "var a = 1;\n".repeat(20_000));
+    let why = refusals(&big);
+    assert!(why[0].1.contains("larger than"), "{why:?}");
+}
+
+#[test]
+fn a_long_else_if_chain_is_refused_without_overflowing_a_stack() {
+    let chain = format!(
+        "function f(user, context, callback) {{ if (user.email_verified) callback(null, user, context);{} else callback(null, user, context); }}",
+        " else if (user.email_verified) callback(null, user, context);".repeat(2_000)
+    );
+    let why = refusals(&chain);
+    assert!(why.iter().any(|w| w.1.contains("nested deeper")), "{why:?}");
+}
