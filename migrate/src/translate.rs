@@ -230,6 +230,8 @@ enum Kind {
     Cidr,
     /// `auth0.users` or `auth0`.
     Auth0,
+    /// A name whose declaration was refused: its uses say nothing more.
+    Refused,
 }
 
 impl V {
@@ -730,7 +732,13 @@ impl<'s> Translator<'s> {
                     format!("`{js}` is assigned again after its declaration (.rule names are bound once)"),
                 );
             }
-            let v = self.value(init, facts)?;
+            let v = match self.value(init, facts) {
+                Ok(v) => v,
+                Err(()) => {
+                    self.bind(&js, Binding { value: V::new(js.clone(), P_ATOM, Ty::Any, false).kind(Kind::Refused) });
+                    return Err(());
+                }
+            };
             // Aliases: modules, dates, `X || {}` and plain input paths read through the name.
             let alias = v.kind != Kind::Plain
                 || v.or_empty
@@ -1818,6 +1826,9 @@ impl<'s> Translator<'s> {
             return Ok(v);
         }
         if let Some(b) = self.lookup(name) {
+            if b.value.kind == Kind::Refused {
+                return Err(());
+            }
             return Ok(b.value.clone());
         }
         match name {
@@ -1907,6 +1918,14 @@ impl<'s> Translator<'s> {
     fn logical_value(&mut self, l: &LogicalExpression, facts: &Facts) -> R<V> {
         let left = self.value(&l.left, facts)?;
         match l.operator {
+            LogicalOperator::Or if left.ty == Ty::Bool && left.present => {
+                let right = self.value(&l.right, facts)?;
+                if right.ty != Ty::Bool || !right.present {
+                    return self.no(l.span, "`a || b` of a boolean and a value that is not a boolean that is always there");
+                }
+                let (c, _, _) = self.logical_condition(l, facts)?;
+                Ok(V::new(c.code, c.prec, Ty::Bool, true))
+            }
             LogicalOperator::Or => {
                 // `X || {}`: fields of X, or of nothing.
                 if let Expression::ObjectExpression(o) = l.right.without_parentheses()
@@ -2256,6 +2275,22 @@ impl<'s> Translator<'s> {
                 }
                 s(format!("join({r}, {})", a.code), Ty::Str)
             }
+            "slice" | "substring" if (1..=2).contains(&args.len()) && (str_like || list_like) => {
+                let mut parts = vec![r.clone()];
+                for i in 0..args.len() {
+                    let a = arg(self, i)?;
+                    if a.ty != Ty::Int || !a.present {
+                        return self.no(c.span, format!("`.{method}` with a position that is not an integer that is always there"));
+                    }
+                    // `substring` swaps and clamps negative positions where `slice` counts
+                    // from the end: only non-negative literals mean the same.
+                    if method == "substring" && !matches!(&a.konst, Some(Json::Number(n)) if n.as_f64().is_some_and(|x| x >= 0.0)) {
+                        return self.no(c.span, "`.substring` with a computed position (write `.slice`)");
+                    }
+                    parts.push(a.code);
+                }
+                s(format!("slice({})", parts.join(", ")), recv_v.ty.clone())
+            }
             "pop" | "shift" if args.is_empty() && list_like && recv_v.code.starts_with("split(") => {
                 // `x.split('@').pop()` on a fresh list: its last (first) item, never missing.
                 let f = if method == "pop" { "last" } else { "first" };
@@ -2334,6 +2369,8 @@ impl<'s> Translator<'s> {
             _ => self.condition(body_expr, facts).map(|(cnd, _, _)| (Some(cnd), None)),
         };
         self.scopes.pop();
+        // The variable is visible in its own body only: the next quantifier may use the name.
+        self.names.remove(&var);
         let (cond, val) = result?;
         let l = list.at(P_CMP + 1);
         match (method, cond, val) {
