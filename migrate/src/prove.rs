@@ -9,7 +9,10 @@
 //! of the outcome (decision, error code and description, user, claims, scope, MFA, redirect,
 //! SAML configuration, primary user, logs), except that
 //! - when both sides stop on a rule error, the error's wording and location are not compared
-//!   (a JavaScript exception and a `.rule` type error are worded differently), and
+//!   (a JavaScript exception and a `.rule` type error are worded differently),
+//! - when both sides deny, the `user` is not compared (a JavaScript rule that calls back with
+//!   an error leaves the user as it was before it, a `.rule` as its statements before the
+//!   `deny` left it; no host applies the user of a denied login), and
 //! - metadata effects are compared by what they do to the stored profile: the same kinds,
 //!   users and rules, and the same metadata once every patch is applied to the user's (a
 //!   JavaScript rule that saves `user.app_metadata` whole sends every key, its `.rule` only
@@ -207,12 +210,15 @@ fn run(p: &Pipeline, login: &Login, backend: Backend) -> Json {
 }
 
 /// An outcome as the proof compares it (see the module's documentation).
-fn comparable(mut o: Json, login: &Login, both_rule_errors: bool) -> Json {
+fn comparable(mut o: Json, login: &Login, both_rule_errors: bool, both_denied: bool) -> Json {
     if both_rule_errors && let Some(e) = o.get_mut("error").and_then(Json::as_object_mut) {
         e.shift_remove("description");
         e.shift_remove("location");
     }
     if let Some(m) = o.as_object_mut() {
+        if both_denied {
+            m.shift_remove("user");
+        }
         m.shift_remove("trace");
         if let Some(effects) = m.shift_remove("effects") {
             m.insert("effects".into(), stored(&effects, &login.user));
@@ -267,7 +273,8 @@ pub fn disagreement(sides: &Sides, login: &Login) -> Option<(Json, Json, String)
         return Some((r, jit, "the .rule's interpreter and JIT disagree (a warden bug: please report it)".into()));
     }
     let both = j["error"]["cause"] == "rule_error" && r["error"]["cause"] == "rule_error";
-    let (cj, cr) = (comparable(j.clone(), login, both), comparable(r.clone(), login, both));
+    let denied = j["decision"] == "deny" && r["decision"] == "deny";
+    let (cj, cr) = (comparable(j.clone(), login, both, denied), comparable(r.clone(), login, both, denied));
     if cj == cr {
         return None;
     }

@@ -1324,10 +1324,14 @@ impl<'s> Translator<'s> {
                             }
                             return Ok(path);
                         }
+                        _ if name == self.context => {
+                            return self
+                                .no(span, format!("writing {} (.rule has no statement for it)", self.quote(span)));
+                        }
                         _ => {
                             return self.no(
                                 span,
-                                format!("a write into `{name}` (only the user object's fields can be written)"),
+                                format!("a write into `{name}`: it changes an object in place (only the user object's fields can be written)"),
                             );
                         }
                     }
@@ -1403,6 +1407,19 @@ impl<'s> Translator<'s> {
                 Ok((c.not(), n, y))
             }
             Expression::BinaryExpression(b) => self.comparison(b, facts).map(|c| (c, Vec::new(), Vec::new())),
+            // `list.includes(x)` keeps its readable negation (`x not in list`).
+            Expression::CallExpression(c)
+                if c.arguments.len() == 1 && matches!(static_member(&c.callee), Some((_, "includes"))) =>
+            {
+                let Some((recv, _)) = static_member(&c.callee) else { return self.no(c.span, "includes") };
+                let list = self.value(recv, facts)?;
+                if !matches!(list.kind, Kind::Plain) {
+                    return self.no(c.span, format!("`.includes` of {}", self.describe(&list)));
+                }
+                let item = self.argument(&c.arguments[0], facts)?;
+                let cond = self.membership(&list, &item, c.span)?;
+                Ok((cond, Vec::new(), Vec::new()))
+            }
             _ => {
                 let v = self.value(e, facts)?;
                 let known = v.path.clone().unwrap_or_else(|| v.code.clone());
@@ -1422,14 +1439,26 @@ impl<'s> Translator<'s> {
             if a.code == "true" {
                 return Ok((b, yes, Vec::new()));
             }
-            let code = format!("{} and {}", a.at(P_AND), b.at(P_AND + 1));
+            // `x && x.y ...` where `x` is an object or dynamic data: when `x` is falsy, `x.y` is
+            // undefined in JavaScript and missing in the `.rule`, so the test of `x` adds
+            // nothing to the test of `x.y`.
+            if matches!(l.left.without_parentheses(), Expression::StaticMemberExpression(_) | Expression::Identifier(_))
+                && let Ok(left) = self.value(&l.left, facts)
+                && matches!(left.ty, Ty::Obj | Ty::Any)
+                && let Some(p) = left.path.as_ref().or(Some(&left.code))
+                && b.code.contains(&format!("{p}."))
+                && !b.code.contains(&format!("len({p})"))
+            {
+                return Ok((b, yes, Vec::new()));
+            }
+            let code = format!("{} and {}", a.at(P_AND), b.at(P_AND));
             return Ok((Cond::plain(code, P_AND), yes, Vec::new()));
         }
         let (a, _, an) = self.condition(&l.left, facts)?;
         let mut inner = facts.clone();
         inner.present.extend(an.iter().cloned());
         let (b, _, bn) = self.condition(&l.right, &inner)?;
-        let code = format!("{} or {}", a.at(P_OR), b.at(P_OR + 1));
+        let code = format!("{} or {}", a.at(P_OR), b.at(P_OR));
         let no = an.into_iter().chain(bn).collect();
         Ok((Cond::plain(code, P_OR), Vec::new(), no))
     }
@@ -1921,7 +1950,8 @@ impl<'s> Translator<'s> {
             LogicalOperator::Or if left.ty == Ty::Bool && left.present => {
                 let right = self.value(&l.right, facts)?;
                 if right.ty != Ty::Bool || !right.present {
-                    return self.no(l.span, "`a || b` of a boolean and a value that is not a boolean that is always there");
+                    return self
+                        .no(l.span, "`a || b` of a boolean and a value that is not a boolean that is always there");
                 }
                 let (c, _, _) = self.logical_condition(l, facts)?;
                 Ok(V::new(c.code, c.prec, Ty::Bool, true))
@@ -2120,6 +2150,10 @@ impl<'s> Translator<'s> {
                 });
             return match module.as_deref() {
                 Some("ipaddr.js") => Ok(V::new("ipaddr", P_ATOM, Ty::Obj, true).kind(Kind::IpAddrModule)),
+                Some(m @ ("request" | "axios" | "node-fetch" | "got" | "superagent" | "http" | "https")) => self.no(
+                    c.span,
+                    format!("the module `{m}`: a network call (.rule does no I/O; the rule stays JavaScript)"),
+                ),
                 Some(m) => {
                     self.no(c.span, format!("the module `{m}` (its functions have no .rule equivalent warden knows)"))
                 }
@@ -2127,6 +2161,19 @@ impl<'s> Translator<'s> {
             };
         }
         let Some((recv, method)) = static_member(&c.callee) else {
+            if let Expression::Identifier(id) = &c.callee
+                && matches!(id.name.as_str(), "setTimeout" | "setInterval" | "setImmediate")
+            {
+                return self.no(c.span, format!("`{}` (timers: .rule runs to its end at once)", id.name));
+            }
+            if let Expression::Identifier(id) = &c.callee
+                && matches!(id.name.as_str(), "request" | "fetch")
+            {
+                return self.no(
+                    c.span,
+                    format!("`{}`: a network call (.rule does no I/O; the rule stays JavaScript)", id.name),
+                );
+            }
             if let Expression::Identifier(id) = &c.callee {
                 return self.no(c.span, format!("a call of `{}`", id.name));
             }
@@ -2275,6 +2322,11 @@ impl<'s> Translator<'s> {
                 }
                 s(format!("join({r}, {})", a.code), Ty::Str)
             }
+            "slice" if args.is_empty() && (str_like || list_like) => Ok(recv_v.clone()),
+            "push" | "pop" | "shift" | "unshift" | "splice" | "sort" | "reverse" | "fill" | "copyWithin" if list_like && !(matches!(method, "pop" | "shift") && recv_v.code.starts_with("split(")) => self.no(
+                c.span,
+                format!("`.{method}()` changes the list in place (.rule values do not change: build a new list with union, sort or a comprehension)"),
+            ),
             "slice" | "substring" if (1..=2).contains(&args.len()) && (str_like || list_like) => {
                 let mut parts = vec![r.clone()];
                 for i in 0..args.len() {

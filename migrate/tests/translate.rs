@@ -27,7 +27,9 @@ fn a_guard_makes_a_field_present_for_the_rest_of_the_rule() {
 
 #[test]
 fn a_method_on_a_field_that_may_be_missing_is_refused_with_its_line() {
-    let why = refusals("function f(user, context, callback) {\n  const e = user.email.toLowerCase();\n  callback(null, user, context);\n}\n");
+    let why = refusals(
+        "function f(user, context, callback) {\n  const e = user.email.toLowerCase();\n  callback(null, user, context);\n}\n",
+    );
     assert_eq!(why.len(), 1, "{why:?}");
     assert_eq!(why[0].0, 2);
     assert!(why[0].1.contains("`user.email` may be missing here, where JavaScript throws"), "{why:?}");
@@ -67,7 +69,9 @@ fn comments_are_kept_and_an_anonymous_function_translates() {
 
 #[test]
 fn a_path_that_never_calls_back_is_refused() {
-    let why = refusals("function f(user, context, callback) {\n  if (user.email_verified) {\n    callback(null, user, context);\n  }\n}\n");
+    let why = refusals(
+        "function f(user, context, callback) {\n  if (user.email_verified) {\n    callback(null, user, context);\n  }\n}\n",
+    );
     assert!(why.iter().any(|w| w.1.contains("without calling callback")), "{why:?}");
 }
 
@@ -81,14 +85,24 @@ fn text_that_is_not_a_rule_is_refused() {
 
 #[test]
 fn deep_or_large_input_is_refused_without_overflowing_a_stack() {
-    let deep = format!("function f(user, context, callback) {{ const x = {}1{}; callback(null, user, context); }}", "(".repeat(1_000), ")".repeat(1_000));
+    let deep = format!(
+        "function f(user, context, callback) {{ const x = {}1{}; callback(null, user, context); }}",
+        "(".repeat(1_000),
+        ")".repeat(1_000)
+    );
     let why = refusals(&deep);
     assert!(why[0].1.contains("nest deeper"), "{why:?}");
     // A long chain of operators (no brackets) within the size limit.
-    let chain = format!("function f(user, context, callback) {{ const x = 1{}; callback(null, user, context); }}", " + 1".repeat(30_000));
+    let chain = format!(
+        "function f(user, context, callback) {{ const x = 1{}; callback(null, user, context); }}",
+        " + 1".repeat(30_000)
+    );
     let t = translate(&chain, None, "x.js");
     assert!(t.rule.is_some() || !t.refusals.is_empty());
-    let big = format!("function f(user, context, callback) {{ {} callback(null, user, context); }}", "var a = 1;\n".repeat(20_000));
+    let big = format!(
+        "function f(user, context, callback) {{ {} callback(null, user, context); }}",
+        "var a = 1;\n".repeat(20_000)
+    );
     let why = refusals(&big);
     assert!(why[0].1.contains("larger than"), "{why:?}");
 }
