@@ -127,8 +127,9 @@ fn import(dir: &std::path::Path, to: Option<PathBuf>, out: &mut Output) -> u8 {
                 ));
             }
             if !i.network.is_empty() {
+                let verb = if i.network.len() == 1 { "calls" } else { "call" };
                 s.push_str(&format!(
-                    "  {} call web APIs: list the origins they may reach under [http] in warden.toml\n",
+                    "  {} {verb} web APIs: list the origins they may reach under [http] in warden.toml\n",
                     i.network.join(", ")
                 ));
             }
@@ -143,6 +144,14 @@ fn import(dir: &std::path::Path, to: Option<PathBuf>, out: &mut Output) -> u8 {
             out.stderr = format!("error: {e}\n");
             EXIT_ERROR
         }
+    }
+}
+
+/// A path as the user named things: relative to the working directory when under it.
+fn shown(p: &std::path::Path) -> String {
+    match std::env::current_dir().ok().and_then(|cwd| p.strip_prefix(cwd).ok().map(|r| r.display().to_string())) {
+        Some(r) if !r.is_empty() => r,
+        _ => p.display().to_string(),
     }
 }
 
@@ -176,14 +185,15 @@ fn describe(r: &FileReport, opts: &ProofOptions) -> String {
     match &r.verdict {
         Some(Ok(v @ Verdict::Equal(_))) => {
             let (_, text) = verdict_text(v, opts);
-            let mut s = format!(
-                "{js}: translated to {}, {text}",
-                r.written.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-            );
+            let mut s = format!("{js}: translated to {}, {text}", r.written.as_deref().map(shown).unwrap_or_default());
             if let Some(m) = &r.replaced_in {
+                s.push_str(&format!("  {} now runs the .rule in its place (the .js stays for reference)\n", shown(m)));
+            }
+            if let Some(m) = &r.not_in_pipeline {
                 s.push_str(&format!(
-                    "  {} now runs the .rule in its place (the .js stays for reference)\n",
-                    m.display()
+                    "  {} does not run {} (a disabled rule?): left as it was; add the .rule to the pipeline when you enable it\n",
+                    shown(m),
+                    r.js.display()
                 ));
             }
             s

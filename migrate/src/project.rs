@@ -287,8 +287,9 @@ fn manifest_text(dir: &Path, format: &str, entries: &[(String, String, bool)], i
         }
     }
     if !imported.network.is_empty() {
+        let verb = if imported.network.len() == 1 { "calls" } else { "call" };
         t.push_str(&format!(
-            "\n# {} call web APIs: name the origins they may reach (docs/manifest.md, [http]).\n# [http]\n# allow = [\"https://api.example.com\"]\n",
+            "\n# {} {verb} web APIs: name the origins they may reach (docs/manifest.md, [http]).\n# [http]\n# allow = [\"https://api.example.com\"]\n",
             imported.network.join(", ")
         ));
     }
@@ -419,6 +420,9 @@ pub struct FileReport {
     pub written: Option<PathBuf>,
     /// The manifest changed to run the `.rule` instead (with `--write`).
     pub replaced_in: Option<PathBuf>,
+    /// With `--write`, the manifest that does not run this rule (a disabled rule, commented
+    /// out), and so was left as it was.
+    pub not_in_pipeline: Option<PathBuf>,
 }
 
 impl FileReport {
@@ -477,14 +481,18 @@ fn project_of(js: &Path) -> Result<Project, String> {
 pub fn translate_file(js: &Path, out: Option<&Path>, write: bool, opts: &ProofOptions) -> Result<FileReport, String> {
     let text = read(js)?;
     let project = project_of(js)?;
-    if write && project.index.is_none() {
-        return Err(match &project.manifest {
-            Some((m, _)) => format!("--write: {} does not list {} in [pipeline] rules", m.display(), project.rel),
-            None => format!("--write: no warden.toml found above {}", js.display()),
-        });
+    if write && project.manifest.is_none() {
+        return Err(format!("--write: no warden.toml found above {}", js.display()));
     }
     let translation = translate::translate(&text, project.name.as_deref(), &project.rel);
-    let mut report = FileReport { js: js.to_path_buf(), translation, verdict: None, written: None, replaced_in: None };
+    let mut report = FileReport {
+        js: js.to_path_buf(),
+        translation,
+        verdict: None,
+        written: None,
+        replaced_in: None,
+        not_in_pipeline: None,
+    };
     let Some(rule) = report.translation.rule.clone() else { return Ok(report) };
     let verdict = prove_text(&project, &report.translation, &rule, opts);
     let proven = matches!(verdict, Ok(Verdict::Equal(_)));
@@ -503,6 +511,12 @@ pub fn translate_file(js: &Path, out: Option<&Path>, write: bool, opts: &ProofOp
     }
     std::fs::write(&target, &rule).map_err(|e| format!("{}: {e}", target.display()))?;
     report.written = Some(target.clone());
+    if write
+        && project.index.is_none()
+        && let Some((m, _)) = &project.manifest
+    {
+        report.not_in_pipeline = Some(m.clone());
+    }
     if write && let (Some((m, manifest)), Some(index)) = (&project.manifest, project.index) {
         let rule_rel = relative(&target, &project.dir)
             .ok_or_else(|| format!("{}: the .rule must be inside the project to replace the step", target.display()))?;

@@ -4,10 +4,8 @@ use warden_migrate::translate;
 
 fn rule(js: &str) -> String {
     let t = translate(js, None, "x.js");
-    match t.rule {
-        Some(r) => r,
-        None => panic!("refused: {:?}", t.refusals),
-    }
+    assert!(t.rule.is_some(), "refused: {:?}", t.refusals);
+    t.rule.unwrap_or_default()
 }
 
 fn refusals(js: &str) -> Vec<(usize, String)> {
