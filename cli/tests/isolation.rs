@@ -172,6 +172,26 @@ fn signal(pid: u32, sig: &str) {
     assert!(status.success(), "kill -{sig} {pid}");
 }
 
+/// Stops `pid` with SIGSTOP and waits until every thread of it is stopped: the kernel stops a
+/// process only once the thread it chose to take the signal runs, so on a busy machine
+/// another thread of the worker could still read a login and answer it in between.
+fn freeze(pid: u32) {
+    signal(pid, "STOP");
+    let stopped = || -> bool {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+        tasks.filter_map(Result::ok).all(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            // The state follows the command name, which is in parentheses.
+            stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
+        })
+    };
+    let start = Instant::now();
+    while !stopped() {
+        assert!(start.elapsed() < Duration::from_secs(30), "worker {pid} did not stop");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// A rule that spins in JavaScript until the deadline (a worker to freeze or crash meanwhile).
 const SPIN: &str = "function (user, context, callback) { if (user.app_metadata && user.app_metadata.spin) { while (true) {} } \
                     context.idToken['https://x/ok'] = true; callback(null, user, context); }";
@@ -220,7 +240,7 @@ fn a_frozen_worker_is_killed_at_the_deadline() {
     let warm = p.execute(&user(), &context(), &exec(Duration::from_secs(5))).expect("valid input");
     assert!(warm.is_allow());
     let pids = p.js_worker_pids();
-    signal(pids[0], "STOP");
+    freeze(pids[0]);
     let start = Instant::now();
     let outcome = p.execute(&user(), &context(), &exec(Duration::from_millis(400))).expect("valid input").to_json();
     let elapsed = start.elapsed();
