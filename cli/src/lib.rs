@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bundle;
 pub mod coverage;
+mod fmt;
 pub mod init;
 pub mod migrate;
 pub mod render;
@@ -60,10 +61,22 @@ pub enum Command {
     /// Serve pipelines over HTTP to an identity stack: native API, Hydra, Kratos, ZITADEL and
     /// OPA-compatible hooks, /health, /ready, /metrics, hot reload (docs/serve.md)
     Serve(Box<ServeArgs>),
+    /// Rewrite .rule files in the one canonical layout (exit 0), or with --check show the
+    /// difference and exit 1 when a file would change (docs/editors.md)
+    Fmt(FmtArgs),
     /// Move from Auth0: import an export as a project, translate legacy JavaScript rules to
     /// .rule files proven equal on generated logins, verify a pair (docs/migrating.md)
     #[command(subcommand)]
     Migrate(migrate::MigrateCommand),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FmtArgs {
+    /// .rule files, or directories searched for them [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Change nothing: print a diff of each file that would change and exit 1 if any would
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -340,6 +353,7 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
         // Long-running: writes to stdout and stderr itself.
         Command::Serve(a) => serve::command(&a),
         Command::Migrate(m) => migrate::command(m, &mut out),
+        Command::Fmt(a) => fmt::command(&a, style, &mut out),
     };
     (code, out)
 }

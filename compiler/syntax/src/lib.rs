@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod codes;
 mod diagnostic;
+pub mod format;
 mod hints;
 mod parse;
 

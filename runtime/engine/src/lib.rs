@@ -67,6 +67,16 @@ pub use report::{BranchCoverage, FileCoverage, Report, RuleCoverage, read_manife
 pub use warden_interp::{Coverage, Point, points as coverage_points, show as show_expr};
 /// What a trace records (`Exec::trace`, the outcome's `trace`).
 pub use warden_runtime::trace;
+/// Why `format_source` did not format a file.
+pub use warden_syntax::format::{FormatError, WIDTH as FORMAT_WIDTH};
+
+/// A `.rule` file in warden's one canonical layout (`warden fmt`, the language server's
+/// formatting): idempotent, and the result checks to the same program as the input. A file
+/// that does not parse is not formatted ([`FormatError::Syntax`], its diagnostics in file 0).
+pub fn format_source(text: &str) -> Result<String, FormatError> {
+    warden_syntax::format::format(text)
+}
+
 /// The reference of the user and context fields rules can read (`warden schema`), as
 /// Markdown.
 pub fn schema_markdown() -> String {
