@@ -273,9 +273,10 @@ impl<W: Write> Server<W> {
                     CompletionKind::File => lt::CompletionItemKind::FILE,
                 }),
                 detail: (!c.detail.is_empty()).then_some(c.detail),
-                documentation: (!c.doc.is_empty()).then(|| {
-                    lt::Documentation::MarkupContent(lt::MarkupContent { kind: lt::MarkupKind::Markdown, value: c.doc })
-                }),
+                documentation: (!c.doc.is_empty()).then_some(lt::Documentation::MarkupContent(lt::MarkupContent {
+                    kind: lt::MarkupKind::Markdown,
+                    value: c.doc,
+                })),
                 ..lt::CompletionItem::default()
             })
             .collect();

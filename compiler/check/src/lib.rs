@@ -146,7 +146,9 @@ pub fn check_manifest_in(path: &Path, overlays: &Overlays, facts: bool) -> Compi
         js_memory_mib: manifest.js_memory_mib,
         http: manifest.http.clone(),
     };
-    let mut c = compile(entries, sources, diags, options, keys, &declared, Some(mfile), (overlays, facts));
+    let setup =
+        Setup { options, config: keys, declared: &declared, manifest_file: Some(mfile), overlays, record: facts };
+    let mut c = compile(entries, sources, diags, setup);
     // Vendored CommonJS modules travel with the program (and into artifacts).
     for m in &manifest.modules {
         match read_text(&m.path) {
@@ -225,15 +227,12 @@ pub fn check_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Compiled {
             manifest_span: None,
         })
         .collect();
+    let overlays = Overlays::default();
     compile(
         entries,
         SourceMap::default(),
         Vec::new(),
-        Options { claim_mode, ..Options::default() },
-        None,
-        &BTreeMap::new(),
-        None,
-        (&Overlays::default(), false),
+        Setup::bare(Options { claim_mode, ..Options::default() }, &overlays, false),
     )
 }
 
@@ -247,16 +246,7 @@ pub fn check_file_in(path: &Path, overlays: &Overlays, facts: bool) -> Compiled 
         js_name: None,
         manifest_span: None,
     };
-    compile(
-        vec![entry],
-        SourceMap::default(),
-        Vec::new(),
-        Options::default(),
-        None,
-        &BTreeMap::new(),
-        None,
-        (overlays, facts),
-    )
+    compile(vec![entry], SourceMap::default(), Vec::new(), Setup::bare(Options::default(), overlays, facts))
 }
 
 /// Checks one in-memory `.rule` source (its `list()` files resolve against the current
@@ -277,28 +267,31 @@ pub fn check_sources(files: &[(String, String)], options: Options) -> Compiled {
             manifest_span: None,
         })
         .collect();
-    compile(
-        entries,
-        SourceMap::default(),
-        Vec::new(),
-        options,
-        None,
-        &BTreeMap::new(),
-        None,
-        (&Overlays::default(), false),
-    )
+    let overlays = Overlays::default();
+    compile(entries, SourceMap::default(), Vec::new(), Setup::bare(options, &overlays, false))
 }
 
-fn compile(
-    entries: Vec<Entry>,
-    mut sources: SourceMap,
-    mut diags: Vec<Diagnostic>,
+/// What a compilation reads besides its entries: the manifest's settings (when there is one),
+/// unsaved buffers, and whether facts are recorded.
+struct Setup<'a> {
     options: Options,
     config: Option<BTreeMap<String, Option<ConfigType>>>,
-    declared: &BTreeMap<String, schema::CTy>,
+    declared: &'a BTreeMap<String, schema::CTy>,
     manifest_file: Option<u32>,
-    (overlays, record): (&Overlays, bool),
-) -> Compiled {
+    overlays: &'a Overlays,
+    record: bool,
+}
+
+impl Setup<'_> {
+    /// Without a manifest.
+    fn bare(options: Options, overlays: &Overlays, record: bool) -> Setup<'_> {
+        static NONE: BTreeMap<String, schema::CTy> = BTreeMap::new();
+        Setup { options, config: None, declared: &NONE, manifest_file: None, overlays, record }
+    }
+}
+
+fn compile(entries: Vec<Entry>, mut sources: SourceMap, mut diags: Vec<Diagnostic>, setup: Setup<'_>) -> Compiled {
+    let Setup { options, config, declared, manifest_file, overlays, record } = setup;
     enum Loaded {
         Rule(u32, PathBuf, warden_syntax::ast::File),
         Js(u32, String),

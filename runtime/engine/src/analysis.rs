@@ -137,7 +137,7 @@ impl Analysis {
         let file = normalize(file);
         if let Some(m) = find_manifest(&file) {
             let a = Analysis::of_manifest(&m, overlays);
-            if a.file_id(&file).is_some() || !file.extension().is_some_and(|x| x == "rule") {
+            if a.file_id(&file).is_some() || file.extension().is_none_or(|x| x != "rule") {
                 return a;
             }
         }
@@ -407,15 +407,12 @@ impl Analysis {
     /// The type of the local `name` bound last before `offset` in `file`.
     fn local_type(&self, file: FileId, offset: usize, name: &str) -> Option<CTy> {
         let facts = self.facts()?;
-        facts
-            .refs
-            .iter()
-            .filter(|f| f.file == file && (f.span.start as usize) < offset)
-            .filter_map(|f| match &f.kind {
+        facts.refs.iter().rev().filter(|f| f.file == file && (f.span.start as usize) < offset).find_map(|f| {
+            match &f.kind {
                 FactKind::Binding { name: n, ty, .. } if n == name => Some(ty.clone()),
                 _ => None,
-            })
-            .last()
+            }
+        })
     }
 
     fn config_keys(&self) -> Vec<Completion> {
