@@ -46,7 +46,8 @@ fn main() {
     let mut completion = Vec::new();
     for round in 0..ROUNDS {
         let text = if round % 2 == 0 { &broken } else { &original };
-        let params = json!({ "textDocument": { "uri": uri, "version": round + 2 }, "contentChanges": [{ "text": text }] });
+        let params =
+            json!({ "textDocument": { "uri": uri, "version": round + 2 }, "contentChanges": [{ "text": text }] });
         let t = Instant::now();
         send(json!({ "jsonrpc": "2.0", "method": "textDocument/didChange", "params": params }));
         wait_for_project(&mut from_server, FILES + 1);

@@ -10,6 +10,9 @@ use lsp_server::Message;
 /// The largest frame read; a larger one is skipped and answered with an error.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
 
+/// The most header lines a frame may have (LSP uses one or two).
+const MAX_HEADER_LINES: usize = 32;
+
 /// What the reader thread hands the server.
 #[derive(Debug)]
 pub enum Incoming {
@@ -68,6 +71,9 @@ fn read_frame(input: &mut impl BufRead) -> Result<Option<Vec<u8>>, FrameError> {
             return if lines == 0 { Ok(None) } else { Err(FrameError::Closed) };
         }
         lines += 1;
+        if lines > MAX_HEADER_LINES {
+            return Err(FrameError::Bad(format!("more than {MAX_HEADER_LINES} header lines")));
+        }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\r', '\n']);
         if text.is_empty() {
