@@ -510,6 +510,14 @@ fn a_lone_rule_file_is_checked_alone() {
     c.open(&uri, "rule \"r\" {\n    deny unless lower(user.email) == \"x\" and verified\n}\n");
     let d = c.diagnostics(&uri);
     assert_eq!(codes(&d), ["E0101"]);
+    // A buffer that starts with a byte-order mark: the editor counts it on the first line.
+    c.change(&uri, 2, "\u{FEFF}rule \"r\" { deny unless user.emial_verified }\n");
+    let d = c.diagnostics(&uri);
+    assert_eq!(codes(&d), ["E0100"]);
+    assert_eq!(
+        d[0]["range"],
+        json!({ "start": { "line": 0, "character": 29 }, "end": { "line": 0, "character": 43 } })
+    );
     assert_eq!(c.stop(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }

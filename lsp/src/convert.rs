@@ -11,13 +11,22 @@ use warden::Span;
 pub struct Lines<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// The editor's text starts with a byte-order mark the checked text does not have: one
+    /// more UTF-16 unit on the first line.
+    bom: bool,
 }
 
 impl<'a> Lines<'a> {
     pub fn new(text: &'a str) -> Lines<'a> {
         let mut starts = vec![0];
         starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Lines { text, starts }
+        Lines { text, starts, bom: false }
+    }
+
+    /// The lines of the checked text of `path`, counting a byte-order mark its buffer starts
+    /// with (`boms`) when the checked text does not.
+    pub fn of(text: &'a str, path: &std::path::Path, boms: &std::collections::BTreeSet<PathBuf>) -> Lines<'a> {
+        Lines { bom: boms.contains(path) && !text.starts_with('\u{FEFF}'), ..Lines::new(text) }
     }
 
     /// The position of a byte offset (clamped to the text, moved back to a character start).
@@ -28,7 +37,10 @@ impl<'a> Lines<'a> {
         }
         let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let start = self.starts[line];
-        let character: usize = self.text[start..offset].chars().map(char::len_utf16).sum();
+        let mut character: usize = self.text[start..offset].chars().map(char::len_utf16).sum();
+        if self.bom && line == 0 {
+            character += 1;
+        }
         Position { line: line as u32, character: character as u32 }
     }
 
@@ -39,7 +51,7 @@ impl<'a> Lines<'a> {
         let end = self.starts.get(pos.line as usize + 1).map_or(self.text.len(), |&e| e);
         let line = &self.text[start..end];
         let line = line.strip_suffix('\n').map_or(line, |l| l.strip_suffix('\r').unwrap_or(l));
-        let mut units = 0usize;
+        let mut units = usize::from(self.bom && pos.line == 0);
         for (i, c) in line.char_indices() {
             let next = units + c.len_utf16();
             if next > pos.character as usize {
@@ -121,6 +133,19 @@ mod tests {
                 assert_eq!(lines.offset(lines.position(offset)), offset, "offset {offset}");
             }
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_counts_on_the_first_line() {
+        let text = "rule \"r\" {\n}";
+        let boms = std::collections::BTreeSet::from([PathBuf::from("/a.rule")]);
+        let lines = Lines::of(text, Path::new("/a.rule"), &boms);
+        assert_eq!(lines.position(5), Position { line: 0, character: 6 });
+        assert_eq!(lines.offset(Position { line: 0, character: 6 }), 5);
+        assert_eq!(lines.offset(Position { line: 0, character: 0 }), 0);
+        assert_eq!(lines.position(text.len()), Position { line: 1, character: 1 });
+        let plain = Lines::of(text, Path::new("/b.rule"), &boms);
+        assert_eq!(plain.position(5), Position { line: 0, character: 5 });
     }
 
     #[test]

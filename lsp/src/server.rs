@@ -30,6 +30,9 @@ pub struct Server<W: Write> {
     roots: HashMap<PathBuf, PathBuf>,
     /// Documents whose project must be checked and published again.
     dirty: BTreeSet<PathBuf>,
+    /// Open documents that start with a byte-order mark: the checker reads them without it,
+    /// the editor counts it in their first line.
+    boms: BTreeSet<PathBuf>,
     /// The files each project published diagnostics for (to clear those that leave it).
     published: HashMap<PathBuf, BTreeSet<PathBuf>>,
     initialized: bool,
@@ -45,6 +48,7 @@ impl<W: Write> Server<W> {
             analyses: HashMap::new(),
             roots: HashMap::new(),
             dirty: BTreeSet::new(),
+            boms: BTreeSet::new(),
             published: HashMap::new(),
             initialized: false,
             shut_down: false,
@@ -160,7 +164,7 @@ impl<W: Write> Server<W> {
                 if let Ok(p) = params::<lt::DidOpenTextDocumentParams>(n.params)
                     && let Some(path) = uri_to_path(&p.text_document.uri)
                 {
-                    self.overlays.set(&path, p.text_document.text);
+                    self.set_buffer(&path, p.text_document.text);
                     self.open.insert(path.clone());
                     self.changed(path);
                 }
@@ -171,7 +175,7 @@ impl<W: Write> Server<W> {
                     // Full sync: the last change holds the whole text.
                     && let Some(change) = p.content_changes.into_iter().last()
                 {
-                    self.overlays.set(&path, change.text);
+                    self.set_buffer(&path, change.text);
                     self.changed(path);
                 }
             }
@@ -180,7 +184,7 @@ impl<W: Write> Server<W> {
                     && let Some(path) = uri_to_path(&p.text_document.uri)
                 {
                     if let Some(text) = p.text {
-                        self.overlays.set(&path, text);
+                        self.set_buffer(&path, text);
                     }
                     self.changed(path);
                 }
@@ -190,6 +194,7 @@ impl<W: Write> Server<W> {
                     && let Some(path) = uri_to_path(&p.text_document.uri)
                 {
                     self.overlays.remove(&path);
+                    self.boms.remove(&path);
                     self.open.remove(&path);
                     self.changed(path);
                 }
@@ -211,8 +216,9 @@ impl<W: Write> Server<W> {
         self.dirty.insert(path);
     }
 
-    /// The analysis of the project `path` belongs to (checked now unless still valid).
-    fn analysis(&mut self, path: &Path) -> &Analysis {
+    /// The analysis of the project `path` belongs to (checked now unless still valid), and
+    /// the open documents that start with a byte-order mark.
+    fn analysis(&mut self, path: &Path) -> (&Analysis, &BTreeSet<PathBuf>) {
         let root = match self.roots.get(path) {
             Some(root) if self.analyses.contains_key(root) => root.clone(),
             _ => {
@@ -223,7 +229,17 @@ impl<W: Write> Server<W> {
                 root
             }
         };
-        &self.analyses[&root]
+        (&self.analyses[&root], &self.boms)
+    }
+
+    /// Sets the buffer at `path`, noting whether it starts with a byte-order mark.
+    fn set_buffer(&mut self, path: &Path, text: String) {
+        if text.starts_with('\u{FEFF}') {
+            self.boms.insert(path.to_path_buf());
+        } else {
+            self.boms.remove(path);
+        }
+        self.overlays.set(path, text);
     }
 
     /// The path of a document the server can answer about: open, or a file on disk.
@@ -237,21 +253,21 @@ impl<W: Write> Server<W> {
     /// The document and byte offset of a position, with the document's analysis.
     fn at(&mut self, p: &lt::TextDocumentPositionParams) -> Result<(PathBuf, Option<usize>), Failure> {
         let path = self.document(&p.text_document.uri)?;
-        let a = self.analysis(&path);
-        let offset = a.text(&path).map(|t| Lines::new(t).offset(p.position));
+        let (a, boms) = self.analysis(&path);
+        let offset = a.text(&path).map(|t| Lines::of(t, &path, boms).offset(p.position));
         Ok((path, offset))
     }
 
     fn hover(&mut self, p: &lt::TextDocumentPositionParams) -> Result<Value, Failure> {
         let (path, Some(offset)) = self.at(p)? else { return Ok(Value::Null) };
-        let a = self.analysis(&path);
+        let (a, boms) = self.analysis(&path);
         let (Some(h), Some(text)) = (a.hover(&path, offset), a.text(&path)) else { return Ok(Value::Null) };
         let hover = lt::Hover {
             contents: lt::HoverContents::Markup(lt::MarkupContent {
                 kind: lt::MarkupKind::Markdown,
                 value: format!("```warden\n{}\n```\n\n{}", h.code, h.doc),
             }),
-            range: Some(Lines::new(text).range(h.span)),
+            range: Some(Lines::of(text, &path, boms).range(h.span)),
         };
         to_value(hover)
     }
@@ -260,6 +276,7 @@ impl<W: Write> Server<W> {
         let (path, Some(offset)) = self.at(p)? else { return Ok(Value::Null) };
         let items: Vec<lt::CompletionItem> = self
             .analysis(&path)
+            .0
             .completions(&path, offset)
             .into_iter()
             .map(|c| lt::CompletionItem {
@@ -285,11 +302,11 @@ impl<W: Write> Server<W> {
 
     fn definition(&mut self, p: &lt::TextDocumentPositionParams) -> Result<Value, Failure> {
         let (path, Some(offset)) = self.at(p)? else { return Ok(Value::Null) };
-        let a = self.analysis(&path);
+        let (a, boms) = self.analysis(&path);
         let Some(target) = a.definition(&path, offset) else { return Ok(Value::Null) };
         let Some(uri) = path_to_uri(&target.path) else { return Ok(Value::Null) };
         let range = match a.text(&target.path) {
-            Some(text) => Lines::new(text).range(target.span),
+            Some(text) => Lines::of(text, &target.path, boms).range(target.span),
             None => lt::Range::default(),
         };
         to_value(lt::GotoDefinitionResponse::Scalar(lt::Location { uri, range }))
@@ -297,9 +314,9 @@ impl<W: Write> Server<W> {
 
     fn symbols(&mut self, uri: &Uri) -> Result<Value, Failure> {
         let path = self.document(uri)?;
-        let a = self.analysis(&path);
+        let (a, boms) = self.analysis(&path);
         let Some(text) = a.text(&path) else { return to_value(Vec::<lt::DocumentSymbol>::new()) };
-        let lines = Lines::new(text);
+        let lines = Lines::of(text, &path, boms);
         let symbols: Vec<lt::DocumentSymbol> = a
             .symbols(&path)
             .into_iter()
@@ -324,9 +341,9 @@ impl<W: Write> Server<W> {
     fn code_actions(&mut self, p: &lt::CodeActionParams) -> Result<Value, Failure> {
         let path = self.document(&p.text_document.uri)?;
         let uri = p.text_document.uri.clone();
-        let a = self.analysis(&path);
+        let (a, boms) = self.analysis(&path);
         let Some(text) = a.text(&path) else { return to_value(Vec::<lt::CodeActionOrCommand>::new()) };
-        let lines = Lines::new(text);
+        let lines = Lines::of(text, &path, boms);
         let (from, to) = (lines.offset(p.range.start) as u32, lines.offset(p.range.end) as u32);
         let mut actions = Vec::new();
         for fd in a.diagnostics().into_iter().filter(|fd| fd.path == path) {
@@ -340,7 +357,7 @@ impl<W: Write> Server<W> {
                 actions.push(lt::CodeActionOrCommand::CodeAction(lt::CodeAction {
                     title: format!("replace with `{replacement}`"),
                     kind: Some(lt::CodeActionKind::QUICKFIX),
-                    diagnostics: Some(vec![diagnostic(a, &lines, &d)]),
+                    diagnostics: Some(vec![diagnostic(a, boms, &lines, &d)]),
                     edit: Some(lt::WorkspaceEdit {
                         changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
                         ..lt::WorkspaceEdit::default()
@@ -359,7 +376,7 @@ impl<W: Write> Server<W> {
         let dirty = std::mem::take(&mut self.dirty);
         let mut done = BTreeSet::new();
         for path in dirty {
-            let a = self.analysis(&path);
+            let (a, boms) = self.analysis(&path);
             let root = a.root().to_path_buf();
             if !done.insert(root.clone()) {
                 continue;
@@ -367,8 +384,8 @@ impl<W: Write> Server<W> {
             let mut notes: BTreeMap<PathBuf, Vec<lt::Diagnostic>> = BTreeMap::new();
             for fd in a.diagnostics() {
                 let text = a.text(&fd.path).unwrap_or_default();
-                let lines = Lines::new(text);
-                let list = fd.diagnostics.iter().map(|d| diagnostic(a, &lines, d)).collect();
+                let lines = Lines::of(text, &fd.path, boms);
+                let list = fd.diagnostics.iter().map(|d| diagnostic(a, boms, &lines, d)).collect();
                 notes.insert(fd.path, list);
             }
             let files: BTreeSet<PathBuf> = notes.keys().cloned().collect();
@@ -389,14 +406,14 @@ impl<W: Write> Server<W> {
 
 /// A diagnostic as the protocol has it: code, severity, the help after the message, related
 /// places in their files.
-fn diagnostic(a: &Analysis, lines: &Lines<'_>, d: &warden::Diagnostic) -> lt::Diagnostic {
+fn diagnostic(a: &Analysis, boms: &BTreeSet<PathBuf>, lines: &Lines<'_>, d: &warden::Diagnostic) -> lt::Diagnostic {
     let related = d
         .related
         .iter()
         .filter_map(|r| {
             let path = a.path_of(r.file)?;
             let uri = path_to_uri(path)?;
-            let range = Lines::new(a.text(path)?).range(r.span);
+            let range = Lines::of(a.text(path)?, path, boms).range(r.span);
             Some(lt::DiagnosticRelatedInformation { location: lt::Location { uri, range }, message: r.message.clone() })
         })
         .collect::<Vec<_>>();

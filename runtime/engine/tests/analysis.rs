@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use warden::{Analysis, CompletionKind, Overlays, Span};
+use warden::{Analysis, CompletionKind, Overlays, Span, codes};
 
 struct Project {
     dir: PathBuf,
@@ -91,7 +91,7 @@ fn unsaved_buffers_are_checked_instead_of_files() {
     let b = a.diagnostics().into_iter().find(|f| f.path == p.path("rules/b.rule")).expect("b's diagnostics");
     let found: Vec<(&str, Option<&str>)> = b.diagnostics.iter().map(|d| (d.code, d.suggestion.as_deref())).collect();
     // The did-you-mean replaces the span: a string key keeps its quotes.
-    assert_eq!(found, [("E0100", Some("email_verified")), ("E0100", Some("\"name\""))]);
+    assert_eq!(found, [(codes::E0100, Some("email_verified")), (codes::E0100, Some("\"name\""))]);
     assert_eq!(b.diagnostics[0].span, Some(Span::new(32, 46)));
     // The manifest's buffer too: a key removed from `[configuration]` makes its reads errors,
     // with a did-you-mean for a close name.
@@ -99,7 +99,7 @@ fn unsaved_buffers_are_checked_instead_of_files() {
     let a = Analysis::of_file(&p.path("rules/a.rule"), &o);
     let d = &a.diagnostics()[1].diagnostics;
     assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!((d[0].code, d[0].suggestion.as_deref()), ("E0110", Some("MAXI")));
+    assert_eq!((d[0].code, d[0].suggestion.as_deref()), (codes::E0110, Some("MAXI")));
     // A list file's buffer: an entry that is not a network.
     let mut o = Overlays::default();
     o.set(
@@ -109,11 +109,11 @@ fn unsaved_buffers_are_checked_instead_of_files() {
     o.set(&p.path("rules/nets.txt"), "10.0.0.0/8\nnot a network\n".into());
     let a = Analysis::of_file(&p.path("rules/b.rule"), &o);
     let codes: Vec<&str> = a.diagnostics().iter().flat_map(|f| f.diagnostics.iter().map(|d| d.code)).collect();
-    assert_eq!(codes, ["E0115"]);
+    assert_eq!(codes, [codes::E0115]);
     o.remove(&p.path("rules/nets.txt"));
     let a = Analysis::of_file(&p.path("rules/b.rule"), &o);
     let codes: Vec<&str> = a.diagnostics().iter().flat_map(|f| f.diagnostics.iter().map(|d| d.code)).collect();
-    assert_eq!(codes, ["E0113"]);
+    assert_eq!(codes, [codes::E0113]);
 }
 
 #[test]
