@@ -43,7 +43,7 @@ impl<W: Write> Server<W> {
     pub fn new(out: W) -> Server<W> {
         Server {
             out,
-            overlays: Overlays::default(),
+            overlays: Overlays::caching(),
             open: BTreeSet::new(),
             analyses: HashMap::new(),
             roots: HashMap::new(),

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use warden_ir::{ClaimMode, ConfigType, Options, Program};
-use warden_syntax::{Diagnostic, SourceMap, Span, codes};
+use warden_syntax::{Diagnostic, FileId, SourceMap, Span, codes};
 
 pub mod facts;
 mod lower;
@@ -61,12 +61,56 @@ struct Entry {
 
 /// Unsaved editor buffers: the checker reads these texts instead of the files at their paths
 /// (manifest, rule and list files). Paths are compared after removing `.` and `..` parts.
-#[derive(Clone, Debug, Default)]
+/// With [`Overlays::caching`], the parse of each rule file is kept and reused while its text
+/// is unchanged (an editor checks its project at every keystroke; only the edited file
+/// changes).
+#[derive(Debug, Default)]
 pub struct Overlays {
     texts: HashMap<PathBuf, String>,
+    parses: Option<std::sync::Mutex<HashMap<PathBuf, Parsed>>>,
+}
+
+/// A rule file's parse, for the text and file id it was made from.
+#[derive(Debug)]
+struct Parsed {
+    text: String,
+    file: FileId,
+    ast: std::sync::Arc<warden_syntax::ast::File>,
+    diagnostics: Vec<Diagnostic>,
 }
 
 impl Overlays {
+    /// Overlays that keep the parse of each rule file between checks.
+    pub fn caching() -> Overlays {
+        Overlays { texts: HashMap::new(), parses: Some(std::sync::Mutex::new(HashMap::new())) }
+    }
+
+    /// `parse_file`, or the kept parse of the same text and file id.
+    fn parse(
+        &self,
+        file: FileId,
+        path: &Path,
+        text: &str,
+    ) -> (std::sync::Arc<warden_syntax::ast::File>, Vec<Diagnostic>) {
+        let Some(parses) = &self.parses else {
+            let (ast, diagnostics) = warden_syntax::parse_file(file, text);
+            return (std::sync::Arc::new(ast), diagnostics);
+        };
+        let key = normalize(path);
+        let mut parses = parses.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(p) = parses.get(&key)
+            && p.file == file
+            && p.text == text
+        {
+            return (p.ast.clone(), p.diagnostics.clone());
+        }
+        let (ast, diagnostics) = warden_syntax::parse_file(file, text);
+        let ast = std::sync::Arc::new(ast);
+        let kept = Parsed { text: text.to_string(), file, ast: ast.clone(), diagnostics: diagnostics.clone() };
+        parses.insert(key, kept);
+        (ast, diagnostics)
+    }
+
     /// Sets the text of the buffer at `path`.
     pub fn set(&mut self, path: &Path, text: String) {
         self.texts.insert(normalize(path), text);
@@ -293,7 +337,7 @@ impl Setup<'_> {
 fn compile(entries: Vec<Entry>, mut sources: SourceMap, mut diags: Vec<Diagnostic>, setup: Setup<'_>) -> Compiled {
     let Setup { options, config, declared, manifest_file, overlays, record } = setup;
     enum Loaded {
-        Rule(u32, PathBuf, warden_syntax::ast::File),
+        Rule(u32, PathBuf, std::sync::Arc<warden_syntax::ast::File>),
         Js(u32, String),
     }
     let mut loaded = Vec::new();
@@ -321,7 +365,7 @@ fn compile(entries: Vec<Entry>, mut sources: SourceMap, mut diags: Vec<Diagnosti
         match ext {
             "rule" => {
                 let id = sources.add(e.shown.clone(), text.clone());
-                let (ast, mut d) = warden_syntax::parse_file(id, &text);
+                let (ast, mut d) = overlays.parse(id, &e.path, &text);
                 diags.append(&mut d);
                 loaded.push(Loaded::Rule(id, e.path, ast));
             }

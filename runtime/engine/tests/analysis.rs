@@ -226,3 +226,25 @@ fn definitions_and_symbols() {
     assert_eq!(&B[s[1].name_span.start as usize..s[1].name_span.end as usize], "\"c\"");
     assert!(B[s[1].span.start as usize..s[1].span.end as usize].starts_with("rule \"c\""));
 }
+
+#[test]
+fn kept_parses_follow_the_text_and_the_file_order() {
+    let p = project("cache");
+    let o = Overlays::caching();
+    let count = |o: &Overlays| {
+        let a = Analysis::of_file(&p.path("rules/b.rule"), o);
+        a.diagnostics().iter().map(|f| f.diagnostics.len()).sum::<usize>()
+    };
+    assert_eq!(count(&o), 0);
+    assert_eq!(count(&o), 0);
+    // The file changes on disk: parsed again.
+    std::fs::write(p.path("rules/b.rule"), "rule \"b\" {\n    log (\n}\n").expect("write");
+    assert_eq!(count(&o), 1);
+    // A file comes before it in the manifest: its file id changes, and so do its diagnostics'.
+    std::fs::write(p.path("rules/z.rule"), "rule \"z\" {\n    log 1\n}\n").expect("write");
+    std::fs::write(p.path("warden.toml"), MANIFEST.replace("rules = [", "rules = [\"rules/z.rule\", ")).expect("write");
+    let a = Analysis::of_file(&p.path("rules/b.rule"), &o);
+    let b = a.diagnostics().into_iter().find(|f| f.path == p.path("rules/b.rule")).expect("b");
+    assert_eq!(b.diagnostics.len(), 1);
+    assert_eq!(a.path_of(b.diagnostics[0].file.expect("a file")), Some(p.path("rules/b.rule").as_path()));
+}
