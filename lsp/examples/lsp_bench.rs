@@ -9,7 +9,7 @@
 //!   whole);
 //! - hover and completion on the file just edited (the project checked once per edit).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

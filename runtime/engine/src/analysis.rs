@@ -508,6 +508,9 @@ fn config_decl(value: &ConfigValue, ty: warden_ir::ConfigType) -> String {
 /// The documentation of a `user`/`context` path: its type and whether `set` may write it.
 fn path_doc(shown: &str, ty: &CTy, writable: bool) -> String {
     let mut doc = type_doc(ty);
+    if let Some((_, about)) = warden_check::schema::FIELD_DOCS.iter().find(|(p, _)| *p == shown) {
+        doc = format!("{about}\n\n{doc}");
+    }
     if DECLARABLE.contains(&shown) {
         doc.push_str("\n\ndeclare its shape under `[schema]` in `warden.toml`");
     }

@@ -129,6 +129,7 @@ fn hover_knows_paths_declarations_locals_builtins_and_config() {
     let h = a.hover(&f, offset(A, "context.request", 0, 3)).expect("an object");
     assert_eq!(h.code, "context.request: object");
     assert!(h.doc.contains("`ip`") && h.doc.contains("read-only"), "{}", h.doc);
+    assert!(h.doc.starts_with("the HTTP request that started the login"), "{}", h.doc);
     let h = a.hover(&f, offset(A, "plan in", 0, 1)).expect("a let");
     assert_eq!(h.code, "let plan: string");
     assert_eq!(h.span, Span::new(offset(A, "plan in", 0, 0), offset(A, "plan in", 0, 4)));
