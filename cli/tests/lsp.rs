@@ -346,6 +346,7 @@ fn hover_completion_definition_symbols() {
     let text = hover_text(&h);
     assert!(text.starts_with("```warden\nuser.email: string\n```"), "{text}");
     assert!(text.contains("writable with `set`"), "{text}");
+    assert!(text.contains("the user's email address"), "{text}");
     let text = hover_text(&c.result("textDocument/hover", at(&a, 1, 20)));
     assert!(text.contains("email_domain(email) -> string"), "{text}");
     assert!(text.contains("example: `email_domain("), "{text}");
@@ -412,6 +413,12 @@ fn hover_completion_definition_symbols() {
         s[1]["selectionRange"],
         json!({ "start": { "line": 4, "character": 5 }, "end": { "line": 4, "character": 10 } })
     );
+    // A rule being typed (it does not parse) stays in the outline.
+    let two = p.uri("rules/two.rule");
+    c.open(&two, "rule \"one\" {\n    log \"1\"\n}\n\nrule \"two\" {\n    log (\n");
+    let s = c.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": two } }));
+    let names: Vec<&str> = s.as_array().expect("symbols").iter().filter_map(|x| x["name"].as_str()).collect();
+    assert_eq!(names, ["one", "two"]);
 
     // A position on a non-ASCII line maps to the right place.
     let cu = p.uri("rules/c.rule");
@@ -430,6 +437,8 @@ fn bad_input_never_ends_the_server() {
     let r = c.request("textDocument/hover", at(&p.uri("rules/a.rule"), 0, 0));
     assert_eq!(r["error"]["code"], -32002, "{r}");
     c.initialize();
+    let r = c.request("initialize", json!({ "capabilities": {} }));
+    assert_eq!(r["error"]["code"], -32600, "{r}");
 
     // Malformed JSON, a frame without Content-Length, a bad length: each a parse error.
     c.write_raw(b"Content-Length: 9\r\n\r\n{not json");

@@ -125,6 +125,9 @@ impl<W: Write> Server<W> {
 
     fn dispatch(&mut self, r: Request) -> Result<Value, Failure> {
         match r.method.as_str() {
+            "initialize" if self.initialized => {
+                Err((ErrorCode::InvalidRequest, "the server is already initialized".to_string()))
+            }
             "initialize" => {
                 self.initialized = true;
                 Ok(initialize_result())

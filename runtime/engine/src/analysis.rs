@@ -319,16 +319,28 @@ impl Analysis {
         }
     }
 
-    /// The rules of a `.rule` file, in order.
+    /// The rules of a `.rule` file, in order: as checked, and, for a rule that does not parse
+    /// (being typed), from its `rule "name"` line to the next rule.
     pub fn symbols(&self, path: &Path) -> Vec<Symbol> {
         let Some(file) = self.file_id(path) else { return Vec::new() };
-        let Some(facts) = self.facts() else { return Vec::new() };
-        facts
-            .rules
-            .iter()
-            .filter(|r| r.file == file)
-            .map(|r| Symbol { name: r.name.clone(), span: r.span, name_span: r.name_span })
-            .collect()
+        let checked: Vec<Symbol> = self.facts().map_or_else(Vec::new, |facts| {
+            let rules = facts.rules.iter().filter(|r| r.file == file);
+            rules.map(|r| Symbol { name: r.name.clone(), span: r.span, name_span: r.name_span }).collect()
+        });
+        let text = &self.compiled.sources.get(file).text;
+        let starts = rule_starts(text);
+        let mut out = Vec::with_capacity(starts.len());
+        for (i, &start) in starts.iter().enumerate() {
+            if let Some(s) = checked.iter().find(|s| s.span.start as usize == start) {
+                out.push(s.clone());
+                continue;
+            }
+            let end = starts.get(i + 1).map_or(text.len(), |&e| e);
+            let end = start + text[start..end].trim_end().len();
+            let Some((name, name_span)) = rule_name(text, start) else { continue };
+            out.push(Symbol { name, span: Span::new(start, end), name_span });
+        }
+        out
     }
 
     /// What may be written at `offset` of `path`: fields after `user.`, `context.` and an
@@ -483,6 +495,30 @@ impl Analysis {
         }
         out
     }
+}
+
+/// Where each `rule` line starts (as the parser splits a file into rules).
+fn rule_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("rule")
+            && !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        {
+            starts.push(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    starts
+}
+
+/// The name of the rule whose `rule` keyword is at `start`, and its span with the quotes.
+fn rule_name(text: &str, start: usize) -> Option<(String, Span)> {
+    let line = text[start..].lines().next()?;
+    let open = line.find('"')?;
+    let close = open + 1 + line[open + 1..].find('"')?;
+    Some((line[open + 1..close].to_string(), Span::new(start + open, start + close + 1)))
 }
 
 fn local_hover(name: &str, ty: &CTy, is_let: bool) -> (String, String) {
