@@ -68,6 +68,9 @@ pub enum Command {
     /// .rule files proven equal on generated logins, verify a pair (docs/migrating.md)
     #[command(subcommand)]
     Migrate(migrate::MigrateCommand),
+    /// Run the language server on stdin and stdout (LSP) for editors: diagnostics as you type,
+    /// hover, completion, go to definition, rules as symbols, quick fixes (docs/editors.md)
+    Lsp,
 }
 
 #[derive(clap::Args, Debug)]
@@ -354,6 +357,8 @@ pub fn main_with(args: &[String], color: bool) -> (u8, Output) {
         Command::Serve(a) => serve::command(&a),
         Command::Migrate(m) => migrate::command(m, &mut out),
         Command::Fmt(a) => fmt::command(&a, style, &mut out),
+        // Long-running: speaks the protocol on stdin and stdout itself.
+        Command::Lsp => u8::try_from(warden_lsp::run_stdio()).unwrap_or(EXIT_ERROR),
     };
     (code, out)
 }

@@ -9,12 +9,13 @@
 //! assert_eq!(c.diagnostics[0].help.as_deref(), Some("did you mean `user.email_verified`?"));
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use warden_ir::{ClaimMode, ConfigType, Options, Program};
-use warden_syntax::{Diagnostic, SourceMap, Span, codes};
+use warden_syntax::{Diagnostic, FileId, SourceMap, Span, codes};
 
+pub mod facts;
 mod lower;
 pub mod manifest;
 pub mod npm;
@@ -39,6 +40,8 @@ pub struct Compiled {
     /// Every file read, for rendering diagnostics.
     pub sources: SourceMap,
     pub manifest: Option<Manifest>,
+    /// What editors ask about places of the sources, when it was asked for.
+    pub facts: Option<facts::Facts>,
 }
 
 impl Compiled {
@@ -56,20 +59,114 @@ struct Entry {
     manifest_span: Option<Span>,
 }
 
+/// Unsaved editor buffers: the checker reads these texts instead of the files at their paths
+/// (manifest, rule and list files). Paths are compared after removing `.` and `..` parts.
+/// With [`Overlays::caching`], the parse of each rule file is kept and reused while its text
+/// is unchanged (an editor checks its project at every keystroke; only the edited file
+/// changes).
+#[derive(Debug, Default)]
+pub struct Overlays {
+    texts: HashMap<PathBuf, String>,
+    parses: Option<std::sync::Mutex<HashMap<PathBuf, Parsed>>>,
+}
+
+/// A rule file's parse, for the text and file id it was made from.
+#[derive(Debug)]
+struct Parsed {
+    text: String,
+    file: FileId,
+    ast: std::sync::Arc<warden_syntax::ast::File>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Overlays {
+    /// Overlays that keep the parse of each rule file between checks.
+    pub fn caching() -> Overlays {
+        Overlays { texts: HashMap::new(), parses: Some(std::sync::Mutex::new(HashMap::new())) }
+    }
+
+    /// `parse_file`, or the kept parse of the same text and file id.
+    fn parse(
+        &self,
+        file: FileId,
+        path: &Path,
+        text: &str,
+    ) -> (std::sync::Arc<warden_syntax::ast::File>, Vec<Diagnostic>) {
+        let Some(parses) = &self.parses else {
+            let (ast, diagnostics) = warden_syntax::parse_file(file, text);
+            return (std::sync::Arc::new(ast), diagnostics);
+        };
+        let key = normalize(path);
+        let mut parses = parses.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(p) = parses.get(&key)
+            && p.file == file
+            && p.text == text
+        {
+            return (p.ast.clone(), p.diagnostics.clone());
+        }
+        let (ast, diagnostics) = warden_syntax::parse_file(file, text);
+        let ast = std::sync::Arc::new(ast);
+        let kept = Parsed { text: text.to_string(), file, ast: ast.clone(), diagnostics: diagnostics.clone() };
+        parses.insert(key, kept);
+        (ast, diagnostics)
+    }
+
+    /// Sets the text of the buffer at `path`.
+    pub fn set(&mut self, path: &Path, text: String) {
+        self.texts.insert(normalize(path), text);
+    }
+    /// Forgets the buffer at `path` (the file on disk is read again).
+    pub fn remove(&mut self, path: &Path) -> Option<String> {
+        self.texts.remove(&normalize(path))
+    }
+    /// The text of the buffer at `path`, if there is one.
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        if self.texts.is_empty() {
+            return None;
+        }
+        self.texts.get(&normalize(path)).map(String::as_str)
+    }
+}
+
+/// `path` without `.` parts and with `..` applied to the part before it (lexically: links
+/// are not followed).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// Checks the pipeline a `warden.toml` describes.
 pub fn check_manifest(path: &Path) -> Compiled {
+    check_manifest_in(path, &Overlays::default(), false)
+}
+
+/// Checks the pipeline a `warden.toml` describes, reading unsaved buffers from `overlays`
+/// instead of their files, and recording [`facts::Facts`] when `facts` is true.
+pub fn check_manifest_in(path: &Path, overlays: &Overlays, facts: bool) -> Compiled {
     let mut sources = SourceMap::default();
     let mut diags = Vec::new();
-    let text = match read_text(path) {
+    let text = match read_text_in(path, overlays) {
         Ok(t) => t,
         Err(reason) => {
             diags.push(Diagnostic::error(codes::E0201, format!("cannot read manifest `{}`: {reason}", path.display())));
-            return Compiled { program: None, diagnostics: diags, sources, manifest: None };
+            return Compiled { program: None, diagnostics: diags, sources, manifest: None, facts: None };
         }
     };
     let mfile = sources.add(path.display().to_string(), text.clone());
     let Some((manifest, declared)) = manifest::parse(path, mfile, &text, &mut diags) else {
-        return Compiled { program: None, diagnostics: diags, sources, manifest: None };
+        return Compiled { program: None, diagnostics: diags, sources, manifest: None, facts: None };
     };
     let entries = manifest
         .rules
@@ -93,7 +190,9 @@ pub fn check_manifest(path: &Path) -> Compiled {
         js_memory_mib: manifest.js_memory_mib,
         http: manifest.http.clone(),
     };
-    let mut c = compile(entries, sources, diags, options, keys, &declared, Some(mfile));
+    let setup =
+        Setup { options, config: keys, declared: &declared, manifest_file: Some(mfile), overlays, record: facts };
+    let mut c = compile(entries, sources, diags, setup);
     // Vendored CommonJS modules travel with the program (and into artifacts).
     for m in &manifest.modules {
         match read_text(&m.path) {
@@ -172,15 +271,26 @@ pub fn check_files(paths: &[PathBuf], claim_mode: ClaimMode) -> Compiled {
             manifest_span: None,
         })
         .collect();
+    let overlays = Overlays::default();
     compile(
         entries,
         SourceMap::default(),
         Vec::new(),
-        Options { claim_mode, ..Options::default() },
-        None,
-        &BTreeMap::new(),
-        None,
+        Setup::bare(Options { claim_mode, ..Options::default() }, &overlays, false),
     )
+}
+
+/// Checks one `.rule` file alone (no manifest), reading it (and its list files) from
+/// `overlays` when they hold it, and recording [`facts::Facts`] when `facts` is true.
+pub fn check_file_in(path: &Path, overlays: &Overlays, facts: bool) -> Compiled {
+    let entry = Entry {
+        shown: path.display().to_string(),
+        path: path.to_path_buf(),
+        text: None,
+        js_name: None,
+        manifest_span: None,
+    };
+    compile(vec![entry], SourceMap::default(), Vec::new(), Setup::bare(Options::default(), overlays, facts))
 }
 
 /// Checks one in-memory `.rule` source (its `list()` files resolve against the current
@@ -201,20 +311,33 @@ pub fn check_sources(files: &[(String, String)], options: Options) -> Compiled {
             manifest_span: None,
         })
         .collect();
-    compile(entries, SourceMap::default(), Vec::new(), options, None, &BTreeMap::new(), None)
+    let overlays = Overlays::default();
+    compile(entries, SourceMap::default(), Vec::new(), Setup::bare(options, &overlays, false))
 }
 
-fn compile(
-    entries: Vec<Entry>,
-    mut sources: SourceMap,
-    mut diags: Vec<Diagnostic>,
+/// What a compilation reads besides its entries: the manifest's settings (when there is one),
+/// unsaved buffers, and whether facts are recorded.
+struct Setup<'a> {
     options: Options,
     config: Option<BTreeMap<String, Option<ConfigType>>>,
-    declared: &BTreeMap<String, schema::CTy>,
+    declared: &'a BTreeMap<String, schema::CTy>,
     manifest_file: Option<u32>,
-) -> Compiled {
+    overlays: &'a Overlays,
+    record: bool,
+}
+
+impl Setup<'_> {
+    /// Without a manifest.
+    fn bare(options: Options, overlays: &Overlays, record: bool) -> Setup<'_> {
+        static NONE: BTreeMap<String, schema::CTy> = BTreeMap::new();
+        Setup { options, config: None, declared: &NONE, manifest_file: None, overlays, record }
+    }
+}
+
+fn compile(entries: Vec<Entry>, mut sources: SourceMap, mut diags: Vec<Diagnostic>, setup: Setup<'_>) -> Compiled {
+    let Setup { options, config, declared, manifest_file, overlays, record } = setup;
     enum Loaded {
-        Rule(u32, PathBuf, warden_syntax::ast::File),
+        Rule(u32, PathBuf, std::sync::Arc<warden_syntax::ast::File>),
         Js(u32, String),
     }
     let mut loaded = Vec::new();
@@ -225,7 +348,7 @@ fn compile(
                 Err(ReadError::TooLarge { limit: MAX_FILE_BYTES }.to_string())
             }
             Some(t) => Ok(t),
-            None => read_text(&e.path),
+            None => read_text_in(&e.path, overlays),
         };
         let text = match (ext, text.map(without_bom)) {
             (_, Err(reason)) => {
@@ -242,7 +365,7 @@ fn compile(
         match ext {
             "rule" => {
                 let id = sources.add(e.shown.clone(), text.clone());
-                let (ast, mut d) = warden_syntax::parse_file(id, &text);
+                let (ast, mut d) = overlays.parse(id, &e.path, &text);
                 diags.append(&mut d);
                 loaded.push(Loaded::Rule(id, e.path, ast));
             }
@@ -266,7 +389,7 @@ fn compile(
         }
     }
     let schema = schema::Schema::new(declared);
-    let mut lowerer = lower::Lowerer::new(&sources, &schema, options, config);
+    let mut lowerer = lower::Lowerer::new(&sources, &schema, options, config, overlays, record);
     for l in &loaded {
         match l {
             Loaded::Rule(id, path, ast) => lowerer.file(*id, path, ast),
@@ -278,6 +401,7 @@ fn compile(
         }
     }
     diags.append(&mut lowerer.diags);
+    let recorded = lowerer.facts.take();
     let mut program = lowerer.prog;
     lower::fill_refresh(&mut program);
     // What artifacts must pass, the checker's own output passes too: a program that does not
@@ -292,13 +416,23 @@ fn compile(
     }
     diags.sort_by_key(|d| (d.file, d.span.map(|s| s.start)));
     let ok = !diags.iter().any(Diagnostic::is_error);
-    Compiled { program: ok.then_some(program), diagnostics: diags, sources, manifest: None }
+    let facts = recorded.map(|(refs, rules)| facts::Facts { refs, rules, schema });
+    Compiled { program: ok.then_some(program), diagnostics: diags, sources, manifest: None, facts }
 }
 
 /// Reads a text file warden needs (manifest, rule, module or list file): a regular file of at
 /// most [`MAX_FILE_BYTES`], UTF-8, without its byte-order mark.
 pub(crate) fn read_text(path: &Path) -> Result<String, String> {
     read::read_text_file(path, MAX_FILE_BYTES).map_err(|e| e.to_string())
+}
+
+/// [`read_text`], or the unsaved buffer at `path` when `overlays` holds one (bounded alike).
+pub(crate) fn read_text_in(path: &Path, overlays: &Overlays) -> Result<String, String> {
+    match overlays.get(path) {
+        Some(t) if t.len() as u64 > MAX_FILE_BYTES => Err(ReadError::TooLarge { limit: MAX_FILE_BYTES }.to_string()),
+        Some(t) => Ok(t.to_string()),
+        None => read_text(path),
+    }
 }
 
 /// The text without its byte-order mark, if it has one.

@@ -157,6 +157,10 @@ pub struct Diagnostic {
     pub label: String,
     pub help: Option<String>,
     pub related: Vec<Related>,
+    /// The text that fixes the problem when it replaces the span (a "did you mean"), for
+    /// editors to offer as a quick fix; the help says the same in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
 }
 
 impl Diagnostic {
@@ -170,6 +174,7 @@ impl Diagnostic {
             label: String::new(),
             help: None,
             related: Vec::new(),
+            suggestion: None,
         }
     }
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
@@ -183,6 +188,11 @@ impl Diagnostic {
     }
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+    /// The replacement of the span that fixes the problem (see [`Diagnostic::suggestion`]).
+    pub fn suggest(mut self, replacement: impl Into<String>) -> Diagnostic {
+        self.suggestion = Some(replacement.into());
         self
     }
     pub fn related(mut self, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {

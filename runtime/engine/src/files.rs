@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+/// A path without `.` parts and with `..` applied (lexically), as projects compare paths.
+pub use warden_check::normalize;
 pub use warden_check::{MAX_FILE_BYTES, ReadError, read_file, read_stream, read_text_file};
 pub use warden_syntax::{strip_bom, strip_bom_bytes};
 

@@ -59,6 +59,11 @@ pub use warden_ir::npm::BUILTIN_MODULES;
 /// Why the JIT did not compile a pipeline (`Pipeline::jit_unavailable`).
 pub use warden_jit::CompileError;
 
+mod analysis;
+pub use analysis::{
+    Analysis, Completion, CompletionKind, FileDiagnostics, Hover, Location, MANIFEST_NAME, Overlays, Symbol,
+    find_manifest,
+};
 mod artifact;
 pub use artifact::{InspectedModule, InspectedStep, Inspection};
 pub mod files;

@@ -100,7 +100,11 @@ impl Report {
 
 /// E0205 for each literal `[configuration]` value that does not fit its declared type, at the
 /// value in the manifest. The values are parsed as loading parses them (`Config::new`).
-fn config_diagnostics(program: &Program, manifest: &crate::Manifest, sources: &SourceMap) -> Vec<Diagnostic> {
+pub(crate) fn config_diagnostics(
+    program: &Program,
+    manifest: &crate::Manifest,
+    sources: &SourceMap,
+) -> Vec<Diagnostic> {
     let Some(entries) = &manifest.configuration else { return Vec::new() };
     let shown = manifest.path.display().to_string();
     let Some(file) = sources.files.iter().position(|f| f.path == shown) else { return Vec::new() };

@@ -8,6 +8,7 @@ use warden_syntax::{Span, ast, codes};
 
 use super::Lowerer;
 use super::expr::{a, comparable, literal_str, plural, suggest_or};
+use crate::facts::FactKind;
 use crate::schema::{CTy, WEEKDAYS};
 use crate::suggest::did_you_mean;
 
@@ -24,13 +25,17 @@ impl Lowerer<'_> {
             return None;
         };
         let path = self.dir.join(&name);
+        if let Some(arg) = args.first() {
+            let p = path.clone();
+            self.fact(arg.span, || FactKind::ListFile { path: p });
+        }
         if let Some(cached) = self.lists.get(&path).cloned() {
             if cached.is_none() {
                 self.err(codes::E0113, format!("cannot read list file `{name}`"), span, "unreadable file");
             }
             return cached;
         }
-        let loaded = match crate::read_text(&path) {
+        let loaded = match crate::read_text_in(&path, self.overlays) {
             Ok(text) => Some(
                 text.lines()
                     .map(str::trim)
@@ -51,17 +56,20 @@ impl Lowerer<'_> {
     pub(super) fn call(&mut self, name: &ast::Ident, args: &[ast::Expr], span: Span) -> (ExprId, CTy) {
         let f = name.name.as_str();
         let Some(function) = builtins::lookup(f) else {
-            let help = suggest_or(
-                did_you_mean(f, ir::BUILTINS.iter().map(|b| b.name)),
-                "see the built-in functions in docs/language.md",
-            );
-            let help = super::hints::function(f).map_or(help, String::from);
-            self.err(codes::E0102, format!("unknown function `{f}`"), name.span, "not a built-in").help = Some(help);
+            let hint = super::hints::function(f);
+            let suggestion = did_you_mean(f, ir::BUILTINS.iter().map(|b| b.name)).filter(|_| hint.is_none());
+            let help = suggest_or(suggestion.clone(), "see the built-in functions in docs/language.md");
+            let help = hint.map_or(help, String::from);
+            let d = self.err(codes::E0102, format!("unknown function `{f}`"), name.span, "not a built-in");
+            d.help = Some(help);
+            d.suggestion = suggestion;
             for a_ in args {
                 self.expr(a_);
             }
             return self.poison(span);
         };
+        let builtin = function.name;
+        self.fact(name.span, || FactKind::Builtin { name: builtin });
         let (min, max) = function.arity();
         if args.len() < min || max.is_some_and(|max| args.len() > max) {
             let want = if max.is_none() { format!("at least {min}") } else { min.to_string() };

@@ -6,6 +6,7 @@ use warden_syntax::{Span, codes};
 
 use super::Lowerer;
 use super::call::list_arg;
+use crate::facts::FactKind;
 use crate::schema::CTy;
 use crate::suggest::did_you_mean;
 
@@ -81,6 +82,8 @@ impl Lowerer<'_> {
             }
             E::Var(name) => {
                 if let Some((id, ty)) = self.lookup_local(&name.name) {
+                    let def = self.local_def(id);
+                    self.fact(span, || FactKind::Local { name: name.name.clone(), ty: ty.clone(), def });
                     return (self.push(ExprKind::Local(id), &ty, span), ty);
                 }
                 match name.name.as_str() {
@@ -104,6 +107,8 @@ impl Lowerer<'_> {
                     E::Field(base, field) => {
                         let (b, bty) = self.expr(base);
                         let ty = self.field_of(&bty, field, &expr_str(base));
+                        let shown = format!("{}.{}", expr_str(base), field.name);
+                        self.fact(span, || FactKind::Field { shown, ty: ty.clone() });
                         (self.push(ExprKind::Field(b, field.name.clone()), &ty, span), ty)
                     }
                     E::Index(base, index) => self.index(base, index, span),
@@ -137,6 +142,8 @@ impl Lowerer<'_> {
             E::Quant { kind, var, list, body } => {
                 let (l, elem) = self.range(list, "quantifiers");
                 self.open_scope();
+                let (n, t) = (var.name.clone(), elem.clone());
+                self.fact(var.span, || FactKind::Binding { name: n, ty: t, is_let: false });
                 let id = self.declare_bound(var, elem, self.built[l.index()]);
                 let b = self.cond(body);
                 self.close_scope();
@@ -146,6 +153,8 @@ impl Lowerer<'_> {
             E::Comp { body, var, list, filter } => {
                 let (l, elem) = self.range(list, "comprehensions");
                 self.open_scope();
+                let (n, t) = (var.name.clone(), elem.clone());
+                self.fact(var.span, || FactKind::Binding { name: n, ty: t, is_let: false });
                 let id = self.declare_bound(var, elem, self.built[l.index()]);
                 let f = filter.as_ref().map(|f| self.cond(f));
                 let (b, bty) = self.expr(body);
@@ -220,17 +229,17 @@ impl Lowerer<'_> {
             if let Some(keys) = &self.config
                 && !keys.contains_key(key)
             {
-                let help = suggest_or(
-                    did_you_mean(key, keys.keys().map(String::as_str)),
-                    "add the key to [configuration] in warden.toml",
-                );
-                self.err(
+                let suggestion = did_you_mean(key, keys.keys().map(String::as_str));
+                let help = suggest_or(suggestion.clone(), "add the key to [configuration] in warden.toml");
+                let suggestion = suggestion.map(|s| self.replacement(*kspan, s));
+                let d = self.err(
                     codes::E0110,
                     format!("unknown configuration key `{key}`"),
                     *kspan,
                     "not in [configuration]",
-                )
-                .help = Some(help);
+                );
+                d.help = Some(help);
+                d.suggestion = suggestion;
                 return self.poison(span);
             }
             ty = self.config_cty(key);
@@ -284,6 +293,12 @@ impl Lowerer<'_> {
             }
         }
         let key = (root_kind, path.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>());
+        let root_name = match root_kind {
+            Root::User => "user",
+            Root::Context => "context",
+            _ => "config",
+        };
+        self.fact(span, || FactKind::Path { root: root_name, path: key.1.clone(), ty: ty.clone() });
         let slot = match self.slot_index.get(&key) {
             Some(&id) => id,
             None => {
@@ -352,24 +367,39 @@ impl Lowerer<'_> {
                 }
             }
         };
-        self.err(codes::E0100, format!("unknown field `{name}` in `{parent}`"), span, "unknown field").help =
-            Some(help);
+        let suggestion = suggestion.map(|s| self.replacement(span, s));
+        let d = self.err(codes::E0100, format!("unknown field `{name}` in `{parent}`"), span, "unknown field");
+        d.help = Some(help);
+        d.suggestion = suggestion;
+    }
+
+    /// `name` as it replaces the text at `span`: quoted when the span is a string key
+    /// (`user["emial"]`).
+    fn replacement(&self, span: Span, name: String) -> String {
+        let text = &self.sources.get(self.file).text;
+        match text.get(span.start as usize..span.end as usize) {
+            Some(t) if t.starts_with('"') => format!("{name:?}"),
+            _ => name,
+        }
     }
 
     pub(super) fn unknown_name(&mut self, name: &ast::Ident) -> (ExprId, CTy) {
         let mut candidates: Vec<String> = self.visible_names().map(String::from).collect();
         candidates.sort();
         candidates.extend(["user", "context", "config"].map(String::from));
+        let mut suggestion = None;
         let help = match name.name.as_str() {
             "configuration" => "the tenant configuration is `config`: `config.KEY`".into(),
             "true" | "false" | "null" => "literals are lower-case".into(),
             n if let Some(h) = super::hints::name(n) => h.into(),
-            _ => suggest_or(
-                did_you_mean(&name.name, candidates.iter().map(String::as_str)),
-                "define it with `let` first",
-            ),
+            _ => {
+                suggestion = did_you_mean(&name.name, candidates.iter().map(String::as_str));
+                suggest_or(suggestion.clone(), "define it with `let` first")
+            }
         };
-        self.err(codes::E0101, format!("unknown name `{}`", name.name), name.span, "not defined").help = Some(help);
+        let d = self.err(codes::E0101, format!("unknown name `{}`", name.name), name.span, "not defined");
+        d.help = Some(help);
+        d.suggestion = suggestion;
         self.poison(name.span)
     }
 
@@ -598,15 +628,16 @@ impl Lowerer<'_> {
             }
             let lit = lit.clone();
             let always = if op == BinOp::Eq { "false" } else { "true" };
-            let help =
-                suggest_or(did_you_mean(&lit, values.iter().copied()), &format!("known values: {}", values.join(", ")));
-            self.warn(
+            let suggestion = did_you_mean(&lit, values.iter().copied());
+            let help = suggest_or(suggestion.clone(), &format!("known values: {}", values.join(", ")));
+            let d = self.warn(
                 codes::W0003,
                 format!("`{}` is never `{lit}`: this comparison is always {always}", expr_str(side)),
                 other_ast.span,
                 "unknown value",
-            )
-            .help = Some(help);
+            );
+            d.help = Some(help);
+            d.suggestion = suggestion.map(|s| format!("{s:?}"));
         }
     }
 

@@ -8,6 +8,7 @@ use warden_ir::{self as ir, ExprId, ExprKind, Loc, Root, StmtKind};
 use warden_syntax::ast::{self, StrPart};
 use warden_syntax::{Diagnostic, FileId, SourceMap, Span, codes};
 
+use crate::facts::{Fact, FactKind, RuleFact};
 use crate::schema::{CTy, Schema};
 use crate::suggest::did_you_mean;
 
@@ -42,6 +43,12 @@ pub(crate) struct Lowerer<'a> {
     /// `ExprId`, and each local's, by `LocalId` in the current rule.
     built: Vec<u32>,
     local_built: Vec<u32>,
+    /// Where each local of the current rule is bound, by `LocalId`.
+    local_defs: Vec<Span>,
+    /// Unsaved buffers read instead of files (list files here).
+    overlays: &'a crate::Overlays,
+    /// Facts for editors, when asked for (`None`: not recorded).
+    pub facts: Option<(Vec<Fact>, Vec<RuleFact>)>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -50,6 +57,8 @@ impl<'a> Lowerer<'a> {
         schema: &'a Schema,
         options: ir::Options,
         config: Option<BTreeMap<String, Option<ir::ConfigType>>>,
+        overlays: &'a crate::Overlays,
+        record: bool,
     ) -> Lowerer<'a> {
         let declared = config.iter().flatten();
         let config_keys = declared.clone().map(|(k, _)| k.clone()).collect();
@@ -94,6 +103,16 @@ impl<'a> Lowerer<'a> {
             rule_local_names: HashSet::new(),
             built: Vec::new(),
             local_built: Vec::new(),
+            local_defs: Vec::new(),
+            overlays,
+            facts: record.then(|| (Vec::new(), Vec::new())),
+        }
+    }
+
+    /// Records what is at `span` of the current file, when facts are recorded.
+    fn fact(&mut self, span: Span, kind: impl FnOnce() -> FactKind) {
+        if let Some((refs, _)) = &mut self.facts {
+            refs.push(Fact { file: self.file, span, kind: kind() });
         }
     }
 
@@ -200,6 +219,15 @@ impl<'a> Lowerer<'a> {
         self.rule_locals.clear();
         self.rule_local_names.clear();
         self.local_built.clear();
+        self.local_defs.clear();
+        if let Some((_, rules)) = &mut self.facts {
+            rules.push(RuleFact {
+                file: self.file,
+                name: rule.name.clone(),
+                span: rule.span,
+                name_span: rule.name_span,
+            });
+        }
         let body = self.block(&rule.body, true);
         let loc = self.loc(rule.span);
         self.prog.rules.push(ir::Rule {
@@ -278,6 +306,7 @@ impl<'a> Lowerer<'a> {
                     self.err(codes::E0111, "`let` takes no `if`/`unless`", s.span, "conditional binding").help =
                         Some("use `??` or an `if` block".into());
                 }
+                self.fact(name.span, || FactKind::Binding { name: name.name.clone(), ty: ty.clone(), is_let: true });
                 let id = self.declare(name, ty, self.built[v.index()]);
                 StmtKind::Let(id, v)
             }
@@ -301,6 +330,8 @@ impl<'a> Lowerer<'a> {
             }
             S::Set { target, value } => {
                 let (path, want) = self.target(target)?;
+                let (p, w) = (path.clone(), want.clone());
+                self.fact(target.span, || FactKind::Path { root: "user", path: p, ty: w });
                 let (v, ty) = self.expr(value);
                 if !ty.fits(&want) {
                     self.err(
@@ -314,7 +345,9 @@ impl<'a> Lowerer<'a> {
                 StmtKind::SetUser { path, value: v, refresh: 0 }
             }
             S::Unset { target } => {
-                let (path, _) = self.target(target)?;
+                let (path, ty) = self.target(target)?;
+                let p = path.clone();
+                self.fact(target.span, || FactKind::Path { root: "user", path: p, ty });
                 StmtKind::UnsetUser { path, refresh: 0 }
             }
             S::Claim { token, name, value } => {
@@ -369,10 +402,12 @@ impl<'a> Lowerer<'a> {
                             name.span,
                             "not an option",
                         );
-                        d.help = Some(match did_you_mean(&name.name, ["host", "ikey", "skey", "username"]) {
+                        let suggestion = did_you_mean(&name.name, ["host", "ikey", "skey", "username"]);
+                        d.help = Some(match &suggestion {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => "MFA options are host, ikey, skey and username".into(),
                         });
+                        d.suggestion = suggestion;
                     }
                     let v = self.expect_ty(value, &CTy::Str, "an MFA option");
                     opts.push((name.name.clone(), v));
@@ -415,10 +450,10 @@ impl<'a> Lowerer<'a> {
                                     kspan,
                                     "not declared in the manifest",
                                 );
-                                d.help = Some(suggest_or(
-                                    did_you_mean(k, shape.names()),
-                                    "declare it under [schema] in warden.toml",
-                                ));
+                                let suggestion = did_you_mean(k, shape.names());
+                                d.help =
+                                    Some(suggest_or(suggestion.clone(), "declare it under [schema] in warden.toml"));
+                                d.suggestion = suggestion;
                                 CTy::Dyn
                             }
                         },
@@ -499,6 +534,7 @@ impl<'a> Lowerer<'a> {
     fn bind(&mut self, name: &ast::Ident, ty: CTy, built: u32) -> ir::LocalId {
         self.rule_locals.push(name.name.clone());
         self.local_built.push(built);
+        self.local_defs.push(name.span);
         let id = ir::LocalId::from_index(self.rule_locals.len() - 1);
         if let Some(scope) = self.scopes.last_mut() {
             scope.push(name.name.clone());
@@ -509,6 +545,11 @@ impl<'a> Lowerer<'a> {
 
     fn lookup_local(&self, name: &str) -> Option<(ir::LocalId, CTy)> {
         self.visible.get(name).and_then(|stack| stack.last()).cloned()
+    }
+
+    /// Where a local of the current rule is bound.
+    fn local_def(&self, id: ir::LocalId) -> Span {
+        self.local_defs.get(id.index()).copied().unwrap_or_default()
     }
 
     /// The names of the locals in scope (for suggestions).
