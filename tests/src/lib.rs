@@ -184,17 +184,29 @@ pub fn whole(o: &warden::Outcome) -> Json {
 #[allow(clippy::panic)] // a test helper: the npm tests fail, with why, when npm cannot install
 pub fn npm_project() -> PathBuf {
     static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    match READY.get_or_init(install_npm_project) {
+    match READY.get_or_init(|| npm_ci("tests/npm")) {
         Ok(dir) => dir.clone(),
         Err(e) => panic!("{e}"),
     }
 }
 
-fn install_npm_project() -> Result<PathBuf, String> {
+/// `editors/vscode` with its `node_modules` installed (the grammar's snapshot tool), as
+/// [`npm_project`] installs `tests/npm`.
+#[allow(clippy::panic)] // a test helper: the grammar tests fail, with why, when npm cannot install
+pub fn vscode_extension() -> PathBuf {
+    static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    match READY.get_or_init(|| npm_ci("editors/vscode")) {
+        Ok(dir) => dir.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `npm ci` in the folder `rel` of the repository, once per lock file.
+fn npm_ci(rel: &str) -> Result<PathBuf, String> {
     use sha2::Digest;
-    let dir = root().join("tests/npm");
+    let dir = root().join(rel);
     let lock_file =
-        std::fs::read(dir.join("package-lock.json")).map_err(|e| format!("tests/npm/package-lock.json: {e}"))?;
+        std::fs::read(dir.join("package-lock.json")).map_err(|e| format!("{rel}/package-lock.json: {e}"))?;
     let want = format!("{:x}", sha2::Sha256::digest(&lock_file));
     let marker = dir.join("node_modules/.warden-installed");
     let installed = || std::fs::read_to_string(&marker).is_ok_and(|m| m == want);
@@ -209,10 +221,10 @@ fn install_npm_project() -> Result<PathBuf, String> {
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(&dir)
         .output()
-        .map_err(|e| format!("the npm tests need npm (Node.js) on the PATH to install tests/npm/node_modules: running `npm ci` failed: {e}"))?;
+        .map_err(|e| format!("the npm tests need npm (Node.js) on the PATH to install {rel}/node_modules: running `npm ci` failed: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "`npm ci` in tests/npm failed ({}):\n{}{}",
+            "`npm ci` in {rel} failed ({}):\n{}{}",
             out.status,
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
