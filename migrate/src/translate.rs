@@ -460,7 +460,11 @@ impl<'s> Translator<'s> {
                 text.push_str(&format!("rule {} {{\n", string_literal(&name)));
                 render(&prune_lets(out), 1, &mut text);
                 text.push_str("}\n");
-                Some(text)
+                // Written in `warden fmt`'s layout, so that a translated file passes
+                // `warden fmt --check`. The proof runs on the formatted text; a text the
+                // formatter refuses (it would be a translation that does not parse) is kept
+                // as it is, and the proof's check reports it.
+                Some(warden::format_source(&text).unwrap_or(text))
             }
             _ => None,
         };
@@ -1780,6 +1784,23 @@ impl<'s> Translator<'s> {
                 if let Some(k) = self.konst_string(&m.expression) {
                     return self.member(obj, &k, m.span, m.optional);
                 }
+                // `xs[xs.length - 1]`: the last item of a list (missing when it is empty).
+                if let (Expression::Identifier(a), Expression::BinaryExpression(b)) =
+                    (m.object.without_parentheses(), m.expression.without_parentheses())
+                    && b.operator == BinaryOperator::Subtraction
+                    && matches!(b.right.without_parentheses(), Expression::NumericLiteral(n) if n.value == 1.0)
+                    && let Expression::StaticMemberExpression(len) = b.left.without_parentheses()
+                    && len.property.name == "length"
+                    && matches!(len.object.without_parentheses(), Expression::Identifier(x) if x.name == a.name)
+                    && let Ty::List(elem) = &obj.ty
+                {
+                    if !obj.present {
+                        return self.no(m.span, format!("{} may be missing here, where JavaScript throws a TypeError and the .rule would go on: guard it first", self.describe(&obj)));
+                    }
+                    // A split list is never empty.
+                    let present = obj.code.starts_with("split(");
+                    return Ok(V::new(format!("last({})", obj.code), P_ATOM, (**elem).clone(), present));
+                }
                 let idx = self.value(&m.expression, facts)?;
                 if idx.ty == Ty::Int && idx.konst.is_some() && matches!(obj.ty, Ty::List(_) | Ty::Any) {
                     if !obj.present {
@@ -2366,6 +2387,35 @@ impl<'s> Translator<'s> {
         }
     }
 
+    /// The declarations before a callback's `return`, bound in its scope to their values (a
+    /// `.rule` quantifier has no `let`: each use reads the value again, which is the same for
+    /// values without effects, the only ones the translation produces).
+    fn callback_names(&mut self, decls: &[Statement], facts: &Facts) -> R<()> {
+        for d in decls {
+            let Statement::VariableDeclaration(d) = d else {
+                return self.no(d.span(), "a statement in a callback");
+            };
+            for decl in &d.declarations {
+                let BindingPattern::BindingIdentifier(id) = &decl.id else {
+                    return self.no(decl.span, "a destructuring declaration");
+                };
+                let js = id.name.to_string();
+                let Some(init) = &decl.init else {
+                    return self.no(decl.span, format!("`{js}` is declared without a value and assigned later"));
+                };
+                if self.assigned_later(&js, decl.span.end) {
+                    return self.no(
+                        decl.span,
+                        format!("`{js}` is assigned again after its declaration (.rule names are bound once)"),
+                    );
+                }
+                let v = self.value(init, facts)?;
+                self.bind(&js, Binding { value: v });
+            }
+        }
+        Ok(())
+    }
+
     /// `list.some(x => ...)`, `every`, `filter`, `map`: quantifiers and comprehensions.
     fn list_method(&mut self, c: &CallExpression, list: &V, method: &str, f: &Argument, facts: &Facts) -> R<V> {
         let (param, body): (String, Body) = match f {
@@ -2393,16 +2443,26 @@ impl<'s> Translator<'s> {
             }
             _ => return self.no(f.span(), format!("`.{method}` with a callback that is not a one-parameter function")),
         };
-        let body_expr: &Expression = match body {
-            Body::Expr(e) => e,
-            Body::Stmts(stmts) => match stmts {
-                [Statement::ReturnStatement(r)] => match &r.argument {
-                    Some(e) => e,
-                    None => return self.no(c.span, "a callback that returns nothing"),
-                },
+        // A body of statements translates when it is names bound once and a final `return`:
+        // the names stand for their values inside the quantifier or comprehension.
+        let (decls, body_expr): (&[Statement], &Expression) = match body {
+            Body::Expr(e) => (&[], e),
+            Body::Stmts(stmts) => match stmts.split_last() {
+                Some((Statement::ReturnStatement(r), decls))
+                    if decls.iter().all(|d| matches!(d, Statement::VariableDeclaration(_))) =>
+                {
+                    match &r.argument {
+                        Some(e) => (decls, e),
+                        None => return self.no(c.span, "a callback that returns nothing"),
+                    }
+                }
                 _ => {
-                    return self
-                        .no(c.span, format!("a `.{method}` callback with statements (only `return EXPR` translates)"));
+                    return self.no(
+                        c.span,
+                        format!(
+                            "a `.{method}` callback with statements other than `const` declarations and a final `return EXPR`"
+                        ),
+                    );
                 }
             },
         };
@@ -2416,10 +2476,10 @@ impl<'s> Translator<'s> {
         item.path = None;
         self.scopes.push(BTreeMap::new());
         self.bind(&param, Binding { value: item });
-        let result = match method {
+        let result = self.callback_names(decls, facts).and_then(|()| match method {
             "map" => self.value(body_expr, facts).map(|v| (None, Some(v))),
             _ => self.condition(body_expr, facts).map(|(cnd, _, _)| (Some(cnd), None)),
-        };
+        });
         self.scopes.pop();
         // The variable is visible in its own body only: the next quantifier may use the name.
         self.names.remove(&var);

@@ -127,6 +127,35 @@ fn every_rule_file_keeps_its_program_and_comments() {
     assert!(formatted >= 40, "only {formatted} files parsed");
 }
 
+/// The fixtures whose spelling is what they test: the golden diagnostics (positions, a
+/// byte-order mark, quoted keys, files that do not parse) and the formatter's own inputs.
+/// Every other `.rule` file of the repository is in the layout (`.ci/run` checks the same with
+/// `warden fmt --check`).
+const LAYOUT_EXEMPT: [&str; 2] = ["tests/golden/", "tests/fmt/"];
+
+#[test]
+fn the_repository_is_in_the_layout() {
+    let root = root();
+    let mut files = Vec::new();
+    rule_files(&root, &mut files);
+    files.sort();
+    let mut checked = 0;
+    let mut unformatted = Vec::new();
+    for file in &files {
+        let what = file.strip_prefix(&root).unwrap_or(file).display().to_string();
+        if LAYOUT_EXEMPT.iter().any(|dir| what.starts_with(dir)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("read");
+        checked += 1;
+        if warden::format_source(&text).ok().as_deref() != Some(text.as_str()) {
+            unformatted.push(what);
+        }
+    }
+    assert!(checked >= 50, "only {checked} files");
+    assert!(unformatted.is_empty(), "not in `warden fmt`'s layout (run `warden fmt` on them): {unformatted:#?}");
+}
+
 /// Each example project, its rule files formatted in a copy, checks to the same pipeline.
 #[test]
 fn formatted_examples_check_to_the_same_pipelines() {

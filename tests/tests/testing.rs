@@ -135,7 +135,7 @@ fn explain_names_the_rule_the_line_and_the_values() {
     ]);
     assert_eq!(code, 3);
     assert!(out.stderr.contains("denied by rule \"admin dashboard for company domains\" at "), "{}", out.stderr);
-    assert!(out.stderr.contains("rules/10-access.rule:23:5"), "{}", out.stderr);
+    assert!(out.stderr.contains("rules/10-access.rule:26:5"), "{}", out.stderr);
     assert!(out.stderr.contains("`email_domain(user.email)` was \"gmail.com\""), "{}", out.stderr);
     assert!(out.stderr.contains("`email_domain(user.email) not in allowed` was true"), "{}", out.stderr);
     let o: Json = serde_json::from_str(&out.stdout).expect("outcome");

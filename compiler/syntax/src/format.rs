@@ -492,11 +492,17 @@ impl<'a> Printer<'a> {
 
     /// Prints a statement's document, after the comments inside it that no item took.
     fn emit(&mut self, span: Span, doc: Doc, depth: usize) {
+        self.emit_hoisting_to(span, doc, depth, depth);
+    }
+
+    /// [`Self::emit`], with the comments inside the span moved to the lines before it at
+    /// `comment_depth`.
+    fn emit_hoisting_to(&mut self, span: Span, doc: Doc, depth: usize, comment_depth: usize) {
         let hoisted = self.comments_in(span.start as usize, self.end(span));
         for i in hoisted {
             self.used[i] = true;
             let c = self.comments[i].text;
-            self.line(depth, c);
+            self.line(comment_depth, c);
         }
         let mut line = " ".repeat(depth * INDENT);
         render(&doc, depth * INDENT, &mut line);
@@ -512,7 +518,10 @@ impl<'a> Printer<'a> {
         // The header's own span: from the statement's start to its condition's end.
         let head_end = self.end(cond.span);
         let head_start = if prefix.is_empty() { s.span.start as usize } else { cond.span.start as usize };
-        self.emit(Span::new(head_start, head_end), group(head), depth);
+        // Comments inside an `else if` condition go before its line, which starts with the
+        // `}` of the block before: inside that block, where the next run finds them again.
+        let comment_depth = if prefix.is_empty() { depth } else { depth + 1 };
+        self.emit_hoisting_to(Span::new(head_start, head_end), group(head), depth, comment_depth);
         // `{` ends the header's line, or has a line of its own after a broken condition.
         let last_line = self.out.trim_end_matches('\n').rsplit('\n').next().unwrap_or_default();
         let broken = !last_line.starts_with(&format!("{}{prefix}if ", " ".repeat(depth * INDENT)));
@@ -615,15 +624,20 @@ impl<'a> Printer<'a> {
                     ScopeOp::Set => "set",
                 };
                 let mut parts = vec![text(format!("scope {op} "))];
-                let mut items = Vec::new();
-                for (i, v) in values.iter().enumerate() {
-                    if i > 0 {
-                        items.push(text(","));
-                        items.push(Doc::Line);
+                if let [one] = values.as_slice() {
+                    // One list or value: it breaks by itself, at the statement's indentation.
+                    parts.push(self.expr(one, 0));
+                } else {
+                    let mut items = Vec::new();
+                    for (i, v) in values.iter().enumerate() {
+                        if i > 0 {
+                            items.push(text(","));
+                            items.push(Doc::Line);
+                        }
+                        items.push(self.expr(v, 0));
                     }
-                    items.push(self.expr(v, 0));
+                    parts.push(group(nest(cat(items))));
                 }
-                parts.push(group(nest(cat(items))));
                 cat(parts)
             }
             StmtKind::Mfa { provider, remember, options, .. } => {
@@ -686,6 +700,15 @@ impl<'a> Printer<'a> {
         if prec(e) < min { cat(vec![text("("), doc, text(")")]) } else { doc }
     }
 
+    /// An operand of `not` or of a binary operator other than `??`: as [`Self::expr`], and a
+    /// `??` keeps parentheses even where precedence does not need them. `??` binds tighter than
+    /// comparisons and `not` in `.rule` but looser in JavaScript, so `(len(x) ?? 0) == 0` reads
+    /// the same to both kinds of reader only with them.
+    fn operand(&mut self, e: &Expr, min: u8) -> Doc {
+        let coalesce = matches!(e.kind, ExprKind::Binary(BinOp::Coalesce, ..));
+        self.expr(e, if coalesce { min.max(binary_prec(BinOp::Coalesce) + 1) } else { min })
+    }
+
     fn expr_bare(&mut self, e: &Expr) -> Doc {
         match &e.kind {
             ExprKind::Str(_) | ExprKind::Int(_) | ExprKind::Float(_) => text(self.src(e.span).to_string()),
@@ -721,7 +744,7 @@ impl<'a> Printer<'a> {
                     .collect();
                 self.items("{", "}", items, e.span.start as usize, self.end(e.span), true)
             }
-            ExprKind::Unary(UnOp::Not, x) => cat(vec![text("not "), self.expr(x, 3)]),
+            ExprKind::Unary(UnOp::Not, x) => cat(vec![text("not "), self.operand(x, 3)]),
             ExprKind::Unary(UnOp::Neg, x) => {
                 // `- -x` keeps its space: `--x` reads as a typo.
                 let inner = self.expr(x, 8);
@@ -736,7 +759,7 @@ impl<'a> Printer<'a> {
                 let mut parts = Vec::new();
                 let mut rest = Vec::new();
                 for (i, x) in operands.iter().enumerate() {
-                    let d = self.expr(x, p + 1);
+                    let d = self.operand(x, p + 1);
                     if i == 0 {
                         parts.push(d);
                     } else {
@@ -750,15 +773,20 @@ impl<'a> Printer<'a> {
             }
             ExprKind::Binary(op, l, r) => {
                 let p = binary_prec(*op);
-                let (lmin, rmin) = if *op == BinOp::Coalesce { (p + 1, p) } else { (p, p + 1) };
-                cat(vec![self.expr(l, lmin), text(format!(" {} ", op.symbol())), self.expr(r, rmin)])
+                if *op == BinOp::Coalesce {
+                    cat(vec![self.expr(l, p + 1), text(" ?? "), self.expr(r, p)])
+                } else {
+                    cat(vec![self.operand(l, p), text(format!(" {} ", op.symbol())), self.operand(r, p + 1)])
+                }
             }
             ExprKind::Quant { kind, var, list, body } => {
                 let kw = match kind {
                     Quantifier::Any => "any",
                     Quantifier::All => "all",
                 };
-                cat(vec![text(format!("{kw} {} in ", var.name)), self.expr(list, 9), text(": "), self.expr(body, 0)])
+                // A body too long for the line starts on the next one, indented.
+                let body = group(nest(cat(vec![Doc::Line, self.expr(body, 0)])));
+                cat(vec![text(format!("{kw} {} in ", var.name)), self.expr(list, 9), text(":"), body])
             }
             ExprKind::Comp { body, var, list, filter } => {
                 let mut parts = vec![
