@@ -114,3 +114,25 @@ fn a_long_else_if_chain_is_refused_without_overflowing_a_stack() {
     let why = refusals(&chain);
     assert!(why.iter().any(|w| w.1.contains("nested deeper")), "{why:?}");
 }
+
+#[test]
+fn a_callback_binds_its_constants_and_only_those() {
+    // Declarations then `return`: each name stands for its value inside the quantifier, and a
+    // list's `xs[xs.length - 1]` is its last item.
+    let r = rule(
+        "function f(user, context, callback) {\n  if (!user.email) return callback(new UnauthorizedError('no'));\n  const ok = ['a.example'].some(function (d) {\n    const parts = user.email.split('@');\n    const tail = parts[parts.length - 1];\n    return tail.toLowerCase() === d;\n  });\n  if (!ok) return callback(new UnauthorizedError('no'));\n  callback(null, user, context);\n}\n",
+    );
+    assert!(r.contains("any d in [\"a.example\"]: lower(last(split(user.email, \"@\"))) == d"), "{r}");
+    // Any other statement in the callback stays JavaScript, with its line.
+    let why = refusals(
+        "function f(user, context, callback) {\n  const ok = ['a'].some(function (d) {\n    if (d) { return true; }\n    return false;\n  });\n  callback(null, user, context);\n}\n",
+    );
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert_eq!(why[0].0, 2);
+    assert!(why[0].1.contains("other than `const` declarations and a final `return EXPR`"), "{why:?}");
+    // `xs[xs.length - 1]` of something that is not a list is a computed property, refused.
+    let why = refusals(
+        "function f(user, context, callback) {\n  if (!user.name) return callback(null, user, context);\n  const c = user.name[user.name.length - 1];\n  context.idToken['https://x/c'] = c;\n  callback(null, user, context);\n}\n",
+    );
+    assert!(!why.is_empty(), "{why:?}");
+}
