@@ -478,7 +478,7 @@ impl<'a> Printer<'a> {
     fn stmt(&mut self, s: &Stmt, depth: usize) {
         if let StmtKind::If { .. } = &s.kind {
             if s.modifier.is_none() {
-                self.if_chain(s, depth, "");
+                self.if_chain(s, depth, "", None);
             } else {
                 // Not valid (the checker says so), but printed as written.
                 let doc = text(self.src(Span::new(s.span.start as usize, self.end(s.span))).to_string());
@@ -510,14 +510,15 @@ impl<'a> Printer<'a> {
         self.out.push('\n');
     }
 
-    /// `if C { ... } else if C { ... } else { ... }`, `prefix` being `} else ` after the first.
-    fn if_chain(&mut self, s: &Stmt, depth: usize, prefix: &str) {
+    /// `if C { ... } else if C { ... } else { ... }`, `prefix` being `} else ` after the first,
+    /// and `from` the end of the `}` before it (the comments from there on are this header's).
+    fn if_chain(&mut self, s: &Stmt, depth: usize, prefix: &str, from: Option<usize>) {
         let StmtKind::If { cond, then, otherwise } = &s.kind else { return };
         let cond_doc = self.expr(cond, 0);
         let head = cat(vec![text(format!("{prefix}if ")), cond_doc]);
         // The header's own span: from the statement's start to its condition's end.
         let head_end = self.end(cond.span);
-        let head_start = if prefix.is_empty() { s.span.start as usize } else { cond.span.start as usize };
+        let head_start = from.unwrap_or(s.span.start as usize);
         // Comments inside an `else if` condition go before its line, which starts with the
         // `}` of the block before: inside that block, where the next run finds them again.
         let comment_depth = if prefix.is_empty() { depth } else { depth + 1 };
@@ -544,7 +545,7 @@ impl<'a> Printer<'a> {
                     && inner.modifier.is_none()
                     && matches!(inner.kind, StmtKind::If { .. })
                 {
-                    self.if_chain(inner, depth, "} else ");
+                    self.if_chain(inner, depth, "} else ", Some(else_at.map_or(then_end, |e| self.closing_before(e))));
                 } else {
                     self.line(depth, "} else {");
                     let from = else_at.map_or(then_end, |e| self.closing_before(e));
