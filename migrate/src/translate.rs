@@ -723,19 +723,7 @@ impl<'s> Translator<'s> {
 
     fn declaration(&mut self, d: &VariableDeclaration, facts: &Facts, out: &mut Vec<Out>) -> R<()> {
         for decl in &d.declarations {
-            let BindingPattern::BindingIdentifier(id) = &decl.id else {
-                return self.no(decl.span, "a destructuring declaration");
-            };
-            let js = id.name.to_string();
-            let Some(init) = &decl.init else {
-                return self.no(decl.span, format!("`{js}` is declared without a value and assigned later"));
-            };
-            if self.assigned_later(&js, decl.span.end) {
-                return self.no(
-                    decl.span,
-                    format!("`{js}` is assigned again after its declaration (.rule names are bound once)"),
-                );
-            }
+            let (js, init) = self.bound_once(decl)?;
             let v = match self.value(init, facts) {
                 Ok(v) => v,
                 Err(()) => {
@@ -762,6 +750,22 @@ impl<'s> Translator<'s> {
             self.bind(&js, Binding { value: bound });
         }
         Ok(())
+    }
+
+    /// A declarator's name and value, when it binds one name once (as `.rule`'s `let` does).
+    fn bound_once<'d>(&mut self, decl: &'d VariableDeclarator<'d>) -> R<(String, &'d Expression<'d>)> {
+        let BindingPattern::BindingIdentifier(id) = &decl.id else {
+            return self.no(decl.span, "a destructuring declaration");
+        };
+        let js = id.name.to_string();
+        let Some(init) = &decl.init else {
+            return self.no(decl.span, format!("`{js}` is declared without a value and assigned later"));
+        };
+        if self.assigned_later(&js, decl.span.end) {
+            return self
+                .no(decl.span, format!("`{js}` is assigned again after its declaration (.rule names are bound once)"));
+        }
+        Ok((js, init))
     }
 
     /// Whether the text after `from` assigns `name` again (`name =`, `name +=`, `name++`).
@@ -2396,19 +2400,7 @@ impl<'s> Translator<'s> {
                 return self.no(d.span(), "a statement in a callback");
             };
             for decl in &d.declarations {
-                let BindingPattern::BindingIdentifier(id) = &decl.id else {
-                    return self.no(decl.span, "a destructuring declaration");
-                };
-                let js = id.name.to_string();
-                let Some(init) = &decl.init else {
-                    return self.no(decl.span, format!("`{js}` is declared without a value and assigned later"));
-                };
-                if self.assigned_later(&js, decl.span.end) {
-                    return self.no(
-                        decl.span,
-                        format!("`{js}` is assigned again after its declaration (.rule names are bound once)"),
-                    );
-                }
+                let (js, init) = self.bound_once(decl)?;
                 let v = self.value(init, facts)?;
                 self.bind(&js, Binding { value: v });
             }
