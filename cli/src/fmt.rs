@@ -5,9 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::{EXIT_ERROR, EXIT_USAGE, FmtArgs, Output, render};
 
-/// The largest `.rule` file `warden fmt` reads.
-const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
 pub(crate) fn command(a: &FmtArgs, style: render::Style, out: &mut Output) -> u8 {
     let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths.clone() };
     let mut files = Vec::new();
@@ -36,7 +33,7 @@ pub(crate) fn command(a: &FmtArgs, style: render::Style, out: &mut Output) -> u8
             Ok(f) => f,
             Err(warden::FormatError::Syntax(diags)) => {
                 let mut sources = warden::SourceMap::default();
-                sources.add(shown.clone(), warden_strip(&text));
+                sources.add(shown.clone(), warden::files::strip_bom(&text).to_string());
                 out.stderr.push_str(&render::render(&diags, &sources, style));
                 out.stderr.push_str(&format!("error: {shown} was not formatted: it does not parse\n"));
                 failed += 1;
@@ -72,17 +69,11 @@ pub(crate) fn command(a: &FmtArgs, style: render::Style, out: &mut Output) -> u8
 }
 
 /// The text the diagnostics' offsets refer to (the formatter skips a byte-order mark).
-fn warden_strip(text: &str) -> String {
-    text.strip_prefix('\u{FEFF}').unwrap_or(text).to_string()
-}
-
+/// A `.rule` file as every rule file is read (a regular file, at most 16 MiB, UTF-8), with its
+/// byte-order mark, which the layout drops.
 fn read(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+    let bytes = warden::files::read_file(path, warden::files::MAX_FILE_BYTES).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| warden::files::ReadError::NotUtf8.to_string())
 }
 
 /// `.rule` files under `path` (a file is taken as named), sorted; hidden directories,

@@ -560,6 +560,12 @@ fn formatting_uses_the_buffer_and_the_formatter() {
     let edits = c.result("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": opts }));
     assert_eq!(edits, Value::Null);
     assert_eq!(std::fs::read_to_string(&path).expect("read"), "rule \"on disk\" {\n    deny if user.blocked\n}\n");
+    // A file that is not open is read as rule files are, bounded: one over 16 MiB is an error
+    // (it was read whole, whatever its size).
+    let big = dir.join("big.rule");
+    std::fs::write(&big, "# x\n".repeat(4 * 1024 * 1024 + 1)).expect("write");
+    let r = c.request("textDocument/formatting", json!({ "textDocument": { "uri": uri_of(&big) }, "options": opts }));
+    assert!(r["error"]["message"].as_str().is_some_and(|m| m.contains("larger than the 16 MiB limit")), "{r}");
     assert_eq!(c.stop(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -325,8 +325,11 @@ impl<W: Write> Server<W> {
         let path = self.document(uri)?;
         let text = match self.overlays.get(&path) {
             Some(t) => t.to_string(),
-            None => std::fs::read_to_string(&path)
-                .map_err(|e| (ErrorCode::InternalError, format!("cannot read `{}`: {e}", path.display())))?,
+            // Read as every rule file is (at most 16 MiB, a regular file), byte-order mark kept:
+            // the edit's range counts it.
+            None => warden::files::read_file(&path, warden::files::MAX_FILE_BYTES)
+                .and_then(|b| String::from_utf8(b).map_err(|_| warden::files::ReadError::NotUtf8))
+                .map_err(|e| (ErrorCode::RequestFailed, format!("cannot read `{}`: {e}", path.display())))?,
         };
         let formatted = match warden::format_source(&text) {
             Ok(f) => f,

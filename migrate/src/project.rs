@@ -69,14 +69,8 @@ struct YamlRule {
 const MAX_FILE: u64 = 4 * 1024 * 1024;
 
 fn read(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!("{}: not a regular file", path.display()));
-    }
-    if meta.len() > MAX_FILE {
-        return Err(format!("{}: larger than {} MiB", path.display(), MAX_FILE >> 20));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+    let bytes = warden::files::read_file(path, MAX_FILE).map_err(|e| format!("{}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{}: {}", path.display(), warden::files::ReadError::NotUtf8))
 }
 
 /// A script path from an export, relative to `base`, that stays inside `base`.

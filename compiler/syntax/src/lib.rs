@@ -14,7 +14,7 @@ mod hints;
 mod parse;
 
 pub use diagnostic::{Diagnostic, FileId, Related, Severity, SourceFile, SourceMap, Span};
-pub use parse::{MAX_DEPTH, MAX_RULE_BYTES, parse_file};
+pub use parse::{MAX_DEPTH, MAX_RULE_BYTES, chunk_starts, parse_file};
 
 /// Text without a leading UTF-8 byte-order mark (editors on Windows write one). Every file
 /// warden reads as text goes through this, so a BOM is never part of a rule, a list entry,

@@ -83,8 +83,9 @@ fn init_pest() {
     INIT.get_or_init(|| pest::set_error_detail(true));
 }
 
-/// Byte offsets of the lines whose first word is the keyword `rule`.
-fn chunk_starts(text: &str) -> Vec<usize> {
+/// Byte offsets of the lines whose first word is the keyword `rule`: where the parser splits a
+/// file into rules (each parsed alone), and where tools find a rule being typed.
+pub fn chunk_starts(text: &str) -> Vec<usize> {
     let mut starts = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {

@@ -328,7 +328,7 @@ impl Analysis {
             rules.map(|r| Symbol { name: r.name.clone(), span: r.span, name_span: r.name_span }).collect()
         });
         let text = &self.compiled.sources.get(file).text;
-        let starts = rule_starts(text);
+        let starts = warden_syntax::chunk_starts(text);
         let mut out = Vec::with_capacity(starts.len());
         for (i, &start) in starts.iter().enumerate() {
             if let Some(s) = checked.iter().find(|s| s.span.start as usize == start) {
@@ -495,22 +495,6 @@ impl Analysis {
         }
         out
     }
-}
-
-/// Where each `rule` line starts (as the parser splits a file into rules).
-fn rule_starts(text: &str) -> Vec<usize> {
-    let mut starts = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix("rule")
-            && !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-        {
-            starts.push(offset + (line.len() - trimmed.len()));
-        }
-        offset += line.len();
-    }
-    starts
 }
 
 /// The name of the rule whose `rule` keyword is at `start`, and its span with the quotes.
